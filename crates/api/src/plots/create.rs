@@ -1,0 +1,121 @@
+//! `POST /v2/plots`: create a plot from a figure whose traces refer to grid columns.
+
+use chart_studio_models::{Created, DecodeError, Plot};
+use serde::{Deserialize, Serialize};
+
+use crate::{BuildError, Endpoint, endpoint::json, endpoint::json_body};
+
+/// The body of a plot create. The figure may hold only `*src` references, no raw data arrays.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PlotCreate {
+    /// The figure (`data`, `layout`, `frames`).
+    pub figure: serde_json::Value,
+    /// The file name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// The containing folder's idlocal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<i64>,
+    /// The containing folder's path, created when missing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_path: Option<String>,
+    /// Public or not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world_readable: Option<bool>,
+    /// Secret link on or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_key_enabled: Option<bool>,
+    /// The plot this one was copied from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_fid: Option<String>,
+}
+
+impl PlotCreate {
+    /// A create body for `figure`.
+    pub fn new(figure: serde_json::Value) -> Self {
+        Self {
+            figure,
+            filename: None,
+            parent: None,
+            parent_path: None,
+            world_readable: None,
+            share_key_enabled: None,
+            source_fid: None,
+        }
+    }
+
+    /// Names the plot.
+    pub fn filename(mut self, name: impl Into<String>) -> Self {
+        self.filename = Some(name.into());
+        self
+    }
+
+    /// Puts the plot in the folder at `path`.
+    pub fn parent_path(mut self, path: impl Into<String>) -> Self {
+        self.parent_path = Some(path.into());
+        self
+    }
+
+    /// Sets `world_readable` and `share_key_enabled`.
+    pub fn sharing(mut self, world_readable: bool, share_key_enabled: bool) -> Self {
+        self.world_readable = Some(world_readable);
+        self.share_key_enabled = Some(share_key_enabled);
+        self
+    }
+}
+
+/// Creates a plot; the answer is `{"file": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Create {
+    /// What to create.
+    pub plot: PlotCreate,
+}
+
+impl Create {
+    /// Creates `plot`.
+    pub fn new(plot: PlotCreate) -> Self {
+        Self { plot }
+    }
+}
+
+impl Endpoint for Create {
+    type Output = Created<Plot>;
+
+    fn method(&self) -> http::Method {
+        http::Method::POST
+    }
+    fn idempotent(&self) -> bool {
+        false
+    }
+    fn path(&self) -> String {
+        "/v2/plots".to_owned()
+    }
+    fn body(&self) -> Result<Option<bytes::Bytes>, BuildError> {
+        json_body(&self.plot)
+    }
+    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
+        json(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::common::tests::built;
+
+    #[test]
+    fn builds() {
+        let plot = PlotCreate::new(serde_json::json!({"data": [{"ysrc": "sven:88:u8nd62"}]}))
+            .filename("f")
+            .parent_path("a/b")
+            .sharing(false, true);
+        let (method, target, body) = built(&Create::new(plot));
+        assert_eq!((method.as_str(), target.as_str()), ("POST", "/v2/plots"));
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({"figure": {"data": [{"ysrc": "sven:88:u8nd62"}]}, "filename": "f", "parent_path": "a/b", "world_readable": false, "share_key_enabled": true})
+        );
+    }
+}
