@@ -40,3 +40,12 @@ impl Transport for SharedTransport {
         self.0.send(request)
     }
 }
+
+impl<T: Transport + ?Sized> Transport for Arc<T> {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
+        (**self).send(request)
+    }
+}

@@ -7,7 +7,7 @@ use crate::{Endpoint, endpoint::json, query};
 
 /// `GET /v2/users/current`: the user the credentials belong to (a cheap credentials check).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Current;
+pub struct Current {}
 
 impl Endpoint for Current {
     type Output = User;
@@ -57,7 +57,7 @@ mod tests {
 
     #[test]
     fn builds() {
-        assert_eq!(built(&Current).1, "/v2/users/current");
+        assert_eq!(built(&Current {}).1, "/v2/users/current");
         assert_eq!(built(&ByName { username: "tim.lichtenberg".to_owned() }).1, "/v2/users/tim.lichtenberg");
     }
 }

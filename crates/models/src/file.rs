@@ -127,9 +127,10 @@ pub struct File {
     /// Whether the secret link is on (admin only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share_key_enabled: Option<bool>,
-    /// The secret that grants read access through `?share_key=` (admin only).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub share_key: Option<String>,
+    /// The secret that grants read access through `?share_key=` (admin only): `None` when the
+    /// field was not sent (not the owner), `Some(None)` when it was sent as `null`.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub share_key: Option<Option<String>>,
     /// Whether the file is in the trash (admin only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted: Option<bool>,
@@ -204,7 +205,17 @@ pub struct File {
     pub extra: Extra,
 }
 
+/// Reads a field that was sent, even as `null`, as `Some`, so that absent and `null` stay apart.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
 impl File {
+    /// The secret-link key, when the requester may see it and one is set.
+    pub fn share_key(&self) -> Option<&str> {
+        self.share_key.as_ref().and_then(Option::as_deref)
+    }
+
     /// A file object with only the identifying fields set, as a server would start one.
     pub fn new(fid: Fid, filename: impl Into<String>, filetype: FileType) -> Self {
         Self {
@@ -285,11 +296,21 @@ mod tests {
     fn admin_fields_are_absent_unless_sent() {
         let raw = serde_json::json!({"fid": "a:1", "filename": "f", "filetype": "grid", "share_key": "k", "zzz": [1]});
         let file: File = serde_json::from_value(raw).unwrap();
-        assert_eq!(file.share_key.as_deref(), Some("k"));
+        assert_eq!(file.share_key(), Some("k"));
         assert_eq!(file.extra["zzz"], serde_json::json!([1]));
         let back = serde_json::to_value(&file).unwrap();
         assert_eq!(back["share_key"], "k");
         assert!(back.get("share_key_enabled").is_none());
         assert_eq!(back["zzz"], serde_json::json!([1]));
+    }
+
+    #[test]
+    fn a_null_share_key_stays_apart_from_an_absent_one() {
+        let sent: File = serde_json::from_value(serde_json::json!({"fid": "a:1", "filename": "f", "filetype": "plot", "share_key": null})).unwrap();
+        assert_eq!(sent.share_key, Some(None));
+        assert_eq!(serde_json::to_value(&sent).unwrap()["share_key"], serde_json::Value::Null);
+        let absent: File = serde_json::from_value(serde_json::json!({"fid": "a:1", "filename": "f", "filetype": "plot"})).unwrap();
+        assert_eq!(absent.share_key, None);
+        assert!(serde_json::to_value(&absent).unwrap().get("share_key").is_none());
     }
 }
