@@ -134,7 +134,7 @@ pub enum TransportErrorKind {
     Other,
 }
 
-/// No complete response arrived.
+/// No complete response arrived. The cause is its [`std::error::Error::source`].
 #[derive(Debug, thiserror::Error)]
 pub struct TransportError {
     kind: TransportErrorKind,
@@ -182,7 +182,8 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Interrupted => "the connection broke before the response was complete",
             TransportErrorKind::Other => "request failed",
         };
-        write!(f, "{what}: {}", self.source)
+        // The cause is reported by `source()`, so that error chains do not repeat it.
+        f.write_str(what)
     }
 }
 

@@ -129,7 +129,16 @@ fn classify(err: reqwest::Error) -> TransportError {
     } else {
         TransportErrorKind::Other
     };
-    TransportError::new(kind, err.without_url())
+    TransportError::new(kind, root_cause(&err))
+}
+
+/// The innermost cause's text: reqwest and hyper wrap the same failure several times.
+fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = err;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
 }
 
 impl Transport for HttpTransport {

@@ -1,0 +1,252 @@
+//! The command line, as clap derive structs. Parsing only: the commands live in `commands/`.
+
+use std::path::PathBuf;
+
+use chart_studio_models::Fid;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Work with Plotly Chart Studio servers: files, plots, grids, folders and raw API calls.
+///
+/// Settings come from, lowest first: defaults, ~/.plotly/.credentials and ~/.plotly/.config,
+/// the chart-studio config file's profile, the environment (PLOTLY_USERNAME, PLOTLY_API_KEY,
+/// PLOTLY_API_DOMAIN, PLOTLY_DOMAIN) and these flags. `chart-studio auth status` shows which won.
+///
+/// Exit codes: 0 success, 1 failure, 2 usage error, 4 authentication needed or refused.
+#[derive(Debug, Parser)]
+#[command(name = "chart-studio", version, propagate_version = true, max_term_width = 100)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct GlobalArgs {
+    /// Use this profile of the config file.
+    #[arg(long, global = true, env = "CHART_STUDIO_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// The API server, such as https://plotly.example.com/api.
+    #[arg(long, global = true, value_name = "URL")]
+    pub api_domain: Option<String>,
+    /// The web server that file links point to.
+    #[arg(long, global = true, value_name = "URL")]
+    pub web_domain: Option<String>,
+    /// Act as this user (the API key comes from the environment or ~/.plotly/.credentials).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub username: Option<String>,
+    /// Trust the certificate authorities in this PEM file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Send every request through this proxy.
+    #[arg(long, global = true, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Do not check TLS certificates (dangerous; prefer --ca-bundle).
+    #[arg(long, global = true)]
+    pub insecure_skip_tls_verify: bool,
+    /// Allow sending credentials over plain http to a machine other than this one.
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Log more to stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The nouns.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check and store credentials.
+    #[command(subcommand)]
+    Auth(AuthCommand),
+    /// Any file: plots, grids, folders, dashboards.
+    #[command(subcommand)]
+    Files(FilesCommand),
+    /// Plots: public listings and figures.
+    #[command(subcommand)]
+    Plots(PlotsCommand),
+    /// Folders and listings of a user's files.
+    #[command(subcommand)]
+    Folders(FoldersCommand),
+    /// Call any API endpoint and print the JSON answer, like `gh api`.
+    Api(ApiArgs),
+}
+
+/// `auth` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuthCommand {
+    /// Show each setting with the source it came from, then check the credentials with the server.
+    Status,
+    /// Save a username and API key (read from stdin) to ~/.plotly/.credentials, readable only by you.
+    Login {
+        /// The Chart Studio username.
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// Skip checking the key with the server before saving it.
+        #[arg(long)]
+        no_verify: bool,
+    },
+}
+
+/// A file id argument.
+#[derive(Debug, Args)]
+pub(crate) struct FidArg {
+    /// The file id, `username:number` (e.g. alice:12).
+    #[arg(value_name = "FID")]
+    pub fid: Fid,
+}
+
+/// `files` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum FilesCommand {
+    /// Show a file's metadata.
+    Get {
+        #[command(flatten)]
+        fid: FidArg,
+        /// Read a private file through its secret link's key.
+        #[arg(long, value_name = "KEY")]
+        share_key: Option<String>,
+    },
+    /// Find a file by its folder path, such as reports/2024/sales.
+    Lookup {
+        /// The `/`-separated path.
+        path: String,
+        /// Whose files to search (default: yours).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
+    /// Move a file (a folder with its contents) to the trash; `files restore` undoes it.
+    Trash(FidArg),
+    /// Take a file out of the trash.
+    Restore(FidArg),
+    /// Delete a file for good: trash it, then delete it permanently. Cannot be undone.
+    Delete {
+        #[command(flatten)]
+        fid: FidArg,
+        /// Do not ask for confirmation (needed when not on a terminal).
+        #[arg(short, long)]
+        yes: bool,
+    },
+    /// Rename a file.
+    Rename {
+        #[command(flatten)]
+        fid: FidArg,
+        /// The new name.
+        name: String,
+    },
+    /// Move a file into another folder: a folder path, a folder's fid, or `home`.
+    Move {
+        #[command(flatten)]
+        fid: FidArg,
+        /// The destination folder.
+        folder: String,
+    },
+}
+
+/// Orderings of the public lists.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum ViewOrder {
+    /// Most viewed first.
+    MostViewed,
+    /// Least viewed first (feed only).
+    LeastViewed,
+}
+
+/// `plots` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum PlotsCommand {
+    /// List public plots, newest first.
+    List {
+        /// Order by views instead.
+        #[arg(long, value_enum)]
+        order: Option<ViewOrder>,
+        /// Only plots of at least this quality.
+        #[arg(long, value_name = "N")]
+        min_quality: Option<u32>,
+        /// Only plots of at most this quality.
+        #[arg(long, value_name = "N")]
+        max_quality: Option<u32>,
+        /// Stop after this many plots (0: all of them).
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: usize,
+    },
+    /// List the hand-picked feed.
+    Feed {
+        /// Order by views instead of randomly.
+        #[arg(long, value_enum)]
+        order: Option<ViewOrder>,
+        /// Stop after this many plots (0: all of them).
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: usize,
+    },
+    /// Print a plot's figure as JSON.
+    Content {
+        #[command(flatten)]
+        fid: FidArg,
+        /// Put the grid data into the figure instead of column references.
+        #[arg(long)]
+        inline_data: bool,
+        /// Read a private plot through its secret link's key.
+        #[arg(long, value_name = "KEY")]
+        share_key: Option<String>,
+    },
+}
+
+/// File types to filter listings by.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum FileTypeArg {
+    /// Plots.
+    Plot,
+    /// Grids.
+    Grid,
+    /// Folders.
+    Fold,
+    /// Dashboards.
+    Dashboard,
+}
+
+/// `folders` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum FoldersCommand {
+    /// List every file of a user, following all pages.
+    Ls {
+        /// Whose files (default: yours).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Only files of this type.
+        #[arg(long, value_enum)]
+        filetype: Option<FileTypeArg>,
+        /// Files per request.
+        #[arg(long, default_value_t = 500, value_name = "N")]
+        page_size: u32,
+    },
+    /// Create a folder and any missing folders on its path.
+    Create {
+        /// The `/`-separated path, such as reports/2024.
+        path: String,
+    },
+}
+
+/// `api` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ApiArgs {
+    /// GET, POST, PUT, PATCH or DELETE.
+    pub method: String,
+    /// The path, relative to /v2/ (e.g. files/alice:3, /v2/folders/all?user=alice).
+    pub path: String,
+    /// A string field: a query parameter for GET, else a member of the JSON body.
+    #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
+    pub raw_fields: Vec<String>,
+    /// A typed field: true, false, null and numbers become JSON values; @FILE reads a file.
+    #[arg(short = 'F', long = "field", value_name = "KEY=VALUE")]
+    pub fields: Vec<String>,
+    /// Send this JSON file (or - for stdin) as the body.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["raw_fields", "fields"])]
+    pub input: Option<PathBuf>,
+    /// Follow `next` links (GET only) and print every item of every page as one JSON array.
+    #[arg(long)]
+    pub paginate: bool,
+}

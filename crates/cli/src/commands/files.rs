@@ -1,0 +1,127 @@
+//! `files get | lookup | trash | restore | delete | rename | move`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::{Context, Result, bail};
+use chart_studio_api::common::FileUpdate;
+use chart_studio_api::{Client, Error, files, folders};
+use chart_studio_models::{Fid, File, FileType, HOME_FOLDER};
+use http::StatusCode;
+
+use super::username;
+use crate::cli::FilesCommand;
+use crate::exit::UsageError;
+use crate::output::{Output, file_details};
+use crate::settings::Settings;
+
+pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output) -> Result<()> {
+    let client = settings.client()?;
+    match command {
+        FilesCommand::Get { fid, share_key } => {
+            let mut request = files::Retrieve::new(fid.fid);
+            request.share_key = share_key;
+            show(&out, &client.send(&request).await?)
+        }
+        FilesCommand::Lookup { path, user } => {
+            let mut request = files::Lookup::new(path);
+            request.user = user;
+            show(&out, &client.send(&request).await?)
+        }
+        FilesCommand::Trash(fid) => {
+            username(settings)?;
+            client.send(&files::Trash::new(fid.fid.clone())).await?;
+            out.line(&format!("Moved {} to the trash (undo with `chart-studio files restore {}`)", fid.fid, fid.fid))
+        }
+        FilesCommand::Restore(fid) => {
+            username(settings)?;
+            client.send(&files::Restore::new(fid.fid.clone())).await?;
+            out.line(&format!("Restored {} from the trash", fid.fid))
+        }
+        FilesCommand::Delete { fid, yes } => {
+            username(settings)?;
+            delete(&client, &out, fid.fid, yes).await
+        }
+        FilesCommand::Rename { fid, name } => {
+            username(settings)?;
+            let file = client.send(&files::Update::patch(fid.fid, FileUpdate::default().filename(&name))).await?;
+            out.line(&format!("Renamed {} to {:?}", file.fid, file.filename))
+        }
+        FilesCommand::Move { fid, folder } => {
+            let owner = username(settings)?;
+            let parent = resolve_folder(&client, &owner, &folder).await?;
+            let file = client.send(&files::Update::patch(fid.fid, FileUpdate::default().parent(parent))).await?;
+            out.line(&format!("Moved {} into {folder}", file.fid))
+        }
+    }
+}
+
+fn show(out: &Output, file: &File) -> Result<()> {
+    if out.json { out.json(file) } else { out.rows(&["FIELD", "VALUE"], &file_details(file)) }
+}
+
+/// Trash (unless already trashed), then permanent delete, after a confirmation.
+async fn delete(client: &Client, out: &Output, fid: Fid, yes: bool) -> Result<()> {
+    let file = client.send(&files::Retrieve::new(fid.clone())).await?;
+    if !yes {
+        confirm(&file)?;
+    }
+    if file.deleted != Some(true) {
+        client.send(&files::Trash::new(fid.clone())).await.context("could not move the file to the trash")?;
+    }
+    match client.send(&files::PermanentDelete::new(fid.clone())).await {
+        Ok(()) => out.line(&format!("Deleted {fid} ({:?}) permanently", file.filename)),
+        Err(Error::Api(err)) if err.status == StatusCode::CONFLICT => bail!(
+            "the server refused to delete {fid} permanently (409 Conflict: {}). A file must be in the trash \
+             first; it was trashed a moment ago, so something restored it in between. Check with \
+             `chart-studio files get {fid}` and run the delete again",
+            err.message()
+        ),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Asks on the terminal; refuses when there is none.
+fn confirm(file: &File) -> Result<()> {
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(UsageError(format!(
+            "refusing to delete {} permanently without confirmation; pass --yes when not on a terminal",
+            file.fid
+        ))
+        .into());
+    }
+    let what = if file.filetype == FileType::Folder { "folder, with everything in it," } else { file.filetype.as_str() };
+    let mut stderr = std::io::stderr().lock();
+    write!(stderr, "Permanently delete {what} {} ({:?})? This cannot be undone. Type the file id to confirm: ", file.fid, file.filename)?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    stdin.lock().read_line(&mut answer)?;
+    if answer.trim() != file.fid.to_string() {
+        bail!("not confirmed; nothing was deleted");
+    }
+    Ok(())
+}
+
+/// A folder argument as a parent idlocal: `home`, a folder fid, or a folder path.
+async fn resolve_folder(client: &Client, owner: &str, folder: &str) -> Result<i64> {
+    if matches!(folder, "home" | "/" | "-1") {
+        return Ok(HOME_FOLDER);
+    }
+    if let Ok(fid) = folder.parse::<Fid>() {
+        if fid.owner() != owner {
+            bail!("{fid} belongs to {}; files can only move into your own folders", fid.owner());
+        }
+        return i64::try_from(fid.idlocal()).context("folder number too large");
+    }
+    let found = client.send(&folders::Lookup::new(folder.trim_matches('/'))).await;
+    match found {
+        Ok(found) if found.file.filetype == FileType::Folder => {
+            i64::try_from(found.file.fid.idlocal()).context("folder number too large")
+        }
+        Ok(found) => bail!("{folder} is a {}, not a folder", found.file.filetype),
+        Err(Error::Api(err)) if err.status == StatusCode::NOT_FOUND => {
+            bail!("there is no folder {folder:?}; create it with `chart-studio folders create {folder}`")
+        }
+        Err(err) => Err(err.into()),
+    }
+}

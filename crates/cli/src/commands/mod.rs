@@ -1,0 +1,30 @@
+//! One module per noun; each verb is a function taking the settings, a client and the output.
+
+mod api;
+mod auth;
+mod files;
+mod folders;
+mod plots;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::exit::NoCredentials;
+use crate::output::Output;
+use crate::settings::Settings;
+
+/// Runs one command.
+pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> Result<()> {
+    match command {
+        Command::Auth(command) => auth::run(command, settings, out).await,
+        Command::Files(command) => files::run(command, settings, out).await,
+        Command::Plots(command) => plots::run(command, settings, out).await,
+        Command::Folders(command) => folders::run(command, settings, out).await,
+        Command::Api(args) => api::run(args, settings, out).await,
+    }
+}
+
+/// The configured username, or the "no credentials" error (exit code 4).
+fn username(settings: &Settings) -> Result<String> {
+    settings.credentials().map(|creds| creds.username).ok_or_else(|| NoCredentials.into())
+}

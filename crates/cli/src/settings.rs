@@ -1,0 +1,395 @@
+//! Configuration, layered with the `config` crate; each value remembers the source it came from.
+//!
+//! Order, lowest first: defaults < `~/.plotly/.credentials` and `~/.plotly/.config` (the JSON
+//! files the Python and R clients write) < our TOML file's profile < environment < flags.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chart_studio_api::{Client, Config, Credentials};
+use chart_studio_http::{HttpSettings, HttpTransport};
+use config::{Map, Source, Value, ValueKind};
+
+/// Every setting, with what it means.
+pub(crate) const KEYS: &[(&str, &str)] = &[
+    ("username", "the Chart Studio user to act as"),
+    ("api_key", "that user's API key"),
+    ("api_domain", "the API server, such as https://api.plotly.com"),
+    ("web_domain", "the web server that file links point to"),
+    ("proxy", "an HTTP proxy for every request (default: HTTP(S)_PROXY / NO_PROXY)"),
+    ("proxy_username", "the proxy's user"),
+    ("proxy_password", "the proxy's password"),
+    ("proxy_authorization", "send Chart Studio credentials in plotly-authorization"),
+    ("ca_bundle", "a PEM file of extra certificate authorities to trust"),
+    ("ssl_verification", "check TLS certificates"),
+    ("allow_insecure_http", "allow credentials over plain http to another machine"),
+    ("sharing", "the sharing of new files: public, private or secret"),
+    ("world_readable", "deprecated: true for public, false for private"),
+];
+
+const SECRET_KEYS: [&str; 2] = ["api_key", "proxy_password"];
+
+/// Where the files of each layer are, and the values of the upper layers.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Inputs {
+    /// The folder of `.credentials` and `.config` (normally `~/.plotly`).
+    pub plotly_dir: Option<PathBuf>,
+    /// Our TOML configuration file.
+    pub config_file: Option<PathBuf>,
+    /// The profile asked for with `--profile` or `CHART_STUDIO_PROFILE`.
+    pub profile: Option<String>,
+    /// The process environment.
+    pub env: BTreeMap<String, String>,
+    /// Values given as flags, by setting name.
+    pub flags: Vec<(&'static str, ValueKind)>,
+}
+
+/// One layer of settings, as a `config` source whose values carry their origin.
+#[derive(Debug, Clone)]
+struct Layer {
+    entries: Vec<(String, String, ValueKind)>,
+}
+
+impl Layer {
+    fn new() -> Self {
+        Self { entries: Vec::new() }
+    }
+
+    fn set(&mut self, key: &str, origin: impl Into<String>, value: ValueKind) {
+        self.entries.push((key.to_owned(), origin.into(), value));
+    }
+}
+
+impl Source for Layer {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+
+    fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
+        Ok(self
+            .entries
+            .iter()
+            .map(|(key, origin, value)| (format!("settings.{key}"), Value::new(Some(origin), value.clone())))
+            .collect())
+    }
+}
+
+/// The resolved settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    values: Map<String, Value>,
+    /// The profile in effect, if any.
+    pub profile: Option<String>,
+}
+
+impl Settings {
+    /// Resolves every layer.
+    pub(crate) fn load(inputs: &Inputs) -> Result<Self> {
+        let (profile_layer, profile) = profile_layer(inputs)?;
+        let mut builder = config::Config::builder().add_source(defaults());
+        if let Some(dir) = &inputs.plotly_dir {
+            builder = builder.add_source(plotly_layer(dir)?);
+        }
+        builder = builder.add_source(profile_layer).add_source(env_layer(&inputs.env));
+        let mut flags = Layer::new();
+        for (key, value) in &inputs.flags {
+            flags.set(key, format!("flag --{}", key.replace('_', "-")), value.clone());
+        }
+        let config = builder.add_source(flags).build().context("could not combine the configuration layers")?;
+        let values = config.get_table("settings").context("could not read the combined configuration")?;
+        Ok(Self { values, profile })
+    }
+
+    fn value(&self, key: &str) -> Option<&Value> {
+        self.values.get(key).filter(|value| !matches!(value.kind, ValueKind::Nil))
+    }
+
+    /// A text setting.
+    pub(crate) fn text(&self, key: &str) -> Option<String> {
+        self.value(key).and_then(|value| value.clone().into_string().ok()).filter(|text| !text.is_empty())
+    }
+
+    /// A boolean setting; `"True"`, `"false"`, `1` and the like are accepted.
+    pub(crate) fn flag(&self, key: &str) -> Result<Option<bool>> {
+        let Some(value) = self.value(key) else { return Ok(None) };
+        let origin = value.origin().unwrap_or("?").to_owned();
+        value.clone().into_bool().map(Some).with_context(|| format!("{key} from {origin} must be true or false"))
+    }
+
+    /// Where a setting came from.
+    pub(crate) fn origin(&self, key: &str) -> Option<&str> {
+        self.value(key).and_then(Value::origin)
+    }
+
+    /// Each known setting with its shown value (secrets as `***`) and origin.
+    pub(crate) fn describe(&self) -> Vec<(&'static str, String, String)> {
+        KEYS.iter()
+            .map(|(key, _)| {
+                let shown = match self.text(key) {
+                    Some(_) if SECRET_KEYS.contains(key) => "***".to_owned(),
+                    Some(text) => text,
+                    None => String::new(),
+                };
+                (*key, shown, self.origin(key).unwrap_or("not set").to_owned())
+            })
+            .collect()
+    }
+
+    /// The account, when both a username and a key are configured.
+    pub(crate) fn credentials(&self) -> Option<Credentials> {
+        Some(Credentials::new(self.text("username")?, self.text("api_key")?))
+    }
+
+    /// A client for the configured server and account.
+    pub(crate) fn client(&self) -> Result<Client> {
+        self.client_as(self.credentials())
+    }
+
+    /// A client for the configured server, acting as `credentials`.
+    pub(crate) fn client_as(&self, credentials: Option<Credentials>) -> Result<Client> {
+        let api_domain = self.text("api_domain").unwrap_or_else(|| DEFAULT_API_DOMAIN.to_owned());
+        let allow_http = self.flag("allow_insecure_http")?.unwrap_or(false);
+        let mut config = Config::new(&api_domain, credentials, allow_http)
+            .with_context(|| format!("api_domain from {}", self.origin("api_domain").unwrap_or("defaults")))?;
+        if self.flag("proxy_authorization")?.unwrap_or(false) {
+            let proxy = self.text("proxy_username").zip(self.text("proxy_password")).map(|(u, p)| Credentials::new(u, p));
+            config = config.with_proxy_authorization(proxy);
+        }
+        let mut http = HttpSettings::default();
+        http.proxy = self.text("proxy");
+        http.ca_bundle = self.text("ca_bundle").map(PathBuf::from);
+        http.verify_tls = self.flag("ssl_verification")?.unwrap_or(true);
+        let transport = HttpTransport::new(&http).context("could not set up HTTP")?;
+        Ok(Client::new(transport, config))
+    }
+}
+
+/// The API server used when nothing else is configured.
+pub(crate) const DEFAULT_API_DOMAIN: &str = "https://api.plotly.com";
+/// The web server used when nothing else is configured.
+pub(crate) const DEFAULT_WEB_DOMAIN: &str = "https://chart-studio.plotly.com";
+
+fn defaults() -> Layer {
+    let mut layer = Layer::new();
+    layer.set("api_domain", "default", DEFAULT_API_DOMAIN.into());
+    layer.set("web_domain", "default", DEFAULT_WEB_DOMAIN.into());
+    layer.set("ssl_verification", "default", true.into());
+    layer.set("proxy_authorization", "default", false.into());
+    layer
+}
+
+/// Reads a JSON object file; a missing file is an empty layer, an unreadable one an error.
+fn read_json_object(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(serde_json::Map::new()),
+        Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
+    };
+    match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => bail!("{} must hold a JSON object; fix or remove it", path.display()),
+        Err(err) => bail!("{} is not valid JSON ({err}); fix or remove it", path.display()),
+    }
+}
+
+fn json_kind(value: &serde_json::Value) -> Option<ValueKind> {
+    match value {
+        serde_json::Value::String(text) if text.is_empty() => None,
+        serde_json::Value::String(text) => Some(text.clone().into()),
+        serde_json::Value::Bool(flag) => Some((*flag).into()),
+        serde_json::Value::Number(number) => Some(number.to_string().into()),
+        _ => None,
+    }
+}
+
+/// `~/.plotly/.credentials` and `~/.plotly/.config`, with the Python client's key names.
+fn plotly_layer(dir: &Path) -> Result<Layer> {
+    const FILES: [(&str, &[(&str, &str)]); 2] = [
+        (
+            ".credentials",
+            &[
+                ("username", "username"),
+                ("api_key", "api_key"),
+                ("proxy_username", "proxy_username"),
+                ("proxy_password", "proxy_password"),
+            ],
+        ),
+        (
+            ".config",
+            &[
+                ("plotly_api_domain", "api_domain"),
+                ("plotly_domain", "web_domain"),
+                ("plotly_ssl_verification", "ssl_verification"),
+                ("plotly_proxy_authorization", "proxy_authorization"),
+                ("sharing", "sharing"),
+                ("world_readable", "world_readable"),
+            ],
+        ),
+    ];
+    let mut layer = Layer::new();
+    for (name, keys) in FILES {
+        let path = dir.join(name);
+        let object = read_json_object(&path)?;
+        for (file_key, key) in keys {
+            if let Some(kind) = object.get(*file_key).and_then(json_kind) {
+                layer.set(key, path.display().to_string(), kind);
+            }
+        }
+    }
+    Ok(layer)
+}
+
+/// Keys a profile may hold.
+const PROFILE_KEYS: [&str; 12] = [
+    "username",
+    "api_domain",
+    "web_domain",
+    "proxy",
+    "proxy_username",
+    "proxy_password",
+    "proxy_authorization",
+    "ca_bundle",
+    "ssl_verification",
+    "allow_insecure_http",
+    "sharing",
+    "world_readable",
+];
+
+fn profile_layer(inputs: &Inputs) -> Result<(Layer, Option<String>)> {
+    let mut layer = Layer::new();
+    let Some(path) = &inputs.config_file else { return Ok((layer, inputs.profile.clone())) };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(profile) = &inputs.profile {
+                bail!("profile {profile:?} asked for, but {} does not exist", path.display());
+            }
+            return Ok((layer, None));
+        }
+        Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
+    };
+    let file: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let profiles = match file.get("profiles") {
+        Some(toml::Value::Table(profiles)) => profiles.clone(),
+        Some(_) => bail!("{}: `profiles` must be a table of [profiles.NAME] sections", path.display()),
+        None => toml::Table::new(),
+    };
+    let chosen = inputs.profile.clone().or_else(|| file.get("profile").and_then(|p| p.as_str()).map(str::to_owned));
+    let Some(name) = chosen.or_else(|| profiles.contains_key("default").then(|| "default".to_owned())) else {
+        return Ok((layer, None));
+    };
+    let Some(toml::Value::Table(profile)) = profiles.get(&name) else {
+        let known: Vec<&String> = profiles.keys().collect();
+        bail!("{} has no profile {name:?} (profiles: {known:?})", path.display());
+    };
+    for (key, value) in profile {
+        let Some(key) = PROFILE_KEYS.iter().find(|k| *k == key) else {
+            bail!("{}: unknown setting {key:?} in profile {name:?} (known: {})", path.display(), PROFILE_KEYS.join(", "));
+        };
+        let kind = match value {
+            toml::Value::String(text) => text.clone().into(),
+            toml::Value::Boolean(flag) => (*flag).into(),
+            other => bail!("{}: {key} in profile {name:?} must be text or true/false, not {other}", path.display()),
+        };
+        layer.set(key, format!("{} [profiles.{name}]", path.display()), kind);
+    }
+    Ok((layer, Some(name)))
+}
+
+/// Environment variables, in the spellings of the Python, R, Julia and Go clients.
+const ENV_KEYS: [(&str, &str); 9] = [
+    ("PLOTLY_USERNAME", "username"),
+    ("plotly_username", "username"),
+    ("PLOTLY_API_KEY", "api_key"),
+    ("PLOTLY_APIKEY", "api_key"),
+    ("plotly_api_key", "api_key"),
+    ("PLOTLY_API_DOMAIN", "api_domain"),
+    ("plotly_api_domain", "api_domain"),
+    ("PLOTLY_DOMAIN", "web_domain"),
+    ("plotly_domain", "web_domain"),
+];
+
+fn env_layer(env: &BTreeMap<String, String>) -> Layer {
+    let mut layer = Layer::new();
+    for (var, key) in ENV_KEYS {
+        if let Some(value) = env.get(var).filter(|v| !v.is_empty()) {
+            layer.set(key, format!("environment ({var})"), value.clone().into());
+        }
+    }
+    layer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    #[test]
+    fn layers_override_in_order_and_remember_their_source() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), ".credentials", r#"{"username": "py-user", "api_key": "py-key", "proxy_username": "", "stream_ids": []}"#);
+        write(dir.path(), ".config", r#"{"plotly_api_domain": "https://plotly.corp.example", "plotly_ssl_verification": false, "sharing": "private"}"#);
+        let config_file = write(dir.path(), "config.toml", "[profiles.default]\napi_domain = \"https://profile.example\"\n");
+        let inputs = Inputs {
+            plotly_dir: Some(dir.path().to_owned()),
+            config_file: Some(config_file),
+            profile: None,
+            env: BTreeMap::from([("plotly_username".to_owned(), "r-user".to_owned())]),
+            flags: vec![("web_domain", "https://web.example".into())],
+        };
+        let settings = Settings::load(&inputs).unwrap();
+        assert_eq!(settings.text("username").as_deref(), Some("r-user"));
+        assert_eq!(settings.origin("username"), Some("environment (plotly_username)"));
+        assert_eq!(settings.text("api_key").as_deref(), Some("py-key"));
+        assert!(settings.origin("api_key").unwrap().ends_with(".credentials"));
+        assert_eq!(settings.text("api_domain").as_deref(), Some("https://profile.example"));
+        assert!(settings.origin("api_domain").unwrap().ends_with("config.toml [profiles.default]"));
+        assert_eq!(settings.flag("ssl_verification").unwrap(), Some(false));
+        assert_eq!(settings.text("web_domain").as_deref(), Some("https://web.example"));
+        assert_eq!(settings.origin("web_domain"), Some("flag --web-domain"));
+        assert_eq!(settings.text("proxy_username"), None, "empty strings are unset");
+        assert_eq!(settings.origin("proxy_authorization"), Some("default"));
+        assert_eq!(settings.profile.as_deref(), Some("default"));
+        let described = settings.describe();
+        let key = described.iter().find(|(k, ..)| *k == "api_key").unwrap();
+        assert_eq!(key.1, "***");
+    }
+
+    #[test]
+    fn unreadable_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), ".credentials", "{not json");
+        let inputs = Inputs { plotly_dir: Some(dir.path().to_owned()), ..Inputs::default() };
+        let err = format!("{:#}", Settings::load(&inputs).unwrap_err());
+        assert!(err.contains(".credentials is not valid JSON"), "{err}");
+
+        let config_file = write(dir.path(), "bad.toml", "[profiles.x]\napi_domian = \"typo\"\n");
+        let inputs = Inputs { config_file: Some(config_file), profile: Some("x".to_owned()), ..Inputs::default() };
+        let err = format!("{:#}", Settings::load(&inputs).unwrap_err());
+        assert!(err.contains("unknown setting \"api_domian\""), "{err}");
+    }
+
+    #[test]
+    fn a_missing_profile_names_the_known_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let config_file = write(dir.path(), "c.toml", "[profiles.onprem]\napi_domain = \"https://x.example\"\n");
+        let inputs = Inputs { config_file: Some(config_file), profile: Some("cloud".to_owned()), ..Inputs::default() };
+        let err = format!("{:#}", Settings::load(&inputs).unwrap_err());
+        assert!(err.contains("no profile \"cloud\"") && err.contains("onprem"), "{err}");
+    }
+
+    #[test]
+    fn booleans_in_python_spelling() {
+        let inputs = Inputs { flags: vec![("ssl_verification", "False".into())], ..Inputs::default() };
+        assert_eq!(Settings::load(&inputs).unwrap().flag("ssl_verification").unwrap(), Some(false));
+        let inputs = Inputs { flags: vec![("ssl_verification", "maybe".into())], ..Inputs::default() };
+        let err = Settings::load(&inputs).unwrap().flag("ssl_verification").unwrap_err().to_string();
+        assert!(err.contains("flag --ssl-verification"), "{err}");
+    }
+}
