@@ -1,1 +1,88 @@
-fn main() {}
+//! Project automation, run as `cargo xtask <task>`.
+
+mod ci;
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+/// Project automation for the chart-studio workspace.
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask")]
+struct Args {
+    #[command(subcommand)]
+    task: Task,
+}
+
+#[derive(Debug, Subcommand)]
+enum Task {
+    /// Everything CI checks: fmt, clippy, tests, fixtures, docs, cargo-deny.
+    Ci {
+        /// Run only this step.
+        #[arg(value_enum)]
+        step: Option<ci::Step>,
+    },
+    /// Check every fixture: rebuild its request, parse its response, check the round trip.
+    Fixtures {
+        /// A directory of fixtures kept elsewhere, in the same format.
+        #[arg(long, value_name = "PATH")]
+        dir: Option<PathBuf>,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    match run(Args::parse()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            #[allow(clippy::print_stderr, reason = "xtask reports to the developer")]
+            {
+                eprintln!("error: {err:#}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: Args) -> Result<()> {
+    let root = project_root();
+    std::env::set_current_dir(&root).with_context(|| format!("cd {}", root.display()))?;
+    match args.task {
+        Task::Ci { step } => ci::run(step),
+        Task::Fixtures { dir } => fixtures::run(&dir.unwrap_or_else(|| root.join("fixtures"))),
+    }
+}
+
+/// The workspace root (xtask lives one level below it).
+fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// Runs `program args...`, echoing it, and fails when it fails.
+fn run_command(program: &str, args: &[&str], envs: &[(&str, &str)]) -> Result<()> {
+    say(&format!("$ {program} {}", args.join(" ")));
+    let status = Command::new(program)
+        .args(args)
+        .envs(envs.iter().copied())
+        .status()
+        .with_context(|| format!("could not start {program}"))?;
+    if !status.success() {
+        bail!("`{program} {}` failed ({status})", args.join(" "));
+    }
+    Ok(())
+}
+
+/// Prints a progress line for the developer.
+fn say(text: &str) {
+    #[allow(clippy::print_stdout, reason = "xtask reports to the developer")]
+    {
+        println!("{text}");
+    }
+}
+
+/// The cargo that runs this xtask.
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}

@@ -26,7 +26,11 @@ pub(crate) const AUTH: u8 = 4;
 /// The exit code for an error, found by walking its chain.
 pub(crate) fn code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) {
+        let io_kind = cause
+            .downcast_ref::<std::io::Error>()
+            .map(std::io::Error::kind)
+            .or_else(|| cause.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind));
+        if io_kind == Some(std::io::ErrorKind::BrokenPipe) {
             return OK;
         }
         if cause.is::<UsageError>() {

@@ -19,6 +19,13 @@ pub struct Folder {
     pub children: FolderChildren,
 }
 
+impl Folder {
+    /// A folder with one page of children.
+    pub fn new(file: File, children: FolderChildren) -> Self {
+        Self { file, children }
+    }
+}
+
 /// A listing that is not one folder: `/v2/folders/home` and `/v2/folders/all`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]

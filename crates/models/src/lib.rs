@@ -8,6 +8,7 @@
 mod decode;
 mod error_body;
 mod fid;
+mod figure;
 mod file;
 mod folder;
 mod grid;
@@ -18,6 +19,7 @@ mod user;
 pub use decode::{DecodeError, from_json_slice};
 pub use error_body::{ErrorBody, ErrorItem};
 pub use fid::{ColumnRef, Fid, FidError, HOME_FOLDER};
+pub use figure::{TraceAttribute, data_arrays, source_refs, traces};
 pub use file::{Counted, Created, File, FileType};
 pub use folder::{Folder, FolderChildren, Listing};
 pub use grid::{Column, ColumnInfo, ColumnList, Grid, GridContent};

@@ -1,0 +1,120 @@
+//! Walking a figure's traces: which attributes hold raw data arrays and which hold `*src`
+//! column references. Shared by the server (which refuses raw data in a plot create) and by the
+//! clients that move raw data into grids.
+//!
+//! Without Plotly's plot schema, an attribute counts as data when its value is an array that is
+//! not an array of objects, except the few attributes whose arrays are settings rather than data
+//! (`range`, `domain`, `colorscale`, `selectedpoints` and their kin).
+
+use serde_json::Value;
+
+/// Attributes whose array values are settings, not data (their whole subtree is skipped).
+const SETTING_ARRAYS: [&str; 7] =
+    ["range", "domain", "colorscale", "selectedpoints", "constraintrange", "tickformatstops", "visible"];
+
+/// One attribute of a trace: its dotted path inside the trace (`marker.color`, `dimensions[0].values`) and value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceAttribute<'a> {
+    /// The dotted path of the attribute inside its trace.
+    pub path: String,
+    /// The attribute's value.
+    pub value: &'a Value,
+}
+
+/// Every trace of `figure`, with its path (`data[0]`, `frames[2].data[1]`).
+pub fn traces(figure: &Value) -> Vec<(String, &Value)> {
+    let mut found = Vec::new();
+    if let Some(data) = figure.get("data").and_then(Value::as_array) {
+        found.extend(data.iter().enumerate().map(|(i, trace)| (format!("data[{i}]"), trace)));
+    }
+    if let Some(frames) = figure.get("frames").and_then(Value::as_array) {
+        for (f, frame) in frames.iter().enumerate() {
+            if let Some(data) = frame.get("data").and_then(Value::as_array) {
+                found.extend(data.iter().enumerate().map(|(i, trace)| (format!("frames[{f}].data[{i}]"), trace)));
+            }
+        }
+    }
+    found
+}
+
+/// The attributes of `trace` that hold raw data arrays.
+pub fn data_arrays(trace: &Value) -> Vec<TraceAttribute<'_>> {
+    let mut found = Vec::new();
+    walk(trace, "", &mut |path, key, value| {
+        if !key.ends_with("src") && value.as_array().is_some_and(|items| !items.is_empty()) {
+            found.push(TraceAttribute { path: path.to_owned(), value });
+        }
+    });
+    found
+}
+
+/// The `*src` attributes of `trace` (their values should be column references).
+pub fn source_refs(trace: &Value) -> Vec<TraceAttribute<'_>> {
+    let mut found = Vec::new();
+    walk(trace, "", &mut |path, key, value| {
+        if key.ends_with("src") && key.len() > 3 {
+            found.push(TraceAttribute { path: path.to_owned(), value });
+        }
+    });
+    found
+}
+
+/// Calls `visit(path, key, value)` for every leaf attribute (scalars and data arrays).
+fn walk<'a>(value: &'a Value, prefix: &str, visit: &mut dyn FnMut(&str, &str, &'a Value)) {
+    let Value::Object(map) = value else { return };
+    for (key, child) in map {
+        if SETTING_ARRAYS.contains(&key.as_str()) {
+            continue;
+        }
+        let path = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+        match child {
+            Value::Object(_) => walk(child, &path, visit),
+            Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
+                for (i, item) in items.iter().enumerate() {
+                    walk(item, &format!("{path}[{i}]"), visit);
+                }
+            }
+            _ => visit(&path, key, child),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_nested_data_and_skips_settings() {
+        let trace = json!({
+            "type": "scatter", "x": [1, 2], "y": [3, 4], "uid": "a",
+            "marker": {"color": ["red", "blue"], "colorscale": [[0, "red"], [1, "blue"]], "size": 4},
+            "domain": {"x": [0, 0.5]},
+            "dimensions": [{"values": [1, 2], "range": [0, 3]}],
+            "error_y": {"array": [0.1, 0.2]},
+            "textsrc": "alice:1:abc"
+        });
+        let mut paths: Vec<String> = data_arrays(&trace).into_iter().map(|a| a.path).collect();
+        paths.sort();
+        assert_eq!(paths, ["dimensions[0].values", "error_y.array", "marker.color", "x", "y"]);
+        let refs: Vec<String> = source_refs(&trace).into_iter().map(|a| a.path).collect();
+        assert_eq!(refs, ["textsrc"]);
+    }
+
+    #[test]
+    fn traces_of_data_and_frames() {
+        let figure = json!({"data": [{"x": [1]}], "frames": [{"data": [{"y": [2]}, {"y": [3]}]}], "layout": {"xaxis": {"range": [0, 1]}}});
+        let paths: Vec<String> = traces(&figure).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(paths, ["data[0]", "frames[0].data[0]", "frames[0].data[1]"]);
+    }
+
+    #[test]
+    fn the_captured_figures_hold_only_references() {
+        let fixture: Value = serde_json::from_str(include_str!("../../../fixtures/plots/list/captured_page.json")).unwrap();
+        for plot in fixture["response"]["body"]["results"].as_array().unwrap() {
+            for (_, trace) in traces(&plot["figure"]) {
+                assert!(data_arrays(trace).is_empty(), "{}: {trace}", plot["fid"]);
+            }
+        }
+    }
+}

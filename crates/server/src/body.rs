@@ -1,0 +1,137 @@
+//! Request bodies: JSON, or form-encoded (older scripts PATCH `world_readable=False` as a form),
+//! with a size limit and a nesting-depth limit that answer 413 and 400.
+
+use axum::extract::{FromRequest, Request};
+use serde_json::{Map, Value};
+
+use crate::failure::Failure;
+use crate::state::Shared;
+
+/// A request body as a JSON object (empty when there is no body).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Payload(pub Map<String, Value>);
+
+impl FromRequest<Shared> for Payload {
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, app: &Shared) -> Result<Self, Self::Rejection> {
+        let limits = app.limits;
+        let is_form = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let bytes = axum::body::to_bytes(request.into_body(), limits.max_body_bytes)
+            .await
+            .map_err(|_| Failure::TooLarge(limits.max_body_bytes))?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        if is_form {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(&bytes).map_err(|err| Failure::bad(format!("Form parse error - {err}")))?;
+            return Ok(Self(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
+        }
+        if nesting_depth(&bytes) > limits.max_json_depth {
+            return Err(Failure::bad(format!("JSON nested deeper than {} levels", limits.max_json_depth)));
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(_) => Err(Failure::bad("The request body must be a JSON object.")),
+            Err(err) => Err(Failure::bad(format!("JSON parse error - {err}"))),
+        }
+    }
+}
+
+/// The deepest nesting of arrays and objects, counted without parsing (strings are skipped).
+fn nesting_depth(bytes: &[u8]) -> usize {
+    let (mut depth, mut deepest, mut in_string, mut escaped) = (0usize, 0usize, false, false);
+    for &byte in bytes {
+        if in_string {
+            match (escaped, byte) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+impl Payload {
+    /// A text field.
+    pub(crate) fn text(&self, name: &str) -> Result<Option<String>, Failure> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => Err(Failure::bad_field(name, format!("{name} must be a string"))),
+        }
+    }
+
+    /// A boolean field; the strings `true` / `false` (any case) and `1` / `0` are accepted too.
+    pub(crate) fn flag(&self, name: &str) -> Result<Option<bool>, Failure> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(flag)) => Ok(Some(*flag)),
+            Some(Value::String(text)) => match text.to_ascii_lowercase().as_str() {
+                "true" | "1" => Ok(Some(true)),
+                "false" | "0" => Ok(Some(false)),
+                _ => Err(Failure::bad_field(name, format!("{name} must be true or false, not {text:?}"))),
+            },
+            Some(_) => Err(Failure::bad_field(name, format!("{name} must be true or false"))),
+        }
+    }
+
+    /// An integer field; numeric strings are accepted too.
+    pub(crate) fn integer(&self, name: &str) -> Result<Option<i64>, Failure> {
+        let invalid = || Failure::bad_field(name, format!("{name} must be a whole number"));
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(number)) => number.as_i64().map(Some).ok_or_else(invalid),
+            Some(Value::String(text)) => text.trim().parse().map(Some).map_err(|_| invalid()),
+            Some(_) => Err(invalid()),
+        }
+    }
+
+    /// A field that may be JSON or a string holding JSON (grid `data`, column `cols`).
+    pub(crate) fn json_or_text(&self, name: &str) -> Result<Option<Value>, Failure> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => serde_json::from_str(text)
+                .map(Some)
+                .map_err(|err| Failure::bad_field(name, format!("{name} is a string that is not JSON: {err}"))),
+            Some(value) => Ok(Some(value.clone())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_ignores_brackets_in_strings() {
+        assert_eq!(nesting_depth(br#"{"a": [[1]], "b": "[[[[[\"]"}"#), 3);
+        assert_eq!(nesting_depth(b"1"), 0);
+    }
+
+    #[test]
+    fn python_style_booleans() {
+        let payload = Payload(serde_json::from_str(r#"{"a": "False", "b": true, "c": "yes"}"#).unwrap());
+        assert_eq!(payload.flag("a").unwrap(), Some(false));
+        assert_eq!(payload.flag("b").unwrap(), Some(true));
+        assert!(payload.flag("c").is_err());
+        assert_eq!(payload.flag("d").unwrap(), None);
+    }
+}

@@ -1,0 +1,150 @@
+//! A local Chart-Studio-compatible server for the v2 REST API, on axum.
+//!
+//! It is the target of the end-to-end tests, the benchmarks and the demo, and lets scripts
+//! written for Chart Studio run against a machine their owner controls. It keeps its state in
+//! memory and injects latency, errors, dropped connections, throttling and quotas on demand.
+//!
+//! Where the API reference marks a behaviour as inferred, the choice made here is noted at the
+//! code that makes it (e.g. plot content, lookup answers, the feed's order).
+
+mod access;
+mod auth;
+mod body;
+mod clock;
+mod failure;
+mod faults;
+mod pages;
+mod render;
+mod routes;
+mod seed;
+mod state;
+mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio::sync::oneshot;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
+
+pub use faults::Faults;
+pub use seed::DEMO_USER;
+pub use state::Limits;
+
+use crate::state::{App, Shared, Urls};
+use crate::store::Store;
+
+/// How to run a server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Where to listen; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Accounts as `(username, api_key)`; the demo account when empty.
+    pub users: Vec<(String, String)>,
+    /// Load the captured plots and the demo account's files.
+    pub demo_data: bool,
+    /// Folders of captured `/v2/plots` pages to load.
+    pub seed_dirs: Vec<PathBuf>,
+    /// The host of `web_url` / `embed_url` links (default: the server's own address).
+    pub web_domain: Option<String>,
+    /// Faults to inject.
+    pub faults: Faults,
+    /// Request and page limits.
+    pub limits: Limits,
+    /// Seed of generated column uids.
+    pub seed: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            users: Vec::new(),
+            demo_data: false,
+            seed_dirs: Vec::new(),
+            web_domain: None,
+            faults: Faults::default(),
+            limits: Limits::default(),
+            seed: 0,
+        }
+    }
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct ServerHandle {
+    addr: SocketAddr,
+    url: String,
+    app: Shared,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl ServerHandle {
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the API base to point clients at.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Replaces the fault settings (and restarts their random sequence, quotas and rates).
+    pub fn set_faults(&self, faults: Faults) {
+        self.app.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reset(faults.seed);
+        *self.app.faults.write().unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
+    }
+
+    /// Adds an account (or changes its key).
+    pub fn add_user(&self, username: &str, api_key: &str) -> Result<()> {
+        self.app.store().add_account(username, api_key).context("invalid username")
+    }
+
+    /// Stops accepting requests and waits for the server task.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        (&mut self.task).await.context("the server task panicked")?.context("the server failed")
+    }
+}
+
+/// Binds and starts a server in the background of the current tokio runtime.
+pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
+    let listener =
+        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let url = format!("http://{addr}");
+    let mut store = Store::new(config.seed);
+    if config.users.is_empty() {
+        store.add_account(DEMO_USER.0, DEMO_USER.1)?;
+    }
+    for (user, key) in &config.users {
+        store.add_account(user, key).with_context(|| format!("invalid username {user:?}"))?;
+    }
+    if config.demo_data {
+        seed::demo(&mut store)?;
+    }
+    for dir in &config.seed_dirs {
+        seed::directory(&mut store, dir)?;
+    }
+    let web = config.web_domain.clone().unwrap_or_else(|| url.clone());
+    let urls = Urls { api: url.clone(), web: web.trim_end_matches('/').to_owned() };
+    let app: Shared = Arc::new(App::new(store, urls, config.limits, config.faults.clone()));
+    let service = NormalizePathLayer::trim_trailing_slash().layer(routes::router(app.clone()));
+    let (shutdown, signal) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(service);
+        axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = signal.await;
+            })
+            .await
+    });
+    tracing::info!(%url, "chart-studio-server listening");
+    Ok(ServerHandle { addr, url, app, shutdown: Some(shutdown), task })
+}

@@ -1,0 +1,155 @@
+//! `chart-studio-server`: run the local Chart-Studio-compatible server.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chart_studio_server::{Faults, Limits, ServerConfig};
+use clap::Parser;
+
+/// A local Chart-Studio-compatible v2 API server, for demos, tests and benchmarks.
+///
+/// The first line on stdout is `listening on http://HOST:PORT`.
+#[derive(Debug, Parser)]
+#[command(name = "chart-studio-server", version, max_term_width = 100)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:9200", value_name = "ADDR")]
+    listen: SocketAddr,
+    /// An account, `NAME:API_KEY` (repeatable). Without any, the account demo:demo-api-key.
+    #[arg(long = "user", value_name = "NAME:API_KEY")]
+    users: Vec<String>,
+    /// A TOML or JSON file of accounts: `[[users]] username = "..." api_key = "..."`.
+    #[arg(long, value_name = "FILE")]
+    users_file: Option<PathBuf>,
+    /// Load sample data: the captured public plots with their grids and the demo account's files.
+    #[arg(long)]
+    demo: bool,
+    /// Load every captured `/v2/plots` page (*.json) in this folder.
+    #[arg(long, value_name = "DIR")]
+    seed: Vec<PathBuf>,
+    /// The host that web links (`web_url`, `embed_url`) point to.
+    #[arg(long, value_name = "URL")]
+    web_domain: Option<String>,
+    /// Latency added to every request.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    latency_ms: u64,
+    /// Up to this much more latency, at random.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    jitter_ms: u64,
+    /// Fraction of requests answered 500, 502 or 503.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    error_rate: f64,
+    /// Fraction of responses cut off halfway.
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    drop_rate: f64,
+    /// Fraction of requests answered 429 "Request was throttled".
+    #[arg(long, default_value_t = 0.0, value_name = "RATE")]
+    throttle_rate: f64,
+    /// The wait a throttled answer asks for.
+    #[arg(long, default_value_t = 1, value_name = "SECONDS")]
+    throttle_seconds: u64,
+    /// Changing requests allowed per user per day before the quota 429.
+    #[arg(long, value_name = "N")]
+    daily_quota: Option<u64>,
+    /// Requests per second allowed per user.
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<f64>,
+    /// Seed of the random faults and generated ids.
+    #[arg(long, default_value_t = 0)]
+    seed_random: u64,
+    /// Largest request body in bytes.
+    #[arg(long, default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Deepest JSON nesting accepted.
+    #[arg(long, default_value_t = Limits::default().max_json_depth)]
+    max_json_depth: usize,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct UsersFile {
+    users: Vec<UserEntry>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct UserEntry {
+    username: String,
+    api_key: String,
+}
+
+fn read_users(path: &PathBuf) -> Result<Vec<(String, String)>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+    let file: UsersFile = if path.extension().is_some_and(|ext| ext == "json") {
+        serde_json::from_str(&text).with_context(|| format!("{} is not a valid users file", path.display()))?
+    } else {
+        toml::from_str(&text).with_context(|| format!("{} is not a valid users file", path.display()))?
+    };
+    Ok(file.users.into_iter().map(|u| (u.username, u.api_key)).collect())
+}
+
+fn rate(name: &str, value: f64) -> Result<f64> {
+    if !(0.0..=1.0).contains(&value) {
+        bail!("--{name} must be between 0 and 1, not {value}");
+    }
+    Ok(value)
+}
+
+fn config(args: Args) -> Result<ServerConfig> {
+    let mut users = Vec::new();
+    for user in &args.users {
+        let (name, key) = user.split_once(':').with_context(|| format!("--user {user:?} must be NAME:API_KEY"))?;
+        users.push((name.to_owned(), key.to_owned()));
+    }
+    if let Some(path) = &args.users_file {
+        users.extend(read_users(path)?);
+    }
+    let faults = Faults {
+        latency: Duration::from_millis(args.latency_ms),
+        jitter: Duration::from_millis(args.jitter_ms),
+        error_rate: rate("error-rate", args.error_rate)?,
+        drop_rate: rate("drop-rate", args.drop_rate)?,
+        throttle_rate: rate("throttle-rate", args.throttle_rate)?,
+        throttle_wait: Duration::from_secs(args.throttle_seconds),
+        daily_quota: args.daily_quota,
+        rate_limit: args.rate_limit,
+        seed: args.seed_random,
+    };
+    Ok(ServerConfig {
+        listen: args.listen,
+        users,
+        demo_data: args.demo,
+        seed_dirs: args.seed,
+        web_domain: args.web_domain,
+        faults,
+        limits: Limits { max_body_bytes: args.max_body_bytes, max_json_depth: args.max_json_depth, ..Limits::default() },
+        seed: args.seed_random,
+    })
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<()> {
+    let server = chart_studio_server::start(config(args)?).await?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on {}", server.url())?;
+        stdout.flush()?;
+    }
+    tokio::signal::ctrl_c().await.context("could not wait for Ctrl-C")?;
+    server.stop().await
+}

@@ -1,0 +1,126 @@
+//! Stored records as the API's JSON models, from one requester's point of view.
+
+use chart_studio_models::{ColumnInfo, Counted, Fid, File, Folder, FolderChildren, Grid, Plot, User};
+
+use crate::clock;
+use crate::state::Urls;
+use crate::store::{Account, Body, FileRecord};
+
+/// How a file is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    /// The owner: admin fields included.
+    Owner,
+    /// Anyone else who may read the file.
+    Reader,
+}
+
+impl Urls {
+    /// A user's public (or, for themselves, private) profile.
+    pub(crate) fn user(&self, account: &Account, private: bool) -> User {
+        let mut user = User::new(&account.username);
+        user.profile_url = Some(format!("{}/~{}", self.web, account.username));
+        user.avatar_url = Some(format!("{}/static/avatar.png", self.web));
+        user.background_url = Some(format!("{}/static/background.png", self.web));
+        user.bio = Some(String::new());
+        user.nickname = Some(String::new());
+        user.website = Some(String::new());
+        user.date_joined = Some(clock::date_joined(account.date_joined));
+        if private {
+            user.email = Some(format!("{}@localhost", account.username));
+            user.is_active = Some(true);
+            user.readonly = Some(false);
+            user.has_password = Some(true);
+            user.is_chart_creator = Some(true);
+            user.charts_created_count =
+                Some(account.files.values().filter(|f| matches!(f.body, Body::Plot { .. })).count() as u64);
+            user.is_dash_creator = Some(false);
+            user.dash_created_count = Some(0);
+        }
+        user
+    }
+
+    /// The metadata every file has.
+    pub(crate) fn file(&self, account: &Account, record: &FileRecord, view: View) -> File {
+        let owner = &account.username;
+        let id = record.idlocal;
+        let fid = Fid::new(owner.clone(), id).expect("usernames are checked when accounts are added");
+        let kind = record.kind();
+        let mut file = File::new(fid.clone(), record.filename.clone(), kind.clone());
+        let web = format!("{}/~{owner}/{id}/", self.web);
+        let api = |rest: &str| format!("{}/v2/{rest}", self.api);
+        file.parent = Some(record.parent);
+        file.parented = Some(record.parent != chart_studio_models::HOME_FOLDER);
+        file.world_readable = Some(record.world_readable);
+        file.title = Some(String::new());
+        file.views = Some(record.views);
+        file.creation_time = Some(clock::creation_time(record.created));
+        file.date_modified = Some(clock::date_modified(record.modified));
+        file.web_url = Some(web.clone());
+        file.organize_view_url = Some(web);
+        file.embed_url = Some(format!("{}/~{owner}/{id}.embed", self.web));
+        file.img_url = Some(api(&format!("files/{fid}/image?image_name=list-thumb")));
+        file.image_urls = Some(
+            ["default", "block-thumb", "list-thumb"]
+                .into_iter()
+                .map(|size| (size.to_owned(), api(&format!("files/{fid}/image?image_name={size}"))))
+                .collect(),
+        );
+        let parent = if record.parent < 0 { api(&format!("folders/home?user={owner}")) } else { api(&format!("folders/{owner}:{}", record.parent)) };
+        file.api_urls = Some(
+            [
+                ("files".to_owned(), api(&format!("files/{fid}"))),
+                (kind.collection().to_owned(), api(&format!("{}/{fid}", kind.collection()))),
+                ("parent".to_owned(), parent),
+            ]
+            .into_iter()
+            .collect(),
+        );
+        file.preview = Some(String::new());
+        file.references = Some(Vec::new());
+        file.referencers = Some(Vec::new());
+        file.comments = Some(Counted::default());
+        file.stars = Some(Counted::default());
+        file.collaborators = Some(Counted::default());
+        file.subfolder_count = match record.body {
+            Body::Folder => Some(account.files.values().filter(|f| f.parent == id as i64 && matches!(f.body, Body::Folder)).count() as u64),
+            _ => None,
+        };
+        file.current_user_permission = Some(if view == View::Owner { "admin" } else { "read" }.to_owned());
+        file.user = Some(self.user(account, false));
+        if view == View::Owner {
+            file.share_key_enabled = Some(record.share_key_enabled);
+            file.share_key = Some(record.share_key.clone());
+            file.deleted = Some(record.deleted);
+        }
+        if let Some(metadata) = &record.metadata {
+            file.extra.insert("metadata".to_owned(), metadata.clone());
+        }
+        file
+    }
+
+    /// A plot with its figure.
+    pub(crate) fn plot(&self, account: &Account, record: &FileRecord, view: View) -> Plot {
+        let mut plot = Plot::new(self.file(account, record, view));
+        if let Body::Plot { figure } = &record.body {
+            plot.figure = Some(figure.clone());
+            plot.autosize = Some(true);
+            plot.caption = Some(String::new());
+        }
+        plot
+    }
+
+    /// A grid with its column names and uids.
+    pub(crate) fn grid(&self, account: &Account, record: &FileRecord, view: View) -> Grid {
+        let mut grid = Grid::new(self.file(account, record, view));
+        if let Body::Grid { columns } = &record.body {
+            grid.cols = Some(columns.iter().map(|c| ColumnInfo::new(&c.name, &c.uid)).collect());
+        }
+        grid
+    }
+
+    /// A folder with one page of its children.
+    pub(crate) fn folder(&self, account: &Account, record: &FileRecord, view: View, children: FolderChildren) -> Folder {
+        Folder::new(self.file(account, record, view), children)
+    }
+}

@@ -1,0 +1,335 @@
+//! The handlers every collection shares: retrieve, update, content, trash, restore, permanent
+//! delete and lookup, for `/v2/files` (any kind) and `/v2/{plots,grids,folders}` (one kind each).
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, delete, get, post};
+use axum::{Json, Router};
+use chart_studio_models::{ColumnRef, FileType, HOME_FOLDER};
+use http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use crate::access::{owned, parse_fid, readable};
+use crate::auth::Viewer;
+use crate::body::Payload;
+use crate::failure::Failure;
+use crate::pages::{RequestUrl, numbered};
+use crate::render::View;
+use crate::state::Shared;
+use crate::store::{Account, Body, Changes, FileRecord, Store};
+
+/// Query parameters, read leniently.
+pub(crate) type Params = Query<BTreeMap<String, String>>;
+
+/// A collection under `/v2/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Collection {
+    Files,
+    Plots,
+    Grids,
+    Folders,
+}
+
+impl Collection {
+    fn kind(self) -> Option<FileType> {
+        match self {
+            Self::Files => None,
+            Self::Plots => Some(FileType::Plot),
+            Self::Grids => Some(FileType::Grid),
+            Self::Folders => Some(FileType::Folder),
+        }
+    }
+}
+
+/// The shared routes of `collection`, to be merged at `/v2/{segment}`.
+pub(crate) fn routes(collection: Collection, segment: &str) -> Router<Shared> {
+    let at = |rest: &str| format!("/v2/{segment}{rest}");
+    let detail: MethodRouter<Shared> = get(move |s, v, p, q, u, h| retrieve(collection, s, v, p, q, u, h))
+        .put(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b))
+        .patch(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b));
+    Router::new()
+        .route(&at("/lookup"), get(move |s, v, q, u, h| lookup(collection, s, v, q, u, h)))
+        .route(&at("/{fid}"), detail)
+        .route(&at("/{fid}/content"), get(move |s, v, p, q| content(collection, s, v, p, q)))
+        .route(&at("/{fid}/trash"), post(move |s, v, p| set_trashed(collection, s, v, p, true)))
+        .route(&at("/{fid}/restore"), post(move |s, v, p| set_trashed(collection, s, v, p, false)))
+        .route(&at("/{fid}/permanent_delete"), delete(move |s, v, p| permanent_delete(collection, s, v, p)))
+}
+
+/// The request's own address, for pagination links.
+pub(crate) fn request_url(app: &Shared, headers: &HeaderMap, uri: &http::Uri) -> RequestUrl {
+    let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
+    let fallback = app.urls.api.trim_start_matches("http://").trim_start_matches("https://");
+    RequestUrl::new(host, fallback, uri)
+}
+
+/// A `page` / `page_size` pair from the query.
+pub(crate) fn paging(app: &Shared, params: &BTreeMap<String, String>, default_size: u32) -> Result<(u32, u32), Failure> {
+    let number = |name: &str, default: u32| match params.get(name) {
+        None => Ok(default),
+        Some(text) => text.parse::<u32>().map_err(|_| Failure::bad_field(name, format!("{name} must be a positive whole number"))),
+    };
+    Ok((number("page", 1)?, number("page_size", default_size)?.clamp(1, app.limits.max_page_size)))
+}
+
+/// A boolean query parameter (`true` / `false`, any case).
+pub(crate) fn flag_param(params: &BTreeMap<String, String>, name: &str) -> Result<Option<bool>, Failure> {
+    match params.get(name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(None),
+        Some(v) if v == "true" || v == "1" => Ok(Some(true)),
+        Some(v) if v == "false" || v == "0" => Ok(Some(false)),
+        Some(v) => Err(Failure::bad_field(name, format!("{name} must be true or false, not {v:?}"))),
+    }
+}
+
+/// Renders `record` as its collection shows it; folders carry one page of children.
+pub(crate) fn render(
+    app: &Shared,
+    viewer: &Viewer,
+    collection: Collection,
+    account: &Account,
+    record: &FileRecord,
+    view: View,
+    children: (u32, u32, &RequestUrl),
+) -> Value {
+    let urls = &app.urls;
+    let rendered = match (collection, &record.body) {
+        (Collection::Files, _) => serde_json::to_value(urls.file(account, record, view)),
+        (_, Body::Plot { .. }) => serde_json::to_value(urls.plot(account, record, view)),
+        (_, Body::Grid { .. }) => serde_json::to_value(urls.grid(account, record, view)),
+        (_, Body::Folder) => {
+            let (page, size, url) = children;
+            let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
+            let files = visible_files(app, viewer, account, |f| f.parent == inside);
+            serde_json::to_value(urls.folder(account, record, view, numbered(files, page, size, url)))
+        }
+    };
+    rendered.unwrap_or_default()
+}
+
+/// The live files of `account` that `viewer` may read and that `keep` accepts, by idlocal.
+pub(crate) fn visible_files(
+    app: &Shared,
+    viewer: &Viewer,
+    account: &Account,
+    keep: impl Fn(&FileRecord) -> bool,
+) -> Vec<chart_studio_models::File> {
+    let view = if viewer.is(&account.username) { View::Owner } else { View::Reader };
+    account
+        .files
+        .values()
+        .filter(|f| !f.deleted && keep(f) && crate::access::can_read(viewer, &account.username, f, None))
+        .map(|f| app.urls.file(account, f, view))
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments, reason = "axum extractors")]
+async fn retrieve(
+    collection: Collection,
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    Query(params): Params,
+    uri: http::Uri,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Failure> {
+    let fid = parse_fid(&fid)?;
+    let (page, size) = paging(&app, &params, 100)?;
+    let url = request_url(&app, &headers, &uri);
+    let store = app.store();
+    let (account, record, view) =
+        readable(&store, &viewer, &fid, collection.kind().as_ref(), params.get("share_key").map(String::as_str))?;
+    Ok(Json(render(&app, &viewer, collection, account, record, view, (page, size, &url))))
+}
+
+#[allow(clippy::too_many_arguments, reason = "axum extractors")]
+async fn update(
+    collection: Collection,
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    uri: http::Uri,
+    headers: HeaderMap,
+    body: Payload,
+) -> Result<Json<Value>, Failure> {
+    let fid = parse_fid(&fid)?;
+    let changes = Changes {
+        filename: body.text("filename")?,
+        parent: body.integer("parent")?,
+        parent_path: body.text("parent_path")?,
+        world_readable: body.flag("world_readable")?,
+        share_key_enabled: body.flag("share_key_enabled")?,
+        metadata: body.0.get("metadata").cloned().filter(|m| !m.is_null()),
+    };
+    let url = request_url(&app, &headers, &uri);
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, collection.kind().as_ref())?;
+    store.update(fid.owner(), fid.idlocal(), changes)?;
+    let (account, record, view) = readable(&store, &viewer, &fid, None, None)?;
+    Ok(Json(render(&app, &viewer, collection, account, record, view, (1, 100, &url))))
+}
+
+async fn set_trashed(
+    collection: Collection,
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    trashed: bool,
+) -> Result<Json<Value>, Failure> {
+    let fid = parse_fid(&fid)?;
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, collection.kind().as_ref())?;
+    store.set_trashed(fid.owner(), fid.idlocal(), trashed)?;
+    Ok(Json(json!({})))
+}
+
+async fn permanent_delete(
+    collection: Collection,
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+) -> Result<StatusCode, Failure> {
+    let fid = parse_fid(&fid)?;
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, collection.kind().as_ref())?;
+    store.permanent_delete(fid.owner(), fid.idlocal())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn lookup(
+    collection: Collection,
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Query(params): Params,
+    uri: http::Uri,
+    headers: HeaderMap,
+) -> Result<Response, Failure> {
+    let path = params.get("path").ok_or_else(|| Failure::bad_field("path", "path is required"))?;
+    let owner = match params.get("user") {
+        Some(user) => user.clone(),
+        None => viewer.require()?.to_owned(),
+    };
+    let parent = match params.get("parent") {
+        Some(text) => text.parse().map_err(|_| Failure::bad_field("parent", "parent must be a folder idlocal"))?,
+        None => HOME_FOLDER,
+    };
+    let exists_only = flag_param(&params, "exists")?.unwrap_or(false);
+    let url = request_url(&app, &headers, &uri);
+    let store = app.store();
+    let found = store.lookup(&owner, path, parent).and_then(|idlocal| {
+        let fid = chart_studio_models::Fid::new(owner.clone(), idlocal).ok()?;
+        readable(&store, &viewer, &fid, collection.kind().as_ref(), None).ok()
+    });
+    if exists_only {
+        return Ok(Json(json!({"exists": found.is_some()})).into_response());
+    }
+    let (account, record, view) = found.ok_or(Failure::NotFound)?;
+    Ok(Json(render(&app, &viewer, collection, account, record, view, (1, 100, &url))).into_response())
+}
+
+async fn content(
+    collection: Collection,
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    Query(params): Params,
+) -> Result<Json<Value>, Failure> {
+    let fid = parse_fid(&fid)?;
+    let inline = flag_param(&params, "inline_data")?.unwrap_or(false);
+    let map_unreadable = params.get("map_data").is_some_and(|v| v == "unreadable");
+    let mut store = app.store();
+    let (_, record, view) =
+        readable(&store, &viewer, &fid, collection.kind().as_ref(), params.get("share_key").map(String::as_str))?;
+    let answer = match &record.body {
+        Body::Plot { figure } => plot_content(&store, &viewer, figure.clone(), inline, map_unreadable),
+        Body::Grid { columns } => grid_content(columns),
+        Body::Folder => return Err(Failure::NotFound),
+    };
+    if view == View::Reader {
+        store.count_view(fid.owner(), fid.idlocal());
+    }
+    Ok(Json(answer))
+}
+
+/// `{"cols": {name: {data, order, uid}}}`.
+pub(crate) fn grid_content(columns: &[crate::store::StoredColumn]) -> Value {
+    let cols: serde_json::Map<String, Value> = columns
+        .iter()
+        .enumerate()
+        .map(|(order, c)| (c.name.clone(), json!({"data": c.data, "order": order, "uid": c.uid})))
+        .collect();
+    json!({ "cols": cols })
+}
+
+/// The data a column reference points to, if the grid and column exist.
+pub(crate) fn column_data<'a>(store: &'a Store, reference: &ColumnRef) -> Option<(&'a FileRecord, &'a Vec<Value>)> {
+    let grid = store.file(reference.grid.owner(), reference.grid.idlocal())?;
+    let Body::Grid { columns } = &grid.body else { return None };
+    columns.iter().find(|c| c.uid == reference.uid).map(|c| (grid, &c.data))
+}
+
+/// A plot's figure; with `inline`, every `*src` reference replaced by the data it points to;
+/// with `map_unreadable`, a `map_data` object holding the data of grids the viewer cannot read.
+///
+/// Whoever may read a plot may see its data, as a shared chart would show it (INFER).
+fn plot_content(store: &Store, viewer: &Viewer, mut figure: Value, inline: bool, map_unreadable: bool) -> Value {
+    let mut mapped = serde_json::Map::new();
+    let mut replacements = Vec::new();
+    for (trace_path, trace) in chart_studio_models::traces(&figure) {
+        for attribute in chart_studio_models::source_refs(trace) {
+            let Some(reference) = attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok()) else { continue };
+            let Some((grid, data)) = column_data(store, &reference) else { continue };
+            if inline {
+                replacements.push((format!("{trace_path}.{}", attribute.path), data.clone()));
+            } else if map_unreadable && !crate::access::can_read(viewer, reference.grid.owner(), grid, None) {
+                mapped.insert(reference.to_string(), Value::Array(data.clone()));
+            }
+        }
+    }
+    for (src_path, data) in replacements {
+        let Some((parent_path, key)) = src_path.rsplit_once('.') else { continue };
+        if let Some(Value::Object(parent)) = value_at_mut(&mut figure, parent_path) {
+            parent.remove(key);
+            parent.insert(key.trim_end_matches("src").to_owned(), Value::Array(data));
+        }
+    }
+    if !mapped.is_empty() {
+        if let Value::Object(object) = &mut figure {
+            object.insert("map_data".to_owned(), Value::Object(mapped));
+        }
+    }
+    figure
+}
+
+/// The value at a dotted path with `[i]` indexes, such as `data[0].marker`.
+pub(crate) fn value_at_mut<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut current = root;
+    for part in path.split('.') {
+        let (name, indexes) = match part.find('[') {
+            Some(at) => (&part[..at], &part[at..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            current = current.get_mut(name)?;
+        }
+        for index in indexes.split(['[', ']']).filter(|s| !s.is_empty()) {
+            current = current.get_mut(index.parse::<usize>().ok()?)?;
+        }
+    }
+    Some(current)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_with_indexes() {
+        let mut value = json!({"data": [{"marker": {"colorsrc": "a:1:b"}}], "frames": [{"data": [{}, {"x": 1}]}]});
+        assert_eq!(value_at_mut(&mut value, "data[0].marker").unwrap()["colorsrc"], "a:1:b");
+        assert_eq!(value_at_mut(&mut value, "frames[0].data[1]").unwrap()["x"], 1);
+        assert!(value_at_mut(&mut value, "data[3]").is_none());
+    }
+}

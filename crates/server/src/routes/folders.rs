@@ -1,0 +1,70 @@
+//! `/v2/folders`: creation (`mkdir -p`), the home folder and the list of all a user's files.
+
+use axum::extract::{Query, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chart_studio_models::{Created, Folder, HOME_FOLDER, Listing};
+use http::{HeaderMap, StatusCode};
+
+use super::common::{Params, paging, request_url, visible_files};
+use crate::auth::Viewer;
+use crate::body::Payload;
+use crate::failure::Failure;
+use crate::pages::numbered;
+use crate::render::View;
+use crate::state::Shared;
+
+pub(crate) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v2/folders", post(create))
+        .route("/v2/folders/home", get(|s, v, q, u, h| listing(s, v, q, u, h, true)))
+        .route("/v2/folders/all", get(|s, v, q, u, h| listing(s, v, q, u, h, false)))
+}
+
+/// Creates the folders of `path` (from `parent`, or home); 409 when the last one exists already.
+async fn create(State(app): State<Shared>, viewer: Viewer, body: Payload) -> Result<(StatusCode, Json<Created<Folder>>), Failure> {
+    let owner = viewer.require()?.to_owned();
+    let path = body.text("path")?.ok_or_else(|| Failure::bad_field("path", "This field is required."))?;
+    let path = path.trim_matches('/').to_owned();
+    if path.is_empty() {
+        return Err(Failure::bad_field("path", "path must name a folder"));
+    }
+    let parent = body.integer("parent")?;
+    if parent.is_some() && path.contains('/') {
+        return Err(Failure::bad_field("path", "with `parent`, path must be a single folder name"));
+    }
+    let mut store = app.store();
+    let parent = parent.unwrap_or(HOME_FOLDER);
+    if store.lookup(&owner, &path, parent).is_some() {
+        return Err(Failure::exists(path.rsplit('/').next().unwrap_or(&path)));
+    }
+    let folder = store.mkdir_p(&owner, &path, parent)?;
+    let account = store.account(&owner).ok_or(Failure::NotFound)?;
+    let record = u64::try_from(folder).ok().and_then(|id| account.files.get(&id)).ok_or(Failure::NotFound)?;
+    let folder = app.urls.folder(account, record, View::Owner, chart_studio_models::FolderChildren::default());
+    Ok((StatusCode::CREATED, Json(Created::new(folder))))
+}
+
+/// `home` (the files at the root) or `all` (every file), as page-number pages.
+async fn listing(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Query(params): Params,
+    uri: http::Uri,
+    headers: HeaderMap,
+    home_only: bool,
+) -> Result<Json<Listing>, Failure> {
+    let user = match params.get("user") {
+        Some(user) => user.clone(),
+        None => viewer.require()?.to_owned(),
+    };
+    let filetype = params.get("filetype").cloned();
+    let (page, size) = paging(&app, &params, 100)?;
+    let url = request_url(&app, &headers, &uri);
+    let store = app.store();
+    let account = store.account(&user).ok_or(Failure::NotFound)?;
+    let files = visible_files(&app, &viewer, account, |f| {
+        (!home_only || f.parent == HOME_FOLDER) && filetype.as_deref().is_none_or(|t| f.kind().as_str() == t)
+    });
+    Ok(Json(Listing::new(numbered(files, page, size, &url))))
+}

@@ -1,0 +1,212 @@
+//! `/v2/grids`: creation, columns (`/col`), rows (`/row`) and destroy.
+
+use std::collections::BTreeSet;
+
+use axum::extract::{Path, Query, State};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chart_studio_models::{ColumnInfo, ColumnList, Created, Grid};
+use http::StatusCode;
+use serde_json::{Value, json};
+
+use super::common::Params;
+use crate::access::{owned, parse_fid, readable};
+use crate::auth::Viewer;
+use crate::body::Payload;
+use crate::failure::Failure;
+use crate::render::View;
+use crate::state::Shared;
+use crate::store::{Body, NewFile, StoredColumn};
+
+pub(crate) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/v2/grids", post(create))
+        .route("/v2/grids/{fid}", delete(destroy))
+        .route("/v2/grids/{fid}/col", get(columns_get).post(columns_append).put(columns_replace).delete(columns_delete))
+        .route("/v2/grids/{fid}/row", post(rows_append))
+}
+
+/// `{"cols": {name: {data: [...], order: n}}}` (or that as a JSON string) into ordered columns.
+fn parse_grid_data(data: &Value) -> Result<Vec<(String, Vec<Value>)>, Failure> {
+    let cols = data
+        .get("cols")
+        .and_then(Value::as_object)
+        .ok_or_else(|| Failure::bad_field("data", "data must look like {\"cols\": {\"name\": {\"data\": [...], \"order\": 0}}}"))?;
+    let mut columns = Vec::new();
+    for (name, column) in cols {
+        let values = column
+            .get("data")
+            .and_then(Value::as_array)
+            .ok_or_else(|| Failure::bad_field("data", format!("column {name:?} has no `data` array")))?;
+        let order = column.get("order").and_then(Value::as_u64).unwrap_or(u64::MAX);
+        columns.push((order, name.clone(), values.clone()));
+    }
+    columns.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    Ok(columns.into_iter().map(|(_, name, values)| (name, values)).collect())
+}
+
+async fn create(State(app): State<Shared>, viewer: Viewer, body: Payload) -> Result<(StatusCode, Json<Created<Grid>>), Failure> {
+    let owner = viewer.require()?.to_owned();
+    let data = body.json_or_text("data")?.ok_or_else(|| Failure::bad_field("data", "This field is required."))?;
+    let parsed = parse_grid_data(&data)?;
+    let mut store = app.store();
+    let mut taken = BTreeSet::new();
+    let mut columns = Vec::new();
+    for (name, data) in parsed {
+        let uid = store.column_uid(&taken);
+        taken.insert(uid.clone());
+        columns.push(StoredColumn { name, uid, data });
+    }
+    let new = NewFile {
+        filename: body.text("filename")?,
+        parent: body.integer("parent")?,
+        parent_path: body.text("parent_path")?,
+        world_readable: body.flag("world_readable")?.unwrap_or(true),
+        share_key_enabled: body.flag("share_key_enabled")?.unwrap_or(false),
+        metadata: body.0.get("metadata").cloned().filter(|m| !m.is_null()),
+        body: Body::Grid { columns },
+        idlocal: None,
+    };
+    let idlocal = store.create(&owner, new)?;
+    let account = store.account(&owner).ok_or(Failure::NotFound)?;
+    let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
+    Ok((StatusCode::CREATED, Json(Created::new(app.urls.grid(account, record, View::Owner)))))
+}
+
+async fn destroy(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>) -> Result<StatusCode, Failure> {
+    let fid = parse_fid(&fid)?;
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    store.remove(fid.owner(), fid.idlocal())?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The `uid` query parameter, split on commas.
+fn uids(params: &std::collections::BTreeMap<String, String>) -> Result<Vec<String>, Failure> {
+    let list: Vec<String> = params.get("uid").map(|u| u.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+    if list.is_empty() {
+        return Err(Failure::bad_field("uid", "uid is required: a comma-separated list of column uids"));
+    }
+    Ok(list)
+}
+
+fn find_column(columns: &[StoredColumn], uid: &str) -> Result<usize, Failure> {
+    columns.iter().position(|c| c.uid == uid).ok_or_else(|| Failure::bad_field("uid", format!("the grid has no column {uid:?}")))
+}
+
+/// The `cols` body: a list of `{name, data}` (or that as a JSON string).
+fn new_columns(body: &Payload) -> Result<Vec<(Option<String>, Vec<Value>)>, Failure> {
+    let cols = body.json_or_text("cols")?.ok_or_else(|| Failure::bad_field("cols", "This field is required."))?;
+    let list = cols.as_array().ok_or_else(|| Failure::bad_field("cols", "cols must be a list of {name, data}"))?;
+    list.iter()
+        .map(|col| {
+            let data = col.get("data").and_then(Value::as_array).ok_or_else(|| Failure::bad_field("cols", "each column needs a `data` array"))?;
+            Ok((col.get("name").and_then(Value::as_str).map(str::to_owned), data.clone()))
+        })
+        .collect()
+}
+
+fn listing(columns: &[StoredColumn], with_data: bool) -> ColumnList {
+    ColumnList::new(
+        columns
+            .iter()
+            .map(|c| {
+                let mut info = ColumnInfo::new(&c.name, &c.uid);
+                if with_data {
+                    info.data = Some(c.data.clone());
+                }
+                info
+            })
+            .collect(),
+    )
+}
+
+async fn columns_get(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, Query(params): Params) -> Result<Json<ColumnList>, Failure> {
+    let fid = parse_fid(&fid)?;
+    let wanted = uids(&params)?;
+    let store = app.store();
+    let (_, record, _) = readable(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid), params.get("share_key").map(String::as_str))?;
+    let Body::Grid { columns } = &record.body else { return Err(Failure::NotFound) };
+    let chosen: Vec<StoredColumn> = wanted.iter().map(|uid| find_column(columns, uid).map(|i| columns[i].clone())).collect::<Result<_, _>>()?;
+    Ok(Json(listing(&chosen, true)))
+}
+
+async fn columns_append(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, body: Payload) -> Result<Json<ColumnList>, Failure> {
+    let fid = parse_fid(&fid)?;
+    let added = new_columns(&body)?;
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut names: BTreeSet<String> = BTreeSet::new();
+    if let Some(Body::Grid { columns }) = store.file(fid.owner(), fid.idlocal()).map(|f| &f.body) {
+        taken.extend(columns.iter().map(|c| c.uid.clone()));
+        names.extend(columns.iter().map(|c| c.name.clone()));
+    }
+    let mut created = Vec::new();
+    for (name, data) in added {
+        let name = name.ok_or_else(|| Failure::bad_field("cols", "each new column needs a `name`"))?;
+        if !names.insert(name.clone()) {
+            return Err(Failure::bad_field("cols", format!("a column named {name:?} already exists")));
+        }
+        let uid = store.column_uid(&taken);
+        taken.insert(uid.clone());
+        created.push(StoredColumn { name, uid, data });
+    }
+    store.columns_mut(fid.owner(), fid.idlocal())?.extend(created.iter().cloned());
+    Ok(Json(listing(&created, false)))
+}
+
+async fn columns_replace(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, Query(params): Params, body: Payload) -> Result<Json<ColumnList>, Failure> {
+    let fid = parse_fid(&fid)?;
+    let wanted = uids(&params)?;
+    let replacements = new_columns(&body)?;
+    if replacements.len() != wanted.len() {
+        return Err(Failure::bad_field("cols", format!("{} uids but {} columns given", wanted.len(), replacements.len())));
+    }
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
+    let mut changed = Vec::new();
+    for (uid, (name, data)) in wanted.iter().zip(replacements) {
+        let index = find_column(columns, uid)?;
+        if let Some(name) = name {
+            columns[index].name = name;
+        }
+        columns[index].data = data;
+        changed.push(columns[index].clone());
+    }
+    Ok(Json(listing(&changed, false)))
+}
+
+async fn columns_delete(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, Query(params): Params) -> Result<StatusCode, Failure> {
+    let fid = parse_fid(&fid)?;
+    let wanted = uids(&params)?;
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
+    for uid in &wanted {
+        find_column(columns, uid)?;
+    }
+    columns.retain(|c| !wanted.contains(&c.uid));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rows_append(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, body: Payload) -> Result<(StatusCode, Json<Value>), Failure> {
+    let fid = parse_fid(&fid)?;
+    let rows = body.0.get("rows").and_then(Value::as_array).cloned().ok_or_else(|| Failure::bad_field("rows", "rows must be a list of rows"))?;
+    let mut store = app.store();
+    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
+    for (index, row) in rows.iter().enumerate() {
+        let cells = row.as_array().ok_or_else(|| Failure::bad_field("rows", format!("row {index} is not a list")))?;
+        if cells.len() != columns.len() {
+            return Err(Failure::bad_field("rows", format!("row {index} has {} values; the grid has {} columns", cells.len(), columns.len())));
+        }
+    }
+    for row in rows.iter().filter_map(Value::as_array) {
+        for (column, cell) in columns.iter_mut().zip(row) {
+            column.data.push(cell.clone());
+        }
+    }
+    Ok((StatusCode::CREATED, Json(json!({}))))
+}

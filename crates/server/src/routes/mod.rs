@@ -1,0 +1,31 @@
+//! The router: every v2 endpoint, tolerant of trailing slashes, with DRF-style 404 and 405 bodies.
+
+mod common;
+mod folders;
+mod grids;
+mod plots;
+mod users;
+
+use axum::Router;
+use axum::extract::Request;
+
+use crate::failure::Failure;
+use crate::state::Shared;
+use common::Collection;
+
+/// Every route of the API.
+pub(crate) fn router(app: Shared) -> Router {
+    Router::new()
+        .merge(plots::routes())
+        .merge(grids::routes())
+        .merge(folders::routes())
+        .merge(users::routes())
+        .merge(common::routes(Collection::Files, "files"))
+        .merge(common::routes(Collection::Plots, "plots"))
+        .merge(common::routes(Collection::Grids, "grids"))
+        .merge(common::routes(Collection::Folders, "folders"))
+        .fallback(|| async { Failure::NotFound })
+        .method_not_allowed_fallback(|request: Request| async move { Failure::MethodNotAllowed(request.method().to_string()) })
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::faults::middleware))
+        .with_state(app)
+}

@@ -1,0 +1,68 @@
+//! The shared state of a running server.
+
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use crate::faults::{FaultState, Faults};
+use crate::store::Store;
+
+/// Size limits of requests and pages.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest accepted request body, in bytes (413 above).
+    pub max_body_bytes: usize,
+    /// Deepest accepted JSON nesting (400 above).
+    pub max_json_depth: usize,
+    /// Largest `page_size` honoured by page-number listings.
+    pub max_page_size: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_body_bytes: 16 * 1024 * 1024, max_json_depth: 100, max_page_size: 10_000 }
+    }
+}
+
+/// Where generated links point.
+#[derive(Debug, Clone)]
+pub(crate) struct Urls {
+    /// The API host, for `api_urls` and `img_url` (`http://127.0.0.1:9200`).
+    pub api: String,
+    /// The web host, for `web_url` and `embed_url`.
+    pub web: String,
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub(crate) struct App {
+    store: Mutex<Store>,
+    pub urls: Urls,
+    pub limits: Limits,
+    pub faults: RwLock<Faults>,
+    pub fault_state: Mutex<FaultState>,
+}
+
+/// The state handed to handlers.
+pub(crate) type Shared = Arc<App>;
+
+impl App {
+    pub(crate) fn new(store: Store, urls: Urls, limits: Limits, faults: Faults) -> Self {
+        let fault_state = FaultState::new(faults.seed);
+        Self {
+            store: Mutex::new(store),
+            urls,
+            limits,
+            faults: RwLock::new(faults),
+            fault_state: Mutex::new(fault_state),
+        }
+    }
+
+    /// The store, locked. A handler that panicked does not poison it for the others.
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current fault settings.
+    pub(crate) fn faults(&self) -> Faults {
+        self.faults.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+}

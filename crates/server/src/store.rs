@@ -1,0 +1,516 @@
+//! The in-memory state: accounts and their files, with the rules of the v2 API that do not
+//! depend on HTTP (idlocal counters, paths, filename conflicts, trash, recursive folder
+//! operations, grid columns). Handlers check who may do what; the store does what it is told.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chart_studio_models::{FileType, HOME_FOLDER};
+use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
+use serde_json::Value;
+
+use crate::failure::Failure;
+
+/// An account: a user, its key and its files.
+#[derive(Debug, Clone)]
+pub(crate) struct Account {
+    pub username: String,
+    pub api_key: String,
+    pub date_joined: i64,
+    next_idlocal: u64,
+    pub files: BTreeMap<u64, FileRecord>,
+}
+
+/// One stored column of a grid.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StoredColumn {
+    pub name: String,
+    pub uid: String,
+    pub data: Vec<Value>,
+}
+
+/// What a file holds besides its metadata.
+#[derive(Debug, Clone)]
+pub(crate) enum Body {
+    Plot { figure: Value },
+    Grid { columns: Vec<StoredColumn> },
+    Folder,
+}
+
+/// One file's metadata and content.
+#[derive(Debug, Clone)]
+pub(crate) struct FileRecord {
+    pub idlocal: u64,
+    pub filename: String,
+    pub parent: i64,
+    pub world_readable: bool,
+    pub share_key_enabled: bool,
+    pub share_key: Option<String>,
+    pub deleted: bool,
+    /// Creation time in microseconds since the epoch; unique across the server (cursor order).
+    pub created: i64,
+    pub modified: i64,
+    pub views: u64,
+    pub quality: u32,
+    pub featured: bool,
+    pub metadata: Option<Value>,
+    pub body: Body,
+}
+
+impl FileRecord {
+    pub(crate) fn kind(&self) -> FileType {
+        match self.body {
+            Body::Plot { .. } => FileType::Plot,
+            Body::Grid { .. } => FileType::Grid,
+            Body::Folder => FileType::Folder,
+        }
+    }
+}
+
+/// A file to create.
+#[derive(Debug, Clone)]
+pub(crate) struct NewFile {
+    pub filename: Option<String>,
+    pub parent: Option<i64>,
+    pub parent_path: Option<String>,
+    pub world_readable: bool,
+    pub share_key_enabled: bool,
+    pub metadata: Option<Value>,
+    pub body: Body,
+    /// Use this idlocal instead of the next one (seeding captured files).
+    pub idlocal: Option<u64>,
+}
+
+/// Writable metadata; `None` leaves a field alone.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Changes {
+    pub filename: Option<String>,
+    pub parent: Option<i64>,
+    pub parent_path: Option<String>,
+    pub world_readable: Option<bool>,
+    pub share_key_enabled: Option<bool>,
+    pub metadata: Option<Value>,
+}
+
+/// The whole server state.
+#[derive(Debug)]
+pub(crate) struct Store {
+    accounts: BTreeMap<String, Account>,
+    last_time: i64,
+    /// Seeded, for reproducible column uids.
+    rng: StdRng,
+}
+
+/// Bytes of randomness in a share key (192 bits).
+const SHARE_KEY_BYTES: usize = 24;
+
+impl Store {
+    pub(crate) fn new(seed: u64) -> Self {
+        Self { accounts: BTreeMap::new(), last_time: 0, rng: StdRng::seed_from_u64(seed) }
+    }
+
+    /// A strictly increasing timestamp, so creation times order files without ties.
+    pub(crate) fn tick(&mut self) -> i64 {
+        self.last_time = crate::clock::now_micros().max(self.last_time + 1);
+        self.last_time
+    }
+
+    /// Adds an account, or replaces its key; fails for a name a fid cannot hold.
+    pub(crate) fn add_account(&mut self, username: &str, api_key: &str) -> Result<(), chart_studio_models::FidError> {
+        chart_studio_models::Fid::new(username, 0)?;
+        let joined = self.tick();
+        let account = self.accounts.entry(username.to_owned()).or_insert_with(|| Account {
+            username: username.to_owned(),
+            api_key: String::new(),
+            date_joined: joined,
+            next_idlocal: 0,
+            files: BTreeMap::new(),
+        });
+        api_key.clone_into(&mut account.api_key);
+        Ok(())
+    }
+
+    pub(crate) fn account(&self, username: &str) -> Option<&Account> {
+        self.accounts.get(username)
+    }
+
+    pub(crate) fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    fn account_mut(&mut self, username: &str) -> Result<&mut Account, Failure> {
+        self.accounts.get_mut(username).ok_or(Failure::NotFound)
+    }
+
+    pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Option<&FileRecord> {
+        self.accounts.get(owner)?.files.get(&idlocal)
+    }
+
+    fn file_mut(&mut self, owner: &str, idlocal: u64) -> Result<&mut FileRecord, Failure> {
+        self.account_mut(owner)?.files.get_mut(&idlocal).ok_or(Failure::NotFound)
+    }
+
+    /// A fresh unguessable share key, from the operating system's random source.
+    fn share_key() -> String {
+        let mut bytes = [0u8; SHARE_KEY_BYTES];
+        rand::rng().fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// A column uid unused in `taken`: six lowercase hex characters, as in captured figures.
+    pub(crate) fn column_uid(&mut self, taken: &BTreeSet<String>) -> String {
+        loop {
+            let uid = format!("{:06x}", self.rng.random_range(0..0x0100_0000u32));
+            if !taken.contains(&uid) {
+                return uid;
+            }
+        }
+    }
+
+    /// The live (not trashed) child of `parent` named `name`.
+    fn child_named(account: &Account, parent: i64, name: &str) -> Option<u64> {
+        account.files.values().find(|f| !f.deleted && f.parent == parent && f.filename == name).map(|f| f.idlocal)
+    }
+
+    /// Resolves `a/b/c` from `parent` to an idlocal.
+    pub(crate) fn lookup(&self, owner: &str, path: &str, parent: i64) -> Option<u64> {
+        let account = self.accounts.get(owner)?;
+        let mut current = parent;
+        let mut found = None;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            let id = Self::child_named(account, current, part)?;
+            current = i64::try_from(id).ok()?;
+            found = Some(id);
+        }
+        found
+    }
+
+    /// Creates the folders of `path` under `parent` that do not exist yet; returns the last one.
+    pub(crate) fn mkdir_p(&mut self, owner: &str, path: &str, parent: i64) -> Result<i64, Failure> {
+        let mut current = parent;
+        for part in path.split('/').filter(|p| !p.is_empty()) {
+            let account = self.account_mut(owner)?;
+            current = match Self::child_named(account, current, part) {
+                Some(id) if account.files[&id].kind() == FileType::Folder => as_parent(id)?,
+                Some(_) => return Err(Failure::exists(part)),
+                None => {
+                    let new = NewFile {
+                        filename: Some(part.to_owned()),
+                        parent: Some(current),
+                        parent_path: None,
+                        world_readable: false,
+                        share_key_enabled: false,
+                        metadata: None,
+                        body: Body::Folder,
+                        idlocal: None,
+                    };
+                    as_parent(self.create(owner, new)?)?
+                }
+            };
+        }
+        Ok(current)
+    }
+
+    /// Checks that `parent` is one of the owner's live folders (or home).
+    fn check_parent(&self, owner: &str, parent: i64) -> Result<(), Failure> {
+        if parent == HOME_FOLDER {
+            return Ok(());
+        }
+        let folder = u64::try_from(parent).ok().and_then(|id| self.file(owner, id));
+        match folder {
+            Some(folder) if folder.kind() == FileType::Folder && !folder.deleted => Ok(()),
+            _ => Err(Failure::bad_field("parent", format!("{parent} is not the idlocal of one of your folders"))),
+        }
+    }
+
+    /// Creates a file and returns its idlocal.
+    pub(crate) fn create(&mut self, owner: &str, new: NewFile) -> Result<u64, Failure> {
+        let parent = match (&new.parent_path, new.parent) {
+            (Some(path), parent) if !path.trim_matches('/').is_empty() => {
+                self.mkdir_p(owner, path, parent.unwrap_or(HOME_FOLDER))?
+            }
+            (_, Some(parent)) => parent,
+            (_, None) => HOME_FOLDER,
+        };
+        self.check_parent(owner, parent)?;
+        let now = self.tick();
+        let account = self.account_mut(owner)?;
+        let filename = match new.filename.map(|name| name.trim().to_owned()) {
+            Some(name) if name.is_empty() || name.contains('/') => {
+                return Err(Failure::bad_field("filename", "a filename must be non-empty and hold no `/`"));
+            }
+            Some(name) => name,
+            None => untitled(account, parent),
+        };
+        if Self::child_named(account, parent, &filename).is_some() {
+            return Err(Failure::exists(&filename));
+        }
+        let idlocal = match new.idlocal {
+            Some(id) if account.files.contains_key(&id) => return Err(Failure::conflict(format!("idlocal {id} is taken"))),
+            Some(id) => id,
+            None => account.next_idlocal,
+        };
+        account.next_idlocal = account.next_idlocal.max(idlocal + 1);
+        let record = FileRecord {
+            idlocal,
+            filename,
+            parent,
+            world_readable: new.world_readable,
+            share_key_enabled: new.share_key_enabled,
+            share_key: new.share_key_enabled.then(Self::share_key),
+            deleted: false,
+            created: now,
+            modified: now,
+            views: 0,
+            quality: 0,
+            featured: false,
+            metadata: new.metadata,
+            body: new.body,
+        };
+        account.files.insert(idlocal, record);
+        Ok(idlocal)
+    }
+
+    /// Applies writable metadata.
+    pub(crate) fn update(&mut self, owner: &str, idlocal: u64, changes: Changes) -> Result<(), Failure> {
+        let current = self.file(owner, idlocal).ok_or(Failure::NotFound)?.clone();
+        let parent = match (&changes.parent_path, changes.parent) {
+            (Some(path), _) => Some(self.mkdir_p(owner, path, HOME_FOLDER)?),
+            (None, parent) => parent,
+        };
+        if let Some(parent) = parent {
+            self.check_parent(owner, parent)?;
+            if current.kind() == FileType::Folder && self.is_inside(owner, parent, idlocal) {
+                return Err(Failure::bad_field("parent", "a folder cannot move into itself"));
+            }
+        }
+        let new_parent = parent.unwrap_or(current.parent);
+        let new_name = changes.filename.clone().map(|n| n.trim().to_owned()).unwrap_or_else(|| current.filename.clone());
+        if new_name.is_empty() || new_name.contains('/') {
+            return Err(Failure::bad_field("filename", "a filename must be non-empty and hold no `/`"));
+        }
+        if (new_parent, &new_name) != (current.parent, &current.filename) {
+            let account = self.account(owner).ok_or(Failure::NotFound)?;
+            if Self::child_named(account, new_parent, &new_name).is_some_and(|other| other != idlocal) {
+                return Err(Failure::exists(&new_name));
+            }
+        }
+        let now = self.tick();
+        let file = self.file_mut(owner, idlocal)?;
+        file.filename = new_name;
+        file.parent = new_parent;
+        if let Some(public) = changes.world_readable {
+            file.world_readable = public;
+        }
+        match changes.share_key_enabled {
+            Some(true) if !file.share_key_enabled || file.share_key.is_none() => {
+                file.share_key_enabled = true;
+                file.share_key = Some(Self::share_key());
+            }
+            Some(false) => {
+                file.share_key_enabled = false;
+                file.share_key = None;
+            }
+            _ => {}
+        }
+        if let Some(metadata) = changes.metadata {
+            file.metadata = Some(metadata);
+        }
+        file.modified = now;
+        Ok(())
+    }
+
+    /// Whether `folder` is `ancestor` or lies inside it.
+    fn is_inside(&self, owner: &str, folder: i64, ancestor: u64) -> bool {
+        let mut current = folder;
+        let mut steps = 0;
+        while let Ok(id) = u64::try_from(current) {
+            if id == ancestor || steps > 10_000 {
+                return true;
+            }
+            let Some(file) = self.file(owner, id) else { return false };
+            current = file.parent;
+            steps += 1;
+        }
+        false
+    }
+
+    /// The file and, for folders, everything inside it.
+    fn subtree(&self, owner: &str, idlocal: u64) -> Vec<u64> {
+        let Some(account) = self.account(owner) else { return Vec::new() };
+        let mut found = vec![idlocal];
+        let mut index = 0;
+        while index < found.len() {
+            let parent = i64::try_from(found[index]).unwrap_or(i64::MAX);
+            found.extend(account.files.values().filter(|f| f.parent == parent).map(|f| f.idlocal));
+            index += 1;
+        }
+        found
+    }
+
+    /// Marks a file (and a folder's contents) as trashed or not.
+    pub(crate) fn set_trashed(&mut self, owner: &str, idlocal: u64, trashed: bool) -> Result<(), Failure> {
+        let ids = self.subtree(owner, idlocal);
+        if !trashed {
+            let file = self.file(owner, idlocal).ok_or(Failure::NotFound)?;
+            let account = self.account(owner).ok_or(Failure::NotFound)?;
+            if file.deleted && Self::child_named(account, file.parent, &file.filename).is_some() {
+                return Err(Failure::exists(&file.filename));
+            }
+        }
+        let now = self.tick();
+        for id in ids {
+            let file = self.file_mut(owner, id)?;
+            file.deleted = trashed;
+            file.modified = now;
+        }
+        Ok(())
+    }
+
+    /// Deletes a trashed file (a folder with its contents) for good.
+    pub(crate) fn permanent_delete(&mut self, owner: &str, idlocal: u64) -> Result<(), Failure> {
+        let file = self.file(owner, idlocal).ok_or(Failure::NotFound)?;
+        if !file.deleted {
+            return Err(Failure::conflict(format!(
+                "File {owner}:{idlocal} is not in the trash; trash it before deleting it permanently."
+            )));
+        }
+        self.remove(owner, idlocal)
+    }
+
+    /// Removes a file and its subtree at once.
+    pub(crate) fn remove(&mut self, owner: &str, idlocal: u64) -> Result<(), Failure> {
+        let ids = self.subtree(owner, idlocal);
+        let account = self.account_mut(owner)?;
+        for id in ids {
+            account.files.remove(&id);
+        }
+        Ok(())
+    }
+
+    /// Mutable access to a grid's columns.
+    pub(crate) fn columns_mut(&mut self, owner: &str, idlocal: u64) -> Result<&mut Vec<StoredColumn>, Failure> {
+        let now = self.tick();
+        let file = self.file_mut(owner, idlocal)?;
+        file.modified = now;
+        match &mut file.body {
+            Body::Grid { columns } => Ok(columns),
+            _ => Err(Failure::NotFound),
+        }
+    }
+
+    /// Counts a view.
+    pub(crate) fn count_view(&mut self, owner: &str, idlocal: u64) {
+        if let Ok(file) = self.file_mut(owner, idlocal) {
+            file.views += 1;
+        }
+    }
+
+    /// Sets the fields only seeds set.
+    pub(crate) fn set_seed_fields(&mut self, owner: &str, idlocal: u64, views: u64, quality: u32, featured: bool, created: Option<i64>) {
+        if let Ok(file) = self.file_mut(owner, idlocal) {
+            file.views = views;
+            file.quality = quality;
+            file.featured = featured;
+            if let Some(created) = created {
+                file.created = created;
+                file.modified = created;
+            }
+        }
+    }
+}
+
+/// A folder idlocal as a `parent` value.
+fn as_parent(idlocal: u64) -> Result<i64, Failure> {
+    i64::try_from(idlocal).map_err(|_| Failure::bad_field("parent", "folder number too large"))
+}
+
+/// `untitled`, `untitled 2`, ...: the first free default name in `parent`.
+fn untitled(account: &Account, parent: i64) -> String {
+    (1..)
+        .map(|n| if n == 1 { "untitled".to_owned() } else { format!("untitled {n}") })
+        .find(|name| Store::child_named(account, parent, name).is_none())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(name: &str, body: Body) -> NewFile {
+        NewFile {
+            filename: Some(name.to_owned()),
+            parent: None,
+            parent_path: None,
+            world_readable: false,
+            share_key_enabled: false,
+            metadata: None,
+            body,
+            idlocal: None,
+        }
+    }
+
+    fn store() -> Store {
+        let mut store = Store::new(7);
+        store.add_account("alice", "key").unwrap();
+        store
+    }
+
+    #[test]
+    fn idlocals_count_from_zero_and_paths_create_folders() {
+        let mut store = store();
+        assert_eq!(store.create("alice", new("g", Body::Grid { columns: vec![] })).unwrap(), 0);
+        let mut plot = new("p", Body::Plot { figure: Value::Null });
+        plot.parent_path = Some("a/b".to_owned());
+        let id = store.create("alice", plot).unwrap();
+        assert_eq!(id, 3, "folders a (1) and b (2) come first");
+        assert_eq!(store.lookup("alice", "a/b/p", HOME_FOLDER), Some(3));
+        assert_eq!(store.file("alice", 3).unwrap().parent, 2);
+        assert_eq!(store.mkdir_p("alice", "a/b/c", HOME_FOLDER).unwrap(), 4);
+    }
+
+    #[test]
+    fn filename_conflicts_are_409s() {
+        let mut store = store();
+        store.create("alice", new("same", Body::Folder)).unwrap();
+        let err = store.create("alice", new("same", Body::Grid { columns: vec![] })).unwrap_err();
+        assert_eq!(err.to_string(), "Sorry, a file named 'same' already exists");
+    }
+
+    #[test]
+    fn trash_restore_and_delete_act_on_folder_contents() {
+        let mut store = store();
+        let mut plot = new("p", Body::Plot { figure: Value::Null });
+        plot.parent_path = Some("f".to_owned());
+        let plot = store.create("alice", plot).unwrap();
+        assert!(store.permanent_delete("alice", 0).unwrap_err().to_string().contains("not in the trash"));
+        store.set_trashed("alice", 0, true).unwrap();
+        assert!(store.file("alice", plot).unwrap().deleted);
+        store.set_trashed("alice", 0, false).unwrap();
+        assert!(!store.file("alice", plot).unwrap().deleted);
+        store.set_trashed("alice", 0, true).unwrap();
+        store.permanent_delete("alice", 0).unwrap();
+        assert!(store.file("alice", plot).is_none());
+    }
+
+    #[test]
+    fn share_keys_are_long_random_and_revocable() {
+        let mut store = store();
+        let id = store.create("alice", new("p", Body::Plot { figure: Value::Null })).unwrap();
+        let on = Changes { share_key_enabled: Some(true), ..Changes::default() };
+        store.update("alice", id, on.clone()).unwrap();
+        let first = store.file("alice", id).unwrap().share_key.clone().unwrap();
+        assert_eq!(first.len(), SHARE_KEY_BYTES * 2);
+        store.update("alice", id, Changes { share_key_enabled: Some(false), ..Changes::default() }).unwrap();
+        assert!(store.file("alice", id).unwrap().share_key.is_none());
+        store.update("alice", id, on).unwrap();
+        assert_ne!(store.file("alice", id).unwrap().share_key.as_deref(), Some(first.as_str()));
+    }
+
+    #[test]
+    fn a_folder_cannot_move_into_itself() {
+        let mut store = store();
+        let outer = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
+        let err = store.update("alice", 0, Changes { parent: Some(outer), ..Changes::default() }).unwrap_err();
+        assert!(err.to_string().contains("into itself"));
+    }
+}

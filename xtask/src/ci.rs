@@ -1,0 +1,75 @@
+//! `cargo xtask ci [step]`: the one command CI and humans run.
+
+use anyhow::Result;
+use clap::ValueEnum;
+
+use crate::{cargo, run_command, say};
+
+/// One CI step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Step {
+    /// rustfmt --check.
+    Fmt,
+    /// clippy with warnings denied.
+    Clippy,
+    /// Every test (unit, fixtures, end to end).
+    Test,
+    /// The fixture checker.
+    Fixtures,
+    /// rustdoc with warnings denied.
+    Doc,
+    /// cargo deny check bans licenses sources.
+    Deny,
+}
+
+pub(crate) fn run(only: Option<Step>) -> Result<()> {
+    let cargo = cargo();
+    let steps = [Step::Fmt, Step::Clippy, Step::Test, Step::Fixtures, Step::Doc, Step::Deny];
+    for step in steps.into_iter().filter(|step| only.is_none_or(|only| only == *step)) {
+        say(&format!("== {step:?}"));
+        match step {
+            Step::Fmt => run_command(&cargo, &["fmt", "--all", "--", "--check"], &[])?,
+            Step::Clippy => run_command(
+                &cargo,
+                &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+                &[],
+            )?,
+            Step::Test => test(&cargo)?,
+            Step::Fixtures => crate::fixtures::run(&crate::project_root().join("fixtures"))?,
+            Step::Doc => run_command(
+                &cargo,
+                &["doc", "--workspace", "--no-deps", "--all-features"],
+                &[("RUSTDOCFLAGS", "-D warnings")],
+            )?,
+            Step::Deny => deny(&cargo)?,
+        }
+    }
+    say("ci: all steps passed");
+    Ok(())
+}
+
+/// nextest when installed (it is on CI machines), else cargo test; doctests run either way.
+fn test(cargo: &str) -> Result<()> {
+    let has_nextest = std::process::Command::new(cargo)
+        .args(["nextest", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if has_nextest {
+        run_command(cargo, &["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"], &[])?;
+        run_command(cargo, &["test", "--workspace", "--all-features", "--doc"], &[])
+    } else {
+        run_command(cargo, &["test", "--workspace", "--all-features", "--no-fail-fast"], &[])
+    }
+}
+
+/// cargo-deny, installed when missing. The advisories check needs a network and is left out.
+fn deny(cargo: &str) -> Result<()> {
+    let installed = std::process::Command::new(cargo)
+        .args(["deny", "--version"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if !installed {
+        run_command(cargo, &["install", "cargo-deny", "--locked"], &[])?;
+    }
+    run_command(cargo, &["deny", "--all-features", "check", "bans", "licenses", "sources"], &[])
+}
