@@ -61,6 +61,13 @@ fn show(out: &Output, file: &File) -> Result<()> {
 
 /// Trash (unless already trashed), then permanent delete, after a confirmation.
 async fn delete(client: &Client, out: &Output, fid: Fid, yes: bool) -> Result<()> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if !yes && !interactive {
+        return Err(UsageError(format!(
+            "refusing to delete {fid} permanently without confirmation; pass --yes when not on a terminal"
+        ))
+        .into());
+    }
     let file = client.send(&files::Retrieve::new(fid.clone())).await?;
     if !yes {
         confirm(&file)?;
@@ -80,16 +87,9 @@ async fn delete(client: &Client, out: &Output, fid: Fid, yes: bool) -> Result<()
     }
 }
 
-/// Asks on the terminal; refuses when there is none.
+/// Asks on the terminal for the file id.
 fn confirm(file: &File) -> Result<()> {
     let stdin = std::io::stdin();
-    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(UsageError(format!(
-            "refusing to delete {} permanently without confirmation; pass --yes when not on a terminal",
-            file.fid
-        ))
-        .into());
-    }
     let what = if file.filetype == FileType::Folder { "folder, with everything in it," } else { file.filetype.as_str() };
     let mut stderr = std::io::stderr().lock();
     write!(stderr, "Permanently delete {what} {} ({:?})? This cannot be undone. Type the file id to confirm: ", file.fid, file.filename)?;

@@ -1,0 +1,266 @@
+//! End-to-end: the real `chart-studio` binary against the local server over real HTTP.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+
+use chart_studio_server::{ServerConfig, start};
+
+const KEY: &str = "s3cret-cli-test-key";
+
+/// A server with the demo data and the account `cli`, on its own runtime thread.
+struct Server {
+    url: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Server {
+    fn start() -> Self {
+        let (url_tx, url_rx) = mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("runtime");
+            runtime.block_on(async move {
+                let config = ServerConfig {
+                    users: vec![("cli".to_owned(), KEY.to_owned()), ("other".to_owned(), "other-key".to_owned())],
+                    demo_data: true,
+                    ..ServerConfig::default()
+                };
+                let server = start(config).await.expect("server starts");
+                url_tx.send(server.url().to_owned()).expect("send url");
+                let _ = stopped.await;
+                server.stop().await.expect("server stops");
+            });
+        });
+        Self { url: url_rx.recv().expect("server url"), stop: Some(stop), thread: Some(thread) }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs the binary with a private HOME, the server's address and, for `Some(user)`, credentials.
+fn run(server: &Server, home: &Path, user: Option<(&str, &str)>, args: &[&str], stdin: &str) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chart-studio"));
+    command
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("PLOTLY_API_DOMAIN", &server.url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some((name, key)) = user {
+        command.env("PLOTLY_USERNAME", name).env("PLOTLY_API_KEY", key);
+    }
+    let mut child = command.spawn().expect("the binary runs");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), stdin.as_bytes()).expect("write stdin");
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn code(output: &Output) -> i32 {
+    output.status.code().unwrap_or(-1)
+}
+
+const CLI: Option<(&str, &str)> = Some(("cli", KEY));
+
+#[test]
+fn auth_status_names_sources_and_checks_the_key() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let ok = run(&server, home.path(), CLI, &["auth", "status"], "");
+    assert_eq!(code(&ok), 0, "{}", stderr(&ok));
+    let text = stdout(&ok);
+    assert!(text.contains("username\tcli\tenvironment (PLOTLY_USERNAME)"), "{text}");
+    assert!(text.contains("api_key\t***\tenvironment (PLOTLY_API_KEY)"), "{text}");
+    assert!(text.contains(&format!("Logged in to {}/ as cli", server.url)), "{text}");
+    assert!(!text.contains(KEY));
+
+    let refused = run(&server, home.path(), Some(("cli", "wrong-key")), &["auth", "status"], "");
+    assert_eq!(code(&refused), 4, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("Bad API key"), "{}", stderr(&refused));
+
+    let missing = run(&server, home.path(), None, &["auth", "status"], "");
+    assert_eq!(code(&missing), 4);
+    assert!(stderr(&missing).contains("no credentials"), "{}", stderr(&missing));
+
+    let json = run(&server, home.path(), CLI, &["--json", "auth", "status"], "");
+    let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(value["user"]["username"], "cli");
+    assert_eq!(value["settings"]["api_key"]["value"], "***");
+}
+
+#[test]
+fn auth_login_writes_a_private_credentials_file_that_later_runs_use() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let bad = run(&server, home.path(), None, &["auth", "login", "--username", "cli"], "nope\n");
+    assert_eq!(code(&bad), 4, "{}", stderr(&bad));
+    assert!(!home.path().join(".plotly/.credentials").exists(), "nothing saved for a refused key");
+
+    let login = run(&server, home.path(), None, &["auth", "login", "--username", "cli"], &format!("{KEY}\n"));
+    assert_eq!(code(&login), 0, "{}", stderr(&login));
+    let path = home.path().join(".plotly/.credentials");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let status = run(&server, home.path(), None, &["auth", "status"], "");
+    assert_eq!(code(&status), 0, "{}", stderr(&status));
+    assert!(stdout(&status).contains(".plotly/.credentials"), "{}", stdout(&status));
+}
+
+#[test]
+fn usage_errors_exit_2_with_one_clear_line() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    for bad in ["foo", "foo:", "foo:-3", "a/b:1"] {
+        let output = run(&server, home.path(), CLI, &["files", "get", bad], "");
+        assert_eq!(code(&output), 2, "{bad}");
+        let first = stderr(&output).lines().next().unwrap_or_default().to_owned();
+        assert!(first.starts_with("error: invalid value") && first.contains("invalid file id"), "{first}");
+    }
+    let output = run(&server, home.path(), CLI, &["files", "delete", "cli:0"], "");
+    assert_eq!(code(&output), 2, "no terminal and no --yes: {}", stderr(&output));
+}
+
+#[test]
+fn files_lifecycle_through_the_cli() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let body = r#"{"data": {"cols": {"x": {"data": [1, 2], "order": 0}}}, "filename": "numbers", "world_readable": false}"#;
+    let input = home.path().join("grid.json");
+    std::fs::write(&input, body).unwrap();
+    let created = run(&server, home.path(), CLI, &["api", "POST", "grids", "--input", input.to_str().unwrap()], "");
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
+    assert_eq!(created["file"]["fid"], "cli:0");
+
+    let folder = run(&server, home.path(), CLI, &["folders", "create", "keep/here"], "");
+    assert_eq!(code(&folder), 0, "{}", stderr(&folder));
+
+    let get = run(&server, home.path(), CLI, &["files", "get", "cli:0"], "");
+    assert!(stdout(&get).contains("sharing\tprivate"), "{}", stdout(&get));
+    let other = run(&server, home.path(), Some(("other", "other-key")), &["files", "get", "cli:0"], "");
+    assert_eq!(code(&other), 1);
+    assert!(stderr(&other).contains("404 Not Found"), "{}", stderr(&other));
+
+    assert_eq!(code(&run(&server, home.path(), CLI, &["files", "rename", "cli:0", "renamed"], "")), 0);
+    let moved = run(&server, home.path(), CLI, &["files", "move", "cli:0", "keep/here"], "");
+    assert_eq!(code(&moved), 0, "{}", stderr(&moved));
+    let found = run(&server, home.path(), CLI, &["--json", "files", "lookup", "keep/here/renamed"], "");
+    let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
+    assert_eq!(found["fid"], "cli:0");
+    let missing_folder = run(&server, home.path(), CLI, &["files", "move", "cli:0", "nowhere"], "");
+    assert!(stderr(&missing_folder).contains("folders create nowhere"), "{}", stderr(&missing_folder));
+
+    assert_eq!(code(&run(&server, home.path(), CLI, &["files", "trash", "cli:0"], "")), 0);
+    assert_eq!(code(&run(&server, home.path(), CLI, &["files", "restore", "cli:0"], "")), 0);
+    let deleted = run(&server, home.path(), CLI, &["files", "delete", "cli:0", "--yes"], "");
+    assert_eq!(code(&deleted), 0, "{}", stderr(&deleted));
+    assert!(stdout(&deleted).contains("Deleted cli:0"));
+    let gone = run(&server, home.path(), CLI, &["files", "get", "cli:0"], "");
+    assert_eq!(code(&gone), 1);
+
+    let listed = run(&server, home.path(), CLI, &["folders", "ls"], "");
+    let lines: Vec<String> = stdout(&listed).lines().map(str::to_owned).collect();
+    assert_eq!(lines.len(), 2, "the two folders: {lines:?}");
+    assert!(lines[0].starts_with("cli:1\tfold\tprivate\tkeep\t"), "{lines:?}");
+}
+
+#[test]
+fn public_listings_and_figures() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let list = run(&server, home.path(), None, &["plots", "list", "--limit", "3"], "");
+    assert_eq!(code(&list), 0, "{}", stderr(&list));
+    assert_eq!(stdout(&list).lines().count(), 3);
+    let all = run(&server, home.path(), None, &["--json", "plots", "list", "--limit", "0"], "");
+    let all: Vec<serde_json::Value> = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(all.len(), 11, "ten captured plots and the demo's public one");
+    let feed = run(&server, home.path(), None, &["plots", "feed", "--order", "most-viewed"], "");
+    assert_eq!(stdout(&feed).lines().count(), 10);
+    let figure = run(&server, home.path(), None, &["plots", "content", "bcowden:30", "--inline-data"], "");
+    let figure: serde_json::Value = serde_json::from_slice(&figure.stdout).unwrap();
+    assert!(figure["data"][0]["labels"].is_array());
+    let demo = run(&server, home.path(), None, &["folders", "ls", "--user", "demo", "--filetype", "plot"], "");
+    assert_eq!(stdout(&demo).lines().count(), 1, "others see only the public plot: {}", stdout(&demo));
+}
+
+#[test]
+fn api_passthrough_with_fields_and_pagination() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let user = run(&server, home.path(), CLI, &["api", "GET", "users/current"], "");
+    let user: serde_json::Value = serde_json::from_slice(&user.stdout).unwrap();
+    assert_eq!(user["username"], "cli");
+    let all = run(&server, home.path(), None, &["api", "GET", "/v2/folders/all", "-f", "user=demo", "-f", "page_size=1", "--paginate"], "");
+    assert_eq!(code(&all), 0, "{}", stderr(&all));
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&all.stdout).unwrap();
+    assert_eq!(items.len(), 1, "anonymous sees the demo's one public plot");
+    let created = run(&server, home.path(), CLI, &["api", "POST", "folders", "-f", "path=made/by/api"], "");
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+    let patched = run(&server, home.path(), CLI, &["api", "PATCH", "files/cli:2", "-F", "world_readable=true"], "");
+    let patched: serde_json::Value = serde_json::from_slice(&patched.stdout).unwrap();
+    assert_eq!(patched["world_readable"], true);
+    let refused = run(&server, home.path(), CLI, &["api", "POST", "plots", "--paginate"], "");
+    assert_eq!(code(&refused), 2);
+}
+
+#[test]
+fn the_api_key_never_reaches_the_logs() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    for args in [&["-vvv", "auth", "status"][..], &["-vvv", "files", "get", "cli:999"], &["-vvv", "api", "GET", "users/current"]] {
+        let output = run(&server, home.path(), CLI, args, "");
+        assert!(!stderr(&output).contains(KEY) && !stdout(&output).contains(KEY), "{args:?}");
+        assert!(!stderr(&output).contains("czNjcmV0"), "nor its base64 form");
+    }
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chart-studio"));
+    let output = command
+        .args(["auth", "status"])
+        .env("HOME", home.path())
+        .env("RUST_LOG", "trace")
+        .env("PLOTLY_API_DOMAIN", &server.url)
+        .env("PLOTLY_USERNAME", "cli")
+        .env("PLOTLY_API_KEY", KEY)
+        .output()
+        .unwrap();
+    let logs = stderr(&output);
+    assert!(logs.len() > 1000, "trace logging is on");
+    assert!(!logs.contains(KEY) && !logs.contains("Basic Y2xp"), "the key or its header leaked into trace logs");
+}
+
+#[test]
+fn credentials_are_not_sent_over_plain_http_to_other_hosts() {
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_chart-studio"))
+        .args(["auth", "status"])
+        .env("HOME", home.path())
+        .env("PLOTLY_API_DOMAIN", "http://plotly.example.invalid")
+        .env("PLOTLY_USERNAME", "cli")
+        .env("PLOTLY_API_KEY", KEY)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("refusing to send credentials over plain http"), "{}", stderr(&output));
+}
