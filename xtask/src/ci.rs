@@ -31,7 +31,15 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
             Step::Fmt => run_command(&cargo, &["fmt", "--all", "--", "--check"], &[])?,
             Step::Clippy => run_command(
                 &cargo,
-                &["clippy", "--workspace", "--all-targets", "--all-features", "--", "-D", "warnings"],
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--all-features",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
                 &[],
             )?,
             Step::Test => test(&cargo)?,
@@ -55,7 +63,11 @@ fn test(cargo: &str) -> Result<()> {
         .output()
         .is_ok_and(|out| out.status.success());
     if has_nextest {
-        run_command(cargo, &["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"], &[])?;
+        run_command(
+            cargo,
+            &["nextest", "run", "--workspace", "--all-features", "--no-fail-fast"],
+            &[],
+        )?;
         run_command(cargo, &["test", "--workspace", "--all-features", "--doc"], &[])
     } else {
         run_command(cargo, &["test", "--workspace", "--all-features", "--no-fail-fast"], &[])

@@ -8,7 +8,8 @@ use chart_studio_api::test_util::Fixture;
 use crate::say;
 
 pub(crate) fn run(dir: &Path) -> Result<()> {
-    let files = json_files(dir).with_context(|| format!("could not read fixtures in {}", dir.display()))?;
+    let files =
+        json_files(dir).with_context(|| format!("could not read fixtures in {}", dir.display()))?;
     if files.is_empty() {
         bail!("no fixture (*.json) found in {}", dir.display());
     }

@@ -7,7 +7,10 @@ use futures_core::Stream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::paginate::Page;
-use crate::{Config, Endpoint, Error, PageLink, Paged, Paginated, RequestLine, SharedTransport, Transport, build_request, parse_response};
+use crate::{
+    Config, Endpoint, Error, PageLink, Paged, Paginated, RequestLine, SharedTransport, Transport,
+    build_request, parse_response,
+};
 
 /// Sends endpoints with one configuration through one transport. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -32,14 +35,18 @@ impl Client {
         let request = build_request(endpoint, &self.config)?;
         let line = RequestLine::of(&request);
         tracing::debug!(method = %line.method, url = %line.url, "sending request");
-        let response = self.transport.send(request).await.map_err(|err| err.with_request(line.clone()))?;
+        let response =
+            self.transport.send(request).await.map_err(|err| err.with_request(line.clone()))?;
         tracing::debug!(method = %line.method, url = %line.url, status = %response.status(), bytes = response.body().len(), "received response");
         parse_response(endpoint, line, &response)
     }
 
     /// Every page of `first`, following `next` links; empty pages are skipped and a link seen
     /// before ends the stream, so it cannot loop forever.
-    pub fn pages<E: Paginated>(&self, first: E) -> impl Stream<Item = Result<E::Output, Error>> + Send + 'static
+    pub fn pages<E: Paginated>(
+        &self,
+        first: E,
+    ) -> impl Stream<Item = Result<E::Output, Error>> + Send + 'static
     where
         E::Output: Page,
     {
@@ -54,9 +61,12 @@ impl Client {
             async move {
                 while let Some(request) = state.next.take() {
                     let page = client.send(&request).await?;
-                    let link = page.next_link().and_then(|link| PageLink::parse(link, &client.config));
+                    let link =
+                        page.next_link().and_then(|link| PageLink::parse(link, &client.config));
                     state.next = match link {
-                        Some(link) if state.seen.insert(link.clone()) => Some(Paged { first: request.first, link: Some(link) }),
+                        Some(link) if state.seen.insert(link.clone()) => {
+                            Some(Paged { first: request.first, link: Some(link) })
+                        }
                         Some(link) => {
                             tracing::warn!(path = %link.path, "the server repeated a page link; stopping");
                             None
@@ -73,10 +83,16 @@ impl Client {
     }
 
     /// Every item of every page of `first`.
-    pub fn items<E: Paginated>(&self, first: E) -> impl Stream<Item = Result<<E::Output as Page>::Item, Error>> + Send + 'static
+    pub fn items<E: Paginated>(
+        &self,
+        first: E,
+    ) -> impl Stream<Item = Result<<E::Output as Page>::Item, Error>> + Send + 'static
     where
         E::Output: Page,
     {
-        self.pages(first).map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok))).try_flatten().boxed()
+        self.pages(first)
+            .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
+            .try_flatten()
+            .boxed()
     }
 }

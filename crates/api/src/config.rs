@@ -50,7 +50,8 @@ pub enum ConfigError {
 /// Whether `host` names this machine (`localhost`, 127.0.0.0/8 or `::1`).
 pub fn is_loopback_host(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Config {
@@ -69,7 +70,11 @@ impl Config {
             return Err(ConfigError::BadScheme(api_base.to_owned()));
         }
         let host = url.host_str().unwrap_or_default().to_owned();
-        if url.scheme() == "http" && credentials.is_some() && !allow_insecure_http && !is_loopback_host(&host) {
+        if url.scheme() == "http"
+            && credentials.is_some()
+            && !allow_insecure_http
+            && !is_loopback_host(&host)
+        {
             return Err(ConfigError::InsecureHttp(host));
         }
         let path = url.path().trim_end_matches('/').to_owned();

@@ -36,7 +36,10 @@ pub trait Endpoint: Send + Sync {
     }
 
     /// Parses a successful (2xx) response.
-    fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, chart_studio_models::DecodeError>;
+    fn parse(
+        &self,
+        response: &http::Response<Bytes>,
+    ) -> Result<Self::Output, chart_studio_models::DecodeError>;
 }
 
 /// Builds the full HTTP request for `endpoint`: address, query, body and headers.
@@ -44,12 +47,15 @@ pub fn build_request<E: Endpoint + ?Sized>(
     endpoint: &E,
     config: &Config,
 ) -> Result<http::Request<Bytes>, BuildError> {
-    let mut address = format!("{}{}", config.api_base().as_str().trim_end_matches('/'), endpoint.path());
+    let mut address =
+        format!("{}{}", config.api_base().as_str().trim_end_matches('/'), endpoint.path());
     if let Some(query) = endpoint.query()?.filter(|q| !q.is_empty()) {
         address.push('?');
         address.push_str(&query);
     }
-    let uri: http::Uri = address.parse().map_err(|err: http::uri::InvalidUri| BuildError::Url(address.clone(), err.to_string()))?;
+    let uri: http::Uri = address
+        .parse()
+        .map_err(|err: http::uri::InvalidUri| BuildError::Url(address.clone(), err.to_string()))?;
     let mut builder = http::Request::builder()
         .method(endpoint.method())
         .uri(uri)
@@ -63,7 +69,8 @@ pub fn build_request<E: Endpoint + ?Sized>(
             AuthPlacement::PlotlyAuthorization { proxy } => {
                 builder = builder.header("plotly-authorization", value);
                 if let Some(proxy) = proxy {
-                    builder = builder.header(header::AUTHORIZATION, secret_header(&proxy.basic_header())?);
+                    builder = builder
+                        .header(header::AUTHORIZATION, secret_header(&proxy.basic_header())?);
                 }
             }
         }
@@ -74,7 +81,8 @@ pub fn build_request<E: Endpoint + ?Sized>(
 }
 
 fn secret_header(value: &str) -> Result<HeaderValue, BuildError> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| BuildError::Header("authorization"))?;
+    let mut value =
+        HeaderValue::from_str(value).map_err(|_| BuildError::Header("authorization"))?;
     value.set_sensitive(true);
     Ok(value)
 }
@@ -87,12 +95,21 @@ pub fn parse_response<E: Endpoint + ?Sized>(
     response: &http::Response<Bytes>,
 ) -> Result<E::Output, Error> {
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() || status.is_redirection() || status.is_informational() {
+    if status.is_client_error()
+        || status.is_server_error()
+        || status.is_redirection()
+        || status.is_informational()
+    {
         return Err(ApiError::from_response(request, response).into());
     }
     endpoint.parse(response).map_err(|error| {
         let text = String::from_utf8_lossy(response.body());
-        Error::Decode(ResponseDecodeError { request, status, error, snippet: snippet(text.trim(), 200) })
+        Error::from(ResponseDecodeError {
+            request,
+            status,
+            error,
+            snippet: snippet(text.trim(), 200),
+        })
     })
 }
 
@@ -115,5 +132,7 @@ pub(crate) fn any_json(response: &http::Response<Bytes>) -> serde_json::Value {
 
 /// Serializes a request body as JSON.
 pub(crate) fn json_body<T: serde::Serialize>(value: &T) -> Result<Option<Bytes>, BuildError> {
-    serde_json::to_vec(value).map(|bytes| Some(Bytes::from(bytes))).map_err(|err| BuildError::Body(err.to_string()))
+    serde_json::to_vec(value)
+        .map(|bytes| Some(Bytes::from(bytes)))
+        .map_err(|err| BuildError::Body(err.to_string()))
 }

@@ -19,10 +19,22 @@ pub enum Error {
     Transport(#[from] TransportError),
     /// The server answered with an error status.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(Box<ApiError>),
     /// The server answered with success, but the body was not what the endpoint returns.
     #[error(transparent)]
-    Decode(#[from] ResponseDecodeError),
+    Decode(Box<ResponseDecodeError>),
+}
+
+impl From<ApiError> for Error {
+    fn from(err: ApiError) -> Self {
+        Self::Api(Box::new(err))
+    }
+}
+
+impl From<ResponseDecodeError> for Error {
+    fn from(err: ResponseDecodeError) -> Self {
+        Self::Decode(Box::new(err))
+    }
 }
 
 impl Error {
@@ -145,7 +157,10 @@ pub struct TransportError {
 
 impl TransportError {
     /// A transport failure of `kind` caused by `source`.
-    pub fn new(kind: TransportErrorKind, source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+    pub fn new(
+        kind: TransportErrorKind,
+        source: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         Self { kind, request: None, source: source.into() }
     }
 
@@ -179,7 +194,9 @@ impl fmt::Display for TransportError {
         let what = match self.kind {
             TransportErrorKind::Connect => "could not connect",
             TransportErrorKind::Timeout => "timed out",
-            TransportErrorKind::Interrupted => "the connection broke before the response was complete",
+            TransportErrorKind::Interrupted => {
+                "the connection broke before the response was complete"
+            }
             TransportErrorKind::Other => "request failed",
         };
         // The cause is reported by `source()`, so that error chains do not repeat it.
@@ -211,12 +228,20 @@ impl ApiError {
     pub fn from_response(request: RequestLine, response: &http::Response<Bytes>) -> Self {
         let body = response.body().clone();
         let content_type = header_text(response, http::header::CONTENT_TYPE);
-        let messages = serde_json::from_slice::<ErrorBody>(&body).map(|b| b.messages()).unwrap_or_default();
+        let messages =
+            serde_json::from_slice::<ErrorBody>(&body).map(|b| b.messages()).unwrap_or_default();
         let retry_after_header = header_text(response, http::header::RETRY_AFTER)
             .and_then(|value| value.trim().parse::<f64>().ok())
             .filter(|secs| secs.is_finite() && *secs >= 0.0)
             .map(Duration::from_secs_f64);
-        Self { request, status: response.status(), messages, content_type, body, retry_after_header }
+        Self {
+            request,
+            status: response.status(),
+            messages,
+            content_type,
+            body,
+            retry_after_header,
+        }
     }
 
     /// The messages joined by newlines, or a readable stand-in for a body that had none.
@@ -276,12 +301,16 @@ fn describe_body(body: &[u8], content_type: Option<&str>) -> String {
         return "No Content".to_owned();
     }
     let is_html = content_type.is_some_and(|ct| ct.contains("html"))
-        || trimmed.get(..15).is_some_and(|head| head.to_ascii_lowercase().starts_with("<!doctype html"))
+        || trimmed
+            .get(..15)
+            .is_some_and(|head| head.to_ascii_lowercase().starts_with("<!doctype html"))
         || trimmed.get(..5).is_some_and(|head| head.eq_ignore_ascii_case("<html"));
     if is_html {
         let title = html_title(trimmed);
         return match title {
-            Some(title) => format!("the server sent an HTML page instead of JSON, titled {title:?}"),
+            Some(title) => {
+                format!("the server sent an HTML page instead of JSON, titled {title:?}")
+            }
             None => "the server sent an HTML page instead of JSON".to_owned(),
         };
     }
@@ -314,7 +343,9 @@ impl std::error::Error for ApiError {}
 
 /// A successful response whose body was not what the endpoint returns.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{request} answered {status} with a body that could not be read: {error}; body starts with {snippet:?}")]
+#[error(
+    "{request} answered {status} with a body that could not be read: {error}; body starts with {snippet:?}"
+)]
 pub struct ResponseDecodeError {
     /// The request.
     pub request: RequestLine,
@@ -339,7 +370,10 @@ mod tests {
     }
 
     fn api_error(status: u16, content_type: Option<&str>, body: &str) -> ApiError {
-        let line = RequestLine { method: "GET".to_owned(), url: "https://api.example/v2/files/a:1".to_owned() };
+        let line = RequestLine {
+            method: "GET".to_owned(),
+            url: "https://api.example/v2/files/a:1".to_owned(),
+        };
         ApiError::from_response(line, &response(status, content_type, body))
     }
 
@@ -351,7 +385,10 @@ mod tests {
             r#"{"errors":[{"code":"UNKNOWN","message":"first","path":null,"field":null},{"message":"second"}],"detail":"first"}"#,
         );
         assert_eq!(err.messages, ["first", "second"]);
-        assert_eq!(err.to_string(), "GET https://api.example/v2/files/a:1 answered 400 Bad Request: first\nsecond");
+        assert_eq!(
+            err.to_string(),
+            "GET https://api.example/v2/files/a:1 answered 400 Bad Request: first\nsecond"
+        );
     }
 
     #[test]
@@ -376,7 +413,10 @@ mod tests {
             Some("text/html; charset=utf-8"),
             "<!DOCTYPE html><html><head><title>Server Error\n (500)</title></head><body>...</body></html>",
         );
-        assert_eq!(err.message(), "the server sent an HTML page instead of JSON, titled \"Server Error (500)\"");
+        assert_eq!(
+            err.message(),
+            "the server sent an HTML page instead of JSON, titled \"Server Error (500)\""
+        );
         let untyped = api_error(404, None, "<html><body>nope</body></html>");
         assert_eq!(untyped.message(), "the server sent an HTML page instead of JSON");
     }
@@ -410,15 +450,27 @@ mod tests {
     #[test]
     fn retry_after_header_wins() {
         let line = RequestLine::default();
-        let resp = http::Response::builder().status(429).header("retry-after", "2").body(Bytes::new()).unwrap();
-        assert_eq!(ApiError::from_response(line, &resp).retry_after(), Some(Duration::from_secs(2)));
+        let resp = http::Response::builder()
+            .status(429)
+            .header("retry-after", "2")
+            .body(Bytes::new())
+            .unwrap();
+        assert_eq!(
+            ApiError::from_response(line, &resp).retry_after(),
+            Some(Duration::from_secs(2))
+        );
     }
 
     #[test]
     fn share_keys_are_redacted_from_request_lines() {
-        let request = http::Request::get("https://api.example/v2/plots/a:1?share_key=SECRET&x=1").body(()).unwrap();
+        let request = http::Request::get("https://api.example/v2/plots/a:1?share_key=SECRET&x=1")
+            .body(())
+            .unwrap();
         let line = RequestLine::of(&request);
         assert!(!line.url.contains("SECRET"), "{line}");
-        assert!(line.url.contains("share_key=***") || line.url.contains("share_key=%2A%2A%2A"), "{line}");
+        assert!(
+            line.url.contains("share_key=***") || line.url.contains("share_key=%2A%2A%2A"),
+            "{line}"
+        );
     }
 }

@@ -17,10 +17,10 @@ mod paginate;
 mod query;
 mod transport;
 
+pub mod common;
 pub mod files;
 pub mod folders;
 pub mod grids;
-pub mod common;
 pub mod plots;
 pub mod raw;
 pub mod search;
@@ -30,11 +30,14 @@ pub mod users;
 pub mod test_util;
 
 pub use client::Client;
+pub use common::{Collection, Files, Folders, Grids, Plots};
 pub use config::{AuthPlacement, Config, ConfigError, is_loopback_host};
 pub use credentials::{ApiKey, Credentials};
 pub use endpoint::{Endpoint, build_request, parse_response};
-pub use error::{ApiError, BuildError, Error, RequestLine, ResponseDecodeError, TransportError, TransportErrorKind};
-pub use common::{Collection, Files, Folders, Grids, Plots};
+pub use error::{
+    ApiError, BuildError, Error, RequestLine, ResponseDecodeError, TransportError,
+    TransportErrorKind,
+};
 pub use paginate::{Page, PageLink, Paged, Paginated};
 pub use transport::{BoxFuture, SharedTransport, Transport};
 

@@ -61,7 +61,10 @@ impl Page for Listing {
 impl Page for serde_json::Value {
     type Item = serde_json::Value;
     fn next_link(&self) -> Option<&str> {
-        self.get("next").or_else(|| self.get("children")?.get("next"))?.as_str().filter(|link| !link.is_empty())
+        self.get("next")
+            .or_else(|| self.get("children")?.get("next"))?
+            .as_str()
+            .filter(|link| !link.is_empty())
     }
     fn item_count(&self) -> usize {
         self.get("results")
@@ -72,7 +75,11 @@ impl Page for serde_json::Value {
     fn into_items(mut self) -> Vec<Self::Item> {
         let results = match self.get_mut("results") {
             Some(results) => results.take(),
-            None => self.get_mut("children").and_then(|c| c.get_mut("results")).map(serde_json::Value::take).unwrap_or_default(),
+            None => self
+                .get_mut("children")
+                .and_then(|c| c.get_mut("results"))
+                .map(serde_json::Value::take)
+                .unwrap_or_default(),
         };
         match results {
             serde_json::Value::Array(items) => items,
@@ -100,7 +107,10 @@ impl PageLink {
     pub fn parse(link: &str, config: &Config) -> Option<Self> {
         let url = config.api_base().join(link).ok()?;
         let path = url.path();
-        let path = path.strip_prefix(config.base_path()).filter(|rest| rest.starts_with('/')).unwrap_or(path);
+        let path = path
+            .strip_prefix(config.base_path())
+            .filter(|rest| rest.starts_with('/'))
+            .unwrap_or(path);
         Some(Self { path: path.to_owned(), query: url.query().map(str::to_owned) })
     }
 }
@@ -150,10 +160,19 @@ mod tests {
     #[test]
     fn links_are_rerooted_on_the_api_base() {
         let config = Config::new("https://api.plotly.com", None, false).unwrap();
-        let link = PageLink::parse("https://api.plot.ly/v2/plots?cursor=abc%3D&format=api", &config).unwrap();
-        assert_eq!(link, PageLink { path: "/v2/plots".to_owned(), query: Some("cursor=abc%3D&format=api".to_owned()) });
+        let link =
+            PageLink::parse("https://api.plot.ly/v2/plots?cursor=abc%3D&format=api", &config)
+                .unwrap();
+        assert_eq!(
+            link,
+            PageLink {
+                path: "/v2/plots".to_owned(),
+                query: Some("cursor=abc%3D&format=api".to_owned())
+            }
+        );
         let prefixed = Config::new("https://corp.example/plotly", None, false).unwrap();
-        let link = PageLink::parse("https://corp.example/plotly/v2/folders/all?page=2", &prefixed).unwrap();
+        let link = PageLink::parse("https://corp.example/plotly/v2/folders/all?page=2", &prefixed)
+            .unwrap();
         assert_eq!(link.path, "/v2/folders/all");
         let relative = PageLink::parse("/v2/search?q=x&page=3", &config).unwrap();
         assert_eq!(relative.query.as_deref(), Some("q=x&page=3"));

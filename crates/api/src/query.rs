@@ -6,7 +6,8 @@ use crate::BuildError;
 
 /// Encodes `params` (a struct whose `Option` fields skip `None`) as a query string.
 pub(crate) fn encode<T: Serialize>(params: &T) -> Result<Option<String>, BuildError> {
-    let query = serde_urlencoded::to_string(params).map_err(|err| BuildError::Query(err.to_string()))?;
+    let query =
+        serde_urlencoded::to_string(params).map_err(|err| BuildError::Query(err.to_string()))?;
     Ok((!query.is_empty()).then_some(query))
 }
 

@@ -33,7 +33,11 @@ impl Raw {
             None => (self.path.as_str(), None),
         };
         let path = path.trim_start_matches('/');
-        let path = if path.starts_with("v2/") || path == "v2" { format!("/{path}") } else { format!("/v2/{path}") };
+        let path = if path.starts_with("v2/") || path == "v2" {
+            format!("/{path}")
+        } else {
+            format!("/v2/{path}")
+        };
         (path, query)
     }
 }
@@ -42,7 +46,8 @@ impl Endpoint for Raw {
     type Output = serde_json::Value;
 
     fn method(&self) -> http::Method {
-        http::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes()).unwrap_or(http::Method::GET)
+        http::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
+            .unwrap_or(http::Method::GET)
     }
     /// Safe methods, `PUT`, `DELETE` and `PATCH` (the API's partial updates set fields to values).
     fn idempotent(&self) -> bool {
@@ -55,9 +60,13 @@ impl Endpoint for Raw {
     fn query(&self) -> Result<Option<String>, BuildError> {
         http::Method::from_bytes(self.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| BuildError::Method(self.method.clone()))?;
-        let mut parts: Vec<String> = self.split_path().1.filter(|q| !q.is_empty()).map(str::to_owned).into_iter().collect();
+        let mut parts: Vec<String> =
+            self.split_path().1.filter(|q| !q.is_empty()).map(str::to_owned).into_iter().collect();
         if !self.params.is_empty() {
-            parts.push(serde_urlencoded::to_string(&self.params).map_err(|err| BuildError::Query(err.to_string()))?);
+            parts.push(
+                serde_urlencoded::to_string(&self.params)
+                    .map_err(|err| BuildError::Query(err.to_string()))?,
+            );
         }
         Ok((!parts.is_empty()).then(|| parts.join("&")))
     }
@@ -97,7 +106,10 @@ mod tests {
     fn body_and_method() {
         let mut raw = Raw::new("patch", "files/a:1");
         raw.body = Some(serde_json::json!({"world_readable": false}));
-        assert_eq!(built(&raw), ("PATCH".into(), "/v2/files/a:1".into(), r#"{"world_readable":false}"#.into()));
+        assert_eq!(
+            built(&raw),
+            ("PATCH".into(), "/v2/files/a:1".into(), r#"{"world_readable":false}"#.into())
+        );
         assert!(raw.idempotent());
         assert!(!Raw::new("POST", "plots").idempotent());
     }

@@ -41,6 +41,9 @@ mod tests {
 
     #[test]
     fn builds() {
-        assert_eq!(built(&Search { q: "plottype:pie trump".to_owned() }).1, "/v2/search?q=plottype%3Apie+trump");
+        assert_eq!(
+            built(&Search { q: "plottype:pie trump".to_owned() }).1,
+            "/v2/search?q=plottype%3Apie+trump"
+        );
     }
 }

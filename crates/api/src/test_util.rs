@@ -23,8 +23,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    BoxFuture, Config, Credentials, Endpoint, Error, PageLink, Paged, RequestLine, Transport, TransportError,
-    TransportErrorKind, build_request, files, folders, grids, parse_response, plots, raw, search, users,
+    BoxFuture, Config, Credentials, Endpoint, Error, PageLink, Paged, RequestLine, Transport,
+    TransportError, TransportErrorKind, build_request, files, folders, grids, parse_response,
+    plots, raw, search, users,
 };
 
 /// A recorded request: what a test expects the client to send.
@@ -72,7 +73,9 @@ impl RecordedResponse {
     pub fn to_http(&self) -> Result<http::Response<Bytes>, String> {
         let body = match (&self.body_text, &self.body) {
             (Some(text), _) => Bytes::from(text.clone()),
-            (None, Some(value)) => Bytes::from(serde_json::to_vec(value).map_err(|e| e.to_string())?),
+            (None, Some(value)) => {
+                Bytes::from(serde_json::to_vec(value).map_err(|e| e.to_string())?)
+            }
             (None, None) => Bytes::new(),
         };
         let mut builder = http::Response::builder().status(self.status);
@@ -93,7 +96,10 @@ pub struct Exchange {
 }
 
 /// Differences between a built request and a recorded one (empty when they match).
-pub fn request_differences(actual: &http::Request<Bytes>, expected: &RecordedRequest) -> Vec<String> {
+pub fn request_differences(
+    actual: &http::Request<Bytes>,
+    expected: &RecordedRequest,
+) -> Vec<String> {
     let mut diffs = Vec::new();
     if actual.method().as_str() != expected.method {
         diffs.push(format!("method: sent {}, expected {}", actual.method(), expected.method));
@@ -102,7 +108,11 @@ pub fn request_differences(actual: &http::Request<Bytes>, expected: &RecordedReq
         diffs.push(format!("path: sent {}, expected {}", actual.uri().path(), expected.path));
     }
     if actual.uri().query() != expected.query.as_deref() {
-        diffs.push(format!("query: sent {:?}, expected {:?}", actual.uri().query(), expected.query));
+        diffs.push(format!(
+            "query: sent {:?}, expected {:?}",
+            actual.uri().query(),
+            expected.query
+        ));
     }
     for (name, value) in &expected.headers {
         let value = value.replace("rust <version>", crate::CLIENT_PLATFORM);
@@ -111,8 +121,8 @@ pub fn request_differences(actual: &http::Request<Bytes>, expected: &RecordedReq
             diffs.push(format!("header {name}: sent {sent:?}, expected {value:?}"));
         }
     }
-    let sent_body: Option<serde_json::Value> =
-        (!actual.body().is_empty()).then(|| serde_json::from_slice(actual.body()).unwrap_or_default());
+    let sent_body: Option<serde_json::Value> = (!actual.body().is_empty())
+        .then(|| serde_json::from_slice(actual.body()).unwrap_or_default());
     if sent_body != expected.body {
         diffs.push(format!("body: sent {sent_body:?}, expected {:?}", expected.body));
     }
@@ -144,22 +154,26 @@ impl ReplayTransport {
 }
 
 impl Transport for ReplayTransport {
-    fn send(&self, request: http::Request<Bytes>) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
         let outcome = (|| {
             let next = self.pending.lock().map_err(|e| e.to_string())?.pop_front();
-            let exchange = next.ok_or_else(|| format!("unexpected request {}", RequestLine::of(&request)))?;
+            let exchange =
+                next.ok_or_else(|| format!("unexpected request {}", RequestLine::of(&request)))?;
             let diffs = request_differences(&request, &exchange.request);
             if !diffs.is_empty() {
                 return Err(format!("{}: {}", RequestLine::of(&request), diffs.join("; ")));
             }
             exchange.response.to_http()
         })();
-        if let Err(problem) = &outcome {
-            if let Ok(mut problems) = self.problems.lock() {
-                problems.push(problem.clone());
-            }
+        if let (Err(problem), Ok(mut problems)) = (&outcome, self.problems.lock()) {
+            problems.push(problem.clone());
         }
-        Box::pin(async move { outcome.map_err(|problem| TransportError::new(TransportErrorKind::Other, problem)) })
+        Box::pin(async move {
+            outcome.map_err(|problem| TransportError::new(TransportErrorKind::Other, problem))
+        })
     }
 }
 
@@ -222,12 +236,16 @@ pub struct Fixture {
 impl Fixture {
     /// Parses a fixture document.
     pub fn from_json(text: &str) -> Result<Self, String> {
-        let fixture: Self = chart_studio_models::from_json_slice(text.as_bytes()).map_err(|e| e.to_string())?;
+        let fixture: Self =
+            chart_studio_models::from_json_slice(text.as_bytes()).map_err(|e| e.to_string())?;
         if fixture.version != 1 {
             return Err(format!("unsupported fixture version {}", fixture.version));
         }
         if !matches!(fixture.source.as_str(), "capture" | "written from docs") {
-            return Err(format!("source must be `capture` or `written from docs`, not {:?}", fixture.source));
+            return Err(format!(
+                "source must be `capture` or `written from docs`, not {:?}",
+                fixture.source
+            ));
         }
         Ok(fixture)
     }
@@ -243,7 +261,11 @@ impl Fixture {
             _ => None,
         };
         let config = Config::new(&self.config.api_base, creds, false).map_err(|e| e.to_string())?;
-        Ok(if self.config.proxy_authorization { config.with_proxy_authorization(None) } else { config })
+        Ok(if self.config.proxy_authorization {
+            config.with_proxy_authorization(None)
+        } else {
+            config
+        })
     }
 }
 
@@ -252,7 +274,8 @@ where
     E: Endpoint + DeserializeOwned,
     E::Output: Serialize,
 {
-    let endpoint: E = serde_json::from_value(fixture.args.clone()).map_err(|e| format!("args: {e}"))?;
+    let endpoint: E =
+        serde_json::from_value(fixture.args.clone()).map_err(|e| format!("args: {e}"))?;
     let endpoint = Paged { first: endpoint, link: fixture.page_link.clone() };
     let request = build_request(&endpoint, &fixture.client_config()?).map_err(|e| e.to_string())?;
     let diffs = request_differences(&request, &fixture.request);
@@ -265,7 +288,9 @@ where
             let Some(expected) = &fixture.response.body else { return Ok(()) };
             let back = serde_json::to_value(&output).map_err(|e| e.to_string())?;
             if &back != expected {
-                return Err(format!("round trip changed the body:\n  sent back: {back}\n  recorded:  {expected}"));
+                return Err(format!(
+                    "round trip changed the body:\n  sent back: {back}\n  recorded:  {expected}"
+                ));
             }
             Ok(())
         }

@@ -58,6 +58,9 @@ mod tests {
     #[test]
     fn builds() {
         assert_eq!(built(&Current {}).1, "/v2/users/current");
-        assert_eq!(built(&ByName { username: "tim.lichtenberg".to_owned() }).1, "/v2/users/tim.lichtenberg");
+        assert_eq!(
+            built(&ByName { username: "tim.lichtenberg".to_owned() }).1,
+            "/v2/users/tim.lichtenberg"
+        );
     }
 }

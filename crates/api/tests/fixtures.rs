@@ -1,6 +1,8 @@
 //! Data-driven suite over `fixtures/`: each file rebuilds its request, compares it with the
 //! recorded one, and checks that the recorded response parses and round-trips.
 
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
 use std::path::{Path, PathBuf};
 
 use chart_studio_api::test_util::{ENDPOINTS, Fixture};
@@ -41,7 +43,8 @@ fn every_fixture_passes() {
 #[test]
 fn every_endpoint_has_a_fixture() {
     let used: Vec<String> = fixture_files().iter().map(|path| load(path).endpoint).collect();
-    let missing: Vec<&&str> = ENDPOINTS.iter().filter(|name| !used.iter().any(|u| u == **name)).collect();
+    let missing: Vec<&&str> =
+        ENDPOINTS.iter().filter(|name| !used.iter().any(|u| u == **name)).collect();
     assert!(missing.is_empty(), "endpoints without a fixture: {missing:?}");
 }
 
@@ -57,7 +60,8 @@ fn fixtures_hold_no_real_looking_credentials() {
 
 #[test]
 fn a_tampered_fixture_fails() {
-    let path = fixture_files().into_iter().find(|p| p.ends_with("files/update/rename.json")).unwrap();
+    let path =
+        fixture_files().into_iter().find(|p| p.ends_with("files/update/rename.json")).unwrap();
     let mut fixture = load(&path);
     fixture.request.body = Some(serde_json::json!({"filename": "other"}));
     assert!(fixture.check().unwrap_err().contains("body"));

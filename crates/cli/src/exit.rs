@@ -26,10 +26,10 @@ pub(crate) const AUTH: u8 = 4;
 /// The exit code for an error, found by walking its chain.
 pub(crate) fn code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        let io_kind = cause
-            .downcast_ref::<std::io::Error>()
-            .map(std::io::Error::kind)
-            .or_else(|| cause.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind));
+        let io_kind =
+            cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind).or_else(|| {
+                cause.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind)
+            });
         if io_kind == Some(std::io::ErrorKind::BrokenPipe) {
             return OK;
         }

@@ -2,6 +2,8 @@
 //!
 //! Only this crate prints and picks exit codes; the library crates return values and errors.
 
+#![allow(rustdoc::bare_urls, reason = "doc comments double as --help text, where markdown is not rendered")]
+
 mod cli;
 mod commands;
 mod exit;
@@ -51,9 +53,14 @@ fn init_logging(verbose: u8) {
         2 => ("debug", "info"),
         _ => ("trace", "debug"),
     };
-    let directives = format!("{others},chart_studio={ours},chart_studio_api={ours},chart_studio_http={ours}");
+    let directives =
+        format!("{others},chart_studio={ours},chart_studio_api={ours},chart_studio_http={ours}");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(directives));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -42,7 +42,8 @@ impl Output {
             writeln!(stdout, "{table}")?;
         } else {
             for row in rows {
-                let cells: Vec<String> = row.iter().map(|cell| cell.replace(['\t', '\n'], " ")).collect();
+                let cells: Vec<String> =
+                    row.iter().map(|cell| cell.replace(['\t', '\n'], " ")).collect();
                 writeln!(stdout, "{}", cells.join("\t"))?;
             }
         }

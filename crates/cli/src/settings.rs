@@ -70,7 +70,9 @@ impl Source for Layer {
         Ok(self
             .entries
             .iter()
-            .map(|(key, origin, value)| (format!("settings.{key}"), Value::new(Some(origin), value.clone())))
+            .map(|(key, origin, value)| {
+                (format!("settings.{key}"), Value::new(Some(origin), value.clone()))
+            })
             .collect())
     }
 }
@@ -96,8 +98,12 @@ impl Settings {
         for (key, value) in &inputs.flags {
             flags.set(key, format!("flag --{}", key.replace('_', "-")), value.clone());
         }
-        let config = builder.add_source(flags).build().context("could not combine the configuration layers")?;
-        let values = config.get_table("settings").context("could not read the combined configuration")?;
+        let config = builder
+            .add_source(flags)
+            .build()
+            .context("could not combine the configuration layers")?;
+        let values =
+            config.get_table("settings").context("could not read the combined configuration")?;
         Ok(Self { values, profile })
     }
 
@@ -107,14 +113,20 @@ impl Settings {
 
     /// A text setting.
     pub(crate) fn text(&self, key: &str) -> Option<String> {
-        self.value(key).and_then(|value| value.clone().into_string().ok()).filter(|text| !text.is_empty())
+        self.value(key)
+            .and_then(|value| value.clone().into_string().ok())
+            .filter(|text| !text.is_empty())
     }
 
     /// A boolean setting; `"True"`, `"false"`, `1` and the like are accepted.
     pub(crate) fn flag(&self, key: &str) -> Result<Option<bool>> {
         let Some(value) = self.value(key) else { return Ok(None) };
         let origin = value.origin().unwrap_or("?").to_owned();
-        value.clone().into_bool().map(Some).with_context(|| format!("{key} from {origin} must be true or false"))
+        value
+            .clone()
+            .into_bool()
+            .map(Some)
+            .with_context(|| format!("{key} from {origin} must be true or false"))
     }
 
     /// Where a setting came from.
@@ -150,10 +162,14 @@ impl Settings {
     pub(crate) fn client_as(&self, credentials: Option<Credentials>) -> Result<Client> {
         let api_domain = self.text("api_domain").unwrap_or_else(|| DEFAULT_API_DOMAIN.to_owned());
         let allow_http = self.flag("allow_insecure_http")?.unwrap_or(false);
-        let mut config = Config::new(&api_domain, credentials, allow_http)
-            .with_context(|| format!("api_domain from {}", self.origin("api_domain").unwrap_or("defaults")))?;
+        let mut config = Config::new(&api_domain, credentials, allow_http).with_context(|| {
+            format!("api_domain from {}", self.origin("api_domain").unwrap_or("defaults"))
+        })?;
         if self.flag("proxy_authorization")?.unwrap_or(false) {
-            let proxy = self.text("proxy_username").zip(self.text("proxy_password")).map(|(u, p)| Credentials::new(u, p));
+            let proxy = self
+                .text("proxy_username")
+                .zip(self.text("proxy_password"))
+                .map(|(u, p)| Credentials::new(u, p));
             config = config.with_proxy_authorization(proxy);
         }
         let mut http = HttpSettings::default();
@@ -269,14 +285,22 @@ fn profile_layer(inputs: &Inputs) -> Result<(Layer, Option<String>)> {
         }
         Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
     };
-    let file: toml::Table = text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let file: toml::Table =
+        text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
     let profiles = match file.get("profiles") {
         Some(toml::Value::Table(profiles)) => profiles.clone(),
-        Some(_) => bail!("{}: `profiles` must be a table of [profiles.NAME] sections", path.display()),
+        Some(_) => {
+            bail!("{}: `profiles` must be a table of [profiles.NAME] sections", path.display())
+        }
         None => toml::Table::new(),
     };
-    let chosen = inputs.profile.clone().or_else(|| file.get("profile").and_then(|p| p.as_str()).map(str::to_owned));
-    let Some(name) = chosen.or_else(|| profiles.contains_key("default").then(|| "default".to_owned())) else {
+    let chosen = inputs
+        .profile
+        .clone()
+        .or_else(|| file.get("profile").and_then(|p| p.as_str()).map(str::to_owned));
+    let Some(name) =
+        chosen.or_else(|| profiles.contains_key("default").then(|| "default".to_owned()))
+    else {
         return Ok((layer, None));
     };
     let Some(toml::Value::Table(profile)) = profiles.get(&name) else {
@@ -285,12 +309,19 @@ fn profile_layer(inputs: &Inputs) -> Result<(Layer, Option<String>)> {
     };
     for (key, value) in profile {
         let Some(key) = PROFILE_KEYS.iter().find(|k| *k == key) else {
-            bail!("{}: unknown setting {key:?} in profile {name:?} (known: {})", path.display(), PROFILE_KEYS.join(", "));
+            bail!(
+                "{}: unknown setting {key:?} in profile {name:?} (known: {})",
+                path.display(),
+                PROFILE_KEYS.join(", ")
+            );
         };
         let kind = match value {
             toml::Value::String(text) => text.clone().into(),
             toml::Value::Boolean(flag) => (*flag).into(),
-            other => bail!("{}: {key} in profile {name:?} must be text or true/false, not {other}", path.display()),
+            other => bail!(
+                "{}: {key} in profile {name:?} must be text or true/false, not {other}",
+                path.display()
+            ),
         };
         layer.set(key, format!("{} [profiles.{name}]", path.display()), kind);
     }
@@ -333,9 +364,21 @@ mod tests {
     #[test]
     fn layers_override_in_order_and_remember_their_source() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), ".credentials", r#"{"username": "py-user", "api_key": "py-key", "proxy_username": "", "stream_ids": []}"#);
-        write(dir.path(), ".config", r#"{"plotly_api_domain": "https://plotly.corp.example", "plotly_ssl_verification": false, "sharing": "private"}"#);
-        let config_file = write(dir.path(), "config.toml", "[profiles.default]\napi_domain = \"https://profile.example\"\n");
+        write(
+            dir.path(),
+            ".credentials",
+            r#"{"username": "py-user", "api_key": "py-key", "proxy_username": "", "stream_ids": []}"#,
+        );
+        write(
+            dir.path(),
+            ".config",
+            r#"{"plotly_api_domain": "https://plotly.corp.example", "plotly_ssl_verification": false, "sharing": "private"}"#,
+        );
+        let config_file = write(
+            dir.path(),
+            "config.toml",
+            "[profiles.default]\napi_domain = \"https://profile.example\"\n",
+        );
         let inputs = Inputs {
             plotly_dir: Some(dir.path().to_owned()),
             config_file: Some(config_file),
@@ -370,7 +413,11 @@ mod tests {
         assert!(err.contains(".credentials is not valid JSON"), "{err}");
 
         let config_file = write(dir.path(), "bad.toml", "[profiles.x]\napi_domian = \"typo\"\n");
-        let inputs = Inputs { config_file: Some(config_file), profile: Some("x".to_owned()), ..Inputs::default() };
+        let inputs = Inputs {
+            config_file: Some(config_file),
+            profile: Some("x".to_owned()),
+            ..Inputs::default()
+        };
         let err = format!("{:#}", Settings::load(&inputs).unwrap_err());
         assert!(err.contains("unknown setting \"api_domian\""), "{err}");
     }
@@ -378,18 +425,26 @@ mod tests {
     #[test]
     fn a_missing_profile_names_the_known_ones() {
         let dir = tempfile::tempdir().unwrap();
-        let config_file = write(dir.path(), "c.toml", "[profiles.onprem]\napi_domain = \"https://x.example\"\n");
-        let inputs = Inputs { config_file: Some(config_file), profile: Some("cloud".to_owned()), ..Inputs::default() };
+        let config_file =
+            write(dir.path(), "c.toml", "[profiles.onprem]\napi_domain = \"https://x.example\"\n");
+        let inputs = Inputs {
+            config_file: Some(config_file),
+            profile: Some("cloud".to_owned()),
+            ..Inputs::default()
+        };
         let err = format!("{:#}", Settings::load(&inputs).unwrap_err());
         assert!(err.contains("no profile \"cloud\"") && err.contains("onprem"), "{err}");
     }
 
     #[test]
     fn booleans_in_python_spelling() {
-        let inputs = Inputs { flags: vec![("ssl_verification", "False".into())], ..Inputs::default() };
+        let inputs =
+            Inputs { flags: vec![("ssl_verification", "False".into())], ..Inputs::default() };
         assert_eq!(Settings::load(&inputs).unwrap().flag("ssl_verification").unwrap(), Some(false));
-        let inputs = Inputs { flags: vec![("ssl_verification", "maybe".into())], ..Inputs::default() };
-        let err = Settings::load(&inputs).unwrap().flag("ssl_verification").unwrap_err().to_string();
+        let inputs =
+            Inputs { flags: vec![("ssl_verification", "maybe".into())], ..Inputs::default() };
+        let err =
+            Settings::load(&inputs).unwrap().flag("ssl_verification").unwrap_err().to_string();
         assert!(err.contains("flag --ssl-verification"), "{err}");
     }
 }

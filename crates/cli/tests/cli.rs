@@ -1,5 +1,7 @@
 //! End-to-end: the real `chart-studio` binary against the local server over real HTTP.
 
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
@@ -23,7 +25,10 @@ impl Server {
             let runtime = tokio::runtime::Runtime::new().expect("runtime");
             runtime.block_on(async move {
                 let config = ServerConfig {
-                    users: vec![("cli".to_owned(), KEY.to_owned()), ("other".to_owned(), "other-key".to_owned())],
+                    users: vec![
+                        ("cli".to_owned(), KEY.to_owned()),
+                        ("other".to_owned(), "other-key".to_owned()),
+                    ],
                     demo_data: true,
                     ..ServerConfig::default()
                 };
@@ -49,7 +54,13 @@ impl Drop for Server {
 }
 
 /// Runs the binary with a private HOME, the server's address and, for `Some(user)`, credentials.
-fn run(server: &Server, home: &Path, user: Option<(&str, &str)>, args: &[&str], stdin: &str) -> Output {
+fn run(
+    server: &Server,
+    home: &Path,
+    user: Option<(&str, &str)>,
+    args: &[&str],
+    stdin: &str,
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_chart-studio"));
     command
         .args(args)
@@ -64,7 +75,8 @@ fn run(server: &Server, home: &Path, user: Option<(&str, &str)>, args: &[&str], 
         command.env("PLOTLY_USERNAME", name).env("PLOTLY_API_KEY", key);
     }
     let mut child = command.spawn().expect("the binary runs");
-    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), stdin.as_bytes()).expect("write stdin");
+    std::io::Write::write_all(child.stdin.as_mut().expect("stdin"), stdin.as_bytes())
+        .expect("write stdin");
     child.wait_with_output().expect("the binary finishes")
 }
 
@@ -116,7 +128,13 @@ fn auth_login_writes_a_private_credentials_file_that_later_runs_use() {
     assert_eq!(code(&bad), 4, "{}", stderr(&bad));
     assert!(!home.path().join(".plotly/.credentials").exists(), "nothing saved for a refused key");
 
-    let login = run(&server, home.path(), None, &["auth", "login", "--username", "cli"], &format!("{KEY}\n"));
+    let login = run(
+        &server,
+        home.path(),
+        None,
+        &["auth", "login", "--username", "cli"],
+        &format!("{KEY}\n"),
+    );
     assert_eq!(code(&login), 0, "{}", stderr(&login));
     let path = home.path().join(".plotly/.credentials");
     #[cfg(unix)]
@@ -137,7 +155,10 @@ fn usage_errors_exit_2_with_one_clear_line() {
         let output = run(&server, home.path(), CLI, &["files", "get", bad], "");
         assert_eq!(code(&output), 2, "{bad}");
         let first = stderr(&output).lines().next().unwrap_or_default().to_owned();
-        assert!(first.starts_with("error: invalid value") && first.contains("invalid file id"), "{first}");
+        assert!(
+            first.starts_with("error: invalid value") && first.contains("invalid file id"),
+            "{first}"
+        );
     }
     let output = run(&server, home.path(), CLI, &["files", "delete", "cli:0"], "");
     assert_eq!(code(&output), 2, "no terminal and no --yes: {}", stderr(&output));
@@ -150,7 +171,13 @@ fn files_lifecycle_through_the_cli() {
     let body = r#"{"data": {"cols": {"x": {"data": [1, 2], "order": 0}}}, "filename": "numbers", "world_readable": false}"#;
     let input = home.path().join("grid.json");
     std::fs::write(&input, body).unwrap();
-    let created = run(&server, home.path(), CLI, &["api", "POST", "grids", "--input", input.to_str().unwrap()], "");
+    let created = run(
+        &server,
+        home.path(),
+        CLI,
+        &["api", "POST", "grids", "--input", input.to_str().unwrap()],
+        "",
+    );
     assert_eq!(code(&created), 0, "{}", stderr(&created));
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).unwrap();
     assert_eq!(created["file"]["fid"], "cli:0");
@@ -160,18 +187,27 @@ fn files_lifecycle_through_the_cli() {
 
     let get = run(&server, home.path(), CLI, &["files", "get", "cli:0"], "");
     assert!(stdout(&get).contains("sharing\tprivate"), "{}", stdout(&get));
-    let other = run(&server, home.path(), Some(("other", "other-key")), &["files", "get", "cli:0"], "");
+    let other =
+        run(&server, home.path(), Some(("other", "other-key")), &["files", "get", "cli:0"], "");
     assert_eq!(code(&other), 1);
     assert!(stderr(&other).contains("404 Not Found"), "{}", stderr(&other));
 
-    assert_eq!(code(&run(&server, home.path(), CLI, &["files", "rename", "cli:0", "renamed"], "")), 0);
+    assert_eq!(
+        code(&run(&server, home.path(), CLI, &["files", "rename", "cli:0", "renamed"], "")),
+        0
+    );
     let moved = run(&server, home.path(), CLI, &["files", "move", "cli:0", "keep/here"], "");
     assert_eq!(code(&moved), 0, "{}", stderr(&moved));
-    let found = run(&server, home.path(), CLI, &["--json", "files", "lookup", "keep/here/renamed"], "");
+    let found =
+        run(&server, home.path(), CLI, &["--json", "files", "lookup", "keep/here/renamed"], "");
     let found: serde_json::Value = serde_json::from_slice(&found.stdout).unwrap();
     assert_eq!(found["fid"], "cli:0");
     let missing_folder = run(&server, home.path(), CLI, &["files", "move", "cli:0", "nowhere"], "");
-    assert!(stderr(&missing_folder).contains("folders create nowhere"), "{}", stderr(&missing_folder));
+    assert!(
+        stderr(&missing_folder).contains("folders create nowhere"),
+        "{}",
+        stderr(&missing_folder)
+    );
 
     assert_eq!(code(&run(&server, home.path(), CLI, &["files", "trash", "cli:0"], "")), 0);
     assert_eq!(code(&run(&server, home.path(), CLI, &["files", "restore", "cli:0"], "")), 0);
@@ -199,11 +235,23 @@ fn public_listings_and_figures() {
     assert_eq!(all.len(), 11, "ten captured plots and the demo's public one");
     let feed = run(&server, home.path(), None, &["plots", "feed", "--order", "most-viewed"], "");
     assert_eq!(stdout(&feed).lines().count(), 10);
-    let figure = run(&server, home.path(), None, &["plots", "content", "bcowden:30", "--inline-data"], "");
+    let figure =
+        run(&server, home.path(), None, &["plots", "content", "bcowden:30", "--inline-data"], "");
     let figure: serde_json::Value = serde_json::from_slice(&figure.stdout).unwrap();
     assert!(figure["data"][0]["labels"].is_array());
-    let demo = run(&server, home.path(), None, &["folders", "ls", "--user", "demo", "--filetype", "plot"], "");
-    assert_eq!(stdout(&demo).lines().count(), 1, "others see only the public plot: {}", stdout(&demo));
+    let demo = run(
+        &server,
+        home.path(),
+        None,
+        &["folders", "ls", "--user", "demo", "--filetype", "plot"],
+        "",
+    );
+    assert_eq!(
+        stdout(&demo).lines().count(),
+        1,
+        "others see only the public plot: {}",
+        stdout(&demo)
+    );
 }
 
 #[test]
@@ -213,13 +261,26 @@ fn api_passthrough_with_fields_and_pagination() {
     let user = run(&server, home.path(), CLI, &["api", "GET", "users/current"], "");
     let user: serde_json::Value = serde_json::from_slice(&user.stdout).unwrap();
     assert_eq!(user["username"], "cli");
-    let all = run(&server, home.path(), None, &["api", "GET", "/v2/folders/all", "-f", "user=demo", "-f", "page_size=1", "--paginate"], "");
+    let all = run(
+        &server,
+        home.path(),
+        None,
+        &["api", "GET", "/v2/folders/all", "-f", "user=demo", "-f", "page_size=1", "--paginate"],
+        "",
+    );
     assert_eq!(code(&all), 0, "{}", stderr(&all));
     let items: Vec<serde_json::Value> = serde_json::from_slice(&all.stdout).unwrap();
     assert_eq!(items.len(), 1, "anonymous sees the demo's one public plot");
-    let created = run(&server, home.path(), CLI, &["api", "POST", "folders", "-f", "path=made/by/api"], "");
+    let created =
+        run(&server, home.path(), CLI, &["api", "POST", "folders", "-f", "path=made/by/api"], "");
     assert_eq!(code(&created), 0, "{}", stderr(&created));
-    let patched = run(&server, home.path(), CLI, &["api", "PATCH", "files/cli:2", "-F", "world_readable=true"], "");
+    let patched = run(
+        &server,
+        home.path(),
+        CLI,
+        &["api", "PATCH", "files/cli:2", "-F", "world_readable=true"],
+        "",
+    );
     let patched: serde_json::Value = serde_json::from_slice(&patched.stdout).unwrap();
     assert_eq!(patched["world_readable"], true);
     let refused = run(&server, home.path(), CLI, &["api", "POST", "plots", "--paginate"], "");
@@ -230,7 +291,11 @@ fn api_passthrough_with_fields_and_pagination() {
 fn the_api_key_never_reaches_the_logs() {
     let server = Server::start();
     let home = tempfile::tempdir().unwrap();
-    for args in [&["-vvv", "auth", "status"][..], &["-vvv", "files", "get", "cli:999"], &["-vvv", "api", "GET", "users/current"]] {
+    for args in [
+        &["-vvv", "auth", "status"][..],
+        &["-vvv", "files", "get", "cli:999"],
+        &["-vvv", "api", "GET", "users/current"],
+    ] {
         let output = run(&server, home.path(), CLI, args, "");
         assert!(!stderr(&output).contains(KEY) && !stdout(&output).contains(KEY), "{args:?}");
         assert!(!stderr(&output).contains("czNjcmV0"), "nor its base64 form");
@@ -247,7 +312,10 @@ fn the_api_key_never_reaches_the_logs() {
         .unwrap();
     let logs = stderr(&output);
     assert!(logs.len() > 1000, "trace logging is on");
-    assert!(!logs.contains(KEY) && !logs.contains("Basic Y2xp"), "the key or its header leaked into trace logs");
+    assert!(
+        !logs.contains(KEY) && !logs.contains("Basic Y2xp"),
+        "the key or its header leaked into trace logs"
+    );
 }
 
 #[test]
@@ -262,5 +330,9 @@ fn credentials_are_not_sent_over_plain_http_to_other_hosts() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("refusing to send credentials over plain http"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("refusing to send credentials over plain http"),
+        "{}",
+        stderr(&output)
+    );
 }

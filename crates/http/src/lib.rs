@@ -84,7 +84,8 @@ impl HttpTransport {
             builder = builder.proxy(reqwest::Proxy::all(proxy).map_err(SetupError::Proxy)?);
         }
         if let Some(path) = &settings.ca_bundle {
-            let pem = std::fs::read(path).map_err(|source| SetupError::CaBundleRead { path: path.clone(), source })?;
+            let pem = std::fs::read(path)
+                .map_err(|source| SetupError::CaBundleRead { path: path.clone(), source })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem)
                 .map_err(|source| SetupError::CaBundleParse { path: path.clone(), source })?;
             for cert in certs {
@@ -142,13 +143,19 @@ fn root_cause(err: &(dyn std::error::Error + 'static)) -> String {
 }
 
 impl Transport for HttpTransport {
-    fn send(&self, request: http::Request<Bytes>) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
+    fn send(
+        &self,
+        request: http::Request<Bytes>,
+    ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
         Box::pin(async move {
             let request = reqwest::Request::try_from(request).map_err(classify)?;
             let response = self.client.execute(request).await.map_err(classify)?;
-            let mut builder = http::Response::builder().status(response.status()).version(response.version());
+            let mut builder =
+                http::Response::builder().status(response.status()).version(response.version());
             if let Some(headers) = builder.headers_mut() {
-                headers.extend(response.headers().iter().map(|(name, value)| (name.clone(), value.clone())));
+                headers.extend(
+                    response.headers().iter().map(|(name, value)| (name.clone(), value.clone())),
+                );
             }
             let body = response.bytes().await.map_err(classify)?;
             builder.body(body).map_err(|err| TransportError::new(TransportErrorKind::Other, err))
@@ -181,7 +188,10 @@ mod tests {
 
     #[tokio::test]
     async fn reads_a_whole_response() {
-        let addr = one_shot(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}").await;
+        let addr = one_shot(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}",
+        )
+        .await;
         let transport = HttpTransport::new(&HttpSettings::default()).unwrap();
         let response = transport.send(get(addr)).await.unwrap();
         assert_eq!(response.status(), 200);
@@ -217,7 +227,10 @@ mod tests {
 
     #[test]
     fn a_missing_ca_bundle_is_reported_with_its_path() {
-        let settings = HttpSettings { ca_bundle: Some("/nonexistent/ca.pem".into()), ..HttpSettings::default() };
+        let settings = HttpSettings {
+            ca_bundle: Some("/nonexistent/ca.pem".into()),
+            ..HttpSettings::default()
+        };
         let err = HttpTransport::new(&settings).unwrap_err().to_string();
         assert!(err.contains("/nonexistent/ca.pem"), "{err}");
     }

@@ -32,7 +32,9 @@ impl FidError {
 fn valid_username(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 150
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@' | '+'))
 }
 
 impl Fid {
@@ -76,9 +78,13 @@ impl FromStr for Fid {
             return Err(FidError::new(input, "missing number after `:`"));
         }
         if !idlocal.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(FidError::new(input, "the part after `:` must be a non-negative whole number"));
+            return Err(FidError::new(
+                input,
+                "the part after `:` must be a non-negative whole number",
+            ));
         }
-        let idlocal = idlocal.parse().map_err(|_| FidError::new(input, "the number is too large"))?;
+        let idlocal =
+            idlocal.parse().map_err(|_| FidError::new(input, "the number is too large"))?;
         Ok(Self { owner: owner.to_owned(), idlocal })
     }
 }
@@ -128,7 +134,8 @@ impl FromStr for ColumnRef {
         if uid.is_empty() || uid.len() > 64 || !uid.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(FidError::new(input, "the column uid must be letters and digits"));
         }
-        let grid = fid.parse().map_err(|err: FidError| FidError { input: input.to_owned(), ..err })?;
+        let grid =
+            fid.parse().map_err(|err: FidError| FidError { input: input.to_owned(), ..err })?;
         Ok(Self { grid, uid: uid.to_owned() })
     }
 }

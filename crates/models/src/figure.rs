@@ -9,8 +9,15 @@
 use serde_json::Value;
 
 /// Attributes whose array values are settings, not data (their whole subtree is skipped).
-const SETTING_ARRAYS: [&str; 7] =
-    ["range", "domain", "colorscale", "selectedpoints", "constraintrange", "tickformatstops", "visible"];
+const SETTING_ARRAYS: [&str; 7] = [
+    "range",
+    "domain",
+    "colorscale",
+    "selectedpoints",
+    "constraintrange",
+    "tickformatstops",
+    "visible",
+];
 
 /// One attribute of a trace: its dotted path inside the trace (`marker.color`, `dimensions[0].values`) and value.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +37,11 @@ pub fn traces(figure: &Value) -> Vec<(String, &Value)> {
     if let Some(frames) = figure.get("frames").and_then(Value::as_array) {
         for (f, frame) in frames.iter().enumerate() {
             if let Some(data) = frame.get("data").and_then(Value::as_array) {
-                found.extend(data.iter().enumerate().map(|(i, trace)| (format!("frames[{f}].data[{i}]"), trace)));
+                found.extend(
+                    data.iter()
+                        .enumerate()
+                        .map(|(i, trace)| (format!("frames[{f}].data[{i}]"), trace)),
+                );
             }
         }
     }
@@ -110,7 +121,9 @@ mod tests {
 
     #[test]
     fn the_captured_figures_hold_only_references() {
-        let fixture: Value = serde_json::from_str(include_str!("../../../fixtures/plots/list/captured_page.json")).unwrap();
+        let fixture: Value =
+            serde_json::from_str(include_str!("../../../fixtures/plots/list/captured_page.json"))
+                .unwrap();
         for plot in fixture["response"]["body"]["results"].as_array().unwrap() {
             for (_, trace) in traces(&plot["figure"]) {
                 assert!(data_arrays(trace).is_empty(), "{}: {trace}", plot["fid"]);

@@ -206,7 +206,9 @@ pub struct File {
 }
 
 /// Reads a field that was sent, even as `null`, as `Some`, so that absent and `null` stay apart.
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<Option<T>>, D::Error> {
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
@@ -309,7 +311,10 @@ mod tests {
         let sent: File = serde_json::from_value(serde_json::json!({"fid": "a:1", "filename": "f", "filetype": "plot", "share_key": null})).unwrap();
         assert_eq!(sent.share_key, Some(None));
         assert_eq!(serde_json::to_value(&sent).unwrap()["share_key"], serde_json::Value::Null);
-        let absent: File = serde_json::from_value(serde_json::json!({"fid": "a:1", "filename": "f", "filetype": "plot"})).unwrap();
+        let absent: File = serde_json::from_value(
+            serde_json::json!({"fid": "a:1", "filename": "f", "filetype": "plot"}),
+        )
+        .unwrap();
         assert_eq!(absent.share_key, None);
         assert!(serde_json::to_value(&absent).unwrap().get("share_key").is_none());
     }

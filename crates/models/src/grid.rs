@@ -81,7 +81,9 @@ pub struct GridContent {
 
 impl GridContent {
     /// Content from columns given in order.
-    pub fn from_columns(columns: impl IntoIterator<Item = (String, Vec<serde_json::Value>)>) -> Self {
+    pub fn from_columns(
+        columns: impl IntoIterator<Item = (String, Vec<serde_json::Value>)>,
+    ) -> Self {
         let cols = columns
             .into_iter()
             .enumerate()
@@ -92,7 +94,8 @@ impl GridContent {
 
     /// The columns sorted by their `order`, with their names.
     pub fn ordered(&self) -> Vec<(&str, &Column)> {
-        let mut columns: Vec<_> = self.cols.iter().map(|(name, col)| (name.as_str(), col)).collect();
+        let mut columns: Vec<_> =
+            self.cols.iter().map(|(name, col)| (name.as_str(), col)).collect();
         columns.sort_by_key(|(name, col)| (col.order, *name));
         columns
     }

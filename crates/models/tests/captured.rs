@@ -1,5 +1,7 @@
 //! The captured `/v2/plots` page parses into typed models and serializes back unchanged.
 
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
 use chart_studio_models::{CursorPage, FileType, Plot, from_json_slice};
 
 const FIXTURE: &str = include_str!("../../../fixtures/plots/list/captured_page.json");

@@ -9,14 +9,20 @@ use crate::render::View;
 use crate::store::{Account, FileRecord, Store};
 
 /// Whether `viewer` may read `record` (owned by `owner`), given an optional share key.
-pub(crate) fn can_read(viewer: &Viewer, owner: &str, record: &FileRecord, share_key: Option<&str>) -> bool {
+pub(crate) fn can_read(
+    viewer: &Viewer,
+    owner: &str,
+    record: &FileRecord,
+    share_key: Option<&str>,
+) -> bool {
     if viewer.is(owner) {
         return true;
     }
     if record.deleted {
         return false;
     }
-    record.world_readable || (record.share_key_enabled && key_matches(record.share_key.as_deref(), share_key))
+    record.world_readable
+        || (record.share_key_enabled && key_matches(record.share_key.as_deref(), share_key))
 }
 
 /// Constant-time comparison of a stored share key with a given one.
@@ -42,7 +48,9 @@ pub(crate) fn readable<'a>(
 ) -> Result<(&'a Account, &'a FileRecord, View), Failure> {
     let account = store.account(fid.owner()).ok_or(Failure::NotFound)?;
     let record = account.files.get(&fid.idlocal()).ok_or(Failure::NotFound)?;
-    if kind.is_some_and(|kind| *kind != record.kind()) || !can_read(viewer, fid.owner(), record, share_key) {
+    if kind.is_some_and(|kind| *kind != record.kind())
+        || !can_read(viewer, fid.owner(), record, share_key)
+    {
         return Err(Failure::NotFound);
     }
     let view = if viewer.is(fid.owner()) { View::Owner } else { View::Reader };

@@ -22,7 +22,9 @@ impl Viewer {
     pub(crate) fn require(&self) -> Result<&str, Failure> {
         match self {
             Self::User(name) => Ok(name),
-            Self::Anonymous => Err(Failure::Unauthorized("Authentication credentials were not provided.".to_owned())),
+            Self::Anonymous => Err(Failure::Unauthorized(
+                "Authentication credentials were not provided.".to_owned(),
+            )),
         }
     }
 
@@ -33,20 +35,28 @@ impl Viewer {
 }
 
 /// The `username:key` pair of a Basic header, if the request carries one (not yet checked).
-pub(crate) fn basic_credentials(parts: &http::HeaderMap) -> Option<Result<(String, String), Failure>> {
-    let header = parts.get("plotly-authorization").or_else(|| parts.get(http::header::AUTHORIZATION))?;
+pub(crate) fn basic_credentials(
+    parts: &http::HeaderMap,
+) -> Option<Result<(String, String), Failure>> {
+    let header =
+        parts.get("plotly-authorization").or_else(|| parts.get(http::header::AUTHORIZATION))?;
     Some(decode(header))
 }
 
 fn decode(header: &http::HeaderValue) -> Result<(String, String), Failure> {
-    let invalid = || Failure::Unauthorized("Invalid basic header. Credentials not correctly base64 encoded.".to_owned());
+    let invalid = || {
+        Failure::Unauthorized(
+            "Invalid basic header. Credentials not correctly base64 encoded.".to_owned(),
+        )
+    };
     let text = header.to_str().map_err(|_| invalid())?;
     let Some(encoded) = text.strip_prefix("Basic ").or_else(|| text.strip_prefix("basic ")) else {
         return Err(Failure::Unauthorized(
             "Unsupported authorization scheme; use HTTP Basic with username:api_key.".to_owned(),
         ));
     };
-    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(encoded.trim()).map_err(|_| invalid())?;
     let pair = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (user, key) = pair.split_once(':').ok_or_else(invalid)?;
     Ok((user.to_owned(), key.to_owned()))
@@ -56,11 +66,15 @@ impl FromRequestParts<Shared> for Viewer {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, Self::Rejection> {
-        let Some(credentials) = basic_credentials(&parts.headers) else { return Ok(Self::Anonymous) };
+        let Some(credentials) = basic_credentials(&parts.headers) else {
+            return Ok(Self::Anonymous);
+        };
         let (username, key) = credentials?;
         let store = app.store();
         let Some(account) = store.account(&username) else {
-            return Err(Failure::Unauthorized(format!("We don't have an account for '{username}'.")));
+            return Err(Failure::Unauthorized(format!(
+                "We don't have an account for '{username}'."
+            )));
         };
         if bool::from(account.api_key.as_bytes().ct_eq(key.as_bytes())) {
             Ok(Self::User(username))

@@ -28,12 +28,15 @@ impl FromRequest<Shared> for Payload {
             return Ok(Self::default());
         }
         if is_form {
-            let pairs: Vec<(String, String)> =
-                serde_urlencoded::from_bytes(&bytes).map_err(|err| Failure::bad(format!("Form parse error - {err}")))?;
+            let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
+                .map_err(|err| Failure::bad(format!("Form parse error - {err}")))?;
             return Ok(Self(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
         }
         if nesting_depth(&bytes) > limits.max_json_depth {
-            return Err(Failure::bad(format!("JSON nested deeper than {} levels", limits.max_json_depth)));
+            return Err(Failure::bad(format!(
+                "JSON nested deeper than {} levels",
+                limits.max_json_depth
+            )));
         }
         match serde_json::from_slice(&bytes) {
             Ok(Value::Object(map)) => Ok(Self(map)),
@@ -87,7 +90,10 @@ impl Payload {
             Some(Value::String(text)) => match text.to_ascii_lowercase().as_str() {
                 "true" | "1" => Ok(Some(true)),
                 "false" | "0" => Ok(Some(false)),
-                _ => Err(Failure::bad_field(name, format!("{name} must be true or false, not {text:?}"))),
+                _ => Err(Failure::bad_field(
+                    name,
+                    format!("{name} must be true or false, not {text:?}"),
+                )),
             },
             Some(_) => Err(Failure::bad_field(name, format!("{name} must be true or false"))),
         }
@@ -108,9 +114,9 @@ impl Payload {
     pub(crate) fn json_or_text(&self, name: &str) -> Result<Option<Value>, Failure> {
         match self.0.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => serde_json::from_str(text)
-                .map(Some)
-                .map_err(|err| Failure::bad_field(name, format!("{name} is a string that is not JSON: {err}"))),
+            Some(Value::String(text)) => serde_json::from_str(text).map(Some).map_err(|err| {
+                Failure::bad_field(name, format!("{name} is a string that is not JSON: {err}"))
+            }),
             Some(value) => Ok(Some(value.clone())),
         }
     }
@@ -128,7 +134,8 @@ mod tests {
 
     #[test]
     fn python_style_booleans() {
-        let payload = Payload(serde_json::from_str(r#"{"a": "False", "b": true, "c": "yes"}"#).unwrap());
+        let payload =
+            Payload(serde_json::from_str(r#"{"a": "False", "b": true, "c": "yes"}"#).unwrap());
         assert_eq!(payload.flag("a").unwrap(), Some(false));
         assert_eq!(payload.flag("b").unwrap(), Some(true));
         assert!(payload.flag("c").is_err());

@@ -80,7 +80,9 @@ impl IntoResponse for Failure {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut body = ErrorBody::message(self.to_string());
-        if let (Self::BadRequest { field: Some(field), .. }, Some(item)) = (&self, body.errors.first_mut()) {
+        if let (Self::BadRequest { field: Some(field), .. }, Some(item)) =
+            (&self, body.errors.first_mut())
+        {
             item.field = Some(field.clone());
         }
         let mut response = (status, axum::Json(body)).into_response();
@@ -93,7 +95,10 @@ impl IntoResponse for Failure {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(86_400u32));
             }
             Self::Unauthorized(_) => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"api\""));
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Basic realm=\"api\""),
+                );
             }
             _ => {}
         }

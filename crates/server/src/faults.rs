@@ -88,12 +88,19 @@ enum Decision {
     Drop,
 }
 
-fn decide(state: &mut FaultState, faults: &Faults, user: Option<&str>, method: &Method) -> (Duration, Decision) {
+fn decide(
+    state: &mut FaultState,
+    faults: &Faults,
+    user: Option<&str>,
+    method: &Method,
+) -> (Duration, Decision) {
     let mut delay = faults.latency;
     if !faults.jitter.is_zero() {
         delay += faults.jitter.mul_f64(state.rng.random::<f64>());
     }
-    if let (Some(quota), Some(user), false) = (faults.daily_quota, user, method == Method::GET || method == Method::HEAD) {
+    if let (Some(quota), Some(user), false) =
+        (faults.daily_quota, user, method == Method::GET || method == Method::HEAD)
+    {
         let day = crate::clock::now_micros() / 86_400_000_000;
         let used = state.quota.entry(user.to_owned()).or_insert((day, 0));
         if used.0 != day {
@@ -106,8 +113,12 @@ fn decide(state: &mut FaultState, faults: &Faults, user: Option<&str>, method: &
     }
     if let (Some(rate), Some(user)) = (faults.rate_limit, user) {
         let now = tokio::time::Instant::now();
-        let bucket = state.buckets.entry(user.to_owned()).or_insert(Bucket { tokens: rate.max(1.0), at: now });
-        bucket.tokens = (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(rate.max(1.0));
+        let bucket = state
+            .buckets
+            .entry(user.to_owned())
+            .or_insert(Bucket { tokens: rate.max(1.0), at: now });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(rate.max(1.0));
         bucket.at = now;
         if bucket.tokens < 1.0 {
             let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / rate);
@@ -120,9 +131,15 @@ fn decide(state: &mut FaultState, faults: &Faults, user: Option<&str>, method: &
         Decision::Fail(Failure::Throttled(faults.throttle_wait))
     } else if roll < faults.throttle_rate + faults.error_rate {
         match state.rng.random_range(0..3) {
-            0 => Decision::Fail(Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "A server error occurred.")),
+            0 => Decision::Fail(Failure::Injected(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "A server error occurred.",
+            )),
             1 => Decision::BadGateway,
-            _ => Decision::Fail(Failure::Injected(StatusCode::SERVICE_UNAVAILABLE, "Service temporarily unavailable, try again later.")),
+            _ => Decision::Fail(Failure::Injected(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service temporarily unavailable, try again later.",
+            )),
         }
     } else if roll < faults.throttle_rate + faults.error_rate + faults.drop_rate {
         Decision::Drop
@@ -133,9 +150,15 @@ fn decide(state: &mut FaultState, faults: &Faults, user: Option<&str>, method: &
 }
 
 /// The fault layer around every route.
-pub(crate) async fn middleware(State(app): State<Shared>, request: Request, next: Next) -> Response {
+pub(crate) async fn middleware(
+    State(app): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
     let faults = app.faults();
-    let user = crate::auth::basic_credentials(request.headers()).and_then(Result::ok).map(|(user, _)| user);
+    let user = crate::auth::basic_credentials(request.headers())
+        .and_then(Result::ok)
+        .map(|(user, _)| user);
     let (delay, decision) = {
         let mut state = app.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         decide(&mut state, &faults, user.as_deref(), request.method())
@@ -162,8 +185,13 @@ async fn cut_off(response: Response) -> Response {
     let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let half = bytes.slice(..bytes.len() / 2);
     parts.headers.insert(header::CONTENT_LENGTH, bytes.len().max(1).into());
-    let chunks: Vec<Result<Bytes, std::io::Error>> =
-        vec![Ok(half), Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "fault injection: connection dropped"))];
+    let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
+        Ok(half),
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "fault injection: connection dropped",
+        )),
+    ];
     Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
 }
 
@@ -186,7 +214,13 @@ mod tests {
 
     #[test]
     fn the_same_seed_gives_the_same_faults() {
-        let faults = Faults { error_rate: 0.2, drop_rate: 0.1, throttle_rate: 0.1, seed: 42, ..Faults::default() };
+        let faults = Faults {
+            error_rate: 0.2,
+            drop_rate: 0.1,
+            throttle_rate: 0.1,
+            seed: 42,
+            ..Faults::default()
+        };
         let first = outcomes(&faults, 1000);
         assert_eq!(first, outcomes(&faults, 1000));
         let errors = first.iter().filter(|o| **o == "error").count();
@@ -200,7 +234,10 @@ mod tests {
         assert_eq!(outcomes(&faults, 5), ["pass", "pass", "pass", "quota", "quota"]);
         let mut state = FaultState::new(0);
         for _ in 0..5 {
-            assert!(matches!(decide(&mut state, &faults, Some("u"), &Method::GET).1, Decision::Pass));
+            assert!(matches!(
+                decide(&mut state, &faults, Some("u"), &Method::GET).1,
+                Decision::Pass
+            ));
         }
     }
 }

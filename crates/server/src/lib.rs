@@ -95,7 +95,11 @@ impl ServerHandle {
 
     /// Replaces the fault settings (and restarts their random sequence, quotas and rates).
     pub fn set_faults(&self, faults: Faults) {
-        self.app.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).reset(faults.seed);
+        self.app
+            .fault_state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .reset(faults.seed);
         *self.app.faults.write().unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
@@ -115,8 +119,9 @@ impl ServerHandle {
 
 /// Binds and starts a server in the background of the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
-    let listener =
-        tokio::net::TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("could not listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let mut store = Store::new(config.seed);

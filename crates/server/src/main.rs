@@ -80,11 +80,14 @@ struct UserEntry {
 }
 
 fn read_users(path: &PathBuf) -> Result<Vec<(String, String)>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read {}", path.display()))?;
     let file: UsersFile = if path.extension().is_some_and(|ext| ext == "json") {
-        serde_json::from_str(&text).with_context(|| format!("{} is not a valid users file", path.display()))?
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid users file", path.display()))?
     } else {
-        toml::from_str(&text).with_context(|| format!("{} is not a valid users file", path.display()))?
+        toml::from_str(&text)
+            .with_context(|| format!("{} is not a valid users file", path.display()))?
     };
     Ok(file.users.into_iter().map(|u| (u.username, u.api_key)).collect())
 }
@@ -99,7 +102,9 @@ fn rate(name: &str, value: f64) -> Result<f64> {
 fn config(args: Args) -> Result<ServerConfig> {
     let mut users = Vec::new();
     for user in &args.users {
-        let (name, key) = user.split_once(':').with_context(|| format!("--user {user:?} must be NAME:API_KEY"))?;
+        let (name, key) = user
+            .split_once(':')
+            .with_context(|| format!("--user {user:?} must be NAME:API_KEY"))?;
         users.push((name.to_owned(), key.to_owned()));
     }
     if let Some(path) = &args.users_file {
@@ -123,7 +128,11 @@ fn config(args: Args) -> Result<ServerConfig> {
         seed_dirs: args.seed,
         web_domain: args.web_domain,
         faults,
-        limits: Limits { max_body_bytes: args.max_body_bytes, max_json_depth: args.max_json_depth, ..Limits::default() },
+        limits: Limits {
+            max_body_bytes: args.max_body_bytes,
+            max_json_depth: args.max_json_depth,
+            ..Limits::default()
+        },
         seed: args.seed_random,
     })
 }
@@ -131,7 +140,9 @@ fn config(args: Args) -> Result<ServerConfig> {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Args::parse()).await {

@@ -15,13 +15,17 @@ pub(crate) struct RequestUrl {
 impl RequestUrl {
     pub(crate) fn new(host: Option<&str>, fallback_host: &str, uri: &http::Uri) -> Self {
         let host = host.unwrap_or(fallback_host);
-        let params = uri.query().map(|q| serde_urlencoded::from_str(q).unwrap_or_default()).unwrap_or_default();
+        let params = uri
+            .query()
+            .map(|q| serde_urlencoded::from_str(q).unwrap_or_default())
+            .unwrap_or_default();
         Self { base: format!("http://{host}{}", uri.path()), params }
     }
 
     /// This address with `key` set to `value` (or removed for `None`).
     pub(crate) fn with(&self, key: &str, value: Option<&str>) -> String {
-        let mut params: Vec<(String, String)> = self.params.iter().filter(|(k, _)| k != key).cloned().collect();
+        let mut params: Vec<(String, String)> =
+            self.params.iter().filter(|(k, _)| k != key).cloned().collect();
         if let Some(value) = value {
             params.push((key.to_owned(), value.to_owned()));
         }
@@ -33,7 +37,12 @@ impl RequestUrl {
 }
 
 /// One page (from 1) of `items`, with links built from `url`.
-pub(crate) fn numbered<T>(items: Vec<T>, page: u32, page_size: u32, url: &RequestUrl) -> NumberedPage<T> {
+pub(crate) fn numbered<T>(
+    items: Vec<T>,
+    page: u32,
+    page_size: u32,
+    url: &RequestUrl,
+) -> NumberedPage<T> {
     let size = page_size.max(1) as usize;
     let count = items.len();
     let last = count.div_ceil(size).max(1);
@@ -105,9 +114,18 @@ mod tests {
         let page = numbered((0..5).collect(), 2, 2, &url);
         assert_eq!(page.results, [2, 3]);
         assert_eq!(page.count, Some(5));
-        assert_eq!(page.next.as_deref(), Some("http://127.0.0.1:9/v2/folders/all?user=a&page_size=2&page=3"));
-        assert_eq!(page.previous.as_deref(), Some("http://127.0.0.1:9/v2/folders/all?user=a&page_size=2&page=1"));
-        assert_eq!(page.last.as_deref(), Some("http://127.0.0.1:9/v2/folders/all?user=a&page_size=2&page=3"));
+        assert_eq!(
+            page.next.as_deref(),
+            Some("http://127.0.0.1:9/v2/folders/all?user=a&page_size=2&page=3")
+        );
+        assert_eq!(
+            page.previous.as_deref(),
+            Some("http://127.0.0.1:9/v2/folders/all?user=a&page_size=2&page=1")
+        );
+        assert_eq!(
+            page.last.as_deref(),
+            Some("http://127.0.0.1:9/v2/folders/all?user=a&page_size=2&page=3")
+        );
         let empty = numbered(Vec::<u8>::new(), 1, 2, &url);
         assert_eq!((empty.next, empty.count), (None, Some(0)));
     }

@@ -1,6 +1,8 @@
 //! Stored records as the API's JSON models, from one requester's point of view.
 
-use chart_studio_models::{ColumnInfo, Counted, Fid, File, Folder, FolderChildren, Grid, Plot, User};
+use chart_studio_models::{
+    ColumnInfo, Counted, Fid, File, Folder, FolderChildren, Grid, Plot, User,
+};
 
 use crate::clock;
 use crate::state::Urls;
@@ -32,8 +34,10 @@ impl Urls {
             user.readonly = Some(false);
             user.has_password = Some(true);
             user.is_chart_creator = Some(true);
-            user.charts_created_count =
-                Some(account.files.values().filter(|f| matches!(f.body, Body::Plot { .. })).count() as u64);
+            user.charts_created_count = Some(
+                account.files.values().filter(|f| matches!(f.body, Body::Plot { .. })).count()
+                    as u64,
+            );
             user.is_dash_creator = Some(false);
             user.dash_created_count = Some(0);
         }
@@ -44,7 +48,8 @@ impl Urls {
     pub(crate) fn file(&self, account: &Account, record: &FileRecord, view: View) -> File {
         let owner = &account.username;
         let id = record.idlocal;
-        let fid = Fid::new(owner.clone(), id).expect("usernames are checked when accounts are added");
+        let fid =
+            Fid::new(owner.clone(), id).expect("usernames are checked when accounts are added");
         let kind = record.kind();
         let mut file = File::new(fid.clone(), record.filename.clone(), kind.clone());
         let web = format!("{}/~{owner}/{id}/", self.web);
@@ -66,7 +71,11 @@ impl Urls {
                 .map(|size| (size.to_owned(), api(&format!("files/{fid}/image?image_name={size}"))))
                 .collect(),
         );
-        let parent = if record.parent < 0 { api(&format!("folders/home?user={owner}")) } else { api(&format!("folders/{owner}:{}", record.parent)) };
+        let parent = if record.parent < 0 {
+            api(&format!("folders/home?user={owner}"))
+        } else {
+            api(&format!("folders/{owner}:{}", record.parent))
+        };
         file.api_urls = Some(
             [
                 ("files".to_owned(), api(&format!("files/{fid}"))),
@@ -83,10 +92,17 @@ impl Urls {
         file.stars = Some(Counted::default());
         file.collaborators = Some(Counted::default());
         file.subfolder_count = match record.body {
-            Body::Folder => Some(account.files.values().filter(|f| f.parent == id as i64 && matches!(f.body, Body::Folder)).count() as u64),
+            Body::Folder => Some(
+                account
+                    .files
+                    .values()
+                    .filter(|f| f.parent == id as i64 && matches!(f.body, Body::Folder))
+                    .count() as u64,
+            ),
             _ => None,
         };
-        file.current_user_permission = Some(if view == View::Owner { "admin" } else { "read" }.to_owned());
+        file.current_user_permission =
+            Some(if view == View::Owner { "admin" } else { "read" }.to_owned());
         file.user = Some(self.user(account, false));
         if view == View::Owner {
             file.share_key_enabled = Some(record.share_key_enabled);
@@ -120,7 +136,13 @@ impl Urls {
     }
 
     /// A folder with one page of its children.
-    pub(crate) fn folder(&self, account: &Account, record: &FileRecord, view: View, children: FolderChildren) -> Folder {
+    pub(crate) fn folder(
+        &self,
+        account: &Account,
+        record: &FileRecord,
+        view: View,
+        children: FolderChildren,
+    ) -> Folder {
         Folder::new(self.file(account, record, view), children)
     }
 }

@@ -9,7 +9,7 @@ use chart_studio_models::{ColumnRef, CursorPage, Plot, source_refs, traces};
 use serde_json::{Value, json};
 
 use crate::clock;
-use crate::store::{Body, NewFile, StoredColumn, Store};
+use crate::store::{Body, NewFile, Store, StoredColumn};
 
 /// The real `/v2/plots` page that ships with the project's fixtures.
 const CAPTURED_PAGE: &str = include_str!("../../../fixtures/plots/list/captured_page.json");
@@ -19,7 +19,8 @@ pub const DEMO_USER: (&str, &str) = ("demo", "demo-api-key");
 
 /// Loads the captured page and the demo account's files.
 pub(crate) fn demo(store: &mut Store) -> Result<()> {
-    let fixture: Value = serde_json::from_str(CAPTURED_PAGE).context("the bundled captured page")?;
+    let fixture: Value =
+        serde_json::from_str(CAPTURED_PAGE).context("the bundled captured page")?;
     let page: CursorPage<Plot> = serde_json::from_value(fixture["response"]["body"].clone())?;
     captured_plots(store, &page)?;
     demo_files(store)
@@ -34,10 +35,12 @@ pub(crate) fn directory(store: &mut Store, dir: &Path) -> Result<()> {
         .collect();
     paths.sort();
     for path in paths {
-        let bytes = std::fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("could not read {}", path.display()))?;
         let page: CursorPage<Plot> = chart_studio_models::from_json_slice(&bytes)
             .with_context(|| format!("{} is not a /v2/plots page", path.display()))?;
-        captured_plots(store, &page).with_context(|| format!("could not load {}", path.display()))?;
+        captured_plots(store, &page)
+            .with_context(|| format!("could not load {}", path.display()))?;
     }
     Ok(())
 }
@@ -55,11 +58,19 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
         let mut grids: BTreeMap<chart_studio_models::Fid, Vec<StoredColumn>> = BTreeMap::new();
         for (_, trace) in traces(&figure) {
             for attribute in source_refs(trace) {
-                let Some(reference) = attribute.value.as_str().and_then(|t| t.parse::<ColumnRef>().ok()) else { continue };
+                let Some(reference) =
+                    attribute.value.as_str().and_then(|t| t.parse::<ColumnRef>().ok())
+                else {
+                    continue;
+                };
                 let columns = grids.entry(reference.grid.clone()).or_default();
                 if !columns.iter().any(|c| c.uid == reference.uid) {
                     let name = attribute.path.trim_end_matches("src").to_owned();
-                    columns.push(StoredColumn { data: sample_data(&name, columns.len()), name, uid: reference.uid });
+                    columns.push(StoredColumn {
+                        data: sample_data(&name, columns.len()),
+                        name,
+                        uid: reference.uid,
+                    });
                 }
             }
         }
@@ -70,7 +81,8 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
             if store.file(grid.owner(), grid.idlocal()).is_some() {
                 continue;
             }
-            let mut new = file(&format!("{} data", plot.file.filename), Body::Grid { columns }, true);
+            let mut new =
+                file(&format!("{} data", plot.file.filename), Body::Grid { columns }, true);
             new.idlocal = Some(grid.idlocal());
             store.create(grid.owner(), new)?;
         }
@@ -87,7 +99,9 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
 fn sample_data(name: &str, index: usize) -> Vec<Value> {
     let label = name.rsplit('.').next().unwrap_or(name);
     match label {
-        "labels" | "ids" | "text" | "locations" => ["Eve", "Cain", "Seth", "Enos", "Noam"].iter().map(|s| json!(s)).collect(),
+        "labels" | "ids" | "text" | "locations" => {
+            ["Eve", "Cain", "Seth", "Enos", "Noam"].iter().map(|s| json!(s)).collect()
+        }
         "parents" => ["", "Eve", "Eve", "Seth", "Seth"].iter().map(|s| json!(s)).collect(),
         _ => (0..5).map(|i| json!((i * (index + 2) + 1) as u64)).collect(),
     }
@@ -111,9 +125,21 @@ fn demo_files(store: &mut Store) -> Result<()> {
     let (user, key) = DEMO_USER;
     store.add_account(user, key)?;
     let columns = vec![
-        StoredColumn { name: "month".to_owned(), uid: "a1b2c3".to_owned(), data: ["Jan", "Feb", "Mar", "Apr"].iter().map(|m| json!(m)).collect() },
-        StoredColumn { name: "revenue".to_owned(), uid: "d4e5f6".to_owned(), data: vec![json!(120), json!(135), json!(128), json!(151)] },
-        StoredColumn { name: "costs".to_owned(), uid: "0a9b8c".to_owned(), data: vec![json!(90), json!(97), json!(101), json!(99)] },
+        StoredColumn {
+            name: "month".to_owned(),
+            uid: "a1b2c3".to_owned(),
+            data: ["Jan", "Feb", "Mar", "Apr"].iter().map(|m| json!(m)).collect(),
+        },
+        StoredColumn {
+            name: "revenue".to_owned(),
+            uid: "d4e5f6".to_owned(),
+            data: vec![json!(120), json!(135), json!(128), json!(151)],
+        },
+        StoredColumn {
+            name: "costs".to_owned(),
+            uid: "0a9b8c".to_owned(),
+            data: vec![json!(90), json!(97), json!(101), json!(99)],
+        },
     ];
     let mut grid = file("sales 2024", Body::Grid { columns }, false);
     grid.parent_path = Some("reports/2024".to_owned());
@@ -122,10 +148,20 @@ fn demo_files(store: &mut Store) -> Result<()> {
     let plots = [
         ("revenue", "reports/2024", vec![trace("d4e5f6", "revenue")], true, false),
         ("costs", "reports/2024", vec![trace("0a9b8c", "costs")], false, false),
-        ("forecast", "reports", vec![trace("d4e5f6", "revenue"), trace("0a9b8c", "costs")], false, true),
+        (
+            "forecast",
+            "reports",
+            vec![trace("d4e5f6", "revenue"), trace("0a9b8c", "costs")],
+            false,
+            true,
+        ),
     ];
     for (name, folder, data, public, secret) in plots {
-        let mut new = file(name, Body::Plot { figure: json!({"data": data, "layout": {"title": {"text": name}}}) }, public);
+        let mut new = file(
+            name,
+            Body::Plot { figure: json!({"data": data, "layout": {"title": {"text": name}}}) },
+            public,
+        );
         new.parent_path = Some(folder.to_owned());
         new.share_key_enabled = secret;
         store.create(user, new)?;
@@ -144,13 +180,17 @@ mod tests {
         demo(&mut store).unwrap();
         let bcowden = store.account("bcowden").unwrap();
         assert!(matches!(bcowden.files[&30].body, Body::Plot { .. }));
-        let Body::Grid { columns } = &bcowden.files[&31].body else { panic!("bcowden:31 is a grid") };
+        let Body::Grid { columns } = &bcowden.files[&31].body else {
+            panic!("bcowden:31 is a grid")
+        };
         let mut uids: Vec<&str> = columns.iter().map(|c| c.uid.as_str()).collect();
         uids.sort_unstable();
         assert_eq!(uids, ["3614f4", "4e213c", "7ef4ff"]);
         assert_eq!(clock::creation_time(bcowden.files[&30].created), "2019-06-17T22:51:45.856936Z");
         let demo = store.account("demo").unwrap();
         assert!(demo.files.values().any(|f| f.share_key_enabled && f.share_key.is_some()));
-        assert!(demo.files.values().any(|f| !f.world_readable && !f.share_key_enabled && matches!(f.body, Body::Plot { .. })));
+        assert!(demo.files.values().any(|f| !f.world_readable
+            && !f.share_key_enabled
+            && matches!(f.body, Body::Plot { .. })));
     }
 }

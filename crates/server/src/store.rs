@@ -115,7 +115,11 @@ impl Store {
     }
 
     /// Adds an account, or replaces its key; fails for a name a fid cannot hold.
-    pub(crate) fn add_account(&mut self, username: &str, api_key: &str) -> Result<(), chart_studio_models::FidError> {
+    pub(crate) fn add_account(
+        &mut self,
+        username: &str,
+        api_key: &str,
+    ) -> Result<(), chart_studio_models::FidError> {
         chart_studio_models::Fid::new(username, 0)?;
         let joined = self.tick();
         let account = self.accounts.entry(username.to_owned()).or_insert_with(|| Account {
@@ -168,7 +172,11 @@ impl Store {
 
     /// The live (not trashed) child of `parent` named `name`.
     fn child_named(account: &Account, parent: i64, name: &str) -> Option<u64> {
-        account.files.values().find(|f| !f.deleted && f.parent == parent && f.filename == name).map(|f| f.idlocal)
+        account
+            .files
+            .values()
+            .find(|f| !f.deleted && f.parent == parent && f.filename == name)
+            .map(|f| f.idlocal)
     }
 
     /// Resolves `a/b/c` from `parent` to an idlocal.
@@ -218,7 +226,10 @@ impl Store {
         let folder = u64::try_from(parent).ok().and_then(|id| self.file(owner, id));
         match folder {
             Some(folder) if folder.kind() == FileType::Folder && !folder.deleted => Ok(()),
-            _ => Err(Failure::bad_field("parent", format!("{parent} is not the idlocal of one of your folders"))),
+            _ => Err(Failure::bad_field(
+                "parent",
+                format!("{parent} is not the idlocal of one of your folders"),
+            )),
         }
     }
 
@@ -236,7 +247,10 @@ impl Store {
         let account = self.account_mut(owner)?;
         let filename = match new.filename.map(|name| name.trim().to_owned()) {
             Some(name) if name.is_empty() || name.contains('/') => {
-                return Err(Failure::bad_field("filename", "a filename must be non-empty and hold no `/`"));
+                return Err(Failure::bad_field(
+                    "filename",
+                    "a filename must be non-empty and hold no `/`",
+                ));
             }
             Some(name) => name,
             None => untitled(account, parent),
@@ -245,7 +259,9 @@ impl Store {
             return Err(Failure::exists(&filename));
         }
         let idlocal = match new.idlocal {
-            Some(id) if account.files.contains_key(&id) => return Err(Failure::conflict(format!("idlocal {id} is taken"))),
+            Some(id) if account.files.contains_key(&id) => {
+                return Err(Failure::conflict(format!("idlocal {id} is taken")));
+            }
             Some(id) => id,
             None => account.next_idlocal,
         };
@@ -271,7 +287,12 @@ impl Store {
     }
 
     /// Applies writable metadata.
-    pub(crate) fn update(&mut self, owner: &str, idlocal: u64, changes: Changes) -> Result<(), Failure> {
+    pub(crate) fn update(
+        &mut self,
+        owner: &str,
+        idlocal: u64,
+        changes: Changes,
+    ) -> Result<(), Failure> {
         let current = self.file(owner, idlocal).ok_or(Failure::NotFound)?.clone();
         let parent = match (&changes.parent_path, changes.parent) {
             (Some(path), _) => Some(self.mkdir_p(owner, path, HOME_FOLDER)?),
@@ -284,13 +305,22 @@ impl Store {
             }
         }
         let new_parent = parent.unwrap_or(current.parent);
-        let new_name = changes.filename.clone().map(|n| n.trim().to_owned()).unwrap_or_else(|| current.filename.clone());
+        let new_name = changes
+            .filename
+            .clone()
+            .map(|n| n.trim().to_owned())
+            .unwrap_or_else(|| current.filename.clone());
         if new_name.is_empty() || new_name.contains('/') {
-            return Err(Failure::bad_field("filename", "a filename must be non-empty and hold no `/`"));
+            return Err(Failure::bad_field(
+                "filename",
+                "a filename must be non-empty and hold no `/`",
+            ));
         }
         if (new_parent, &new_name) != (current.parent, &current.filename) {
             let account = self.account(owner).ok_or(Failure::NotFound)?;
-            if Self::child_named(account, new_parent, &new_name).is_some_and(|other| other != idlocal) {
+            if Self::child_named(account, new_parent, &new_name)
+                .is_some_and(|other| other != idlocal)
+            {
                 return Err(Failure::exists(&new_name));
             }
         }
@@ -348,7 +378,12 @@ impl Store {
     }
 
     /// Marks a file (and a folder's contents) as trashed or not.
-    pub(crate) fn set_trashed(&mut self, owner: &str, idlocal: u64, trashed: bool) -> Result<(), Failure> {
+    pub(crate) fn set_trashed(
+        &mut self,
+        owner: &str,
+        idlocal: u64,
+        trashed: bool,
+    ) -> Result<(), Failure> {
         let ids = self.subtree(owner, idlocal);
         if !trashed {
             let file = self.file(owner, idlocal).ok_or(Failure::NotFound)?;
@@ -388,7 +423,11 @@ impl Store {
     }
 
     /// Mutable access to a grid's columns.
-    pub(crate) fn columns_mut(&mut self, owner: &str, idlocal: u64) -> Result<&mut Vec<StoredColumn>, Failure> {
+    pub(crate) fn columns_mut(
+        &mut self,
+        owner: &str,
+        idlocal: u64,
+    ) -> Result<&mut Vec<StoredColumn>, Failure> {
         let now = self.tick();
         let file = self.file_mut(owner, idlocal)?;
         file.modified = now;
@@ -406,7 +445,15 @@ impl Store {
     }
 
     /// Sets the fields only seeds set.
-    pub(crate) fn set_seed_fields(&mut self, owner: &str, idlocal: u64, views: u64, quality: u32, featured: bool, created: Option<i64>) {
+    pub(crate) fn set_seed_fields(
+        &mut self,
+        owner: &str,
+        idlocal: u64,
+        views: u64,
+        quality: u32,
+        featured: bool,
+        created: Option<i64>,
+    ) {
         if let Ok(file) = self.file_mut(owner, idlocal) {
             file.views = views;
             file.quality = quality;
@@ -482,7 +529,13 @@ mod tests {
         let mut plot = new("p", Body::Plot { figure: Value::Null });
         plot.parent_path = Some("f".to_owned());
         let plot = store.create("alice", plot).unwrap();
-        assert!(store.permanent_delete("alice", 0).unwrap_err().to_string().contains("not in the trash"));
+        assert!(
+            store
+                .permanent_delete("alice", 0)
+                .unwrap_err()
+                .to_string()
+                .contains("not in the trash")
+        );
         store.set_trashed("alice", 0, true).unwrap();
         assert!(store.file("alice", plot).unwrap().deleted);
         store.set_trashed("alice", 0, false).unwrap();
@@ -500,7 +553,9 @@ mod tests {
         store.update("alice", id, on.clone()).unwrap();
         let first = store.file("alice", id).unwrap().share_key.clone().unwrap();
         assert_eq!(first.len(), SHARE_KEY_BYTES * 2);
-        store.update("alice", id, Changes { share_key_enabled: Some(false), ..Changes::default() }).unwrap();
+        store
+            .update("alice", id, Changes { share_key_enabled: Some(false), ..Changes::default() })
+            .unwrap();
         assert!(store.file("alice", id).unwrap().share_key.is_none());
         store.update("alice", id, on).unwrap();
         assert_ne!(store.file("alice", id).unwrap().share_key.as_deref(), Some(first.as_str()));
@@ -510,7 +565,9 @@ mod tests {
     fn a_folder_cannot_move_into_itself() {
         let mut store = store();
         let outer = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
-        let err = store.update("alice", 0, Changes { parent: Some(outer), ..Changes::default() }).unwrap_err();
+        let err = store
+            .update("alice", 0, Changes { parent: Some(outer), ..Changes::default() })
+            .unwrap_err();
         assert!(err.to_string().contains("into itself"));
     }
 }

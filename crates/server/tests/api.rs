@@ -1,6 +1,8 @@
 //! End-to-end: the client crates over real HTTP against the server on 127.0.0.1, one server per
 //! test, covering every endpoint and rule of the v2 API the server implements.
 
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
 mod common;
 
 use bytes::Bytes;
@@ -20,11 +22,14 @@ async fn grid(client: &Client, name: &str, public: bool) -> (Fid, String, String
         ("y".to_owned(), vec![json!(4), json!(5), json!(6)]),
     ]);
     let created = client
-        .send(&grids::Create::new(grids::GridCreate::new(data).filename(name).sharing(public, false)))
+        .send(&grids::Create::new(
+            grids::GridCreate::new(data).filename(name).sharing(public, false),
+        ))
         .await
         .expect("grid create");
     let cols = created.file.cols.expect("cols in the answer");
-    let uid = |name: &str| cols.iter().find(|c| c.name == name).map(|c| c.uid.clone()).expect("column");
+    let uid =
+        |name: &str| cols.iter().find(|c| c.name == name).map(|c| c.uid.clone()).expect("column");
     (created.file.file.fid, uid("x"), uid("y"))
 }
 
@@ -33,9 +38,16 @@ fn figure(grid: &Fid, x: &str, y: &str) -> Value {
 }
 
 /// A plot over a new grid; returns the plot's and the grid's fids.
-async fn plot(client: &Client, name: &str, world_readable: bool, share_key_enabled: bool) -> (Fid, Fid) {
+async fn plot(
+    client: &Client,
+    name: &str,
+    world_readable: bool,
+    share_key_enabled: bool,
+) -> (Fid, Fid) {
     let (grid, x, y) = grid(client, &format!("{name} data"), world_readable).await;
-    let body = plots::PlotCreate::new(figure(&grid, &x, &y)).filename(name).sharing(world_readable, share_key_enabled);
+    let body = plots::PlotCreate::new(figure(&grid, &x, &y))
+        .filename(name)
+        .sharing(world_readable, share_key_enabled);
     let created = client.send(&plots::Create::new(body)).await.expect("plot create");
     (created.file.file.fid, grid)
 }
@@ -61,9 +73,13 @@ async fn authentication_rules() {
     assert_eq!(status(anonymous.send(&users::ByName { username: "nobody".to_owned() }).await), 404);
 
     // plotly-authorization wins over authorization, which then belongs to a proxy.
-    let config = chart_studio_api::Config::new(server.url(), Some(chart_studio_api::Credentials::new(ALICE.0, ALICE.1)), false)
-        .unwrap()
-        .with_proxy_authorization(Some(chart_studio_api::Credentials::new("proxy-user", "proxy-pass")));
+    let config = chart_studio_api::Config::new(
+        server.url(),
+        Some(chart_studio_api::Credentials::new(ALICE.0, ALICE.1)),
+        false,
+    )
+    .unwrap()
+    .with_proxy_authorization(Some(chart_studio_api::Credentials::new("proxy-user", "proxy-pass")));
     let proxied = Client::new(HttpTransport::new(&HttpSettings::default()).unwrap(), config);
     assert_eq!(proxied.send(&users::Current {}).await.unwrap().username, "alice");
 
@@ -80,19 +96,37 @@ async fn files_are_numbered_and_placed_by_path() {
     let server = server().await;
     let alice = client(&server, Some(ALICE));
     let data = GridContent::from_columns([("a".to_owned(), vec![json!(1)])]);
-    let first = alice.send(&grids::Create::new(grids::GridCreate::new(data.clone()).filename("g"))).await.unwrap();
+    let first = alice
+        .send(&grids::Create::new(grids::GridCreate::new(data.clone()).filename("g")))
+        .await
+        .unwrap();
     assert_eq!(first.file.file.fid.to_string(), "alice:0");
-    let nested = alice.send(&grids::Create::new(grids::GridCreate::new(data.clone()).filename("g").parent_path("a/b"))).await.unwrap();
-    assert_eq!(nested.file.file.fid.to_string(), "alice:3", "folders a (1) and b (2) were created on the way");
+    let nested = alice
+        .send(&grids::Create::new(
+            grids::GridCreate::new(data.clone()).filename("g").parent_path("a/b"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        nested.file.file.fid.to_string(),
+        "alice:3",
+        "folders a (1) and b (2) were created on the way"
+    );
     assert_eq!(nested.file.file.parent, Some(2));
 
-    let err = alice.send(&grids::Create::new(grids::GridCreate::new(data).filename("g"))).await.unwrap_err();
+    let err = alice
+        .send(&grids::Create::new(grids::GridCreate::new(data).filename("g")))
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(409));
     assert!(err.to_string().contains("Sorry, a file named 'g' already exists"), "{err}");
 
     let found = alice.send(&files::Lookup::new("a/b/g")).await.unwrap();
     assert_eq!(found.fid.to_string(), "alice:3");
-    assert_eq!(alice.send(&folders::Lookup::new("a")).await.unwrap().file.filetype, FileType::Folder);
+    assert_eq!(
+        alice.send(&folders::Lookup::new("a")).await.unwrap().file.filetype,
+        FileType::Folder
+    );
     assert_eq!(status(alice.send(&files::Lookup::new("a/nope")).await), 404);
     assert_eq!(status(alice.send(&plots::Lookup::new("a/b/g")).await), 404, "a grid is not a plot");
     let exists = alice.send(&Raw::new("GET", "files/lookup?path=a/b/g&exists=true")).await.unwrap();
@@ -108,11 +142,14 @@ async fn files_are_numbered_and_placed_by_path() {
 async fn plot_create_accepts_only_column_references() {
     let server = server().await;
     let alice = client(&server, Some(ALICE));
-    let empty = alice.send(&Raw { body: Some(json!({})), ..Raw::new("POST", "plots") }).await.unwrap_err();
+    let empty =
+        alice.send(&Raw { body: Some(json!({})), ..Raw::new("POST", "plots") }).await.unwrap_err();
     assert_eq!(empty.status().map(|s| s.as_u16()), Some(400));
     assert!(empty.to_string().contains("This field is required."), "{empty}");
 
-    let raw = plots::PlotCreate::new(json!({"data": [{"x": ["a"], "ysrc": "alice:0:abc"}, {"marker": {"color": [1, 2]}}]}));
+    let raw = plots::PlotCreate::new(
+        json!({"data": [{"x": ["a"], "ysrc": "alice:0:abc"}, {"marker": {"color": [1, 2]}}]}),
+    );
     let err = alice.send(&plots::Create::new(raw)).await.unwrap_err();
     assert!(err.to_string().contains("data[0].x holds raw data"), "{err}");
 
@@ -122,16 +159,25 @@ async fn plot_create_accepts_only_column_references() {
 
     let (grid, x, y) = grid(&alice, "g", false).await;
     let as_text = alice
-        .send(&Raw { body: Some(json!({"figure": figure(&grid, &x, &y).to_string(), "filename": "p"})), ..Raw::new("POST", "plots") })
+        .send(&Raw {
+            body: Some(json!({"figure": figure(&grid, &x, &y).to_string(), "filename": "p"})),
+            ..Raw::new("POST", "plots")
+        })
         .await
         .unwrap();
     assert_eq!(as_text["file"]["fid"], "alice:1");
-    assert_eq!(as_text["file"]["world_readable"], true, "new files are public unless asked otherwise");
+    assert_eq!(
+        as_text["file"]["world_readable"], true,
+        "new files are public unless asked otherwise"
+    );
 
     let bob = client(&server, Some(BOB));
     let stolen = plots::PlotCreate::new(figure(&grid, &x, &y));
     let err = bob.send(&plots::Create::new(stolen)).await.unwrap_err();
-    assert!(err.to_string().contains("cannot read"), "bob may not reference alice's private grid: {err}");
+    assert!(
+        err.to_string().contains("cannot read"),
+        "bob may not reference alice's private grid: {err}"
+    );
 }
 
 #[tokio::test]
@@ -144,21 +190,53 @@ async fn grid_columns_and_rows() {
     assert_eq!(ordered, ["x", "y"]);
     assert_eq!(content.cols["y"].uid.as_deref(), Some(y.as_str()));
 
-    let got = alice.send(&grids::ColumnsGet { fid: fid.clone(), uids: vec![y.clone(), x.clone()] }).await.unwrap();
+    let got = alice
+        .send(&grids::ColumnsGet { fid: fid.clone(), uids: vec![y.clone(), x.clone()] })
+        .await
+        .unwrap();
     assert_eq!(got.cols[0].data, Some(vec![json!(4), json!(5), json!(6)]));
     let added = alice
-        .send(&grids::ColumnsAppend { fid: fid.clone(), columns: vec![grids::NewColumn { name: "z".to_owned(), data: vec![json!(7), json!(8), json!(9)] }] })
+        .send(&grids::ColumnsAppend {
+            fid: fid.clone(),
+            columns: vec![grids::NewColumn {
+                name: "z".to_owned(),
+                data: vec![json!(7), json!(8), json!(9)],
+            }],
+        })
         .await
         .unwrap();
     let z = added.cols[0].uid.clone();
-    let dup = alice.send(&grids::ColumnsAppend { fid: fid.clone(), columns: vec![grids::NewColumn { name: "z".to_owned(), data: vec![] }] }).await;
+    let dup = alice
+        .send(&grids::ColumnsAppend {
+            fid: fid.clone(),
+            columns: vec![grids::NewColumn { name: "z".to_owned(), data: vec![] }],
+        })
+        .await;
     assert_eq!(status(dup), 400);
     alice
-        .send(&grids::ColumnsReplace { fid: fid.clone(), uids: vec![z.clone()], columns: vec![grids::NewColumn { name: "z".to_owned(), data: vec![json!(0), json!(0), json!(0)] }] })
+        .send(&grids::ColumnsReplace {
+            fid: fid.clone(),
+            uids: vec![z.clone()],
+            columns: vec![grids::NewColumn {
+                name: "z".to_owned(),
+                data: vec![json!(0), json!(0), json!(0)],
+            }],
+        })
         .await
         .unwrap();
-    alice.send(&grids::AppendRows { fid: fid.clone(), rows: vec![vec![json!(10), json!(11), json!(12)]] }).await.unwrap();
-    assert_eq!(status(alice.send(&grids::AppendRows { fid: fid.clone(), rows: vec![vec![json!(1)]] }).await), 400);
+    alice
+        .send(&grids::AppendRows {
+            fid: fid.clone(),
+            rows: vec![vec![json!(10), json!(11), json!(12)]],
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        status(
+            alice.send(&grids::AppendRows { fid: fid.clone(), rows: vec![vec![json!(1)]] }).await
+        ),
+        400
+    );
     let content = alice.send(&grids::Content::new(fid.clone())).await.unwrap();
     assert_eq!(content.cols["z"].data, vec![json!(0), json!(0), json!(0), json!(12)]);
     alice.send(&grids::ColumnsDelete { fid: fid.clone(), uids: vec![z] }).await.unwrap();
@@ -176,16 +254,23 @@ async fn plot_content_inlines_and_maps_data() {
     let bob = client(&server, Some(BOB));
     let (plot, _) = plot(&bob, "shared", true, false).await;
     let grid_fid: Fid = "bob:0".parse().unwrap();
-    bob.send(&grids::Update::patch(grid_fid, FileUpdate::default().sharing(false, false))).await.unwrap();
+    bob.send(&grids::Update::patch(grid_fid, FileUpdate::default().sharing(false, false)))
+        .await
+        .unwrap();
 
     let anonymous = client(&server, None);
     let by_ref = anonymous.send(&plots::Content::new(plot.clone())).await.unwrap();
     assert!(by_ref["data"][0]["xsrc"].is_string() && by_ref.get("map_data").is_none());
-    let inline = anonymous.send(&plots::Content::new(plot.clone()).inline_data(true)).await.unwrap();
+    let inline =
+        anonymous.send(&plots::Content::new(plot.clone()).inline_data(true)).await.unwrap();
     assert_eq!(inline["data"][0]["x"], json!([1, 2, 3]));
     assert!(inline["data"][0].get("xsrc").is_none());
     let mapped = anonymous.send(&plots::Content::new(plot.clone()).map_unreadable()).await.unwrap();
-    assert_eq!(mapped["map_data"].as_object().map(|m| m.len()), Some(2), "both columns of the private grid");
+    assert_eq!(
+        mapped["map_data"].as_object().map(|m| m.len()),
+        Some(2),
+        "both columns of the private grid"
+    );
     let owner_view = bob.send(&plots::Content::new(plot.clone()).map_unreadable()).await.unwrap();
     assert!(owner_view.get("map_data").is_none(), "the owner can read the grid");
     let retrieved = anonymous.send(&plots::Retrieve::new(plot)).await.unwrap();
@@ -206,7 +291,11 @@ async fn private_secret_and_public_visibility() {
         assert_eq!(status(reader.send(&plots::Retrieve::new(private.clone())).await), 404);
         assert_eq!(status(reader.send(&plots::Retrieve::new(secret.clone())).await), 404);
         let seen = reader.send(&plots::Retrieve::new(public.clone())).await.unwrap();
-        assert!(seen.file.share_key.is_none() && seen.file.share_key_enabled.is_none() && seen.file.deleted.is_none());
+        assert!(
+            seen.file.share_key.is_none()
+                && seen.file.share_key_enabled.is_none()
+                && seen.file.deleted.is_none()
+        );
         assert_eq!(seen.file.current_user_permission.as_deref(), Some("read"));
     }
     let mine = alice.send(&plots::Retrieve::new(secret.clone())).await.unwrap();
@@ -214,15 +303,41 @@ async fn private_secret_and_public_visibility() {
     let key = mine.file.share_key().expect("the owner sees the key").to_owned();
     assert!(key.len() >= 32, "at least 128 bits");
     assert!(anonymous.send(&plots::Retrieve::new(secret.clone()).share_key(&key)).await.is_ok());
-    assert!(anonymous.send(&plots::Content::new(secret.clone()).share_key(&key).inline_data(true)).await.is_ok());
-    assert_eq!(status(anonymous.send(&plots::Retrieve::new(secret.clone()).share_key("0".repeat(key.len()))).await), 404);
-    assert_eq!(status(anonymous.send(&plots::Retrieve::new(private.clone()).share_key(&key)).await), 404);
+    assert!(
+        anonymous
+            .send(&plots::Content::new(secret.clone()).share_key(&key).inline_data(true))
+            .await
+            .is_ok()
+    );
+    assert_eq!(
+        status(
+            anonymous
+                .send(&plots::Retrieve::new(secret.clone()).share_key("0".repeat(key.len())))
+                .await
+        ),
+        404
+    );
+    assert_eq!(
+        status(anonymous.send(&plots::Retrieve::new(private.clone()).share_key(&key)).await),
+        404
+    );
 
-    alice.send(&plots::Update::put(secret.clone(), FileUpdate::default().sharing(false, false))).await.unwrap();
-    assert_eq!(status(anonymous.send(&plots::Retrieve::new(secret.clone()).share_key(&key)).await), 404, "revoked");
+    alice
+        .send(&plots::Update::put(secret.clone(), FileUpdate::default().sharing(false, false)))
+        .await
+        .unwrap();
+    assert_eq!(
+        status(anonymous.send(&plots::Retrieve::new(secret.clone()).share_key(&key)).await),
+        404,
+        "revoked"
+    );
 
-    let listed: Vec<String> =
-        anonymous.items(plots::List::default()).map_ok(|p| p.file.fid.to_string()).try_collect().await.unwrap();
+    let listed: Vec<String> = anonymous
+        .items(plots::List::default())
+        .map_ok(|p| p.file.fid.to_string())
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(listed, [public.to_string()], "only public plots are listed");
 }
 
@@ -232,18 +347,45 @@ async fn updates_take_json_and_forms_and_check_ownership() {
     let alice = client(&server, Some(ALICE));
     let bob = client(&server, Some(BOB));
     let (fid, _) = plot(&alice, "p", true, false).await;
-    let renamed = alice.send(&files::Update::patch(fid.clone(), FileUpdate::default().filename("renamed"))).await.unwrap();
+    let renamed = alice
+        .send(&files::Update::patch(fid.clone(), FileUpdate::default().filename("renamed")))
+        .await
+        .unwrap();
     assert_eq!(renamed.filename, "renamed");
-    let moved = alice.send(&plots::Update::put(fid.clone(), FileUpdate::default().parent_path("dir/sub"))).await.unwrap();
+    let moved = alice
+        .send(&plots::Update::put(fid.clone(), FileUpdate::default().parent_path("dir/sub")))
+        .await
+        .unwrap();
     assert_eq!(moved.file.parent, Some(3), "dir (2) and sub (3) follow the grid (0) and plot (1)");
-    assert_eq!(status(alice.send(&files::Update::patch(fid.clone(), FileUpdate::default().parent(0))).await), 400, "a grid is no folder");
-    assert_eq!(status(alice.send(&files::Update::patch(fid.clone(), FileUpdate::default().filename(""))).await), 400);
-    assert_eq!(status(bob.send(&files::Update::patch(fid.clone(), FileUpdate::default().filename("x"))).await), 403);
+    assert_eq!(
+        status(
+            alice.send(&files::Update::patch(fid.clone(), FileUpdate::default().parent(0))).await
+        ),
+        400,
+        "a grid is no folder"
+    );
+    assert_eq!(
+        status(
+            alice
+                .send(&files::Update::patch(fid.clone(), FileUpdate::default().filename("")))
+                .await
+        ),
+        400
+    );
+    assert_eq!(
+        status(
+            bob.send(&files::Update::patch(fid.clone(), FileUpdate::default().filename("x"))).await
+        ),
+        403
+    );
 
     // The privacy tutorial's form-encoded PATCH.
     let transport = HttpTransport::new(&HttpSettings::default()).unwrap();
     let form = http::Request::patch(format!("{}/v2/files/{fid}", server.url()))
-        .header("authorization", chart_studio_api::Credentials::new(ALICE.0, ALICE.1).basic_header())
+        .header(
+            "authorization",
+            chart_studio_api::Credentials::new(ALICE.0, ALICE.1).basic_header(),
+        )
         .header("content-type", "application/x-www-form-urlencoded")
         .body(Bytes::from_static(b"world_readable=False"))
         .unwrap();
@@ -251,7 +393,11 @@ async fn updates_take_json_and_forms_and_check_ownership() {
     assert_eq!(response.status(), 200);
     let after = alice.send(&files::Retrieve::new(fid.clone())).await.unwrap();
     assert_eq!(after.world_readable, Some(false));
-    assert_eq!(status(bob.send(&files::Update::patch(fid, FileUpdate::default().filename("x"))).await), 404, "now private");
+    assert_eq!(
+        status(bob.send(&files::Update::patch(fid, FileUpdate::default().filename("x"))).await),
+        404,
+        "now private"
+    );
 }
 
 #[tokio::test]
@@ -267,17 +413,28 @@ async fn trash_restore_and_permanent_delete() {
 
     alice.send(&plots::Trash::new(fid.clone())).await.unwrap();
     assert_eq!(alice.send(&files::Retrieve::new(fid.clone())).await.unwrap().deleted, Some(true));
-    assert_eq!(status(bob.send(&files::Retrieve::new(fid.clone())).await), 404, "trashed files are hidden");
+    assert_eq!(
+        status(bob.send(&files::Retrieve::new(fid.clone())).await),
+        404,
+        "trashed files are hidden"
+    );
     alice.send(&plots::Restore::new(fid.clone())).await.unwrap();
     assert_eq!(alice.send(&files::Retrieve::new(fid.clone())).await.unwrap().deleted, Some(false));
     alice.send(&files::Trash::new(fid.clone())).await.unwrap();
     alice.send(&plots::PermanentDelete::new(fid.clone())).await.unwrap();
     assert_eq!(status(alice.send(&files::Retrieve::new(fid)).await), 404);
-    assert_eq!(status(alice.send(&plots::Trash::new(grid.clone())).await), 404, "a grid is not under /plots");
+    assert_eq!(
+        status(alice.send(&plots::Trash::new(grid.clone())).await),
+        404,
+        "a grid is not under /plots"
+    );
 
     // Folders act recursively.
     let folder = alice.send(&folders::Create::new("box")).await.unwrap().file.file.fid;
-    alice.send(&files::Update::patch(grid.clone(), FileUpdate::default().parent_path("box"))).await.unwrap();
+    alice
+        .send(&files::Update::patch(grid.clone(), FileUpdate::default().parent_path("box")))
+        .await
+        .unwrap();
     alice.send(&folders::Trash::new(folder.clone())).await.unwrap();
     assert_eq!(alice.send(&files::Retrieve::new(grid.clone())).await.unwrap().deleted, Some(true));
     alice.send(&folders::Restore::new(folder.clone())).await.unwrap();
@@ -300,21 +457,29 @@ async fn the_public_list_pages_to_the_end_both_ways() {
     let pages: Vec<_> = anonymous.pages(plots::List::default()).try_collect().await.unwrap();
     assert_eq!(pages.iter().map(|p| p.results.len()).collect::<Vec<_>>(), [10, 10, 3]);
     assert!(pages[0].previous.is_none() && pages[2].next.is_none());
-    let listed: Vec<String> = pages.iter().flat_map(|p| p.results.iter().map(|r| r.file.fid.to_string())).collect();
+    let listed: Vec<String> =
+        pages.iter().flat_map(|p| p.results.iter().map(|r| r.file.fid.to_string())).collect();
     made.reverse();
     assert_eq!(listed, made, "newest first, nothing lost or repeated");
 
     // The previous link of the last page leads back to the second page.
     let previous = pages[2].previous.clone().unwrap();
-    let back = anonymous.send(&Raw::new("GET", previous.split("/v2/").nth(1).unwrap())).await.unwrap();
-    let fids: Vec<&str> = back["results"].as_array().unwrap().iter().map(|r| r["fid"].as_str().unwrap()).collect();
+    let back =
+        anonymous.send(&Raw::new("GET", previous.split("/v2/").nth(1).unwrap())).await.unwrap();
+    let fids: Vec<&str> =
+        back["results"].as_array().unwrap().iter().map(|r| r["fid"].as_str().unwrap()).collect();
     assert_eq!(fids, listed[10..20].iter().map(String::as_str).collect::<Vec<_>>());
 
     let by_views = plots::List { order_by: Some("-views".to_owned()), ..Default::default() };
     assert_eq!(anonymous.items(by_views).try_collect::<Vec<_>>().await.unwrap().len(), 23);
     let filtered = plots::List { min_quality: Some(1), ..Default::default() };
-    assert!(anonymous.items(filtered).try_collect::<Vec<_>>().await.unwrap().is_empty(), "new plots have quality 0");
-    let bad = anonymous.send(&plots::List { order_by: Some("title".to_owned()), ..Default::default() }).await;
+    assert!(
+        anonymous.items(filtered).try_collect::<Vec<_>>().await.unwrap().is_empty(),
+        "new plots have quality 0"
+    );
+    let bad = anonymous
+        .send(&plots::List { order_by: Some("title".to_owned()), ..Default::default() })
+        .await;
     assert_eq!(status(bad), 400);
 }
 
@@ -326,11 +491,13 @@ async fn folder_listings_page_by_number() {
         plot(&alice, &format!("p{i}"), i % 2 == 0, false).await;
     }
     alice.send(&folders::Create::new("f")).await.unwrap();
-    let all = folders::All { user: Some("alice".to_owned()), page_size: Some(3), ..Default::default() };
+    let all =
+        folders::All { user: Some("alice".to_owned()), page_size: Some(3), ..Default::default() };
     let pages: Vec<_> = alice.pages(all.clone()).try_collect().await.unwrap();
     assert_eq!(pages.iter().map(|p| p.children.results.len()).collect::<Vec<_>>(), [3, 3, 3]);
     assert_eq!(pages[0].children.count, Some(9));
-    let fids: Vec<String> = alice.items(all.clone()).map_ok(|f| f.fid.to_string()).try_collect().await.unwrap();
+    let fids: Vec<String> =
+        alice.items(all.clone()).map_ok(|f| f.fid.to_string()).try_collect().await.unwrap();
     assert_eq!(fids, (0..9).map(|i| format!("alice:{i}")).collect::<Vec<_>>());
 
     let plots_only = folders::All { filetype: Some("plot".to_owned()), ..all.clone() };
@@ -364,7 +531,11 @@ async fn search_finds_readable_files() {
 async fn tolerant_input_and_clean_limits() {
     let server = chart_studio_server::start(chart_studio_server::ServerConfig {
         users: vec![(ALICE.0.to_owned(), ALICE.1.to_owned())],
-        limits: chart_studio_server::Limits { max_body_bytes: 2048, max_json_depth: 10, ..Default::default() },
+        limits: chart_studio_server::Limits {
+            max_body_bytes: 2048,
+            max_json_depth: 10,
+            ..Default::default()
+        },
         ..Default::default()
     })
     .await

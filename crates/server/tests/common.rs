@@ -11,7 +11,8 @@ pub(crate) const BOB: (&str, &str) = ("bob", "bob-test-key");
 
 /// A server with alice and bob (and any `config` tweaks).
 pub(crate) async fn server_with(config: ServerConfig) -> ServerHandle {
-    let users = vec![(ALICE.0.to_owned(), ALICE.1.to_owned()), (BOB.0.to_owned(), BOB.1.to_owned())];
+    let users =
+        vec![(ALICE.0.to_owned(), ALICE.1.to_owned()), (BOB.0.to_owned(), BOB.1.to_owned())];
     chart_studio_server::start(ServerConfig { users, ..config }).await.expect("the server starts")
 }
 

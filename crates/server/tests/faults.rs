@@ -1,5 +1,7 @@
 //! End-to-end: each fault mode, and 200 concurrent clients with no lost or duplicated files.
 
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
 mod common;
 
 use std::collections::BTreeSet;
@@ -14,7 +16,10 @@ use futures_util::TryStreamExt;
 use serde_json::json;
 
 fn small_grid(name: &str) -> grids::Create {
-    grids::Create::new(grids::GridCreate::new(GridContent::from_columns([("a".to_owned(), vec![json!(1)])])).filename(name))
+    grids::Create::new(
+        grids::GridCreate::new(GridContent::from_columns([("a".to_owned(), vec![json!(1)])]))
+            .filename(name),
+    )
 }
 
 #[tokio::test]
@@ -56,17 +61,24 @@ async fn dropped_connections_cut_responses_after_the_change() {
     let alice = client(&server, Some(ALICE));
     server.set_faults(Faults { drop_rate: 1.0, ..Faults::default() });
     let err = alice.send(&small_grid("g")).await.unwrap_err();
-    let Error::Transport(transport) = &err else { panic!("expected a transport error, got {err:?}") };
+    let Error::Transport(transport) = &err else {
+        panic!("expected a transport error, got {err:?}")
+    };
     assert_eq!(transport.kind(), TransportErrorKind::Interrupted, "{err}");
     server.set_faults(Faults::default());
-    let found = alice.send(&files::Lookup::new("g")).await.expect("the grid was created before the cut");
+    let found =
+        alice.send(&files::Lookup::new("g")).await.expect("the grid was created before the cut");
     assert_eq!(found.fid.to_string(), "alice:0");
 }
 
 #[tokio::test]
 async fn throttles_say_how_long_to_wait() {
     let server = server().await;
-    server.set_faults(Faults { throttle_rate: 1.0, throttle_wait: Duration::from_secs(3), ..Faults::default() });
+    server.set_faults(Faults {
+        throttle_rate: 1.0,
+        throttle_wait: Duration::from_secs(3),
+        ..Faults::default()
+    });
     let err = client(&server, Some(ALICE)).send(&users::Current {}).await.unwrap_err();
     let api = err.as_api().unwrap();
     assert!(api.is_throttle() && !api.is_quota());
@@ -81,14 +93,26 @@ async fn the_daily_quota_stops_changes_only() {
     let fid = alice.send(&small_grid("g")).await.unwrap().file.file.fid;
     server.set_faults(Faults { daily_quota: Some(2), ..Faults::default() });
     for name in ["a", "b"] {
-        alice.send(&files::Update::patch(fid.clone(), FileUpdate::default().filename(name))).await.unwrap();
+        alice
+            .send(&files::Update::patch(fid.clone(), FileUpdate::default().filename(name)))
+            .await
+            .unwrap();
     }
-    let err = alice.send(&files::Update::patch(fid.clone(), FileUpdate::default().filename("c"))).await.unwrap_err();
+    let err = alice
+        .send(&files::Update::patch(fid.clone(), FileUpdate::default().filename("c")))
+        .await
+        .unwrap_err();
     let api = err.as_api().unwrap();
     assert!(api.is_quota() && !err.is_retryable(), "{err}");
-    assert!(api.message().contains("threshold of 2 combined image exports and chart saves per 24h period"));
+    assert!(
+        api.message()
+            .contains("threshold of 2 combined image exports and chart saves per 24h period")
+    );
     assert!(alice.send(&files::Retrieve::new(fid.clone())).await.is_ok(), "reads are not limited");
-    assert!(client(&server, Some(BOB)).send(&small_grid("bob's")).await.is_ok(), "quotas are per user");
+    assert!(
+        client(&server, Some(BOB)).send(&small_grid("bob's")).await.is_ok(),
+        "quotas are per user"
+    );
 }
 
 #[tokio::test]
@@ -100,7 +124,13 @@ async fn the_rate_limit_throttles_bursts_per_user() {
     for _ in 0..12 {
         match alice.send(&users::Current {}).await {
             Ok(_) => {}
-            Err(err) if err.as_api().is_some_and(|api| api.is_throttle() && api.retry_after().is_some()) => throttled += 1,
+            Err(err)
+                if err
+                    .as_api()
+                    .is_some_and(|api| api.is_throttle() && api.retry_after().is_some()) =>
+            {
+                throttled += 1;
+            }
             Err(err) => panic!("{err}"),
         }
     }
@@ -110,7 +140,8 @@ async fn the_rate_limit_throttles_bursts_per_user() {
 #[tokio::test]
 async fn two_hundred_concurrent_clients_lose_and_duplicate_nothing() {
     let server = server().await;
-    let users: Vec<(String, String)> = (0..4).map(|i| (format!("load{i}"), format!("load-key-{i}"))).collect();
+    let users: Vec<(String, String)> =
+        (0..4).map(|i| (format!("load{i}"), format!("load-key-{i}"))).collect();
     for (user, key) in &users {
         server.add_user(user, key).unwrap();
     }
@@ -120,7 +151,12 @@ async fn two_hundred_concurrent_clients_lose_and_duplicate_nothing() {
         let client = client(&server, Some((&user, &key)));
         tasks.spawn(async move {
             let grid = client.send(&small_grid(&format!("grid {n}"))).await?.file.file.fid;
-            client.send(&files::Update::patch(grid.clone(), FileUpdate::default().parent_path(&format!("dir{}", n % 3)))).await?;
+            client
+                .send(&files::Update::patch(
+                    grid.clone(),
+                    FileUpdate::default().parent_path(format!("dir{}", n % 3)),
+                ))
+                .await?;
             client.send(&files::Retrieve::new(grid.clone())).await?;
             Ok::<_, Error>(grid)
         });
@@ -128,15 +164,24 @@ async fn two_hundred_concurrent_clients_lose_and_duplicate_nothing() {
     let mut created = BTreeSet::new();
     let outcome = tokio::time::timeout(Duration::from_secs(120), async {
         while let Some(joined) = tasks.join_next().await {
-            assert!(created.insert(joined.expect("task").expect("requests succeed")), "duplicate fid");
+            assert!(
+                created.insert(joined.expect("task").expect("requests succeed")),
+                "duplicate fid"
+            );
         }
     })
     .await;
     assert!(outcome.is_ok(), "the load finished within the time bound");
     assert_eq!(created.len(), 200);
     for (user, key) in &users {
-        let all = folders::All { user: Some(user.clone()), filetype: Some("grid".to_owned()), page_size: Some(20), page: None };
-        let listed: Vec<_> = client(&server, Some((user, key))).items(all).try_collect().await.unwrap();
+        let all = folders::All {
+            user: Some(user.clone()),
+            filetype: Some("grid".to_owned()),
+            page_size: Some(20),
+            page: None,
+        };
+        let listed: Vec<_> =
+            client(&server, Some((user, key))).items(all).try_collect().await.unwrap();
         assert_eq!(listed.len(), 50, "{user}");
         assert!(listed.iter().all(|f| created.contains(&f.fid)));
     }

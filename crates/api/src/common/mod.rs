@@ -65,25 +65,14 @@ impl Collection for Folders {
 }
 
 /// `/v2/{collection}/{fid}` plus an optional action segment.
-pub(crate) fn file_path<C: Collection>(fid: &chart_studio_models::Fid, action: Option<&str>) -> String {
+pub(crate) fn file_path<C: Collection>(
+    fid: &chart_studio_models::Fid,
+    action: Option<&str>,
+) -> String {
     let base = format!("/v2/{}/{}", C::SEGMENT, crate::query::segment(&fid.to_string()));
     match action {
         Some(action) => format!("{base}/{action}"),
         None => base,
-    }
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use crate::{Config, Endpoint, build_request};
-
-    /// Builds `endpoint` against a test server and returns (method, path and query, body).
-    pub(crate) fn built<E: Endpoint>(endpoint: &E) -> (String, String, String) {
-        let config = Config::new("https://api.example.com", None, false).unwrap();
-        let request = build_request(endpoint, &config).unwrap();
-        let target = request.uri().path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default();
-        let body = String::from_utf8(request.body().to_vec()).unwrap();
-        (request.method().to_string(), target, body)
     }
 }
 
@@ -107,3 +96,18 @@ macro_rules! collection_endpoints {
     };
 }
 pub(crate) use collection_endpoints;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use crate::{Config, Endpoint, build_request};
+
+    /// Builds `endpoint` against a test server and returns (method, path and query, body).
+    pub(crate) fn built<E: Endpoint>(endpoint: &E) -> (String, String, String) {
+        let config = Config::new("https://api.example.com", None, false).unwrap();
+        let request = build_request(endpoint, &config).unwrap();
+        let target =
+            request.uri().path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default();
+        let body = String::from_utf8(request.body().to_vec()).unwrap();
+        (request.method().to_string(), target, body)
+    }
+}

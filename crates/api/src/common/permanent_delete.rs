@@ -52,6 +52,9 @@ mod tests {
     #[test]
     fn builds() {
         let (method, target, _) = built(&PermanentDelete::<Grids>::new("a:9".parse().unwrap()));
-        assert_eq!((method.as_str(), target.as_str()), ("DELETE", "/v2/grids/a:9/permanent_delete"));
+        assert_eq!(
+            (method.as_str(), target.as_str()),
+            ("DELETE", "/v2/grids/a:9/permanent_delete")
+        );
     }
 }

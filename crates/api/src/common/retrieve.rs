@@ -74,6 +74,9 @@ mod tests {
         assert_eq!(built(&Retrieve::<Grids>::new(fid.clone())).1, "/v2/grids/alice:3");
         assert_eq!(built(&Retrieve::<Folders>::new(fid.clone())).1, "/v2/folders/alice:3");
         let (method, target, body) = built(&Retrieve::<Plots>::new(fid).share_key("k1"));
-        assert_eq!((method.as_str(), target.as_str(), body.as_str()), ("GET", "/v2/plots/alice:3?share_key=k1", ""));
+        assert_eq!(
+            (method.as_str(), target.as_str(), body.as_str()),
+            ("GET", "/v2/plots/alice:3?share_key=k1", "")
+        );
     }
 }

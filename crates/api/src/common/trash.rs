@@ -68,7 +68,10 @@ mod tests {
     #[test]
     fn builds() {
         let fid: Fid = "a:1".parse().unwrap();
-        assert_eq!(built(&Trash::<Files>::new(fid.clone())), ("POST".into(), "/v2/files/a:1/trash".into(), String::new()));
+        assert_eq!(
+            built(&Trash::<Files>::new(fid.clone())),
+            ("POST".into(), "/v2/files/a:1/trash".into(), String::new())
+        );
         assert_eq!(built(&Restore::<Folders>::new(fid)).1, "/v2/folders/a:1/restore");
     }
 }

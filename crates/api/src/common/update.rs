@@ -121,10 +121,12 @@ mod tests {
     #[test]
     fn put_and_patch_send_json_booleans() {
         let fid: Fid = "a:2".parse().unwrap();
-        let (method, target, body) = built(&Update::<Plots>::put(fid.clone(), FileUpdate::default().sharing(false, true)));
+        let (method, target, body) =
+            built(&Update::<Plots>::put(fid.clone(), FileUpdate::default().sharing(false, true)));
         assert_eq!((method.as_str(), target.as_str()), ("PUT", "/v2/plots/a:2"));
         assert_eq!(body, r#"{"world_readable":false,"share_key_enabled":true}"#);
-        let (method, _, body) = built(&Update::<Files>::patch(fid, FileUpdate::default().filename("new")));
+        let (method, _, body) =
+            built(&Update::<Files>::patch(fid, FileUpdate::default().filename("new")));
         assert_eq!((method.as_str(), body.as_str()), ("PATCH", r#"{"filename":"new"}"#));
     }
 }

@@ -51,7 +51,12 @@ mod tests {
 
     #[test]
     fn builds() {
-        let all = All { user: Some("a".to_owned()), filetype: Some("plot".to_owned()), page_size: Some(500), page: None };
+        let all = All {
+            user: Some("a".to_owned()),
+            filetype: Some("plot".to_owned()),
+            page_size: Some(500),
+            page: None,
+        };
         assert_eq!(built(&all).1, "/v2/folders/all?user=a&filetype=plot&page_size=500");
     }
 }

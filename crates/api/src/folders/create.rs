@@ -49,7 +49,10 @@ mod tests {
 
     #[test]
     fn builds() {
-        assert_eq!(built(&Create::new("a/b")), ("POST".into(), "/v2/folders".into(), r#"{"path":"a/b"}"#.into()));
+        assert_eq!(
+            built(&Create::new("a/b")),
+            ("POST".into(), "/v2/folders".into(), r#"{"path":"a/b"}"#.into())
+        );
         let nested = Create { path: "c".to_owned(), parent: Some(84) };
         assert_eq!(built(&nested).2, r#"{"path":"c","parent":84}"#);
     }

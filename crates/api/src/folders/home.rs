@@ -42,6 +42,9 @@ mod tests {
 
     #[test]
     fn builds() {
-        assert_eq!(built(&Home { user: Some("bcowden".to_owned()) }).1, "/v2/folders/home?user=bcowden");
+        assert_eq!(
+            built(&Home { user: Some("bcowden".to_owned()) }).1,
+            "/v2/folders/home?user=bcowden"
+        );
     }
 }

@@ -6,7 +6,9 @@
 use chart_studio_models::{ColumnList, DecodeError, Fid};
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Grids, common::file_path, endpoint::json, endpoint::json_body, query};
+use crate::{
+    BuildError, Endpoint, Grids, common::file_path, endpoint::json, endpoint::json_body, query,
+};
 
 /// A column to upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -171,7 +173,10 @@ mod tests {
     #[test]
     fn get_and_delete_join_uids() {
         let uids = vec!["x1".to_owned(), "y2".to_owned()];
-        assert_eq!(built(&ColumnsGet { fid: fid(), uids: uids.clone() }).1, "/v2/grids/a:4/col?uid=x1%2Cy2");
+        assert_eq!(
+            built(&ColumnsGet { fid: fid(), uids: uids.clone() }).1,
+            "/v2/grids/a:4/col?uid=x1%2Cy2"
+        );
         let (method, target, _) = built(&ColumnsDelete { fid: fid(), uids });
         assert_eq!((method.as_str(), target.as_str()), ("DELETE", "/v2/grids/a:4/col?uid=x1%2Cy2"));
     }
@@ -182,7 +187,8 @@ mod tests {
         let (method, _, body) = built(&ColumnsAppend { fid: fid(), columns: columns.clone() });
         assert_eq!(method, "POST");
         assert_eq!(body, r#"{"cols":"[{\"name\":\"z\",\"data\":[1]}]"}"#);
-        let (method, target, _) = built(&ColumnsReplace { fid: fid(), uids: vec!["x1".to_owned()], columns });
+        let (method, target, _) =
+            built(&ColumnsReplace { fid: fid(), uids: vec!["x1".to_owned()], columns });
         assert_eq!((method.as_str(), target.as_str()), ("PUT", "/v2/grids/a:4/col?uid=x1"));
     }
 }

@@ -3,7 +3,9 @@
 use chart_studio_models::{DecodeError, Fid};
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Grids, common::file_path, endpoint::any_json, endpoint::json_body};
+use crate::{
+    BuildError, Endpoint, Grids, common::file_path, endpoint::any_json, endpoint::json_body,
+};
 
 /// Appends rows to a grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,7 +49,11 @@ mod tests {
 
     #[test]
     fn builds() {
-        let rows = AppendRows { fid: "a:4".parse().unwrap(), rows: vec![vec![1.into(), "x".into()]] };
-        assert_eq!(built(&rows), ("POST".into(), "/v2/grids/a:4/row".into(), r#"{"rows":[[1,"x"]]}"#.into()));
+        let rows =
+            AppendRows { fid: "a:4".parse().unwrap(), rows: vec![vec![1.into(), "x".into()]] };
+        assert_eq!(
+            built(&rows),
+            ("POST".into(), "/v2/grids/a:4/row".into(), r#"{"rows":[[1,"x"]]}"#.into())
+        );
     }
 }

@@ -42,6 +42,9 @@ mod tests {
 
     #[test]
     fn builds() {
-        assert_eq!(built(&Feed { order_by: Some("views".to_owned()) }).1, "/v2/plots/feed?order_by=views");
+        assert_eq!(
+            built(&Feed { order_by: Some("views".to_owned()) }).1,
+            "/v2/plots/feed?order_by=views"
+        );
     }
 }

@@ -49,7 +49,11 @@ mod tests {
     #[test]
     fn builds() {
         assert_eq!(built(&List::default()).1, "/v2/plots");
-        let list = List { order_by: Some("-views".to_owned()), min_quality: Some(0), max_quality: Some(5) };
+        let list = List {
+            order_by: Some("-views".to_owned()),
+            min_quality: Some(0),
+            max_quality: Some(5),
+        };
         assert_eq!(built(&list).1, "/v2/plots?order_by=-views&min_quality=0&max_quality=5");
     }
 }

@@ -64,7 +64,8 @@ fn split_field(field: &str) -> Result<(&str, &str)> {
 fn typed_value(text: &str) -> Result<serde_json::Value> {
     if let Some(path) = text.strip_prefix('@') {
         let path = Path::new(path);
-        let content = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+        let content = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read {}", path.display()))?;
         return Ok(serde_json::from_str(&content).unwrap_or(serde_json::Value::String(content)));
     }
     Ok(match text {
@@ -84,7 +85,8 @@ fn read_json(path: &Path) -> Result<serde_json::Value> {
     if path == Path::new("-") {
         std::io::stdin().read_to_string(&mut text).context("could not read the body from stdin")?;
     } else {
-        text = std::fs::read_to_string(path).with_context(|| format!("could not read {}", path.display()))?;
+        text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read {}", path.display()))?;
     }
     serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))
 }

@@ -30,7 +30,10 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
         FilesCommand::Trash(fid) => {
             username(settings)?;
             client.send(&files::Trash::new(fid.fid.clone())).await?;
-            out.line(&format!("Moved {} to the trash (undo with `chart-studio files restore {}`)", fid.fid, fid.fid))
+            out.line(&format!(
+                "Moved {} to the trash (undo with `chart-studio files restore {}`)",
+                fid.fid, fid.fid
+            ))
         }
         FilesCommand::Restore(fid) => {
             username(settings)?;
@@ -43,13 +46,17 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
         }
         FilesCommand::Rename { fid, name } => {
             username(settings)?;
-            let file = client.send(&files::Update::patch(fid.fid, FileUpdate::default().filename(&name))).await?;
+            let file = client
+                .send(&files::Update::patch(fid.fid, FileUpdate::default().filename(&name)))
+                .await?;
             out.line(&format!("Renamed {} to {:?}", file.fid, file.filename))
         }
         FilesCommand::Move { fid, folder } => {
             let owner = username(settings)?;
             let parent = resolve_folder(&client, &owner, &folder).await?;
-            let file = client.send(&files::Update::patch(fid.fid, FileUpdate::default().parent(parent))).await?;
+            let file = client
+                .send(&files::Update::patch(fid.fid, FileUpdate::default().parent(parent)))
+                .await?;
             out.line(&format!("Moved {} into {folder}", file.fid))
         }
     }
@@ -73,7 +80,10 @@ async fn delete(client: &Client, out: &Output, fid: Fid, yes: bool) -> Result<()
         confirm(&file)?;
     }
     if file.deleted != Some(true) {
-        client.send(&files::Trash::new(fid.clone())).await.context("could not move the file to the trash")?;
+        client
+            .send(&files::Trash::new(fid.clone()))
+            .await
+            .context("could not move the file to the trash")?;
     }
     match client.send(&files::PermanentDelete::new(fid.clone())).await {
         Ok(()) => out.line(&format!("Deleted {fid} ({:?}) permanently", file.filename)),
@@ -90,9 +100,17 @@ async fn delete(client: &Client, out: &Output, fid: Fid, yes: bool) -> Result<()
 /// Asks on the terminal for the file id.
 fn confirm(file: &File) -> Result<()> {
     let stdin = std::io::stdin();
-    let what = if file.filetype == FileType::Folder { "folder, with everything in it," } else { file.filetype.as_str() };
+    let what = if file.filetype == FileType::Folder {
+        "folder, with everything in it,"
+    } else {
+        file.filetype.as_str()
+    };
     let mut stderr = std::io::stderr().lock();
-    write!(stderr, "Permanently delete {what} {} ({:?})? This cannot be undone. Type the file id to confirm: ", file.fid, file.filename)?;
+    write!(
+        stderr,
+        "Permanently delete {what} {} ({:?})? This cannot be undone. Type the file id to confirm: ",
+        file.fid, file.filename
+    )?;
     stderr.flush()?;
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer)?;
@@ -120,7 +138,9 @@ async fn resolve_folder(client: &Client, owner: &str, folder: &str) -> Result<i6
         }
         Ok(found) => bail!("{folder} is a {}, not a folder", found.file.filetype),
         Err(Error::Api(err)) if err.status == StatusCode::NOT_FOUND => {
-            bail!("there is no folder {folder:?}; create it with `chart-studio folders create {folder}`")
+            bail!(
+                "there is no folder {folder:?}; create it with `chart-studio folders create {folder}`"
+            )
         }
         Err(err) => Err(err.into()),
     }

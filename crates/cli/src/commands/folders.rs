@@ -26,11 +26,16 @@ pub(super) async fn run(command: FoldersCommand, settings: &Settings, out: Outpu
                 }
                 .to_owned()
             });
-            let all = folders::All { user: Some(user), filetype, page_size: Some(page_size), page: None };
+            let all =
+                folders::All { user: Some(user), filetype, page_size: Some(page_size), page: None };
             let mut items = Box::pin(client.items(all));
             if out.json || out.tty {
                 let files: Vec<_> = items.try_collect().await?;
-                return if out.json { out.json(&files) } else { out.rows(&FILE_HEADERS, &files.iter().map(file_row).collect::<Vec<_>>()) };
+                return if out.json {
+                    out.json(&files)
+                } else {
+                    out.rows(&FILE_HEADERS, &files.iter().map(file_row).collect::<Vec<_>>())
+                };
             }
             while let Some(file) = items.try_next().await? {
                 out.rows(&FILE_HEADERS, &[file_row(&file)])?;

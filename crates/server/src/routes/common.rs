@@ -46,16 +46,20 @@ impl Collection {
 /// The shared routes of `collection`, to be merged at `/v2/{segment}`.
 pub(crate) fn routes(collection: Collection, segment: &str) -> Router<Shared> {
     let at = |rest: &str| format!("/v2/{segment}{rest}");
-    let detail: MethodRouter<Shared> = get(move |s, v, p, q, u, h| retrieve(collection, s, v, p, q, u, h))
-        .put(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b))
-        .patch(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b));
+    let detail: MethodRouter<Shared> =
+        get(move |s, v, p, q, u, h| retrieve(collection, s, v, p, q, u, h))
+            .put(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b))
+            .patch(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b));
     Router::new()
         .route(&at("/lookup"), get(move |s, v, q, u, h| lookup(collection, s, v, q, u, h)))
         .route(&at("/{fid}"), detail)
         .route(&at("/{fid}/content"), get(move |s, v, p, q| content(collection, s, v, p, q)))
         .route(&at("/{fid}/trash"), post(move |s, v, p| set_trashed(collection, s, v, p, true)))
         .route(&at("/{fid}/restore"), post(move |s, v, p| set_trashed(collection, s, v, p, false)))
-        .route(&at("/{fid}/permanent_delete"), delete(move |s, v, p| permanent_delete(collection, s, v, p)))
+        .route(
+            &at("/{fid}/permanent_delete"),
+            delete(move |s, v, p| permanent_delete(collection, s, v, p)),
+        )
 }
 
 /// The request's own address, for pagination links.
@@ -66,21 +70,32 @@ pub(crate) fn request_url(app: &Shared, headers: &HeaderMap, uri: &http::Uri) ->
 }
 
 /// A `page` / `page_size` pair from the query.
-pub(crate) fn paging(app: &Shared, params: &BTreeMap<String, String>, default_size: u32) -> Result<(u32, u32), Failure> {
+pub(crate) fn paging(
+    app: &Shared,
+    params: &BTreeMap<String, String>,
+    default_size: u32,
+) -> Result<(u32, u32), Failure> {
     let number = |name: &str, default: u32| match params.get(name) {
         None => Ok(default),
-        Some(text) => text.parse::<u32>().map_err(|_| Failure::bad_field(name, format!("{name} must be a positive whole number"))),
+        Some(text) => text.parse::<u32>().map_err(|_| {
+            Failure::bad_field(name, format!("{name} must be a positive whole number"))
+        }),
     };
     Ok((number("page", 1)?, number("page_size", default_size)?.clamp(1, app.limits.max_page_size)))
 }
 
 /// A boolean query parameter (`true` / `false`, any case).
-pub(crate) fn flag_param(params: &BTreeMap<String, String>, name: &str) -> Result<Option<bool>, Failure> {
+pub(crate) fn flag_param(
+    params: &BTreeMap<String, String>,
+    name: &str,
+) -> Result<Option<bool>, Failure> {
     match params.get(name).map(|v| v.to_ascii_lowercase()) {
         None => Ok(None),
         Some(v) if v == "true" || v == "1" => Ok(Some(true)),
         Some(v) if v == "false" || v == "0" => Ok(Some(false)),
-        Some(v) => Err(Failure::bad_field(name, format!("{name} must be true or false, not {v:?}"))),
+        Some(v) => {
+            Err(Failure::bad_field(name, format!("{name} must be true or false, not {v:?}")))
+        }
     }
 }
 
@@ -103,7 +118,12 @@ pub(crate) fn render(
             let (page, size, url) = children;
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
             let files = visible_files(app, viewer, account, |f| f.parent == inside);
-            serde_json::to_value(urls.folder(account, record, view, numbered(files, page, size, url)))
+            serde_json::to_value(urls.folder(
+                account,
+                record,
+                view,
+                numbered(files, page, size, url),
+            ))
         }
     };
     rendered.unwrap_or_default()
@@ -120,7 +140,9 @@ pub(crate) fn visible_files(
     account
         .files
         .values()
-        .filter(|f| !f.deleted && keep(f) && crate::access::can_read(viewer, &account.username, f, None))
+        .filter(|f| {
+            !f.deleted && keep(f) && crate::access::can_read(viewer, &account.username, f, None)
+        })
         .map(|f| app.urls.file(account, f, view))
         .collect()
 }
@@ -139,8 +161,13 @@ async fn retrieve(
     let (page, size) = paging(&app, &params, 100)?;
     let url = request_url(&app, &headers, &uri);
     let store = app.store();
-    let (account, record, view) =
-        readable(&store, &viewer, &fid, collection.kind().as_ref(), params.get("share_key").map(String::as_str))?;
+    let (account, record, view) = readable(
+        &store,
+        &viewer,
+        &fid,
+        collection.kind().as_ref(),
+        params.get("share_key").map(String::as_str),
+    )?;
     Ok(Json(render(&app, &viewer, collection, account, record, view, (page, size, &url))))
 }
 
@@ -212,7 +239,9 @@ async fn lookup(
         None => viewer.require()?.to_owned(),
     };
     let parent = match params.get("parent") {
-        Some(text) => text.parse().map_err(|_| Failure::bad_field("parent", "parent must be a folder idlocal"))?,
+        Some(text) => text
+            .parse()
+            .map_err(|_| Failure::bad_field("parent", "parent must be a folder idlocal"))?,
         None => HOME_FOLDER,
     };
     let exists_only = flag_param(&params, "exists")?.unwrap_or(false);
@@ -226,7 +255,8 @@ async fn lookup(
         return Ok(Json(json!({"exists": found.is_some()})).into_response());
     }
     let (account, record, view) = found.ok_or(Failure::NotFound)?;
-    Ok(Json(render(&app, &viewer, collection, account, record, view, (1, 100, &url))).into_response())
+    Ok(Json(render(&app, &viewer, collection, account, record, view, (1, 100, &url)))
+        .into_response())
 }
 
 async fn content(
@@ -240,10 +270,17 @@ async fn content(
     let inline = flag_param(&params, "inline_data")?.unwrap_or(false);
     let map_unreadable = params.get("map_data").is_some_and(|v| v == "unreadable");
     let mut store = app.store();
-    let (_, record, view) =
-        readable(&store, &viewer, &fid, collection.kind().as_ref(), params.get("share_key").map(String::as_str))?;
+    let (_, record, view) = readable(
+        &store,
+        &viewer,
+        &fid,
+        collection.kind().as_ref(),
+        params.get("share_key").map(String::as_str),
+    )?;
     let answer = match &record.body {
-        Body::Plot { figure } => plot_content(&store, &viewer, figure.clone(), inline, map_unreadable),
+        Body::Plot { figure } => {
+            plot_content(&store, &viewer, figure.clone(), inline, map_unreadable)
+        }
         Body::Grid { columns } => grid_content(columns),
         Body::Folder => return Err(Failure::NotFound),
     };
@@ -264,7 +301,10 @@ pub(crate) fn grid_content(columns: &[crate::store::StoredColumn]) -> Value {
 }
 
 /// The data a column reference points to, if the grid and column exist.
-pub(crate) fn column_data<'a>(store: &'a Store, reference: &ColumnRef) -> Option<(&'a FileRecord, &'a Vec<Value>)> {
+pub(crate) fn column_data<'a>(
+    store: &'a Store,
+    reference: &ColumnRef,
+) -> Option<(&'a FileRecord, &'a Vec<Value>)> {
     let grid = store.file(reference.grid.owner(), reference.grid.idlocal())?;
     let Body::Grid { columns } = &grid.body else { return None };
     columns.iter().find(|c| c.uid == reference.uid).map(|c| (grid, &c.data))
@@ -274,16 +314,28 @@ pub(crate) fn column_data<'a>(store: &'a Store, reference: &ColumnRef) -> Option
 /// with `map_unreadable`, a `map_data` object holding the data of grids the viewer cannot read.
 ///
 /// Whoever may read a plot may see its data, as a shared chart would show it (INFER).
-fn plot_content(store: &Store, viewer: &Viewer, mut figure: Value, inline: bool, map_unreadable: bool) -> Value {
+fn plot_content(
+    store: &Store,
+    viewer: &Viewer,
+    mut figure: Value,
+    inline: bool,
+    map_unreadable: bool,
+) -> Value {
     let mut mapped = serde_json::Map::new();
     let mut replacements = Vec::new();
     for (trace_path, trace) in chart_studio_models::traces(&figure) {
         for attribute in chart_studio_models::source_refs(trace) {
-            let Some(reference) = attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok()) else { continue };
+            let Some(reference) =
+                attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok())
+            else {
+                continue;
+            };
             let Some((grid, data)) = column_data(store, &reference) else { continue };
             if inline {
                 replacements.push((format!("{trace_path}.{}", attribute.path), data.clone()));
-            } else if map_unreadable && !crate::access::can_read(viewer, reference.grid.owner(), grid, None) {
+            } else if map_unreadable
+                && !crate::access::can_read(viewer, reference.grid.owner(), grid, None)
+            {
                 mapped.insert(reference.to_string(), Value::Array(data.clone()));
             }
         }
@@ -295,10 +347,8 @@ fn plot_content(store: &Store, viewer: &Viewer, mut figure: Value, inline: bool,
             parent.insert(key.trim_end_matches("src").to_owned(), Value::Array(data));
         }
     }
-    if !mapped.is_empty() {
-        if let Value::Object(object) = &mut figure {
-            object.insert("map_data".to_owned(), Value::Object(mapped));
-        }
+    if let (false, Value::Object(object)) = (mapped.is_empty(), &mut figure) {
+        object.insert("map_data".to_owned(), Value::Object(mapped));
     }
     figure
 }

@@ -22,9 +22,14 @@ pub(crate) fn routes() -> Router<Shared> {
 }
 
 /// Creates the folders of `path` (from `parent`, or home); 409 when the last one exists already.
-async fn create(State(app): State<Shared>, viewer: Viewer, body: Payload) -> Result<(StatusCode, Json<Created<Folder>>), Failure> {
+async fn create(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    body: Payload,
+) -> Result<(StatusCode, Json<Created<Folder>>), Failure> {
     let owner = viewer.require()?.to_owned();
-    let path = body.text("path")?.ok_or_else(|| Failure::bad_field("path", "This field is required."))?;
+    let path =
+        body.text("path")?.ok_or_else(|| Failure::bad_field("path", "This field is required."))?;
     let path = path.trim_matches('/').to_owned();
     if path.is_empty() {
         return Err(Failure::bad_field("path", "path must name a folder"));
@@ -40,8 +45,16 @@ async fn create(State(app): State<Shared>, viewer: Viewer, body: Payload) -> Res
     }
     let folder = store.mkdir_p(&owner, &path, parent)?;
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
-    let record = u64::try_from(folder).ok().and_then(|id| account.files.get(&id)).ok_or(Failure::NotFound)?;
-    let folder = app.urls.folder(account, record, View::Owner, chart_studio_models::FolderChildren::default());
+    let record = u64::try_from(folder)
+        .ok()
+        .and_then(|id| account.files.get(&id))
+        .ok_or(Failure::NotFound)?;
+    let folder = app.urls.folder(
+        account,
+        record,
+        View::Owner,
+        chart_studio_models::FolderChildren::default(),
+    );
     Ok((StatusCode::CREATED, Json(Created::new(folder))))
 }
 
@@ -64,7 +77,8 @@ async fn listing(
     let store = app.store();
     let account = store.account(&user).ok_or(Failure::NotFound)?;
     let files = visible_files(&app, &viewer, account, |f| {
-        (!home_only || f.parent == HOME_FOLDER) && filetype.as_deref().is_none_or(|t| f.kind().as_str() == t)
+        (!home_only || f.parent == HOME_FOLDER)
+            && filetype.as_deref().is_none_or(|t| f.kind().as_str() == t)
     });
     Ok(Json(Listing::new(numbered(files, page, size, &url))))
 }

@@ -22,22 +22,26 @@ pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/v2/grids", post(create))
         .route("/v2/grids/{fid}", delete(destroy))
-        .route("/v2/grids/{fid}/col", get(columns_get).post(columns_append).put(columns_replace).delete(columns_delete))
+        .route(
+            "/v2/grids/{fid}/col",
+            get(columns_get).post(columns_append).put(columns_replace).delete(columns_delete),
+        )
         .route("/v2/grids/{fid}/row", post(rows_append))
 }
 
 /// `{"cols": {name: {data: [...], order: n}}}` (or that as a JSON string) into ordered columns.
 fn parse_grid_data(data: &Value) -> Result<Vec<(String, Vec<Value>)>, Failure> {
-    let cols = data
-        .get("cols")
-        .and_then(Value::as_object)
-        .ok_or_else(|| Failure::bad_field("data", "data must look like {\"cols\": {\"name\": {\"data\": [...], \"order\": 0}}}"))?;
+    let cols = data.get("cols").and_then(Value::as_object).ok_or_else(|| {
+        Failure::bad_field(
+            "data",
+            "data must look like {\"cols\": {\"name\": {\"data\": [...], \"order\": 0}}}",
+        )
+    })?;
     let mut columns = Vec::new();
     for (name, column) in cols {
-        let values = column
-            .get("data")
-            .and_then(Value::as_array)
-            .ok_or_else(|| Failure::bad_field("data", format!("column {name:?} has no `data` array")))?;
+        let values = column.get("data").and_then(Value::as_array).ok_or_else(|| {
+            Failure::bad_field("data", format!("column {name:?} has no `data` array"))
+        })?;
         let order = column.get("order").and_then(Value::as_u64).unwrap_or(u64::MAX);
         columns.push((order, name.clone(), values.clone()));
     }
@@ -45,9 +49,15 @@ fn parse_grid_data(data: &Value) -> Result<Vec<(String, Vec<Value>)>, Failure> {
     Ok(columns.into_iter().map(|(_, name, values)| (name, values)).collect())
 }
 
-async fn create(State(app): State<Shared>, viewer: Viewer, body: Payload) -> Result<(StatusCode, Json<Created<Grid>>), Failure> {
+async fn create(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    body: Payload,
+) -> Result<(StatusCode, Json<Created<Grid>>), Failure> {
     let owner = viewer.require()?.to_owned();
-    let data = body.json_or_text("data")?.ok_or_else(|| Failure::bad_field("data", "This field is required."))?;
+    let data = body
+        .json_or_text("data")?
+        .ok_or_else(|| Failure::bad_field("data", "This field is required."))?;
     let parsed = parse_grid_data(&data)?;
     let mut store = app.store();
     let mut taken = BTreeSet::new();
@@ -73,7 +83,11 @@ async fn create(State(app): State<Shared>, viewer: Viewer, body: Payload) -> Res
     Ok((StatusCode::CREATED, Json(Created::new(app.urls.grid(account, record, View::Owner)))))
 }
 
-async fn destroy(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>) -> Result<StatusCode, Failure> {
+async fn destroy(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+) -> Result<StatusCode, Failure> {
     let fid = parse_fid(&fid)?;
     let mut store = app.store();
     owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
@@ -83,24 +97,43 @@ async fn destroy(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<Stri
 
 /// The `uid` query parameter, split on commas.
 fn uids(params: &std::collections::BTreeMap<String, String>) -> Result<Vec<String>, Failure> {
-    let list: Vec<String> = params.get("uid").map(|u| u.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()).unwrap_or_default();
+    let list: Vec<String> = params
+        .get("uid")
+        .map(|u| u.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .unwrap_or_default();
     if list.is_empty() {
-        return Err(Failure::bad_field("uid", "uid is required: a comma-separated list of column uids"));
+        return Err(Failure::bad_field(
+            "uid",
+            "uid is required: a comma-separated list of column uids",
+        ));
     }
     Ok(list)
 }
 
 fn find_column(columns: &[StoredColumn], uid: &str) -> Result<usize, Failure> {
-    columns.iter().position(|c| c.uid == uid).ok_or_else(|| Failure::bad_field("uid", format!("the grid has no column {uid:?}")))
+    columns
+        .iter()
+        .position(|c| c.uid == uid)
+        .ok_or_else(|| Failure::bad_field("uid", format!("the grid has no column {uid:?}")))
 }
 
+/// A column sent in a `cols` body: its name, if given, and its data.
+type SentColumn = (Option<String>, Vec<Value>);
+
 /// The `cols` body: a list of `{name, data}` (or that as a JSON string).
-fn new_columns(body: &Payload) -> Result<Vec<(Option<String>, Vec<Value>)>, Failure> {
-    let cols = body.json_or_text("cols")?.ok_or_else(|| Failure::bad_field("cols", "This field is required."))?;
-    let list = cols.as_array().ok_or_else(|| Failure::bad_field("cols", "cols must be a list of {name, data}"))?;
+fn new_columns(body: &Payload) -> Result<Vec<SentColumn>, Failure> {
+    let cols = body
+        .json_or_text("cols")?
+        .ok_or_else(|| Failure::bad_field("cols", "This field is required."))?;
+    let list = cols
+        .as_array()
+        .ok_or_else(|| Failure::bad_field("cols", "cols must be a list of {name, data}"))?;
     list.iter()
         .map(|col| {
-            let data = col.get("data").and_then(Value::as_array).ok_or_else(|| Failure::bad_field("cols", "each column needs a `data` array"))?;
+            let data = col
+                .get("data")
+                .and_then(Value::as_array)
+                .ok_or_else(|| Failure::bad_field("cols", "each column needs a `data` array"))?;
             Ok((col.get("name").and_then(Value::as_str).map(str::to_owned), data.clone()))
         })
         .collect()
@@ -121,17 +154,36 @@ fn listing(columns: &[StoredColumn], with_data: bool) -> ColumnList {
     )
 }
 
-async fn columns_get(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, Query(params): Params) -> Result<Json<ColumnList>, Failure> {
+async fn columns_get(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    Query(params): Params,
+) -> Result<Json<ColumnList>, Failure> {
     let fid = parse_fid(&fid)?;
     let wanted = uids(&params)?;
     let store = app.store();
-    let (_, record, _) = readable(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid), params.get("share_key").map(String::as_str))?;
+    let (_, record, _) = readable(
+        &store,
+        &viewer,
+        &fid,
+        Some(&chart_studio_models::FileType::Grid),
+        params.get("share_key").map(String::as_str),
+    )?;
     let Body::Grid { columns } = &record.body else { return Err(Failure::NotFound) };
-    let chosen: Vec<StoredColumn> = wanted.iter().map(|uid| find_column(columns, uid).map(|i| columns[i].clone())).collect::<Result<_, _>>()?;
+    let chosen: Vec<StoredColumn> = wanted
+        .iter()
+        .map(|uid| find_column(columns, uid).map(|i| columns[i].clone()))
+        .collect::<Result<_, _>>()?;
     Ok(Json(listing(&chosen, true)))
 }
 
-async fn columns_append(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, body: Payload) -> Result<Json<ColumnList>, Failure> {
+async fn columns_append(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    body: Payload,
+) -> Result<Json<ColumnList>, Failure> {
     let fid = parse_fid(&fid)?;
     let added = new_columns(&body)?;
     let mut store = app.store();
@@ -144,9 +196,13 @@ async fn columns_append(State(app): State<Shared>, viewer: Viewer, Path(fid): Pa
     }
     let mut created = Vec::new();
     for (name, data) in added {
-        let name = name.ok_or_else(|| Failure::bad_field("cols", "each new column needs a `name`"))?;
+        let name =
+            name.ok_or_else(|| Failure::bad_field("cols", "each new column needs a `name`"))?;
         if !names.insert(name.clone()) {
-            return Err(Failure::bad_field("cols", format!("a column named {name:?} already exists")));
+            return Err(Failure::bad_field(
+                "cols",
+                format!("a column named {name:?} already exists"),
+            ));
         }
         let uid = store.column_uid(&taken);
         taken.insert(uid.clone());
@@ -156,12 +212,21 @@ async fn columns_append(State(app): State<Shared>, viewer: Viewer, Path(fid): Pa
     Ok(Json(listing(&created, false)))
 }
 
-async fn columns_replace(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, Query(params): Params, body: Payload) -> Result<Json<ColumnList>, Failure> {
+async fn columns_replace(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    Query(params): Params,
+    body: Payload,
+) -> Result<Json<ColumnList>, Failure> {
     let fid = parse_fid(&fid)?;
     let wanted = uids(&params)?;
     let replacements = new_columns(&body)?;
     if replacements.len() != wanted.len() {
-        return Err(Failure::bad_field("cols", format!("{} uids but {} columns given", wanted.len(), replacements.len())));
+        return Err(Failure::bad_field(
+            "cols",
+            format!("{} uids but {} columns given", wanted.len(), replacements.len()),
+        ));
     }
     let mut store = app.store();
     owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
@@ -178,7 +243,12 @@ async fn columns_replace(State(app): State<Shared>, viewer: Viewer, Path(fid): P
     Ok(Json(listing(&changed, false)))
 }
 
-async fn columns_delete(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, Query(params): Params) -> Result<StatusCode, Failure> {
+async fn columns_delete(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    Query(params): Params,
+) -> Result<StatusCode, Failure> {
     let fid = parse_fid(&fid)?;
     let wanted = uids(&params)?;
     let mut store = app.store();
@@ -191,16 +261,35 @@ async fn columns_delete(State(app): State<Shared>, viewer: Viewer, Path(fid): Pa
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn rows_append(State(app): State<Shared>, viewer: Viewer, Path(fid): Path<String>, body: Payload) -> Result<(StatusCode, Json<Value>), Failure> {
+async fn rows_append(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(fid): Path<String>,
+    body: Payload,
+) -> Result<(StatusCode, Json<Value>), Failure> {
     let fid = parse_fid(&fid)?;
-    let rows = body.0.get("rows").and_then(Value::as_array).cloned().ok_or_else(|| Failure::bad_field("rows", "rows must be a list of rows"))?;
+    let rows = body
+        .0
+        .get("rows")
+        .and_then(Value::as_array)
+        .cloned()
+        .ok_or_else(|| Failure::bad_field("rows", "rows must be a list of rows"))?;
     let mut store = app.store();
     owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
     let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
     for (index, row) in rows.iter().enumerate() {
-        let cells = row.as_array().ok_or_else(|| Failure::bad_field("rows", format!("row {index} is not a list")))?;
+        let cells = row
+            .as_array()
+            .ok_or_else(|| Failure::bad_field("rows", format!("row {index} is not a list")))?;
         if cells.len() != columns.len() {
-            return Err(Failure::bad_field("rows", format!("row {index} has {} values; the grid has {} columns", cells.len(), columns.len())));
+            return Err(Failure::bad_field(
+                "rows",
+                format!(
+                    "row {index} has {} values; the grid has {} columns",
+                    cells.len(),
+                    columns.len()
+                ),
+            ));
         }
     }
     for row in rows.iter().filter_map(Value::as_array) {

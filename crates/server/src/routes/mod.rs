@@ -25,7 +25,9 @@ pub(crate) fn router(app: Shared) -> Router {
         .merge(common::routes(Collection::Grids, "grids"))
         .merge(common::routes(Collection::Folders, "folders"))
         .fallback(|| async { Failure::NotFound })
-        .method_not_allowed_fallback(|request: Request| async move { Failure::MethodNotAllowed(request.method().to_string()) })
+        .method_not_allowed_fallback(|request: Request| async move {
+            Failure::MethodNotAllowed(request.method().to_string())
+        })
         .layer(axum::middleware::from_fn_with_state(app.clone(), crate::faults::middleware))
         .with_state(app)
 }

@@ -3,7 +3,7 @@
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use chart_studio_models::{ColumnRef, CursorPage, Created, Plot, data_arrays, source_refs, traces};
+use chart_studio_models::{ColumnRef, Created, CursorPage, Plot, data_arrays, source_refs, traces};
 use http::HeaderMap;
 use serde_json::Value;
 
@@ -42,32 +42,51 @@ async fn list(
     feed: bool,
 ) -> Result<Json<CursorPage<Plot>>, Failure> {
     let quality = |name: &str| -> Result<Option<u32>, Failure> {
-        params.get(name).map(|v| v.parse().map_err(|_| Failure::bad_field(name, format!("{name} must be a whole number")))).transpose()
+        params
+            .get(name)
+            .map(|v| {
+                v.parse()
+                    .map_err(|_| Failure::bad_field(name, format!("{name} must be a whole number")))
+            })
+            .transpose()
     };
     let (min_quality, max_quality) = (quality("min_quality")?, quality("max_quality")?);
     let by_views = match params.get("order_by").map(String::as_str) {
         None => None,
         Some("-views") => Some(true),
         Some("views") if feed => Some(false),
-        Some(other) => return Err(Failure::bad_field("order_by", format!("ordering by {other:?} is not supported; use -views"))),
+        Some(other) => {
+            return Err(Failure::bad_field(
+                "order_by",
+                format!("ordering by {other:?} is not supported; use -views"),
+            ));
+        }
     };
     let mut entries: Vec<Entry> = {
         let store = app.store();
         public_plots(&app, &store, feed, min_quality, max_quality)
     };
     match by_views {
-        Some(most_first) => entries.sort_by_key(|e| if most_first { (u64::MAX - e.views, -e.created) } else { (e.views, -e.created) }),
+        Some(most_first) => entries.sort_by_key(|e| {
+            if most_first { (u64::MAX - e.views, -e.created) } else { (e.views, -e.created) }
+        }),
         None => entries.sort_by_key(|e| -e.created),
     }
     let position = |index: usize, entry: &Entry| match by_views {
         Some(_) => index.to_string(),
         None => drf_time(entry.created),
     };
-    let cursor = params.get("cursor").map(|c| Cursor::decode(c).ok_or_else(|| Failure::bad_field("cursor", "Invalid cursor"))).transpose()?;
+    let cursor = params
+        .get("cursor")
+        .map(|c| Cursor::decode(c).ok_or_else(|| Failure::bad_field("cursor", "Invalid cursor")))
+        .transpose()?;
     let index_of = |p: &str| -> usize {
         match by_views {
             Some(_) => p.parse::<usize>().map_or(0, |i| i + 1),
-            None => entries.iter().position(|e| drf_time(e.created).as_str() < p).unwrap_or(entries.len()),
+            None => entries
+                .iter()
+                .position(|e| drf_time(e.created).as_str() < p)
+                .unwrap_or(entries.len()),
         }
     };
     let (start, end) = match &cursor {
@@ -79,7 +98,10 @@ async fn list(
         Some(Cursor::Before(p)) => {
             let end = match by_views {
                 Some(_) => p.parse::<usize>().unwrap_or(0),
-                None => entries.iter().position(|e| drf_time(e.created).as_str() <= p.as_str()).unwrap_or(entries.len()),
+                None => entries
+                    .iter()
+                    .position(|e| drf_time(e.created).as_str() <= p.as_str())
+                    .unwrap_or(entries.len()),
             }
             .min(entries.len());
             (end.saturating_sub(PAGE_SIZE), end)
@@ -87,7 +109,8 @@ async fn list(
     };
     let url = request_url(&app, &headers, &uri);
     let link = |cursor: Cursor| url.with("cursor", Some(&cursor.encode()));
-    let next = (end < entries.len() && end > start).then(|| link(Cursor::After(position(end - 1, &entries[end - 1]))));
+    let next = (end < entries.len() && end > start)
+        .then(|| link(Cursor::After(position(end - 1, &entries[end - 1]))));
     let previous = (start > 0).then(|| link(Cursor::Before(position(start, &entries[start]))));
     let results = entries.drain(start..end).map(|e| e.plot).collect();
     Ok(Json(CursorPage::new(results, next, previous)))
@@ -98,7 +121,13 @@ fn drf_time(micros: i64) -> String {
     clock::creation_time(micros).replace('T', " ").replace('Z', "+00:00")
 }
 
-fn public_plots(app: &Shared, store: &Store, feed: bool, min_quality: Option<u32>, max_quality: Option<u32>) -> Vec<Entry> {
+fn public_plots(
+    app: &Shared,
+    store: &Store,
+    feed: bool,
+    min_quality: Option<u32>,
+    max_quality: Option<u32>,
+) -> Vec<Entry> {
     let mut found = Vec::new();
     for account in store.accounts() {
         for record in account.files.values() {
@@ -124,11 +153,23 @@ fn public_plots(app: &Shared, store: &Store, feed: bool, min_quality: Option<u32
 }
 
 /// `POST /v2/plots`: the figure may hold only references to grid columns the creator can read.
-async fn create(State(app): State<Shared>, viewer: Viewer, body: Payload) -> Result<Json<Created<Plot>>, Failure> {
+async fn create(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    body: Payload,
+) -> Result<Json<Created<Plot>>, Failure> {
     let owner = viewer.require()?.to_owned();
-    let figure = body.json_or_text("figure")?.ok_or_else(|| Failure::bad_field("figure", "This field is required."))?;
-    if !figure.is_object() || !(figure.get("data").is_some_and(Value::is_array) || figure.get("layout").is_some_and(Value::is_object)) {
-        return Err(Failure::bad_field("figure", "figure must be an object with a `data` array or a `layout` object"));
+    let figure = body
+        .json_or_text("figure")?
+        .ok_or_else(|| Failure::bad_field("figure", "This field is required."))?;
+    if !figure.is_object()
+        || !(figure.get("data").is_some_and(Value::is_array)
+            || figure.get("layout").is_some_and(Value::is_object))
+    {
+        return Err(Failure::bad_field(
+            "figure",
+            "figure must be an object with a `data` array or a `layout` object",
+        ));
     }
     let mut store = app.store();
     check_figure(&store, &viewer, &figure)?;
@@ -170,7 +211,10 @@ fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Result<(), Fa
             if !readable {
                 return Err(Failure::bad_field(
                     "figure",
-                    format!("{trace_path}.{} refers to {reference}, which does not exist or which you cannot read", attribute.path),
+                    format!(
+                        "{trace_path}.{} refers to {reference}, which does not exist or which you cannot read",
+                        attribute.path
+                    ),
                 ));
             }
         }

@@ -27,7 +27,11 @@ async fn current(State(app): State<Shared>, viewer: Viewer) -> Result<Json<User>
     Ok(Json(app.urls.user(account, true)))
 }
 
-async fn by_name(State(app): State<Shared>, viewer: Viewer, Path(username): Path<String>) -> Result<Json<User>, Failure> {
+async fn by_name(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(username): Path<String>,
+) -> Result<Json<User>, Failure> {
     let store = app.store();
     let account = store.account(&username).ok_or(Failure::NotFound)?;
     Ok(Json(app.urls.user(account, viewer.is(&username))))
@@ -42,7 +46,8 @@ async fn search(
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Result<Json<NumberedPage<File>>, Failure> {
-    let query = params.get("q").ok_or_else(|| Failure::bad_field("q", "q is required"))?.to_lowercase();
+    let query =
+        params.get("q").ok_or_else(|| Failure::bad_field("q", "q is required"))?.to_lowercase();
     let (mut words, mut plot_types, mut file_types) = (Vec::new(), Vec::new(), Vec::new());
     for token in query.split_whitespace() {
         if let Some(kind) = token.strip_prefix("plottype:") {
