@@ -16,6 +16,8 @@ pub(crate) enum Step {
     Test,
     /// The fixture checker.
     Fixtures,
+    /// Scripts written for the real service (doc snippets, the Python client) against the server.
+    Compat,
     /// rustdoc with warnings denied.
     Doc,
     /// cargo deny check bans licenses sources.
@@ -24,7 +26,8 @@ pub(crate) enum Step {
 
 pub(crate) fn run(only: Option<Step>) -> Result<()> {
     let cargo = cargo();
-    let steps = [Step::Fmt, Step::Clippy, Step::Test, Step::Fixtures, Step::Doc, Step::Deny];
+    let steps =
+        [Step::Fmt, Step::Clippy, Step::Test, Step::Fixtures, Step::Compat, Step::Doc, Step::Deny];
     for step in steps.into_iter().filter(|step| only.is_none_or(|only| only == *step)) {
         say(&format!("== {step:?}"));
         match step {
@@ -44,6 +47,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
             )?,
             Step::Test => test(&cargo)?,
             Step::Fixtures => crate::fixtures::run(&crate::project_root().join("fixtures"))?,
+            Step::Compat => crate::compat::run()?,
             Step::Doc => run_command(
                 &cargo,
                 &["doc", "--workspace", "--no-deps", "--all-features"],

@@ -1,7 +1,9 @@
 //! Project automation, run as `cargo xtask <task>`.
 
 mod ci;
+mod compat;
 mod fixtures;
+mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

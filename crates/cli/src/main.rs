@@ -2,7 +2,10 @@
 //!
 //! Only this crate prints and picks exit codes; the library crates return values and errors.
 
-#![allow(rustdoc::bare_urls, reason = "doc comments double as --help text, where markdown is not rendered")]
+#![allow(
+    rustdoc::bare_urls,
+    reason = "doc comments double as --help text, where markdown is not rendered"
+)]
 
 mod cli;
 mod commands;

@@ -89,6 +89,8 @@ pub(crate) struct Changes {
     pub world_readable: Option<bool>,
     pub share_key_enabled: Option<bool>,
     pub metadata: Option<Value>,
+    /// A new figure (plots only).
+    pub figure: Option<Value>,
 }
 
 /// The whole server state.
@@ -316,6 +318,9 @@ impl Store {
                 "a filename must be non-empty and hold no `/`",
             ));
         }
+        if changes.figure.is_some() && current.kind() != FileType::Plot {
+            return Err(Failure::bad_field("figure", "only plots have a figure"));
+        }
         if (new_parent, &new_name) != (current.parent, &current.filename) {
             let account = self.account(owner).ok_or(Failure::NotFound)?;
             if Self::child_named(account, new_parent, &new_name)
@@ -344,6 +349,9 @@ impl Store {
         }
         if let Some(metadata) = changes.metadata {
             file.metadata = Some(metadata);
+        }
+        if let Some(figure) = changes.figure {
+            file.body = Body::Plot { figure };
         }
         file.modified = now;
         Ok(())

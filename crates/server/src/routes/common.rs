@@ -189,10 +189,16 @@ async fn update(
         world_readable: body.flag("world_readable")?,
         share_key_enabled: body.flag("share_key_enabled")?,
         metadata: body.0.get("metadata").cloned().filter(|m| !m.is_null()),
+        figure: body.json_or_text("figure")?,
     };
     let url = request_url(&app, &headers, &uri);
     let mut store = app.store();
     owned(&store, &viewer, &fid, collection.kind().as_ref())?;
+    if let Some(figure) = &changes.figure {
+        // INFER: the real update changed metadata only; accepting a figure lets a plot be
+        // replaced in place (same fid and URL), which is what clients that PUT one expect.
+        super::plots::check_figure(&store, &viewer, figure)?;
+    }
     store.update(fid.owner(), fid.idlocal(), changes)?;
     let (account, record, view) = readable(&store, &viewer, &fid, None, None)?;
     Ok(Json(render(&app, &viewer, collection, account, record, view, (1, 100, &url))))

@@ -189,8 +189,18 @@ async fn create(
     Ok(Json(Created::new(app.urls.plot(account, record, View::Owner))))
 }
 
-/// Refuses raw data arrays and references to columns that do not exist or cannot be read.
-fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Result<(), Failure> {
+/// Refuses figures without `data` or `layout`, raw data arrays, and references to columns that
+/// do not exist or cannot be read.
+pub(crate) fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Result<(), Failure> {
+    if !figure.is_object()
+        || !(figure.get("data").is_some_and(Value::is_array)
+            || figure.get("layout").is_some_and(Value::is_object))
+    {
+        return Err(Failure::bad_field(
+            "figure",
+            "figure must be an object with a `data` array or a `layout` object",
+        ));
+    }
     for (trace_path, trace) in traces(figure) {
         if let Some(raw) = data_arrays(trace).first() {
             return Err(Failure::bad_field(
