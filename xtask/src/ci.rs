@@ -10,6 +10,8 @@ use crate::{cargo, run_command, say};
 pub(crate) enum Step {
     /// rustfmt --check.
     Fmt,
+    /// The architecture's invariants.
+    Tidy,
     /// clippy with warnings denied.
     Clippy,
     /// Every test (unit, fixtures, end to end).
@@ -32,6 +34,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
         say(&format!("== {step:?}"));
         match step {
             Step::Fmt => run_command(&cargo, &["fmt", "--all", "--", "--check"], &[])?,
+            Step::Tidy => crate::tidy::run()?,
             Step::Clippy => run_command(
                 &cargo,
                 &[

@@ -2,8 +2,10 @@
 
 mod ci;
 mod compat;
+mod demo;
 mod fixtures;
 mod server;
+mod tidy;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -27,6 +29,10 @@ enum Task {
         #[arg(value_enum)]
         step: Option<ci::Step>,
     },
+    /// Start the local server with sample data and take a tour of the CLI against it.
+    Demo,
+    /// Check the architecture's invariants: dependency directions, lints, no printing in libraries.
+    Tidy,
     /// Check every fixture: rebuild its request, parse its response, check the round trip.
     Fixtures {
         /// A directory of fixtures kept elsewhere, in the same format.
@@ -53,6 +59,8 @@ fn run(args: Args) -> Result<()> {
     std::env::set_current_dir(&root).with_context(|| format!("cd {}", root.display()))?;
     match args.task {
         Task::Ci { step } => ci::run(step),
+        Task::Demo => demo::run(),
+        Task::Tidy => tidy::run(),
         Task::Fixtures { dir } => fixtures::run(&dir.unwrap_or_else(|| root.join("fixtures"))),
     }
 }

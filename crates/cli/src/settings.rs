@@ -183,13 +183,10 @@ impl Settings {
 
 /// The API server used when nothing else is configured.
 pub(crate) const DEFAULT_API_DOMAIN: &str = "https://api.plotly.com";
-/// The web server used when nothing else is configured.
-pub(crate) const DEFAULT_WEB_DOMAIN: &str = "https://chart-studio.plotly.com";
 
 fn defaults() -> Layer {
     let mut layer = Layer::new();
     layer.set("api_domain", "default", DEFAULT_API_DOMAIN.into());
-    layer.set("web_domain", "default", DEFAULT_WEB_DOMAIN.into());
     layer.set("ssl_verification", "default", true.into());
     layer.set("proxy_authorization", "default", false.into());
     layer

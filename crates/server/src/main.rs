@@ -22,7 +22,7 @@ struct Args {
     #[arg(long = "user", value_name = "NAME:API_KEY")]
     users: Vec<String>,
     /// A TOML or JSON file of accounts: `[[users]] username = "..." api_key = "..."`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long = "users", value_name = "FILE")]
     users_file: Option<PathBuf>,
     /// Load sample data: the captured public plots with their grids and the demo account's files.
     #[arg(long)]

@@ -1,0 +1,83 @@
+//! The `chart-studio-server` binary: its first line, `--users`, `--seed` and bad flags.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use chart_studio_api::{Client, Config, Credentials, plots, users};
+use chart_studio_http::{HttpSettings, HttpTransport};
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(args: &[&str]) -> (Running, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {line:?}"))
+        .to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    (Running(child), url)
+}
+
+fn client(url: &str, creds: Option<(&str, &str)>) -> Client {
+    let config = Config::new(url, creds.map(|(u, k)| Credentials::new(u, k)), false).unwrap();
+    Client::new(HttpTransport::new(&HttpSettings::default()).unwrap(), config)
+}
+
+#[tokio::test]
+async fn users_file_and_seed_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let users = dir.path().join("users.toml");
+    std::fs::write(&users, "[[users]]\nusername = \"carol\"\napi_key = \"carol-key\"\n").unwrap();
+    let seed = dir.path().join("seed");
+    std::fs::create_dir(&seed).unwrap();
+    let fixture: serde_json::Value =
+        serde_json::from_str(include_str!("../../../fixtures/plots/list/captured_page.json"))
+            .unwrap();
+    std::fs::write(seed.join("page.json"), fixture["response"]["body"].to_string()).unwrap();
+
+    let (_server, url) =
+        start(&["--users", users.to_str().unwrap(), "--seed", seed.to_str().unwrap()]);
+    let carol = client(&url, Some(("carol", "carol-key")));
+    assert_eq!(carol.send(&users::Current {}).await.unwrap().username, "carol");
+    let demo = client(&url, Some(("demo", "demo-api-key"))).send(&users::Current {}).await;
+    assert!(demo.is_err(), "the demo account exists only when no account is given");
+    let seeded = client(&url, None)
+        .send(&plots::Retrieve::new("bcowden:30".parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(seeded.file.filename, "basic_sunburst_chart");
+}
+
+#[test]
+fn bad_flags_are_refused_with_a_reason() {
+    let output = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0", "--error-rate", "2"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("--error-rate must be between 0 and 1")
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0", "--user", "no-colon"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("must be NAME:API_KEY"));
+}

@@ -1,0 +1,83 @@
+//! `cargo xtask demo`: starts the local server with sample data and takes a new user on a short
+//! tour of the CLI against it.
+
+use std::process::Command;
+
+use anyhow::{Context, Result};
+
+use crate::{say, server};
+
+/// The tour: what each step shows, and the command.
+const TOUR: &[(&str, &[&str])] = &[
+    ("Who am I, and where does each setting come from?", &["auth", "status"]),
+    (
+        "The public plots, newest first (the ten captured from Chart Studio Cloud, and one of the demo's)",
+        &["plots", "list", "--limit", "5"],
+    ),
+    ("Every file of the demo account, with its sharing mode", &["folders", "ls"]),
+    ("A secret plot: private, but readable by anyone with its link", &["files", "get", "demo:5"]),
+    ("A figure with its grid data inlined", &["plots", "content", "demo:3", "--inline-data"]),
+    ("Find a file by its folder path", &["files", "lookup", "reports/2024/costs"]),
+    ("Rename and move a file", &["files", "rename", "demo:4", "costs (draft)"]),
+    ("", &["files", "move", "demo:4", "archive"]),
+    ("Trash a file, then restore it", &["files", "trash", "demo:4"]),
+    ("", &["files", "restore", "demo:4"]),
+    ("Any endpoint, like `gh api`", &["api", "GET", "users/current"]),
+    ("Delete for good (trash, then permanent delete)", &["files", "delete", "demo:4", "--yes"]),
+    ("Every file again", &["folders", "ls"]),
+];
+
+/// Lines of each command's output shown.
+const SHOWN_LINES: usize = 16;
+
+pub(crate) fn run() -> Result<()> {
+    let bin = server::build_binaries()?;
+    let server = server::start(&bin, &["--demo"])?;
+    let home = crate::project_root().join("target").join("demo-home");
+    std::fs::create_dir_all(&home)
+        .with_context(|| format!("could not create {}", home.display()))?;
+    let (user, key) = ("demo", "demo-api-key");
+    say(&format!(
+        "\nA local Chart Studio server is running at {url}.\nThe tour below runs with:\n\n  export PLOTLY_API_DOMAIN={url} PLOTLY_USERNAME={user} PLOTLY_API_KEY={key}\n",
+        url = server.url
+    ));
+    for (what, args) in TOUR {
+        if !what.is_empty() {
+            say(&format!("\n# {what}"));
+        }
+        say(&format!(
+            "$ chart-studio {}",
+            args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
+        ));
+        let output = Command::new(bin.join("chart-studio"))
+            .args(*args)
+            .env("HOME", &home)
+            .env("PLOTLY_API_DOMAIN", &server.url)
+            .env("PLOTLY_USERNAME", user)
+            .env("PLOTLY_API_KEY", key)
+            .output()
+            .context("could not run chart-studio")?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        for line in lines.iter().take(SHOWN_LINES) {
+            say(&format!("  {line}"));
+        }
+        if lines.len() > SHOWN_LINES {
+            say(&format!("  … ({} more lines)", lines.len() - SHOWN_LINES));
+        }
+        let errors = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            anyhow::bail!(
+                "the tour step `chart-studio {}` failed: {}",
+                args.join(" "),
+                errors.trim()
+            );
+        }
+    }
+    say("\nThat was the tour. `chart-studio --help` lists everything else.");
+    Ok(())
+}
+
+fn quote(arg: &str) -> String {
+    if arg.contains(' ') { format!("{arg:?}") } else { arg.to_owned() }
+}
