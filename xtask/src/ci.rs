@@ -63,7 +63,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
     Ok(())
 }
 
-/// nextest when installed (it is on CI machines), else cargo test; doctests run either way.
+/// nextest when installed (it is on CI machines), else cargo test. The workspace has no doctests.
 fn test(cargo: &str) -> Result<()> {
     let has_nextest = std::process::Command::new(cargo)
         .args(["nextest", "--version"])
