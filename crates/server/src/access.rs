@@ -1,6 +1,7 @@
 //! Who may read and change which file.
 
 use chart_studio_models::{Fid, FileType};
+use chart_studio_sharing::Sharing;
 use subtle::ConstantTimeEq;
 
 use crate::auth::Viewer;

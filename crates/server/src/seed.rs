@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use chart_studio_models::{ColumnRef, CursorPage, Plot, source_refs, traces};
+use chart_studio_sharing::Sharing;
 use serde_json::{Value, json};
 
 use crate::clock;

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chart_studio_models::{FileType, HOME_FOLDER};
+use chart_studio_models::{ColumnRef, Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
@@ -54,6 +54,10 @@ pub(crate) struct FileRecord {
     pub featured: bool,
     pub metadata: Option<Value>,
     pub body: Body,
+    /// Plots: the grids the figure refers to. Kept up to date by the store.
+    pub references: BTreeSet<Fid>,
+    /// Grids: the plots that refer to this grid. Kept up to date by the store.
+    pub referencers: BTreeSet<Fid>,
 }
 
 impl FileRecord {
@@ -122,7 +126,7 @@ impl Store {
         username: &str,
         api_key: &str,
     ) -> Result<(), chart_studio_models::FidError> {
-        chart_studio_models::Fid::new(username, 0)?;
+        Fid::new(username, 0)?;
         let joined = self.tick();
         let account = self.accounts.entry(username.to_owned()).or_insert_with(|| Account {
             username: username.to_owned(),
@@ -283,8 +287,11 @@ impl Store {
             featured: false,
             metadata: new.metadata,
             body: new.body,
+            references: BTreeSet::new(),
+            referencers: BTreeSet::new(),
         };
         account.files.insert(idlocal, record);
+        self.relink(owner, idlocal);
         Ok(idlocal)
     }
 
@@ -350,10 +357,14 @@ impl Store {
         if let Some(metadata) = changes.metadata {
             file.metadata = Some(metadata);
         }
+        let new_figure = changes.figure.is_some();
         if let Some(figure) = changes.figure {
             file.body = Body::Plot { figure };
         }
         file.modified = now;
+        if new_figure {
+            self.relink(owner, idlocal);
+        }
         Ok(())
     }
 
@@ -420,14 +431,61 @@ impl Store {
         self.remove(owner, idlocal)
     }
 
-    /// Removes a file and its subtree at once.
+    /// Removes a file and its subtree at once, and the links to and from them.
     pub(crate) fn remove(&mut self, owner: &str, idlocal: u64) -> Result<(), Failure> {
         let ids = self.subtree(owner, idlocal);
+        let mut removed = Vec::new();
         let account = self.account_mut(owner)?;
         for id in ids {
-            account.files.remove(&id);
+            if let Some(record) = account.files.remove(&id) {
+                removed.push((fid(owner, id), record));
+            }
+        }
+        for (gone, record) in removed {
+            for grid in &record.references {
+                if let Some(grid) = self.file_at_mut(grid) {
+                    grid.referencers.remove(&gone);
+                }
+            }
+            for plot in &record.referencers {
+                if let Some(plot) = self.file_at_mut(plot) {
+                    plot.references.remove(&gone);
+                }
+            }
         }
         Ok(())
+    }
+
+    fn file_at_mut(&mut self, fid: &Fid) -> Option<&mut FileRecord> {
+        self.accounts.get_mut(fid.owner())?.files.get_mut(&fid.idlocal())
+    }
+
+    /// Recomputes which grids a plot refers to, on both sides of the link.
+    fn relink(&mut self, owner: &str, idlocal: u64) {
+        let plot = fid(owner, idlocal);
+        let Some(record) = self.file(owner, idlocal) else { return };
+        let Body::Plot { figure } = &record.body else { return };
+        let now: BTreeSet<Fid> = chart_studio_models::traces(figure)
+            .into_iter()
+            .flat_map(|(_, trace)| chart_studio_models::source_refs(trace))
+            .filter_map(|attribute| attribute.value.as_str()?.parse::<ColumnRef>().ok())
+            .map(|reference| reference.grid)
+            .filter(|grid| self.file(grid.owner(), grid.idlocal()).is_some())
+            .collect();
+        let before = self.file_at_mut(&plot).map(|r| std::mem::take(&mut r.references)).unwrap_or_default();
+        for grid in before.difference(&now) {
+            if let Some(grid) = self.file_at_mut(grid) {
+                grid.referencers.remove(&plot);
+            }
+        }
+        for grid in &now {
+            if let Some(grid) = self.file_at_mut(grid) {
+                grid.referencers.insert(plot.clone());
+            }
+        }
+        if let Some(record) = self.file_at_mut(&plot) {
+            record.references = now;
+        }
     }
 
     /// Mutable access to a grid's columns.
@@ -472,6 +530,11 @@ impl Store {
             }
         }
     }
+}
+
+/// The fid of a stored file (account names are checked when accounts are added).
+fn fid(owner: &str, idlocal: u64) -> Fid {
+    Fid::new(owner, idlocal).expect("usernames are checked when accounts are added")
 }
 
 /// A folder idlocal as a `parent` value.
@@ -567,6 +630,24 @@ mod tests {
         assert!(store.file("alice", id).unwrap().share_key.is_none());
         store.update("alice", id, on).unwrap();
         assert_ne!(store.file("alice", id).unwrap().share_key.as_deref(), Some(first.as_str()));
+    }
+
+    #[test]
+    fn plots_and_grids_know_each_other() {
+        let mut store = store();
+        let grid = store.create("alice", new("g", Body::Grid { columns: vec![] })).unwrap();
+        let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa", "ysrc": "alice:0:bbbbbb"}]});
+        let plot = store.create("alice", new("p", Body::Plot { figure })).unwrap();
+        let plot_fid = fid("alice", plot);
+        assert_eq!(store.file("alice", grid).unwrap().referencers, BTreeSet::from([plot_fid.clone()]));
+        assert_eq!(store.file("alice", plot).unwrap().references, BTreeSet::from([fid("alice", grid)]));
+        let changes = Changes { figure: Some(serde_json::json!({"data": []})), ..Changes::default() };
+        store.update("alice", plot, changes).unwrap();
+        assert!(store.file("alice", grid).unwrap().referencers.is_empty());
+        let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa"}]});
+        store.update("alice", plot, Changes { figure: Some(figure), ..Changes::default() }).unwrap();
+        store.remove("alice", grid).unwrap();
+        assert!(store.file("alice", plot).unwrap().references.is_empty());
     }
 
     #[test]

@@ -27,12 +27,12 @@ pub struct Resolved {
 #[non_exhaustive]
 pub enum ResolveError {
     /// `sharing` is not a mode.
-    #[error("sharing = {value:?} (from {source}) is not a mode; use public, private or secret")]
+    #[error("sharing = {value:?} (from {origin}) is not a mode; use public, private or secret")]
     Invalid {
         /// The value.
         value: String,
         /// Where it came from.
-        source: String,
+        origin: String,
     },
     /// `sharing` and `world_readable` disagree within one layer.
     #[error(
@@ -58,7 +58,7 @@ pub fn resolve(layers: &[Layer]) -> Result<Resolved, ResolveError> {
     for layer in layers {
         let sharing = match &layer.sharing {
             Some((value, source)) => Some((
-                value.parse::<Sharing>().map_err(|_| ResolveError::Invalid { value: value.clone(), source: source.clone() })?,
+                value.parse::<Sharing>().map_err(|_| ResolveError::Invalid { value: value.clone(), origin: source.clone() })?,
                 source,
             )),
             None => None,
