@@ -22,8 +22,11 @@ pub(crate) fn can_read(
     if record.deleted {
         return false;
     }
-    record.world_readable
-        || (record.share_key_enabled && key_matches(record.share_key.as_deref(), share_key))
+    match Sharing::from_fields(record.world_readable, record.share_key_enabled) {
+        Sharing::Public => true,
+        Sharing::Secret => key_matches(record.share_key.as_deref(), share_key),
+        Sharing::Private => false,
+    }
 }
 
 /// Constant-time comparison of a stored share key with a given one.

@@ -88,7 +88,9 @@ impl Urls {
         file.preview = Some(String::new());
         // INFER: the read-only `references` / `referencers` list the grids a plot uses and the
         // plots that use a grid, by fid (the captured public list shows them empty).
-        let fids = |set: &std::collections::BTreeSet<Fid>| set.iter().map(|f| serde_json::Value::String(f.to_string())).collect();
+        let fids = |set: &std::collections::BTreeSet<Fid>| {
+            set.iter().map(|f| serde_json::Value::String(f.to_string())).collect()
+        };
         file.references = Some(fids(&record.references));
         file.referencers = Some(fids(&record.referencers));
         file.comments = Some(Counted::default());

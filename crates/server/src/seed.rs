@@ -147,22 +147,19 @@ fn demo_files(store: &mut Store) -> Result<()> {
     let grid = store.create(user, grid)?;
     let trace = |y: &str, name: &str| json!({"type": "scatter", "name": name, "xsrc": format!("{user}:{grid}:a1b2c3"), "ysrc": format!("{user}:{grid}:{y}")});
     let plots = [
-        ("revenue", "reports/2024", vec![trace("d4e5f6", "revenue")], true, false),
-        ("costs", "reports/2024", vec![trace("0a9b8c", "costs")], false, false),
+        ("revenue", "reports/2024", vec![trace("d4e5f6", "revenue")], Sharing::Public),
+        ("costs", "reports/2024", vec![trace("0a9b8c", "costs")], Sharing::Private),
         (
             "forecast",
             "reports",
             vec![trace("d4e5f6", "revenue"), trace("0a9b8c", "costs")],
-            false,
-            true,
+            Sharing::Secret,
         ),
     ];
-    for (name, folder, data, public, secret) in plots {
-        let mut new = file(
-            name,
-            Body::Plot { figure: json!({"data": data, "layout": {"title": {"text": name}}}) },
-            public,
-        );
+    for (name, folder, data, sharing) in plots {
+        let (public, secret) = sharing.fields();
+        let figure = json!({"data": data, "layout": {"title": {"text": name}}});
+        let mut new = file(name, Body::Plot { figure }, public);
         new.parent_path = Some(folder.to_owned());
         new.share_key_enabled = secret;
         store.create(user, new)?;

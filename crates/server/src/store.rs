@@ -472,7 +472,8 @@ impl Store {
             .map(|reference| reference.grid)
             .filter(|grid| self.file(grid.owner(), grid.idlocal()).is_some())
             .collect();
-        let before = self.file_at_mut(&plot).map(|r| std::mem::take(&mut r.references)).unwrap_or_default();
+        let before =
+            self.file_at_mut(&plot).map(|r| std::mem::take(&mut r.references)).unwrap_or_default();
         for grid in before.difference(&now) {
             if let Some(grid) = self.file_at_mut(grid) {
                 grid.referencers.remove(&plot);
@@ -636,16 +637,26 @@ mod tests {
     fn plots_and_grids_know_each_other() {
         let mut store = store();
         let grid = store.create("alice", new("g", Body::Grid { columns: vec![] })).unwrap();
-        let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa", "ysrc": "alice:0:bbbbbb"}]});
+        let figure =
+            serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa", "ysrc": "alice:0:bbbbbb"}]});
         let plot = store.create("alice", new("p", Body::Plot { figure })).unwrap();
         let plot_fid = fid("alice", plot);
-        assert_eq!(store.file("alice", grid).unwrap().referencers, BTreeSet::from([plot_fid.clone()]));
-        assert_eq!(store.file("alice", plot).unwrap().references, BTreeSet::from([fid("alice", grid)]));
-        let changes = Changes { figure: Some(serde_json::json!({"data": []})), ..Changes::default() };
+        assert_eq!(
+            store.file("alice", grid).unwrap().referencers,
+            BTreeSet::from([plot_fid.clone()])
+        );
+        assert_eq!(
+            store.file("alice", plot).unwrap().references,
+            BTreeSet::from([fid("alice", grid)])
+        );
+        let changes =
+            Changes { figure: Some(serde_json::json!({"data": []})), ..Changes::default() };
         store.update("alice", plot, changes).unwrap();
         assert!(store.file("alice", grid).unwrap().referencers.is_empty());
         let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa"}]});
-        store.update("alice", plot, Changes { figure: Some(figure), ..Changes::default() }).unwrap();
+        store
+            .update("alice", plot, Changes { figure: Some(figure), ..Changes::default() })
+            .unwrap();
         store.remove("alice", grid).unwrap();
         assert!(store.file("alice", plot).unwrap().references.is_empty());
     }

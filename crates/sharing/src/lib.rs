@@ -17,4 +17,4 @@ mod resolve;
 pub use link::{LinkError, ParsedLink, parse_link, secret_link};
 pub use mode::{Observed, Sharing, SharingParseError};
 pub use plan::{Diagnostic, Plan, PlanInput, Reason, Step, plan, referenced_grids};
-pub use resolve::{Layer, Resolved, ResolveError, resolve};
+pub use resolve::{Layer, ResolveError, Resolved, resolve};

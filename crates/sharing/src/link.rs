@@ -29,30 +29,40 @@ pub struct ParsedLink {
 /// The trailing slash of `web_url` is kept: `.../~user/6/?share_key=...` works where
 /// `.../~user/6?share_key=...` did not on the real service.
 pub fn secret_link(web_url: &str, share_key: &str) -> Result<String, LinkError> {
-    let mut url = Url::parse(web_url).map_err(|err| LinkError::NotUrl(web_url.to_owned(), err.to_string()))?;
-    let kept: Vec<(String, String)> =
-        url.query_pairs().filter(|(key, _)| key != "share_key").map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    let mut url = Url::parse(web_url)
+        .map_err(|err| LinkError::NotUrl(web_url.to_owned(), err.to_string()))?;
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(key, _)| key != "share_key")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
     url.query_pairs_mut().clear().extend_pairs(kept).append_pair("share_key", share_key);
     Ok(url.into())
 }
 
 /// Reads a file link (`web_url`, `embed_url` or a secret link) back into its fid and key.
 pub fn parse_link(link: &str) -> Result<ParsedLink, LinkError> {
-    let url = Url::parse(link).map_err(|err| LinkError::NotUrl(link.to_owned(), err.to_string()))?;
+    let url =
+        Url::parse(link).map_err(|err| LinkError::NotUrl(link.to_owned(), err.to_string()))?;
     let not_file = || LinkError::NotFileLink(link.to_owned());
-    let mut segments = url.path_segments().ok_or_else(not_file)?.skip_while(|s| !s.starts_with('~'));
+    let mut segments =
+        url.path_segments().ok_or_else(not_file)?.skip_while(|s| !s.starts_with('~'));
     let owner = segments.next().and_then(|s| s.strip_prefix('~')).ok_or_else(not_file)?;
     let number = segments.next().ok_or_else(not_file)?;
     let number = number.strip_suffix(".embed").unwrap_or(number);
     let idlocal: u64 = number.parse().map_err(|_| not_file())?;
     let owner = percent_decode(owner);
     let fid = Fid::new(owner, idlocal).map_err(|_| not_file())?;
-    let share_key = url.query_pairs().find(|(key, _)| key == "share_key").map(|(_, value)| value.into_owned());
+    let share_key =
+        url.query_pairs().find(|(key, _)| key == "share_key").map(|(_, value)| value.into_owned());
     Ok(ParsedLink { fid, share_key })
 }
 
 fn percent_decode(text: &str) -> String {
-    url::form_urlencoded::parse(format!("x={text}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    url::form_urlencoded::parse(format!("x={text}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -67,7 +77,10 @@ mod tests {
         let bare = secret_link("http://127.0.0.1:9200/~a.b/12", "k").unwrap();
         assert_eq!(bare, "http://127.0.0.1:9200/~a.b/12?share_key=k");
         let again = secret_link(&link, "new").unwrap();
-        assert_eq!(again, "https://chart-studio.plotly.com/~astrofrog/6/?share_key=new", "an old key is replaced");
+        assert_eq!(
+            again, "https://chart-studio.plotly.com/~astrofrog/6/?share_key=new",
+            "an old key is replaced"
+        );
     }
 
     #[test]
@@ -77,13 +90,23 @@ mod tests {
             ("https://chart-studio.plotly.com/~bcowden/30", "bcowden:30", None),
             ("https://chart-studio.plotly.com/~bcowden/30.embed", "bcowden:30", None),
             ("https://plot.ly/~astrofrog/6?share_key=XYZ", "astrofrog:6", Some("XYZ")),
-            ("https://corp.example/plotly/~tim.lichtenberg/686/?share_key=k1&x=2", "tim.lichtenberg:686", Some("k1")),
+            (
+                "https://corp.example/plotly/~tim.lichtenberg/686/?share_key=k1&x=2",
+                "tim.lichtenberg:686",
+                Some("k1"),
+            ),
         ] {
             let parsed = parse_link(link).unwrap();
             assert_eq!(parsed.fid.to_string(), fid, "{link}");
             assert_eq!(parsed.share_key.as_deref(), key, "{link}");
         }
-        for bad in ["not a url", "https://plot.ly/", "https://plot.ly/~user/", "https://plot.ly/~user/x/", "https://plot.ly/~/3/"] {
+        for bad in [
+            "not a url",
+            "https://plot.ly/",
+            "https://plot.ly/~user/",
+            "https://plot.ly/~user/x/",
+            "https://plot.ly/~/3/",
+        ] {
             assert!(parse_link(bad).is_err(), "{bad}");
         }
     }

@@ -46,7 +46,9 @@ impl Sharing {
     pub fn of(file: &File) -> Observed {
         match (file.world_readable, file.share_key_enabled) {
             (Some(true), _) => Observed::Known(Self::Public),
-            (Some(world_readable), Some(enabled)) => Observed::Known(Self::from_fields(world_readable, enabled)),
+            (Some(world_readable), Some(enabled)) => {
+                Observed::Known(Self::from_fields(world_readable, enabled))
+            }
             _ => Observed::Unknown,
         }
     }
@@ -107,7 +109,7 @@ impl fmt::Display for Observed {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chart_studio_models::{FileType, Fid};
+    use chart_studio_models::{Fid, FileType};
 
     #[test]
     fn the_mapping_table() {
@@ -120,7 +122,13 @@ mod tests {
             assert_eq!(mode.as_str().parse::<Sharing>().unwrap(), mode);
         }
         assert_eq!(Sharing::from_fields(true, true), Sharing::Public);
-        assert!("everyone".parse::<Sharing>().unwrap_err().to_string().contains("public, private or secret"));
+        assert!(
+            "everyone"
+                .parse::<Sharing>()
+                .unwrap_err()
+                .to_string()
+                .contains("public, private or secret")
+        );
         assert_eq!(" Secret ".parse::<Sharing>().unwrap(), Sharing::Secret);
     }
 

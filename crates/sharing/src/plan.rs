@@ -107,15 +107,25 @@ impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::AlreadyInMode { fid, mode } => write!(f, "{fid} is already {mode}"),
-            Self::NotOwned { fid, owner } => write!(f, "{fid} belongs to {owner}; only its owner can change its sharing"),
+            Self::NotOwned { fid, owner } => {
+                write!(f, "{fid} belongs to {owner}; only its owner can change its sharing")
+            }
             Self::AdminFieldsHidden { fid } => {
-                write!(f, "{fid}: the owner-only sharing fields were not visible; its current mode is unknown")
+                write!(
+                    f,
+                    "{fid}: the owner-only sharing fields were not visible; its current mode is unknown"
+                )
             }
             Self::GridUnreadable { grid, plots } => {
-                write!(f, "grid {grid} (used by {}) could not be read; it was left as it is", join(plots))
+                write!(
+                    f,
+                    "grid {grid} (used by {}) could not be read; it was left as it is",
+                    join(plots)
+                )
             }
             Self::GridSharedAcrossModes { grid, others } => {
-                let others: Vec<String> = others.iter().map(|(fid, mode)| format!("{fid} ({mode})")).collect();
+                let others: Vec<String> =
+                    others.iter().map(|(fid, mode)| format!("{fid} ({mode})")).collect();
                 write!(f, "grid {grid} is also used by {}; it was left as it is", others.join(", "))
             }
         }
@@ -145,7 +155,10 @@ fn step(file: &File, to: Sharing, reason: Reason) -> Step {
         from: Sharing::of(file),
         to,
         reason,
-        request: files::Update::patch(file.fid.clone(), FileUpdate::default().sharing(world_readable, share_key_enabled)),
+        request: files::Update::patch(
+            file.fid.clone(),
+            FileUpdate::default().sharing(world_readable, share_key_enabled),
+        ),
     }
 }
 
@@ -157,7 +170,10 @@ pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
     let mut grid_plots: BTreeMap<Fid, Vec<Fid>> = BTreeMap::new();
     for (file, figure) in &input.files {
         if file.fid.owner() != input.me {
-            diagnostics.push(Diagnostic::NotOwned { fid: file.fid.clone(), owner: file.fid.owner().to_owned() });
+            diagnostics.push(Diagnostic::NotOwned {
+                fid: file.fid.clone(),
+                owner: file.fid.owner().to_owned(),
+            });
             continue;
         }
         match Sharing::of(file) {
@@ -229,7 +245,10 @@ mod tests {
     }
 
     fn plot(fid: &str, mode: Sharing, grid: &str) -> (File, Option<serde_json::Value>) {
-        (file(fid, FileType::Plot, Some(mode)), Some(json!({"data": [{"xsrc": format!("{grid}:a1"), "ysrc": format!("{grid}:b2")}]})))
+        (
+            file(fid, FileType::Plot, Some(mode)),
+            Some(json!({"data": [{"xsrc": format!("{grid}:a1"), "ysrc": format!("{grid}:b2")}]})),
+        )
     }
 
     fn fids(plan: &Plan) -> Vec<String> {
@@ -241,7 +260,10 @@ mod tests {
         let input = PlanInput {
             me: "me".to_owned(),
             files: vec![plot("me:2", Sharing::Private, "me:1")],
-            grids: BTreeMap::from([("me:1".parse().unwrap(), file("me:1", FileType::Grid, Some(Sharing::Private)))]),
+            grids: BTreeMap::from([(
+                "me:1".parse().unwrap(),
+                file("me:1", FileType::Grid, Some(Sharing::Private)),
+            )]),
             include_grids: true,
             ..PlanInput::default()
         };
@@ -254,7 +276,9 @@ mod tests {
 
         let mut public = input.clone();
         public.files = vec![plot("me:2", Sharing::Public, "me:1")];
-        public.grids.insert("me:1".parse().unwrap(), file("me:1", FileType::Grid, Some(Sharing::Public)));
+        public
+            .grids
+            .insert("me:1".parse().unwrap(), file("me:1", FileType::Grid, Some(Sharing::Public)));
         let (private, _) = plan(&public, Sharing::Private);
         assert_eq!(fids(&private), ["me:2", "me:1"]);
         assert_eq!(private.steps[0].from, Observed::Known(Sharing::Public));
@@ -265,7 +289,10 @@ mod tests {
         let input = PlanInput {
             me: "me".to_owned(),
             files: vec![plot("me:2", Sharing::Private, "me:1")],
-            grids: BTreeMap::from([("me:1".parse().unwrap(), file("me:1", FileType::Grid, Some(Sharing::Private)))]),
+            grids: BTreeMap::from([(
+                "me:1".parse().unwrap(),
+                file("me:1", FileType::Grid, Some(Sharing::Private)),
+            )]),
             include_grids: false,
             ..PlanInput::default()
         };
@@ -288,7 +315,10 @@ mod tests {
             ],
             grids: BTreeMap::from([
                 (shared_grid.clone(), file("me:1", FileType::Grid, Some(Sharing::Private))),
-                ("other:9".parse().unwrap(), file("other:9", FileType::Grid, Some(Sharing::Public))),
+                (
+                    "other:9".parse().unwrap(),
+                    file("other:9", FileType::Grid, Some(Sharing::Public)),
+                ),
             ]),
             grid_users: BTreeMap::from([(
                 shared_grid.clone(),
@@ -320,8 +350,18 @@ mod tests {
     fn the_same_input_gives_the_same_plan() {
         let input = PlanInput {
             me: "me".to_owned(),
-            files: (0..20).rev().map(|i| plot(&format!("me:{}", 100 + i), Sharing::Private, &format!("me:{i}"))).collect(),
-            grids: (0..20).map(|i| (format!("me:{i}").parse().unwrap(), file(&format!("me:{i}"), FileType::Grid, Some(Sharing::Private)))).collect(),
+            files: (0..20)
+                .rev()
+                .map(|i| plot(&format!("me:{}", 100 + i), Sharing::Private, &format!("me:{i}")))
+                .collect(),
+            grids: (0..20)
+                .map(|i| {
+                    (
+                        format!("me:{i}").parse().unwrap(),
+                        file(&format!("me:{i}"), FileType::Grid, Some(Sharing::Private)),
+                    )
+                })
+                .collect(),
             include_grids: true,
             ..PlanInput::default()
         };

@@ -58,7 +58,10 @@ pub fn resolve(layers: &[Layer]) -> Result<Resolved, ResolveError> {
     for layer in layers {
         let sharing = match &layer.sharing {
             Some((value, source)) => Some((
-                value.parse::<Sharing>().map_err(|_| ResolveError::Invalid { value: value.clone(), origin: source.clone() })?,
+                value.parse::<Sharing>().map_err(|_| ResolveError::Invalid {
+                    value: value.clone(),
+                    origin: source.clone(),
+                })?,
                 source,
             )),
             None => None,
@@ -75,7 +78,9 @@ pub fn resolve(layers: &[Layer]) -> Result<Resolved, ResolveError> {
                 }
                 resolved = Resolved { sharing: mode, source: source.clone() };
             }
-            (Some((mode, source)), None) => resolved = Resolved { sharing: mode, source: source.clone() },
+            (Some((mode, source)), None) => {
+                resolved = Resolved { sharing: mode, source: source.clone() }
+            }
             (None, Some((world_readable, source))) => {
                 let sharing = if *world_readable { Sharing::Public } else { Sharing::Private };
                 resolved = Resolved { sharing, source: source.clone() };
@@ -100,14 +105,20 @@ mod tests {
 
     #[test]
     fn nothing_set_means_public() {
-        assert_eq!(resolve(&[]).unwrap(), Resolved { sharing: Sharing::Public, source: "default".to_owned() });
+        assert_eq!(
+            resolve(&[]).unwrap(),
+            Resolved { sharing: Sharing::Public, source: "default".to_owned() }
+        );
         assert_eq!(resolve(&[Layer::default()]).unwrap().sharing, Sharing::Public);
     }
 
     #[test]
     fn world_readable_alone_maps_to_public_or_private() {
         let layer = Layer { world_readable: readable(false, ".config"), ..Layer::default() };
-        assert_eq!(resolve(&[layer]).unwrap(), Resolved { sharing: Sharing::Private, source: ".config".to_owned() });
+        assert_eq!(
+            resolve(&[layer]).unwrap(),
+            Resolved { sharing: Sharing::Private, source: ".config".to_owned() }
+        );
         let layer = Layer { world_readable: readable(true, "flag"), ..Layer::default() };
         assert_eq!(resolve(&[layer]).unwrap().sharing, Sharing::Public);
     }
@@ -115,23 +126,41 @@ mod tests {
     #[test]
     fn later_layers_override_earlier_ones() {
         let layers = [
-            Layer { sharing: sharing("secret", ".config"), world_readable: readable(false, ".config") },
+            Layer {
+                sharing: sharing("secret", ".config"),
+                world_readable: readable(false, ".config"),
+            },
             Layer { world_readable: readable(true, "profile"), ..Layer::default() },
             Layer { sharing: sharing("private", "flag --sharing"), ..Layer::default() },
         ];
-        assert_eq!(resolve(&layers).unwrap(), Resolved { sharing: Sharing::Private, source: "flag --sharing".to_owned() });
-        assert_eq!(resolve(&layers[..2]).unwrap(), Resolved { sharing: Sharing::Public, source: "profile".to_owned() });
+        assert_eq!(
+            resolve(&layers).unwrap(),
+            Resolved { sharing: Sharing::Private, source: "flag --sharing".to_owned() }
+        );
+        assert_eq!(
+            resolve(&layers[..2]).unwrap(),
+            Resolved { sharing: Sharing::Public, source: "profile".to_owned() }
+        );
     }
 
     #[test]
     fn every_conflict_names_both_sources() {
         for (mode, world_readable) in [("public", false), ("private", true), ("secret", true)] {
-            let layer = Layer { sharing: sharing(mode, "A"), world_readable: readable(world_readable, "B") };
+            let layer = Layer {
+                sharing: sharing(mode, "A"),
+                world_readable: readable(world_readable, "B"),
+            };
             let err = resolve(&[layer]).unwrap_err().to_string();
-            assert!(err.contains("(from A)") && err.contains("(from B)") && err.contains(mode), "{err}");
+            assert!(
+                err.contains("(from A)") && err.contains("(from B)") && err.contains(mode),
+                "{err}"
+            );
         }
         for (mode, world_readable) in [("public", true), ("private", false), ("secret", false)] {
-            let layer = Layer { sharing: sharing(mode, "A"), world_readable: readable(world_readable, "B") };
+            let layer = Layer {
+                sharing: sharing(mode, "A"),
+                world_readable: readable(world_readable, "B"),
+            };
             assert_eq!(resolve(&[layer]).unwrap().sharing, mode.parse().unwrap());
         }
     }
