@@ -168,7 +168,9 @@ impl Transport for ReplayTransport {
             }
             exchange.response.to_http()
         })();
-        if let (Err(problem), Ok(mut problems)) = (&outcome, self.problems.lock()) {
+        if let Err(problem) = &outcome
+            && let Ok(mut problems) = self.problems.lock()
+        {
             problems.push(problem.clone());
         }
         Box::pin(async move {

@@ -71,6 +71,14 @@ pub(crate) enum Command {
     /// Folders and listings of a user's files.
     #[command(subcommand)]
     Folders(FoldersCommand),
+    /// Grids: their data as CSV or JSON.
+    #[command(subcommand)]
+    Grids(GridsCommand),
+    /// Who can see files: make them public, private or secret, or show who can.
+    Share(ShareArgs),
+    /// Read and change settings (`config set sharing private` makes new plots private).
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Call any API endpoint and print the JSON answer, like `gh api`.
     Api(ApiArgs),
 }
@@ -94,9 +102,33 @@ pub(crate) enum AuthCommand {
 /// A file id argument.
 #[derive(Debug, Args)]
 pub(crate) struct FidArg {
-    /// The file id, `username:number` (e.g. alice:12).
-    #[arg(value_name = "FID")]
+    /// The file id, `username:number` (e.g. alice:12), or the file's link.
+    #[arg(value_name = "FID", value_parser = fid_or_link)]
     pub fid: Fid,
+}
+
+/// A file given by fid or by link; a secret link brings its key along.
+#[derive(Debug, Clone)]
+pub(crate) struct FileRef {
+    /// The file.
+    pub fid: Fid,
+    /// The key of a secret link.
+    pub share_key: Option<String>,
+}
+
+/// Parses `alice:12` or a file link such as `https://host/~alice/12/?share_key=...`.
+pub(crate) fn file_ref(text: &str) -> Result<FileRef, String> {
+    if text.contains("://") {
+        let link = chart_studio_sharing::parse_link(text).map_err(|err| err.to_string())?;
+        return Ok(FileRef { fid: link.fid, share_key: link.share_key });
+    }
+    text.parse()
+        .map(|fid| FileRef { fid, share_key: None })
+        .map_err(|err: chart_studio_models::FidError| err.to_string())
+}
+
+fn fid_or_link(text: &str) -> Result<Fid, String> {
+    file_ref(text).map(|file| file.fid)
 }
 
 /// `files` verbs.
@@ -104,8 +136,9 @@ pub(crate) struct FidArg {
 pub(crate) enum FilesCommand {
     /// Show a file's metadata.
     Get {
-        #[command(flatten)]
-        fid: FidArg,
+        /// The file id (alice:12) or link; a secret link's key is used to read it.
+        #[arg(value_name = "FID", value_parser = file_ref)]
+        file: FileRef,
         /// Read a private file through its secret link's key.
         #[arg(long, value_name = "KEY")]
         share_key: Option<String>,
@@ -182,6 +215,22 @@ pub(crate) enum PlotsCommand {
         #[arg(long, default_value_t = 100, value_name = "N")]
         limit: usize,
     },
+    /// Create a plot from a figure (JSON with `data` and `layout`): raw data is uploaded as a
+    /// grid and the traces refer to it. An existing plot at the same path is updated in place.
+    Create {
+        /// The figure file, or - for stdin (e.g. the output of `plots content FID --inline-data`).
+        #[arg(value_name = "FIGURE.json")]
+        figure: PathBuf,
+        /// Where to save it, e.g. reports/2024/sales (default: the figure file's name).
+        #[arg(long, value_name = "PATH")]
+        filename: Option<String>,
+        /// Who can see it (default: the `sharing` setting, public when unset).
+        #[arg(long, value_enum)]
+        sharing: Option<SharingArg>,
+        /// Open the plot in the browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// Print a plot's figure as JSON.
     Content {
         #[command(flatten)]
@@ -228,6 +277,86 @@ pub(crate) enum FoldersCommand {
         /// The `/`-separated path, such as reports/2024.
         path: String,
     },
+}
+
+/// The sharing modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SharingArg {
+    /// Anyone; listed publicly.
+    Public,
+    /// Only you.
+    Private,
+    /// Anyone with the secret link.
+    Secret,
+}
+
+impl From<SharingArg> for chart_studio_sharing::Sharing {
+    fn from(arg: SharingArg) -> Self {
+        match arg {
+            SharingArg::Public => Self::Public,
+            SharingArg::Private => Self::Private,
+            SharingArg::Secret => Self::Secret,
+        }
+    }
+}
+
+/// `share` arguments: `share FID... MODE`, or `share show FID`.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub(crate) struct ShareArgs {
+    #[command(subcommand)]
+    pub command: Option<ShareCommand>,
+    /// The files (fids or links), then the mode: public, private or secret.
+    #[arg(value_name = "FID... MODE", num_args = 2.., required = true)]
+    pub args: Vec<String>,
+    /// Leave the grids of the plots as they are (by default they follow their plot, so that a
+    /// public or secret link shows its data).
+    #[arg(long)]
+    pub no_grids: bool,
+    /// Print the plan as JSON and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `share` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ShareCommand {
+    /// Show a file's mode, its link, who can see it, and the modes of its plot's grids.
+    Show {
+        /// The file id or link.
+        #[arg(value_name = "FID", value_parser = file_ref)]
+        file: FileRef,
+    },
+}
+
+/// `grids` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum GridsCommand {
+    /// Print a grid's data: CSV (a header of column names, then rows), or JSON with --json.
+    Get {
+        /// The grid id or link.
+        #[arg(value_name = "FID", value_parser = file_ref)]
+        file: FileRef,
+    },
+}
+
+/// `config` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConfigCommand {
+    /// Print one setting and where it came from.
+    Get {
+        /// The setting, e.g. sharing.
+        key: String,
+    },
+    /// Save a setting in the active profile of the config file.
+    Set {
+        /// The setting, e.g. sharing.
+        key: String,
+        /// Its value, e.g. private.
+        value: String,
+    },
+    /// Print every setting and where it came from.
+    List,
 }
 
 /// `api` arguments.

@@ -4,6 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use chart_studio_models::File;
+use chart_studio_sharing::{Observed, Sharing, secret_link};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
@@ -57,14 +58,15 @@ impl Output {
     }
 }
 
-/// The sharing mode a file's metadata shows: public, private, secret, or unknown when the
-/// requester cannot see the owner-only `share_key_enabled`.
-pub(crate) fn sharing(file: &File) -> &'static str {
-    match (file.world_readable, file.share_key_enabled) {
-        (Some(true), _) => "public",
-        (Some(false), Some(true)) => "secret",
-        (Some(false), Some(false)) => "private",
-        _ => "unknown",
+/// The link to show for a file: its secret link when it is secret and the key is visible,
+/// else its `web_url`.
+pub(crate) fn file_link(file: &File) -> String {
+    let web_url = file.web_url.clone().unwrap_or_default();
+    match (Sharing::of(file), file.share_key()) {
+        (Observed::Known(Sharing::Secret), Some(key)) => {
+            secret_link(&web_url, key).unwrap_or(web_url)
+        }
+        _ => web_url,
     }
 }
 
@@ -76,7 +78,7 @@ pub(crate) fn file_row(file: &File) -> Vec<String> {
     vec![
         file.fid.to_string(),
         file.filetype.to_string(),
-        sharing(file).to_owned(),
+        Sharing::of(file).to_string(),
         file.filename.clone(),
         file.date_modified.clone().unwrap_or_default(),
     ]
@@ -92,15 +94,15 @@ pub(crate) fn file_details(file: &File) -> Vec<Vec<String>> {
         ("filetype", file.filetype.to_string()),
         ("owner", text(&file.owner)),
         ("parent", number(file.parent)),
-        ("sharing", sharing(file).to_owned()),
+        ("sharing", Sharing::of(file).to_string()),
         ("in trash", file.deleted.map(|d| d.to_string()).unwrap_or_else(|| "unknown".to_owned())),
         ("views", file.views.map(|v| v.to_string()).unwrap_or_default()),
         ("created", text(&file.creation_time)),
         ("modified", text(&file.date_modified)),
         ("web_url", text(&file.web_url)),
     ];
-    if let (Some(key), Some(url)) = (file.share_key(), &file.web_url) {
-        rows.push(("secret link", format!("{url}?share_key={key}")));
+    if Sharing::of(file) == Observed::Known(Sharing::Secret) {
+        rows.push(("secret link", file_link(file)));
     }
     rows.into_iter().map(|(key, value)| vec![key.to_owned(), value]).collect()
 }

@@ -81,30 +81,60 @@ impl Source for Layer {
 #[derive(Debug, Clone)]
 pub(crate) struct Settings {
     values: Map<String, Value>,
+    layers: Vec<Layer>,
     /// The profile in effect, if any.
     pub profile: Option<String>,
+    /// Our TOML file, where `config set` writes.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Settings {
     /// Resolves every layer.
     pub(crate) fn load(inputs: &Inputs) -> Result<Self> {
         let (profile_layer, profile) = profile_layer(inputs)?;
-        let mut builder = config::Config::builder().add_source(defaults());
+        let mut layers = vec![defaults()];
         if let Some(dir) = &inputs.plotly_dir {
-            builder = builder.add_source(plotly_layer(dir)?);
+            layers.push(plotly_layer(dir)?);
         }
-        builder = builder.add_source(profile_layer).add_source(env_layer(&inputs.env));
+        layers.push(profile_layer);
+        layers.push(env_layer(&inputs.env));
         let mut flags = Layer::new();
         for (key, value) in &inputs.flags {
             flags.set(key, format!("flag --{}", key.replace('_', "-")), value.clone());
         }
-        let config = builder
-            .add_source(flags)
-            .build()
-            .context("could not combine the configuration layers")?;
+        layers.push(flags);
+        let builder = layers
+            .iter()
+            .fold(config::Config::builder(), |builder, layer| builder.add_source(layer.clone()));
+        let config = builder.build().context("could not combine the configuration layers")?;
         let values =
             config.get_table("settings").context("could not read the combined configuration")?;
-        Ok(Self { values, profile })
+        Ok(Self { values, layers, profile, config_file: inputs.config_file.clone() })
+    }
+
+    /// The `sharing` and `world_readable` of each layer, lowest first, for the sharing engine.
+    pub(crate) fn sharing_layers(&self) -> Vec<chart_studio_sharing::Layer> {
+        self.layers
+            .iter()
+            .map(|layer| {
+                let mut found = chart_studio_sharing::Layer::default();
+                for (key, origin, kind) in &layer.entries {
+                    let value = Value::new(Some(origin), kind.clone());
+                    match key.as_str() {
+                        "sharing" => {
+                            found.sharing =
+                                value.into_string().ok().map(|text| (text, origin.clone()));
+                        }
+                        "world_readable" => {
+                            found.world_readable =
+                                value.into_bool().ok().map(|flag| (flag, origin.clone()));
+                        }
+                        _ => {}
+                    }
+                }
+                found
+            })
+            .collect()
     }
 
     fn value(&self, key: &str) -> Option<&Value> {
@@ -254,7 +284,7 @@ fn plotly_layer(dir: &Path) -> Result<Layer> {
 }
 
 /// Keys a profile may hold.
-const PROFILE_KEYS: [&str; 12] = [
+pub(crate) const PROFILE_KEYS: [&str; 12] = [
     "username",
     "api_domain",
     "web_domain",

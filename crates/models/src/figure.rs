@@ -70,6 +70,40 @@ pub fn source_refs(trace: &Value) -> Vec<TraceAttribute<'_>> {
     found
 }
 
+/// The value at a dotted path with `[i]` indexes, such as `data[0].marker`.
+pub fn value_at_mut<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
+    let mut current = root;
+    for part in path.split('.') {
+        let (name, indexes) = match part.find('[') {
+            Some(at) => (&part[..at], &part[at..]),
+            None => (part, ""),
+        };
+        if !name.is_empty() {
+            current = current.get_mut(name)?;
+        }
+        for index in indexes.split(['[', ']']).filter(|s| !s.is_empty()) {
+            current = current.get_mut(index.parse::<usize>().ok()?)?;
+        }
+    }
+    Some(current)
+}
+
+/// Replaces the attribute at `path` (such as `data[0].marker.color`) by a sibling named
+/// `new_key` holding `value`: raw data becomes a `*src` reference, or the other way round.
+/// Returns whether the attribute was found.
+pub fn replace_attribute(figure: &mut Value, path: &str, new_key: &str, value: Value) -> bool {
+    let (parent, key) = match path.rsplit_once('.') {
+        Some((parent, key)) => (value_at_mut(figure, parent), key),
+        None => (Some(figure), path),
+    };
+    let Some(Value::Object(object)) = parent else { return false };
+    if object.remove(key).is_none() {
+        return false;
+    }
+    object.insert(new_key.to_owned(), value);
+    true
+}
+
 /// Calls `visit(path, key, value)` for every leaf attribute (scalars and data arrays).
 fn walk<'a>(value: &'a Value, prefix: &str, visit: &mut dyn FnMut(&str, &str, &'a Value)) {
     let Value::Object(map) = value else { return };
@@ -110,6 +144,24 @@ mod tests {
         assert_eq!(paths, ["dimensions[0].values", "error_y.array", "marker.color", "x", "y"]);
         let refs: Vec<String> = source_refs(&trace).into_iter().map(|a| a.path).collect();
         assert_eq!(refs, ["textsrc"]);
+    }
+
+    #[test]
+    fn paths_with_indexes() {
+        let mut value = json!({"data": [{"marker": {"colorsrc": "a:1:b"}}], "frames": [{"data": [{}, {"x": 1}]}]});
+        assert_eq!(value_at_mut(&mut value, "data[0].marker").unwrap()["colorsrc"], "a:1:b");
+        assert_eq!(value_at_mut(&mut value, "frames[0].data[1]").unwrap()["x"], 1);
+        assert!(value_at_mut(&mut value, "data[3]").is_none());
+    }
+
+    #[test]
+    fn replacing_attributes_both_ways() {
+        let mut figure = json!({"data": [{"marker": {"color": [1, 2]}, "y": [3]}]});
+        assert!(replace_attribute(&mut figure, "data[0].marker.color", "colorsrc", json!("a:1:b")));
+        assert_eq!(figure["data"][0]["marker"], json!({"colorsrc": "a:1:b"}));
+        assert!(replace_attribute(&mut figure, "data[0].marker.colorsrc", "color", json!([1, 2])));
+        assert_eq!(figure["data"][0]["marker"], json!({"color": [1, 2]}));
+        assert!(!replace_attribute(&mut figure, "data[0].nope", "x", json!(1)));
     }
 
     #[test]

@@ -87,14 +87,28 @@ impl FromStr for Sharing {
     }
 }
 
-/// A mode as read from metadata.
+/// A mode as read from metadata; serialized as `public`, `private`, `secret` or `unknown`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "String", try_from = "String")]
 pub enum Observed {
     /// The mode is known.
     Known(Sharing),
     /// The admin fields were not visible.
     Unknown,
+}
+
+impl From<Observed> for String {
+    fn from(observed: Observed) -> Self {
+        observed.to_string()
+    }
+}
+
+impl TryFrom<String> for Observed {
+    type Error = SharingParseError;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        if text == "unknown" { Ok(Self::Unknown) } else { text.parse().map(Self::Known) }
+    }
 }
 
 impl fmt::Display for Observed {
@@ -144,5 +158,13 @@ mod tests {
         assert_eq!(Sharing::of(&file), Observed::Known(Sharing::Secret));
         file.share_key_enabled = Some(false);
         assert_eq!(Sharing::of(&file), Observed::Known(Sharing::Private));
+    }
+
+    #[test]
+    fn observed_modes_serialize_as_words() {
+        let modes = [Observed::Known(Sharing::Secret), Observed::Unknown];
+        let text = serde_json::to_string(&modes).unwrap();
+        assert_eq!(text, r#"["secret","unknown"]"#);
+        assert_eq!(serde_json::from_str::<Vec<Observed>>(&text).unwrap(), modes);
     }
 }

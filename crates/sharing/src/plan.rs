@@ -187,7 +187,9 @@ pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
                 selected_steps.push(step(file, target, Reason::Selected));
             }
         }
-        if let (true, Some(figure)) = (input.include_grids, figure) {
+        if input.include_grids
+            && let Some(figure) = figure
+        {
             for grid in referenced_grids(figure) {
                 if !selected.contains(&grid) {
                     grid_plots.entry(grid).or_default().push(file.fid.clone());

@@ -30,6 +30,9 @@ pub struct FileUpdate {
     /// Grid metadata (grids only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<serde_json::Value>,
+    /// A new figure (plots only; the local server accepts it, keeping the plot's fid and URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub figure: Option<serde_json::Value>,
 }
 
 impl FileUpdate {
@@ -55,6 +58,12 @@ impl FileUpdate {
     pub fn sharing(mut self, world_readable: bool, share_key_enabled: bool) -> Self {
         self.world_readable = Some(world_readable);
         self.share_key_enabled = Some(share_key_enabled);
+        self
+    }
+
+    /// Replaces a plot's figure.
+    pub fn figure(mut self, figure: serde_json::Value) -> Self {
+        self.figure = Some(figure);
         self
     }
 

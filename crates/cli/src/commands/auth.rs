@@ -115,22 +115,7 @@ fn write_credentials(path: &Path, creds: &Credentials) -> Result<()> {
     };
     object.insert("username".to_owned(), creds.username.clone().into());
     object.insert("api_key".to_owned(), creds.api_key.expose().into());
-    let dir = path.parent().context("credentials path has no folder")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let temp = dir.join(".credentials.tmp");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file =
-        options.open(&temp).with_context(|| format!("could not write {}", temp.display()))?;
-    #[cfg(unix)]
-    std::fs::set_permissions(&temp, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-    serde_json::to_writer_pretty(&mut file, &object)?;
-    file.sync_all()?;
-    std::fs::rename(&temp, path)
-        .with_context(|| format!("could not replace {}", path.display()))?;
-    Ok(())
+    super::config::write_private(path, &serde_json::to_string_pretty(&object)?)
 }
 
 #[cfg(test)]

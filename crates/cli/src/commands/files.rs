@@ -17,9 +17,9 @@ use crate::settings::Settings;
 pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output) -> Result<()> {
     let client = settings.client()?;
     match command {
-        FilesCommand::Get { fid, share_key } => {
-            let mut request = files::Retrieve::new(fid.fid);
-            request.share_key = share_key;
+        FilesCommand::Get { file, share_key } => {
+            let mut request = files::Retrieve::new(file.fid);
+            request.share_key = share_key.or(file.share_key);
             show(&out, &client.send(&request).await?)
         }
         FilesCommand::Lookup { path, user } => {

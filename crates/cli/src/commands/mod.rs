@@ -2,9 +2,13 @@
 
 mod api;
 mod auth;
+mod config;
+mod create;
 mod files;
 mod folders;
+mod grids;
 mod plots;
+mod share;
 
 use anyhow::Result;
 
@@ -20,6 +24,9 @@ pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> R
         Command::Files(command) => files::run(command, settings, out).await,
         Command::Plots(command) => plots::run(command, settings, out).await,
         Command::Folders(command) => folders::run(command, settings, out).await,
+        Command::Grids(command) => grids::run(command, settings, out).await,
+        Command::Share(args) => share::run(args, settings, out).await,
+        Command::Config(command) => config::run(command, settings, out).await,
         Command::Api(args) => api::run(args, settings, out).await,
     }
 }

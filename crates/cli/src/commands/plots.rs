@@ -19,6 +19,10 @@ pub(super) async fn run(command: PlotsCommand, settings: &Settings, out: Output)
         PlotsCommand::Feed { order, limit } => {
             print_plots(&client, &out, plots::Feed { order_by: order.map(order_by) }, limit).await
         }
+        PlotsCommand::Create { figure, filename, sharing, open } => {
+            let args = super::create::CreateArgs { figure: &figure, filename, sharing, open };
+            super::create::run(args, settings, &out).await
+        }
         PlotsCommand::Content { fid, inline_data, share_key } => {
             let mut request = plots::Content::new(fid.fid);
             request.share_key = share_key;

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
-use chart_studio_models::{ColumnRef, FileType, HOME_FOLDER};
+use chart_studio_models::{ColumnRef, FileType, HOME_FOLDER, replace_attribute};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
@@ -347,45 +347,14 @@ fn plot_content(
         }
     }
     for (src_path, data) in replacements {
-        let Some((parent_path, key)) = src_path.rsplit_once('.') else { continue };
-        if let Some(Value::Object(parent)) = value_at_mut(&mut figure, parent_path) {
-            parent.remove(key);
-            parent.insert(key.trim_end_matches("src").to_owned(), Value::Array(data));
-        }
+        let key =
+            src_path.rsplit('.').next().unwrap_or_default().trim_end_matches("src").to_owned();
+        replace_attribute(&mut figure, &src_path, &key, Value::Array(data));
     }
-    if let (false, Value::Object(object)) = (mapped.is_empty(), &mut figure) {
+    if !mapped.is_empty()
+        && let Value::Object(object) = &mut figure
+    {
         object.insert("map_data".to_owned(), Value::Object(mapped));
     }
     figure
-}
-
-/// The value at a dotted path with `[i]` indexes, such as `data[0].marker`.
-pub(crate) fn value_at_mut<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
-    let mut current = root;
-    for part in path.split('.') {
-        let (name, indexes) = match part.find('[') {
-            Some(at) => (&part[..at], &part[at..]),
-            None => (part, ""),
-        };
-        if !name.is_empty() {
-            current = current.get_mut(name)?;
-        }
-        for index in indexes.split(['[', ']']).filter(|s| !s.is_empty()) {
-            current = current.get_mut(index.parse::<usize>().ok()?)?;
-        }
-    }
-    Some(current)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn paths_with_indexes() {
-        let mut value = json!({"data": [{"marker": {"colorsrc": "a:1:b"}}], "frames": [{"data": [{}, {"x": 1}]}]});
-        assert_eq!(value_at_mut(&mut value, "data[0].marker").unwrap()["colorsrc"], "a:1:b");
-        assert_eq!(value_at_mut(&mut value, "frames[0].data[1]").unwrap()["x"], 1);
-        assert!(value_at_mut(&mut value, "data[3]").is_none());
-    }
 }

@@ -1,0 +1,61 @@
+//! `grids get FID`: a grid's data as CSV, or JSON with `--json`.
+
+use anyhow::Result;
+use chart_studio_api::grids;
+use chart_studio_models::GridContent;
+
+use crate::cli::GridsCommand;
+use crate::output::Output;
+use crate::settings::Settings;
+
+pub(super) async fn run(command: GridsCommand, settings: &Settings, out: Output) -> Result<()> {
+    let client = settings.client()?;
+    match command {
+        GridsCommand::Get { file } => {
+            let mut request = grids::Content::new(file.fid);
+            request.share_key = file.share_key;
+            let content = client.send(&request).await?;
+            if out.json { out.json(&content) } else { print_csv(&content) }
+        }
+    }
+}
+
+/// A header of column names in column order, then one row per index; short columns leave cells empty.
+fn print_csv(content: &GridContent) -> Result<()> {
+    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
+    write_csv(&mut writer, content)?;
+    writer.flush()?;
+    Ok(())
+}
+
+fn write_csv<W: std::io::Write>(writer: &mut csv::Writer<W>, content: &GridContent) -> Result<()> {
+    let columns = content.ordered();
+    writer.write_record(columns.iter().map(|(name, _)| *name))?;
+    let rows = columns.iter().map(|(_, column)| column.data.len()).max().unwrap_or(0);
+    for row in 0..rows {
+        writer.write_record(columns.iter().map(|(_, column)| match column.data.get(row) {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(other) => other.to_string(),
+        }))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn csv_in_column_order_with_ragged_columns() {
+        let content = GridContent::from_columns([
+            ("b, quoted".to_owned(), vec![json!("x"), json!(null), json!(3)]),
+            ("a".to_owned(), vec![json!(1.5)]),
+        ]);
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        write_csv(&mut writer, &content).unwrap();
+        let text = String::from_utf8(writer.into_inner().unwrap()).unwrap();
+        assert_eq!(text, "\"b, quoted\",a\nx,1.5\n,\n3,\n");
+    }
+}
