@@ -162,15 +162,6 @@ async fn create(
     let figure = body
         .json_or_text("figure")?
         .ok_or_else(|| Failure::bad_field("figure", "This field is required."))?;
-    if !figure.is_object()
-        || !(figure.get("data").is_some_and(Value::is_array)
-            || figure.get("layout").is_some_and(Value::is_object))
-    {
-        return Err(Failure::bad_field(
-            "figure",
-            "figure must be an object with a `data` array or a `layout` object",
-        ));
-    }
     let mut store = app.store();
     check_figure(&store, &viewer, &figure)?;
     let new = NewFile {
