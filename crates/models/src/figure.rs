@@ -70,6 +70,25 @@ pub fn source_refs(trace: &Value) -> Vec<TraceAttribute<'_>> {
     found
 }
 
+/// Every raw data array of every trace, as (path in the figure such as `data[0].marker.color`,
+/// values), in figure order: the columns a grid must hold for the figure to use references.
+pub fn data_columns(figure: &Value) -> Vec<(String, Vec<Value>)> {
+    traces(figure)
+        .into_iter()
+        .flat_map(|(trace_path, trace)| {
+            data_arrays(trace).into_iter().map(move |attribute| {
+                (format!("{trace_path}.{}", attribute.path), attribute.value.as_array().cloned().unwrap_or_default())
+            })
+        })
+        .collect()
+}
+
+/// Replaces the raw data at `path` (from [`data_columns`]) by the `*src` reference `reference`.
+pub fn use_reference(figure: &mut Value, path: &str, reference: &str) -> bool {
+    let key = format!("{}src", path.rsplit('.').next().unwrap_or(path));
+    replace_attribute(figure, path, &key, Value::String(reference.to_owned()))
+}
+
 /// The value at a dotted path with `[i]` indexes, such as `data[0].marker`.
 pub fn value_at_mut<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     let mut current = root;
@@ -152,6 +171,17 @@ mod tests {
         assert_eq!(value_at_mut(&mut value, "data[0].marker").unwrap()["colorsrc"], "a:1:b");
         assert_eq!(value_at_mut(&mut value, "frames[0].data[1]").unwrap()["x"], 1);
         assert!(value_at_mut(&mut value, "data[3]").is_none());
+    }
+
+    #[test]
+    fn columns_of_a_figure_and_their_references() {
+        let mut figure = json!({"data": [{"x": [1, 2], "marker": {"color": ["a", "b"]}}, {"ysrc": "a:1:b"}]});
+        let columns = data_columns(&figure);
+        let paths: Vec<&str> = columns.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["data[0].marker.color", "data[0].x"]);
+        assert!(use_reference(&mut figure, "data[0].x", "g:1:u1"));
+        assert_eq!(figure["data"][0]["xsrc"], "g:1:u1");
+        assert!(figure["data"][0].get("x").is_none());
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{Client, Error, files, folders, grids, plots};
 use chart_studio_models::{
-    ColumnRef, Fid, FileType, GridContent, data_arrays, replace_attribute, source_refs, traces,
+    ColumnRef, Fid, FileType, GridContent, data_columns, source_refs, traces, use_reference,
 };
 use chart_studio_sharing::{Layer, Sharing, resolve};
 use serde_json::Value;
@@ -44,7 +44,7 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
     let (parent, name) = split_path(args.filename.as_deref(), args.figure)?;
     let full_path = join(&parent, &name);
 
-    let columns = raw_columns(&figure);
+    let columns = data_columns(&figure);
     check_references(&client, &figure).await?;
     let existing = existing(&client, &full_path, FileType::Plot).await?;
     if !parent.is_empty() {
@@ -58,8 +58,7 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
         let (fid, uids, created) =
             upload_grid(&client, &parent, &grid_name, &columns, mode).await?;
         for ((path, _), uid) in columns.iter().zip(&uids) {
-            let key = format!("{}src", path.rsplit('.').next().unwrap_or(path));
-            replace_attribute(&mut figure, path, &key, Value::String(format!("{fid}:{uid}")));
+            use_reference(&mut figure, path, &format!("{fid}:{uid}"));
         }
         created_grid = created.then(|| fid.clone());
         grid_fid = Some(fid);
@@ -145,21 +144,6 @@ fn split_path(filename: Option<&str>, figure: &Path) -> Result<(String, String)>
 
 fn join(parent: &str, name: &str) -> String {
     if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }
-}
-
-/// Every raw data array of every trace, as (attribute path, values), in figure order.
-fn raw_columns(figure: &Value) -> Vec<(String, Vec<Value>)> {
-    traces(figure)
-        .into_iter()
-        .flat_map(|(trace_path, trace)| {
-            data_arrays(trace).into_iter().map(move |attribute| {
-                (
-                    format!("{trace_path}.{}", attribute.path),
-                    attribute.value.as_array().cloned().unwrap_or_default(),
-                )
-            })
-        })
-        .collect()
 }
 
 /// Every `*src` must name an existing column: checked before anything is created.
@@ -289,7 +273,6 @@ async fn undo_grid(client: &Client, grid: Option<Fid>, err: Error) -> anyhow::Er
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn paths_and_columns() {
@@ -305,9 +288,5 @@ mod tests {
             split_path(Some("a/"), Path::new("x.json")).is_ok(),
             "trailing slashes are trimmed"
         );
-        let figure =
-            json!({"data": [{"x": [1, 2], "marker": {"color": ["a", "b"]}}, {"ysrc": "a:1:b"}]});
-        let columns: Vec<String> = raw_columns(&figure).into_iter().map(|(path, _)| path).collect();
-        assert_eq!(columns, ["data[0].marker.color", "data[0].x"]);
     }
 }

@@ -1,0 +1,283 @@
+//! The engine: sends endpoints with bounded, adaptive concurrency, a token-bucket rate and
+//! retries with exponential backoff and jitter that honour the server's requested waits; a daily
+//! quota stops everything at once.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use chart_studio_api::{Client, Endpoint, Error};
+
+use crate::{Clock, Limiter, TokenBucket};
+
+/// How the engine sends.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Requests in flight at most (the limit drops while the server throttles).
+    pub jobs: usize,
+    /// Requests per second at most, if limited.
+    pub rate: Option<f64>,
+    /// Retries of one request before giving up.
+    pub max_retries: usize,
+    /// The longest single wait between tries.
+    pub max_wait: Duration,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self { jobs: 8, rate: None, max_retries: 8, max_wait: Duration::from_secs(60) }
+    }
+}
+
+/// Why a request did not succeed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The account's daily quota is used up: the run stops, and can be resumed later.
+    #[error("the daily quota is used up ({0}); resume the run later")]
+    Quota(String),
+    /// Not sent, because an earlier request hit the daily quota.
+    #[error("not sent: the run stopped at the daily quota")]
+    Stopped,
+    /// The request failed (after any retries).
+    #[error(transparent)]
+    Request(#[from] Error),
+    /// Something local failed (a backup, an export file).
+    #[error("{0}")]
+    Local(String),
+}
+
+/// Hears about progress, to show it.
+pub trait Progress: Send + Sync {
+    /// `total` operations are about to run.
+    fn start(&self, total: u64);
+    /// One operation finished.
+    fn advance(&self, label: &str);
+    /// The run is over.
+    fn finish(&self);
+}
+
+/// Progress that shows nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SilentProgress;
+
+impl Progress for SilentProgress {
+    fn start(&self, _total: u64) {}
+    fn advance(&self, _label: &str) {}
+    fn finish(&self) {}
+}
+
+/// Sends requests for a bulk run.
+#[derive(Debug)]
+pub struct Engine {
+    client: Client,
+    clock: Arc<dyn Clock>,
+    config: EngineConfig,
+    limiter: Limiter,
+    bucket: Mutex<Option<TokenBucket>>,
+    stopped: AtomicBool,
+    sent: AtomicU64,
+}
+
+impl Engine {
+    /// An engine sending through `client`, sleeping on `clock`.
+    pub fn new(client: Client, clock: Arc<dyn Clock>, config: EngineConfig) -> Self {
+        let bucket = config.rate.map(|rate| TokenBucket::new(rate, rate.max(1.0)));
+        Self {
+            client,
+            clock,
+            limiter: Limiter::new(config.jobs),
+            config,
+            bucket: Mutex::new(bucket),
+            stopped: AtomicBool::new(false),
+            sent: AtomicU64::new(0),
+        }
+    }
+
+    /// The client requests go through.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// How many operations run at once.
+    pub fn jobs(&self) -> usize {
+        self.config.jobs.max(1)
+    }
+
+    /// Whether a daily quota stopped the run.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    /// Requests sent so far (tries included).
+    pub fn requests_sent(&self) -> u64 {
+        self.sent.load(Ordering::SeqCst)
+    }
+
+    /// Sends `endpoint`, retrying what is safe to retry.
+    ///
+    /// Retried: idempotent requests that failed with a 5xx, a timeout or a broken connection, and
+    /// any request that was throttled (a 429 throttle means it was not processed). The wait is
+    /// the server's `Retry-After` or "Expected available in N seconds" when it gives one (capped
+    /// at `max_wait`), else exponential backoff with jitter. A daily quota is never retried.
+    pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Failure> {
+        let mut delays = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(200))
+            .with_max_delay(self.config.max_wait)
+            .with_jitter()
+            .with_max_times(self.config.max_retries)
+            .build();
+        loop {
+            if self.is_stopped() {
+                return Err(Failure::Stopped);
+            }
+            self.limiter.acquire().await;
+            self.pace().await;
+            self.sent.fetch_add(1, Ordering::SeqCst);
+            let result = self.client.send(endpoint).await;
+            self.limiter.release();
+            let err = match result {
+                Ok(output) => {
+                    self.limiter.succeeded();
+                    return Ok(output);
+                }
+                Err(err) => err,
+            };
+            if let Some(api) = err.as_api().filter(|api| api.is_quota()) {
+                self.stopped.store(true, Ordering::SeqCst);
+                return Err(Failure::Quota(api.message()));
+            }
+            let throttled = err.as_api().is_some_and(|api| api.is_throttle());
+            let not_sent = matches!(&err, Error::Transport(t) if t.is_connect());
+            if throttled {
+                self.limiter.throttled();
+            }
+            if !(throttled || not_sent || (endpoint.idempotent() && err.is_retryable())) {
+                return Err(err.into());
+            }
+            let Some(delay) = delays.next() else { return Err(err.into()) };
+            let wait = err.retry_after().map_or(delay, |asked| asked.min(self.config.max_wait));
+            tracing::debug!(error = %err, ?wait, "retrying");
+            self.clock.sleep(wait).await;
+        }
+    }
+
+    /// Waits for the rate limit.
+    async fn pace(&self) {
+        loop {
+            let wait = {
+                let mut bucket = self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                match bucket.as_mut() {
+                    None => return,
+                    Some(bucket) => match bucket.try_acquire(self.clock.now()) {
+                        Ok(()) => return,
+                        Err(wait) => wait,
+                    },
+                }
+            };
+            self.clock.sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ManualClock;
+    use chart_studio_api::test_util::{Exchange, RecordedRequest, RecordedResponse, ReplayTransport};
+    use chart_studio_api::{Config, files, users};
+    use serde_json::json;
+
+    fn exchange(method: &str, path: &str, response: RecordedResponse) -> Exchange {
+        Exchange {
+            request: RecordedRequest { method: method.to_owned(), path: path.to_owned(), ..Default::default() },
+            response,
+        }
+    }
+
+    fn user() -> RecordedResponse {
+        RecordedResponse::json(200, json!({"username": "a"}))
+    }
+
+    fn error(status: u16, message: &str) -> RecordedResponse {
+        RecordedResponse::json(status, json!({"errors": [{"message": message}]}))
+    }
+
+    fn engine(replay: &Arc<ReplayTransport>, clock: &ManualClock, config: EngineConfig) -> Engine {
+        let client = Client::new(Arc::clone(replay), Config::new("https://api.example.com", None, false).unwrap());
+        Engine::new(client, Arc::new(clock.clone()), config)
+    }
+
+    #[tokio::test]
+    async fn retries_5xx_and_honours_the_servers_wait() {
+        let replay = Arc::new(ReplayTransport::new([
+            exchange("GET", "/v2/users/current", error(503, "down")),
+            exchange("GET", "/v2/users/current", error(429, "Request was throttled. Expected available in 7.0 seconds.")),
+            exchange("GET", "/v2/users/current", user()),
+        ]));
+        let clock = ManualClock::default();
+        let engine = engine(&replay, &clock, EngineConfig::default());
+        engine.send(&users::Current {}).await.unwrap();
+        replay.verify().unwrap();
+        assert!(clock.elapsed() >= Duration::from_secs(7), "waited {:?}", clock.elapsed());
+        assert!(clock.elapsed() < Duration::from_secs(9), "no real sleep, no extra wait: {:?}", clock.elapsed());
+        assert_eq!(engine.requests_sent(), 3);
+    }
+
+    #[tokio::test]
+    async fn the_quota_stops_at_once() {
+        let replay = Arc::new(ReplayTransport::new([exchange(
+            "GET",
+            "/v2/users/current",
+            error(429, "Hi there, you've reached the threshold of 100 combined image exports and chart saves per 24h period."),
+        )]));
+        let clock = ManualClock::default();
+        let engine = engine(&replay, &clock, EngineConfig::default());
+        assert!(matches!(engine.send(&users::Current {}).await, Err(Failure::Quota(_))));
+        assert!(matches!(engine.send(&users::Current {}).await, Err(Failure::Stopped)), "nothing more is sent");
+        replay.verify().unwrap();
+        assert_eq!(clock.elapsed(), Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn creates_are_not_retried_after_a_server_error_but_are_after_a_throttle() {
+        let create = || chart_studio_api::folders::Create::new("f");
+        let replay = Arc::new(ReplayTransport::new([exchange("POST", "/v2/folders", error(500, "boom"))]));
+        let clock = ManualClock::default();
+        assert!(engine(&replay, &clock, EngineConfig::default()).send(&create()).await.is_err());
+        replay.verify().unwrap();
+
+        let created = RecordedResponse::json(201, json!({"file": {"fid": "a:1", "filename": "f", "filetype": "fold"}}));
+        let replay = Arc::new(ReplayTransport::new([
+            exchange("POST", "/v2/folders", error(429, "Request was throttled. Expected available in 1.0 seconds.")),
+            exchange("POST", "/v2/folders", created),
+        ]));
+        engine(&replay, &clock, EngineConfig::default()).send(&create()).await.unwrap();
+        replay.verify().unwrap();
+    }
+
+    #[tokio::test]
+    async fn gives_up_after_the_retry_budget() {
+        let replay = Arc::new(ReplayTransport::new(
+            (0..3).map(|_| exchange("POST", "/v2/files/a:1/trash", error(502, "bad gateway"))),
+        ));
+        let clock = ManualClock::default();
+        let config = EngineConfig { max_retries: 2, ..EngineConfig::default() };
+        let err = engine(&replay, &clock, config).send(&files::Trash::new("a:1".parse().unwrap())).await.unwrap_err();
+        assert!(err.to_string().contains("502"), "{err}");
+        replay.verify().unwrap();
+    }
+
+    #[tokio::test]
+    async fn the_rate_paces_requests_on_the_clock() {
+        let replay = Arc::new(ReplayTransport::new((0..5).map(|_| exchange("GET", "/v2/users/current", user()))));
+        let clock = ManualClock::default();
+        let engine = engine(&replay, &clock, EngineConfig { rate: Some(2.0), ..EngineConfig::default() });
+        for _ in 0..5 {
+            engine.send(&users::Current {}).await.unwrap();
+        }
+        let elapsed = clock.elapsed().as_secs_f64();
+        assert!((1.4..1.6).contains(&elapsed), "2 at once, then one every 0.5 s: {elapsed}");
+    }
+}

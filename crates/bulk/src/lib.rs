@@ -1,0 +1,28 @@
+//! Bulk operations on Chart Studio files, safely: select files from a streamed listing, run
+//! many requests with bounded (and adaptive) concurrency, a token-bucket rate and retries, record
+//! every step in an append-only journal that a killed run resumes from, back files up before
+//! deleting them, and export or import whole accounts.
+//!
+//! This is the only client crate that sleeps, and it sleeps through an injected [`Clock`], so
+//! its tests need no real time. It runs endpoints; it knows nothing of sharing policy: callers
+//! hand it the update requests to send.
+
+mod bucket;
+mod clock;
+mod engine;
+mod export;
+mod journal;
+mod limiter;
+mod ops;
+mod report;
+mod select;
+
+pub use bucket::TokenBucket;
+pub use clock::{Clock, ManualClock, TokioClock};
+pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress};
+pub use export::{Manifest, ManifestEntry, import, read_manifest};
+pub use journal::{Journal, JournalState, Record, RunHeader};
+pub use limiter::Limiter;
+pub use ops::{Op, OpKind, Outcome, Run, execute, undo_ops};
+pub use report::{ActionCounts, Report};
+pub use select::{Filter, Selected, folder_paths, select};

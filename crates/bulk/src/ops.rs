@@ -1,0 +1,279 @@
+//! Operations: what a bulk run does to each file, how each runs, and how a run is undone.
+
+use std::path::PathBuf;
+
+use chart_studio_api::{Error, files};
+use chart_studio_models::{Fid, FileType};
+use futures_util::{StreamExt, stream};
+use serde::{Deserialize, Serialize};
+
+use crate::engine::{Engine, Failure, Progress};
+use crate::export::{write_entry, Verified};
+use crate::journal::{Journal, Record};
+use crate::report::Report;
+
+/// One operation on one file, as planned and journaled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Op {
+    /// Its number in the run.
+    pub id: u64,
+    /// Operations of a phase all finish before the next phase starts (plots before grids).
+    pub phase: u8,
+    /// The file.
+    pub fid: Fid,
+    /// Its kind.
+    pub filetype: FileType,
+    /// Its name.
+    pub filename: String,
+    /// What to do.
+    #[serde(flatten)]
+    pub kind: OpKind,
+}
+
+/// What an operation does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum OpKind {
+    /// Send a metadata update (such as a sharing change); `undo` puts the file back.
+    Update {
+        /// The update.
+        request: files::Update,
+        /// The update that restores the state before.
+        undo: files::Update,
+    },
+    /// Move to the trash.
+    Trash,
+    /// Take out of the trash.
+    Restore,
+    /// Back up (unless `backup` is false), trash, then delete permanently.
+    Delete {
+        /// Write and verify a backup first; no verified backup, no delete.
+        backup: bool,
+        /// The file's folder path, for the backup.
+        path: String,
+    },
+    /// Write the file's metadata and content to the run's directory.
+    Export {
+        /// The file's folder path.
+        path: String,
+    },
+    /// Planned, but left alone.
+    Skip {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl OpKind {
+    /// The action's name in reports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Update { .. } => "update",
+            Self::Trash => "trash",
+            Self::Restore => "restore",
+            Self::Delete { .. } => "delete",
+            Self::Export { .. } => "export",
+            Self::Skip { .. } => "skip",
+        }
+    }
+}
+
+/// What happened to an operation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Outcome {
+    /// It took effect; exports and backups describe the file written.
+    Done {
+        /// Details, such as the manifest entry of an export.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        detail: Option<serde_json::Value>,
+    },
+    /// It was left alone on purpose.
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// It failed; a resumed run tries it again.
+    Failed {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Everything an operation needs while it runs.
+pub struct Run<'a> {
+    /// Sends the requests.
+    pub engine: &'a Engine,
+    /// Records every outcome.
+    pub journal: &'a Journal,
+    /// Shows progress.
+    pub progress: &'a dyn Progress,
+    /// Where backups and exports are written.
+    pub dir: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for Run<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Run").field("journal", &self.journal.path()).field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+/// Runs `ops` phase by phase, with the engine's concurrency inside a phase, journaling every
+/// outcome. Operations not started because a daily quota stopped the run get no outcome, so a
+/// resumed run does them.
+pub async fn execute(run: &Run<'_>, mut ops: Vec<Op>) -> Report {
+    ops.sort_by_key(|op| (op.phase, op.id));
+    let mut report = Report::default();
+    run.progress.start(ops.len() as u64);
+    let mut phases: Vec<Vec<Op>> = Vec::new();
+    for op in ops {
+        match phases.last_mut() {
+            Some(phase) if phase[0].phase == op.phase => phase.push(op),
+            _ => phases.push(vec![op]),
+        }
+    }
+    for phase in phases {
+        let finished: Vec<(Op, Option<Outcome>)> = stream::iter(phase)
+            .map(|op| async move {
+                let outcome = run_one(run, &op).await;
+                (op, outcome)
+            })
+            .buffer_unordered(run.engine.jobs())
+            .collect()
+            .await;
+        for (op, outcome) in finished {
+            report.record(&op, outcome.as_ref());
+        }
+        if run.engine.is_stopped() {
+            report.stopped_by_quota = true;
+            break;
+        }
+    }
+    run.progress.finish();
+    report
+}
+
+/// Runs one operation and journals its outcome (none when the run was stopped before it).
+async fn run_one(run: &Run<'_>, op: &Op) -> Option<Outcome> {
+    let outcome = match perform(run, op).await {
+        Ok(outcome) => outcome,
+        Err(Failure::Stopped) => return None,
+        Err(err) => Outcome::Failed { reason: err.to_string() },
+    };
+    if let Err(err) = run.journal.append(&Record::Outcome { op: op.id, outcome: outcome.clone() }) {
+        tracing::error!(%err, journal = %run.journal.path().display(), "could not write the journal");
+    }
+    run.progress.advance(&op.fid.to_string());
+    Some(outcome)
+}
+
+fn done() -> Outcome {
+    Outcome::Done { detail: None }
+}
+
+fn is_not_found(err: &Error) -> bool {
+    err.status() == Some(http::StatusCode::NOT_FOUND)
+}
+
+async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
+    let engine = run.engine;
+    match &op.kind {
+        OpKind::Update { request, .. } => engine.send(request).await.map(|_| done()),
+        OpKind::Trash => engine.send(&files::Trash::new(op.fid.clone())).await.map(|_| done()),
+        OpKind::Restore => engine.send(&files::Restore::new(op.fid.clone())).await.map(|_| done()),
+        OpKind::Skip { reason } => Ok(Outcome::Skipped { reason: reason.clone() }),
+        OpKind::Export { path } => {
+            let dir = run.dir.as_deref().ok_or_else(|| Failure::Local("no export folder given".to_owned()))?;
+            let Verified(entry) = write_entry(engine, dir, op, path).await?;
+            Ok(Outcome::Done { detail: Some(serde_json::to_value(entry).unwrap_or_default()) })
+        }
+        OpKind::Delete { backup, path } => {
+            let mut detail = None;
+            if *backup {
+                let dir = run.dir.as_deref().ok_or_else(|| Failure::Local("no backup folder given".to_owned()))?;
+                match write_entry(engine, dir, op, path).await {
+                    Ok(Verified(entry)) => detail = serde_json::to_value(entry).ok(),
+                    Err(Failure::Request(err)) if is_not_found(&err) => {
+                        return Ok(Outcome::Done { detail: Some(serde_json::json!({"note": "already deleted"})) });
+                    }
+                    Err(err) => return Err(Failure::Local(format!("not deleted: the backup failed: {err}"))),
+                }
+            }
+            match engine.send(&files::Trash::new(op.fid.clone())).await {
+                Ok(_) => {}
+                Err(Failure::Request(err)) if is_not_found(&err) => {
+                    return Ok(Outcome::Done { detail: detail.or(Some(serde_json::json!({"note": "already deleted"}))) });
+                }
+                Err(err) => return Err(err),
+            }
+            match engine.send(&files::PermanentDelete::new(op.fid.clone())).await {
+                Ok(()) => Ok(Outcome::Done { detail }),
+                Err(Failure::Request(err)) if is_not_found(&err) => Ok(Outcome::Done { detail }),
+                Err(err) => Err(err),
+            }
+        }
+    }
+}
+
+/// The operations that undo the finished ones of a run: updates are reverted, trashed files
+/// restored (and restored ones trashed), in reverse phase order. Deletes cannot be undone; their
+/// backups can be imported.
+pub fn undo_ops(done: &[Op]) -> Vec<Op> {
+    let last_phase = done.iter().map(|op| op.phase).max().unwrap_or(0);
+    done.iter()
+        .filter_map(|op| {
+            let kind = match &op.kind {
+                OpKind::Update { request, undo } => OpKind::Update { request: undo.clone(), undo: request.clone() },
+                OpKind::Trash => OpKind::Restore,
+                OpKind::Restore => OpKind::Trash,
+                OpKind::Delete { .. } | OpKind::Export { .. } | OpKind::Skip { .. } => return None,
+            };
+            Some(Op { kind, phase: last_phase - op.phase, ..op.clone() })
+        })
+        .enumerate()
+        .map(|(id, op)| Op { id: id as u64, ..op })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chart_studio_api::common::FileUpdate;
+
+    fn op(id: u64, phase: u8, kind: OpKind) -> Op {
+        Op { id, phase, fid: format!("a:{id}").parse().unwrap(), filetype: FileType::Plot, filename: "f".to_owned(), kind }
+    }
+
+    #[test]
+    fn ops_round_trip_through_json() {
+        let update = OpKind::Update {
+            request: files::Update::patch("a:1".parse().unwrap(), FileUpdate::default().sharing(false, false)),
+            undo: files::Update::patch("a:1".parse().unwrap(), FileUpdate::default().sharing(true, false)),
+        };
+        for kind in [update, OpKind::Trash, OpKind::Delete { backup: true, path: "x/y".to_owned() }, OpKind::Skip { reason: "r".to_owned() }] {
+            let op = op(1, 0, kind);
+            let text = serde_json::to_string(&Record::Op(op.clone())).unwrap();
+            assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), Record::Op(op), "{text}");
+        }
+        let outcome = Record::Outcome { op: 3, outcome: Outcome::Failed { reason: "boom".to_owned() } };
+        let text = serde_json::to_string(&outcome).unwrap();
+        assert_eq!(text, r#"{"record":"outcome","op":3,"result":"failed","reason":"boom"}"#);
+        assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), outcome);
+    }
+
+    #[test]
+    fn undo_reverts_updates_and_trash_in_reverse_phases() {
+        let forward = files::Update::patch("a:0".parse().unwrap(), FileUpdate::default().sharing(false, false));
+        let back = files::Update::patch("a:0".parse().unwrap(), FileUpdate::default().sharing(true, false));
+        let done = [
+            op(0, 0, OpKind::Update { request: forward.clone(), undo: back.clone() }),
+            op(1, 1, OpKind::Trash),
+            op(2, 1, OpKind::Delete { backup: true, path: String::new() }),
+        ];
+        let undo = undo_ops(&done);
+        assert_eq!(undo.len(), 2);
+        assert_eq!(undo[0].kind, OpKind::Update { request: back, undo: forward });
+        assert_eq!(undo[0].phase, 1);
+        assert_eq!((undo[1].kind.clone(), undo[1].phase, undo[1].id), (OpKind::Restore, 0, 1));
+    }
+}
