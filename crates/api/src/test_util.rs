@@ -356,6 +356,7 @@ registry! {
     "folders.retrieve" => folders::Retrieve,
     "folders.home" => folders::Home,
     "folders.all" => folders::All,
+    "folders.trashed" => folders::Trashed,
     "folders.trash" => folders::Trash,
     "folders.restore" => folders::Restore,
     "folders.permanent_delete" => folders::PermanentDelete,

@@ -243,15 +243,20 @@ mod tests {
     #[tokio::test]
     async fn creates_are_not_retried_after_a_server_error_but_are_after_a_throttle() {
         let create = || chart_studio_api::folders::Create::new("f");
-        let replay = Arc::new(ReplayTransport::new([exchange("POST", "/v2/folders", error(500, "boom"))]));
+        let post = |response| {
+            let mut exchange = exchange("POST", "/v2/folders", response);
+            exchange.request.body = Some(json!({"path": "f"}));
+            exchange
+        };
+        let replay = Arc::new(ReplayTransport::new([post(error(500, "boom"))]));
         let clock = ManualClock::default();
         assert!(engine(&replay, &clock, EngineConfig::default()).send(&create()).await.is_err());
         replay.verify().unwrap();
 
         let created = RecordedResponse::json(201, json!({"file": {"fid": "a:1", "filename": "f", "filetype": "fold"}}));
         let replay = Arc::new(ReplayTransport::new([
-            exchange("POST", "/v2/folders", error(429, "Request was throttled. Expected available in 1.0 seconds.")),
-            exchange("POST", "/v2/folders", created),
+            post(error(429, "Request was throttled. Expected available in 1.0 seconds.")),
+            post(created),
         ]));
         engine(&replay, &clock, EngineConfig::default()).send(&create()).await.unwrap();
         replay.verify().unwrap();

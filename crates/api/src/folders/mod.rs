@@ -3,9 +3,11 @@
 mod all;
 mod create;
 mod home;
+mod trashed;
 
 pub use all::All;
 pub use create::Create;
 pub use home::Home;
+pub use trashed::Trashed;
 
 crate::common::collection_endpoints!(Folders, "folders");

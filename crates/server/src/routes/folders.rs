@@ -17,8 +17,9 @@ use crate::state::Shared;
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/v2/folders", post(create))
-        .route("/v2/folders/home", get(|s, v, q, u, h| listing(s, v, q, u, h, true)))
-        .route("/v2/folders/all", get(|s, v, q, u, h| listing(s, v, q, u, h, false)))
+        .route("/v2/folders/home", get(|s, v, q, u, h| listing(s, v, q, u, h, Scope::Home)))
+        .route("/v2/folders/all", get(|s, v, q, u, h| listing(s, v, q, u, h, Scope::All)))
+        .route("/v2/folders/trashed", get(|s, v, q, u, h| listing(s, v, q, u, h, Scope::Trash)))
 }
 
 /// Creates the folders of `path` (from `parent`, or home); 409 when the last one exists already.
@@ -58,14 +59,25 @@ async fn create(
     Ok((StatusCode::CREATED, Json(Created::new(folder))))
 }
 
-/// `home` (the files at the root) or `all` (every file), as page-number pages.
+/// Which files a listing holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// The live files at the root.
+    Home,
+    /// Every live file.
+    All,
+    /// The files in the trash (owner only).
+    Trash,
+}
+
+/// `home`, `all` or `trashed`, as page-number pages.
 async fn listing(
     State(app): State<Shared>,
     viewer: Viewer,
     Query(params): Params,
     uri: http::Uri,
     headers: HeaderMap,
-    home_only: bool,
+    scope: Scope,
 ) -> Result<Json<Listing>, Failure> {
     let user = match params.get("user") {
         Some(user) => user.clone(),
@@ -76,9 +88,17 @@ async fn listing(
     let url = request_url(&app, &headers, &uri);
     let store = app.store();
     let account = store.account(&user).ok_or(Failure::NotFound)?;
-    let files = visible_files(&app, &viewer, account, |f| {
-        (!home_only || f.parent == HOME_FOLDER)
-            && filetype.as_deref().is_none_or(|t| f.kind().as_str() == t)
-    });
+    let of_type = |f: &crate::store::FileRecord| filetype.as_deref().is_none_or(|t| f.kind().as_str() == t);
+    let files = match scope {
+        Scope::Home => visible_files(&app, &viewer, account, |f| f.parent == HOME_FOLDER && of_type(f)),
+        Scope::All => visible_files(&app, &viewer, account, of_type),
+        Scope::Trash => {
+            if !viewer.is(&user) {
+                viewer.require()?;
+                return Err(Failure::Forbidden);
+            }
+            account.files.values().filter(|f| f.deleted && of_type(f)).map(|f| app.urls.file(account, f, View::Owner)).collect()
+        }
+    };
     Ok(Json(Listing::new(numbered(files, page, size, &url))))
 }
