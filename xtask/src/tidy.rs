@@ -15,17 +15,29 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("chart-studio-api", &["chart-studio-models"]),
     ("chart-studio-http", &["chart-studio-api"]),
     ("chart-studio-sharing", &["chart-studio-models", "chart-studio-api"]),
+    ("chart-studio-bulk", &["chart-studio-models", "chart-studio-api"]),
     (
         "chart-studio-cli",
-        &["chart-studio-models", "chart-studio-api", "chart-studio-http", "chart-studio-sharing"],
+        &[
+            "chart-studio-models",
+            "chart-studio-api",
+            "chart-studio-http",
+            "chart-studio-sharing",
+            "chart-studio-bulk",
+        ],
     ),
     ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing"]),
     ("xtask", &["chart-studio-api"]),
 ];
 
 /// Library sources must not print: only the CLI, the server binary and xtask do.
-const NO_PRINTING: &[&str] =
-    &["crates/models/src", "crates/api/src", "crates/http/src", "crates/sharing/src"];
+const NO_PRINTING: &[&str] = &[
+    "crates/models/src",
+    "crates/api/src",
+    "crates/http/src",
+    "crates/sharing/src",
+    "crates/bulk/src",
+];
 
 pub(crate) fn run() -> Result<()> {
     let problems = problems()?;

@@ -46,7 +46,8 @@ pub struct ManualClock {
 impl ManualClock {
     /// Moves time forward.
     pub fn advance(&self, duration: Duration) {
-        self.nanos.fetch_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX), Ordering::SeqCst);
+        self.nanos
+            .fetch_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX), Ordering::SeqCst);
     }
 
     /// The total time slept so far.

@@ -167,7 +167,8 @@ impl Engine {
     async fn pace(&self) {
         loop {
             let wait = {
-                let mut bucket = self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let mut bucket =
+                    self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 match bucket.as_mut() {
                     None => return,
                     Some(bucket) => match bucket.try_acquire(self.clock.now()) {
@@ -185,13 +186,19 @@ impl Engine {
 mod tests {
     use super::*;
     use crate::ManualClock;
-    use chart_studio_api::test_util::{Exchange, RecordedRequest, RecordedResponse, ReplayTransport};
+    use chart_studio_api::test_util::{
+        Exchange, RecordedRequest, RecordedResponse, ReplayTransport,
+    };
     use chart_studio_api::{Config, files, users};
     use serde_json::json;
 
     fn exchange(method: &str, path: &str, response: RecordedResponse) -> Exchange {
         Exchange {
-            request: RecordedRequest { method: method.to_owned(), path: path.to_owned(), ..Default::default() },
+            request: RecordedRequest {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                ..Default::default()
+            },
             response,
         }
     }
@@ -205,7 +212,10 @@ mod tests {
     }
 
     fn engine(replay: &Arc<ReplayTransport>, clock: &ManualClock, config: EngineConfig) -> Engine {
-        let client = Client::new(Arc::clone(replay), Config::new("https://api.example.com", None, false).unwrap());
+        let client = Client::new(
+            Arc::clone(replay),
+            Config::new("https://api.example.com", None, false).unwrap(),
+        );
         Engine::new(client, Arc::new(clock.clone()), config)
     }
 
@@ -213,7 +223,11 @@ mod tests {
     async fn retries_5xx_and_honours_the_servers_wait() {
         let replay = Arc::new(ReplayTransport::new([
             exchange("GET", "/v2/users/current", error(503, "down")),
-            exchange("GET", "/v2/users/current", error(429, "Request was throttled. Expected available in 7.0 seconds.")),
+            exchange(
+                "GET",
+                "/v2/users/current",
+                error(429, "Request was throttled. Expected available in 7.0 seconds."),
+            ),
             exchange("GET", "/v2/users/current", user()),
         ]));
         let clock = ManualClock::default();
@@ -221,7 +235,11 @@ mod tests {
         engine.send(&users::Current {}).await.unwrap();
         replay.verify().unwrap();
         assert!(clock.elapsed() >= Duration::from_secs(7), "waited {:?}", clock.elapsed());
-        assert!(clock.elapsed() < Duration::from_secs(9), "no real sleep, no extra wait: {:?}", clock.elapsed());
+        assert!(
+            clock.elapsed() < Duration::from_secs(9),
+            "no real sleep, no extra wait: {:?}",
+            clock.elapsed()
+        );
         assert_eq!(engine.requests_sent(), 3);
     }
 
@@ -230,12 +248,18 @@ mod tests {
         let replay = Arc::new(ReplayTransport::new([exchange(
             "GET",
             "/v2/users/current",
-            error(429, "Hi there, you've reached the threshold of 100 combined image exports and chart saves per 24h period."),
+            error(
+                429,
+                "Hi there, you've reached the threshold of 100 combined image exports and chart saves per 24h period.",
+            ),
         )]));
         let clock = ManualClock::default();
         let engine = engine(&replay, &clock, EngineConfig::default());
         assert!(matches!(engine.send(&users::Current {}).await, Err(Failure::Quota(_))));
-        assert!(matches!(engine.send(&users::Current {}).await, Err(Failure::Stopped)), "nothing more is sent");
+        assert!(
+            matches!(engine.send(&users::Current {}).await, Err(Failure::Stopped)),
+            "nothing more is sent"
+        );
         replay.verify().unwrap();
         assert_eq!(clock.elapsed(), Duration::ZERO);
     }
@@ -253,7 +277,10 @@ mod tests {
         assert!(engine(&replay, &clock, EngineConfig::default()).send(&create()).await.is_err());
         replay.verify().unwrap();
 
-        let created = RecordedResponse::json(201, json!({"file": {"fid": "a:1", "filename": "f", "filetype": "fold"}}));
+        let created = RecordedResponse::json(
+            201,
+            json!({"file": {"fid": "a:1", "filename": "f", "filetype": "fold"}}),
+        );
         let replay = Arc::new(ReplayTransport::new([
             post(error(429, "Request was throttled. Expected available in 1.0 seconds.")),
             post(created),
@@ -269,16 +296,22 @@ mod tests {
         ));
         let clock = ManualClock::default();
         let config = EngineConfig { max_retries: 2, ..EngineConfig::default() };
-        let err = engine(&replay, &clock, config).send(&files::Trash::new("a:1".parse().unwrap())).await.unwrap_err();
+        let err = engine(&replay, &clock, config)
+            .send(&files::Trash::new("a:1".parse().unwrap()))
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("502"), "{err}");
         replay.verify().unwrap();
     }
 
     #[tokio::test]
     async fn the_rate_paces_requests_on_the_clock() {
-        let replay = Arc::new(ReplayTransport::new((0..5).map(|_| exchange("GET", "/v2/users/current", user()))));
+        let replay = Arc::new(ReplayTransport::new(
+            (0..5).map(|_| exchange("GET", "/v2/users/current", user())),
+        ));
         let clock = ManualClock::default();
-        let engine = engine(&replay, &clock, EngineConfig { rate: Some(2.0), ..EngineConfig::default() });
+        let engine =
+            engine(&replay, &clock, EngineConfig { rate: Some(2.0), ..EngineConfig::default() });
         for _ in 0..5 {
             engine.send(&users::Current {}).await.unwrap();
         }

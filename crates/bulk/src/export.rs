@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{Error, files, folders, grids, plots};
-use chart_studio_models::{ColumnRef, Fid, File, FileType, GridContent, data_columns, source_refs, traces, use_reference};
+use chart_studio_models::{
+    ColumnRef, Fid, File, FileType, GridContent, data_columns, source_refs, traces, use_reference,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -76,25 +78,46 @@ fn local(what: &str, path: &Path, err: impl std::fmt::Display) -> Failure {
 
 /// Fetches `op`'s file and content, writes its document under `dir`, and reads it back to
 /// verify it.
-pub(crate) async fn write_entry(engine: &Engine, dir: &Path, op: &Op, path: &str) -> Result<Verified, Failure> {
+pub(crate) async fn write_entry(
+    engine: &Engine,
+    dir: &Path,
+    op: &Op,
+    path: &str,
+) -> Result<Verified, Failure> {
     let meta = engine.send(&files::Retrieve::new(op.fid.clone())).await?;
-    let mut document = Document { version: 1, path: path.to_owned(), meta, figure: None, inline_figure: None, grid: None };
+    let mut document = Document {
+        version: 1,
+        path: path.to_owned(),
+        meta,
+        figure: None,
+        inline_figure: None,
+        grid: None,
+    };
     match op.filetype {
         FileType::Plot => {
             document.figure = Some(engine.send(&plots::Content::new(op.fid.clone())).await?);
-            document.inline_figure = Some(engine.send(&plots::Content::new(op.fid.clone()).inline_data(true)).await?);
+            document.inline_figure =
+                Some(engine.send(&plots::Content::new(op.fid.clone()).inline_data(true)).await?);
         }
-        FileType::Grid => document.grid = Some(engine.send(&grids::Content::new(op.fid.clone())).await?),
+        FileType::Grid => {
+            document.grid = Some(engine.send(&grids::Content::new(op.fid.clone())).await?)
+        }
         _ => {}
     }
-    let bytes = serde_json::to_vec_pretty(&document).map_err(|err| Failure::Local(err.to_string()))?;
+    let bytes =
+        serde_json::to_vec_pretty(&document).map_err(|err| Failure::Local(err.to_string()))?;
     let relative = format!("files/{}/{}.json", op.fid.owner(), op.fid.idlocal());
     let target = dir.join(&relative);
     write_synced(&target, &bytes)?;
-    let written = std::fs::read(&target).map_err(|err| local("could not read back", &target, err))?;
+    let written =
+        std::fs::read(&target).map_err(|err| local("could not read back", &target, err))?;
     let checksum = sha256_hex(&bytes);
     if sha256_hex(&written) != checksum || serde_json::from_slice::<Document>(&written).is_err() {
-        return Err(local("the backup did not verify:", &target, "its content differs from what was written"));
+        return Err(local(
+            "the backup did not verify:",
+            &target,
+            "its content differs from what was written",
+        ));
     }
     Ok(Verified(ManifestEntry {
         fid: op.fid.clone(),
@@ -112,18 +135,29 @@ fn write_synced(target: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let parent = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|err| local("could not create", parent, err))?;
     let temp = target.with_extension("json.tmp");
-    let mut file = std::fs::File::create(&temp).map_err(|err| local("could not write", &temp, err))?;
-    std::io::Write::write_all(&mut file, bytes).map_err(|err| local("could not write", &temp, err))?;
+    let mut file =
+        std::fs::File::create(&temp).map_err(|err| local("could not write", &temp, err))?;
+    std::io::Write::write_all(&mut file, bytes)
+        .map_err(|err| local("could not write", &temp, err))?;
     file.sync_all().map_err(|err| local("could not flush", &temp, err))?;
     std::fs::rename(&temp, target).map_err(|err| local("could not replace", target, err))
 }
 
 /// Writes `manifest.json` (folders first, then by fid).
-pub fn write_manifest(dir: &Path, api: &str, user: &str, mut entries: Vec<ManifestEntry>) -> Result<PathBuf, Failure> {
-    entries.sort_by(|a, b| ((a.filetype != FileType::Folder), &a.fid).cmp(&((b.filetype != FileType::Folder), &b.fid)));
+pub fn write_manifest(
+    dir: &Path,
+    api: &str,
+    user: &str,
+    mut entries: Vec<ManifestEntry>,
+) -> Result<PathBuf, Failure> {
+    entries.sort_by(|a, b| {
+        ((a.filetype != FileType::Folder), &a.fid).cmp(&((b.filetype != FileType::Folder), &b.fid))
+    });
     entries.dedup_by(|a, b| a.fid == b.fid);
-    let manifest = Manifest { version: 1, api: api.to_owned(), user: user.to_owned(), files: entries };
-    let bytes = serde_json::to_vec_pretty(&manifest).map_err(|err| Failure::Local(err.to_string()))?;
+    let manifest =
+        Manifest { version: 1, api: api.to_owned(), user: user.to_owned(), files: entries };
+    let bytes =
+        serde_json::to_vec_pretty(&manifest).map_err(|err| Failure::Local(err.to_string()))?;
     let path = dir.join("manifest.json");
     write_synced(&path, &bytes)?;
     Ok(path)
@@ -132,16 +166,25 @@ pub fn write_manifest(dir: &Path, api: &str, user: &str, mut entries: Vec<Manife
 /// Reads `manifest.json` and checks every file against its checksum.
 pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
     let path = dir.join("manifest.json");
-    let text = std::fs::read(&path).map_err(|err| format!("could not read {}: {err}", path.display()))?;
-    let manifest: Manifest = chart_studio_models::from_json_slice(&text).map_err(|err| format!("{}: {err}", path.display()))?;
+    let text =
+        std::fs::read(&path).map_err(|err| format!("could not read {}: {err}", path.display()))?;
+    let manifest: Manifest = chart_studio_models::from_json_slice(&text)
+        .map_err(|err| format!("{}: {err}", path.display()))?;
     let bad: Vec<String> = manifest
         .files
         .iter()
-        .filter(|entry| std::fs::read(dir.join(&entry.file)).map(|bytes| sha256_hex(&bytes)).ok().as_deref() != Some(entry.sha256.as_str()))
+        .filter(|entry| {
+            std::fs::read(dir.join(&entry.file)).map(|bytes| sha256_hex(&bytes)).ok().as_deref()
+                != Some(entry.sha256.as_str())
+        })
         .map(|entry| entry.file.clone())
         .collect();
     if !bad.is_empty() {
-        return Err(format!("{} file(s) are missing or do not match the manifest's checksums: {}", bad.len(), bad.join(", ")));
+        return Err(format!(
+            "{} file(s) are missing or do not match the manifest's checksums: {}",
+            bad.len(),
+            bad.join(", ")
+        ));
     }
     Ok(manifest)
 }
@@ -165,7 +208,10 @@ fn join(parent: &str, name: &str) -> String {
 async fn existing(engine: &Engine, path: &str, kind: &FileType) -> Result<Option<File>, Failure> {
     match engine.send(&files::Lookup::new(path)).await {
         Ok(file) if &file.filetype == kind => Ok(Some(file)),
-        Ok(file) => Err(Failure::Local(format!("{path} exists on the target as a {}, not a {kind}", file.filetype))),
+        Ok(file) => Err(Failure::Local(format!(
+            "{path} exists on the target as a {}, not a {kind}",
+            file.filetype
+        ))),
         Err(Failure::Request(err)) if err.status() == Some(http::StatusCode::NOT_FOUND) => Ok(None),
         Err(err) => Err(err),
     }
@@ -184,8 +230,10 @@ pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, Failure> {
     let mut columns: BTreeMap<(Fid, String), String> = BTreeMap::new();
     let mut docs = Vec::new();
     for entry in &manifest.files {
-        let bytes = std::fs::read(dir.join(&entry.file)).map_err(|err| local("could not read", &dir.join(&entry.file), err))?;
-        let doc: Document = serde_json::from_slice(&bytes).map_err(|err| Failure::Local(format!("{}: {err}", entry.file)))?;
+        let bytes = std::fs::read(dir.join(&entry.file))
+            .map_err(|err| local("could not read", &dir.join(&entry.file), err))?;
+        let doc: Document = serde_json::from_slice(&bytes)
+            .map_err(|err| Failure::Local(format!("{}: {err}", entry.file)))?;
         docs.push((entry, doc));
     }
     docs.sort_by_key(|(entry, _)| match entry.filetype {
@@ -210,7 +258,9 @@ pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, Failure> {
             (FileType::Grid, None) => {
                 let mut data = doc.grid.clone().unwrap_or_default();
                 data.cols.values_mut().for_each(|column| column.uid = None);
-                let mut body = grids::GridCreate::new(data).filename(&entry.filename).sharing(world_readable, share_key_enabled);
+                let mut body = grids::GridCreate::new(data)
+                    .filename(&entry.filename)
+                    .sharing(world_readable, share_key_enabled);
                 if !entry.path.is_empty() {
                     body = body.parent_path(&entry.path);
                 }
@@ -218,14 +268,18 @@ pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, Failure> {
             }
             (FileType::Plot, None) => {
                 let figure = plot_figure(engine, &doc, entry, &imported, &columns).await?;
-                let mut body = plots::PlotCreate::new(figure).filename(&entry.filename).sharing(world_readable, share_key_enabled);
+                let mut body = plots::PlotCreate::new(figure)
+                    .filename(&entry.filename)
+                    .sharing(world_readable, share_key_enabled);
                 if !entry.path.is_empty() {
                     body = body.parent_path(&entry.path);
                 }
                 engine.send(&plots::Create::new(body)).await?.file.file
             }
             (other, _) => {
-                imported.skipped.push((entry.fid.clone(), format!("{other} files are not imported")));
+                imported
+                    .skipped
+                    .push((entry.fid.clone(), format!("{other} files are not imported")));
                 continue;
             }
         };
@@ -261,13 +315,39 @@ async fn plot_figure(
     let mut figure = doc.figure.clone().unwrap_or_default();
     let mut complete = true;
     let mut mapped = Vec::new();
+    let mut present: BTreeMap<Fid, Vec<String>> = BTreeMap::new();
     for (trace_path, trace) in traces(&figure) {
         for attribute in source_refs(trace) {
-            let reference = attribute.value.as_str().and_then(|t| t.parse::<ColumnRef>().ok());
-            let target = reference.as_ref().and_then(|r| Some((imported.fids.get(&r.grid)?, columns.get(&(r.grid.clone(), r.uid.clone()))?)));
-            match target {
-                Some((grid, uid)) => mapped.push((format!("{trace_path}.{}", attribute.path), format!("{grid}:{uid}"))),
-                None => complete = false,
+            let Some(reference) =
+                attribute.value.as_str().and_then(|t| t.parse::<ColumnRef>().ok())
+            else {
+                complete = false;
+                continue;
+            };
+            let at = format!("{trace_path}.{}", attribute.path);
+            let imported_column = imported
+                .fids
+                .get(&reference.grid)
+                .zip(columns.get(&(reference.grid.clone(), reference.uid.clone())));
+            if let Some((grid, uid)) = imported_column {
+                mapped.push((at, format!("{grid}:{uid}")));
+                continue;
+            }
+            // Not part of the export: still fine if the grid is on the target (a restore).
+            if !present.contains_key(&reference.grid) {
+                let uids = match engine.send(&grids::Retrieve::new(reference.grid.clone())).await {
+                    Ok(grid) => grid.cols.unwrap_or_default().into_iter().map(|c| c.uid).collect(),
+                    Err(Failure::Request(err))
+                        if err.status() == Some(http::StatusCode::NOT_FOUND) =>
+                    {
+                        Vec::new()
+                    }
+                    Err(err) => return Err(err),
+                };
+                present.insert(reference.grid.clone(), uids);
+            }
+            if !present[&reference.grid].contains(&reference.uid) {
+                complete = false;
             }
         }
     }
@@ -287,7 +367,9 @@ async fn plot_figure(
     let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
     let grid_name = format!("{}_grid", entry.filename);
     let content = GridContent::from_columns(data.iter().cloned());
-    let mut body = grids::GridCreate::new(content).filename(&grid_name).sharing(world_readable, share_key_enabled);
+    let mut body = grids::GridCreate::new(content)
+        .filename(&grid_name)
+        .sharing(world_readable, share_key_enabled);
     if !entry.path.is_empty() {
         body = body.parent_path(&entry.path);
     }
@@ -297,9 +379,13 @@ async fn plot_figure(
     };
     let cols = grid.cols.unwrap_or_default();
     for (path, _) in &data {
-        let uid = cols.iter().find(|c| &c.name == path).map(|c| c.uid.clone()).ok_or_else(|| {
-            Failure::Request(Error::Build(chart_studio_api::BuildError::Body(format!("grid {} has no column {path}", grid.file.fid))))
-        })?;
+        let uid =
+            cols.iter().find(|c| &c.name == path).map(|c| c.uid.clone()).ok_or_else(|| {
+                Failure::Request(Error::Build(chart_studio_api::BuildError::Body(format!(
+                    "grid {} has no column {path}",
+                    grid.file.fid
+                ))))
+            })?;
         use_reference(&mut inline, path, &format!("{}:{uid}", grid.file.fid));
     }
     Ok(inline)

@@ -97,7 +97,8 @@ impl Journal {
 
     /// Reads a journal. A last line cut short by a crash is ignored; any other bad line is an error.
     pub fn load(path: &Path) -> Result<JournalState, String> {
-        let text = std::fs::read_to_string(path).map_err(|err| format!("could not read {}: {err}", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| format!("could not read {}: {err}", path.display()))?;
         let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
         let mut header = None;
         let mut ops = Vec::new();
@@ -116,7 +117,8 @@ impl Journal {
                 }
             }
         }
-        let header = header.ok_or_else(|| format!("{} has no run header; is it a journal?", path.display()))?;
+        let header = header
+            .ok_or_else(|| format!("{} has no run header; is it a journal?", path.display()))?;
         Ok(JournalState { header, ops, outcomes })
     }
 }
@@ -137,14 +139,23 @@ impl JournalState {
     pub fn pending(&self) -> Vec<Op> {
         self.ops
             .iter()
-            .filter(|op| !matches!(self.outcomes.get(&op.id), Some(Outcome::Done { .. } | Outcome::Skipped { .. })))
+            .filter(|op| {
+                !matches!(
+                    self.outcomes.get(&op.id),
+                    Some(Outcome::Done { .. } | Outcome::Skipped { .. })
+                )
+            })
             .cloned()
             .collect()
     }
 
     /// The operations that finished.
     pub fn done(&self) -> Vec<Op> {
-        self.ops.iter().filter(|op| matches!(self.outcomes.get(&op.id), Some(Outcome::Done { .. }))).cloned().collect()
+        self.ops
+            .iter()
+            .filter(|op| matches!(self.outcomes.get(&op.id), Some(Outcome::Done { .. })))
+            .cloned()
+            .collect()
     }
 }
 
@@ -155,11 +166,24 @@ mod tests {
     use chart_studio_models::FileType;
 
     fn op(id: u64) -> Op {
-        Op { id, phase: 0, fid: format!("a:{id}").parse().unwrap(), filetype: FileType::Plot, filename: "f".to_owned(), kind: OpKind::Trash }
+        Op {
+            id,
+            phase: 0,
+            fid: format!("a:{id}").parse().unwrap(),
+            filetype: FileType::Plot,
+            filename: "f".to_owned(),
+            kind: OpKind::Trash,
+        }
     }
 
     fn header() -> RunHeader {
-        RunHeader { version: 1, command: "trash".to_owned(), api: "http://x".to_owned(), user: "a".to_owned(), dir: None }
+        RunHeader {
+            version: 1,
+            command: "trash".to_owned(),
+            api: "http://x".to_owned(),
+            user: "a".to_owned(),
+            dir: None,
+        }
     }
 
     #[test]
@@ -167,8 +191,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
         let journal = Journal::create(&path, &header(), &[op(0), op(1), op(2)]).unwrap();
-        journal.append(&Record::Outcome { op: 0, outcome: Outcome::Done { detail: None } }).unwrap();
-        journal.append(&Record::Outcome { op: 1, outcome: Outcome::Failed { reason: "x".to_owned() } }).unwrap();
+        journal
+            .append(&Record::Outcome { op: 0, outcome: Outcome::Done { detail: None } })
+            .unwrap();
+        journal
+            .append(&Record::Outcome { op: 1, outcome: Outcome::Failed { reason: "x".to_owned() } })
+            .unwrap();
         drop(journal);
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
         write!(file, "{{\"record\":\"outcome\",\"op\":2,\"res").unwrap();
@@ -177,14 +205,25 @@ mod tests {
         assert_eq!(state.ops.len(), 3);
         let pending: Vec<u64> = state.pending().iter().map(|op| op.id).collect();
         assert_eq!(pending, [1, 2], "failed ops and ops without an outcome are redone");
-        assert!(Journal::create(&path, &header(), &[]).is_err(), "an existing journal is never overwritten");
+        assert!(
+            Journal::create(&path, &header(), &[]).is_err(),
+            "an existing journal is never overwritten"
+        );
     }
 
     #[test]
     fn a_bad_line_in_the_middle_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
-        std::fs::write(&path, format!("{}\nnot json\n{}\n", serde_json::to_string(&Record::Run(header())).unwrap(), serde_json::to_string(&Record::Op(op(0))).unwrap())).unwrap();
+        std::fs::write(
+            &path,
+            format!(
+                "{}\nnot json\n{}\n",
+                serde_json::to_string(&Record::Run(header())).unwrap(),
+                serde_json::to_string(&Record::Op(op(0))).unwrap()
+            ),
+        )
+        .unwrap();
         assert!(Journal::load(&path).unwrap_err().contains("line 2"));
         std::fs::write(&path, "").unwrap();
         assert!(Journal::load(&path).unwrap_err().contains("no run header"));

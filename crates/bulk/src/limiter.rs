@@ -27,7 +27,11 @@ impl Limiter {
     /// A gate that starts fully open at `max`.
     pub fn new(max: usize) -> Self {
         let max = max.max(1);
-        Self { max, state: Mutex::new(State { limit: max, in_flight: 0, successes: 0 }), freed: Notify::new() }
+        Self {
+            max,
+            state: Mutex::new(State { limit: max, in_flight: 0, successes: 0 }),
+            freed: Notify::new(),
+        }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {

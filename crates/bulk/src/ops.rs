@@ -8,7 +8,7 @@ use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, Failure, Progress};
-use crate::export::{write_entry, Verified};
+use crate::export::{Verified, write_entry};
 use crate::journal::{Journal, Record};
 use crate::report::Report;
 
@@ -114,7 +114,10 @@ pub struct Run<'a> {
 
 impl std::fmt::Debug for Run<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Run").field("journal", &self.journal.path()).field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("Run")
+            .field("journal", &self.journal.path())
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -183,26 +186,40 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
         OpKind::Restore => engine.send(&files::Restore::new(op.fid.clone())).await.map(|_| done()),
         OpKind::Skip { reason } => Ok(Outcome::Skipped { reason: reason.clone() }),
         OpKind::Export { path } => {
-            let dir = run.dir.as_deref().ok_or_else(|| Failure::Local("no export folder given".to_owned()))?;
+            let dir = run
+                .dir
+                .as_deref()
+                .ok_or_else(|| Failure::Local("no export folder given".to_owned()))?;
             let Verified(entry) = write_entry(engine, dir, op, path).await?;
             Ok(Outcome::Done { detail: Some(serde_json::to_value(entry).unwrap_or_default()) })
         }
         OpKind::Delete { backup, path } => {
             let mut detail = None;
             if *backup {
-                let dir = run.dir.as_deref().ok_or_else(|| Failure::Local("no backup folder given".to_owned()))?;
+                let dir = run
+                    .dir
+                    .as_deref()
+                    .ok_or_else(|| Failure::Local("no backup folder given".to_owned()))?;
                 match write_entry(engine, dir, op, path).await {
                     Ok(Verified(entry)) => detail = serde_json::to_value(entry).ok(),
                     Err(Failure::Request(err)) if is_not_found(&err) => {
-                        return Ok(Outcome::Done { detail: Some(serde_json::json!({"note": "already deleted"})) });
+                        return Ok(Outcome::Done {
+                            detail: Some(serde_json::json!({"note": "already deleted"})),
+                        });
                     }
-                    Err(err) => return Err(Failure::Local(format!("not deleted: the backup failed: {err}"))),
+                    Err(err) => {
+                        return Err(Failure::Local(format!(
+                            "not deleted: the backup failed: {err}"
+                        )));
+                    }
                 }
             }
             match engine.send(&files::Trash::new(op.fid.clone())).await {
                 Ok(_) => {}
                 Err(Failure::Request(err)) if is_not_found(&err) => {
-                    return Ok(Outcome::Done { detail: detail.or(Some(serde_json::json!({"note": "already deleted"}))) });
+                    return Ok(Outcome::Done {
+                        detail: detail.or(Some(serde_json::json!({"note": "already deleted"}))),
+                    });
                 }
                 Err(err) => return Err(err),
             }
@@ -223,7 +240,9 @@ pub fn undo_ops(done: &[Op]) -> Vec<Op> {
     done.iter()
         .filter_map(|op| {
             let kind = match &op.kind {
-                OpKind::Update { request, undo } => OpKind::Update { request: undo.clone(), undo: request.clone() },
+                OpKind::Update { request, undo } => {
+                    OpKind::Update { request: undo.clone(), undo: request.clone() }
+                }
                 OpKind::Trash => OpKind::Restore,
                 OpKind::Restore => OpKind::Trash,
                 OpKind::Delete { .. } | OpKind::Export { .. } | OpKind::Skip { .. } => return None,
@@ -241,21 +260,40 @@ mod tests {
     use chart_studio_api::common::FileUpdate;
 
     fn op(id: u64, phase: u8, kind: OpKind) -> Op {
-        Op { id, phase, fid: format!("a:{id}").parse().unwrap(), filetype: FileType::Plot, filename: "f".to_owned(), kind }
+        Op {
+            id,
+            phase,
+            fid: format!("a:{id}").parse().unwrap(),
+            filetype: FileType::Plot,
+            filename: "f".to_owned(),
+            kind,
+        }
     }
 
     #[test]
     fn ops_round_trip_through_json() {
         let update = OpKind::Update {
-            request: files::Update::patch("a:1".parse().unwrap(), FileUpdate::default().sharing(false, false)),
-            undo: files::Update::patch("a:1".parse().unwrap(), FileUpdate::default().sharing(true, false)),
+            request: files::Update::patch(
+                "a:1".parse().unwrap(),
+                FileUpdate::default().sharing(false, false),
+            ),
+            undo: files::Update::patch(
+                "a:1".parse().unwrap(),
+                FileUpdate::default().sharing(true, false),
+            ),
         };
-        for kind in [update, OpKind::Trash, OpKind::Delete { backup: true, path: "x/y".to_owned() }, OpKind::Skip { reason: "r".to_owned() }] {
+        for kind in [
+            update,
+            OpKind::Trash,
+            OpKind::Delete { backup: true, path: "x/y".to_owned() },
+            OpKind::Skip { reason: "r".to_owned() },
+        ] {
             let op = op(1, 0, kind);
             let text = serde_json::to_string(&Record::Op(op.clone())).unwrap();
             assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), Record::Op(op), "{text}");
         }
-        let outcome = Record::Outcome { op: 3, outcome: Outcome::Failed { reason: "boom".to_owned() } };
+        let outcome =
+            Record::Outcome { op: 3, outcome: Outcome::Failed { reason: "boom".to_owned() } };
         let text = serde_json::to_string(&outcome).unwrap();
         assert_eq!(text, r#"{"record":"outcome","op":3,"result":"failed","reason":"boom"}"#);
         assert_eq!(serde_json::from_str::<Record>(&text).unwrap(), outcome);
@@ -263,8 +301,14 @@ mod tests {
 
     #[test]
     fn undo_reverts_updates_and_trash_in_reverse_phases() {
-        let forward = files::Update::patch("a:0".parse().unwrap(), FileUpdate::default().sharing(false, false));
-        let back = files::Update::patch("a:0".parse().unwrap(), FileUpdate::default().sharing(true, false));
+        let forward = files::Update::patch(
+            "a:0".parse().unwrap(),
+            FileUpdate::default().sharing(false, false),
+        );
+        let back = files::Update::patch(
+            "a:0".parse().unwrap(),
+            FileUpdate::default().sharing(true, false),
+        );
         let done = [
             op(0, 0, OpKind::Update { request: forward.clone(), undo: back.clone() }),
             op(1, 1, OpKind::Trash),

@@ -90,7 +90,12 @@ pub fn folder_paths<'a>(folders: impl IntoIterator<Item = &'a File>) -> BTreeMap
     let by_id: BTreeMap<i64, (&str, i64)> = folders
         .into_iter()
         .filter(|f| f.filetype == FileType::Folder)
-        .filter_map(|f| Some((i64::try_from(f.fid.idlocal()).ok()?, (f.filename.as_str(), f.parent.unwrap_or(HOME_FOLDER)))))
+        .filter_map(|f| {
+            Some((
+                i64::try_from(f.fid.idlocal()).ok()?,
+                (f.filename.as_str(), f.parent.unwrap_or(HOME_FOLDER)),
+            ))
+        })
         .collect();
     by_id
         .keys()
@@ -112,7 +117,12 @@ pub fn folder_paths<'a>(folders: impl IntoIterator<Item = &'a File>) -> BTreeMap
 
 /// Streams `user`'s files and keeps those `filter` accepts. Only the selected files are kept in
 /// memory; pages are read one at a time. `trashed` lists the files in the trash instead.
-pub async fn select(client: &Client, user: &str, filter: &Filter, trashed: bool) -> Result<Vec<Selected>, Error> {
+pub async fn select(
+    client: &Client,
+    user: &str,
+    filter: &Filter,
+    trashed: bool,
+) -> Result<Vec<Selected>, Error> {
     let folders_only = folders::All {
         user: Some(user.to_owned()),
         filetype: Some("fold".to_owned()),
@@ -122,12 +132,23 @@ pub async fn select(client: &Client, user: &str, filter: &Filter, trashed: bool)
     let folder_list: Vec<File> = client.items(folders_only).try_collect().await?;
     let paths = folder_paths(&folder_list);
     drop(folder_list);
-    let path_of = |file: &File| file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
-    let single_type = (filter.filetypes.len() == 1).then(|| filter.filetypes[0].as_str().to_owned());
+    let path_of =
+        |file: &File| file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
+    let single_type =
+        (filter.filetypes.len() == 1).then(|| filter.filetypes[0].as_str().to_owned());
     let mut stream: Pin<Box<dyn Stream<Item = Result<File, Error>> + Send>> = if trashed {
-        Box::pin(client.items(folders::Trashed { user: Some(user.to_owned()), page_size: Some(PAGE_SIZE), page: None }))
+        Box::pin(client.items(folders::Trashed {
+            user: Some(user.to_owned()),
+            page_size: Some(PAGE_SIZE),
+            page: None,
+        }))
     } else {
-        Box::pin(client.items(folders::All { user: Some(user.to_owned()), filetype: single_type, page_size: Some(PAGE_SIZE), page: None }))
+        Box::pin(client.items(folders::All {
+            user: Some(user.to_owned()),
+            filetype: single_type,
+            page_size: Some(PAGE_SIZE),
+            page: None,
+        }))
     };
     let mut selected = Vec::new();
     while let Some(file) = stream.try_next().await? {
@@ -140,8 +161,17 @@ pub async fn select(client: &Client, user: &str, filter: &Filter, trashed: bool)
 }
 
 /// Reads explicitly named files, with their folder paths.
-pub async fn select_fids(client: &Client, user: &str, fids: &[Fid]) -> Result<Vec<Selected>, Error> {
-    let folders_only = folders::All { user: Some(user.to_owned()), filetype: Some("fold".to_owned()), page_size: Some(PAGE_SIZE), page: None };
+pub async fn select_fids(
+    client: &Client,
+    user: &str,
+    fids: &[Fid],
+) -> Result<Vec<Selected>, Error> {
+    let folders_only = folders::All {
+        user: Some(user.to_owned()),
+        filetype: Some("fold".to_owned()),
+        page_size: Some(PAGE_SIZE),
+        page: None,
+    };
     let folder_list: Vec<File> = client.items(folders_only).try_collect().await?;
     let paths = folder_paths(&folder_list);
     let mut selected = Vec::new();
@@ -167,9 +197,16 @@ mod tests {
 
     #[test]
     fn folder_paths_follow_parents() {
-        let folders = [file("a:0", "reports", FileType::Folder, -1), file("a:1", "2024", FileType::Folder, 0), file("a:2", "x", FileType::Plot, 1)];
+        let folders = [
+            file("a:0", "reports", FileType::Folder, -1),
+            file("a:1", "2024", FileType::Folder, 0),
+            file("a:2", "x", FileType::Plot, 1),
+        ];
         let paths = folder_paths(&folders);
-        assert_eq!(paths, BTreeMap::from([(0, "reports".to_owned()), (1, "reports/2024".to_owned())]));
+        assert_eq!(
+            paths,
+            BTreeMap::from([(0, "reports".to_owned()), (1, "reports/2024".to_owned())])
+        );
     }
 
     #[test]
@@ -188,7 +225,13 @@ mod tests {
             (Filter { modified_after: at("2000-01-01T00:00:00Z"), ..Filter::default() }, false),
             (Filter { min_views: Some(7), max_views: Some(7), ..Filter::default() }, true),
             (Filter { min_views: Some(8), ..Filter::default() }, false),
-            (Filter { matches: Some(Arc::new(|f: &File| f.filename.len() > 20)), ..Filter::default() }, false),
+            (
+                Filter {
+                    matches: Some(Arc::new(|f: &File| f.filename.len() > 20)),
+                    ..Filter::default()
+                },
+                false,
+            ),
         ];
         for (index, (filter, expected)) in cases.into_iter().enumerate() {
             assert_eq!(filter.accepts(&plot, "reports/2024"), expected, "case {index}: {filter:?}");

@@ -79,6 +79,12 @@ pub(crate) enum Command {
     /// Read and change settings (`config set sharing private` makes new plots private).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Many files at once: share, trash, restore, delete, export, import; journaled and resumable.
+    #[command(subcommand)]
+    Bulk(BulkCommand),
+    /// Reports on who can see your files.
+    #[command(subcommand)]
+    Sharing(SharingCommand),
     /// Call any API endpoint and print the JSON answer, like `gh api`.
     Api(ApiArgs),
 }
@@ -378,4 +384,161 @@ pub(crate) struct ApiArgs {
     /// Follow `next` links (GET only) and print every item of every page as one JSON array.
     #[arg(long)]
     pub paginate: bool,
+}
+
+/// Which files a bulk command works on; every option given must match.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct FilterArgs {
+    /// Only files of this type (repeatable).
+    #[arg(long, value_enum)]
+    pub filetype: Vec<FileTypeArg>,
+    /// Only files whose sharing is now this.
+    #[arg(long = "sharing", value_enum, value_name = "MODE")]
+    pub current_sharing: Option<SharingArg>,
+    /// Only files inside this folder (at any depth), e.g. reports/2024.
+    #[arg(long, value_name = "PATH")]
+    pub folder: Option<String>,
+    /// Only files whose name matches this glob, e.g. 'draft*'.
+    #[arg(long, value_name = "GLOB")]
+    pub name: Option<String>,
+    /// Only files created before this time (RFC 3339, e.g. 2024-01-31T00:00:00Z).
+    #[arg(long, value_name = "TIME")]
+    pub created_before: Option<String>,
+    /// Only files created after this time.
+    #[arg(long, value_name = "TIME")]
+    pub created_after: Option<String>,
+    /// Only files modified before this time.
+    #[arg(long, value_name = "TIME")]
+    pub modified_before: Option<String>,
+    /// Only files modified after this time.
+    #[arg(long, value_name = "TIME")]
+    pub modified_after: Option<String>,
+    /// Only files viewed at least this often.
+    #[arg(long, value_name = "N")]
+    pub min_views: Option<u64>,
+    /// Only files viewed at most this often.
+    #[arg(long, value_name = "N")]
+    pub max_views: Option<u64>,
+    /// Exactly the files listed in this file, one fid or link per line (- for stdin).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["filetype", "current_sharing", "folder", "name"])]
+    pub fids: Option<PathBuf>,
+}
+
+/// How a bulk run runs.
+#[derive(Debug, Args, Clone)]
+pub(crate) struct RunArgs {
+    /// Requests in flight at most (fewer while the server throttles).
+    #[arg(short, long, default_value_t = 8, value_name = "N")]
+    pub jobs: usize,
+    /// Requests per second at most.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Do it without asking (needed when not on a terminal).
+    #[arg(short, long)]
+    pub yes: bool,
+    /// Print the full plan as JSON and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Where to write the journal (default: chart-studio-runs/COMMAND-TIME.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub journal: Option<PathBuf>,
+}
+
+/// `bulk` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum BulkCommand {
+    /// Make files public, private or secret; the grids of plots follow them (unless --no-grids).
+    Share {
+        /// The new mode.
+        #[arg(value_enum)]
+        mode: SharingArg,
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Leave the grids of the plots as they are.
+        #[arg(long)]
+        no_grids: bool,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Move files to the trash.
+    Trash {
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Take files out of the trash (the filters apply to the trash).
+    Restore {
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Delete files for good: back each up, trash it, delete it; plots before their grids.
+    Delete {
+        #[command(flatten)]
+        filter: FilterArgs,
+        /// Also delete grids that plots outside the selection still use.
+        #[arg(long)]
+        force: bool,
+        /// Do not back files up first.
+        #[arg(long)]
+        no_backup: bool,
+        /// Where backups go (default: next to the journal).
+        #[arg(long, value_name = "DIR")]
+        backup_dir: Option<PathBuf>,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Export files (metadata, figures with their data, grids) to a folder with a manifest.
+    Export {
+        /// The folder to write.
+        dir: PathBuf,
+        #[command(flatten)]
+        filter: FilterArgs,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Re-create an exported folder (or a delete's backup) on this server, sharing included.
+    Import {
+        /// The folder with manifest.json.
+        dir: PathBuf,
+        /// Requests in flight at most.
+        #[arg(short, long, default_value_t = 8, value_name = "N")]
+        jobs: usize,
+    },
+    /// Continue a run from its journal, skipping what it finished (also after a kill).
+    Resume {
+        /// The run's journal.
+        journal: PathBuf,
+        /// Requests in flight at most.
+        #[arg(short, long, default_value_t = 8, value_name = "N")]
+        jobs: usize,
+    },
+    /// Undo a run: put back the sharing it changed and restore what it trashed.
+    Undo {
+        /// The run's journal.
+        journal: PathBuf,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Show a run's plan from its journal, with the state of each operation.
+    Plan {
+        /// The run's journal.
+        journal: PathBuf,
+    },
+}
+
+/// `sharing` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum SharingCommand {
+    /// Count files by type and sharing mode, per folder, and list the most viewed public ones.
+    Audit {
+        /// Whose files (default: yours).
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// How many of the most viewed public files to list.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        top: usize,
+    },
 }

@@ -77,7 +77,10 @@ pub fn data_columns(figure: &Value) -> Vec<(String, Vec<Value>)> {
         .into_iter()
         .flat_map(|(trace_path, trace)| {
             data_arrays(trace).into_iter().map(move |attribute| {
-                (format!("{trace_path}.{}", attribute.path), attribute.value.as_array().cloned().unwrap_or_default())
+                (
+                    format!("{trace_path}.{}", attribute.path),
+                    attribute.value.as_array().cloned().unwrap_or_default(),
+                )
             })
         })
         .collect()
@@ -175,7 +178,8 @@ mod tests {
 
     #[test]
     fn columns_of_a_figure_and_their_references() {
-        let mut figure = json!({"data": [{"x": [1, 2], "marker": {"color": ["a", "b"]}}, {"ysrc": "a:1:b"}]});
+        let mut figure =
+            json!({"data": [{"x": [1, 2], "marker": {"color": ["a", "b"]}}, {"ysrc": "a:1:b"}]});
         let columns = data_columns(&figure);
         let paths: Vec<&str> = columns.iter().map(|(path, _)| path.as_str()).collect();
         assert_eq!(paths, ["data[0].marker.color", "data[0].x"]);

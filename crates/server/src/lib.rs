@@ -108,6 +108,19 @@ impl ServerHandle {
         self.app.store().add_account(username, api_key).context("invalid username")
     }
 
+    /// Adds `count` plots to `user`'s account, each with its own grid, in `folder` (created
+    /// when missing; `""` for home), named `plot N` and `grid N`: test and benchmark data made
+    /// without requests. Returns the plots' fids.
+    pub fn add_plots(
+        &self,
+        user: &str,
+        count: usize,
+        folder: &str,
+        public: bool,
+    ) -> Result<Vec<String>> {
+        seed::plots(&mut self.app.store(), user, count, folder, public)
+    }
+
     /// Stops accepting requests and waits for the server task.
     pub async fn stop(mut self) -> Result<()> {
         if let Some(shutdown) = self.shutdown.take() {

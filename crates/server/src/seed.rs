@@ -96,6 +96,41 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
     Ok(())
 }
 
+/// `count` grid-and-plot pairs in `folder` (see `ServerHandle::add_plots`).
+pub(crate) fn plots(
+    store: &mut Store,
+    user: &str,
+    count: usize,
+    folder: &str,
+    public: bool,
+) -> Result<Vec<String>> {
+    let mut made = Vec::with_capacity(count);
+    let taken = std::collections::BTreeSet::new();
+    for n in 0..count {
+        let (x, y) = (store.column_uid(&taken), store.column_uid(&taken));
+        let columns = vec![
+            StoredColumn {
+                name: "x".to_owned(),
+                uid: x.clone(),
+                data: (0..5).map(|i| json!(i)).collect(),
+            },
+            StoredColumn {
+                name: "y".to_owned(),
+                uid: y.clone(),
+                data: (0..5).map(|i| json!(i * n)).collect(),
+            },
+        ];
+        let mut grid = file(&format!("grid {n}"), Body::Grid { columns }, public);
+        grid.parent_path = Some(folder.to_owned());
+        let grid = store.create(user, grid)?;
+        let figure = json!({"data": [{"type": "scatter", "xsrc": format!("{user}:{grid}:{x}"), "ysrc": format!("{user}:{grid}:{y}")}]});
+        let mut plot = file(&format!("plot {n}"), Body::Plot { figure }, public);
+        plot.parent_path = Some(folder.to_owned());
+        made.push(format!("{user}:{}", store.create(user, plot)?));
+    }
+    Ok(made)
+}
+
 /// A few values that suit a column's attribute name.
 fn sample_data(name: &str, index: usize) -> Vec<Value> {
     let label = name.rsplit('.').next().unwrap_or(name);

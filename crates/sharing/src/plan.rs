@@ -14,7 +14,8 @@ use crate::{Observed, Sharing};
 pub struct PlanInput {
     /// The requester: only their files are changed.
     pub me: String,
-    /// The selected files, with the figure of each plot (to find its grids).
+    /// The selected files, with the figure of each plot (to find its grids; without one, the
+    /// plot's `references` field is used).
     pub files: Vec<(File, Option<serde_json::Value>)>,
     /// The metadata of the grids the selected plots use, as far as it could be read.
     pub grids: BTreeMap<Fid, File>,
@@ -136,6 +137,14 @@ fn join(fids: &[Fid]) -> String {
     fids.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
+/// The fids a `references` or `referencers` field lists (as strings, or objects with a `fid`).
+pub fn listed_fids(list: Option<&Vec<serde_json::Value>>) -> BTreeSet<Fid> {
+    list.into_iter()
+        .flatten()
+        .filter_map(|value| value.as_str().or_else(|| value.get("fid")?.as_str())?.parse().ok())
+        .collect()
+}
+
 /// The grids a figure refers to.
 pub fn referenced_grids(figure: &serde_json::Value) -> BTreeSet<Fid> {
     traces(figure)
@@ -187,10 +196,12 @@ pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
                 selected_steps.push(step(file, target, Reason::Selected));
             }
         }
-        if input.include_grids
-            && let Some(figure) = figure
-        {
-            for grid in referenced_grids(figure) {
+        if input.include_grids {
+            let grids = match figure {
+                Some(figure) => referenced_grids(figure),
+                None => listed_fids(file.references.as_ref()),
+            };
+            for grid in grids {
                 if !selected.contains(&grid) {
                     grid_plots.entry(grid).or_default().push(file.fid.clone());
                 }
@@ -284,6 +295,23 @@ mod tests {
         let (private, _) = plan(&public, Sharing::Private);
         assert_eq!(fids(&private), ["me:2", "me:1"]);
         assert_eq!(private.steps[0].from, Observed::Known(Sharing::Public));
+    }
+
+    #[test]
+    fn references_stand_in_for_a_missing_figure() {
+        let mut plot = file("me:2", FileType::Plot, Some(Sharing::Private));
+        plot.references = Some(vec![json!("me:1")]);
+        let input = PlanInput {
+            me: "me".to_owned(),
+            files: vec![(plot, None)],
+            grids: BTreeMap::from([(
+                "me:1".parse().unwrap(),
+                file("me:1", FileType::Grid, Some(Sharing::Private)),
+            )]),
+            include_grids: true,
+            ..PlanInput::default()
+        };
+        assert_eq!(fids(&plan(&input, Sharing::Public).0), ["me:1", "me:2"]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! One module per noun; each verb is a function taking the settings, a client and the output.
 
 mod api;
+mod audit;
 mod auth;
+mod bulk;
 mod config;
 mod create;
 mod files;
@@ -27,6 +29,8 @@ pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> R
         Command::Grids(command) => grids::run(command, settings, out).await,
         Command::Share(args) => share::run(args, settings, out).await,
         Command::Config(command) => config::run(command, settings, out).await,
+        Command::Bulk(command) => bulk::run(command, settings, out).await,
+        Command::Sharing(command) => audit::run(command, settings, out).await,
         Command::Api(args) => api::run(args, settings, out).await,
     }
 }

@@ -10,7 +10,7 @@ use backon::{ExponentialBuilder, Retryable};
 use chart_studio_api::{Client, Error, files, plots};
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{
-    Diagnostic, Observed, Plan, PlanInput, Sharing, plan, referenced_grids,
+    Diagnostic, Observed, Plan, PlanInput, Sharing, listed_fids, plan, referenced_grids,
 };
 use serde::Serialize;
 
@@ -96,7 +96,10 @@ pub(crate) async fn gather(
     for grid in grids.into_iter().filter(|grid| !selected.contains(grid)) {
         let Some(file) = read(client, &grid).await? else { continue };
         let mut users = BTreeMap::new();
-        for plot in referencers(&file).into_iter().filter(|plot| !selected.contains(plot)) {
+        for plot in listed_fids(file.referencers.as_ref())
+            .into_iter()
+            .filter(|plot| !selected.contains(plot))
+        {
             let mode =
                 read(client, &plot).await?.map_or(Observed::Unknown, |plot| Sharing::of(&plot));
             users.insert(plot, mode);
@@ -114,15 +117,6 @@ async fn read(client: &Client, fid: &Fid) -> Result<Option<File>> {
         Err(Error::Api(err)) if err.status == http::StatusCode::NOT_FOUND => Ok(None),
         Err(err) => Err(err.into()),
     }
-}
-
-/// The plots a grid's `referencers` field names (fids, or objects with a `fid`).
-fn referencers(grid: &File) -> Vec<Fid> {
-    grid.referencers
-        .iter()
-        .flatten()
-        .filter_map(|value| value.as_str().or_else(|| value.get("fid")?.as_str())?.parse().ok())
-        .collect()
 }
 
 fn report_diagnostics(out: &Output, diagnostics: &[Diagnostic]) -> Result<()> {

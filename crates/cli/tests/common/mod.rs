@@ -1,54 +1,51 @@
-//! Shared helpers: a server on its own runtime thread and a way to run the real binary.
+//! Shared helpers: a server on its own runtime and a way to run the real binary.
 
 #![allow(dead_code, reason = "each test binary uses a different part")]
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::sync::mpsc;
 
-use chart_studio_server::{ServerConfig, start};
+use chart_studio_server::{ServerConfig, ServerHandle, start};
 
 pub(crate) const KEY: &str = "s3cret-cli-test-key";
 
-/// A server with the demo data and the account `cli`, on its own runtime thread.
+/// A server with the demo data and the accounts `cli` and `other`, on its own runtime.
 pub(crate) struct Server {
     pub(crate) url: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    handle: Option<ServerHandle>,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Server {
     pub(crate) fn start() -> Self {
-        let (url_tx, url_rx) = mpsc::channel();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Runtime::new().expect("runtime");
-            runtime.block_on(async move {
-                let config = ServerConfig {
-                    users: vec![
-                        ("cli".to_owned(), KEY.to_owned()),
-                        ("other".to_owned(), "other-key".to_owned()),
-                    ],
-                    demo_data: true,
-                    ..ServerConfig::default()
-                };
-                let server = start(config).await.expect("server starts");
-                url_tx.send(server.url().to_owned()).expect("send url");
-                let _ = stopped.await;
-                server.stop().await.expect("server stops");
-            });
-        });
-        Self { url: url_rx.recv().expect("server url"), stop: Some(stop), thread: Some(thread) }
+        Self::start_with(ServerConfig::default())
+    }
+
+    /// A server with `config`'s faults and limits (the accounts and demo data are added).
+    pub(crate) fn start_with(config: ServerConfig) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let config = ServerConfig {
+            users: vec![
+                ("cli".to_owned(), KEY.to_owned()),
+                ("other".to_owned(), "other-key".to_owned()),
+            ],
+            demo_data: true,
+            ..config
+        };
+        let handle = runtime.block_on(start(config)).expect("server starts");
+        Self { url: handle.url().to_owned(), handle: Some(handle), runtime }
+    }
+
+    /// The running server.
+    pub(crate) fn handle(&self) -> &ServerHandle {
+        self.handle.as_ref().expect("the server runs")
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(handle) = self.handle.take() {
+            let _ = self.runtime.block_on(handle.stop());
         }
     }
 }

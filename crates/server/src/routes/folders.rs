@@ -88,16 +88,24 @@ async fn listing(
     let url = request_url(&app, &headers, &uri);
     let store = app.store();
     let account = store.account(&user).ok_or(Failure::NotFound)?;
-    let of_type = |f: &crate::store::FileRecord| filetype.as_deref().is_none_or(|t| f.kind().as_str() == t);
+    let of_type =
+        |f: &crate::store::FileRecord| filetype.as_deref().is_none_or(|t| f.kind().as_str() == t);
     let files = match scope {
-        Scope::Home => visible_files(&app, &viewer, account, |f| f.parent == HOME_FOLDER && of_type(f)),
+        Scope::Home => {
+            visible_files(&app, &viewer, account, |f| f.parent == HOME_FOLDER && of_type(f))
+        }
         Scope::All => visible_files(&app, &viewer, account, of_type),
         Scope::Trash => {
             if !viewer.is(&user) {
                 viewer.require()?;
                 return Err(Failure::Forbidden);
             }
-            account.files.values().filter(|f| f.deleted && of_type(f)).map(|f| app.urls.file(account, f, View::Owner)).collect()
+            account
+                .files
+                .values()
+                .filter(|f| f.deleted && of_type(f))
+                .map(|f| app.urls.file(account, f, View::Owner))
+                .collect()
         }
     };
     Ok(Json(Listing::new(numbered(files, page, size, &url))))
