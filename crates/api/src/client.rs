@@ -1,6 +1,5 @@
 //! The [`Client`]: sends endpoints through a transport and follows pagination.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use futures_core::Stream;
@@ -8,8 +7,8 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::paginate::Page;
 use crate::{
-    Config, Endpoint, Error, PageLink, Paged, Paginated, RequestLine, SharedTransport, Transport,
-    build_request, parse_response,
+    Config, Endpoint, Error, Paginated, RequestLine, SharedTransport, Transport, build_request,
+    parse_response,
 };
 
 /// Sends endpoints with one configuration through one transport. Cheap to clone.
@@ -50,34 +49,12 @@ impl Client {
     where
         E::Output: Page,
     {
-        struct State<E> {
-            next: Option<Paged<E>>,
-            seen: BTreeSet<PageLink>,
-        }
         let client = self.clone();
-        let start = State { next: Some(Paged { first, link: None }), seen: BTreeSet::new() };
-        stream::try_unfold(start, move |mut state| {
+        crate::paginate::page_stream(first, Arc::clone(&self.config), move |request| {
             let client = client.clone();
             async move {
-                while let Some(request) = state.next.take() {
-                    let page = client.send(&request).await?;
-                    let link =
-                        page.next_link().and_then(|link| PageLink::parse(link, &client.config));
-                    state.next = match link {
-                        Some(link) if state.seen.insert(link.clone()) => {
-                            Some(Paged { first: request.first, link: Some(link) })
-                        }
-                        Some(link) => {
-                            tracing::warn!(path = %link.path, "the server repeated a page link; stopping");
-                            None
-                        }
-                        None => None,
-                    };
-                    if page.item_count() > 0 {
-                        return Ok(Some((page, state)));
-                    }
-                }
-                Ok(None)
+                let page = client.send(&request).await?;
+                Ok((request, page))
             }
         })
     }

@@ -38,7 +38,7 @@ pub use error::{
     ApiError, BuildError, Error, RequestLine, ResponseDecodeError, TransportError,
     TransportErrorKind,
 };
-pub use paginate::{Page, PageLink, Paged, Paginated};
+pub use paginate::{Page, PageLink, Paged, Paginated, page_stream};
 pub use transport::{BoxFuture, SharedTransport, Transport};
 
 /// The value of the `plotly-client-platform` header this crate sends.

@@ -1,7 +1,13 @@
 //! Pagination: cursor pages, page-number pages and raw JSON pages, followed as one stream.
 
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::sync::Arc;
+
 use bytes::Bytes;
 use chart_studio_models::{CursorPage, DecodeError, Listing, NumberedPage};
+use futures_core::Stream;
+use futures_util::stream;
 use serde::{Deserialize, Serialize};
 
 use crate::{BuildError, Config, Endpoint};
@@ -151,6 +157,52 @@ impl<E: Endpoint> Endpoint for Paged<E> {
     fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, DecodeError> {
         self.first.parse(response)
     }
+}
+
+/// Every page of `first`, each fetched by `fetch` (which hands the request back with its page):
+/// `next` links are followed, re-rooted on `config`'s API base; empty pages are skipped; a link
+/// seen before ends the stream, so it cannot loop forever. [`crate::Client::pages`] fetches with
+/// the client; callers with their own retries pass their own `fetch`.
+pub fn page_stream<E, F, Fut, Err>(
+    first: E,
+    config: Arc<Config>,
+    fetch: F,
+) -> impl Stream<Item = Result<E::Output, Err>>
+where
+    E: Paginated,
+    F: Fn(Paged<E>) -> Fut,
+    Fut: Future<Output = Result<(Paged<E>, E::Output), Err>>,
+{
+    struct State<E> {
+        next: Option<Paged<E>>,
+        seen: BTreeSet<PageLink>,
+    }
+    let start = State { next: Some(Paged { first, link: None }), seen: BTreeSet::new() };
+    let fetch = Arc::new(fetch);
+    stream::try_unfold(start, move |mut state| {
+        let config = Arc::clone(&config);
+        let fetch = Arc::clone(&fetch);
+        async move {
+            while let Some(request) = state.next.take() {
+                let (request, page) = fetch(request).await?;
+                let link = page.next_link().and_then(|link| PageLink::parse(link, &config));
+                state.next = match link {
+                    Some(link) if state.seen.insert(link.clone()) => {
+                        Some(Paged { first: request.first, link: Some(link) })
+                    }
+                    Some(link) => {
+                        tracing::warn!(path = %link.path, "the server repeated a page link; stopping");
+                        None
+                    }
+                    None => None,
+                };
+                if page.item_count() > 0 {
+                    return Ok(Some((page, state)));
+                }
+            }
+            Ok(None)
+        }
+    })
 }
 
 #[cfg(test)]

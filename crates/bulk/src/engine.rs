@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use backon::{BackoffBuilder, ExponentialBuilder};
-use chart_studio_api::{Client, Endpoint, Error};
+use chart_studio_api::{Client, Endpoint, Error, Page, Paginated, page_stream};
+use futures_util::{Stream, TryStreamExt, stream};
 
 use crate::{Clock, Limiter, TokenBucket};
 
@@ -161,6 +162,20 @@ impl Engine {
             tracing::debug!(error = %err, ?wait, "retrying");
             self.clock.sleep(wait).await;
         }
+    }
+
+    /// Every item of every page of `first`, each page fetched with [`Engine::send`]'s retries.
+    pub fn items<E: Paginated>(
+        &self,
+        first: E,
+    ) -> impl Stream<Item = Result<<E::Output as Page>::Item, Failure>> + '_ {
+        let config = Arc::new(self.client.config().clone());
+        page_stream(first, config, move |request| async move {
+            let page = self.send(&request).await?;
+            Ok::<_, Failure>((request, page))
+        })
+        .map_ok(|page| stream::iter(page.into_items().into_iter().map(Ok)))
+        .try_flatten()
     }
 
     /// Waits for the rate limit.

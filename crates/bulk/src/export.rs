@@ -100,7 +100,7 @@ pub(crate) async fn write_entry(
                 Some(engine.send(&plots::Content::new(op.fid.clone()).inline_data(true)).await?);
         }
         FileType::Grid => {
-            document.grid = Some(engine.send(&grids::Content::new(op.fid.clone())).await?)
+            document.grid = Some(engine.send(&grids::Content::new(op.fid.clone())).await?);
         }
         _ => {}
     }

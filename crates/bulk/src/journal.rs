@@ -36,7 +36,7 @@ pub enum Record {
     /// The first line.
     Run(RunHeader),
     /// A planned operation (all are written before any is run).
-    Op(Op),
+    Op(Box<Op>),
     /// What happened to operation `op`.
     Outcome {
         /// The operation's id.
@@ -55,21 +55,29 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts a new journal at `path` (it must not exist), with the header and the planned ops.
+    /// Starts a new journal at `path` (it must not exist) holding the header and every planned
+    /// operation. It appears whole or not at all: it is written aside, flushed, then renamed.
     pub fn create(path: &Path, header: &RunHeader, ops: &[Op]) -> std::io::Result<Self> {
+        if path.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} exists already", path.display()),
+            ));
+        }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create_new(true).append(true).open(path)?;
-        let journal = Self { path: path.to_owned(), file: Mutex::new(file) };
-        journal.append(&Record::Run(header.clone()))?;
-        let mut file = journal.lock();
-        for op in ops {
-            writeln!(file, "{}", serde_json::to_string(&Record::Op(op.clone()))?)?;
+        let temp = path.with_extension("jsonl.tmp");
+        {
+            let mut file = std::io::BufWriter::new(File::create(&temp)?);
+            writeln!(file, "{}", serde_json::to_string(&Record::Run(header.clone()))?)?;
+            for op in ops {
+                writeln!(file, "{}", serde_json::to_string(&Record::Op(Box::new(op.clone())))?)?;
+            }
+            file.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
         }
-        file.sync_data()?;
-        drop(file);
-        Ok(journal)
+        std::fs::rename(&temp, path)?;
+        Self::open(path)
     }
 
     /// Opens an existing journal to append to it.
@@ -111,7 +119,7 @@ impl Journal {
             };
             match record {
                 Record::Run(run) => header = Some(run),
-                Record::Op(op) => ops.push(op),
+                Record::Op(op) => ops.push(*op),
                 Record::Outcome { op, outcome } => {
                     outcomes.insert(op, outcome);
                 }
@@ -220,7 +228,7 @@ mod tests {
             format!(
                 "{}\nnot json\n{}\n",
                 serde_json::to_string(&Record::Run(header())).unwrap(),
-                serde_json::to_string(&Record::Op(op(0))).unwrap()
+                serde_json::to_string(&Record::Op(Box::new(op(0)))).unwrap()
             ),
         )
         .unwrap();

@@ -25,4 +25,4 @@ pub use journal::{Journal, JournalState, Record, RunHeader};
 pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, execute, undo_ops};
 pub use report::{ActionCounts, Report};
-pub use select::{Filter, Selected, folder_paths, select, select_fids};
+pub use select::{Filter, Matcher, Selected, folder_paths, select, select_fids};

@@ -4,14 +4,19 @@ use std::collections::BTreeMap;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use chart_studio_api::{Client, Error, files, folders};
+use chart_studio_api::{files, folders};
 use chart_studio_models::{Fid, File, FileType, HOME_FOLDER};
 use futures_util::{Stream, TryStreamExt};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::{Engine, Failure};
+
 /// Files per listing request.
 const PAGE_SIZE: u32 = 500;
+
+/// A condition on a file, given by the caller.
+pub type Matcher = Arc<dyn Fn(&File) -> bool + Send + Sync>;
 
 /// Which files to select; every condition that is set must hold.
 #[derive(Clone, Default)]
@@ -35,7 +40,7 @@ pub struct Filter {
     /// At most this many views.
     pub max_views: Option<u64>,
     /// A condition of the caller's, such as a sharing mode.
-    pub matches: Option<Arc<dyn Fn(&File) -> bool + Send + Sync>>,
+    pub matches: Option<Matcher>,
 }
 
 impl std::fmt::Debug for Filter {
@@ -118,32 +123,32 @@ pub fn folder_paths<'a>(folders: impl IntoIterator<Item = &'a File>) -> BTreeMap
 /// Streams `user`'s files and keeps those `filter` accepts. Only the selected files are kept in
 /// memory; pages are read one at a time. `trashed` lists the files in the trash instead.
 pub async fn select(
-    client: &Client,
+    engine: &Engine,
     user: &str,
     filter: &Filter,
     trashed: bool,
-) -> Result<Vec<Selected>, Error> {
+) -> Result<Vec<Selected>, Failure> {
     let folders_only = folders::All {
         user: Some(user.to_owned()),
         filetype: Some("fold".to_owned()),
         page_size: Some(PAGE_SIZE),
         page: None,
     };
-    let folder_list: Vec<File> = client.items(folders_only).try_collect().await?;
+    let folder_list: Vec<File> = engine.items(folders_only).try_collect().await?;
     let paths = folder_paths(&folder_list);
     drop(folder_list);
     let path_of =
         |file: &File| file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
     let single_type =
         (filter.filetypes.len() == 1).then(|| filter.filetypes[0].as_str().to_owned());
-    let mut stream: Pin<Box<dyn Stream<Item = Result<File, Error>> + Send>> = if trashed {
-        Box::pin(client.items(folders::Trashed {
+    let mut stream: Pin<Box<dyn Stream<Item = Result<File, Failure>> + Send + '_>> = if trashed {
+        Box::pin(engine.items(folders::Trashed {
             user: Some(user.to_owned()),
             page_size: Some(PAGE_SIZE),
             page: None,
         }))
     } else {
-        Box::pin(client.items(folders::All {
+        Box::pin(engine.items(folders::All {
             user: Some(user.to_owned()),
             filetype: single_type,
             page_size: Some(PAGE_SIZE),
@@ -162,21 +167,21 @@ pub async fn select(
 
 /// Reads explicitly named files, with their folder paths.
 pub async fn select_fids(
-    client: &Client,
+    engine: &Engine,
     user: &str,
     fids: &[Fid],
-) -> Result<Vec<Selected>, Error> {
+) -> Result<Vec<Selected>, Failure> {
     let folders_only = folders::All {
         user: Some(user.to_owned()),
         filetype: Some("fold".to_owned()),
         page_size: Some(PAGE_SIZE),
         page: None,
     };
-    let folder_list: Vec<File> = client.items(folders_only).try_collect().await?;
+    let folder_list: Vec<File> = engine.items(folders_only).try_collect().await?;
     let paths = folder_paths(&folder_list);
     let mut selected = Vec::new();
     for fid in fids {
-        let file = client.send(&files::Retrieve::new(fid.clone())).await?;
+        let file = engine.send(&files::Retrieve::new(fid.clone())).await?;
         let path = file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
         selected.push(Selected { file, path });
     }

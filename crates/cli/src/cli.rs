@@ -518,7 +518,8 @@ pub(crate) enum BulkCommand {
     /// Undo a run: put back the sharing it changed and restore what it trashed.
     Undo {
         /// The run's journal.
-        journal: PathBuf,
+        #[arg(value_name = "JOURNAL")]
+        of: PathBuf,
         #[command(flatten)]
         run: RunArgs,
     },

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use chart_studio_bulk::{Filter, select};
+use std::sync::Arc;
+
+use chart_studio_bulk::{Engine, EngineConfig, Filter, TokioClock, select};
 use chart_studio_sharing::{Observed, Sharing};
 use serde::Serialize;
 
@@ -49,8 +51,9 @@ pub(super) async fn run(command: SharingCommand, settings: &Settings, out: Outpu
         Some(user) => user,
         None => username(settings)?,
     };
-    let client = settings.client()?;
-    let files = select(&client, &user, &Filter::default(), false).await?;
+    let engine =
+        Engine::new(settings.client()?, Arc::new(TokioClock::default()), EngineConfig::default());
+    let files = select(&engine, &user, &Filter::default(), false).await?;
     let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_folder: BTreeMap<String, Counts> = BTreeMap::new();
     let mut total = Counts::default();

@@ -31,11 +31,12 @@ const SHOWN: usize = 10;
 pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) -> Result<()> {
     let me = username(settings)?;
     let client = settings.client()?;
-    let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out };
+    let lister = engine(&client, 1, None);
+    let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out, lister };
     match command {
         BulkCommand::Share { mode, filter, no_grids, run } => {
             let mode = Sharing::from(mode);
-            let everything = select(&ctx.client, &ctx.me, &Filter::default(), false).await?;
+            let everything = select(&ctx.lister, &ctx.me, &Filter::default(), false).await?;
             let chosen = choose(&ctx, &filter, &everything).await?;
             let ops = share_ops(&ctx, &everything, &chosen, mode, !no_grids)?;
             launch(&ctx, &format!("share {mode}"), ops, &run, None).await
@@ -84,13 +85,13 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
             Ok(())
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
-        BulkCommand::Undo { journal, run } => {
-            let state = load(&ctx, &journal)?;
+        BulkCommand::Undo { of, run } => {
+            let state = load(&ctx, &of)?;
             let ops = undo_ops(&state.done());
             let undo_journal = run
                 .journal
                 .clone()
-                .unwrap_or_else(|| journal.with_extension(format!("undo-{}.jsonl", stamp())));
+                .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
             let command = format!("undo of {}", state.header.command);
             launch(&ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None).await
         }
@@ -104,6 +105,8 @@ struct Ctx {
     me: String,
     api: String,
     out: Output,
+    /// Lists and reads files for selections, with retries.
+    lister: Engine,
 }
 
 fn engine(client: &Client, jobs: usize, rate: Option<f64>) -> Engine {
@@ -203,8 +206,8 @@ fn read_fids(path: &Path) -> Result<Vec<Fid>> {
 /// The selected files: listed and filtered, or named in `--fids`.
 async fn selection(ctx: &Ctx, args: &FilterArgs, trashed: bool) -> Result<Vec<Selected>> {
     match &args.fids {
-        Some(path) => Ok(select_fids(&ctx.client, &ctx.me, &read_fids(path)?).await?),
-        None => Ok(select(&ctx.client, &ctx.me, &filter_of(args)?, trashed).await?),
+        Some(path) => Ok(select_fids(&ctx.lister, &ctx.me, &read_fids(path)?).await?),
+        None => Ok(select(&ctx.lister, &ctx.me, &filter_of(args)?, trashed).await?),
     }
 }
 
@@ -348,7 +351,15 @@ async fn launch(
     }
     let active = ops.iter().filter(|op| !matches!(op.kind, OpKind::Skip { .. })).count();
     if active == 0 {
-        return ctx.out.line(&format!("Nothing to {command}: no file matches"));
+        let mut stderr = std::io::stderr().lock();
+        for op in &ops {
+            if let OpKind::Skip { reason } = &op.kind {
+                writeln!(stderr, "skipped {}: {reason}", op.fid)?;
+            }
+        }
+        return ctx
+            .out
+            .line(&format!("Nothing to {command}: no file matches, or every match is skipped"));
     }
     show_plan(command, &ops)?;
     confirm(run.yes, command, active)?;
