@@ -18,6 +18,25 @@ pub(crate) struct Account {
     pub date_joined: i64,
     next_idlocal: u64,
     pub files: BTreeMap<u64, FileRecord>,
+    /// The live (not trashed) files by folder and name, for path lookups and name conflicts.
+    names: BTreeMap<(i64, String), u64>,
+}
+
+impl Account {
+    fn index(&mut self, id: u64) {
+        if let Some(file) = self.files.get(&id).filter(|f| !f.deleted) {
+            self.names.insert((file.parent, file.filename.clone()), id);
+        }
+    }
+
+    fn unindex(&mut self, id: u64) {
+        if let Some(file) = self.files.get(&id) {
+            let key = (file.parent, file.filename.clone());
+            if self.names.get(&key) == Some(&id) {
+                self.names.remove(&key);
+            }
+        }
+    }
 }
 
 /// One stored column of a grid.
@@ -134,6 +153,7 @@ impl Store {
             date_joined: joined,
             next_idlocal: 0,
             files: BTreeMap::new(),
+            names: BTreeMap::new(),
         });
         api_key.clone_into(&mut account.api_key);
         Ok(())
@@ -178,11 +198,7 @@ impl Store {
 
     /// The live (not trashed) child of `parent` named `name`.
     fn child_named(account: &Account, parent: i64, name: &str) -> Option<u64> {
-        account
-            .files
-            .values()
-            .find(|f| !f.deleted && f.parent == parent && f.filename == name)
-            .map(|f| f.idlocal)
+        account.names.get(&(parent, name.to_owned())).copied()
     }
 
     /// Resolves `a/b/c` from `parent` to an idlocal.
@@ -291,6 +307,7 @@ impl Store {
             referencers: BTreeSet::new(),
         };
         account.files.insert(idlocal, record);
+        account.index(idlocal);
         self.relink(owner, idlocal);
         Ok(idlocal)
     }
@@ -337,7 +354,9 @@ impl Store {
             }
         }
         let now = self.tick();
-        let file = self.file_mut(owner, idlocal)?;
+        let account = self.account_mut(owner)?;
+        account.unindex(idlocal);
+        let file = account.files.get_mut(&idlocal).ok_or(Failure::NotFound)?;
         file.filename = new_name;
         file.parent = new_parent;
         if let Some(public) = changes.world_readable {
@@ -362,6 +381,7 @@ impl Store {
             file.body = Body::Plot { figure };
         }
         file.modified = now;
+        account.index(idlocal);
         if new_figure {
             self.relink(owner, idlocal);
         }
@@ -412,10 +432,14 @@ impl Store {
             }
         }
         let now = self.tick();
+        let account = self.account_mut(owner)?;
         for id in ids {
-            let file = self.file_mut(owner, id)?;
-            file.deleted = trashed;
-            file.modified = now;
+            account.unindex(id);
+            if let Some(file) = account.files.get_mut(&id) {
+                file.deleted = trashed;
+                file.modified = now;
+            }
+            account.index(id);
         }
         Ok(())
     }
@@ -437,6 +461,7 @@ impl Store {
         let mut removed = Vec::new();
         let account = self.account_mut(owner)?;
         for id in ids {
+            account.unindex(id);
             if let Some(record) = account.files.remove(&id) {
                 removed.push((fid(owner, id), record));
             }

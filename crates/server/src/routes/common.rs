@@ -7,7 +7,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
-use chart_studio_models::{ColumnRef, FileType, HOME_FOLDER, replace_attribute};
+use chart_studio_models::{
+    ColumnRef, File, FileType, HOME_FOLDER, NumberedPage, replace_attribute,
+};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
@@ -115,14 +117,13 @@ pub(crate) fn render(
         (_, Body::Plot { .. }) => serde_json::to_value(urls.plot(account, record, view)),
         (_, Body::Grid { .. }) => serde_json::to_value(urls.grid(account, record, view)),
         (_, Body::Folder) => {
-            let (page, size, url) = children;
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
-            let files = visible_files(app, viewer, account, |f| f.parent == inside);
+            let files = visible(viewer, account, |f| f.parent == inside);
             serde_json::to_value(urls.folder(
                 account,
                 record,
                 view,
-                numbered(files, page, size, url),
+                page_of(app, viewer, files, children),
             ))
         }
     };
@@ -130,21 +131,44 @@ pub(crate) fn render(
 }
 
 /// The live files of `account` that `viewer` may read and that `keep` accepts, by idlocal.
-pub(crate) fn visible_files(
-    app: &Shared,
+pub(crate) fn visible<'a>(
     viewer: &Viewer,
-    account: &Account,
+    account: &'a Account,
     keep: impl Fn(&FileRecord) -> bool,
-) -> Vec<chart_studio_models::File> {
-    let view = if viewer.is(&account.username) { View::Owner } else { View::Reader };
+) -> Vec<(&'a Account, &'a FileRecord)> {
     account
         .files
         .values()
         .filter(|f| {
             !f.deleted && keep(f) && crate::access::can_read(viewer, &account.username, f, None)
         })
-        .map(|f| app.urls.file(account, f, view))
+        .map(|f| (account, f))
         .collect()
+}
+
+/// One page of `files`; only the files on the page are rendered.
+pub(crate) fn page_of(
+    app: &Shared,
+    viewer: &Viewer,
+    files: Vec<(&Account, &FileRecord)>,
+    (page, size, url): (u32, u32, &RequestUrl),
+) -> NumberedPage<File> {
+    let chosen = numbered(files, page, size, url);
+    let view =
+        |account: &Account| if viewer.is(&account.username) { View::Owner } else { View::Reader };
+    let results = chosen
+        .results
+        .iter()
+        .map(|(account, f)| app.urls.file(account, f, view(account)))
+        .collect();
+    let mut rendered = NumberedPage::default();
+    rendered.count = chosen.count;
+    rendered.next = chosen.next;
+    rendered.previous = chosen.previous;
+    rendered.first = chosen.first;
+    rendered.last = chosen.last;
+    rendered.results = results;
+    rendered
 }
 
 #[allow(clippy::too_many_arguments, reason = "axum extractors")]

@@ -6,11 +6,10 @@ use axum::{Json, Router};
 use chart_studio_models::{Created, Folder, HOME_FOLDER, Listing};
 use http::{HeaderMap, StatusCode};
 
-use super::common::{Params, paging, request_url, visible_files};
+use super::common::{Params, page_of, paging, request_url, visible};
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::failure::Failure;
-use crate::pages::numbered;
 use crate::render::View;
 use crate::state::Shared;
 
@@ -91,10 +90,8 @@ async fn listing(
     let of_type =
         |f: &crate::store::FileRecord| filetype.as_deref().is_none_or(|t| f.kind().as_str() == t);
     let files = match scope {
-        Scope::Home => {
-            visible_files(&app, &viewer, account, |f| f.parent == HOME_FOLDER && of_type(f))
-        }
-        Scope::All => visible_files(&app, &viewer, account, of_type),
+        Scope::Home => visible(&viewer, account, |f| f.parent == HOME_FOLDER && of_type(f)),
+        Scope::All => visible(&viewer, account, of_type),
         Scope::Trash => {
             if !viewer.is(&user) {
                 viewer.require()?;
@@ -104,9 +101,9 @@ async fn listing(
                 .files
                 .values()
                 .filter(|f| f.deleted && of_type(f))
-                .map(|f| app.urls.file(account, f, View::Owner))
+                .map(|f| (account, f))
                 .collect()
         }
     };
-    Ok(Json(Listing::new(numbered(files, page, size, &url))))
+    Ok(Json(Listing::new(page_of(&app, &viewer, files, (page, size, &url)))))
 }

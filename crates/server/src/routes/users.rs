@@ -6,10 +6,9 @@ use axum::{Json, Router};
 use chart_studio_models::{File, NumberedPage, User};
 use http::HeaderMap;
 
-use super::common::{Params, paging, request_url, visible_files};
+use super::common::{Params, page_of, paging, request_url, visible};
 use crate::auth::Viewer;
 use crate::failure::Failure;
-use crate::pages::numbered;
 use crate::state::Shared;
 use crate::store::Body;
 
@@ -63,7 +62,7 @@ async fn search(
     let store = app.store();
     let mut found = Vec::new();
     for account in store.accounts() {
-        found.extend(visible_files(&app, &viewer, account, |f| {
+        found.extend(visible(&viewer, account, |f| {
             let name = f.filename.to_lowercase();
             let trace_types = match &f.body {
                 Body::Plot { figure } => chart_studio_models::traces(figure)
@@ -77,5 +76,5 @@ async fn search(
                 && file_types.iter().all(|t| f.kind().as_str() == t)
         }));
     }
-    Ok(Json(numbered(found, page, size, &url)))
+    Ok(Json(page_of(&app, &viewer, found, (page, size, &url))))
 }
