@@ -1,5 +1,6 @@
 //! Project automation, run as `cargo xtask <task>`.
 
+mod bench;
 mod ci;
 mod compat;
 mod demo;
@@ -29,6 +30,9 @@ enum Task {
         #[arg(value_enum)]
         step: Option<ci::Step>,
     },
+    /// Benchmarks against the local server: bulk runs as ratios to ideal and sequential times,
+    /// and the peak memory of a 100,000-file listing (writes target/bench/bench.json).
+    Bench,
     /// Start the local server with sample data and take a tour of the CLI against it.
     Demo,
     /// Check the architecture's invariants: dependency directions, lints, no printing in libraries.
@@ -60,6 +64,7 @@ fn run(args: Args) -> Result<()> {
     match args.task {
         Task::Ci { step } => ci::run(step),
         Task::Demo => demo::run(),
+        Task::Bench => bench::run(),
         Task::Tidy => tidy::run(),
         Task::Fixtures { dir } => fixtures::run(&dir.unwrap_or_else(|| root.join("fixtures"))),
     }

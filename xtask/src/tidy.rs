@@ -27,7 +27,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing"]),
-    ("xtask", &["chart-studio-api"]),
+    (
+        "xtask",
+        &["chart-studio-models", "chart-studio-api", "chart-studio-http", "chart-studio-server"],
+    ),
 ];
 
 /// Library sources must not print: only the CLI, the server binary and xtask do.

@@ -136,3 +136,64 @@ pub(crate) fn json_body<T: serde::Serialize>(value: &T) -> Result<Option<Bytes>,
         .map(|bytes| Some(Bytes::from(bytes)))
         .map_err(|err| BuildError::Body(err.to_string()))
 }
+
+/// Implements [`Endpoint`] for a `GET` whose query string is the request value itself and whose
+/// answer is JSON: `query_endpoint!(List => CursorPage<Plot>, "/v2/plots");`.
+macro_rules! query_endpoint {
+    ($request:ty => $output:ty, $path:literal) => {
+        impl $crate::Endpoint for $request {
+            type Output = $output;
+
+            fn method(&self) -> http::Method {
+                http::Method::GET
+            }
+            fn idempotent(&self) -> bool {
+                true
+            }
+            fn path(&self) -> String {
+                $path.to_owned()
+            }
+            fn query(&self) -> Result<Option<String>, $crate::BuildError> {
+                $crate::query::encode(self)
+            }
+            fn parse(
+                &self,
+                response: &http::Response<bytes::Bytes>,
+            ) -> Result<Self::Output, chart_studio_models::DecodeError> {
+                $crate::endpoint::json(response)
+            }
+        }
+    };
+}
+
+/// Implements [`Endpoint`] for a `POST` of a JSON body that creates something (so it is not
+/// retried blindly), answered with JSON: `create_endpoint!(Create => Created<Plot>, "/v2/plots", |c| &c.plot);`.
+macro_rules! create_endpoint {
+    ($request:ty => $output:ty, $path:literal, |$this:ident| $body:expr) => {
+        impl $crate::Endpoint for $request {
+            type Output = $output;
+
+            fn method(&self) -> http::Method {
+                http::Method::POST
+            }
+            fn idempotent(&self) -> bool {
+                false
+            }
+            fn path(&self) -> String {
+                $path.to_owned()
+            }
+            fn body(&self) -> Result<Option<bytes::Bytes>, $crate::BuildError> {
+                let $this = self;
+                $crate::endpoint::json_body($body)
+            }
+            fn parse(
+                &self,
+                response: &http::Response<bytes::Bytes>,
+            ) -> Result<Self::Output, chart_studio_models::DecodeError> {
+                $crate::endpoint::json(response)
+            }
+        }
+    };
+}
+
+pub(crate) use {create_endpoint, query_endpoint};

@@ -24,31 +24,26 @@ pub trait Page {
     fn into_items(self) -> Vec<Self::Item>;
 }
 
-impl<T: Send + 'static> Page for CursorPage<T> {
-    type Item = T;
-    fn next_link(&self) -> Option<&str> {
-        self.next.as_deref().filter(|link| !link.is_empty())
-    }
-    fn item_count(&self) -> usize {
-        self.results.len()
-    }
-    fn into_items(self) -> Vec<T> {
-        self.results
-    }
+/// `Page` for the two typed shapes that hold `results` and `next` at the top.
+macro_rules! results_page {
+    ($page:ident) => {
+        impl<T: Send + 'static> Page for $page<T> {
+            type Item = T;
+            fn next_link(&self) -> Option<&str> {
+                self.next.as_deref().filter(|link| !link.is_empty())
+            }
+            fn item_count(&self) -> usize {
+                self.results.len()
+            }
+            fn into_items(self) -> Vec<T> {
+                self.results
+            }
+        }
+    };
 }
 
-impl<T: Send + 'static> Page for NumberedPage<T> {
-    type Item = T;
-    fn next_link(&self) -> Option<&str> {
-        self.next.as_deref().filter(|link| !link.is_empty())
-    }
-    fn item_count(&self) -> usize {
-        self.results.len()
-    }
-    fn into_items(self) -> Vec<T> {
-        self.results
-    }
-}
+results_page!(CursorPage);
+results_page!(NumberedPage);
 
 impl Page for Listing {
     type Item = chart_studio_models::File;

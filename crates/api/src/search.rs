@@ -1,9 +1,9 @@
 //! `GET /v2/search?q=`: search files (the only way to query grid metadata).
 
-use chart_studio_models::{DecodeError, File, NumberedPage};
+use chart_studio_models::{File, NumberedPage};
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Paginated, endpoint::json, query};
+use crate::Paginated;
 
 /// Searches files, such as `q=plottype:pie sales`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -12,25 +12,7 @@ pub struct Search {
     pub q: String,
 }
 
-impl Endpoint for Search {
-    type Output = NumberedPage<File>;
-
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path(&self) -> String {
-        "/v2/search".to_owned()
-    }
-    fn query(&self) -> Result<Option<String>, BuildError> {
-        query::encode(self)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::query_endpoint!(Search => NumberedPage<File>, "/v2/search");
 
 impl Paginated for Search {}
 

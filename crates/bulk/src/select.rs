@@ -128,15 +128,7 @@ pub async fn select(
     filter: &Filter,
     trashed: bool,
 ) -> Result<Vec<Selected>, Failure> {
-    let folders_only = folders::All {
-        user: Some(user.to_owned()),
-        filetype: Some("fold".to_owned()),
-        page_size: Some(PAGE_SIZE),
-        page: None,
-    };
-    let folder_list: Vec<File> = engine.items(folders_only).try_collect().await?;
-    let paths = folder_paths(&folder_list);
-    drop(folder_list);
+    let paths = folder_paths_of(engine, user).await?;
     let path_of =
         |file: &File| file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
     let single_type =
@@ -165,12 +157,8 @@ pub async fn select(
     Ok(selected)
 }
 
-/// Reads explicitly named files, with their folder paths.
-pub async fn select_fids(
-    engine: &Engine,
-    user: &str,
-    fids: &[Fid],
-) -> Result<Vec<Selected>, Failure> {
+/// The folder paths of `user`'s folders, by idlocal.
+async fn folder_paths_of(engine: &Engine, user: &str) -> Result<BTreeMap<i64, String>, Failure> {
     let folders_only = folders::All {
         user: Some(user.to_owned()),
         filetype: Some("fold".to_owned()),
@@ -178,7 +166,16 @@ pub async fn select_fids(
         page: None,
     };
     let folder_list: Vec<File> = engine.items(folders_only).try_collect().await?;
-    let paths = folder_paths(&folder_list);
+    Ok(folder_paths(&folder_list))
+}
+
+/// Reads explicitly named files, with their folder paths.
+pub async fn select_fids(
+    engine: &Engine,
+    user: &str,
+    fids: &[Fid],
+) -> Result<Vec<Selected>, Failure> {
+    let paths = folder_paths_of(engine, user).await?;
     let mut selected = Vec::new();
     for fid in fids {
         let file = engine.send(&files::Retrieve::new(fid.clone())).await?;

@@ -1,9 +1,9 @@
 //! `GET /v2/folders/all?user=&filetype=&page_size=`: every file of a user, as page-number pages.
 
-use chart_studio_models::{DecodeError, Listing};
+use chart_studio_models::Listing;
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Paginated, endpoint::json, query};
+use crate::Paginated;
 
 /// Lists all of a user's files.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -22,25 +22,7 @@ pub struct All {
     pub page: Option<u32>,
 }
 
-impl Endpoint for All {
-    type Output = Listing;
-
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path(&self) -> String {
-        "/v2/folders/all".to_owned()
-    }
-    fn query(&self) -> Result<Option<String>, BuildError> {
-        query::encode(self)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::query_endpoint!(All => Listing, "/v2/folders/all");
 
 impl Paginated for All {}
 

@@ -1,9 +1,7 @@
 //! `POST /v2/folders`: create a folder, and the folders on the way (`mkdir -p`).
 
-use chart_studio_models::{Created, DecodeError, Folder};
+use chart_studio_models::{Created, Folder};
 use serde::{Deserialize, Serialize};
-
-use crate::{BuildError, Endpoint, endpoint::json, endpoint::json_body};
 
 /// Creates a folder.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,25 +20,7 @@ impl Create {
     }
 }
 
-impl Endpoint for Create {
-    type Output = Created<Folder>;
-
-    fn method(&self) -> http::Method {
-        http::Method::POST
-    }
-    fn idempotent(&self) -> bool {
-        false
-    }
-    fn path(&self) -> String {
-        "/v2/folders".to_owned()
-    }
-    fn body(&self) -> Result<Option<bytes::Bytes>, BuildError> {
-        json_body(self)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::create_endpoint!(Create => Created<Folder>, "/v2/folders", |request| request);
 
 #[cfg(test)]
 mod tests {

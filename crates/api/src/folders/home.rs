@@ -1,9 +1,9 @@
 //! `GET /v2/folders/home?user=`: the files in a user's home folder, as page-number pages.
 
-use chart_studio_models::{DecodeError, Listing};
+use chart_studio_models::Listing;
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Paginated, endpoint::json, query};
+use crate::Paginated;
 
 /// Lists a home folder.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13,25 +13,7 @@ pub struct Home {
     pub user: Option<String>,
 }
 
-impl Endpoint for Home {
-    type Output = Listing;
-
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path(&self) -> String {
-        "/v2/folders/home".to_owned()
-    }
-    fn query(&self) -> Result<Option<String>, BuildError> {
-        query::encode(self)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::query_endpoint!(Home => Listing, "/v2/folders/home");
 
 impl Paginated for Home {}
 

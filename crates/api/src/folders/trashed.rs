@@ -1,9 +1,9 @@
 //! `GET /v2/folders/trashed?user=`: the files in a user's trash, as page-number pages.
 
-use chart_studio_models::{DecodeError, Listing};
+use chart_studio_models::Listing;
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Paginated, endpoint::json, query};
+use crate::Paginated;
 
 /// Lists a user's trashed files (owner only). Named after the `folder_trashed` call of the
 /// Julia client; the local server implements it.
@@ -20,25 +20,7 @@ pub struct Trashed {
     pub page: Option<u32>,
 }
 
-impl Endpoint for Trashed {
-    type Output = Listing;
-
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path(&self) -> String {
-        "/v2/folders/trashed".to_owned()
-    }
-    fn query(&self) -> Result<Option<String>, BuildError> {
-        query::encode(self)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::query_endpoint!(Trashed => Listing, "/v2/folders/trashed");
 
 impl Paginated for Trashed {}
 

@@ -1,9 +1,7 @@
 //! `POST /v2/grids`: upload a grid (answers 201 with `{"file": {..., "cols": [{name, uid}]}}`).
 
-use chart_studio_models::{Created, DecodeError, Grid, GridContent};
+use chart_studio_models::{Created, Grid, GridContent};
 use serde::{Deserialize, Serialize};
-
-use crate::{BuildError, Endpoint, endpoint::json, endpoint::json_body};
 
 /// The body of a grid create.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,25 +77,7 @@ impl Create {
     }
 }
 
-impl Endpoint for Create {
-    type Output = Created<Grid>;
-
-    fn method(&self) -> http::Method {
-        http::Method::POST
-    }
-    fn idempotent(&self) -> bool {
-        false
-    }
-    fn path(&self) -> String {
-        "/v2/grids".to_owned()
-    }
-    fn body(&self) -> Result<Option<bytes::Bytes>, BuildError> {
-        json_body(&self.grid)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::create_endpoint!(Create => Created<Grid>, "/v2/grids", |request| &request.grid);
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,7 @@
 //! `POST /v2/plots`: create a plot from a figure whose traces refer to grid columns.
 
-use chart_studio_models::{Created, DecodeError, Plot};
+use chart_studio_models::{Created, Plot};
 use serde::{Deserialize, Serialize};
-
-use crate::{BuildError, Endpoint, endpoint::json, endpoint::json_body};
 
 /// The body of a plot create. The figure may hold only `*src` references, no raw data arrays.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,25 +77,7 @@ impl Create {
     }
 }
 
-impl Endpoint for Create {
-    type Output = Created<Plot>;
-
-    fn method(&self) -> http::Method {
-        http::Method::POST
-    }
-    fn idempotent(&self) -> bool {
-        false
-    }
-    fn path(&self) -> String {
-        "/v2/plots".to_owned()
-    }
-    fn body(&self) -> Result<Option<bytes::Bytes>, BuildError> {
-        json_body(&self.plot)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::create_endpoint!(Create => Created<Plot>, "/v2/plots", |request| &request.plot);
 
 #[cfg(test)]
 mod tests {

@@ -1,9 +1,9 @@
 //! `GET /v2/plots/feed`: hand-picked public plots, as cursor pages.
 
-use chart_studio_models::{CursorPage, DecodeError, Plot};
+use chart_studio_models::{CursorPage, Plot};
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Paginated, endpoint::json, query};
+use crate::Paginated;
 
 /// Lists the feed.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -13,25 +13,7 @@ pub struct Feed {
     pub order_by: Option<String>,
 }
 
-impl Endpoint for Feed {
-    type Output = CursorPage<Plot>;
-
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path(&self) -> String {
-        "/v2/plots/feed".to_owned()
-    }
-    fn query(&self) -> Result<Option<String>, BuildError> {
-        query::encode(self)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::query_endpoint!(Feed => CursorPage<Plot>, "/v2/plots/feed");
 
 impl Paginated for Feed {}
 

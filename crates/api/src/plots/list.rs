@@ -1,9 +1,9 @@
 //! `GET /v2/plots`: every public plot, newest first, as cursor pages.
 
-use chart_studio_models::{CursorPage, DecodeError, Plot};
+use chart_studio_models::{CursorPage, Plot};
 use serde::{Deserialize, Serialize};
 
-use crate::{BuildError, Endpoint, Paginated, endpoint::json, query};
+use crate::Paginated;
 
 /// Lists public plots.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -19,25 +19,7 @@ pub struct List {
     pub max_quality: Option<u32>,
 }
 
-impl Endpoint for List {
-    type Output = CursorPage<Plot>;
-
-    fn method(&self) -> http::Method {
-        http::Method::GET
-    }
-    fn idempotent(&self) -> bool {
-        true
-    }
-    fn path(&self) -> String {
-        "/v2/plots".to_owned()
-    }
-    fn query(&self) -> Result<Option<String>, BuildError> {
-        query::encode(self)
-    }
-    fn parse(&self, response: &http::Response<bytes::Bytes>) -> Result<Self::Output, DecodeError> {
-        json(response)
-    }
-}
+crate::endpoint::query_endpoint!(List => CursorPage<Plot>, "/v2/plots");
 
 impl Paginated for List {}
 

@@ -1,0 +1,230 @@
+//! `cargo xtask bench`: bulk runs against the local server with injected latency, each reported
+//! as a ratio to its ideal time and to a sequential one-request-at-a-time loop measured in the
+//! same run; and the peak memory of streaming a 100,000-file listing.
+//!
+//! The sequential loops (the scripts of Plotly's docs) run on a sample of the same files, so the
+//! benchmark takes minutes rather than a quarter of an hour; their time per file is measured and
+//! scaled to the full count.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chart_studio_api::common::FileUpdate;
+use chart_studio_api::{Client, Config, Credentials, files, folders};
+use chart_studio_http::{HttpSettings, HttpTransport};
+use chart_studio_server::{Faults, ServerConfig, ServerHandle};
+use futures_util::TryStreamExt;
+use serde_json::json;
+
+use crate::{cargo, project_root, run_command, say};
+
+/// Injected latency per request.
+const LATENCY: Duration = Duration::from_millis(20);
+/// Plots (each with a grid) in the bulk runs.
+const PLOTS: usize = 2_000;
+/// Plots (each with a grid) in the sequential samples.
+const SAMPLE: usize = 200;
+/// Files in the listing whose memory is measured.
+const LISTED_FILES: usize = 100_000;
+/// Requests in flight in the bulk runs.
+const JOBS: usize = 16;
+
+struct Measure {
+    name: String,
+    seconds: f64,
+    ideal: f64,
+    sequential: f64,
+}
+
+pub(crate) fn run() -> Result<()> {
+    run_command(&cargo(), &["build", "--release", "--quiet", "-p", "chart-studio-cli"], &[])?;
+    let cli = project_root().join("target/release/chart-studio");
+    let runtime = tokio::runtime::Runtime::new()?;
+    let users = ["share", "share-seq", "delete", "delete-seq", "big"]
+        .map(|u| (u.to_owned(), format!("{u}-bench-key")));
+    let server = runtime.block_on(chart_studio_server::start(ServerConfig {
+        users: users.to_vec(),
+        ..ServerConfig::default()
+    }))?;
+    for (user, count) in [
+        ("share", PLOTS),
+        ("share-seq", SAMPLE),
+        ("delete", PLOTS),
+        ("delete-seq", SAMPLE),
+        ("big", LISTED_FILES / 2),
+    ] {
+        server.add_plots(user, count, "bench", true)?;
+    }
+    server.set_faults(Faults { latency: LATENCY, ..Faults::default() });
+    let latency = LATENCY.as_secs_f64();
+    let files = (2 * PLOTS) as f64;
+    let listing = (1 + (2 * PLOTS + 1).div_ceil(500)) as f64;
+
+    let seq_share =
+        runtime.block_on(sequential_share(&server, "share-seq"))? / (2 * SAMPLE) as f64 * files;
+    let share = timed(
+        &cli,
+        &server,
+        "share",
+        &["bulk", "share", "private", "--yes", "--jobs", &JOBS.to_string()],
+    )?;
+    let share_ideal = listing * latency + files * latency / JOBS as f64;
+
+    let seq_delete =
+        runtime.block_on(sequential_delete(&server, "delete-seq"))? / (2 * SAMPLE) as f64 * files;
+    let delete =
+        timed(&cli, &server, "delete", &["bulk", "delete", "--yes", "--jobs", &JOBS.to_string()])?;
+    // Per plot: backup (metadata, figure, inlined figure), trash, delete; per grid: backup (2), trash, delete.
+    let delete_requests = PLOTS as f64 * 5.0 + PLOTS as f64 * 4.0;
+    let delete_ideal = listing * latency + delete_requests * latency / JOBS as f64;
+
+    server.set_faults(Faults::default());
+    let peak_kib = peak_memory(&cli, &server, "big")?;
+    runtime.block_on(server.stop())?;
+
+    let measures = [
+        Measure {
+            name: format!("bulk share private, {} files, --jobs {JOBS}", 2 * PLOTS),
+            seconds: share,
+            ideal: share_ideal,
+            sequential: seq_share,
+        },
+        Measure {
+            name: format!("bulk delete (backups on), {} files, --jobs {JOBS}", 2 * PLOTS),
+            seconds: delete,
+            ideal: delete_ideal,
+            sequential: seq_delete,
+        },
+    ];
+    say(&format!(
+        "\nlatency {} ms per request; sequential loops measured on {} files and scaled\n",
+        LATENCY.as_millis(),
+        2 * SAMPLE
+    ));
+    say("| run | seconds | ideal | / ideal | sequential loop | speed-up |");
+    say("|---|---:|---:|---:|---:|---:|");
+    for m in &measures {
+        say(&format!(
+            "| {} | {:.2} | {:.2} | {:.0}% | {:.1} | {:.1}x |",
+            m.name,
+            m.seconds,
+            m.ideal,
+            100.0 * m.seconds / m.ideal,
+            m.sequential,
+            m.sequential / m.seconds
+        ));
+    }
+    let peak_mib = peak_kib as f64 / 1024.0;
+    say(&format!(
+        "| folders ls, {LISTED_FILES} files, piped | peak memory {peak_mib:.1} MiB (limit 100 MiB) | | | | |"
+    ));
+    let report = json!({
+        "latency_ms": LATENCY.as_millis(),
+        "jobs": JOBS,
+        "runs": measures.iter().map(|m| json!({
+            "name": m.name, "seconds": m.seconds, "ideal_seconds": m.ideal, "ratio_to_ideal": m.seconds / m.ideal,
+            "sequential_seconds": m.sequential, "speedup": m.sequential / m.seconds,
+        })).collect::<Vec<_>>(),
+        "listing": {"files": LISTED_FILES, "peak_memory_mib": peak_mib},
+    });
+    let path = project_root().join("target/bench/bench.json");
+    std::fs::create_dir_all(path.parent().context("no parent")?)?;
+    std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+    say(&format!("\nwritten to {}", path.display()));
+    Ok(())
+}
+
+fn client(server: &ServerHandle, user: &str) -> Result<Client> {
+    let config = Config::new(
+        server.url(),
+        Some(Credentials::new(user, format!("{user}-bench-key"))),
+        false,
+    )?;
+    Ok(Client::new(HttpTransport::new(&HttpSettings::default())?, config))
+}
+
+async fn all_files(client: &Client, user: &str) -> Result<Vec<chart_studio_models::File>> {
+    let all =
+        folders::All { user: Some(user.to_owned()), page_size: Some(500), ..Default::default() };
+    Ok(client.items(all).try_collect().await?)
+}
+
+/// The privacy tutorial's loop: list, then PATCH each file, one request at a time. Seconds.
+async fn sequential_share(server: &ServerHandle, user: &str) -> Result<f64> {
+    let client = client(server, user)?;
+    let started = tokio::time::Instant::now();
+    for file in all_files(&client, user)
+        .await?
+        .into_iter()
+        .filter(|f| f.filetype != chart_studio_models::FileType::Folder)
+    {
+        client
+            .send(&files::Update::patch(file.fid, FileUpdate::default().sharing(false, false)))
+            .await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// The delete notebook's loop: list, then for each file GET, trash, permanent delete. Seconds.
+async fn sequential_delete(server: &ServerHandle, user: &str) -> Result<f64> {
+    let client = client(server, user)?;
+    let started = tokio::time::Instant::now();
+    for file in all_files(&client, user)
+        .await?
+        .into_iter()
+        .filter(|f| f.filetype != chart_studio_models::FileType::Folder)
+    {
+        client.send(&files::Retrieve::new(file.fid.clone())).await?;
+        client.send(&files::Trash::new(file.fid.clone())).await?;
+        client.send(&files::PermanentDelete::new(file.fid)).await?;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// Runs the CLI as `user` in a scratch folder and returns its wall time in seconds.
+fn timed(cli: &Path, server: &ServerHandle, user: &str, args: &[&str]) -> Result<f64> {
+    let dir = project_root().join("target/bench").join(user);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let started = tokio::time::Instant::now();
+    let status = cli_command(cli, server, user, &dir).args(args).stdout(Stdio::null()).status()?;
+    let seconds = started.elapsed().as_secs_f64();
+    if !status.success() {
+        bail!("chart-studio {} failed ({status})", args.join(" "));
+    }
+    Ok(seconds)
+}
+
+fn cli_command(cli: &Path, server: &ServerHandle, user: &str, dir: &Path) -> Command {
+    let mut command = Command::new(cli);
+    command
+        .current_dir(dir)
+        .env("HOME", dir)
+        .env("PLOTLY_API_DOMAIN", server.url())
+        .env("PLOTLY_USERNAME", user)
+        .env("PLOTLY_API_KEY", format!("{user}-bench-key"));
+    command
+}
+
+/// Peak resident memory (KiB) of listing every file of `user` piped, measured by GNU time.
+fn peak_memory(cli: &Path, server: &ServerHandle, user: &str) -> Result<u64> {
+    let dir = project_root().join("target/bench").join(user);
+    std::fs::create_dir_all(&dir)?;
+    let output = cli_command(Path::new("/usr/bin/time"), server, user, &dir)
+        .args(["-f", "%M"])
+        .arg(cli)
+        .args(["folders", "ls"])
+        .stdout(Stdio::null())
+        .output()
+        .context("could not run /usr/bin/time (install the `time` package)")?;
+    if !output.status.success() {
+        bail!("listing failed: {}", String::from_utf8_lossy(&output.stderr));
+    }
+    let text = String::from_utf8_lossy(&output.stderr);
+    text.lines()
+        .last()
+        .and_then(|line| line.trim().parse().ok())
+        .with_context(|| format!("no peak memory in {text:?}"))
+}
