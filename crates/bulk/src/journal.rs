@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +51,7 @@ pub enum Record {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: Mutex<File>,
+    file: Arc<Mutex<File>>,
 }
 
 impl Journal {
@@ -83,7 +83,7 @@ impl Journal {
     /// Opens an existing journal to append to it.
     pub fn open(path: &Path) -> std::io::Result<Self> {
         let file = OpenOptions::new().append(true).open(path)?;
-        Ok(Self { path: path.to_owned(), file: Mutex::new(file) })
+        Ok(Self { path: path.to_owned(), file: Arc::new(Mutex::new(file)) })
     }
 
     /// Where it is.
@@ -91,16 +91,19 @@ impl Journal {
         &self.path
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, File> {
-        self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
     /// Appends one record and flushes it to disk.
     pub fn append(&self, record: &Record) -> std::io::Result<()> {
+        write_line(&self.file, &serde_json::to_string(record)?)
+    }
+
+    /// [`Journal::append`] on a blocking thread, so that other requests go on while the disk
+    /// flushes; returns once the record is on disk.
+    pub async fn record(&self, record: &Record) -> std::io::Result<()> {
         let line = serde_json::to_string(record)?;
-        let mut file = self.lock();
-        writeln!(file, "{line}")?;
-        file.sync_data()
+        let file = Arc::clone(&self.file);
+        tokio::task::spawn_blocking(move || write_line(&file, &line))
+            .await
+            .map_err(std::io::Error::other)?
     }
 
     /// Reads a journal. A last line cut short by a crash is ignored; any other bad line is an error.
@@ -129,6 +132,12 @@ impl Journal {
             .ok_or_else(|| format!("{} has no run header; is it a journal?", path.display()))?;
         Ok(JournalState { header, ops, outcomes })
     }
+}
+
+fn write_line(file: &Mutex<File>, line: &str) -> std::io::Result<()> {
+    let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    writeln!(file, "{line}")?;
+    file.sync_data()
 }
 
 /// What a journal says.

@@ -167,7 +167,9 @@ async fn run_one(run: &Run<'_>, op: &Op) -> Option<Outcome> {
         Err(Failure::Stopped) => return None,
         Err(err) => Outcome::Failed { reason: err.to_string() },
     };
-    if let Err(err) = run.journal.append(&Record::Outcome { op: op.id, outcome: outcome.clone() }) {
+    if let Err(err) =
+        run.journal.record(&Record::Outcome { op: op.id, outcome: outcome.clone() }).await
+    {
         tracing::error!(%err, journal = %run.journal.path().display(), "could not write the journal");
     }
     run.progress.advance(&op.fid.to_string());

@@ -27,7 +27,7 @@ use crate::settings::{Inputs, Settings};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.global.verbose);
-    let result = tokio::runtime::Builder::new_current_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)
