@@ -41,20 +41,28 @@ struct Measure {
 pub(crate) fn run() -> Result<()> {
     if cfg!(debug_assertions) {
         // The server runs inside this process: measure it optimized, as it would be deployed.
-        return run_command(&cargo(), &["run", "--release", "--quiet", "-p", "xtask", "--", "bench"], &[]);
+        return run_command(
+            &cargo(),
+            &["run", "--release", "--quiet", "-p", "xtask", "--", "bench"],
+            &[],
+        );
     }
     run_command(&cargo(), &["build", "--release", "--quiet", "-p", "chart-studio-cli"], &[])?;
     let cli = project_root().join("target/release/chart-studio");
     let runtime = tokio::runtime::Runtime::new()?;
-    let users = ["share", "share-seq", "delete", "delete-seq", "big"]
+    let users = ["share", "share-seq", "delete", "delete-seq", "nobackup", "big"]
         .map(|u| (u.to_owned(), format!("{u}-bench-key")));
     let server = runtime.block_on(chart_studio_server::start(ServerConfig {
         users: users.to_vec(),
         ..ServerConfig::default()
     }))?;
-    for (user, count) in
-        [("share", PLOTS), ("share-seq", SAMPLE), ("delete", PLOTS), ("delete-seq", SAMPLE)]
-    {
+    for (user, count) in [
+        ("share", PLOTS),
+        ("share-seq", SAMPLE),
+        ("delete", PLOTS),
+        ("delete-seq", SAMPLE),
+        ("nobackup", PLOTS),
+    ] {
         server.add_plots(user, count, "bench", true)?;
     }
     server.set_faults(Faults { latency: LATENCY, ..Faults::default() });
@@ -79,6 +87,13 @@ pub(crate) fn run() -> Result<()> {
     // Per plot: backup (metadata, figure, inlined figure), trash, delete; per grid: backup (2), trash, delete.
     let delete_requests = PLOTS as f64 * 5.0 + PLOTS as f64 * 4.0;
     let delete_ideal = listing * latency + delete_requests * latency / JOBS as f64;
+    let no_backup = timed(
+        &cli,
+        &server,
+        "nobackup",
+        &["bulk", "delete", "--no-backup", "--yes", "--jobs", &JOBS.to_string()],
+    )?;
+    let no_backup_ideal = listing * latency + files * 2.0 * latency / JOBS as f64;
 
     server.set_faults(Faults::default());
     server.add_plots("big", LISTED_FILES / 2, "bench", true)?;
@@ -96,6 +111,12 @@ pub(crate) fn run() -> Result<()> {
             name: format!("bulk delete (backups on), {} files, --jobs {JOBS}", 2 * PLOTS),
             seconds: delete,
             ideal: delete_ideal,
+            sequential: seq_delete,
+        },
+        Measure {
+            name: format!("bulk delete --no-backup, {} files, --jobs {JOBS}", 2 * PLOTS),
+            seconds: no_backup,
+            ideal: no_backup_ideal,
             sequential: seq_delete,
         },
     ];
