@@ -22,6 +22,12 @@ const TOUR: &[(&str, &[&str])] = &[
     ("", &["files", "move", "demo:4", "archive"]),
     ("Trash a file, then restore it", &["files", "trash", "demo:4"]),
     ("", &["files", "restore", "demo:4"]),
+    (
+        "Share a plot by secret link, then check who can see it (its grid also serves a private plot, so it is left alone)",
+        &["share", "demo:3", "secret"],
+    ),
+    ("", &["share", "show", "demo:3"]),
+    ("How much of the account is public, private or secret", &["sharing", "audit"]),
     ("Any endpoint, like `gh api`", &["api", "GET", "users/current"]),
     ("Delete for good (trash, then permanent delete)", &["files", "delete", "demo:4", "--yes"]),
     ("Every file again", &["folders", "ls"]),
@@ -66,6 +72,9 @@ pub(crate) fn run() -> Result<()> {
             say(&format!("  … ({} more lines)", lines.len() - SHOWN_LINES));
         }
         let errors = String::from_utf8_lossy(&output.stderr);
+        for note in errors.lines().filter(|line| line.starts_with("note:")) {
+            say(&format!("  {note}"));
+        }
         if !output.status.success() {
             anyhow::bail!(
                 "the tour step `chart-studio {}` failed: {}",
