@@ -84,8 +84,9 @@ pub(crate) fn run() -> Result<()> {
         runtime.block_on(sequential_delete(&server, "delete-seq"))? / (2 * SAMPLE) as f64 * files;
     let delete =
         timed(&cli, &server, "delete", &["bulk", "delete", "--yes", "--jobs", &JOBS.to_string()])?;
-    // Per plot: backup (metadata, figure, inlined figure), trash, delete; per grid: backup (2), trash, delete.
-    let delete_requests = PLOTS as f64 * 5.0 + PLOTS as f64 * 4.0;
+    // Per plot: backup (figure, inlined figure; the metadata comes from the listing), trash,
+    // delete; per grid: backup (columns), trash, delete.
+    let delete_requests = PLOTS as f64 * 4.0 + PLOTS as f64 * 3.0;
     let delete_ideal = listing * latency + delete_requests * latency / JOBS as f64;
     let no_backup = timed(
         &cli,

@@ -83,8 +83,12 @@ pub(crate) async fn write_entry(
     dir: &Path,
     op: &Op,
     path: &str,
+    listed: Option<&File>,
 ) -> Result<Verified, Failure> {
-    let meta = engine.send(&files::Retrieve::new(op.fid.clone())).await?;
+    let meta = match listed {
+        Some(meta) => meta.clone(),
+        None => engine.send(&files::Retrieve::new(op.fid.clone())).await?,
+    };
     let mut document = Document {
         version: 1,
         path: path.to_owned(),

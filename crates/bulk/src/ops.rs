@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use chart_studio_api::{Error, files};
-use chart_studio_models::{Fid, FileType};
+use chart_studio_models::{Fid, File, FileType};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 
@@ -55,11 +55,17 @@ pub enum OpKind {
         backup: bool,
         /// The file's folder path, for the backup.
         path: String,
+        /// The file's metadata from the listing, which the backup then need not fetch again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        meta: Option<Box<File>>,
     },
     /// Write the file's metadata and content to the run's directory.
     Export {
         /// The file's folder path.
         path: String,
+        /// The file's metadata from the listing, which the export then need not fetch again.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        meta: Option<Box<File>>,
     },
     /// Planned, but left alone.
     Skip {
@@ -191,22 +197,22 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
         OpKind::Trash => engine.send(&files::Trash::new(op.fid.clone())).await.map(|_| done()),
         OpKind::Restore => engine.send(&files::Restore::new(op.fid.clone())).await.map(|_| done()),
         OpKind::Skip { reason } => Ok(Outcome::Skipped { reason: reason.clone() }),
-        OpKind::Export { path } => {
+        OpKind::Export { path, meta } => {
             let dir = run
                 .dir
                 .as_deref()
                 .ok_or_else(|| Failure::Local("no export folder given".to_owned()))?;
-            let Verified(entry) = write_entry(engine, dir, op, path).await?;
+            let Verified(entry) = write_entry(engine, dir, op, path, meta.as_deref()).await?;
             Ok(Outcome::Done { detail: Some(serde_json::to_value(entry).unwrap_or_default()) })
         }
-        OpKind::Delete { backup, path } => {
+        OpKind::Delete { backup, path, meta } => {
             let mut detail = None;
             if *backup {
                 let dir = run
                     .dir
                     .as_deref()
                     .ok_or_else(|| Failure::Local("no backup folder given".to_owned()))?;
-                match write_entry(engine, dir, op, path).await {
+                match write_entry(engine, dir, op, path, meta.as_deref()).await {
                     Ok(Verified(entry)) => detail = serde_json::to_value(entry).ok(),
                     Err(Failure::Request(err)) if is_not_found(&err) => {
                         return Ok(Outcome::Done {
@@ -291,7 +297,7 @@ mod tests {
         for kind in [
             update,
             OpKind::Trash,
-            OpKind::Delete { backup: true, path: "x/y".to_owned() },
+            OpKind::Delete { backup: true, path: "x/y".to_owned(), meta: None },
             OpKind::Skip { reason: "r".to_owned() },
         ] {
             let op = op(1, 0, kind);
@@ -322,7 +328,7 @@ mod tests {
         let done = [
             op(0, 0, OpKind::Update { request: forward.clone(), undo: back.clone() }),
             op(1, 1, OpKind::Trash),
-            op(2, 1, OpKind::Delete { backup: true, path: String::new() }),
+            op(2, 1, OpKind::Delete { backup: true, path: String::new(), meta: None }),
         ];
         let undo = undo_ops(&done);
         assert_eq!(undo.len(), 2);

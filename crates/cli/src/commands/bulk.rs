@@ -59,8 +59,10 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         }
         BulkCommand::Export { dir, filter, run } => {
             let chosen = selection(&ctx, &filter, false).await?;
-            let ops =
-                simple_ops(&chosen, |selected| OpKind::Export { path: selected.path.clone() });
+            let ops = simple_ops(&chosen, |selected| OpKind::Export {
+                path: selected.path.clone(),
+                meta: Some(Box::new(selected.file.clone())),
+            });
             launch(&ctx, "export", ops, &run, Some(dir)).await
         }
         BulkCommand::Import { dir, jobs } => {
@@ -324,7 +326,11 @@ fn delete_ops(chosen: &[Selected], force: bool, backup: bool) -> Vec<Op> {
                 reason: format!("still used by {}; --force deletes it anyway", users.join(", ")),
             };
         }
-        OpKind::Delete { backup, path: s.path.clone() }
+        OpKind::Delete {
+            backup,
+            path: s.path.clone(),
+            meta: backup.then(|| Box::new(s.file.clone())),
+        }
     })
     .into_iter()
     .map(|op| {
