@@ -30,8 +30,58 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
 
 const SECRET_KEYS: [&str; 2] = ["api_key", "proxy_password"];
 
+/// Whether a setting or environment variable holds a secret, to be shown as `***`.
+fn is_secret(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    SECRET_KEYS.iter().any(|key| name.contains(key))
+        || name.contains("apikey")
+        || name.contains("password")
+}
+
+/// `key=value` pairs for `Debug`, secrets masked.
+fn masked<'a>(pairs: impl Iterator<Item = (&'a str, String)>) -> Vec<String> {
+    pairs
+        .map(
+            |(key, value)| {
+                if is_secret(key) { format!("{key}=***") } else { format!("{key}={value}") }
+            },
+        )
+        .collect()
+}
+
+impl std::fmt::Debug for Inputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inputs")
+            .field("plotly_dir", &self.plotly_dir)
+            .field("config_file", &self.config_file)
+            .field("profile", &self.profile)
+            .field("env", &masked(self.env.iter().map(|(k, v)| (k.as_str(), v.clone()))))
+            .field("flags", &masked(self.flags.iter().map(|(k, v)| (*k, v.to_string()))))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let entries = masked(
+            self.entries.iter().map(|(key, origin, v)| (key.as_str(), format!("{v} ({origin})"))),
+        );
+        f.debug_struct("Layer").field("entries", &entries).finish()
+    }
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("values", &masked(self.values.iter().map(|(k, v)| (k.as_str(), v.to_string()))))
+            .field("profile", &self.profile)
+            .field("config_file", &self.config_file)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Where the files of each layer are, and the values of the upper layers.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub(crate) struct Inputs {
     /// The folder of `.credentials` and `.config` (normally `~/.plotly`).
     pub plotly_dir: Option<PathBuf>,
@@ -46,7 +96,7 @@ pub(crate) struct Inputs {
 }
 
 /// One layer of settings, as a `config` source whose values carry their origin.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct Layer {
     entries: Vec<(String, String, ValueKind)>,
 }
@@ -78,7 +128,7 @@ impl Source for Layer {
 }
 
 /// The resolved settings.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Settings {
     values: Map<String, Value>,
     layers: Vec<Layer>,
@@ -461,6 +511,25 @@ mod tests {
         };
         let err = format!("{:#}", Settings::load(&inputs).unwrap_err());
         assert!(err.contains("no profile \"cloud\"") && err.contains("onprem"), "{err}");
+    }
+
+    #[test]
+    fn debug_output_masks_secrets() {
+        let inputs = Inputs {
+            env: BTreeMap::from([
+                ("PLOTLY_API_KEY".to_owned(), "k-e-y-1234".to_owned()),
+                ("plotly_api_key".to_owned(), "k-e-y-1234".to_owned()),
+            ]),
+            flags: vec![("username", "alice".into())],
+            ..Inputs::default()
+        };
+        let settings = Settings::load(&inputs).unwrap();
+        for text in
+            [format!("{inputs:?}"), format!("{settings:?}"), format!("{:#?}", settings.layers)]
+        {
+            assert!(!text.contains("k-e-y-1234"), "{text}");
+        }
+        assert!(format!("{settings:?}").contains("alice"));
     }
 
     #[test]

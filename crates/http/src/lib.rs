@@ -10,8 +10,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use chart_studio_api::{BoxFuture, Transport, TransportError, TransportErrorKind};
 
-/// How the HTTP client connects.
-#[derive(Debug, Clone)]
+/// How the HTTP client connects. `Debug` hides a password in the proxy address.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct HttpSettings {
     /// Limit for a whole request, connect to last byte.
@@ -35,6 +35,25 @@ impl Default for HttpSettings {
             ca_bundle: None,
             verify_tls: true,
         }
+    }
+}
+
+impl std::fmt::Debug for HttpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let proxy = self.proxy.as_deref().map(|proxy| match reqwest::Url::parse(proxy) {
+            Ok(mut url) if url.password().is_some() => {
+                let _ = url.set_password(Some("***"));
+                url.to_string()
+            }
+            _ => proxy.to_owned(),
+        });
+        f.debug_struct("HttpSettings")
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("proxy", &proxy)
+            .field("ca_bundle", &self.ca_bundle)
+            .field("verify_tls", &self.verify_tls)
+            .finish()
     }
 }
 
@@ -223,6 +242,16 @@ mod tests {
         let transport = HttpTransport::new(&HttpSettings::default()).unwrap();
         let response = transport.send(get(addr)).await.unwrap();
         assert_eq!(response.status(), 301);
+    }
+
+    #[test]
+    fn debug_hides_the_proxy_password() {
+        let settings = HttpSettings {
+            proxy: Some("http://user:hunter2@proxy.example:3128".to_owned()),
+            ..HttpSettings::default()
+        };
+        let text = format!("{settings:?}");
+        assert!(!text.contains("hunter2") && text.contains("user:***@proxy.example"), "{text}");
     }
 
     #[test]
