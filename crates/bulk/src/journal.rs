@@ -80,8 +80,17 @@ impl Journal {
         Self::open(path)
     }
 
-    /// Opens an existing journal to append to it.
+    /// Opens an existing journal to append to it. A last line cut short by a crash is cut off
+    /// first (its operation had not finished, so it is redone), so new records start on a line
+    /// of their own.
     pub fn open(path: &Path) -> std::io::Result<Self> {
+        let contents = std::fs::read(path)?;
+        if !contents.is_empty() && !contents.ends_with(b"\n") {
+            let keep = contents.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
+            let file = OpenOptions::new().write(true).open(path)?;
+            file.set_len(keep as u64)?;
+            file.sync_all()?;
+        }
         let file = OpenOptions::new().append(true).open(path)?;
         Ok(Self { path: path.to_owned(), file: Arc::new(Mutex::new(file)) })
     }
@@ -226,6 +235,14 @@ mod tests {
             Journal::create(&path, &header(), &[]).is_err(),
             "an existing journal is never overwritten"
         );
+
+        let reopened = Journal::open(&path).unwrap();
+        reopened
+            .append(&Record::Outcome { op: 2, outcome: Outcome::Done { detail: None } })
+            .unwrap();
+        let state = Journal::load(&path).unwrap();
+        assert_eq!(state.outcomes.len(), 3, "the cut line is gone and the new record reads back");
+        assert!(state.pending().iter().map(|op| op.id).eq([1]));
     }
 
     #[test]

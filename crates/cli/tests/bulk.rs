@@ -295,7 +295,7 @@ fn a_run_killed_at_any_point_resumes_to_the_same_end() {
     });
     server.handle().add_plots("cli", 60, "k", true).unwrap();
     let home = tempfile::tempdir().unwrap();
-    for (round, kill_after_ms) in [(0, 150u64), (1, 400), (2, 30)] {
+    for (round, kill_after_ms) in [(0, 150u64), (1, 400), (2, 30), (3, 90), (4, 250)] {
         let mode = if round % 2 == 0 { "private" } else { "public" };
         let journal = home.path().join(format!("run{round}.jsonl"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio"))
