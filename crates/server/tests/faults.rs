@@ -118,7 +118,7 @@ async fn the_daily_quota_stops_changes_only() {
 #[tokio::test]
 async fn the_rate_limit_throttles_bursts_per_user() {
     let server = server().await;
-    server.set_faults(Faults { rate_limit: Some(5.0), ..Faults::default() });
+    server.set_faults(Faults { rate_limit: Some(2.0), ..Faults::default() });
     let alice = client(&server, Some(ALICE));
     let mut throttled = 0;
     for _ in 0..12 {
@@ -134,7 +134,7 @@ async fn the_rate_limit_throttles_bursts_per_user() {
             Err(err) => panic!("{err}"),
         }
     }
-    assert!(throttled >= 5, "{throttled} of 12 burst requests throttled at 5/s");
+    assert!(throttled >= 5, "{throttled} of 12 burst requests throttled at 2/s");
 }
 
 #[tokio::test]
