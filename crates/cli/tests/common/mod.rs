@@ -62,6 +62,7 @@ pub(crate) fn run(
     command
         .args(args)
         .env_clear()
+        .current_dir(home)
         .env("HOME", home)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("PLOTLY_API_DOMAIN", &server.url)
