@@ -11,16 +11,12 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use chart_studio_server::{Faults, ServerConfig};
-use common::{CLI, KEY, Server, code, run, stderr, stdout};
+use common::{CLI, KEY, Server, code, json_as, run, stderr, stdout};
 use serde_json::Value;
 
-/// `--json` output of a command that must succeed.
+/// `--json` output of a command of `cli` that must succeed.
 fn json_of(server: &Server, home: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let output = run(server, home, CLI, &all, "");
-    assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
+    json_as(server, home, CLI, args)
 }
 
 /// Every file of the `cli` account: fid → (type, world_readable, share_key_enabled, name).

@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{CLI, Server, code, run, stderr, stdout};
+use common::{CLI, Server, code, json_as, run, stderr, stdout};
 use serde_json::{Value, json};
 
 const OTHER: Option<(&str, &str)> = Some(("other", "other-key"));
@@ -22,15 +22,6 @@ fn bars() -> Value {
     json!({"data": [{"type": "bar", "x": ["a", "b", "c"], "y": [1, 2, 3], "marker": {"color": ["red", "green", "blue"]}}], "layout": {"title": {"text": "bars"}}})
 }
 
-/// Runs `chart-studio --json ARGS` as `user` and parses stdout.
-fn json_of(server: &Server, home: &Path, user: Option<(&str, &str)>, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let output = run(server, home, user, &all, "");
-    assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[test]
 fn public_private_and_secret_plots_from_a_figure() {
     let server = Server::start();
@@ -39,7 +30,7 @@ fn public_private_and_secret_plots_from_a_figure() {
     let mut made = Vec::new();
     for mode in ["public", "private", "secret"] {
         let path = format!("shared/{mode}");
-        let created = json_of(
+        let created = json_as(
             &server,
             home.path(),
             CLI,
@@ -92,7 +83,7 @@ fn public_private_and_secret_plots_from_a_figure() {
             );
         }
     }
-    let grid = json_of(&server, home.path(), CLI, &["files", "lookup", "shared/secret_grid"]);
+    let grid = json_as(&server, home.path(), CLI, &["files", "lookup", "shared/secret_grid"]);
     assert_eq!(
         (grid["world_readable"].as_bool(), grid["share_key_enabled"].as_bool()),
         (Some(false), Some(true)),
@@ -105,7 +96,7 @@ fn switching_modes_is_verified_and_grids_follow() {
     let server = Server::start();
     let home = tempfile::tempdir().unwrap();
     let figure = figure_file(home.path(), "bars.json", &bars());
-    let created = json_of(
+    let created = json_as(
         &server,
         home.path(),
         CLI,
@@ -114,7 +105,7 @@ fn switching_modes_is_verified_and_grids_follow() {
     let fid = created["fid"].as_str().unwrap().to_owned();
     let grid = created["grid"].as_str().unwrap().to_owned();
 
-    let private = json_of(&server, home.path(), CLI, &["share", &fid, "private"]);
+    let private = json_as(&server, home.path(), CLI, &["share", &fid, "private"]);
     let steps: Vec<&str> = private["plan"]["steps"]
         .as_array()
         .unwrap()
@@ -141,18 +132,18 @@ fn switching_modes_is_verified_and_grids_follow() {
         stderr(&again)
     );
 
-    let plot_only = json_of(&server, home.path(), CLI, &["share", &fid, "public", "--no-grids"]);
+    let plot_only = json_as(&server, home.path(), CLI, &["share", &fid, "public", "--no-grids"]);
     assert_eq!(plot_only["plan"]["steps"].as_array().unwrap().len(), 1);
-    let shown = json_of(&server, home.path(), CLI, &["share", "show", &fid]);
+    let shown = json_as(&server, home.path(), CLI, &["share", "show", &fid]);
     assert_eq!(shown["sharing"], "public");
     assert_eq!(shown["grids"][&grid], "secret");
 
-    let dry = json_of(&server, home.path(), CLI, &["share", &fid, "private", "--dry-run"]);
+    let dry = json_as(&server, home.path(), CLI, &["share", &fid, "private", "--dry-run"]);
     assert_eq!(
         dry["plan"]["steps"][0]["request"]["changes"],
         json!({"world_readable": false, "share_key_enabled": false})
     );
-    let still = json_of(&server, home.path(), CLI, &["share", "show", &fid]);
+    let still = json_as(&server, home.path(), CLI, &["share", "show", &fid]);
     assert_eq!(still["sharing"], "public", "a dry run changes nothing");
 
     let theirs = run(&server, home.path(), OTHER, &["share", &fid, "private"], "");
@@ -169,7 +160,7 @@ fn a_grid_used_by_a_plot_in_another_mode_is_left_alone() {
     let server = Server::start();
     let home = tempfile::tempdir().unwrap();
     let figure = figure_file(home.path(), "bars.json", &bars());
-    let first = json_of(
+    let first = json_as(
         &server,
         home.path(),
         CLI,
@@ -177,9 +168,9 @@ fn a_grid_used_by_a_plot_in_another_mode_is_left_alone() {
     );
     let grid = first["grid"].as_str().unwrap().to_owned();
     let content =
-        json_of(&server, home.path(), CLI, &["plots", "content", first["fid"].as_str().unwrap()]);
+        json_as(&server, home.path(), CLI, &["plots", "content", first["fid"].as_str().unwrap()]);
     let second = figure_file(home.path(), "second.json", &content);
-    let second = json_of(
+    let second = json_as(
         &server,
         home.path(),
         CLI,
@@ -197,7 +188,7 @@ fn a_grid_used_by_a_plot_in_another_mode_is_left_alone() {
         "{}",
         stderr(&output)
     );
-    let grid_now = json_of(&server, home.path(), CLI, &["files", "get", &grid]);
+    let grid_now = json_as(&server, home.path(), CLI, &["files", "get", &grid]);
     assert_eq!(grid_now["world_readable"], true);
 }
 
@@ -207,25 +198,25 @@ fn recreating_at_the_same_path_keeps_the_fid_and_url() {
     let home = tempfile::tempdir().unwrap();
     let figure = figure_file(home.path(), "bars.json", &bars());
     let first =
-        json_of(&server, home.path(), CLI, &["plots", "create", &figure, "--filename", "keep/me"]);
+        json_as(&server, home.path(), CLI, &["plots", "create", &figure, "--filename", "keep/me"]);
     let mut changed = bars();
     changed["data"][0]["y"] = json!([7, 8, 9]);
     let changed = figure_file(home.path(), "changed.json", &changed);
     let second =
-        json_of(&server, home.path(), CLI, &["plots", "create", &changed, "--filename", "keep/me"]);
+        json_as(&server, home.path(), CLI, &["plots", "create", &changed, "--filename", "keep/me"]);
     assert_eq!(second["fid"], first["fid"]);
     assert_eq!(second["url"], first["url"]);
     assert_eq!(second["grid"], first["grid"], "the grid is refilled in place too");
     assert_eq!(second["updated"], true);
     let fid = first["fid"].as_str().unwrap();
-    let read = json_of(&server, home.path(), CLI, &["plots", "content", fid, "--inline-data"]);
+    let read = json_as(&server, home.path(), CLI, &["plots", "content", fid, "--inline-data"]);
     assert_eq!(read["data"][0]["y"], json!([7, 8, 9]));
 
     // The inline figure is accepted again (round trip), and a grid reads back as CSV.
     let again = figure_file(home.path(), "again.json", &read);
     let copy =
-        json_of(&server, home.path(), CLI, &["plots", "create", &again, "--filename", "copy"]);
-    let copy_read = json_of(
+        json_as(&server, home.path(), CLI, &["plots", "create", &again, "--filename", "copy"]);
+    let copy_read = json_as(
         &server,
         home.path(),
         CLI,
@@ -238,7 +229,7 @@ fn recreating_at_the_same_path_keeps_the_fid_and_url() {
         "data[0].marker.color,data[0].x,data[0].y\nred,a,7\ngreen,b,8\nblue,c,9\n"
     );
 
-    let folder = json_of(&server, home.path(), CLI, &["files", "lookup", "keep"]);
+    let folder = json_as(&server, home.path(), CLI, &["files", "lookup", "keep"]);
     let clash =
         run(&server, home.path(), CLI, &["plots", "create", &figure, "--filename", "keep"], "");
     assert_eq!(code(&clash), 1);
@@ -304,14 +295,14 @@ fn the_sharing_setting_and_its_conflicts() {
         "{}",
         stdout(&get)
     );
-    let created = json_of(
+    let created = json_as(
         &server,
         home.path(),
         CLI,
         &["plots", "create", &figure, "--filename", "by-default"],
     );
     assert_eq!(created["sharing"], "private", "config set sharing private makes new plots private");
-    let flagged = json_of(
+    let flagged = json_as(
         &server,
         home.path(),
         CLI,

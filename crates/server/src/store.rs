@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use crate::failure::Failure;
 
-/// An account: a user, its key and its files.
-#[derive(Debug, Clone)]
+/// An account: a user, its key and its files. `Debug` does not show the key.
+#[derive(Clone)]
 pub(crate) struct Account {
     pub username: String,
     pub api_key: String,
@@ -20,6 +20,16 @@ pub(crate) struct Account {
     pub files: BTreeMap<u64, FileRecord>,
     /// The live (not trashed) files by folder and name, for path lookups and name conflicts.
     names: BTreeMap<(i64, String), u64>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("username", &self.username)
+            .field("api_key", &"***")
+            .field("files", &self.files.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Account {

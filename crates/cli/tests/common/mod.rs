@@ -91,3 +91,17 @@ pub(crate) fn code(output: &Output) -> i32 {
 }
 
 pub(crate) const CLI: Option<(&str, &str)> = Some(("cli", KEY));
+
+/// Runs `chart-studio --json ARGS` as `user`, which must succeed, and parses its output.
+pub(crate) fn json_as(
+    server: &Server,
+    home: &Path,
+    user: Option<(&str, &str)>,
+    args: &[&str],
+) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let output = run(server, home, user, &all, "");
+    assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
+    serde_json::from_slice(&output.stdout).expect("JSON output")
+}
