@@ -168,21 +168,19 @@ fn client(server: &ServerHandle, user: &str) -> Result<Client> {
     Ok(Client::new(HttpTransport::new(&HttpSettings::default())?, config))
 }
 
+/// Every file of `user` but its folders: what the old scripts loop over.
 async fn all_files(client: &Client, user: &str) -> Result<Vec<chart_studio_models::File>> {
     let all =
         folders::All { user: Some(user.to_owned()), page_size: Some(500), ..Default::default() };
-    Ok(client.items(all).try_collect().await?)
+    let files: Vec<chart_studio_models::File> = client.items(all).try_collect().await?;
+    Ok(files.into_iter().filter(|f| f.filetype != chart_studio_models::FileType::Folder).collect())
 }
 
 /// The privacy tutorial's loop: list, then PATCH each file, one request at a time. Seconds.
 async fn sequential_share(server: &ServerHandle, user: &str) -> Result<f64> {
     let client = client(server, user)?;
     let started = tokio::time::Instant::now();
-    for file in all_files(&client, user)
-        .await?
-        .into_iter()
-        .filter(|f| f.filetype != chart_studio_models::FileType::Folder)
-    {
+    for file in all_files(&client, user).await? {
         client
             .send(&files::Update::patch(file.fid, FileUpdate::default().sharing(false, false)))
             .await?;
@@ -194,11 +192,7 @@ async fn sequential_share(server: &ServerHandle, user: &str) -> Result<f64> {
 async fn sequential_delete(server: &ServerHandle, user: &str) -> Result<f64> {
     let client = client(server, user)?;
     let started = tokio::time::Instant::now();
-    for file in all_files(&client, user)
-        .await?
-        .into_iter()
-        .filter(|f| f.filetype != chart_studio_models::FileType::Folder)
-    {
+    for file in all_files(&client, user).await? {
         client.send(&files::Retrieve::new(file.fid.clone())).await?;
         client.send(&files::Trash::new(file.fid.clone())).await?;
         client.send(&files::PermanentDelete::new(file.fid)).await?;

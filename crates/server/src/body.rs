@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::failure::Failure;
 use crate::state::Shared;
+use crate::store::{Body, NewFile};
 
 /// A request body as a JSON object (empty when there is no body).
 #[derive(Debug, Clone, Default)]
@@ -73,6 +74,21 @@ fn nesting_depth(bytes: &[u8]) -> usize {
 }
 
 impl Payload {
+    /// The fields every create takes (`filename`, `parent`, `parent_path`, `world_readable`,
+    /// `share_key_enabled`; new files are public unless asked otherwise) around `body`.
+    pub(crate) fn new_file(&self, body: Body) -> Result<NewFile, Failure> {
+        Ok(NewFile {
+            filename: self.text("filename")?,
+            parent: self.integer("parent")?,
+            parent_path: self.text("parent_path")?,
+            world_readable: self.flag("world_readable")?.unwrap_or(true),
+            share_key_enabled: self.flag("share_key_enabled")?.unwrap_or(false),
+            metadata: None,
+            body,
+            idlocal: None,
+        })
+    }
+
     /// A text field.
     pub(crate) fn text(&self, name: &str) -> Result<Option<String>, Failure> {
         match self.0.get(name) {

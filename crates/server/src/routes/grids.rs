@@ -68,14 +68,8 @@ async fn create(
         columns.push(StoredColumn { name, uid, data });
     }
     let new = NewFile {
-        filename: body.text("filename")?,
-        parent: body.integer("parent")?,
-        parent_path: body.text("parent_path")?,
-        world_readable: body.flag("world_readable")?.unwrap_or(true),
-        share_key_enabled: body.flag("share_key_enabled")?.unwrap_or(false),
         metadata: body.0.get("metadata").cloned().filter(|m| !m.is_null()),
-        body: Body::Grid { columns },
-        idlocal: None,
+        ..body.new_file(Body::Grid { columns })?
     };
     let idlocal = store.create(&owner, new)?;
     let account = store.account(&owner).ok_or(Failure::NotFound)?;

@@ -16,7 +16,7 @@ use crate::failure::Failure;
 use crate::pages::Cursor;
 use crate::render::View;
 use crate::state::Shared;
-use crate::store::{Body, NewFile, Store};
+use crate::store::{Body, Store};
 
 /// Plots per cursor page, as on the real server.
 const PAGE_SIZE: usize = 10;
@@ -164,17 +164,7 @@ async fn create(
         .ok_or_else(|| Failure::bad_field("figure", "This field is required."))?;
     let mut store = app.store();
     check_figure(&store, &viewer, &figure)?;
-    let new = NewFile {
-        filename: body.text("filename")?,
-        parent: body.integer("parent")?,
-        parent_path: body.text("parent_path")?,
-        world_readable: body.flag("world_readable")?.unwrap_or(true),
-        share_key_enabled: body.flag("share_key_enabled")?.unwrap_or(false),
-        metadata: None,
-        body: Body::Plot { figure },
-        idlocal: None,
-    };
-    let idlocal = store.create(&owner, new)?;
+    let idlocal = store.create(&owner, body.new_file(Body::Plot { figure })?)?;
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
     let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
     Ok(Json(Created::new(app.urls.plot(account, record, View::Owner))))
