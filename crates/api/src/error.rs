@@ -231,9 +231,7 @@ impl ApiError {
         let messages =
             serde_json::from_slice::<ErrorBody>(&body).map(|b| b.messages()).unwrap_or_default();
         let retry_after_header = header_text(response, http::header::RETRY_AFTER)
-            .and_then(|value| value.trim().parse::<f64>().ok())
-            .filter(|secs| secs.is_finite() && *secs >= 0.0)
-            .map(Duration::from_secs_f64);
+            .and_then(|value| server_wait(value.trim()));
         Self {
             request,
             status: response.status(),
@@ -288,9 +286,18 @@ fn header_text(response: &http::Response<Bytes>, name: http::header::HeaderName)
 /// Parses DRF's "Expected available in 5.0 seconds." into a duration.
 fn expected_available_in(message: &str) -> Option<Duration> {
     let rest = message.split("Expected available in ").nth(1)?;
-    let number = rest.split_whitespace().next()?;
-    let secs: f64 = number.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs))
+    server_wait(rest.split_whitespace().next()?)
+}
+
+/// The longest wait a server's hint is taken at; a larger one is clamped to it.
+const MAX_SERVER_WAIT: Duration = Duration::from_secs(600);
+
+/// A server's wait in seconds (`5`, `7.0`), clamped to [`MAX_SERVER_WAIT`]; `None` for anything
+/// that is not a finite, non-negative number.
+fn server_wait(text: &str) -> Option<Duration> {
+    let secs: f64 = text.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0)
+        .then(|| Duration::try_from_secs_f64(secs).map_or(MAX_SERVER_WAIT, |d| d.min(MAX_SERVER_WAIT)))
 }
 
 /// A readable one-line summary of a body that is not a JSON error body.
@@ -472,5 +479,45 @@ mod tests {
             line.url.contains("share_key=***") || line.url.contains("share_key=%2A%2A%2A"),
             "{line}"
         );
+    }
+
+    #[test]
+    fn huge_or_odd_server_waits_are_clamped_or_ignored() {
+        let throttle = |retry_after: &str, seconds: &str| {
+            let resp = http::Response::builder()
+                .status(429)
+                .header("retry-after", retry_after)
+                .body(Bytes::from(format!(
+                    r#"{{"detail": "Request was throttled. Expected available in {seconds} seconds."}}"#
+                )))
+                .unwrap();
+            ApiError::from_response(RequestLine::default(), &resp)
+        };
+        assert_eq!(throttle("1e300", "1").retry_after(), Some(MAX_SERVER_WAIT));
+        assert_eq!(throttle("x", "1e30").retry_after(), Some(MAX_SERVER_WAIT));
+        assert_eq!(throttle("-1", "NaN").retry_after(), None);
+        assert_eq!(throttle("inf", "3").retry_after(), Some(Duration::from_secs(3)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_retry_hint_parses_without_panicking(header in ".{0,40}", message in ".{0,80}") {
+            let resp = http::Response::builder()
+                .status(429)
+                .header("retry-after", header.replace(['\r', '\n'], " ").as_str())
+                .body(Bytes::from(message))
+                .ok();
+            if let Some(resp) = resp {
+                let wait = ApiError::from_response(RequestLine::default(), &resp).retry_after();
+                proptest::prop_assert!(wait.is_none_or(|wait| wait <= MAX_SERVER_WAIT));
+            }
+        }
+
+        #[test]
+        fn any_number_of_seconds_is_clamped(secs in proptest::num::f64::ANY) {
+            let text = format!("Request was throttled. Expected available in {secs} seconds.");
+            let wait = expected_available_in(&text);
+            proptest::prop_assert!(wait.is_none_or(|wait| wait <= MAX_SERVER_WAIT));
+        }
     }
 }

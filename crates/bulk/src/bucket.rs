@@ -12,11 +12,16 @@ pub struct TokenBucket {
 }
 
 impl TokenBucket {
-    /// A full bucket.
+    /// A full bucket. A rate that is not a finite number above [`TokenBucket::MIN_RATE`] is
+    /// taken as that minimum (callers validate it first; this keeps the arithmetic sound).
     pub fn new(rate: f64, burst: f64) -> Self {
-        let burst = burst.max(1.0);
-        Self { rate: rate.max(f64::MIN_POSITIVE), burst, tokens: burst, last: Duration::ZERO }
+        let burst = if burst.is_finite() { burst.max(1.0) } else { 1.0 };
+        let rate = if rate.is_finite() { rate.max(Self::MIN_RATE) } else { Self::MIN_RATE };
+        Self { rate, burst, tokens: burst, last: Duration::ZERO }
     }
+
+    /// The slowest rate: one event an hour.
+    pub const MIN_RATE: f64 = 1.0 / 3600.0;
 
     /// Takes a token at `now`, or says how long until one is available.
     pub fn try_acquire(&mut self, now: Duration) -> Result<(), Duration> {
@@ -48,5 +53,21 @@ mod tests {
         assert!(bucket.try_acquire(Duration::from_secs(10)).is_ok(), "refills");
         assert!((0..2).all(|_| bucket.try_acquire(Duration::from_secs(10)).is_ok()));
         assert!(bucket.try_acquire(Duration::from_secs(10)).is_err(), "but never above the burst");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_rate_and_time_give_a_bounded_wait(
+            rate in proptest::num::f64::ANY,
+            burst in proptest::num::f64::ANY,
+            nows in proptest::collection::vec(0u64..u64::MAX, 1..20),
+        ) {
+            let mut bucket = TokenBucket::new(rate, burst);
+            for now in nows {
+                if let Err(wait) = bucket.try_acquire(Duration::from_nanos(now)) {
+                    proptest::prop_assert!(wait <= Duration::from_secs(3600));
+                }
+            }
+        }
     }
 }

@@ -49,6 +49,11 @@ pub enum Failure {
     Local(String),
 }
 
+/// Whether the server said the file is not there.
+pub(crate) fn is_not_found(err: &Error) -> bool {
+    err.status() == Some(http::StatusCode::NOT_FOUND)
+}
+
 /// Hears about progress, to show it.
 pub trait Progress: Send + Sync {
     /// `total` operations are about to run.

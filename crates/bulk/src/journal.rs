@@ -198,6 +198,7 @@ mod tests {
             fid: format!("a:{id}").parse().unwrap(),
             filetype: FileType::Plot,
             filename: "f".to_owned(),
+            created: None,
             kind: OpKind::Trash,
         }
     }

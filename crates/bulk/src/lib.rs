@@ -14,6 +14,7 @@ mod export;
 mod journal;
 mod limiter;
 mod ops;
+mod plan;
 mod report;
 mod select;
 
@@ -24,5 +25,9 @@ pub use export::{Imported, Manifest, ManifestEntry, import, read_manifest, write
 pub use journal::{Journal, JournalState, Record, RunHeader};
 pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, execute, undo_ops};
+pub use plan::{
+    DeleteRules, PlotGrids, delete_ops, export_ops, grid_users, plot_grids, restorable,
+    restore_ops, trash_ops, with_subtrees,
+};
 pub use report::{ActionCounts, Report};
 pub use select::{Filter, Matcher, Selected, folder_paths, select, select_fids};

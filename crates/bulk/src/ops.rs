@@ -2,12 +2,12 @@
 
 use std::path::PathBuf;
 
-use chart_studio_api::{Error, files};
+use chart_studio_api::files;
 use chart_studio_models::{Fid, File, FileType};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, Failure, Progress};
+use crate::engine::{Engine, Failure, Progress, is_not_found};
 use crate::export::{Verified, write_entry};
 use crate::journal::{Journal, Record};
 use crate::report::Report;
@@ -25,9 +25,28 @@ pub struct Op {
     pub filetype: FileType,
     /// Its name.
     pub filename: String,
+    /// When it was created, as the server said: with the fid and name, it tells a resumed run
+    /// whether the fid still names the file that was planned (fids can be reused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
     /// What to do.
     #[serde(flatten)]
     pub kind: OpKind,
+}
+
+impl Op {
+    /// Operation `id` of `phase`: `kind` on `file`.
+    pub fn of(id: u64, phase: u8, file: &File, kind: OpKind) -> Self {
+        Self {
+            id,
+            phase,
+            fid: file.fid.clone(),
+            filetype: file.filetype.clone(),
+            filename: file.filename.clone(),
+            created: file.creation_time.clone(),
+            kind,
+        }
+    }
 }
 
 /// What an operation does.
@@ -186,10 +205,6 @@ fn done() -> Outcome {
     Outcome::Done { detail: None }
 }
 
-fn is_not_found(err: &Error) -> bool {
-    err.status() == Some(http::StatusCode::NOT_FOUND)
-}
-
 async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
     let engine = run.engine;
     match &op.kind {
@@ -278,6 +293,7 @@ mod tests {
             fid: format!("a:{id}").parse().unwrap(),
             filetype: FileType::Plot,
             filename: "f".to_owned(),
+            created: None,
             kind,
         }
     }

@@ -424,14 +424,33 @@ pub(crate) struct FilterArgs {
     pub fids: Option<PathBuf>,
 }
 
+/// The most requests a run may keep in flight.
+const MAX_JOBS: usize = 256;
+
+/// `--jobs`: a whole number from 1 to [`MAX_JOBS`].
+fn jobs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(jobs) if (1..=MAX_JOBS).contains(&jobs) => Ok(jobs),
+        _ => Err(format!("{text:?} is not a number of requests from 1 to {MAX_JOBS}")),
+    }
+}
+
+/// `--rate`: requests per second, finite and above 0.
+fn rate(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(format!("{text:?} is not a rate above 0 requests per second, such as 2.5")),
+    }
+}
+
 /// How a bulk run runs.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RunArgs {
     /// Requests in flight at most (fewer while the server throttles).
-    #[arg(short, long, default_value_t = 8, value_name = "N")]
+    #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = jobs)]
     pub jobs: usize,
-    /// Requests per second at most.
-    #[arg(long, value_name = "N")]
+    /// Requests per second at most (a number above 0, such as 2.5).
+    #[arg(long, value_name = "N", value_parser = rate)]
     pub rate: Option<f64>,
     /// Do it without asking (needed when not on a terminal).
     #[arg(short, long)]
@@ -504,7 +523,7 @@ pub(crate) enum BulkCommand {
         /// The folder with manifest.json.
         dir: PathBuf,
         /// Requests in flight at most.
-        #[arg(short, long, default_value_t = 8, value_name = "N")]
+        #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = jobs)]
         jobs: usize,
     },
     /// Continue a run from its journal, skipping what it finished (also after a kill).
@@ -512,7 +531,7 @@ pub(crate) enum BulkCommand {
         /// The run's journal.
         journal: PathBuf,
         /// Requests in flight at most.
-        #[arg(short, long, default_value_t = 8, value_name = "N")]
+        #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = jobs)]
         jobs: usize,
     },
     /// Undo a run: put back the sharing it changed and restore what it trashed.

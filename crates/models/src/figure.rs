@@ -70,6 +70,21 @@ pub fn source_refs(trace: &Value) -> Vec<TraceAttribute<'_>> {
     found
 }
 
+/// The column references of every trace of `figure`: the one answer to "which grid columns
+/// does this plot use", for sharing plans, deletes, exports, imports and the server alike.
+pub fn column_refs(figure: &Value) -> Vec<crate::ColumnRef> {
+    traces(figure)
+        .into_iter()
+        .flat_map(|(_, trace)| source_refs(trace))
+        .filter_map(|attribute| attribute.value.as_str()?.parse().ok())
+        .collect()
+}
+
+/// The grids `figure` uses.
+pub fn referenced_grids(figure: &Value) -> std::collections::BTreeSet<crate::Fid> {
+    column_refs(figure).into_iter().map(|reference| reference.grid).collect()
+}
+
 /// Every raw data array of every trace, as (path in the figure such as `data[0].marker.color`,
 /// values), in figure order: the columns a grid must hold for the figure to use references.
 pub fn data_columns(figure: &Value) -> Vec<(String, Vec<Value>)> {

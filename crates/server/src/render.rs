@@ -8,6 +8,14 @@ use crate::clock;
 use crate::state::Urls;
 use crate::store::{Account, Body, FileRecord};
 
+/// Makes a file look as listings show it: the real service leaves `references` and
+/// `referencers` empty in every listing, even for plots whose figure uses grids (the captured
+/// `/v2/plots` page; reference section 5), so clients must find a plot's grids in its figure.
+pub(crate) fn as_listed(file: &mut File) {
+    file.references = Some(Vec::new());
+    file.referencers = Some(Vec::new());
+}
+
 /// How a file is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum View {

@@ -500,11 +500,8 @@ impl Store {
         let plot = fid(owner, idlocal);
         let Some(record) = self.file(owner, idlocal) else { return };
         let Body::Plot { figure } = &record.body else { return };
-        let now: BTreeSet<Fid> = chart_studio_models::traces(figure)
+        let now: BTreeSet<Fid> = chart_studio_models::referenced_grids(figure)
             .into_iter()
-            .flat_map(|(_, trace)| chart_studio_models::source_refs(trace))
-            .filter_map(|attribute| attribute.value.as_str()?.parse::<ColumnRef>().ok())
-            .map(|reference| reference.grid)
             .filter(|grid| self.file(grid.owner(), grid.idlocal()).is_some())
             .collect();
         let before =

@@ -16,5 +16,5 @@ mod resolve;
 
 pub use link::{LinkError, ParsedLink, parse_link, secret_link};
 pub use mode::{Observed, Sharing, SharingParseError};
-pub use plan::{Diagnostic, Plan, PlanInput, Reason, Step, listed_fids, plan, referenced_grids};
+pub use plan::{Diagnostic, Plan, PlanInput, Reason, Step, listed_fids, plan};
 pub use resolve::{Layer, ResolveError, Resolved, resolve};

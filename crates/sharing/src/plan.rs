@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::files;
-use chart_studio_models::{ColumnRef, Fid, File, FileType, source_refs, traces};
+use chart_studio_models::{Fid, File, FileType};
 use serde::{Deserialize, Serialize};
 
 use crate::{Observed, Sharing};
@@ -14,12 +14,14 @@ use crate::{Observed, Sharing};
 pub struct PlanInput {
     /// The requester: only their files are changed.
     pub me: String,
-    /// The selected files, with the figure of each plot (to find its grids; without one, the
-    /// plot's `references` field is used).
-    pub files: Vec<(File, Option<serde_json::Value>)>,
+    /// The selected files, with the grids each plot's figure uses
+    /// ([`chart_studio_models::referenced_grids`]; listings leave `references` empty, so the
+    /// figure is the only source). `None` for files that are not plots.
+    pub files: Vec<(File, Option<BTreeSet<Fid>>)>,
     /// The metadata of the grids the selected plots use, as far as it could be read.
     pub grids: BTreeMap<Fid, File>,
-    /// For each such grid, the other plots known to use it, with their modes.
+    /// For each such grid, the other plots known to use it (found in their figures), with their
+    /// modes.
     pub grid_users: BTreeMap<Fid, BTreeMap<Fid, Observed>>,
     /// Change the grids of the selected plots too (the default), so that a link shows its data.
     pub include_grids: bool,
@@ -52,6 +54,12 @@ pub struct Step {
     pub reason: Reason,
     /// The exact request: `PATCH /v2/files/{fid}` with JSON booleans.
     pub request: files::Update,
+    /// The request that puts the file back as it was: its former mode, sent as booleans. When
+    /// the former mode is unknown it repeats `request`. Undoing a move away from secret
+    /// enables the link again, and the server issues a new key: the old link stays dead.
+    pub undo: files::Update,
+    /// Steps of phase 0 all finish before those of phase 1 start (see [`Plan`]).
+    pub phase: u8,
 }
 
 /// The ordered updates. Opening up (public, secret) changes grids before their plots, so a plot
@@ -145,29 +153,31 @@ pub fn listed_fids(list: Option<&Vec<serde_json::Value>>) -> BTreeSet<Fid> {
         .collect()
 }
 
-/// The grids a figure refers to.
-pub fn referenced_grids(figure: &serde_json::Value) -> BTreeSet<Fid> {
-    traces(figure)
-        .into_iter()
-        .flat_map(|(_, trace)| source_refs(trace))
-        .filter_map(|attribute| attribute.value.as_str()?.parse::<ColumnRef>().ok())
-        .map(|reference| reference.grid)
-        .collect()
+/// The request that puts `fid` in `mode`.
+fn update_to(fid: &Fid, mode: Sharing) -> files::Update {
+    let (world_readable, share_key_enabled) = mode.fields();
+    files::Update::patch(fid.clone(), FileUpdate::default().sharing(world_readable, share_key_enabled))
 }
 
 fn step(file: &File, to: Sharing, reason: Reason) -> Step {
-    let (world_readable, share_key_enabled) = to.fields();
+    let from = Sharing::of(file);
+    let request = update_to(&file.fid, to);
+    let undo = match from {
+        Observed::Known(before) => update_to(&file.fid, before),
+        Observed::Unknown => request.clone(),
+    };
+    // Grids open before their plots and close after them.
+    let phase = u8::from(matches!(reason, Reason::GridOf(_)) == (to == Sharing::Private));
     Step {
         fid: file.fid.clone(),
         filetype: file.filetype.clone(),
         filename: file.filename.clone(),
-        from: Sharing::of(file),
+        from,
         to,
         reason,
-        request: files::Update::patch(
-            file.fid.clone(),
-            FileUpdate::default().sharing(world_readable, share_key_enabled),
-        ),
+        request,
+        undo,
+        phase,
     }
 }
 
@@ -177,7 +187,7 @@ pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
     let mut selected_steps = Vec::new();
     let selected: BTreeSet<&Fid> = input.files.iter().map(|(file, _)| &file.fid).collect();
     let mut grid_plots: BTreeMap<Fid, Vec<Fid>> = BTreeMap::new();
-    for (file, figure) in &input.files {
+    for (file, grids) in &input.files {
         if file.fid.owner() != input.me {
             diagnostics.push(Diagnostic::NotOwned {
                 fid: file.fid.clone(),
@@ -197,13 +207,9 @@ pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
             }
         }
         if input.include_grids {
-            let grids = match figure {
-                Some(figure) => referenced_grids(figure),
-                None => listed_fids(file.references.as_ref()),
-            };
-            for grid in grids {
-                if !selected.contains(&grid) {
-                    grid_plots.entry(grid).or_default().push(file.fid.clone());
+            for grid in grids.iter().flatten() {
+                if !selected.contains(grid) {
+                    grid_plots.entry(grid.clone()).or_default().push(file.fid.clone());
                 }
             }
         }
@@ -257,11 +263,9 @@ mod tests {
         file
     }
 
-    fn plot(fid: &str, mode: Sharing, grid: &str) -> (File, Option<serde_json::Value>) {
-        (
-            file(fid, FileType::Plot, Some(mode)),
-            Some(json!({"data": [{"xsrc": format!("{grid}:a1"), "ysrc": format!("{grid}:b2")}]})),
-        )
+    fn plot(fid: &str, mode: Sharing, grid: &str) -> (File, Option<BTreeSet<Fid>>) {
+        let figure = json!({"data": [{"xsrc": format!("{grid}:a1"), "ysrc": format!("{grid}:b2")}]});
+        (file(fid, FileType::Plot, Some(mode)), Some(chart_studio_models::referenced_grids(&figure)))
     }
 
     fn fids(plan: &Plan) -> Vec<String> {
@@ -298,12 +302,12 @@ mod tests {
     }
 
     #[test]
-    fn references_stand_in_for_a_missing_figure() {
+    fn listing_references_are_never_trusted() {
         let mut plot = file("me:2", FileType::Plot, Some(Sharing::Private));
         plot.references = Some(vec![json!("me:1")]);
         let input = PlanInput {
             me: "me".to_owned(),
-            files: vec![(plot, None)],
+            files: vec![(plot, Some(BTreeSet::new()))],
             grids: BTreeMap::from([(
                 "me:1".parse().unwrap(),
                 file("me:1", FileType::Grid, Some(Sharing::Private)),
@@ -311,7 +315,28 @@ mod tests {
             include_grids: true,
             ..PlanInput::default()
         };
-        assert_eq!(fids(&plan(&input, Sharing::Public).0), ["me:1", "me:2"]);
+        assert_eq!(fids(&plan(&input, Sharing::Public).0), ["me:2"], "only the figure names grids");
+    }
+
+    #[test]
+    fn steps_carry_their_phase_and_undo() {
+        let input = PlanInput {
+            me: "me".to_owned(),
+            files: vec![plot("me:2", Sharing::Secret, "me:1")],
+            grids: BTreeMap::from([(
+                "me:1".parse().unwrap(),
+                file("me:1", FileType::Grid, Some(Sharing::Public)),
+            )]),
+            include_grids: true,
+            ..PlanInput::default()
+        };
+        let (private, _) = plan(&input, Sharing::Private);
+        let phases: Vec<u8> = private.steps.iter().map(|s| s.phase).collect();
+        assert_eq!(phases, [0, 1], "plots close first");
+        assert_eq!(private.steps[0].undo, update_to(&"me:2".parse().unwrap(), Sharing::Secret));
+        assert_eq!(private.steps[1].undo, update_to(&"me:1".parse().unwrap(), Sharing::Public));
+        let (public, _) = plan(&input, Sharing::Public);
+        assert_eq!(public.steps.iter().map(|s| s.phase).collect::<Vec<_>>(), [1], "plots open after grids");
     }
 
     #[test]

@@ -7,15 +7,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_api::common::FileUpdate;
-use chart_studio_api::{Client, files};
+use chart_studio_api::Client;
 use chart_studio_bulk::{
-    Engine, EngineConfig, Filter, Journal, ManifestEntry, Op, OpKind, Outcome, Progress, Report,
-    Run, RunHeader, Selected, TokioClock, execute, import, select, select_fids, undo_ops,
-    write_manifest,
+    DeleteRules, Engine, EngineConfig, Filter, Journal, ManifestEntry, Op, OpKind, Outcome,
+    PlotGrids, Progress, Report, Run, RunHeader, Selected, TokioClock, delete_ops, execute,
+    export_ops, grid_users, import, plot_grids, restore_ops, select, select_fids, trash_ops,
+    undo_ops, with_subtrees, write_manifest,
 };
 use chart_studio_models::{Fid, File, FileType};
-use chart_studio_sharing::{Observed, PlanInput, Reason, Sharing, listed_fids, plan};
+use chart_studio_sharing::{Observed, PlanInput, Sharing, plan};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -36,34 +36,32 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
     match command {
         BulkCommand::Share { mode, filter, no_grids, run } => {
             let mode = Sharing::from(mode);
-            let everything = select(&ctx.lister, &ctx.me, &Filter::default(), false).await?;
+            let everything = list(&ctx, false).await?;
             let chosen = choose(&ctx, &filter, &everything).await?;
-            let ops = share_ops(&ctx, &everything, &chosen, mode, !no_grids)?;
+            let ops = share_ops(&ctx, &everything, &chosen, mode, !no_grids, run.jobs).await?;
             launch(&ctx, &format!("share {mode}"), ops, &run, None).await
         }
         BulkCommand::Trash { filter, run } => {
-            let chosen = selection(&ctx, &filter, false).await?;
-            launch(&ctx, "trash", simple_ops(&chosen, |_| OpKind::Trash), &run, None).await
+            let everything = list(&ctx, false).await?;
+            let chosen = with_subtrees(choose(&ctx, &filter, &everything).await?, &everything);
+            launch(&ctx, "trash", trash_ops(&chosen), &run, None).await
         }
         BulkCommand::Restore { filter, run } => {
-            let chosen = selection(&ctx, &filter, true).await?;
-            launch(&ctx, "restore", simple_ops(&chosen, |_| OpKind::Restore), &run, None).await
+            let trash = list(&ctx, true).await?;
+            let chosen = with_subtrees(choose(&ctx, &filter, &trash).await?, &trash);
+            launch(&ctx, "restore", restore_ops(&chosen), &run, None).await
         }
         BulkCommand::Delete { filter, force, no_backup, backup_dir, run } => {
-            let chosen = selection(&ctx, &filter, false).await?;
             let journal = journal_path(&run, "delete");
             let dir = (!no_backup)
                 .then(|| backup_dir.unwrap_or_else(|| journal.with_extension("backup")));
-            let ops = delete_ops(&chosen, force, dir.is_some());
+            let ops = delete_plan(&ctx, &filter, force, dir.is_some(), run.jobs).await?;
             launch(&ctx, "delete", ops, &RunArgs { journal: Some(journal), ..run }, dir).await
         }
         BulkCommand::Export { dir, filter, run } => {
-            let chosen = selection(&ctx, &filter, false).await?;
-            let ops = simple_ops(&chosen, |selected| OpKind::Export {
-                path: selected.path.clone(),
-                meta: Some(Box::new(selected.file.clone())),
-            });
-            launch(&ctx, "export", ops, &run, Some(dir)).await
+            let everything = list(&ctx, false).await?;
+            let chosen = with_subtrees(choose(&ctx, &filter, &everything).await?, &everything);
+            launch(&ctx, "export", export_ops(&chosen), &run, Some(dir)).await
         }
         BulkCommand::Import { dir, jobs } => {
             let engine = engine(&ctx.client, jobs, None);
@@ -205,70 +203,58 @@ fn read_fids(path: &Path) -> Result<Vec<Fid>> {
         .collect()
 }
 
-/// The selected files: listed and filtered, or named in `--fids`.
-async fn selection(ctx: &Ctx, args: &FilterArgs, trashed: bool) -> Result<Vec<Selected>> {
-    match &args.fids {
-        Some(path) => Ok(select_fids(&ctx.lister, &ctx.me, &read_fids(path)?).await?),
-        None => Ok(select(&ctx.lister, &ctx.me, &filter_of(args)?, trashed).await?),
-    }
+/// Every file of the account, or every file in its trash.
+async fn list(ctx: &Ctx, trashed: bool) -> Result<Vec<Selected>> {
+    Ok(select(&ctx.lister, &ctx.me, &Filter::default(), trashed).await?)
 }
 
-/// Like [`selection`], but choosing from files already listed.
-async fn choose(ctx: &Ctx, args: &FilterArgs, everything: &[Selected]) -> Result<Vec<Selected>> {
-    if args.fids.is_some() {
-        return selection(ctx, args, false).await;
+/// The files the options choose from `listed`, or those named in `--fids`.
+async fn choose(ctx: &Ctx, args: &FilterArgs, listed: &[Selected]) -> Result<Vec<Selected>> {
+    if let Some(path) = &args.fids {
+        return Ok(select_fids(&ctx.lister, &ctx.me, &read_fids(path)?).await?);
     }
     let filter = filter_of(args)?;
-    Ok(everything.iter().filter(|s| filter.accepts(&s.file, &s.path)).cloned().collect())
+    Ok(listed.iter().filter(|s| filter.accepts(&s.file, &s.path)).cloned().collect())
 }
 
-fn simple_ops(chosen: &[Selected], kind: impl Fn(&Selected) -> OpKind) -> Vec<Op> {
-    chosen
-        .iter()
-        .enumerate()
-        .map(|(id, selected)| Op {
-            id: id as u64,
-            phase: 0,
-            fid: selected.file.fid.clone(),
-            filetype: selected.file.filetype.clone(),
-            filename: selected.file.filename.clone(),
-            kind: kind(selected),
-        })
-        .collect()
-}
-
-/// The sharing engine's plan as operations: each update with the update that undoes it.
-fn share_ops(
+/// The sharing engine's plan as operations, each with the update that undoes it. A plot's
+/// grids, and the other plots using them, are found in the figures of the account's plots.
+async fn share_ops(
     ctx: &Ctx,
     everything: &[Selected],
     chosen: &[Selected],
     mode: Sharing,
     include_grids: bool,
+    jobs: usize,
 ) -> Result<Vec<Op>> {
-    let by_fid: BTreeMap<&Fid, &File> = everything.iter().map(|s| (&s.file.fid, &s.file)).collect();
-    let grids: BTreeMap<Fid, File> = everything
-        .iter()
-        .filter(|s| s.file.filetype == FileType::Grid)
-        .map(|s| (s.file.fid.clone(), s.file.clone()))
-        .collect();
-    let grid_users = grids
-        .iter()
-        .map(|(fid, grid)| {
-            let users = listed_fids(grid.referencers.as_ref())
+    let mut grids_of = PlotGrids::new();
+    if include_grids {
+        let reader = engine(&ctx.client, jobs, None);
+        grids_of = plot_grids(&reader, everything.iter().map(|s| &s.file)).await?;
+    }
+    let mode_of: BTreeMap<&Fid, Observed> =
+        everything.iter().map(|s| (&s.file.fid, Sharing::of(&s.file))).collect();
+    let grid_users = grid_users(&grids_of)
+        .into_iter()
+        .map(|(grid, plots)| {
+            let users = plots
                 .into_iter()
                 .map(|plot| {
-                    let mode =
-                        by_fid.get(&plot).map_or(Observed::Unknown, |file| Sharing::of(file));
+                    let mode = mode_of.get(&plot).copied().unwrap_or(Observed::Unknown);
                     (plot, mode)
                 })
                 .collect();
-            (fid.clone(), users)
+            (grid, users)
         })
         .collect();
     let input = PlanInput {
         me: ctx.me.clone(),
-        files: chosen.iter().map(|s| (s.file.clone(), None)).collect(),
-        grids,
+        files: chosen.iter().map(|s| (s.file.clone(), grids_of.get(&s.file.fid).cloned())).collect(),
+        grids: everything
+            .iter()
+            .filter(|s| s.file.filetype == FileType::Grid)
+            .map(|s| (s.file.fid.clone(), s.file.clone()))
+            .collect(),
         grid_users,
         include_grids,
     };
@@ -282,66 +268,52 @@ fn share_ops(
             writeln!(stderr, "note: {diagnostic}")?;
         }
     }
-    let first_is_grids = mode != Sharing::Private;
+    let by_fid: BTreeMap<&Fid, &File> = everything.iter().map(|s| (&s.file.fid, &s.file)).collect();
     Ok(plan
         .steps
         .into_iter()
         .enumerate()
-        .map(|(id, step)| {
-            let is_grid = matches!(step.reason, Reason::GridOf(_));
-            let undo = match step.from {
-                Observed::Known(before) => {
-                    let (world_readable, share_key_enabled) = before.fields();
-                    files::Update::patch(
-                        step.fid.clone(),
-                        FileUpdate::default().sharing(world_readable, share_key_enabled),
-                    )
-                }
-                Observed::Unknown => step.request.clone(),
-            };
-            Op {
-                id: id as u64,
-                phase: u8::from(is_grid != first_is_grids),
-                fid: step.fid,
-                filetype: step.filetype,
-                filename: step.filename,
-                kind: OpKind::Update { request: step.request, undo },
-            }
+        .filter_map(|(id, step)| {
+            let file = by_fid.get(&step.fid).copied()?;
+            Some(Op::of(
+                id as u64,
+                step.phase,
+                file,
+                OpKind::Update { request: step.request, undo: step.undo },
+            ))
         })
         .collect())
 }
 
-/// Plots (and other files) first, then grids, then folders. A grid that a plot outside the
-/// selection still uses is skipped, unless `force`.
-fn delete_ops(chosen: &[Selected], force: bool, backup: bool) -> Vec<Op> {
-    let selected: BTreeSet<&Fid> = chosen.iter().map(|s| &s.file.fid).collect();
-    simple_ops(chosen, |s| {
-        let users: Vec<String> = listed_fids(s.file.referencers.as_ref())
-            .into_iter()
-            .filter(|plot| !selected.contains(plot))
-            .map(|plot| plot.to_string())
-            .collect();
-        if s.file.filetype == FileType::Grid && !users.is_empty() && !force {
-            return OpKind::Skip {
-                reason: format!("still used by {}; --force deletes it anyway", users.join(", ")),
-            };
+/// The delete's operations: the chosen files with everything inside chosen folders (files in
+/// the trash included, since a folder's permanent delete removes them too), and the grids'
+/// users found in the figures of the plots that stay.
+async fn delete_plan(
+    ctx: &Ctx,
+    filter: &FilterArgs,
+    force: bool,
+    backup: bool,
+    jobs: usize,
+) -> Result<Vec<Op>> {
+    let mut account = list(ctx, false).await?;
+    let chosen = choose(ctx, filter, &account).await?;
+    let mut rules = DeleteRules { force, backup, ..DeleteRules::default() };
+    match list(ctx, true).await {
+        Ok(trash) => account.extend(trash),
+        Err(err) => {
+            rules.folders_refused = Some(format!(
+                "the trash could not be listed ({err:#}), so what the folder holds there could not be backed up"
+            ));
         }
-        OpKind::Delete {
-            backup,
-            path: s.path.clone(),
-            meta: backup.then(|| Box::new(s.file.clone())),
-        }
-    })
-    .into_iter()
-    .map(|op| {
-        let phase = match op.filetype {
-            FileType::Grid => 1,
-            FileType::Folder => 2,
-            _ => 0,
-        };
-        Op { phase, ..op }
-    })
-    .collect()
+    }
+    let selection = with_subtrees(chosen, &account);
+    let selected: BTreeSet<&Fid> = selection.iter().map(|s| &s.file.fid).collect();
+    if selection.iter().any(|s| s.file.filetype == FileType::Grid) {
+        let reader = engine(&ctx.client, jobs, None);
+        let staying = account.iter().map(|s| &s.file).filter(|f| !selected.contains(&f.fid));
+        rules.grid_users = grid_users(&plot_grids(&reader, staying).await?);
+    }
+    Ok(delete_ops(&selection, &rules))
 }
 
 /// Shows the plan, asks, journals it and runs it.

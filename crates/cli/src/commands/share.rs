@@ -8,9 +8,9 @@ use std::time::Duration;
 use anyhow::{Result, bail};
 use backon::{ExponentialBuilder, Retryable};
 use chart_studio_api::{Client, Error, files, plots};
-use chart_studio_models::{Fid, File, FileType};
+use chart_studio_models::{Fid, File, FileType, referenced_grids};
 use chart_studio_sharing::{
-    Diagnostic, Observed, Plan, PlanInput, Sharing, listed_fids, plan, referenced_grids,
+    Diagnostic, Observed, Plan, PlanInput, Sharing, listed_fids, plan,
 };
 use serde::Serialize;
 
@@ -41,6 +41,14 @@ pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Re
         .map_err(UsageError)?;
     let input = gather(&client, &me, &fids, !args.no_grids).await?;
     let (plan, diagnostics) = plan(&input, mode);
+    let not_mine: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| matches!(d, Diagnostic::NotOwned { fid, .. } if fids.contains(fid)))
+        .map(ToString::to_string)
+        .collect();
+    if !not_mine.is_empty() {
+        bail!("{}; nothing was changed", not_mine.join("; "));
+    }
     report_diagnostics(&out, &diagnostics)?;
     if args.dry_run {
         return out.json(&serde_json::json!({"plan": plan, "diagnostics": diagnostics}));
@@ -76,23 +84,19 @@ pub(crate) async fn gather(
     let selected: BTreeSet<&Fid> = fids.iter().collect();
     for fid in fids {
         let file = client.send(&files::Retrieve::new(fid.clone())).await?;
-        let figure = match file.filetype {
+        let grids = match file.filetype {
             FileType::Plot if include_grids => {
-                Some(client.send(&plots::Content::new(fid.clone())).await?)
+                Some(referenced_grids(&client.send(&plots::Content::new(fid.clone())).await?))
             }
             _ => None,
         };
-        input.files.push((file, figure));
+        input.files.push((file, grids));
     }
     if !include_grids {
         return Ok(input);
     }
-    let grids: BTreeSet<Fid> = input
-        .files
-        .iter()
-        .filter_map(|(_, figure)| figure.as_ref())
-        .flat_map(referenced_grids)
-        .collect();
+    let grids: BTreeSet<Fid> =
+        input.files.iter().filter_map(|(_, grids)| grids.clone()).flatten().collect();
     for grid in grids.into_iter().filter(|grid| !selected.contains(grid)) {
         let Some(file) = read(client, &grid).await? else { continue };
         let mut users = BTreeMap::new();

@@ -159,7 +159,11 @@ pub(crate) fn page_of(
     let results = chosen
         .results
         .iter()
-        .map(|(account, f)| app.urls.file(account, f, view(account)))
+        .map(|(account, f)| {
+            let mut file = app.urls.file(account, f, view(account));
+            crate::render::as_listed(&mut file);
+            file
+        })
         .collect();
     let mut rendered = NumberedPage::default();
     rendered.count = chosen.count;

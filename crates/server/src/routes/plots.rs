@@ -139,6 +139,7 @@ fn public_plots(
                 && max_quality.is_none_or(|q| record.quality <= q);
             if wanted {
                 let mut plot = app.urls.plot(account, record, View::Reader);
+                crate::render::as_listed(&mut plot.file);
                 if feed {
                     plot.file.comments = None;
                     plot.file.stars = None;

@@ -1,0 +1,337 @@
+//! Planning: from selected files to the operations of a run.
+//!
+//! Two facts of the service shape every plan. A folder is trashed and deleted with everything
+//! inside it, so a selected folder stands for its whole subtree, and every file in it is planned,
+//! shown and backed up like a file selected by name. Listings leave `references` and
+//! `referencers` empty, so which grids a plot uses is read from its figure.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chart_studio_api::plots;
+use chart_studio_models::{Fid, File, FileType, referenced_grids};
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use crate::engine::{Engine, Failure, is_not_found};
+use crate::ops::{Op, OpKind};
+use crate::select::Selected;
+
+/// For each plot, the grids its figure uses.
+pub type PlotGrids = BTreeMap<Fid, BTreeSet<Fid>>;
+
+/// The grids each of `plots` uses: from the figure a listing carried, else by reading the plot's
+/// content (`--jobs` at a time). A plot that is gone uses nothing.
+pub async fn plot_grids<'a>(
+    engine: &Engine,
+    plots: impl IntoIterator<Item = &'a File>,
+) -> Result<PlotGrids, Failure> {
+    stream::iter(plots.into_iter().filter(|file| file.filetype == FileType::Plot))
+        .map(|plot| async move {
+            if let Some(figure) = plot.extra.get("figure").filter(|figure| figure.is_object()) {
+                return Ok((plot.fid.clone(), referenced_grids(figure)));
+            }
+            match engine.send(&plots::Content::new(plot.fid.clone())).await {
+                Ok(figure) => Ok((plot.fid.clone(), referenced_grids(&figure))),
+                Err(Failure::Request(err)) if is_not_found(&err) => {
+                    Ok((plot.fid.clone(), BTreeSet::new()))
+                }
+                Err(err) => Err(err),
+            }
+        })
+        .buffer_unordered(engine.jobs())
+        .try_collect()
+        .await
+}
+
+/// For each grid, the plots that use it.
+pub fn grid_users(plot_grids: &PlotGrids) -> BTreeMap<Fid, BTreeSet<Fid>> {
+    let mut users: BTreeMap<Fid, BTreeSet<Fid>> = BTreeMap::new();
+    for (plot, grids) in plot_grids {
+        for grid in grids {
+            users.entry(grid.clone()).or_default().insert(plot.clone());
+        }
+    }
+    users
+}
+
+/// How deep a file lies: 0 at home.
+fn depth(selected: &Selected) -> usize {
+    if selected.path.is_empty() { 0 } else { selected.path.matches('/').count() + 1 }
+}
+
+/// `chosen`, with everything inside each chosen folder added from `account` (every file the
+/// owner has, live and trashed), each file once, in the order found.
+pub fn with_subtrees(chosen: Vec<Selected>, account: &[Selected]) -> Vec<Selected> {
+    let parent_of: BTreeMap<u64, i64> = account
+        .iter()
+        .filter(|s| s.file.filetype == FileType::Folder)
+        .map(|s| (s.file.fid.idlocal(), s.file.parent.unwrap_or(chart_studio_models::HOME_FOLDER)))
+        .collect();
+    let chosen_folders: BTreeSet<u64> = chosen
+        .iter()
+        .filter(|s| s.file.filetype == FileType::Folder)
+        .map(|s| s.file.fid.idlocal())
+        .collect();
+    let inside_chosen = |file: &File| {
+        let mut current = file.parent;
+        for _ in 0..=parent_of.len() {
+            let Some(folder) = current.and_then(|id| u64::try_from(id).ok()) else { return false };
+            if chosen_folders.contains(&folder) {
+                return true;
+            }
+            current = parent_of.get(&folder).copied();
+        }
+        false
+    };
+    let mut seen: BTreeSet<Fid> = chosen.iter().map(|s| s.file.fid.clone()).collect();
+    let mut all = chosen;
+    if chosen_folders.is_empty() {
+        return all;
+    }
+    for selected in account {
+        if inside_chosen(&selected.file) && seen.insert(selected.file.fid.clone()) {
+            all.push(selected.clone());
+        }
+    }
+    all
+}
+
+/// One operation per file, numbered in order; `phase` orders them.
+fn numbered(
+    selection: &[Selected],
+    mut kind_and_phase: impl FnMut(&Selected) -> (OpKind, u8),
+) -> Vec<Op> {
+    selection
+        .iter()
+        .enumerate()
+        .map(|(id, selected)| {
+            let (kind, phase) = kind_and_phase(selected);
+            Op::of(id as u64, phase, &selected.file, kind)
+        })
+        .collect()
+}
+
+/// The phase of a folder whose contents must go first: the deepest folders first, after the
+/// phases before `first`.
+fn folder_phase(first: u8, selected: &Selected, deepest: usize) -> u8 {
+    let from_bottom = deepest.saturating_sub(depth(selected));
+    first.saturating_add(u8::try_from(from_bottom).unwrap_or(u8::MAX - first))
+}
+
+/// The depth of the deepest folder.
+fn deepest_folder(selection: &[Selected]) -> usize {
+    selection.iter().filter(|s| s.file.filetype == FileType::Folder).map(depth).max().unwrap_or(0)
+}
+
+/// Trash: files first, then folders from the deepest up (each file gets its own operation, so
+/// the plan and the summary show everything a folder takes with it, and undo restores it).
+pub fn trash_ops(selection: &[Selected]) -> Vec<Op> {
+    let deepest = deepest_folder(selection);
+    numbered(selection, |s| match s.file.filetype {
+        FileType::Folder => (OpKind::Trash, folder_phase(1, s, deepest)),
+        _ => (OpKind::Trash, 0),
+    })
+}
+
+/// Restore: folders from the top down (a file restored into a folder still in the trash would
+/// stay out of sight), then files.
+pub fn restore_ops(selection: &[Selected]) -> Vec<Op> {
+    let deepest = deepest_folder(selection);
+    let folders = u8::try_from(deepest + 1).unwrap_or(u8::MAX);
+    numbered(selection, |s| match s.file.filetype {
+        FileType::Folder => (OpKind::Restore, u8::try_from(depth(s)).unwrap_or(u8::MAX)),
+        _ => (OpKind::Restore, folders),
+    })
+}
+
+/// Export: every file, in one phase.
+pub fn export_ops(selection: &[Selected]) -> Vec<Op> {
+    numbered(selection, |s| {
+        (OpKind::Export { path: s.path.clone(), meta: Some(Box::new(s.file.clone())) }, 0)
+    })
+}
+
+/// Whether a backup of this kind of file can re-create it.
+pub fn restorable(filetype: &FileType) -> bool {
+    matches!(filetype, FileType::Plot | FileType::Grid | FileType::Folder)
+}
+
+/// What a delete must respect.
+#[derive(Debug, Clone, Default)]
+pub struct DeleteRules {
+    /// For each grid, every plot known to use it (from the figures of the owner's plots).
+    pub grid_users: BTreeMap<Fid, BTreeSet<Fid>>,
+    /// Delete grids that plots outside the selection still use.
+    pub force: bool,
+    /// Back each file up (and verify the backup) before deleting it.
+    pub backup: bool,
+    /// Why folders cannot be deleted at all, if so (such as a trash that could not be listed).
+    pub folders_refused: Option<String>,
+}
+
+/// Delete: plots (and other files) first, then grids, then folders from the deepest up. Left
+/// alone, with the reason: files a backup cannot re-create, grids that plots outside the
+/// selection use (unless `force`), and any folder holding a file that is left alone, since
+/// deleting the folder would delete that file with it.
+pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
+    let selected: BTreeSet<&Fid> = selection.iter().map(|s| &s.file.fid).collect();
+    let kept_reason = |s: &Selected| -> Option<String> {
+        let file = &s.file;
+        if !restorable(&file.filetype) {
+            return Some(format!(
+                "refused: a {} cannot be re-created from a backup, so it is never deleted for good",
+                file.filetype
+            ));
+        }
+        if file.filetype == FileType::Folder {
+            return rules.folders_refused.clone();
+        }
+        let users: Vec<String> = rules
+            .grid_users
+            .get(&file.fid)
+            .into_iter()
+            .flatten()
+            .filter(|plot| !selected.contains(plot))
+            .map(ToString::to_string)
+            .collect();
+        (file.filetype == FileType::Grid && !users.is_empty() && !rules.force)
+            .then(|| format!("still used by {}; --force deletes it anyway", users.join(", ")))
+    };
+    let kept: BTreeMap<&Fid, String> =
+        selection.iter().filter_map(|s| Some((&s.file.fid, kept_reason(s)?))).collect();
+    // A folder holding a kept file (at any depth) is kept too.
+    let folder_paths: BTreeMap<String, &Fid> = selection
+        .iter()
+        .filter(|s| s.file.filetype == FileType::Folder)
+        .map(|s| (join(&s.path, &s.file.filename), &s.file.fid))
+        .collect();
+    let mut holding: BTreeMap<&Fid, Vec<String>> = BTreeMap::new();
+    for s in selection.iter().filter(|s| kept.contains_key(&s.file.fid)) {
+        for (path, folder) in &folder_paths {
+            if s.path == *path || s.path.starts_with(&format!("{path}/")) {
+                holding.entry(folder).or_default().push(s.file.fid.to_string());
+            }
+        }
+    }
+    let deepest = deepest_folder(selection);
+    numbered(selection, |s| {
+        let phase = match s.file.filetype {
+            FileType::Folder => folder_phase(2, s, deepest),
+            FileType::Grid => 1,
+            _ => 0,
+        };
+        let reason = kept.get(&s.file.fid).cloned().or_else(|| {
+            holding.get(&s.file.fid).map(|files| {
+                format!(
+                    "holds files that are kept ({}); deleting the folder would delete them",
+                    files.join(", ")
+                )
+            })
+        });
+        let kind = match reason {
+            Some(reason) => OpKind::Skip { reason },
+            None => OpKind::Delete {
+                backup: rules.backup,
+                path: s.path.clone(),
+                meta: rules.backup.then(|| Box::new(s.file.clone())),
+            },
+        };
+        (kind, phase)
+    })
+}
+
+/// `parent/name`, or `name` at home.
+pub(crate) fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(fid: &str, kind: FileType, parent: i64, path: &str) -> Selected {
+        let mut file = File::new(fid.parse().unwrap(), fid.replace(':', "_"), kind);
+        file.parent = Some(parent);
+        Selected { file, path: path.to_owned() }
+    }
+
+    /// home: folder a:0 "a_0" holding plot a:1, grid a:2 and folder a:3 "a_3", which holds
+    /// dashboard a:4 and plot a:5; plot a:6 at home uses grid a:2.
+    fn account() -> Vec<Selected> {
+        vec![
+            at("a:0", FileType::Folder, -1, ""),
+            at("a:1", FileType::Plot, 0, "a_0"),
+            at("a:2", FileType::Grid, 0, "a_0"),
+            at("a:3", FileType::Folder, 0, "a_0"),
+            at("a:4", FileType::Dashboard, 3, "a_0/a_3"),
+            at("a:5", FileType::Plot, 3, "a_0/a_3"),
+            at("a:6", FileType::Plot, -1, ""),
+        ]
+    }
+
+    fn plan(ops: &[Op]) -> Vec<(String, &'static str, u8)> {
+        ops.iter().map(|op| (op.fid.to_string(), op.kind.name(), op.phase)).collect()
+    }
+
+    #[test]
+    fn a_folder_stands_for_its_subtree() {
+        let all = account();
+        let chosen = with_subtrees(vec![all[3].clone()], &all);
+        let fids: Vec<String> = chosen.iter().map(|s| s.file.fid.to_string()).collect();
+        assert_eq!(fids, ["a:3", "a:4", "a:5"]);
+        let everything = with_subtrees(vec![all[0].clone(), all[5].clone()], &all);
+        assert_eq!(everything.len(), 6, "each file once, the plot at home left out");
+        let plain = with_subtrees(vec![all[6].clone()], &all);
+        assert_eq!(plain.len(), 1);
+    }
+
+    #[test]
+    fn delete_keeps_what_cannot_come_back_and_the_folders_holding_it() {
+        let all = account();
+        let selection = with_subtrees(vec![all[0].clone()], &all);
+        let users = grid_users(&BTreeMap::from([
+            ("a:1".parse().unwrap(), BTreeSet::from(["a:2".parse().unwrap()])),
+            ("a:6".parse().unwrap(), BTreeSet::from(["a:2".parse().unwrap()])),
+        ]));
+        let rules = DeleteRules { grid_users: users, backup: true, ..DeleteRules::default() };
+        let ops = delete_ops(&selection, &rules);
+        assert_eq!(
+            plan(&ops),
+            [
+                ("a:0".to_owned(), "skip", 3),
+                ("a:1".to_owned(), "delete", 0),
+                ("a:2".to_owned(), "skip", 1),
+                ("a:3".to_owned(), "skip", 2),
+                ("a:4".to_owned(), "skip", 0),
+                ("a:5".to_owned(), "delete", 0),
+            ]
+        );
+        let reason = |i: usize| match &ops[i].kind {
+            OpKind::Skip { reason } => reason.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(reason(2).contains("still used by a:6"), "{}", reason(2));
+        assert!(reason(4).starts_with("refused: a dashboard"), "{}", reason(4));
+        assert!(reason(3).contains("a:4"), "{}", reason(3));
+        assert!(reason(0).contains("a:2") && reason(0).contains("a:4"), "{}", reason(0));
+
+        let forced = DeleteRules { force: true, ..rules.clone() };
+        let mut without_dashboard = selection.clone();
+        without_dashboard.retain(|s| s.file.filetype != FileType::Dashboard);
+        let ops = delete_ops(&without_dashboard, &forced);
+        assert!(ops.iter().all(|op| op.kind.name() == "delete"), "{:?}", plan(&ops));
+        let refused = DeleteRules { folders_refused: Some("no trash".to_owned()), ..forced };
+        let ops = delete_ops(&without_dashboard, &refused);
+        assert_eq!(ops.iter().filter(|op| op.kind.name() == "skip").count(), 2);
+    }
+
+    #[test]
+    fn trash_and_restore_order_folders() {
+        let all = account();
+        let trash: Vec<_> = plan(&trash_ops(&all)).into_iter().map(|(f, _, p)| (f, p)).collect();
+        assert_eq!(trash[0], ("a:0".to_owned(), 2), "the top folder goes last");
+        assert_eq!(trash[3], ("a:3".to_owned(), 1));
+        assert_eq!(trash[1].1, 0);
+        let restore = restore_ops(&all);
+        assert_eq!((restore[0].phase, restore[3].phase, restore[1].phase), (0, 1, 2));
+    }
+}
