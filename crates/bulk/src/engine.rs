@@ -2,7 +2,7 @@
 //! retries with exponential backoff and jitter that honour the server's requested waits; a daily
 //! quota stops everything at once.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,8 +38,8 @@ pub enum Failure {
     /// The account's daily quota is used up: the run stops, and can be resumed later.
     #[error("the daily quota is used up ({0}); resume the run later")]
     Quota(String),
-    /// Not sent, because an earlier request hit the daily quota.
-    #[error("not sent: the run stopped at the daily quota")]
+    /// Not sent, because the run stopped (see [`Engine::stopped`]).
+    #[error("not sent: the run stopped")]
     Stopped,
     /// The request failed (after any retries).
     #[error(transparent)]
@@ -52,6 +52,20 @@ pub enum Failure {
 /// Whether the server said the file is not there.
 pub(crate) fn is_not_found(err: &Error) -> bool {
     err.status() == Some(http::StatusCode::NOT_FOUND)
+}
+
+/// Why a run stopped before its end. Operations not started get no outcome, so a resumed run
+/// does them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason", content = "detail")]
+#[non_exhaustive]
+pub enum Stop {
+    /// The account's daily quota is used up.
+    Quota,
+    /// The user interrupted the run (Ctrl-C).
+    Interrupted,
+    /// An outcome could not be written to the journal, so nothing more may be done.
+    Journal(String),
 }
 
 /// Hears about progress, to show it.
@@ -82,7 +96,7 @@ pub struct Engine {
     config: EngineConfig,
     limiter: Limiter,
     bucket: Mutex<Option<TokenBucket>>,
-    stopped: AtomicBool,
+    stop: Mutex<Option<Stop>>,
     sent: AtomicU64,
 }
 
@@ -96,7 +110,7 @@ impl Engine {
             limiter: Limiter::new(config.jobs),
             config,
             bucket: Mutex::new(bucket),
-            stopped: AtomicBool::new(false),
+            stop: Mutex::new(None),
             sent: AtomicU64::new(0),
         }
     }
@@ -111,9 +125,19 @@ impl Engine {
         self.config.jobs.max(1)
     }
 
-    /// Whether a daily quota stopped the run.
+    /// Stops the run: requests in flight finish, no new one is sent. The first reason stays.
+    pub fn stop(&self, why: Stop) {
+        self.stop.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_or_insert(why);
+    }
+
+    /// Why the run stopped, if it did.
+    pub fn stopped(&self) -> Option<Stop> {
+        self.stop.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Whether the run stopped.
     pub fn is_stopped(&self) -> bool {
-        self.stopped.load(Ordering::SeqCst)
+        self.stopped().is_some()
     }
 
     /// Requests sent so far (tries included).
@@ -151,7 +175,7 @@ impl Engine {
                 Err(err) => err,
             };
             if let Some(api) = err.as_api().filter(|api| api.is_quota()) {
-                self.stopped.store(true, Ordering::SeqCst);
+                self.stop(Stop::Quota);
                 return Err(Failure::Quota(api.message()));
             }
             let throttled = err.as_api().is_some_and(|api| api.is_throttle());

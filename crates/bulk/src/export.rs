@@ -1,11 +1,16 @@
 //! The export format (also used for backups before deletes), and import.
 //!
-//! A directory holds `manifest.json` and one `files/OWNER/IDLOCAL.json` per file: its metadata,
+//! A folder holds `manifest.jsonl` and one `files/OWNER/IDLOCAL.json` per file: its metadata,
 //! its folder path, and its content (a plot's figure with references and with the data inlined,
-//! a grid's columns). The manifest lists every file with its size and SHA-256.
+//! a grid's columns). The folder is append-only: a document is never replaced (another version
+//! of the same file is written beside it as `IDLOCAL.N.json`), and the manifest gains one line,
+//! flushed to disk, as each document is verified, so whatever was verified before a kill can
+//! be imported. `manifest.json`, the whole-run manifest of earlier versions, is still read.
 
 use std::collections::BTreeMap;
+use std::fs::File as FsFile;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{Error, files, folders, grids, plots};
@@ -15,8 +20,18 @@ use chart_studio_models::{
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::engine::{Engine, Failure};
+use crate::engine::{Engine, Failure, is_not_found};
+use crate::files::{
+    append_line, complete_lines, create_private_dir, end_torn_line, is_cut, private_options,
+    write_private,
+};
 use crate::ops::Op;
+use crate::plan::join;
+
+/// The manifest's first line, which marks a folder as a backup or export.
+const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":2}"#;
+const MANIFEST: &str = "manifest.jsonl";
+const LEGACY_MANIFEST: &str = "manifest.json";
 
 /// One exported file in the manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,7 +44,7 @@ pub struct ManifestEntry {
     pub filename: String,
     /// Its folder's path (`""` for home).
     pub path: String,
-    /// The exported document, relative to the directory.
+    /// The exported document, relative to the folder.
     pub file: String,
     /// Its size in bytes.
     pub bytes: u64,
@@ -37,17 +52,17 @@ pub struct ManifestEntry {
     pub sha256: String,
 }
 
-/// `manifest.json`.
+/// What a backup or export folder holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Format version, 1.
-    pub version: u32,
-    /// The API the files came from.
-    pub api: String,
-    /// Their owner.
-    pub user: String,
-    /// The files, folders first.
+    /// The files, each document once, in the order they were written.
     pub files: Vec<ManifestEntry>,
+}
+
+/// `manifest.json` of earlier versions.
+#[derive(Debug, Deserialize)]
+struct LegacyManifest {
+    files: Vec<ManifestEntry>,
 }
 
 /// One exported file's document.
@@ -76,106 +91,186 @@ fn local(what: &str, path: &Path, err: impl std::fmt::Display) -> Failure {
     Failure::Local(format!("{what} {}: {err}", path.display()))
 }
 
-/// Fetches `op`'s file and content, writes its document under `dir`, and reads it back to
-/// verify it.
-pub(crate) async fn write_entry(
-    engine: &Engine,
-    dir: &Path,
-    op: &Op,
-    path: &str,
-    listed: Option<&File>,
-) -> Result<Verified, Failure> {
-    let meta = match listed {
-        Some(meta) => meta.clone(),
-        None => engine.send(&files::Retrieve::new(op.fid.clone())).await?,
-    };
-    let mut document = Document {
-        version: 1,
-        path: path.to_owned(),
-        meta,
-        figure: None,
-        inline_figure: None,
-        grid: None,
-    };
-    match op.filetype {
-        FileType::Plot => {
-            document.figure = Some(engine.send(&plots::Content::new(op.fid.clone())).await?);
-            document.inline_figure =
-                Some(engine.send(&plots::Content::new(op.fid.clone()).inline_data(true)).await?);
+/// An open backup or export folder that a run adds to.
+#[derive(Debug)]
+pub struct BackupDir {
+    dir: PathBuf,
+    manifest: Mutex<FsFile>,
+}
+
+impl BackupDir {
+    /// Opens `dir` to add to it, creating it (0700) if needed. A folder that holds anything but
+    /// is not a backup or export is refused, so nothing of the user's is mixed in or replaced.
+    pub fn open(dir: &Path) -> Result<Self, Failure> {
+        create_private_dir(dir).map_err(|err| local("could not create", dir, err))?;
+        let manifest = dir.join(MANIFEST);
+        let is_backup = manifest.exists() || dir.join(LEGACY_MANIFEST).exists();
+        let empty = std::fs::read_dir(dir)
+            .map_err(|err| local("could not read", dir, err))?
+            .next()
+            .is_none();
+        if !is_backup && !empty {
+            return Err(Failure::Local(format!(
+                "{} is not a backup or export folder (it has no {MANIFEST}); choose a new or empty folder",
+                dir.display()
+            )));
         }
-        FileType::Grid => {
-            document.grid = Some(engine.send(&grids::Content::new(op.fid.clone())).await?);
+        let mut file = private_options()
+            .append(true)
+            .read(true)
+            .create(true)
+            .open(&manifest)
+            .map_err(|err| local("could not open", &manifest, err))?;
+        // Two runs may start on one folder at once: the header is written once.
+        file.lock().map_err(|err| local("could not lock", &manifest, err))?;
+        let written = if file.metadata().map(|m| m.len() == 0).unwrap_or(false) {
+            append_line(&mut file, MANIFEST_HEADER)
+        } else {
+            Ok(())
+        };
+        let _ = file.unlock();
+        written.map_err(|err| local("could not write", &manifest, err))?;
+        Ok(Self { dir: dir.to_owned(), manifest: Mutex::new(file) })
+    }
+
+    /// Where it is.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Fetches `op`'s file and content, writes its document beside any earlier ones, reads it
+    /// back to verify it, and adds it to the manifest.
+    pub(crate) async fn write(
+        &self,
+        engine: &Engine,
+        op: &Op,
+        path: &str,
+        listed: Option<&File>,
+    ) -> Result<Verified, Failure> {
+        let meta = match listed {
+            Some(meta) => meta.clone(),
+            None => engine.send(&files::Retrieve::new(op.fid.clone())).await?,
+        };
+        let mut document = Document {
+            version: 1,
+            path: path.to_owned(),
+            meta,
+            figure: None,
+            inline_figure: None,
+            grid: None,
+        };
+        match op.filetype {
+            FileType::Plot => {
+                document.figure = Some(engine.send(&plots::Content::new(op.fid.clone())).await?);
+                document.inline_figure = Some(
+                    engine.send(&plots::Content::new(op.fid.clone()).inline_data(true)).await?,
+                );
+            }
+            FileType::Grid => {
+                document.grid = Some(engine.send(&grids::Content::new(op.fid.clone())).await?);
+            }
+            _ => {}
         }
-        _ => {}
+        let bytes =
+            serde_json::to_vec_pretty(&document).map_err(|err| Failure::Local(err.to_string()))?;
+        let checksum = sha256_hex(&bytes);
+        let relative = self.store(op, &bytes, &checksum)?;
+        let entry = ManifestEntry {
+            fid: op.fid.clone(),
+            filetype: op.filetype.clone(),
+            filename: document.meta.filename,
+            path: path.to_owned(),
+            file: relative,
+            bytes: bytes.len() as u64,
+            sha256: checksum,
+        };
+        let line = serde_json::to_string(&entry).map_err(|err| Failure::Local(err.to_string()))?;
+        let manifest = self.dir.join(MANIFEST);
+        let mut file = self.manifest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        file.lock().map_err(|err| local("could not lock", &manifest, err))?;
+        let appended = end_torn_line(&mut file, false).and_then(|()| append_line(&mut file, &line));
+        let _ = file.unlock();
+        appended.map_err(|err| local("could not write", &manifest, err))?;
+        Ok(Verified(entry))
     }
-    let bytes =
-        serde_json::to_vec_pretty(&document).map_err(|err| Failure::Local(err.to_string()))?;
-    let relative = format!("files/{}/{}.json", op.fid.owner(), op.fid.idlocal());
-    let target = dir.join(&relative);
-    write_synced(&target, &bytes)?;
-    let written =
-        std::fs::read(&target).map_err(|err| local("could not read back", &target, err))?;
-    let checksum = sha256_hex(&bytes);
-    if sha256_hex(&written) != checksum || serde_json::from_slice::<Document>(&written).is_err() {
-        return Err(local(
-            "the backup did not verify:",
-            &target,
-            "its content differs from what was written",
-        ));
+
+    /// Writes a document under a name no other document has (an identical one is reused),
+    /// verifies it, and returns its path relative to the folder.
+    fn store(&self, op: &Op, bytes: &[u8], checksum: &str) -> Result<String, Failure> {
+        let folder = self.dir.join("files").join(op.fid.owner());
+        create_private_dir(&folder).map_err(|err| local("could not create", &folder, err))?;
+        let temp = folder.join(format!("{}.{}.tmp", op.fid.idlocal(), std::process::id()));
+        write_private(&temp, bytes).map_err(|err| local("could not write", &temp, err))?;
+        let stored = (0u32..)
+            .map(|n| match n {
+                0 => format!("{}.json", op.fid.idlocal()),
+                n => format!("{}.{n}.json", op.fid.idlocal()),
+            })
+            .find_map(|name| {
+                let target = folder.join(&name);
+                match std::fs::hard_link(&temp, &target) {
+                    Ok(()) => Some(Ok(name)),
+                    Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                        let same = std::fs::read(&target)
+                            .is_ok_and(|existing| sha256_hex(&existing) == checksum);
+                        same.then_some(Ok(name))
+                    }
+                    Err(err) => Some(Err(local("could not write", &target, err))),
+                }
+            })
+            .unwrap_or_else(|| Err(Failure::Local("no free document name".to_owned())));
+        let _ = std::fs::remove_file(&temp);
+        let name = stored?;
+        let target = folder.join(&name);
+        let written =
+            std::fs::read(&target).map_err(|err| local("could not read back", &target, err))?;
+        if sha256_hex(&written) != checksum || serde_json::from_slice::<Document>(&written).is_err()
+        {
+            return Err(local(
+                "the backup did not verify:",
+                &target,
+                "its content differs from what was written",
+            ));
+        }
+        Ok(format!("files/{}/{name}", op.fid.owner()))
     }
-    Ok(Verified(ManifestEntry {
-        fid: op.fid.clone(),
-        filetype: op.filetype.clone(),
-        filename: document.meta.filename,
-        path: path.to_owned(),
-        file: relative,
-        bytes: bytes.len() as u64,
-        sha256: checksum,
-    }))
 }
 
-/// Writes a file atomically and flushes it to disk.
-fn write_synced(target: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let parent = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(|err| local("could not create", parent, err))?;
-    let temp = target.with_extension("json.tmp");
-    let mut file =
-        std::fs::File::create(&temp).map_err(|err| local("could not write", &temp, err))?;
-    std::io::Write::write_all(&mut file, bytes)
-        .map_err(|err| local("could not write", &temp, err))?;
-    file.sync_all().map_err(|err| local("could not flush", &temp, err))?;
-    std::fs::rename(&temp, target).map_err(|err| local("could not replace", target, err))
-}
-
-/// Writes `manifest.json` (folders first, then by fid).
-pub fn write_manifest(
-    dir: &Path,
-    api: &str,
-    user: &str,
-    mut entries: Vec<ManifestEntry>,
-) -> Result<PathBuf, Failure> {
-    entries.sort_by(|a, b| {
-        ((a.filetype != FileType::Folder), &a.fid).cmp(&((b.filetype != FileType::Folder), &b.fid))
-    });
-    entries.dedup_by(|a, b| a.fid == b.fid);
-    let manifest =
-        Manifest { version: 1, api: api.to_owned(), user: user.to_owned(), files: entries };
-    let bytes =
-        serde_json::to_vec_pretty(&manifest).map_err(|err| Failure::Local(err.to_string()))?;
-    let path = dir.join("manifest.json");
-    write_synced(&path, &bytes)?;
-    Ok(path)
-}
-
-/// Reads `manifest.json` and checks every file against its checksum.
+/// Reads a backup or export folder's manifest and checks every file against its checksum.
 pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
-    let path = dir.join("manifest.json");
-    let text =
-        std::fs::read(&path).map_err(|err| format!("could not read {}: {err}", path.display()))?;
-    let manifest: Manifest = chart_studio_models::from_json_slice(&text)
-        .map_err(|err| format!("{}: {err}", path.display()))?;
-    let bad: Vec<String> = manifest
-        .files
+    let mut files = Vec::new();
+    let legacy = dir.join(LEGACY_MANIFEST);
+    if legacy.exists() {
+        let text = std::fs::read(&legacy)
+            .map_err(|err| format!("could not read {}: {err}", legacy.display()))?;
+        let manifest: LegacyManifest = chart_studio_models::from_json_slice(&text)
+            .map_err(|err| format!("{}: {err}", legacy.display()))?;
+        files.extend(manifest.files);
+    }
+    let path = dir.join(MANIFEST);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            for (number, line) in complete_lines(&text) {
+                if number == 1 {
+                    if line != MANIFEST_HEADER {
+                        return Err(format!("{} is not a backup manifest", path.display()));
+                    }
+                    continue;
+                }
+                match chart_studio_models::from_json_slice::<ManifestEntry>(line.as_bytes()) {
+                    Ok(entry) => files.push(entry),
+                    // A line a kill cut short: its file was never confirmed, nor deleted.
+                    Err(_) if is_cut(line) => {}
+                    Err(err) => return Err(format!("{} line {number}: {err}", path.display())),
+                }
+            }
+        }
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && legacy.exists() => {}
+        Err(err) => return Err(format!("could not read {}: {err}", path.display())),
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    files.retain(|entry| seen.insert(entry.file.clone()));
+    let bad: Vec<String> = files
         .iter()
         .filter(|entry| {
             std::fs::read(dir.join(&entry.file)).map(|bytes| sha256_hex(&bytes)).ok().as_deref()
@@ -190,7 +285,7 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
             bad.join(", ")
         ));
     }
-    Ok(manifest)
+    Ok(Manifest { files })
 }
 
 /// What an import did.
@@ -198,14 +293,42 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
 pub struct Imported {
     /// Old fid → new fid, for every file now on the target server.
     pub fids: BTreeMap<Fid, Fid>,
-    /// Files that already existed at their path and were reused.
+    /// Files already at their path with the same content, which were reused.
     pub reused: Vec<Fid>,
+    /// Files whose path holds a file with other content on the target: left as they are.
+    pub conflicts: Vec<Conflict>,
     /// Files left out, and why.
     pub skipped: Vec<(Fid, String)>,
 }
 
-fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }
+/// A file of the backup whose path holds different content on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Conflict {
+    /// The file in the backup.
+    pub fid: Fid,
+    /// The file now at its path.
+    pub found: Fid,
+    /// Its path.
+    pub path: String,
+}
+
+/// Whether `found`, at the path of `doc`'s file, holds the same content.
+async fn same_content(engine: &Engine, doc: &Document, found: &File) -> Result<bool, Failure> {
+    let data = |grid: &GridContent| -> BTreeMap<String, Vec<serde_json::Value>> {
+        grid.cols.iter().map(|(name, column)| (name.clone(), column.data.clone())).collect()
+    };
+    Ok(match found.filetype {
+        FileType::Grid => {
+            let there = engine.send(&grids::Content::new(found.fid.clone())).await?;
+            doc.grid.as_ref().map(data) == Some(data(&there))
+        }
+        FileType::Plot => {
+            let there =
+                engine.send(&plots::Content::new(found.fid.clone()).inline_data(true)).await?;
+            doc.inline_figure.as_ref() == Some(&there)
+        }
+        _ => true,
+    })
 }
 
 /// The file at `path` on the target, if it is a `kind`.
@@ -216,7 +339,7 @@ async fn existing(engine: &Engine, path: &str, kind: &FileType) -> Result<Option
             "{path} exists on the target as a {}, not a {kind}",
             file.filetype
         ))),
-        Err(Failure::Request(err)) if err.status() == Some(http::StatusCode::NOT_FOUND) => Ok(None),
+        Err(Failure::Request(err)) if is_not_found(&err) => Ok(None),
         Err(err) => Err(err),
     }
 }
@@ -225,15 +348,27 @@ fn sharing_of(meta: &File) -> (bool, bool) {
     (meta.world_readable.unwrap_or(true), meta.share_key_enabled.unwrap_or(false))
 }
 
-/// Re-creates an exported directory: folders, then grids, then plots with references mapped to
-/// the new grids, each with its sharing. A file already at its path is reused, so an import can
-/// be run again after an interruption.
-pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, Failure> {
+/// Re-creates a backup or export folder (only the files `only` names, if given; the latest
+/// version of each): folders, then grids, then plots with references mapped to the new grids,
+/// each with its sharing. A file already at its path with the same content is reused, so an
+/// import can be run again after an interruption; one with other content is a conflict and is
+/// left as it is.
+pub async fn import(
+    engine: &Engine,
+    dir: &Path,
+    only: Option<&std::collections::BTreeSet<Fid>>,
+) -> Result<Imported, Failure> {
     let manifest = read_manifest(dir).map_err(Failure::Local)?;
     let mut imported = Imported::default();
     let mut columns: BTreeMap<(Fid, String), String> = BTreeMap::new();
+    let latest: BTreeMap<&Fid, &ManifestEntry> = manifest
+        .files
+        .iter()
+        .filter(|entry| only.is_none_or(|only| only.contains(&entry.fid)))
+        .map(|entry| (&entry.fid, entry))
+        .collect();
     let mut docs = Vec::new();
-    for entry in &manifest.files {
+    for entry in latest.into_values() {
         let bytes = std::fs::read(dir.join(&entry.file))
             .map_err(|err| local("could not read", &dir.join(&entry.file), err))?;
         let doc: Document = serde_json::from_slice(&bytes)
@@ -251,6 +386,14 @@ pub async fn import(engine: &Engine, dir: &Path) -> Result<Imported, Failure> {
         let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
         let new = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
             (FileType::Folder | FileType::Grid | FileType::Plot, Some(found)) => {
+                if !same_content(engine, &doc, &found).await? {
+                    imported.conflicts.push(Conflict {
+                        fid: entry.fid.clone(),
+                        found: found.fid,
+                        path: full,
+                    });
+                    continue;
+                }
                 imported.reused.push(entry.fid.clone());
                 found
             }
@@ -341,11 +484,7 @@ async fn plot_figure(
             if !present.contains_key(&reference.grid) {
                 let uids = match engine.send(&grids::Retrieve::new(reference.grid.clone())).await {
                     Ok(grid) => grid.cols.unwrap_or_default().into_iter().map(|c| c.uid).collect(),
-                    Err(Failure::Request(err))
-                        if err.status() == Some(http::StatusCode::NOT_FOUND) =>
-                    {
-                        Vec::new()
-                    }
+                    Err(Failure::Request(err)) if is_not_found(&err) => Vec::new(),
                     Err(err) => return Err(err),
                 };
                 present.insert(reference.grid.clone(), uids);

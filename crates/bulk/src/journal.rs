@@ -4,13 +4,16 @@
 //! repeating finished work, and can be undone.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
+use crate::files::{
+    append_line, complete_lines, create_private_dir, end_torn_line, open_append, private_options,
+};
 use crate::{Op, Outcome};
 
 /// What the run is.
@@ -27,6 +30,33 @@ pub struct RunHeader {
     /// Where backups or exports go, if anywhere.
     #[serde(default)]
     pub dir: Option<PathBuf>,
+    /// The plan's size and checksum, set when the journal is created; a journal whose plan no
+    /// longer matches is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<PlanSeal>,
+}
+
+/// How many operations the plan has, and the SHA-256 of their journal lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanSeal {
+    /// The number of operations.
+    pub ops: u64,
+    /// The SHA-256, in hex, of the operations' lines, each ended by a newline.
+    pub sha256: String,
+}
+
+impl PlanSeal {
+    fn of<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut hasher = Sha256::new();
+        let mut ops = 0;
+        for line in lines {
+            hasher.update(line.as_bytes());
+            hasher.update(b"\n");
+            ops += 1;
+        }
+        let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Self { ops, sha256 }
+    }
 }
 
 /// One line of the journal.
@@ -47,7 +77,8 @@ pub enum Record {
     },
 }
 
-/// An open journal.
+/// An open journal, held exclusively: while it is open, no other run (in this or another
+/// process) can resume, undo or append to it.
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
@@ -55,8 +86,9 @@ pub struct Journal {
 }
 
 impl Journal {
-    /// Starts a new journal at `path` (it must not exist) holding the header and every planned
-    /// operation. It appears whole or not at all: it is written aside, flushed, then renamed.
+    /// Starts a new journal at `path` (it must not exist) holding the header, sealed with the
+    /// plan's size and checksum, and every planned operation. It appears whole or not at all:
+    /// it is written aside (readable by the owner only), flushed, then renamed.
     pub fn create(path: &Path, header: &RunHeader, ops: &[Op]) -> std::io::Result<Self> {
         if path.exists() {
             return Err(std::io::Error::new(
@@ -65,33 +97,52 @@ impl Journal {
             ));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            create_private_dir(dir)?;
         }
-        let temp = path.with_extension("jsonl.tmp");
+        let lines = ops
+            .iter()
+            .map(|op| serde_json::to_string(&Record::Op(Box::new(op.clone()))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let header =
+            RunHeader { plan: Some(PlanSeal::of(lines.iter().map(String::as_str))), ..header.clone() };
+        let temp = path.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         {
-            let mut file = std::io::BufWriter::new(File::create(&temp)?);
-            writeln!(file, "{}", serde_json::to_string(&Record::Run(header.clone()))?)?;
-            for op in ops {
-                writeln!(file, "{}", serde_json::to_string(&Record::Op(Box::new(op.clone())))?)?;
+            let file = private_options().write(true).create_new(true).open(&temp)?;
+            let mut writer = std::io::BufWriter::new(file);
+            std::io::Write::write_all(
+                &mut writer,
+                format!("{}\n", serde_json::to_string(&Record::Run(header))?).as_bytes(),
+            )?;
+            for line in &lines {
+                std::io::Write::write_all(&mut writer, format!("{line}\n").as_bytes())?;
             }
-            file.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
+            writer.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
         }
-        std::fs::rename(&temp, path)?;
+        // A hard link never replaces a journal that appeared meanwhile.
+        let linked = std::fs::hard_link(&temp, path);
+        let _ = std::fs::remove_file(&temp);
+        linked?;
         Self::open(path)
     }
 
-    /// Opens an existing journal to append to it. A last line cut short by a crash is cut off
-    /// first (its operation had not finished, so it is redone), so new records start on a line
-    /// of their own.
+    /// Opens an existing journal to append to it, and takes its lock; another run holding it
+    /// is an error. A last line cut short by a crash is cut off first (its operation had not
+    /// finished, so it is redone), so new records start on a line of their own.
     pub fn open(path: &Path) -> std::io::Result<Self> {
-        let contents = std::fs::read(path)?;
-        if !contents.is_empty() && !contents.ends_with(b"\n") {
-            let keep = contents.iter().rposition(|&b| b == b'\n').map_or(0, |at| at + 1);
-            let file = OpenOptions::new().write(true).open(path)?;
-            file.set_len(keep as u64)?;
-            file.sync_all()?;
+        let mut file = open_append(path)?;
+        if let Err(err) = file.try_lock() {
+            return Err(match err {
+                std::fs::TryLockError::WouldBlock => std::io::Error::new(
+                    std::io::ErrorKind::ResourceBusy,
+                    format!(
+                        "{} is in use by another chart-studio run; wait for it to end",
+                        path.display()
+                    ),
+                ),
+                std::fs::TryLockError::Error(err) => err,
+            });
         }
-        let file = OpenOptions::new().append(true).open(path)?;
+        end_torn_line(&mut file, true)?;
         Ok(Self { path: path.to_owned(), file: Arc::new(Mutex::new(file)) })
     }
 
@@ -115,23 +166,24 @@ impl Journal {
             .map_err(std::io::Error::other)?
     }
 
-    /// Reads a journal. A last line cut short by a crash is ignored; any other bad line is an error.
+    /// Reads a journal. A last line cut short by a crash is ignored; any other bad line, and a
+    /// plan that does not match its seal, is an error.
     pub fn load(path: &Path) -> Result<JournalState, String> {
         let text = std::fs::read_to_string(path)
             .map_err(|err| format!("could not read {}: {err}", path.display()))?;
-        let lines: Vec<&str> = text.lines().filter(|line| !line.trim().is_empty()).collect();
         let mut header = None;
         let mut ops = Vec::new();
+        let mut op_lines = Vec::new();
         let mut outcomes = BTreeMap::new();
-        for (index, line) in lines.iter().enumerate() {
-            let record: Record = match serde_json::from_str(line) {
-                Ok(record) => record,
-                Err(_) if index + 1 == lines.len() && !text.ends_with('\n') => break,
-                Err(err) => return Err(format!("{} line {}: {err}", path.display(), index + 1)),
-            };
+        for (number, line) in complete_lines(&text) {
+            let record: Record = serde_json::from_str(line)
+                .map_err(|err| format!("{} line {number}: {err}", path.display()))?;
             match record {
                 Record::Run(run) => header = Some(run),
-                Record::Op(op) => ops.push(*op),
+                Record::Op(op) => {
+                    ops.push(*op);
+                    op_lines.push(line);
+                }
                 Record::Outcome { op, outcome } => {
                     outcomes.insert(op, outcome);
                 }
@@ -139,14 +191,24 @@ impl Journal {
         }
         let header = header
             .ok_or_else(|| format!("{} has no run header; is it a journal?", path.display()))?;
+        if let Some(seal) = &header.plan {
+            let found = PlanSeal::of(op_lines);
+            if &found != seal {
+                return Err(format!(
+                    "the plan in {} does not match its checksum ({} of {} operations); the journal is damaged and is not resumed",
+                    path.display(),
+                    found.ops,
+                    seal.ops
+                ));
+            }
+        }
         Ok(JournalState { header, ops, outcomes })
     }
 }
 
 fn write_line(file: &Mutex<File>, line: &str) -> std::io::Result<()> {
     let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    writeln!(file, "{line}")?;
-    file.sync_data()
+    append_line(&mut file, line)
 }
 
 /// What a journal says.
@@ -210,6 +272,7 @@ mod tests {
             api: "http://x".to_owned(),
             user: "a".to_owned(),
             dir: None,
+            plan: None,
         }
     }
 
@@ -219,16 +282,16 @@ mod tests {
         let path = dir.path().join("run.jsonl");
         let journal = Journal::create(&path, &header(), &[op(0), op(1), op(2)]).unwrap();
         journal
-            .append(&Record::Outcome { op: 0, outcome: Outcome::Done { detail: None } })
+            .append(&Record::Outcome { op: 0, outcome: Outcome::Done { written: None, already_gone: false } })
             .unwrap();
         journal
             .append(&Record::Outcome { op: 1, outcome: Outcome::Failed { reason: "x".to_owned() } })
             .unwrap();
         drop(journal);
-        let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        write!(file, "{{\"record\":\"outcome\",\"op\":2,\"res").unwrap();
+        let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut file, br#"{"record":"outcome","op":2,"res"#).unwrap();
         let state = Journal::load(&path).unwrap();
-        assert_eq!(state.header, header());
+        assert_eq!(state.header, RunHeader { plan: state.header.plan.clone(), ..header() });
         assert_eq!(state.ops.len(), 3);
         let pending: Vec<u64> = state.pending().iter().map(|op| op.id).collect();
         assert_eq!(pending, [1, 2], "failed ops and ops without an outcome are redone");
@@ -239,7 +302,7 @@ mod tests {
 
         let reopened = Journal::open(&path).unwrap();
         reopened
-            .append(&Record::Outcome { op: 2, outcome: Outcome::Done { detail: None } })
+            .append(&Record::Outcome { op: 2, outcome: Outcome::Done { written: None, already_gone: false } })
             .unwrap();
         let state = Journal::load(&path).unwrap();
         assert_eq!(state.outcomes.len(), 3, "the cut line is gone and the new record reads back");
@@ -262,5 +325,43 @@ mod tests {
         assert!(Journal::load(&path).unwrap_err().contains("line 2"));
         std::fs::write(&path, "").unwrap();
         assert!(Journal::load(&path).unwrap_err().contains("no run header"));
+    }
+
+    #[test]
+    fn one_run_holds_a_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        let first = Journal::create(&path, &header(), &[op(0)]).unwrap();
+        let second = Journal::open(&path).unwrap_err();
+        assert_eq!(second.kind(), std::io::ErrorKind::ResourceBusy);
+        assert!(second.to_string().contains("in use by another chart-studio run"), "{second}");
+        drop(first);
+        Journal::open(&path).expect("free again once the first run ends");
+    }
+
+    #[test]
+    fn a_plan_that_does_not_match_its_seal_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.jsonl");
+        drop(Journal::create(&path, &header(), &[op(0), op(1), op(2)]).unwrap());
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(Journal::load(&path).unwrap().header.plan.unwrap().ops, 3);
+        let without_one: Vec<&str> = text.lines().filter(|l| !l.contains("\"a:1\"")).collect();
+        std::fs::write(&path, without_one.join("\n") + "\n").unwrap();
+        let err = Journal::load(&path).unwrap_err();
+        assert!(err.contains("does not match its checksum (2 of 3"), "{err}");
+        std::fs::write(&path, text.replace("\"a:2\"", "\"a:9\"")).unwrap();
+        assert!(Journal::load(&path).unwrap_err().contains("damaged"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn journals_are_the_owners_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("runs/run.jsonl");
+        drop(Journal::create(&path, &header(), &[op(0)]).unwrap());
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!((mode(&path), mode(path.parent().unwrap())), (0o600, 0o700));
     }
 }

@@ -11,6 +11,7 @@ mod bucket;
 mod clock;
 mod engine;
 mod export;
+mod files;
 mod journal;
 mod limiter;
 mod ops;
@@ -20,8 +21,8 @@ mod select;
 
 pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
-pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress};
-pub use export::{Imported, Manifest, ManifestEntry, import, read_manifest, write_manifest};
+pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop};
+pub use export::{BackupDir, Conflict, Imported, Manifest, ManifestEntry, import, read_manifest};
 pub use journal::{Journal, JournalState, Record, RunHeader};
 pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, execute, undo_ops};

@@ -1,14 +1,12 @@
 //! Operations: what a bulk run does to each file, how each runs, and how a run is undone.
 
-use std::path::PathBuf;
-
-use chart_studio_api::files;
+use chart_studio_api::{files, folders};
 use chart_studio_models::{Fid, File, FileType};
 use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{Engine, Failure, Progress, is_not_found};
-use crate::export::{Verified, write_entry};
+use crate::engine::{Engine, Failure, Progress, Stop, is_not_found};
+use crate::export::{BackupDir, ManifestEntry, Verified};
 use crate::journal::{Journal, Record};
 use crate::report::Report;
 
@@ -111,11 +109,14 @@ impl OpKind {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Outcome {
-    /// It took effect; exports and backups describe the file written.
+    /// It took effect.
     Done {
-        /// Details, such as the manifest entry of an export.
+        /// The backup or export written first, for deletes and exports.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        detail: Option<serde_json::Value>,
+        written: Option<ManifestEntry>,
+        /// The file was gone already, so there was nothing to do.
+        #[serde(default, skip_serializing_if = "is_false")]
+        already_gone: bool,
     },
     /// It was left alone on purpose.
     Skipped {
@@ -129,6 +130,10 @@ pub enum Outcome {
     },
 }
 
+fn is_false(value: &bool) -> bool {
+    !value
+}
+
 /// Everything an operation needs while it runs.
 pub struct Run<'a> {
     /// Sends the requests.
@@ -138,20 +143,24 @@ pub struct Run<'a> {
     /// Shows progress.
     pub progress: &'a dyn Progress,
     /// Where backups and exports are written.
-    pub dir: Option<PathBuf>,
+    pub backups: Option<&'a BackupDir>,
+    /// A resumed run: before each destructive step the file is checked to still be the one
+    /// planned, since a fid can be reused.
+    pub resumed: bool,
 }
 
 impl std::fmt::Debug for Run<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Run")
             .field("journal", &self.journal.path())
-            .field("dir", &self.dir)
+            .field("backups", &self.backups.map(BackupDir::path))
+            .field("resumed", &self.resumed)
             .finish_non_exhaustive()
     }
 }
 
 /// Runs `ops` phase by phase, with the engine's concurrency inside a phase, journaling every
-/// outcome. Operations not started because a daily quota stopped the run get no outcome, so a
+/// outcome. Operations not started because the run stopped (see [`Stop`]) get no outcome, so a
 /// resumed run does them.
 pub async fn execute(run: &Run<'_>, mut ops: Vec<Op>) -> Report {
     ops.sort_by_key(|op| (op.phase, op.id));
@@ -176,8 +185,8 @@ pub async fn execute(run: &Run<'_>, mut ops: Vec<Op>) -> Report {
         for (op, outcome) in finished {
             report.record(&op, outcome.as_ref());
         }
-        if run.engine.is_stopped() {
-            report.stopped_by_quota = true;
+        if let Some(why) = run.engine.stopped() {
+            report.stopped = Some(why);
             break;
         }
     }
@@ -195,45 +204,85 @@ async fn run_one(run: &Run<'_>, op: &Op) -> Option<Outcome> {
     if let Err(err) =
         run.journal.record(&Record::Outcome { op: op.id, outcome: outcome.clone() }).await
     {
-        tracing::error!(%err, journal = %run.journal.path().display(), "could not write the journal");
+        let why = format!("could not write {}: {err}", run.journal.path().display());
+        tracing::error!(%why, "stopping the run");
+        run.engine.stop(Stop::Journal(why));
     }
     run.progress.advance(&op.fid.to_string());
     Some(outcome)
 }
 
 fn done() -> Outcome {
-    Outcome::Done { detail: None }
+    Outcome::Done { written: None, already_gone: false }
+}
+
+fn gone() -> Outcome {
+    Outcome::Done { written: None, already_gone: true }
+}
+
+/// Maps "not found" to the outcome a file that is gone already gets.
+fn or_gone<T>(result: Result<T, Failure>) -> Result<Option<T>, Failure> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(Failure::Request(err)) if is_not_found(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// The file as the server has it now, or why the operation must leave it alone: gone, or no
+/// longer the file that was planned (same fid, other name or creation time).
+async fn still_planned(engine: &Engine, op: &Op) -> Result<Result<File, Outcome>, Failure> {
+    let Some(file) = or_gone(engine.send(&files::Retrieve::new(op.fid.clone())).await)? else {
+        return Ok(Err(gone()));
+    };
+    let created_differs = op.created.is_some() && file.creation_time != op.created;
+    if file.filename != op.filename || created_differs {
+        return Ok(Err(Outcome::Skipped {
+            reason: format!(
+                "{} now names another file ({:?}, created {}), not the planned {:?}; left alone",
+                op.fid,
+                file.filename,
+                file.creation_time.as_deref().unwrap_or("at an unknown time"),
+                op.filename
+            ),
+        }));
+    }
+    Ok(Ok(file))
 }
 
 async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
     let engine = run.engine;
+    let backups = || run.backups.ok_or_else(|| Failure::Local("no backup folder given".to_owned()));
     match &op.kind {
         OpKind::Update { request, .. } => engine.send(request).await.map(|_| done()),
-        OpKind::Trash => engine.send(&files::Trash::new(op.fid.clone())).await.map(|_| done()),
         OpKind::Restore => engine.send(&files::Restore::new(op.fid.clone())).await.map(|_| done()),
         OpKind::Skip { reason } => Ok(Outcome::Skipped { reason: reason.clone() }),
         OpKind::Export { path, meta } => {
-            let dir = run
-                .dir
-                .as_deref()
-                .ok_or_else(|| Failure::Local("no export folder given".to_owned()))?;
-            let Verified(entry) = write_entry(engine, dir, op, path, meta.as_deref()).await?;
-            Ok(Outcome::Done { detail: Some(serde_json::to_value(entry).unwrap_or_default()) })
+            let Verified(entry) = backups()?.write(engine, op, path, meta.as_deref()).await?;
+            Ok(Outcome::Done { written: Some(entry), already_gone: false })
+        }
+        OpKind::Trash => {
+            if run.resumed
+                && let Err(outcome) = still_planned(engine, op).await?
+            {
+                return Ok(outcome);
+            }
+            Ok(or_gone(engine.send(&files::Trash::new(op.fid.clone())).await)?
+                .map_or_else(gone, |_| done()))
         }
         OpKind::Delete { backup, path, meta } => {
-            let mut detail = None;
+            let mut current = meta.as_deref().cloned();
+            if run.resumed {
+                match still_planned(engine, op).await? {
+                    Ok(file) => current = Some(file),
+                    Err(outcome) => return Ok(outcome),
+                }
+            }
+            let mut written = None;
             if *backup {
-                let dir = run
-                    .dir
-                    .as_deref()
-                    .ok_or_else(|| Failure::Local("no backup folder given".to_owned()))?;
-                match write_entry(engine, dir, op, path, meta.as_deref()).await {
-                    Ok(Verified(entry)) => detail = serde_json::to_value(entry).ok(),
-                    Err(Failure::Request(err)) if is_not_found(&err) => {
-                        return Ok(Outcome::Done {
-                            detail: Some(serde_json::json!({"note": "already deleted"})),
-                        });
-                    }
+                match or_gone(backups()?.write(engine, op, path, current.as_ref()).await) {
+                    Ok(Some(Verified(entry))) => written = Some(entry),
+                    Ok(None) => return Ok(gone()),
                     Err(err) => {
                         return Err(Failure::Local(format!(
                             "not deleted: the backup failed: {err}"
@@ -241,20 +290,25 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
                     }
                 }
             }
-            match engine.send(&files::Trash::new(op.fid.clone())).await {
-                Ok(_) => {}
-                Err(Failure::Request(err)) if is_not_found(&err) => {
-                    return Ok(Outcome::Done {
-                        detail: detail.or(Some(serde_json::json!({"note": "already deleted"}))),
-                    });
+            if op.filetype == FileType::Folder {
+                let Some(folder) =
+                    or_gone(engine.send(&folders::Retrieve::new(op.fid.clone())).await)?
+                else {
+                    return Ok(gone());
+                };
+                let inside = folder.children.count.unwrap_or(folder.children.results.len() as u64);
+                if inside > 0 {
+                    return Err(Failure::Local(format!(
+                        "not deleted: the folder still holds {inside} file(s) that this run did not delete; deleting it would delete them"
+                    )));
                 }
-                Err(err) => return Err(err),
             }
-            match engine.send(&files::PermanentDelete::new(op.fid.clone())).await {
-                Ok(()) => Ok(Outcome::Done { detail }),
-                Err(Failure::Request(err)) if is_not_found(&err) => Ok(Outcome::Done { detail }),
-                Err(err) => Err(err),
+            let outcome = Outcome::Done { written, already_gone: false };
+            if or_gone(engine.send(&files::Trash::new(op.fid.clone())).await)?.is_none() {
+                return Ok(outcome);
             }
+            or_gone(engine.send(&files::PermanentDelete::new(op.fid.clone())).await)?;
+            Ok(outcome)
         }
     }
 }

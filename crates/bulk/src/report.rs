@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use chart_studio_models::Fid;
 use serde::Serialize;
 
-use crate::{Op, Outcome};
+use crate::{Op, Outcome, Stop};
 
 /// Counts of one action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -16,7 +16,7 @@ pub struct ActionCounts {
     pub skipped: u64,
     /// Failed.
     pub failed: u64,
-    /// Not started because the run stopped at the daily quota.
+    /// Not started because the run stopped (quota, interruption, journal).
     pub not_started: u64,
 }
 
@@ -29,8 +29,8 @@ pub struct Report {
     pub failures: Vec<(Fid, String, String)>,
     /// Each skip: the file and why.
     pub skipped: Vec<(Fid, String)>,
-    /// A daily quota stopped the run; resume it later.
-    pub stopped_by_quota: bool,
+    /// Why the run stopped before its end, if it did; resume it to finish.
+    pub stopped: Option<Stop>,
 }
 
 impl Report {

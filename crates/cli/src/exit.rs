@@ -1,5 +1,5 @@
 //! Exit codes, in one place: 0 success, 1 failure, 2 usage, 3 partial bulk failure,
-//! 4 authentication, 5 daily quota.
+//! 4 authentication, 5 daily quota, 130 interrupted.
 
 use std::process::ExitCode;
 
@@ -25,10 +25,36 @@ pub(crate) struct PartialFailure {
     pub journal: std::path::PathBuf,
 }
 
-/// A bulk run stopped at the daily quota (exit code 5).
-#[derive(Debug, thiserror::Error)]
-#[error("stopped at the daily quota; run `chart-studio bulk resume {}` when the quota resets", .0.display())]
-pub(crate) struct QuotaStopped(pub std::path::PathBuf);
+/// A bulk run stopped before its end: at the daily quota (exit code 5), on Ctrl-C (130), or
+/// because its journal could not be written (1).
+#[derive(Debug)]
+pub(crate) struct RunStopped {
+    /// Why.
+    pub why: chart_studio_bulk::Stop,
+    /// The run's journal.
+    pub journal: std::path::PathBuf,
+}
+
+impl std::fmt::Display for RunStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let resume = format!("chart-studio bulk resume {}", self.journal.display());
+        match &self.why {
+            chart_studio_bulk::Stop::Quota => {
+                write!(f, "stopped at the daily quota; run `{resume}` when the quota resets")
+            }
+            chart_studio_bulk::Stop::Interrupted => write!(
+                f,
+                "interrupted; the requests in flight finished and were journaled; run `{resume}` to go on"
+            ),
+            chart_studio_bulk::Stop::Journal(why) => {
+                write!(f, "stopped: {why}; fix that, then run `{resume}`")
+            }
+            _ => write!(f, "stopped; run `{resume}` to go on"),
+        }
+    }
+}
+
+impl std::error::Error for RunStopped {}
 
 /// Success.
 pub(crate) const OK: u8 = 0;
@@ -42,6 +68,8 @@ pub(crate) const PARTIAL: u8 = 3;
 pub(crate) const AUTH: u8 = 4;
 /// The daily quota is used up (a bulk run stopped, or a single request was refused).
 pub(crate) const QUOTA: u8 = 5;
+/// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
+pub(crate) const INTERRUPTED: u8 = 130;
 
 /// The exit code for an error, found by walking its chain.
 pub(crate) fn code(err: &anyhow::Error) -> u8 {
@@ -62,8 +90,12 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
         if cause.is::<PartialFailure>() {
             return PARTIAL;
         }
-        if cause.is::<QuotaStopped>() {
-            return QUOTA;
+        if let Some(stopped) = cause.downcast_ref::<RunStopped>() {
+            return match stopped.why {
+                chart_studio_bulk::Stop::Quota => QUOTA,
+                chart_studio_bulk::Stop::Interrupted => INTERRUPTED,
+                _ => FAILURE,
+            };
         }
         let api = cause
             .downcast_ref::<chart_studio_api::Error>()

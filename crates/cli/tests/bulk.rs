@@ -188,7 +188,7 @@ fn trash_restore_delete_with_backup_and_import() {
     );
     assert_eq!(state(&server, home.path()).len(), 1, "only the folder is left");
     let backup = journal.with_extension("backup");
-    assert!(backup.join("manifest.json").exists());
+    assert!(backup.join("manifest.jsonl").exists());
 
     let imported =
         run(&server, home.path(), CLI, &["bulk", "import", backup.to_str().unwrap()], "");
@@ -220,9 +220,8 @@ fn export_to_another_server() {
     let exported =
         run(&source, home.path(), CLI, &["bulk", "export", dir.to_str().unwrap(), "--yes"], "");
     assert_eq!(code(&exported), 0, "{}", stderr(&exported));
-    let manifest: Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["files"].as_array().unwrap().len(), 6);
+    let manifest = std::fs::read_to_string(dir.join("manifest.jsonl")).unwrap();
+    assert_eq!(manifest.lines().count(), 1 + 6, "the header, then one line per file");
 
     let target = Server::start();
     let imported = json_of(&target, home.path(), &["bulk", "import", dir.to_str().unwrap()]);

@@ -146,13 +146,18 @@ fn switching_modes_is_verified_and_grids_follow() {
     let still = json_as(&server, home.path(), CLI, &["share", "show", &fid]);
     assert_eq!(still["sharing"], "public", "a dry run changes nothing");
 
+    // Another user's public plot: an error naming the owner, never "nothing to change".
     let theirs = run(&server, home.path(), OTHER, &["share", &fid, "private"], "");
-    assert_eq!(code(&theirs), 0);
+    assert_eq!(code(&theirs), 1, "{}", stderr(&theirs));
     assert!(
-        stderr(&theirs).contains("only its owner can change its sharing"),
+        stderr(&theirs).contains(&format!("{fid} belongs to cli; only its owner can change"))
+            && stderr(&theirs).contains("nothing was changed"),
         "{}",
         stderr(&theirs)
     );
+    assert!(!stdout(&theirs).contains("Nothing to change"), "{}", stdout(&theirs));
+    let unchanged = json_as(&server, home.path(), CLI, &["share", "show", &fid]);
+    assert_eq!(unchanged["sharing"], "public");
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chart_studio_models::{ColumnRef, Fid, FileType, HOME_FOLDER};
+use chart_studio_models::{Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 

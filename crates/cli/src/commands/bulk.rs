@@ -9,10 +9,10 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chart_studio_api::Client;
 use chart_studio_bulk::{
-    DeleteRules, Engine, EngineConfig, Filter, Journal, ManifestEntry, Op, OpKind, Outcome,
-    PlotGrids, Progress, Report, Run, RunHeader, Selected, TokioClock, delete_ops, execute,
-    export_ops, grid_users, import, plot_grids, restore_ops, select, select_fids, trash_ops,
-    undo_ops, with_subtrees, write_manifest,
+    BackupDir, DeleteRules, Engine, EngineConfig, Filter, Imported, Journal, JournalState, Op,
+    OpKind, Outcome, PlotGrids, Progress, Report, Run, RunHeader, Selected, Stop, TokioClock,
+    delete_ops, execute, export_ops, grid_users, import, plot_grids, restore_ops, select,
+    select_fids, trash_ops, undo_ops, with_subtrees,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Observed, PlanInput, Sharing, plan};
@@ -21,7 +21,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::username;
 use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, RunArgs, file_ref};
-use crate::exit::{PartialFailure, QuotaStopped, UsageError};
+use crate::exit::{PartialFailure, RunStopped, UsageError};
 use crate::output::Output;
 use crate::settings::Settings;
 
@@ -65,36 +65,11 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         }
         BulkCommand::Import { dir, jobs } => {
             let engine = engine(&ctx.client, jobs, None);
-            let imported = import(&engine, &dir).await?;
-            if ctx.out.json {
-                return ctx.out.json(&imported);
-            }
-            let rows: Vec<Vec<String>> = imported
-                .fids
-                .iter()
-                .map(|(old, new)| {
-                    let how = if imported.reused.contains(old) { "reused" } else { "created" };
-                    vec![old.to_string(), new.to_string(), how.to_owned()]
-                })
-                .collect();
-            ctx.out.rows(&["OLD", "NEW", ""], &rows)?;
-            let mut stderr = std::io::stderr().lock();
-            for (fid, why) in &imported.skipped {
-                writeln!(stderr, "note: {fid} skipped: {why}")?;
-            }
-            Ok(())
+            let imported = import(&engine, &dir, None).await?;
+            show_import(&ctx, &imported)
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
-        BulkCommand::Undo { of, run } => {
-            let state = load(&ctx, &of)?;
-            let ops = undo_ops(&state.done());
-            let undo_journal = run
-                .journal
-                .clone()
-                .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
-            let command = format!("undo of {}", state.header.command);
-            launch(&ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None).await
-        }
+        BulkCommand::Undo { of, run } => undo(&ctx, &of, run).await,
         BulkCommand::Plan { journal } => show_journal(&ctx, &journal),
     }
 }
@@ -341,13 +316,16 @@ async fn launch(
     }
     show_plan(command, &ops)?;
     confirm(run.yes, command, active)?;
+    // A folder that is not a backup is refused before anything is journaled or changed.
+    let backups = dir.as_deref().map(BackupDir::open).transpose()?;
     let path = journal_path(run, &command.replace(' ', "-"));
     let header = RunHeader {
         version: 1,
         command: command.to_owned(),
         api: ctx.api.clone(),
         user: ctx.me.clone(),
-        dir: dir.clone(),
+        dir,
+        plan: None,
     };
     let journal = Journal::create(&path, &header, &ops)
         .with_context(|| format!("could not create the journal {}", path.display()))?;
@@ -358,12 +336,29 @@ async fn launch(
         path.display()
     )?;
     let engine = engine(&ctx.client, run.jobs, run.rate);
-    let report = execute(
-        &Run { engine: &engine, journal: &journal, progress: &Bar::new(ctx.out.json), dir },
-        ops,
-    )
-    .await;
-    finish(ctx, &journal, &header, &report)
+    let run = Run {
+        engine: &engine,
+        journal: &journal,
+        progress: &Bar::new(ctx.out.json),
+        backups: backups.as_ref(),
+        resumed: false,
+    };
+    let report = execute_interruptibly(&run, ops).await;
+    finish(ctx, &journal, backups.as_ref(), &report)
+}
+
+/// Runs `ops`; Ctrl-C stops the run: requests in flight finish and are journaled.
+async fn execute_interruptibly(run: &Run<'_>, ops: Vec<Op>) -> Report {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            run.engine.stop(Stop::Interrupted);
+        }
+        std::future::pending::<()>().await;
+    };
+    tokio::select! {
+        report = execute(run, ops) => report,
+        () = interrupt => unreachable!("the interrupt future never ends"),
+    }
 }
 
 /// Counts by action and type, and the first files, on stderr.
@@ -404,24 +399,10 @@ fn confirm(yes: bool, command: &str, count: usize) -> Result<()> {
     Ok(())
 }
 
-/// Writes the manifest of exports and backups, prints the summary, and picks the exit code.
-fn finish(ctx: &Ctx, journal: &Journal, header: &RunHeader, report: &Report) -> Result<()> {
-    let state = Journal::load(journal.path()).map_err(anyhow::Error::msg)?;
-    if let Some(dir) = &header.dir {
-        let entries: Vec<ManifestEntry> = state
-            .outcomes
-            .values()
-            .filter_map(|outcome| match outcome {
-                Outcome::Done { detail: Some(detail) } => {
-                    serde_json::from_value(detail.clone()).ok()
-                }
-                _ => None,
-            })
-            .collect();
-        if !entries.is_empty() {
-            let manifest = write_manifest(dir, &header.api, &header.user, entries)?;
-            writeln!(std::io::stderr().lock(), "manifest: {}", manifest.display())?;
-        }
+/// Prints the summary and picks the exit code.
+fn finish(ctx: &Ctx, journal: &Journal, backups: Option<&BackupDir>, report: &Report) -> Result<()> {
+    if let Some(backups) = backups {
+        writeln!(std::io::stderr().lock(), "backups: {}", backups.path().display())?;
     }
     if ctx.out.json {
         ctx.out.json(&serde_json::json!({"journal": journal.path(), "report": report}))?;
@@ -448,8 +429,8 @@ fn finish(ctx: &Ctx, journal: &Journal, header: &RunHeader, report: &Report) -> 
             writeln!(stderr, "failed {action} {fid}: {reason}")?;
         }
     }
-    if report.stopped_by_quota {
-        return Err(QuotaStopped(journal.path().to_owned()).into());
+    if let Some(why) = &report.stopped {
+        return Err(RunStopped { why: why.clone(), journal: journal.path().to_owned() }.into());
     }
     if report.has_failures() {
         return Err(PartialFailure {
@@ -461,8 +442,15 @@ fn finish(ctx: &Ctx, journal: &Journal, header: &RunHeader, report: &Report) -> 
     Ok(())
 }
 
+/// Takes a journal of this account on this server: locked (no other run may use it) and read.
+fn take(ctx: &Ctx, path: &Path) -> Result<(Journal, JournalState)> {
+    let journal = Journal::open(path).with_context(|| format!("could not open {}", path.display()))?;
+    let state = load(ctx, path)?;
+    Ok((journal, state))
+}
+
 /// Reads a journal of this account on this server.
-fn load(ctx: &Ctx, path: &Path) -> Result<chart_studio_bulk::JournalState> {
+fn load(ctx: &Ctx, path: &Path) -> Result<JournalState> {
     let state = Journal::load(path).map_err(anyhow::Error::msg)?;
     if state.header.user != ctx.me || state.header.api != ctx.api {
         bail!(
@@ -478,7 +466,7 @@ fn load(ctx: &Ctx, path: &Path) -> Result<chart_studio_bulk::JournalState> {
 }
 
 async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
-    let state = load(ctx, path)?;
+    let (journal, state) = take(ctx, path)?;
     let pending = state.pending();
     if pending.is_empty() {
         return ctx.out.line(&format!(
@@ -493,17 +481,93 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
         pending.len(),
         state.ops.len()
     )?;
-    let journal =
-        Journal::open(path).with_context(|| format!("could not open {}", path.display()))?;
+    let backups = state.header.dir.as_deref().map(BackupDir::open).transpose()?;
     let engine = engine(&ctx.client, jobs, None);
     let run = Run {
         engine: &engine,
         journal: &journal,
         progress: &Bar::new(ctx.out.json),
-        dir: state.header.dir.clone(),
+        backups: backups.as_ref(),
+        resumed: true,
     };
-    let report = execute(&run, pending).await;
-    finish(ctx, &journal, &state.header, &report)
+    let report = execute_interruptibly(&run, pending).await;
+    finish(ctx, &journal, backups.as_ref(), &report)
+}
+
+/// Undoes a run, holding its journal so that it cannot be resumed meanwhile: sharing changes
+/// and trash are reverted through a new run; the files a delete removed are imported from its
+/// backup.
+async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
+    let (_held, state) = take(ctx, of)?;
+    let deleted: BTreeSet<Fid> = state
+        .done()
+        .into_iter()
+        .filter(|op| matches!(op.kind, OpKind::Delete { .. }))
+        .map(|op| op.fid)
+        .collect();
+    if !deleted.is_empty() {
+        let Some(dir) = state.header.dir.as_deref() else {
+            bail!(
+                "{} deleted {} file(s) without backups; they cannot be re-created",
+                of.display(),
+                deleted.len()
+            );
+        };
+        if run.dry_run {
+            return ctx.out.json(&serde_json::json!({"import": dir, "files": deleted}));
+        }
+        confirm(run.yes, &format!("re-create from {}", dir.display()), deleted.len())?;
+        let engine = engine(&ctx.client, run.jobs, run.rate);
+        let imported = import(&engine, dir, Some(&deleted)).await?;
+        return show_import(ctx, &imported);
+    }
+    let ops = undo_ops(&state.done());
+    let undo_journal = run
+        .journal
+        .clone()
+        .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
+    let reissued = ops.iter().filter(|op| reissues_link(op)).count();
+    if reissued > 0 {
+        writeln!(
+            std::io::stderr().lock(),
+            "note: {reissued} file(s) become secret again; the server issues new secret links (the old ones stay dead), shown by `chart-studio share show FID`"
+        )?;
+    }
+    let command = format!("undo of {}", state.header.command);
+    launch(ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None).await
+}
+
+/// Whether an operation turns a file's secret link on, so that the server issues a new key.
+fn reissues_link(op: &Op) -> bool {
+    matches!(&op.kind, OpKind::Update { request, .. } if request.changes.share_key_enabled == Some(true))
+}
+
+/// The import's summary: each file with its new fid, then conflicts and skips.
+fn show_import(ctx: &Ctx, imported: &Imported) -> Result<()> {
+    if ctx.out.json {
+        return ctx.out.json(imported);
+    }
+    let rows: Vec<Vec<String>> = imported
+        .fids
+        .iter()
+        .map(|(old, new)| {
+            let how = if imported.reused.contains(old) { "unchanged" } else { "created" };
+            vec![old.to_string(), new.to_string(), how.to_owned()]
+        })
+        .collect();
+    ctx.out.rows(&["OLD", "NEW", ""], &rows)?;
+    let mut stderr = std::io::stderr().lock();
+    for conflict in &imported.conflicts {
+        writeln!(
+            stderr,
+            "conflict: {} not imported: {} holds {} with other content; left as it is",
+            conflict.fid, conflict.path, conflict.found
+        )?;
+    }
+    for (fid, why) in &imported.skipped {
+        writeln!(stderr, "note: {fid} skipped: {why}")?;
+    }
+    Ok(())
 }
 
 fn show_journal(ctx: &Ctx, path: &Path) -> Result<()> {
@@ -522,6 +586,7 @@ fn show_journal(ctx: &Ctx, path: &Path) -> Result<()> {
         .map(|op| {
             let outcome = match state.outcomes.get(&op.id) {
                 None => "pending".to_owned(),
+                Some(Outcome::Done { already_gone: true, .. }) => "done (already gone)".to_owned(),
                 Some(Outcome::Done { .. }) => "done".to_owned(),
                 Some(Outcome::Skipped { reason }) => format!("skipped: {reason}"),
                 Some(Outcome::Failed { reason }) => format!("failed: {reason}"),
