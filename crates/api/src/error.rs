@@ -296,8 +296,9 @@ const MAX_SERVER_WAIT: Duration = Duration::from_secs(600);
 /// that is not a finite, non-negative number.
 fn server_wait(text: &str) -> Option<Duration> {
     let secs: f64 = text.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0)
-        .then(|| Duration::try_from_secs_f64(secs).map_or(MAX_SERVER_WAIT, |d| d.min(MAX_SERVER_WAIT)))
+    (secs.is_finite() && secs >= 0.0).then(|| {
+        Duration::try_from_secs_f64(secs).map_or(MAX_SERVER_WAIT, |d| d.min(MAX_SERVER_WAIT))
+    })
 }
 
 /// A readable one-line summary of a body that is not a JSON error body.

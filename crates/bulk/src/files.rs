@@ -74,12 +74,13 @@ pub(crate) fn append_line(file: &mut File, line: &str) -> std::io::Result<()> {
 /// The complete lines of a JSONL text: a last line cut short by a kill (no newline) is left
 /// out, blank lines are skipped; each comes with its 1-based line number.
 pub(crate) fn complete_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    let complete = if text.ends_with('\n') {
-        text
-    } else {
-        text.rfind('\n').map_or("", |at| &text[..=at])
-    };
-    complete.lines().enumerate().map(|(i, line)| (i + 1, line)).filter(|(_, l)| !l.trim().is_empty())
+    let complete =
+        if text.ends_with('\n') { text } else { text.rfind('\n').map_or("", |at| &text[..=at]) };
+    complete
+        .lines()
+        .enumerate()
+        .map(|(i, line)| (i + 1, line))
+        .filter(|(_, l)| !l.trim().is_empty())
 }
 
 #[cfg(test)]

@@ -103,8 +103,10 @@ impl Journal {
             .iter()
             .map(|op| serde_json::to_string(&Record::Op(Box::new(op.clone()))))
             .collect::<Result<Vec<_>, _>>()?;
-        let header =
-            RunHeader { plan: Some(PlanSeal::of(lines.iter().map(String::as_str))), ..header.clone() };
+        let header = RunHeader {
+            plan: Some(PlanSeal::of(lines.iter().map(String::as_str))),
+            ..header.clone()
+        };
         let temp = path.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         {
             let file = private_options().write(true).create_new(true).open(&temp)?;
@@ -282,7 +284,10 @@ mod tests {
         let path = dir.path().join("run.jsonl");
         let journal = Journal::create(&path, &header(), &[op(0), op(1), op(2)]).unwrap();
         journal
-            .append(&Record::Outcome { op: 0, outcome: Outcome::Done { written: None, already_gone: false } })
+            .append(&Record::Outcome {
+                op: 0,
+                outcome: Outcome::Done { written: None, already_gone: false },
+            })
             .unwrap();
         journal
             .append(&Record::Outcome { op: 1, outcome: Outcome::Failed { reason: "x".to_owned() } })
@@ -302,7 +307,10 @@ mod tests {
 
         let reopened = Journal::open(&path).unwrap();
         reopened
-            .append(&Record::Outcome { op: 2, outcome: Outcome::Done { written: None, already_gone: false } })
+            .append(&Record::Outcome {
+                op: 2,
+                outcome: Outcome::Done { written: None, already_gone: false },
+            })
             .unwrap();
         let state = Journal::load(&path).unwrap();
         assert_eq!(state.outcomes.len(), 3, "the cut line is gone and the new record reads back");

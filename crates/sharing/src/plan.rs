@@ -156,7 +156,10 @@ pub fn listed_fids(list: Option<&Vec<serde_json::Value>>) -> BTreeSet<Fid> {
 /// The request that puts `fid` in `mode`.
 fn update_to(fid: &Fid, mode: Sharing) -> files::Update {
     let (world_readable, share_key_enabled) = mode.fields();
-    files::Update::patch(fid.clone(), FileUpdate::default().sharing(world_readable, share_key_enabled))
+    files::Update::patch(
+        fid.clone(),
+        FileUpdate::default().sharing(world_readable, share_key_enabled),
+    )
 }
 
 fn step(file: &File, to: Sharing, reason: Reason) -> Step {
@@ -264,8 +267,12 @@ mod tests {
     }
 
     fn plot(fid: &str, mode: Sharing, grid: &str) -> (File, Option<BTreeSet<Fid>>) {
-        let figure = json!({"data": [{"xsrc": format!("{grid}:a1"), "ysrc": format!("{grid}:b2")}]});
-        (file(fid, FileType::Plot, Some(mode)), Some(chart_studio_models::referenced_grids(&figure)))
+        let figure =
+            json!({"data": [{"xsrc": format!("{grid}:a1"), "ysrc": format!("{grid}:b2")}]});
+        (
+            file(fid, FileType::Plot, Some(mode)),
+            Some(chart_studio_models::referenced_grids(&figure)),
+        )
     }
 
     fn fids(plan: &Plan) -> Vec<String> {
@@ -336,7 +343,11 @@ mod tests {
         assert_eq!(private.steps[0].undo, update_to(&"me:2".parse().unwrap(), Sharing::Secret));
         assert_eq!(private.steps[1].undo, update_to(&"me:1".parse().unwrap(), Sharing::Public));
         let (public, _) = plan(&input, Sharing::Public);
-        assert_eq!(public.steps.iter().map(|s| s.phase).collect::<Vec<_>>(), [1], "plots open after grids");
+        assert_eq!(
+            public.steps.iter().map(|s| s.phase).collect::<Vec<_>>(),
+            [1],
+            "plots open after grids"
+        );
     }
 
     #[test]

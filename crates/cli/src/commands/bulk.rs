@@ -224,7 +224,10 @@ async fn share_ops(
         .collect();
     let input = PlanInput {
         me: ctx.me.clone(),
-        files: chosen.iter().map(|s| (s.file.clone(), grids_of.get(&s.file.fid).cloned())).collect(),
+        files: chosen
+            .iter()
+            .map(|s| (s.file.clone(), grids_of.get(&s.file.fid).cloned()))
+            .collect(),
         grids: everything
             .iter()
             .filter(|s| s.file.filetype == FileType::Grid)
@@ -400,7 +403,12 @@ fn confirm(yes: bool, command: &str, count: usize) -> Result<()> {
 }
 
 /// Prints the summary and picks the exit code.
-fn finish(ctx: &Ctx, journal: &Journal, backups: Option<&BackupDir>, report: &Report) -> Result<()> {
+fn finish(
+    ctx: &Ctx,
+    journal: &Journal,
+    backups: Option<&BackupDir>,
+    report: &Report,
+) -> Result<()> {
     if let Some(backups) = backups {
         writeln!(std::io::stderr().lock(), "backups: {}", backups.path().display())?;
     }
@@ -444,7 +452,8 @@ fn finish(ctx: &Ctx, journal: &Journal, backups: Option<&BackupDir>, report: &Re
 
 /// Takes a journal of this account on this server: locked (no other run may use it) and read.
 fn take(ctx: &Ctx, path: &Path) -> Result<(Journal, JournalState)> {
-    let journal = Journal::open(path).with_context(|| format!("could not open {}", path.display()))?;
+    let journal =
+        Journal::open(path).with_context(|| format!("could not open {}", path.display()))?;
     let state = load(ctx, path)?;
     Ok((journal, state))
 }
@@ -522,10 +531,8 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
         return show_import(ctx, &imported);
     }
     let ops = undo_ops(&state.done());
-    let undo_journal = run
-        .journal
-        .clone()
-        .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
+    let undo_journal =
+        run.journal.clone().unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
     let reissued = ops.iter().filter(|op| reissues_link(op)).count();
     if reissued > 0 {
         writeln!(

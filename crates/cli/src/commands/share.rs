@@ -9,9 +9,7 @@ use anyhow::{Result, bail};
 use backon::{ExponentialBuilder, Retryable};
 use chart_studio_api::{Client, Error, files, plots};
 use chart_studio_models::{Fid, File, FileType, referenced_grids};
-use chart_studio_sharing::{
-    Diagnostic, Observed, Plan, PlanInput, Sharing, listed_fids, plan,
-};
+use chart_studio_sharing::{Diagnostic, Observed, Plan, PlanInput, Sharing, listed_fids, plan};
 use serde::Serialize;
 
 use super::username;

@@ -1,0 +1,493 @@
+//! End-to-end: the paths that must never lose a file or give a wrong privacy answer, run with
+//! the real binary against the local server: folder selections, append-only backups, kills
+//! and imports without resume, journals held by one run, sealed plans, reused fids, Ctrl-C,
+//! undo of deletes and secret links, and inputs refused at the edge.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chart_studio_server::{Faults, ServerConfig};
+use common::{CLI, KEY, Server, code, json_as, run, stderr, stdout};
+use serde_json::Value;
+
+/// Every live file of `cli` by its full path: (type, fid).
+fn tree(server: &Server, home: &Path) -> BTreeMap<String, (String, String)> {
+    let listed = json_as(server, home, CLI, &["folders", "ls"]);
+    let files = listed.as_array().unwrap();
+    let folders: BTreeMap<i64, (String, i64)> = files
+        .iter()
+        .filter(|f| f["filetype"] == "fold")
+        .map(|f| {
+            let id = f["fid"].as_str().unwrap().rsplit(':').next().unwrap().parse().unwrap();
+            (id, (f["filename"].as_str().unwrap().to_owned(), f["parent"].as_i64().unwrap()))
+        })
+        .collect();
+    files
+        .iter()
+        .map(|f| {
+            let mut parts = vec![f["filename"].as_str().unwrap().to_owned()];
+            let mut parent = f["parent"].as_i64().unwrap();
+            while let Some((name, up)) = folders.get(&parent) {
+                parts.push(name.clone());
+                parent = *up;
+            }
+            parts.reverse();
+            let kind = f["filetype"].as_str().unwrap().to_owned();
+            (parts.join("/"), (kind, f["fid"].as_str().unwrap().to_owned()))
+        })
+        .collect()
+}
+
+/// The paths of `tree` under `prefix`.
+fn under(tree: &BTreeMap<String, (String, String)>, prefix: &str) -> Vec<String> {
+    tree.keys().filter(|path| path.starts_with(prefix)).cloned().collect()
+}
+
+/// Each plot's data under `prefix`, by path.
+fn figures(server: &Server, home: &Path, prefix: &str) -> BTreeMap<String, Value> {
+    tree(server, home)
+        .into_iter()
+        .filter(|(path, (kind, _))| path.starts_with(prefix) && kind == "plot")
+        .map(|(path, (_, fid))| {
+            let figure = json_as(server, home, CLI, &["plots", "content", &fid, "--inline-data"]);
+            (path, figure["data"].clone())
+        })
+        .collect()
+}
+
+fn ok(output: &std::process::Output) {
+    assert_eq!(code(output), 0, "{}\n{}", stdout(output), stderr(output));
+}
+
+/// The binary as `cli`, with stderr piped so a test can wait for what it says.
+fn spawn(server: &Server, home: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_chart-studio"))
+        .args(args)
+        .env_clear()
+        .current_dir(home)
+        .env("HOME", home)
+        .env("PLOTLY_API_DOMAIN", &server.url)
+        .env("PLOTLY_USERNAME", "cli")
+        .env("PLOTLY_API_KEY", KEY)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Reads `child`'s stderr until a line contains `marker`; returns the lines read.
+fn wait_for(child: &mut Child, marker: &str) -> Vec<String> {
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = Vec::new();
+    let mut reader = BufReader::new(stderr);
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "no {marker:?} in {lines:?}");
+        let found = line.contains(marker);
+        lines.push(line);
+        if found {
+            child.stderr = None;
+            // Keep reading in the background so the child never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+            return lines;
+        }
+    }
+}
+
+#[test]
+fn a_selected_folder_is_deleted_with_its_subtree_backed_up_by_every_filter() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 3, "reports", true).unwrap();
+    server.handle().add_plots("cli", 2, "reports/2024", false).unwrap();
+    server.handle().add_plots("cli", 1, "kept", true).unwrap();
+    let before = tree(&server, home.path());
+    let reports = under(&before, "reports");
+    assert_eq!(reports.len(), 12, "two folders, five plots, five grids: {reports:?}");
+    let data = figures(&server, home.path(), "reports");
+    let selections: [&[&str]; 4] = [
+        &["--filetype", "fold", "--name", "reports"],
+        &["--name", "reports"],
+        &["--fids", "fids.txt"],
+        &["--created-before", "2999-01-01T00:00:00Z", "--name", "report*"],
+    ];
+    for (round, selection) in selections.into_iter().enumerate() {
+        let now = tree(&server, home.path());
+        std::fs::write(home.path().join("fids.txt"), format!("{}\n", now["reports"].1)).unwrap();
+        let mut args = vec!["bulk", "delete"];
+        args.extend_from_slice(selection);
+        let dry = json_as(&server, home.path(), CLI, &[&args[..], &["--dry-run"]].concat());
+        let planned = dry["operations"].as_array().unwrap();
+        assert_eq!(planned.len(), 12, "round {round}: the plan shows the whole subtree");
+        assert!(planned.iter().all(|op| op["action"] == "delete"), "round {round}");
+
+        let backup = format!("bk{round}");
+        let deleted = run(
+            &server,
+            home.path(),
+            CLI,
+            &[&args[..], &["--yes", "--backup-dir", &backup]].concat(),
+            "",
+        );
+        ok(&deleted);
+        assert!(stdout(&deleted).starts_with("delete\t12\t0\t0\t0"), "{}", stdout(&deleted));
+        let after = tree(&server, home.path());
+        assert!(under(&after, "reports").is_empty(), "round {round}: {after:?}");
+        assert!(after.contains_key("kept/plot 0"), "nothing outside the selection is touched");
+
+        ok(&run(&server, home.path(), CLI, &["bulk", "import", &backup], ""));
+        assert_eq!(under(&tree(&server, home.path()), "reports"), reports, "round {round}");
+        assert_eq!(figures(&server, home.path(), "reports"), data, "round {round}");
+    }
+}
+
+#[test]
+fn a_grid_used_outside_keeps_its_folders_and_listings_never_say_so() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let plots = server.handle().add_plots("cli", 2, "reports", true).unwrap();
+    // A plot at home drawing from the grid of reports/plot 0.
+    let figure = json_as(&server, home.path(), CLI, &["plots", "content", &plots[0]]);
+    let body = serde_json::json!({"figure": figure, "filename": "outside"});
+    std::fs::write(home.path().join("body.json"), body.to_string()).unwrap();
+    ok(&run(&server, home.path(), CLI, &["api", "POST", "/v2/plots", "--input", "body.json"], ""));
+    let listed = json_as(&server, home.path(), CLI, &["folders", "ls"]);
+    assert!(
+        listed.as_array().unwrap().iter().all(|f| f["references"] == serde_json::json!([])
+            && f["referencers"] == serde_json::json!([])),
+        "the server's listings leave the links empty, as the real service does"
+    );
+
+    let output =
+        run(&server, home.path(), CLI, &["bulk", "delete", "--name", "reports", "--yes"], "");
+    ok(&output);
+    let after = tree(&server, home.path());
+    assert!(stdout(&output).contains("delete\t3\t0\t0\t0"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("skip\t0\t2\t0\t0"), "{}", stdout(&output));
+    assert!(stderr(&output).contains("still used by cli:"), "{}", stderr(&output));
+    assert!(stderr(&output).contains("holds files that are kept"), "{}", stderr(&output));
+    assert_eq!(under(&after, "reports"), ["reports", "reports/grid 0"]);
+    let outside = json_as(
+        &server,
+        home.path(),
+        CLI,
+        &["plots", "content", &after["outside"].1, "--inline-data"],
+    );
+    assert_eq!(outside["data"][0]["y"], serde_json::json!([0, 0, 0, 0, 0]), "still draws");
+}
+
+#[test]
+fn backup_folders_only_grow_and_foreign_folders_are_refused() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 2, "a", false).unwrap();
+    let before = tree(&server, home.path());
+    for name in ["plot 0", "plot 1"] {
+        let output = run(
+            &server,
+            home.path(),
+            CLI,
+            &["bulk", "delete", "--name", name, "--yes", "--force", "--backup-dir", "bk"],
+            "",
+        );
+        ok(&output);
+    }
+    let manifest = std::fs::read_to_string(home.path().join("bk/manifest.jsonl")).unwrap();
+    assert_eq!(manifest.lines().count(), 3, "the header and one line per run: {manifest}");
+    ok(&run(&server, home.path(), CLI, &["bulk", "import", "bk"], ""));
+    assert_eq!(
+        tree(&server, home.path()).keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
+
+    let runs = || std::fs::read_dir(home.path().join("chart-studio-runs")).unwrap().count();
+    let journals = runs();
+    std::fs::create_dir(home.path().join("photos")).unwrap();
+    std::fs::write(home.path().join("photos/cat.jpg"), "meow").unwrap();
+    let refused = run(&server, home.path(), CLI, &["bulk", "export", "photos", "--yes"], "");
+    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("is not a backup or export folder"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read_dir(home.path().join("photos")).unwrap().count(), 1);
+    assert_eq!(runs(), journals, "refused before any journal");
+}
+
+#[cfg(unix)]
+#[test]
+fn journals_and_backups_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 1, "a", false).unwrap();
+    ok(&run(
+        &server,
+        home.path(),
+        CLI,
+        &["bulk", "export", "out", "--yes", "--journal", "runs/e.jsonl"],
+        "",
+    ));
+    let mode =
+        |p: &str| std::fs::metadata(home.path().join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("runs"), 0o700);
+    assert_eq!(mode("runs/e.jsonl"), 0o600);
+    assert_eq!(mode("out"), 0o700);
+    assert_eq!(mode("out/manifest.jsonl"), 0o600);
+    assert_eq!(mode("out/files/cli"), 0o700);
+    assert_eq!(mode("out/files/cli/1.json"), 0o600);
+}
+
+#[test]
+fn a_delete_killed_at_any_point_imports_back_without_resume() {
+    let server = Server::start_with(ServerConfig {
+        faults: Faults { latency: Duration::from_millis(3), ..Faults::default() },
+        ..ServerConfig::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    for (round, kill_after_ms) in [20u64, 80, 160, 320, 640].into_iter().enumerate() {
+        let folder = format!("k{round}");
+        server.handle().add_plots("cli", 12, &folder, true).unwrap();
+        let before = under(&tree(&server, home.path()), &folder);
+        let data = figures(&server, home.path(), &folder);
+        let backup = format!("bk{round}");
+        let mut child = spawn(
+            &server,
+            home.path(),
+            &["bulk", "delete", "--name", &folder, "--yes", "--jobs", "4", "--backup-dir", &backup],
+        );
+        #[allow(clippy::disallowed_methods, reason = "a real process is killed at a real moment")]
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let gone = before.len() - under(&tree(&server, home.path()), &folder).len();
+        if home.path().join(&backup).exists() {
+            let imported = run(&server, home.path(), CLI, &["bulk", "import", &backup], "");
+            ok(&imported);
+        } else {
+            assert_eq!(gone, 0, "round {round}: files went without a backup folder");
+        }
+        assert_eq!(under(&tree(&server, home.path()), &folder), before, "round {round}");
+        assert_eq!(figures(&server, home.path(), &folder), data, "round {round}");
+    }
+}
+
+/// A delete of the plots of folder `q` stopped by the daily quota after `changes` changes,
+/// with its journal; the server has no quota afterwards.
+fn stopped_delete(server: &Server, home: &Path, changes: u64) -> PathBuf {
+    server.handle().set_faults(Faults { daily_quota: Some(changes), ..Faults::default() });
+    let journal = home.join(format!("q{changes}.jsonl"));
+    let output = run(
+        server,
+        home,
+        CLI,
+        &[
+            "bulk",
+            "delete",
+            "--folder",
+            "q",
+            "--filetype",
+            "plot",
+            "--yes",
+            "--jobs",
+            "1",
+            "--journal",
+            journal.to_str().unwrap(),
+        ],
+        "",
+    );
+    server.handle().set_faults(Faults::default());
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+    assert!(stderr(&output).contains("bulk resume"), "{}", stderr(&output));
+    journal
+}
+
+#[test]
+fn a_stop_between_any_two_changes_resumes_and_imports_to_the_same_end() {
+    for changes in 0..6 {
+        let server = Server::start();
+        let home = tempfile::tempdir().unwrap();
+        server.handle().add_plots("cli", 3, "q", true).unwrap();
+        let before = tree(&server, home.path());
+        let journal = stopped_delete(&server, home.path(), changes);
+        let backup = journal.with_extension("backup");
+        ok(&run(&server, home.path(), CLI, &["bulk", "import", backup.to_str().unwrap()], ""));
+        let restored = tree(&server, home.path());
+        assert_eq!(
+            restored.keys().collect::<Vec<_>>(),
+            before.keys().collect::<Vec<_>>(),
+            "{changes}"
+        );
+        let resumed =
+            run(&server, home.path(), CLI, &["bulk", "resume", journal.to_str().unwrap()], "");
+        ok(&resumed);
+    }
+}
+
+#[test]
+fn one_run_holds_its_journal_and_a_damaged_plan_is_refused() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 3, "q", true).unwrap();
+    let journal = stopped_delete(&server, home.path(), 0);
+    let path = journal.to_str().unwrap();
+
+    server.handle().set_faults(Faults { latency: Duration::from_millis(150), ..Faults::default() });
+    let mut first = spawn(&server, home.path(), &["bulk", "resume", path, "--jobs", "1"]);
+    wait_for(&mut first, "resuming");
+    let second = run(&server, home.path(), CLI, &["bulk", "resume", path], "");
+    assert_eq!(code(&second), 1, "{}", stderr(&second));
+    assert!(stderr(&second).contains("in use by another chart-studio run"), "{}", stderr(&second));
+    let undo = run(&server, home.path(), CLI, &["bulk", "undo", path, "--yes"], "");
+    assert!(stderr(&undo).contains("in use by another chart-studio run"), "{}", stderr(&undo));
+    assert!(first.wait().unwrap().success());
+    server.handle().set_faults(Faults::default());
+    let plan = json_as(&server, home.path(), CLI, &["bulk", "plan", path]);
+    assert!(
+        plan["operations"].as_array().unwrap().iter().all(|op| op["outcome"]["result"] == "done")
+    );
+
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let torn: Vec<&str> = text.lines().filter(|line| !line.contains(r#""id":1,"#)).collect();
+    std::fs::write(&journal, torn.join("\n") + "\n").unwrap();
+    let refused = run(&server, home.path(), CLI, &["bulk", "resume", path], "");
+    assert_eq!(code(&refused), 1);
+    assert!(stderr(&refused).contains("does not match its checksum"), "{}", stderr(&refused));
+}
+
+#[test]
+fn a_resume_leaves_alone_a_fid_that_names_another_file_now() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let plots = server.handle().add_plots("cli", 3, "q", true).unwrap();
+    let journal = stopped_delete(&server, home.path(), 0);
+    ok(&run(&server, home.path(), CLI, &["files", "rename", &plots[1], "someone else's"], ""));
+    let resumed =
+        run(&server, home.path(), CLI, &["bulk", "resume", journal.to_str().unwrap()], "");
+    ok(&resumed);
+    assert!(stdout(&resumed).contains("delete\t2\t1\t0\t0"), "{}", stdout(&resumed));
+    assert!(stderr(&resumed).contains("now names another file"), "{}", stderr(&resumed));
+    let left = tree(&server, home.path());
+    assert!(left.contains_key("q/someone else's"), "{left:?}");
+    assert!(!left.contains_key("q/plot 0") && !left.contains_key("q/plot 2"));
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_finishes_what_is_in_flight_and_says_how_to_resume() {
+    let server = Server::start_with(ServerConfig {
+        faults: Faults { latency: Duration::from_millis(100), ..Faults::default() },
+        ..ServerConfig::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 10, "c", true).unwrap();
+    let mut child = spawn(
+        &server,
+        home.path(),
+        &[
+            "bulk",
+            "share",
+            "private",
+            "--folder",
+            "c",
+            "--yes",
+            "--jobs",
+            "2",
+            "--journal",
+            "c.jsonl",
+        ],
+    );
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut reader = BufReader::new(&mut stderr_pipe);
+    while !seen.contains("journal:") {
+        assert!(reader.read_line(&mut seen).unwrap() > 0, "{seen}");
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen}{rest}");
+    assert!(rest.contains("interrupted") && rest.contains("bulk resume c.jsonl"), "{rest}");
+    let plan = json_as(&server, home.path(), CLI, &["bulk", "plan", "c.jsonl"]);
+    let ops = plan["operations"].as_array().unwrap();
+    assert!(ops.iter().any(|op| op["outcome"].is_null()), "stopped before the end");
+    ok(&run(&server, home.path(), CLI, &["bulk", "resume", "c.jsonl"], ""));
+    let plan = json_as(&server, home.path(), CLI, &["bulk", "plan", "c.jsonl"]);
+    assert!(
+        plan["operations"].as_array().unwrap().iter().all(|op| op["outcome"]["result"] == "done")
+    );
+}
+
+#[test]
+fn undo_of_a_delete_imports_its_backup_and_undo_of_secret_says_the_link_is_new() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 2, "u", false).unwrap();
+    let before = tree(&server, home.path());
+    ok(&run(
+        &server,
+        home.path(),
+        CLI,
+        &["bulk", "delete", "--folder", "u", "--yes", "--journal", "d.jsonl"],
+        "",
+    ));
+    assert_eq!(under(&tree(&server, home.path()), "u/").len(), 0);
+    let undone = run(&server, home.path(), CLI, &["bulk", "undo", "d.jsonl", "--yes"], "");
+    ok(&undone);
+    assert_eq!(stdout(&undone).matches("\tcreated").count(), 4, "{}", stdout(&undone));
+    assert_eq!(
+        tree(&server, home.path()).keys().collect::<Vec<_>>(),
+        before.keys().collect::<Vec<_>>()
+    );
+
+    ok(&run(
+        &server,
+        home.path(),
+        CLI,
+        &["bulk", "share", "secret", "--folder", "u", "--yes", "--journal", "s.jsonl"],
+        "",
+    ));
+    ok(&run(
+        &server,
+        home.path(),
+        CLI,
+        &["bulk", "share", "private", "--folder", "u", "--yes", "--journal", "p.jsonl"],
+        "",
+    ));
+    let undo = run(&server, home.path(), CLI, &["bulk", "undo", "p.jsonl", "--yes"], "");
+    ok(&undo);
+    assert!(
+        stderr(&undo).contains("4 file(s) become secret again; the server issues new secret links"),
+        "{}",
+        stderr(&undo)
+    );
+}
+
+#[test]
+fn bad_run_options_are_refused_before_anything_is_sent() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 1, "r", true).unwrap();
+    let before = tree(&server, home.path());
+    for bad in ["--rate=0", "--rate=NaN", "--rate=-1", "--rate=inf", "--jobs=0", "--jobs=-3"] {
+        let output = run(
+            &server,
+            home.path(),
+            CLI,
+            &["bulk", "share", "private", "--folder", "r", "--yes", bad],
+            "",
+        );
+        assert_eq!(code(&output), 2, "{bad}: {}", stderr(&output));
+        let option = bad.split('=').next().unwrap();
+        assert!(stderr(&output).contains(option), "{bad}: {}", stderr(&output));
+    }
+    assert_eq!(tree(&server, home.path()), before);
+    assert!(!home.path().join("chart-studio-runs").exists());
+}
