@@ -110,19 +110,27 @@ impl RequestLine {
     }
 }
 
-fn redact_url(url: &str) -> String {
+/// `url` with its secrets masked as `***`: the password of `user:password@` (a proxy's) and a
+/// `share_key` parameter. Text that is not a URL is returned as it is.
+pub fn redact_url(url: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else { return url.to_owned() };
-    if !parsed.query_pairs().any(|(key, _)| key == "share_key") {
+    let has_key = parsed.query_pairs().any(|(key, _)| key == "share_key");
+    if !has_key && parsed.password().is_none() {
         return url.to_owned();
     }
-    let pairs: Vec<(String, String)> = parsed
-        .query_pairs()
-        .map(|(key, value)| {
-            let value = if key == "share_key" { "***".to_owned() } else { value.into_owned() };
-            (key.into_owned(), value)
-        })
-        .collect();
-    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if has_key {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key == "share_key" { "***".to_owned() } else { value.into_owned() };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
     parsed.to_string()
 }
 
@@ -467,6 +475,16 @@ mod tests {
             ApiError::from_response(line, &resp).retry_after(),
             Some(Duration::from_secs(2))
         );
+    }
+
+    #[test]
+    fn proxy_passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("http://me:hunter2@proxy.example:3128"),
+            "http://me:***@proxy.example:3128/"
+        );
+        assert_eq!(redact_url("http://proxy.example:3128"), "http://proxy.example:3128");
+        assert_eq!(redact_url("not a url"), "not a url");
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub use credentials::{ApiKey, Credentials};
 pub use endpoint::{Endpoint, build_request, parse_response};
 pub use error::{
     ApiError, BuildError, Error, RequestLine, ResponseDecodeError, TransportError,
-    TransportErrorKind,
+    TransportErrorKind, redact_url,
 };
 pub use paginate::{Page, PageLink, Paged, Paginated, page_stream};
 pub use transport::{BoxFuture, SharedTransport, Transport};

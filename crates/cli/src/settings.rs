@@ -38,15 +38,14 @@ fn is_secret(name: &str) -> bool {
         || name.contains("password")
 }
 
+/// A setting's value as it may be shown: `***` for a secret; a URL's password (a proxy's) masked.
+fn shown(key: &str, value: &str) -> String {
+    if is_secret(key) { "***".to_owned() } else { chart_studio_api::redact_url(value) }
+}
+
 /// `key=value` pairs for `Debug`, secrets masked.
 fn masked<'a>(pairs: impl Iterator<Item = (&'a str, String)>) -> Vec<String> {
-    pairs
-        .map(
-            |(key, value)| {
-                if is_secret(key) { format!("{key}=***") } else { format!("{key}={value}") }
-            },
-        )
-        .collect()
+    pairs.map(|(key, value)| format!("{key}={}", shown(key, &value))).collect()
 }
 
 impl std::fmt::Debug for Inputs {
@@ -63,9 +62,11 @@ impl std::fmt::Debug for Inputs {
 
 impl std::fmt::Debug for Layer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let entries = masked(
-            self.entries.iter().map(|(key, origin, v)| (key.as_str(), format!("{v} ({origin})"))),
-        );
+        let entries: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(key, origin, v)| format!("{key}={} ({origin})", shown(key, &v.to_string())))
+            .collect();
         f.debug_struct("Layer").field("entries", &entries).finish()
     }
 }
@@ -218,12 +219,8 @@ impl Settings {
     pub(crate) fn describe(&self) -> Vec<(&'static str, String, String)> {
         KEYS.iter()
             .map(|(key, _)| {
-                let shown = match self.text(key) {
-                    Some(_) if SECRET_KEYS.contains(key) => "***".to_owned(),
-                    Some(text) => text,
-                    None => String::new(),
-                };
-                (*key, shown, self.origin(key).unwrap_or("not set").to_owned())
+                let value = self.text(key).map(|text| shown(key, &text)).unwrap_or_default();
+                (*key, value, self.origin(key).unwrap_or("not set").to_owned())
             })
             .collect()
     }

@@ -35,6 +35,24 @@ fn auth_status_names_sources_and_checks_the_key() {
 }
 
 #[test]
+fn a_proxy_password_is_never_shown() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let proxy = "http://me:hunter2@127.0.0.1:9";
+    let set = run(&server, home.path(), CLI, &["config", "set", "proxy", proxy], "");
+    assert_eq!(code(&set), 0, "{}", stderr(&set));
+    for args in [&["config", "list"][..], &["auth", "status"], &["-vvv", "config", "get", "proxy"]]
+    {
+        let output = run(&server, home.path(), CLI, args, "");
+        let text = format!("{}{}", stdout(&output), stderr(&output));
+        assert!(!text.contains("hunter2"), "{args:?}: {text}");
+        if args[0] == "config" && args[1] == "list" {
+            assert!(text.contains("http://me:***@127.0.0.1:9"), "{text}");
+        }
+    }
+}
+
+#[test]
 fn auth_login_writes_a_private_credentials_file_that_later_runs_use() {
     let server = Server::start();
     let home = tempfile::tempdir().unwrap();

@@ -40,13 +40,7 @@ impl Default for HttpSettings {
 
 impl std::fmt::Debug for HttpSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let proxy = self.proxy.as_deref().map(|proxy| match reqwest::Url::parse(proxy) {
-            Ok(mut url) if url.password().is_some() => {
-                let _ = url.set_password(Some("***"));
-                url.to_string()
-            }
-            _ => proxy.to_owned(),
-        });
+        let proxy = self.proxy.as_deref().map(chart_studio_api::redact_url);
         f.debug_struct("HttpSettings")
             .field("timeout", &self.timeout)
             .field("connect_timeout", &self.connect_timeout)
