@@ -6,6 +6,7 @@ use futures_core::Stream;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::paginate::Page;
+use crate::retry::{RetryPolicy, Sleeper, Verdict};
 use crate::{
     Config, Endpoint, Error, Paginated, RequestLine, SharedTransport, Transport, build_request,
     parse_response,
@@ -16,12 +17,24 @@ use crate::{
 pub struct Client {
     transport: SharedTransport,
     config: Arc<Config>,
+    retry: RetryPolicy,
+    sleeper: Option<Arc<dyn Sleeper>>,
 }
 
 impl Client {
-    /// A client sending through `transport` with `config`.
+    /// A client sending through `transport` with `config`; it does not retry.
     pub fn new(transport: impl Transport + 'static, config: Config) -> Self {
-        Self { transport: SharedTransport::new(transport), config: Arc::new(config) }
+        Self {
+            transport: SharedTransport::new(transport),
+            config: Arc::new(config),
+            retry: RetryPolicy::NONE,
+            sleeper: None,
+        }
+    }
+
+    /// The same client, retrying as `policy` says and waiting through `sleeper`.
+    pub fn with_retries(self, policy: RetryPolicy, sleeper: Arc<dyn Sleeper>) -> Self {
+        Self { retry: policy, sleeper: Some(sleeper), ..self }
     }
 
     /// The configuration requests are built with.
@@ -29,8 +42,26 @@ impl Client {
         &self.config
     }
 
-    /// Sends one endpoint and parses its answer.
+    /// Sends one endpoint and parses its answer, retrying as the client's [`RetryPolicy`] says.
     pub async fn send<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output, Error> {
+        let Some(sleeper) = &self.sleeper else { return self.send_once(endpoint).await };
+        let mut delays = self.retry.delays();
+        loop {
+            let err = match self.send_once(endpoint).await {
+                Ok(output) => return Ok(output),
+                Err(err) => err,
+            };
+            let retry =
+                matches!(RetryPolicy::verdict(&err, endpoint.idempotent()), Verdict::Retry { .. });
+            let Some(delay) = delays.next().filter(|_| retry) else { return Err(err) };
+            let wait = self.retry.wait(&err, delay);
+            tracing::debug!(error = %err, ?wait, "retrying");
+            sleeper.sleep(wait).await;
+        }
+    }
+
+    /// Sends one endpoint once and parses its answer.
+    pub async fn send_once<E: Endpoint + ?Sized>(&self, endpoint: &E) -> Result<E::Output, Error> {
         let request = build_request(endpoint, &self.config)?;
         let line = RequestLine::of(&request);
         tracing::debug!(method = %line.method, url = %line.url, "sending request");

@@ -15,6 +15,7 @@ mod endpoint;
 mod error;
 mod paginate;
 mod query;
+mod retry;
 mod transport;
 
 pub mod common;
@@ -39,6 +40,7 @@ pub use error::{
     TransportErrorKind, redact_url,
 };
 pub use paginate::{Page, PageLink, Paged, Paginated, page_stream};
+pub use retry::{RetryPolicy, Sleeper, Verdict};
 pub use transport::{BoxFuture, SharedTransport, Transport};
 
 /// The value of the `plotly-client-platform` header this crate sends.

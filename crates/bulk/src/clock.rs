@@ -1,18 +1,15 @@
 //! Injected time: the engine asks a [`Clock`] for the time and for sleeps.
 
-use std::fmt::Debug;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use futures_util::future::BoxFuture;
+use chart_studio_api::{BoxFuture, Sleeper};
 
-/// A monotonic clock that can sleep.
-pub trait Clock: Send + Sync + Debug {
+/// A monotonic clock that can sleep (its [`Sleeper`] side also serves a retrying client).
+pub trait Clock: Sleeper {
     /// Time since an arbitrary fixed start.
     fn now(&self) -> Duration;
-    /// Waits for `duration`.
-    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
 }
 
 /// Real time, through tokio.
@@ -31,7 +28,9 @@ impl Clock for TokioClock {
     fn now(&self) -> Duration {
         self.start.elapsed()
     }
+}
 
+impl Sleeper for TokioClock {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
@@ -60,7 +59,9 @@ impl Clock for ManualClock {
     fn now(&self) -> Duration {
         self.elapsed()
     }
+}
 
+impl Sleeper for ManualClock {
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
         self.advance(duration);
         Box::pin(std::future::ready(()))

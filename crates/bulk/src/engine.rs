@@ -4,10 +4,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use backon::{BackoffBuilder, ExponentialBuilder};
-use chart_studio_api::{Client, Endpoint, Error, Page, Paginated, page_stream};
+use chart_studio_api::{
+    ApiError, Client, Endpoint, Error, Page, Paginated, RetryPolicy, Verdict, page_stream,
+};
 use futures_util::{Stream, TryStreamExt, stream};
 
 use crate::{Clock, Limiter, TokenBucket};
@@ -19,15 +19,13 @@ pub struct EngineConfig {
     pub jobs: usize,
     /// Requests per second at most, if limited.
     pub rate: Option<f64>,
-    /// Retries of one request before giving up.
-    pub max_retries: usize,
-    /// The longest single wait between tries.
-    pub max_wait: Duration,
+    /// How failed requests are retried.
+    pub retry: RetryPolicy,
 }
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { jobs: 8, rate: None, max_retries: 8, max_wait: Duration::from_secs(60) }
+        Self { jobs: 8, rate: None, retry: RetryPolicy::default() }
     }
 }
 
@@ -145,19 +143,10 @@ impl Engine {
         self.sent.load(Ordering::SeqCst)
     }
 
-    /// Sends `endpoint`, retrying what is safe to retry.
-    ///
-    /// Retried: idempotent requests that failed with a 5xx, a timeout or a broken connection, and
-    /// any request that was throttled (a 429 throttle means it was not processed). The wait is
-    /// the server's `Retry-After` or "Expected available in N seconds" when it gives one (capped
-    /// at `max_wait`), else exponential backoff with jitter. A daily quota is never retried.
+    /// Sends `endpoint`, retrying as the [`RetryPolicy`] says, with the engine's concurrency
+    /// and rate. A throttle halves the requests in flight; a daily quota stops the run.
     pub async fn send<E: Endpoint>(&self, endpoint: &E) -> Result<E::Output, Failure> {
-        let mut delays = ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(200))
-            .with_max_delay(self.config.max_wait)
-            .with_jitter()
-            .with_max_times(self.config.max_retries)
-            .build();
+        let mut delays = self.config.retry.delays();
         loop {
             if self.is_stopped() {
                 return Err(Failure::Stopped);
@@ -165,7 +154,7 @@ impl Engine {
             self.limiter.acquire().await;
             self.pace().await;
             self.sent.fetch_add(1, Ordering::SeqCst);
-            let result = self.client.send(endpoint).await;
+            let result = self.client.send_once(endpoint).await;
             self.limiter.release();
             let err = match result {
                 Ok(output) => {
@@ -174,22 +163,23 @@ impl Engine {
                 }
                 Err(err) => err,
             };
-            if let Some(api) = err.as_api().filter(|api| api.is_quota()) {
-                self.stop(Stop::Quota);
-                return Err(Failure::Quota(api.message()));
+            match RetryPolicy::verdict(&err, endpoint.idempotent()) {
+                Verdict::Quota => {
+                    self.stop(Stop::Quota);
+                    let message = err.as_api().map(ApiError::message).unwrap_or_default();
+                    return Err(Failure::Quota(message));
+                }
+                Verdict::GiveUp => return Err(err.into()),
+                Verdict::Retry { throttled } => {
+                    if throttled {
+                        self.limiter.throttled();
+                    }
+                    let Some(delay) = delays.next() else { return Err(err.into()) };
+                    let wait = self.config.retry.wait(&err, delay);
+                    tracing::debug!(error = %err, ?wait, "retrying");
+                    self.clock.sleep(wait).await;
+                }
             }
-            let throttled = err.as_api().is_some_and(|api| api.is_throttle());
-            let not_sent = matches!(&err, Error::Transport(t) if t.is_connect());
-            if throttled {
-                self.limiter.throttled();
-            }
-            if !(throttled || not_sent || (endpoint.idempotent() && err.is_retryable())) {
-                return Err(err.into());
-            }
-            let Some(delay) = delays.next() else { return Err(err.into()) };
-            let wait = err.retry_after().map_or(delay, |asked| asked.min(self.config.max_wait));
-            tracing::debug!(error = %err, ?wait, "retrying");
-            self.clock.sleep(wait).await;
         }
     }
 
@@ -235,6 +225,7 @@ mod tests {
     };
     use chart_studio_api::{Config, files, users};
     use serde_json::json;
+    use std::time::Duration;
 
     fn exchange(method: &str, path: &str, response: RecordedResponse) -> Exchange {
         Exchange {
@@ -339,7 +330,8 @@ mod tests {
             (0..3).map(|_| exchange("POST", "/v2/files/a:1/trash", error(502, "bad gateway"))),
         ));
         let clock = ManualClock::default();
-        let config = EngineConfig { max_retries: 2, ..EngineConfig::default() };
+        let retry = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        let config = EngineConfig { retry, ..EngineConfig::default() };
         let err = engine(&replay, &clock, config)
             .send(&files::Trash::new("a:1".parse().unwrap()))
             .await

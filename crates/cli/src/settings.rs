@@ -5,9 +5,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_api::{Client, Config, Credentials};
+use chart_studio_api::{Client, Config, Credentials, RetryPolicy};
+use chart_studio_bulk::TokioClock;
 use chart_studio_http::{HttpSettings, HttpTransport};
 use config::{Map, Source, Value, ValueKind};
 
@@ -254,9 +256,14 @@ impl Settings {
         http.ca_bundle = self.text("ca_bundle").map(PathBuf::from);
         http.verify_tls = self.flag("ssl_verification")?.unwrap_or(true);
         let transport = HttpTransport::new(&http).context("could not set up HTTP")?;
-        Ok(Client::new(transport, config))
+        let retries = RetryPolicy { max_retries: SINGLE_COMMAND_RETRIES, ..RetryPolicy::default() };
+        Ok(Client::new(transport, config).with_retries(retries, Arc::new(TokioClock::default())))
     }
 }
+
+/// Retries of one request of a single command (about 3 s of backoff, or the server's waits);
+/// bulk runs use the engine's larger budget.
+const SINGLE_COMMAND_RETRIES: usize = 4;
 
 /// The API server used when nothing else is configured.
 pub(crate) const DEFAULT_API_DOMAIN: &str = "https://api.plotly.com";

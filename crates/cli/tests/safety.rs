@@ -491,3 +491,60 @@ fn bad_run_options_are_refused_before_anything_is_sent() {
     assert_eq!(tree(&server, home.path()), before);
     assert!(!home.path().join("chart-studio-runs").exists());
 }
+
+#[test]
+fn single_commands_ride_out_errors_drops_and_throttles() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let plots = server.handle().add_plots("cli", 2, "f", true).unwrap();
+    server.handle().set_faults(Faults {
+        error_rate: 0.15,
+        drop_rate: 0.05,
+        throttle_rate: 0.05,
+        throttle_wait: Duration::from_millis(20),
+        seed: 5,
+        ..Faults::default()
+    });
+    let commands: [&[&str]; 7] = [
+        &["files", "get", &plots[0]],
+        &["plots", "list"],
+        &["folders", "ls"],
+        &["plots", "content", &plots[1], "--inline-data"],
+        &["share", "show", &plots[0]],
+        &["share", &plots[0], "private"],
+        &["files", "lookup", "f/plot 1"],
+    ];
+    for round in 0..2 {
+        for args in commands {
+            let output = run(&server, home.path(), CLI, args, "");
+            assert_eq!(code(&output), 0, "round {round} {args:?}: {}", stderr(&output));
+        }
+    }
+
+    // A create is retried after a throttle (never processed) ...
+    server.handle().set_faults(Faults {
+        throttle_rate: 0.6,
+        throttle_wait: Duration::from_millis(10),
+        seed: 6,
+        ..Faults::default()
+    });
+    std::fs::write(home.path().join("fig.json"), r#"{"data": [{"y": [1, 2, 3]}], "layout": {}}"#)
+        .unwrap();
+    let created =
+        run(&server, home.path(), CLI, &["plots", "create", "fig.json", "--filename", "t"], "");
+    assert_eq!(code(&created), 0, "{}", stderr(&created));
+
+    // ... but not after a server error, which may have come after the create took effect.
+    let before = json_as_without_faults(&server, home.path());
+    server.handle().set_faults(Faults { error_rate: 1.0, ..Faults::default() });
+    let refused = run(&server, home.path(), CLI, &["folders", "create", "once"], "");
+    server.handle().set_faults(Faults::default());
+    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+    assert_eq!(json_as_without_faults(&server, home.path()), before, "no folder was made twice");
+}
+
+/// The number of `cli`'s files, read with faults off.
+fn json_as_without_faults(server: &Server, home: &Path) -> usize {
+    server.handle().set_faults(Faults::default());
+    json_as(server, home, CLI, &["folders", "ls"]).as_array().unwrap().len()
+}

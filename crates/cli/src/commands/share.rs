@@ -6,8 +6,8 @@ use std::io::Write;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
-use backon::{ExponentialBuilder, Retryable};
-use chart_studio_api::{Client, Error, files, plots};
+use chart_studio_api::{Client, Error, RetryPolicy, Sleeper, files, plots};
+use chart_studio_bulk::TokioClock;
 use chart_studio_models::{Fid, File, FileType, referenced_grids};
 use chart_studio_sharing::{Diagnostic, Observed, Plan, PlanInput, Sharing, listed_fids, plan};
 use serde::Serialize;
@@ -167,37 +167,40 @@ pub(crate) async fn apply(client: &Client, plan: &Plan) -> Vec<Applied> {
     results
 }
 
-/// Reads `fid` back until it shows `target`, for a few seconds at most.
+/// Reads `fid` back until it shows `target`, for a few seconds at most (waiting on the
+/// injected clock).
 pub(crate) async fn verify(client: &Client, fid: &Fid, target: Sharing) -> Applied {
-    let backoff = ExponentialBuilder::default()
-        .with_min_delay(Duration::from_millis(100))
-        .with_max_delay(Duration::from_secs(2))
-        .with_max_times(6);
-    let read_back = || async {
-        let file = client
-            .send(&files::Retrieve::new(fid.clone()))
-            .await
-            .map_err(|err| (None, Some(format!("{err:#}"))))?;
-        match Sharing::of(&file) {
-            Observed::Known(mode) if mode == target => Ok(file),
-            _ => Err((Some(file), None)),
-        }
+    let clock = TokioClock::default();
+    let polling = RetryPolicy {
+        max_retries: 6,
+        min_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(2),
     };
-    match read_back.retry(backoff).await {
-        Ok(file) => Applied {
-            fid: fid.clone(),
-            reached: true,
-            observed: Sharing::of(&file),
-            url: file_link(&file),
-            error: None,
-        },
-        Err((file, error)) => Applied {
-            fid: fid.clone(),
-            reached: false,
-            observed: file.as_ref().map_or(Observed::Unknown, Sharing::of),
-            url: file.as_ref().map(file_link).unwrap_or_default(),
-            error,
-        },
+    let mut delays = polling.delays();
+    loop {
+        let (file, error) = match client.send(&files::Retrieve::new(fid.clone())).await {
+            Ok(file) if Sharing::of(&file) == Observed::Known(target) => {
+                return Applied {
+                    fid: fid.clone(),
+                    reached: true,
+                    observed: Sharing::of(&file),
+                    url: file_link(&file),
+                    error: None,
+                };
+            }
+            Ok(file) => (Some(file), None),
+            Err(err) => (None, Some(format!("{err:#}"))),
+        };
+        let Some(delay) = delays.next() else {
+            return Applied {
+                fid: fid.clone(),
+                reached: false,
+                observed: file.as_ref().map_or(Observed::Unknown, Sharing::of),
+                url: file.as_ref().map(file_link).unwrap_or_default(),
+                error,
+            };
+        };
+        clock.sleep(delay).await;
     }
 }
 
