@@ -25,8 +25,7 @@ use crate::files::{
     append_line, complete_lines, create_private_dir, end_torn_line, is_cut, private_options,
     write_private,
 };
-use crate::ops::Op;
-use crate::plan::join;
+use crate::select::join;
 
 /// The manifest's first line, which marks a folder as a backup or export.
 const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":2}"#;
@@ -138,18 +137,19 @@ impl BackupDir {
         &self.dir
     }
 
-    /// Fetches `op`'s file and content, writes its document beside any earlier ones, reads it
+    /// Fetches the file `fid` (a `filetype`) and its content, writes its document beside any earlier ones, reads it
     /// back to verify it, and adds it to the manifest.
     pub(crate) async fn write(
         &self,
         engine: &Engine,
-        op: &Op,
+        fid: &Fid,
+        filetype: &FileType,
         path: &str,
         listed: Option<&File>,
     ) -> Result<Verified, Failure> {
         let meta = match listed {
             Some(meta) => meta.clone(),
-            None => engine.send(&files::Retrieve::new(op.fid.clone())).await?,
+            None => engine.send(&files::Retrieve::new(fid.clone())).await?,
         };
         let mut document = Document {
             version: 1,
@@ -159,25 +159,24 @@ impl BackupDir {
             inline_figure: None,
             grid: None,
         };
-        match op.filetype {
+        match filetype {
             FileType::Plot => {
-                document.figure = Some(engine.send(&plots::Content::new(op.fid.clone())).await?);
-                document.inline_figure = Some(
-                    engine.send(&plots::Content::new(op.fid.clone()).inline_data(true)).await?,
-                );
+                document.figure = Some(engine.send(&plots::Content::new(fid.clone())).await?);
+                document.inline_figure =
+                    Some(engine.send(&plots::Content::new(fid.clone()).inline_data(true)).await?);
             }
             FileType::Grid => {
-                document.grid = Some(engine.send(&grids::Content::new(op.fid.clone())).await?);
+                document.grid = Some(engine.send(&grids::Content::new(fid.clone())).await?);
             }
             _ => {}
         }
         let bytes =
             serde_json::to_vec_pretty(&document).map_err(|err| Failure::Local(err.to_string()))?;
         let checksum = sha256_hex(&bytes);
-        let relative = self.store(op, &bytes, &checksum)?;
+        let relative = self.store(fid, &bytes, &checksum)?;
         let entry = ManifestEntry {
-            fid: op.fid.clone(),
-            filetype: op.filetype.clone(),
+            fid: fid.clone(),
+            filetype: filetype.clone(),
             filename: document.meta.filename,
             path: path.to_owned(),
             file: relative,
@@ -196,15 +195,15 @@ impl BackupDir {
 
     /// Writes a document under a name no other document has (an identical one is reused),
     /// verifies it, and returns its path relative to the folder.
-    fn store(&self, op: &Op, bytes: &[u8], checksum: &str) -> Result<String, Failure> {
-        let folder = self.dir.join("files").join(op.fid.owner());
+    fn store(&self, fid: &Fid, bytes: &[u8], checksum: &str) -> Result<String, Failure> {
+        let folder = self.dir.join("files").join(fid.owner());
         create_private_dir(&folder).map_err(|err| local("could not create", &folder, err))?;
-        let temp = folder.join(format!("{}.{}.tmp", op.fid.idlocal(), std::process::id()));
+        let temp = folder.join(format!("{}.{}.tmp", fid.idlocal(), std::process::id()));
         write_private(&temp, bytes).map_err(|err| local("could not write", &temp, err))?;
         let stored = (0u32..)
             .map(|n| match n {
-                0 => format!("{}.json", op.fid.idlocal()),
-                n => format!("{}.{n}.json", op.fid.idlocal()),
+                0 => format!("{}.json", fid.idlocal()),
+                n => format!("{}.{n}.json", fid.idlocal()),
             })
             .find_map(|name| {
                 let target = folder.join(&name);
@@ -232,7 +231,7 @@ impl BackupDir {
                 "its content differs from what was written",
             ));
         }
-        Ok(format!("files/{}/{name}", op.fid.owner()))
+        Ok(format!("files/{}/{name}", fid.owner()))
     }
 }
 
@@ -532,4 +531,39 @@ async fn plot_figure(
         use_reference(&mut inline, path, &format!("{}:{uid}", grid.file.fid));
     }
     Ok(inline)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_manifest_is_read_or_refused_never_a_panic(
+            lines in proptest::collection::vec(".{0,120}", 0..6),
+            header in proptest::bool::ANY,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let mut text = if header { format!("{MANIFEST_HEADER}\n") } else { String::new() };
+            for line in lines {
+                text.push_str(&line);
+                text.push('\n');
+            }
+            std::fs::write(dir.path().join(MANIFEST), text).unwrap();
+            let _ = read_manifest(dir.path());
+            let _ = BackupDir::open(dir.path());
+        }
+    }
+
+    #[test]
+    fn a_line_cut_by_a_kill_is_skipped_and_damage_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(MANIFEST);
+        std::fs::write(&path, format!("{MANIFEST_HEADER}\n{{\"fid\": \"a:1\", \"filet\n")).unwrap();
+        assert_eq!(read_manifest(dir.path()).unwrap().files.len(), 0);
+        std::fs::write(&path, format!("{MANIFEST_HEADER}\n{{\"fid\": 3}}\n")).unwrap();
+        assert!(read_manifest(dir.path()).unwrap_err().contains("line 2"));
+        std::fs::write(&path, "{}\n").unwrap();
+        assert!(read_manifest(dir.path()).unwrap_err().contains("not a backup manifest"));
+    }
 }

@@ -372,4 +372,26 @@ mod tests {
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!((mode(&path), mode(path.parent().unwrap())), (0o600, 0o700));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn a_damaged_journal_is_read_or_refused_never_a_panic(
+            cut in 0usize..2000,
+            noise in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            at in 0usize..2000,
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("run.jsonl");
+            drop(Journal::create(&path, &header(), &[op(0), op(1)]).unwrap());
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes.truncate(cut.min(bytes.len()));
+            let at = at.min(bytes.len());
+            bytes.splice(at..at, noise);
+            std::fs::write(&path, &bytes).unwrap();
+            if let Ok(state) = Journal::load(&path) {
+                proptest::prop_assert!(state.ops.len() <= 2);
+            }
+            let _ = Journal::open(&path);
+        }
+    }
 }

@@ -258,7 +258,8 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
         OpKind::Restore => engine.send(&files::Restore::new(op.fid.clone())).await.map(|_| done()),
         OpKind::Skip { reason } => Ok(Outcome::Skipped { reason: reason.clone() }),
         OpKind::Export { path, meta } => {
-            let Verified(entry) = backups()?.write(engine, op, path, meta.as_deref()).await?;
+            let Verified(entry) =
+                backups()?.write(engine, &op.fid, &op.filetype, path, meta.as_deref()).await?;
             Ok(Outcome::Done { written: Some(entry), already_gone: false })
         }
         OpKind::Trash => {
@@ -280,7 +281,9 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
             }
             let mut written = None;
             if *backup {
-                match or_gone(backups()?.write(engine, op, path, current.as_ref()).await) {
+                match or_gone(
+                    backups()?.write(engine, &op.fid, &op.filetype, path, current.as_ref()).await,
+                ) {
                     Ok(Some(Verified(entry))) => written = Some(entry),
                     Ok(None) => return Ok(gone()),
                     Err(err) => {

@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::engine::{Engine, Failure, is_not_found};
 use crate::ops::{Op, OpKind};
-use crate::select::Selected;
+use crate::select::{Selected, join};
 
 /// For each plot, the grids its figure uses.
 pub type PlotGrids = BTreeMap<Fid, BTreeSet<Fid>>;
@@ -237,11 +237,6 @@ pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
         };
         (kind, phase)
     })
-}
-
-/// `parent/name`, or `name` at home.
-pub(crate) fn join(parent: &str, name: &str) -> String {
-    if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }
 }
 
 #[cfg(test)]

@@ -90,6 +90,11 @@ pub struct Selected {
     pub path: String,
 }
 
+/// `parent/name`, or `name` at home.
+pub(crate) fn join(parent: &str, name: &str) -> String {
+    if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }
+}
+
 /// Folder paths by folder idlocal, from the folders of a listing.
 pub fn folder_paths<'a>(folders: impl IntoIterator<Item = &'a File>) -> BTreeMap<i64, String> {
     let by_id: BTreeMap<i64, (&str, i64)> = folders

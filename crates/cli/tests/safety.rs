@@ -468,6 +468,11 @@ fn undo_of_a_delete_imports_its_backup_and_undo_of_secret_says_the_link_is_new()
         "{}",
         stderr(&undo)
     );
+    let text = stderr(&undo);
+    let links: Vec<&str> =
+        text.lines().filter(|l| l.starts_with("new secret link of cli:")).collect();
+    assert_eq!(links.len(), 4, "{}", stderr(&undo));
+    assert!(links.iter().all(|l| l.contains("share_key=")), "{links:?}");
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_api::Client;
+use chart_studio_api::{Client, files};
 use chart_studio_bulk::{
     BackupDir, DeleteRules, Engine, EngineConfig, Filter, Imported, Journal, JournalState, Op,
     OpKind, Outcome, PlotGrids, Progress, Report, Run, RunHeader, Selected, Stop, TokioClock,
@@ -22,7 +22,7 @@ use time::format_description::well_known::Rfc3339;
 use super::username;
 use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, RunArgs, file_ref};
 use crate::exit::{PartialFailure, RunStopped, UsageError};
-use crate::output::Output;
+use crate::output::{Output, file_link};
 use crate::settings::Settings;
 
 /// Files shown in a plan before a confirmation.
@@ -533,15 +533,25 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
     let ops = undo_ops(&state.done());
     let undo_journal =
         run.journal.clone().unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
-    let reissued = ops.iter().filter(|op| reissues_link(op)).count();
-    if reissued > 0 {
+    let reissued: Vec<Fid> =
+        ops.iter().filter(|op| reissues_link(op)).map(|op| op.fid.clone()).collect();
+    if !reissued.is_empty() {
         writeln!(
             std::io::stderr().lock(),
-            "note: {reissued} file(s) become secret again; the server issues new secret links (the old ones stay dead), shown by `chart-studio share show FID`"
+            "note: {} file(s) become secret again; the server issues new secret links (the old ones stay dead)",
+            reissued.len()
         )?;
     }
     let command = format!("undo of {}", state.header.command);
-    launch(ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None).await
+    let dry_run = run.dry_run;
+    launch(ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None).await?;
+    if !dry_run {
+        for fid in reissued {
+            let file = ctx.client.send(&files::Retrieve::new(fid.clone())).await?;
+            writeln!(std::io::stderr().lock(), "new secret link of {fid}: {}", file_link(&file))?;
+        }
+    }
+    Ok(())
 }
 
 /// Whether an operation turns a file's secret link on, so that the server issues a new key.
