@@ -78,23 +78,29 @@ pub(crate) fn run() -> Result<()> {
         "share",
         &["bulk", "share", "private", "--yes", "--jobs", &JOBS.to_string()],
     )?;
-    let share_ideal = listing * latency + files * latency / JOBS as f64;
+    // The listing; each plot's figure (its grids are read there, not from listing fields); then
+    // one update per file.
+    let share_ideal = listing * latency + (PLOTS as f64 + files) * latency / JOBS as f64;
 
     let seq_delete =
         runtime.block_on(sequential_delete(&server, "delete-seq"))? / (2 * SAMPLE) as f64 * files;
     let delete =
         timed(&cli, &server, "delete", &["bulk", "delete", "--yes", "--jobs", &JOBS.to_string()])?;
-    // Per plot: backup (figure, inlined figure; the metadata comes from the listing), trash,
-    // delete; per grid: backup (columns), trash, delete.
+    // The listing and the trash's; per plot: backup (figure, inlined figure; the metadata comes
+    // from the listing), trash, delete; per grid: backup (columns), trash, delete; then the
+    // emptied folder on its own: a check that it is empty, trash, delete.
     let delete_requests = PLOTS as f64 * 4.0 + PLOTS as f64 * 3.0;
-    let delete_ideal = listing * latency + delete_requests * latency / JOBS as f64;
+    let folder_tail = 3.0 * latency;
+    let delete_ideal =
+        (listing + 1.0) * latency + delete_requests * latency / JOBS as f64 + folder_tail;
     let no_backup = timed(
         &cli,
         &server,
         "nobackup",
         &["bulk", "delete", "--no-backup", "--yes", "--jobs", &JOBS.to_string()],
     )?;
-    let no_backup_ideal = listing * latency + files * 2.0 * latency / JOBS as f64;
+    let no_backup_ideal =
+        (listing + 1.0) * latency + files * 2.0 * latency / JOBS as f64 + folder_tail;
 
     server.set_faults(Faults::default());
     server.add_plots("big", LISTED_FILES / 2, "bench", true)?;
@@ -103,34 +109,47 @@ pub(crate) fn run() -> Result<()> {
 
     let measures = [
         Measure {
-            name: format!("bulk share private, {} files, --jobs {JOBS}", 2 * PLOTS),
+            name: format!("`bulk share private`, {} files, `--jobs {JOBS}`", thousands(2 * PLOTS)),
             seconds: share,
             ideal: share_ideal,
             sequential: seq_share,
         },
         Measure {
-            name: format!("bulk delete (backups on), {} files, --jobs {JOBS}", 2 * PLOTS),
+            name: format!(
+                "`bulk delete` (backups on), {} files, `--jobs {JOBS}`",
+                thousands(2 * PLOTS)
+            ),
             seconds: delete,
             ideal: delete_ideal,
             sequential: seq_delete,
         },
         Measure {
-            name: format!("bulk delete --no-backup, {} files, --jobs {JOBS}", 2 * PLOTS),
+            name: format!(
+                "`bulk delete --no-backup`, {} files, `--jobs {JOBS}`",
+                thousands(2 * PLOTS)
+            ),
             seconds: no_backup,
             ideal: no_backup_ideal,
             sequential: seq_delete,
         },
     ];
-    say(&format!(
-        "\nlatency {} ms per request; sequential loops measured on {} files and scaled\n",
-        LATENCY.as_millis(),
-        2 * SAMPLE
-    ));
-    say("| run | seconds | ideal | / ideal | sequential loop | speed-up |");
-    say("|---|---:|---:|---:|---:|---:|");
+    let mut table = vec![
+        format!(
+            "Latest numbers (`cargo xtask bench`, 2 cores, {} ms injected latency per request; the sequential",
+            LATENCY.as_millis()
+        ),
+        format!(
+            "loops are the scripts of Plotly's docs, one request at a time, measured on {} files and scaled):",
+            2 * SAMPLE
+        ),
+        String::new(),
+        "| run | seconds | ideal (requests × latency / jobs) | / ideal | sequential loop | speed-up |"
+            .to_owned(),
+        "|---|---:|---:|---:|---:|---:|".to_owned(),
+    ];
     for m in &measures {
-        say(&format!(
-            "| {} | {:.2} | {:.2} | {:.0}% | {:.1} | {:.1}x |",
+        table.push(format!(
+            "| {} | {:.2} | {:.2} | {:.0}% | {:.1} | {:.1}× |",
             m.name,
             m.seconds,
             m.ideal,
@@ -140,9 +159,13 @@ pub(crate) fn run() -> Result<()> {
         ));
     }
     let peak_mib = peak_kib as f64 / 1024.0;
-    say(&format!(
-        "| folders ls, {LISTED_FILES} files, piped | peak memory {peak_mib:.1} MiB (limit 100 MiB) | | | | |"
+    table.push(format!(
+        "| `folders ls` of {} files, piped | peak memory {peak_mib:.1} MiB | | | | |",
+        thousands(LISTED_FILES)
     ));
+    let table = table.join("\n");
+    say(&format!("\n{table}\n"));
+    write_readme_numbers(&table)?;
     let report = json!({
         "latency_ms": LATENCY.as_millis(),
         "jobs": JOBS,
@@ -156,6 +179,34 @@ pub(crate) fn run() -> Result<()> {
     std::fs::create_dir_all(path.parent().context("no parent")?)?;
     std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
     say(&format!("\nwritten to {}", path.display()));
+    Ok(())
+}
+
+/// `4000` as `4,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Replaces the numbers between the README's bench markers with `table`.
+fn write_readme_numbers(table: &str) -> Result<()> {
+    const START: &str = "<!-- bench: written by `cargo xtask bench` -->";
+    const END: &str = "<!-- /bench -->";
+    let path = project_root().join("README.md");
+    let readme = std::fs::read_to_string(&path)?;
+    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
+        bail!("README.md has no {START} ... {END} section");
+    };
+    let updated = format!("{}{START}\n{table}\n{}", &readme[..start], &readme[end..]);
+    std::fs::write(&path, updated)?;
+    say("README.md: numbers updated");
     Ok(())
 }
 

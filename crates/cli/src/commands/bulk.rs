@@ -246,7 +246,8 @@ async fn share_ops(
             writeln!(stderr, "note: {diagnostic}")?;
         }
     }
-    let by_fid: BTreeMap<&Fid, &File> = everything.iter().map(|s| (&s.file.fid, &s.file)).collect();
+    let by_fid: BTreeMap<&Fid, &File> =
+        everything.iter().chain(chosen).map(|s| (&s.file.fid, &s.file)).collect();
     Ok(plan
         .steps
         .into_iter()
