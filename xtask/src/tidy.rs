@@ -17,6 +17,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("chart-studio-sharing", &["chart-studio-models", "chart-studio-api"]),
     ("chart-studio-bulk", &["chart-studio-models", "chart-studio-api"]),
     (
+        "chart-studio-workflows",
+        &["chart-studio-models", "chart-studio-api", "chart-studio-sharing", "chart-studio-bulk"],
+    ),
+    (
         "chart-studio-cli",
         &[
             "chart-studio-models",
@@ -24,6 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "chart-studio-http",
             "chart-studio-sharing",
             "chart-studio-bulk",
+            "chart-studio-workflows",
         ],
     ),
     ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing"]),
@@ -40,6 +45,7 @@ const NO_PRINTING: &[&str] = &[
     "crates/http/src",
     "crates/sharing/src",
     "crates/bulk/src",
+    "crates/workflows/src",
 ];
 
 pub(crate) fn run() -> Result<()> {

@@ -13,14 +13,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chart_studio_api::common::FileUpdate;
-use chart_studio_api::{Error, files, folders, grids, plots};
-use chart_studio_models::{
-    ColumnRef, Fid, File, FileType, GridContent, data_columns, source_refs, traces, use_reference,
-};
+use chart_studio_api::{files, folders, grids, plots};
+use chart_studio_models::{ColumnRef, Fid, File, FileType, GridContent, source_refs, traces};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, Failure, is_not_found};
+use crate::figure::{existing, put_data_in_grid};
 use crate::files::{
     append_line, complete_lines, create_private_dir, end_torn_line, is_cut, private_options,
     write_private,
@@ -330,19 +329,6 @@ async fn same_content(engine: &Engine, doc: &Document, found: &File) -> Result<b
     })
 }
 
-/// The file at `path` on the target, if it is a `kind`.
-async fn existing(engine: &Engine, path: &str, kind: &FileType) -> Result<Option<File>, Failure> {
-    match engine.send(&files::Lookup::new(path)).await {
-        Ok(file) if &file.filetype == kind => Ok(Some(file)),
-        Ok(file) => Err(Failure::Local(format!(
-            "{path} exists on the target as a {}, not a {kind}",
-            file.filetype
-        ))),
-        Err(Failure::Request(err)) if is_not_found(&err) => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
 fn sharing_of(meta: &File) -> (bool, bool) {
     (meta.world_readable.unwrap_or(true), meta.share_key_enabled.unwrap_or(false))
 }
@@ -502,34 +488,8 @@ async fn plot_figure(
         return Ok(figure);
     }
     let mut inline = doc.inline_figure.clone().unwrap_or_default();
-    let data = data_columns(&inline);
-    if data.is_empty() {
-        return Ok(inline);
-    }
-    let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
     let grid_name = format!("{}_grid", entry.filename);
-    let content = GridContent::from_columns(data.iter().cloned());
-    let mut body = grids::GridCreate::new(content)
-        .filename(&grid_name)
-        .sharing(world_readable, share_key_enabled);
-    if !entry.path.is_empty() {
-        body = body.parent_path(&entry.path);
-    }
-    let grid = match existing(engine, &join(&entry.path, &grid_name), &FileType::Grid).await? {
-        Some(found) => engine.send(&grids::Retrieve::new(found.fid)).await?,
-        None => engine.send(&grids::Create::new(body)).await?.file,
-    };
-    let cols = grid.cols.unwrap_or_default();
-    for (path, _) in &data {
-        let uid =
-            cols.iter().find(|c| &c.name == path).map(|c| c.uid.clone()).ok_or_else(|| {
-                Failure::Request(Error::Build(chart_studio_api::BuildError::Body(format!(
-                    "grid {} has no column {path}",
-                    grid.file.fid
-                ))))
-            })?;
-        use_reference(&mut inline, path, &format!("{}:{uid}", grid.file.fid));
-    }
+    put_data_in_grid(engine, &mut inline, &entry.path, &grid_name, sharing_of(&doc.meta)).await?;
     Ok(inline)
 }
 

@@ -161,7 +161,8 @@ pub(crate) enum FilesCommand {
     Trash(FidArg),
     /// Take a file out of the trash.
     Restore(FidArg),
-    /// Delete a file for good: trash it, then delete it permanently. Cannot be undone.
+    /// Delete a file for good (a folder with everything in it): back it up, trash it, delete
+    /// it; `bulk undo JOURNAL` re-creates it from the backup.
     Delete {
         #[command(flatten)]
         fid: FidArg,

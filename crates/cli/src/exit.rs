@@ -97,10 +97,18 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
                 _ => FAILURE,
             };
         }
+        let workflow = cause.downcast_ref::<chart_studio_workflows::Error>();
+        if matches!(
+            workflow,
+            Some(chart_studio_workflows::Error::Run(chart_studio_bulk::Failure::Quota(_)))
+        ) {
+            return QUOTA;
+        }
         let api = cause
             .downcast_ref::<chart_studio_api::Error>()
             .and_then(chart_studio_api::Error::as_api)
-            .or_else(|| cause.downcast_ref::<chart_studio_api::ApiError>());
+            .or_else(|| cause.downcast_ref::<chart_studio_api::ApiError>())
+            .or_else(|| workflow.and_then(chart_studio_workflows::Error::as_api));
         if api.is_some_and(chart_studio_api::ApiError::is_auth) {
             return AUTH;
         }

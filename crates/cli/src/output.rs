@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 
 use anyhow::Result;
 use chart_studio_models::File;
-use chart_studio_sharing::{Observed, Sharing, secret_link};
+use chart_studio_sharing::{Observed, Sharing};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 
@@ -58,17 +58,7 @@ impl Output {
     }
 }
 
-/// The link to show for a file: its secret link when it is secret and the key is visible,
-/// else its `web_url`.
-pub(crate) fn file_link(file: &File) -> String {
-    let web_url = file.web_url.clone().unwrap_or_default();
-    match (Sharing::of(file), file.share_key()) {
-        (Observed::Known(Sharing::Secret), Some(key)) => {
-            secret_link(&web_url, key).unwrap_or(web_url)
-        }
-        _ => web_url,
-    }
-}
+pub(crate) use chart_studio_sharing::file_link;
 
 /// The columns of a file listing.
 pub(crate) const FILE_HEADERS: [&str; 5] = ["FID", "TYPE", "SHARING", "NAME", "MODIFIED"];

@@ -145,7 +145,12 @@ fn files_lifecycle_through_the_cli() {
     assert_eq!(code(&run(&server, home.path(), CLI, &["files", "restore", "cli:0"], "")), 0);
     let deleted = run(&server, home.path(), CLI, &["files", "delete", "cli:0", "--yes"], "");
     assert_eq!(code(&deleted), 0, "{}", stderr(&deleted));
-    assert!(stdout(&deleted).contains("Deleted cli:0"));
+    assert!(stdout(&deleted).starts_with("delete\t1\t0\t0\t0"), "{}", stdout(&deleted));
+    assert!(
+        stderr(&deleted).contains("backups: chart-studio-runs/delete-"),
+        "{}",
+        stderr(&deleted)
+    );
     let gone = run(&server, home.path(), CLI, &["files", "get", "cli:0"], "");
     assert_eq!(code(&gone), 1);
 

@@ -14,7 +14,7 @@ mod mode;
 mod plan;
 mod resolve;
 
-pub use link::{LinkError, ParsedLink, parse_link, secret_link};
+pub use link::{LinkError, ParsedLink, file_link, parse_link, secret_link};
 pub use mode::{Observed, Sharing, SharingParseError};
 pub use plan::{Diagnostic, Plan, PlanInput, Reason, Step, listed_fids, plan};
 pub use resolve::{Layer, ResolveError, Resolved, resolve};

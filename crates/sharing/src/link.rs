@@ -40,6 +40,18 @@ pub fn secret_link(web_url: &str, share_key: &str) -> Result<String, LinkError> 
     Ok(url.into())
 }
 
+/// The link that opens `file` for its audience: the secret link of a secret file whose key is
+/// known (to its owner), else its `web_url`.
+pub fn file_link(file: &chart_studio_models::File) -> String {
+    let web_url = file.web_url.clone().unwrap_or_default();
+    match (crate::Sharing::of(file), file.share_key()) {
+        (crate::Observed::Known(crate::Sharing::Secret), Some(key)) => {
+            secret_link(&web_url, key).unwrap_or(web_url)
+        }
+        _ => web_url,
+    }
+}
+
 /// Reads a file link (`web_url`, `embed_url` or a secret link) back into its fid and key.
 pub fn parse_link(link: &str) -> Result<ParsedLink, LinkError> {
     let url =

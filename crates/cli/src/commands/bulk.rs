@@ -1,7 +1,7 @@
 //! `bulk share | trash | restore | delete | export | import | resume | undo | plan`: select, plan,
 //! show the plan, confirm, then run it through the bulk engine with a journal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,13 +9,12 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Client, files};
 use chart_studio_bulk::{
-    BackupDir, DeleteRules, Engine, EngineConfig, Filter, Imported, Journal, JournalState, Op,
-    OpKind, Outcome, PlotGrids, Progress, Report, Run, RunHeader, Selected, Stop, TokioClock,
-    delete_ops, execute, export_ops, grid_users, import, plot_grids, restore_ops, select,
-    select_fids, trash_ops, undo_ops, with_subtrees,
+    BackupDir, Engine, EngineConfig, Filter, Imported, Journal, JournalState, Op, OpKind, Outcome,
+    Progress, Report, Run, RunHeader, Stop, TokioClock, execute, import,
 };
 use chart_studio_models::{Fid, File, FileType};
-use chart_studio_sharing::{Observed, PlanInput, Sharing, plan};
+use chart_studio_sharing::{Diagnostic, Observed, Sharing};
+use chart_studio_workflows::plans::{self, Planner, Selection, Undo};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -31,37 +30,40 @@ const SHOWN: usize = 10;
 pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) -> Result<()> {
     let me = username(settings)?;
     let client = settings.client()?;
-    let lister = engine(&client, 1, None);
-    let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out, lister };
+    let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out };
     match command {
         BulkCommand::Share { mode, filter, no_grids, run } => {
             let mode = Sharing::from(mode);
-            let everything = list(&ctx, false).await?;
-            let chosen = choose(&ctx, &filter, &everything).await?;
-            let ops = share_ops(&ctx, &everything, &chosen, mode, !no_grids, run.jobs).await?;
+            let reader = engine(&ctx.client, run.jobs, None);
+            let (ops, diagnostics) =
+                ctx.planner(&reader).share(&selection(&filter)?, mode, !no_grids).await?;
+            if !ctx.out.json {
+                let mut stderr = std::io::stderr().lock();
+                for diagnostic in
+                    diagnostics.iter().filter(|d| !matches!(d, Diagnostic::AlreadyInMode { .. }))
+                {
+                    writeln!(stderr, "note: {diagnostic}")?;
+                }
+            }
             launch(&ctx, &format!("share {mode}"), ops, &run, None).await
         }
         BulkCommand::Trash { filter, run } => {
-            let everything = list(&ctx, false).await?;
-            let chosen = with_subtrees(choose(&ctx, &filter, &everything).await?, &everything);
-            launch(&ctx, "trash", trash_ops(&chosen), &run, None).await
+            let reader = engine(&ctx.client, run.jobs, None);
+            let ops = ctx.planner(&reader).trash(&selection(&filter)?).await?;
+            launch(&ctx, "trash", ops, &run, None).await
         }
         BulkCommand::Restore { filter, run } => {
-            let trash = list(&ctx, true).await?;
-            let chosen = with_subtrees(choose(&ctx, &filter, &trash).await?, &trash);
-            launch(&ctx, "restore", restore_ops(&chosen), &run, None).await
+            let reader = engine(&ctx.client, run.jobs, None);
+            let ops = ctx.planner(&reader).restore(&selection(&filter)?).await?;
+            launch(&ctx, "restore", ops, &run, None).await
         }
         BulkCommand::Delete { filter, force, no_backup, backup_dir, run } => {
-            let journal = journal_path(&run, "delete");
-            let dir = (!no_backup)
-                .then(|| backup_dir.unwrap_or_else(|| journal.with_extension("backup")));
-            let ops = delete_plan(&ctx, &filter, force, dir.is_some(), run.jobs).await?;
-            launch(&ctx, "delete", ops, &RunArgs { journal: Some(journal), ..run }, dir).await
+            delete(&ctx, &selection(&filter)?, force, no_backup, backup_dir, run).await
         }
         BulkCommand::Export { dir, filter, run } => {
-            let everything = list(&ctx, false).await?;
-            let chosen = with_subtrees(choose(&ctx, &filter, &everything).await?, &everything);
-            launch(&ctx, "export", export_ops(&chosen), &run, Some(dir)).await
+            let reader = engine(&ctx.client, run.jobs, None);
+            let ops = ctx.planner(&reader).export(&selection(&filter)?).await?;
+            launch(&ctx, "export", ops, &run, Some(dir)).await
         }
         BulkCommand::Import { dir, jobs } => {
             let engine = engine(&ctx.client, jobs, None);
@@ -74,14 +76,50 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
     }
 }
 
+/// `files delete FID` is a delete run of one file (a folder with its contents), backed up.
+pub(super) async fn delete_one(
+    settings: &Settings,
+    out: Output,
+    fid: Fid,
+    yes: bool,
+) -> Result<()> {
+    let me = username(settings)?;
+    let client = settings.client()?;
+    let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out };
+    let run = RunArgs { jobs: 8, rate: None, yes, dry_run: false, journal: None };
+    delete(&ctx, &Selection::Named(vec![fid]), false, false, None, run).await
+}
+
+/// Plans a delete and runs it, backing each file up into `backup_dir` (by default beside the
+/// journal) unless `no_backup`.
+async fn delete(
+    ctx: &Ctx,
+    selection: &Selection,
+    force: bool,
+    no_backup: bool,
+    backup_dir: Option<PathBuf>,
+    run: RunArgs,
+) -> Result<()> {
+    let journal = journal_path(&run, "delete");
+    let dir = (!no_backup).then(|| backup_dir.unwrap_or_else(|| journal.with_extension("backup")));
+    let reader = engine(&ctx.client, run.jobs, None);
+    let ops = ctx.planner(&reader).delete(selection, force, dir.is_some()).await?;
+    launch(ctx, "delete", ops, &RunArgs { journal: Some(journal), ..run }, dir).await
+}
+
 /// What every bulk command needs.
 struct Ctx {
     client: Client,
     me: String,
     api: String,
     out: Output,
-    /// Lists and reads files for selections, with retries.
-    lister: Engine,
+}
+
+impl Ctx {
+    /// Plans runs over the account, reading through `reader`.
+    fn planner<'a>(&'a self, reader: &'a Engine) -> Planner<'a> {
+        Planner { engine: reader, me: &self.me }
+    }
 }
 
 fn engine(client: &Client, jobs: usize, rate: Option<f64>) -> Engine {
@@ -178,121 +216,12 @@ fn read_fids(path: &Path) -> Result<Vec<Fid>> {
         .collect()
 }
 
-/// Every file of the account, or every file in its trash.
-async fn list(ctx: &Ctx, trashed: bool) -> Result<Vec<Selected>> {
-    Ok(select(&ctx.lister, &ctx.me, &Filter::default(), trashed).await?)
-}
-
-/// The files the options choose from `listed`, or those named in `--fids`.
-async fn choose(ctx: &Ctx, args: &FilterArgs, listed: &[Selected]) -> Result<Vec<Selected>> {
-    if let Some(path) = &args.fids {
-        return Ok(select_fids(&ctx.lister, &ctx.me, &read_fids(path)?).await?);
-    }
-    let filter = filter_of(args)?;
-    Ok(listed.iter().filter(|s| filter.accepts(&s.file, &s.path)).cloned().collect())
-}
-
-/// The sharing engine's plan as operations, each with the update that undoes it. A plot's
-/// grids, and the other plots using them, are found in the figures of the account's plots.
-async fn share_ops(
-    ctx: &Ctx,
-    everything: &[Selected],
-    chosen: &[Selected],
-    mode: Sharing,
-    include_grids: bool,
-    jobs: usize,
-) -> Result<Vec<Op>> {
-    let mut grids_of = PlotGrids::new();
-    if include_grids {
-        let reader = engine(&ctx.client, jobs, None);
-        grids_of = plot_grids(&reader, everything.iter().map(|s| &s.file)).await?;
-    }
-    let mode_of: BTreeMap<&Fid, Observed> =
-        everything.iter().map(|s| (&s.file.fid, Sharing::of(&s.file))).collect();
-    let grid_users = grid_users(&grids_of)
-        .into_iter()
-        .map(|(grid, plots)| {
-            let users = plots
-                .into_iter()
-                .map(|plot| {
-                    let mode = mode_of.get(&plot).copied().unwrap_or(Observed::Unknown);
-                    (plot, mode)
-                })
-                .collect();
-            (grid, users)
-        })
-        .collect();
-    let input = PlanInput {
-        me: ctx.me.clone(),
-        files: chosen
-            .iter()
-            .map(|s| (s.file.clone(), grids_of.get(&s.file.fid).cloned()))
-            .collect(),
-        grids: everything
-            .iter()
-            .filter(|s| s.file.filetype == FileType::Grid)
-            .map(|s| (s.file.fid.clone(), s.file.clone()))
-            .collect(),
-        grid_users,
-        include_grids,
-    };
-    let (plan, diagnostics) = plan(&input, mode);
-    if !ctx.out.json {
-        let mut stderr = std::io::stderr().lock();
-        let shown = diagnostics
-            .iter()
-            .filter(|d| !matches!(d, chart_studio_sharing::Diagnostic::AlreadyInMode { .. }));
-        for diagnostic in shown {
-            writeln!(stderr, "note: {diagnostic}")?;
-        }
-    }
-    let by_fid: BTreeMap<&Fid, &File> =
-        everything.iter().chain(chosen).map(|s| (&s.file.fid, &s.file)).collect();
-    Ok(plan
-        .steps
-        .into_iter()
-        .enumerate()
-        .filter_map(|(id, step)| {
-            let file = by_fid.get(&step.fid).copied()?;
-            Some(Op::of(
-                id as u64,
-                step.phase,
-                file,
-                OpKind::Update { request: step.request, undo: step.undo },
-            ))
-        })
-        .collect())
-}
-
-/// The delete's operations: the chosen files with everything inside chosen folders (files in
-/// the trash included, since a folder's permanent delete removes them too), and the grids'
-/// users found in the figures of the plots that stay.
-async fn delete_plan(
-    ctx: &Ctx,
-    filter: &FilterArgs,
-    force: bool,
-    backup: bool,
-    jobs: usize,
-) -> Result<Vec<Op>> {
-    let mut account = list(ctx, false).await?;
-    let chosen = choose(ctx, filter, &account).await?;
-    let mut rules = DeleteRules { force, backup, ..DeleteRules::default() };
-    match list(ctx, true).await {
-        Ok(trash) => account.extend(trash),
-        Err(err) => {
-            rules.folders_refused = Some(format!(
-                "the trash could not be listed ({err:#}), so what the folder holds there could not be backed up"
-            ));
-        }
-    }
-    let selection = with_subtrees(chosen, &account);
-    let selected: BTreeSet<&Fid> = selection.iter().map(|s| &s.file.fid).collect();
-    if selection.iter().any(|s| s.file.filetype == FileType::Grid) {
-        let reader = engine(&ctx.client, jobs, None);
-        let staying = account.iter().map(|s| &s.file).filter(|f| !selected.contains(&f.fid));
-        rules.grid_users = grid_users(&plot_grids(&reader, staying).await?);
-    }
-    Ok(delete_ops(&selection, &rules))
+/// The selection the options describe.
+fn selection(args: &FilterArgs) -> Result<Selection> {
+    Ok(match &args.fids {
+        Some(path) => Selection::Named(read_fids(path)?),
+        None => Selection::Matching(filter_of(args)?),
+    })
 }
 
 /// Shows the plan, asks, journals it and runs it.
@@ -509,55 +438,45 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
 /// backup.
 async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
     let (_held, state) = take(ctx, of)?;
-    let deleted: BTreeSet<Fid> = state
-        .done()
-        .into_iter()
-        .filter(|op| matches!(op.kind, OpKind::Delete { .. }))
-        .map(|op| op.fid)
-        .collect();
-    if !deleted.is_empty() {
-        let Some(dir) = state.header.dir.as_deref() else {
-            bail!(
-                "{} deleted {} file(s) without backups; they cannot be re-created",
-                of.display(),
-                deleted.len()
-            );
-        };
-        if run.dry_run {
-            return ctx.out.json(&serde_json::json!({"import": dir, "files": deleted}));
+    match plans::undo(&state)? {
+        Undo::Reimport { dir, fids } => {
+            if run.dry_run {
+                return ctx.out.json(&serde_json::json!({"import": dir, "files": fids}));
+            }
+            confirm(run.yes, &format!("re-create from {}", dir.display()), fids.len())?;
+            let engine = engine(&ctx.client, run.jobs, run.rate);
+            let imported = import(&engine, &dir, Some(&fids)).await?;
+            show_import(ctx, &imported)
         }
-        confirm(run.yes, &format!("re-create from {}", dir.display()), deleted.len())?;
-        let engine = engine(&ctx.client, run.jobs, run.rate);
-        let imported = import(&engine, dir, Some(&deleted)).await?;
-        return show_import(ctx, &imported);
-    }
-    let ops = undo_ops(&state.done());
-    let undo_journal =
-        run.journal.clone().unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
-    let reissued: Vec<Fid> =
-        ops.iter().filter(|op| reissues_link(op)).map(|op| op.fid.clone()).collect();
-    if !reissued.is_empty() {
-        writeln!(
-            std::io::stderr().lock(),
-            "note: {} file(s) become secret again; the server issues new secret links (the old ones stay dead)",
-            reissued.len()
-        )?;
-    }
-    let command = format!("undo of {}", state.header.command);
-    let dry_run = run.dry_run;
-    launch(ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None).await?;
-    if !dry_run {
-        for fid in reissued {
-            let file = ctx.client.send(&files::Retrieve::new(fid.clone())).await?;
-            writeln!(std::io::stderr().lock(), "new secret link of {fid}: {}", file_link(&file))?;
+        Undo::Revert { ops, relinked } => {
+            if !relinked.is_empty() {
+                writeln!(
+                    std::io::stderr().lock(),
+                    "note: {} file(s) become secret again; the server issues new secret links (the old ones stay dead)",
+                    relinked.len()
+                )?;
+            }
+            let undo_journal = run
+                .journal
+                .clone()
+                .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
+            let command = format!("undo of {}", state.header.command);
+            let dry_run = run.dry_run;
+            launch(ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None)
+                .await?;
+            if !dry_run {
+                for fid in relinked {
+                    let file = ctx.client.send(&files::Retrieve::new(fid.clone())).await?;
+                    writeln!(
+                        std::io::stderr().lock(),
+                        "new secret link of {fid}: {}",
+                        file_link(&file)
+                    )?;
+                }
+            }
+            Ok(())
         }
     }
-    Ok(())
-}
-
-/// Whether an operation turns a file's secret link on, so that the server issues a new key.
-fn reissues_link(op: &Op) -> bool {
-    matches!(&op.kind, OpKind::Update { request, .. } if request.changes.share_key_enabled == Some(true))
 }
 
 /// The import's summary: each file with its new fid, then conflicts and skips.

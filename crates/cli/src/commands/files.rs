@@ -1,6 +1,6 @@
 //! `files get | lookup | trash | restore | delete | rename | move`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::IsTerminal;
 
 use anyhow::{Context, Result, bail};
 use chart_studio_api::common::FileUpdate;
@@ -41,8 +41,15 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
             out.line(&format!("Restored {} from the trash", fid.fid))
         }
         FilesCommand::Delete { fid, yes } => {
-            username(settings)?;
-            delete(&client, &out, fid.fid, yes).await
+            let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            if !yes && !interactive {
+                return Err(UsageError(format!(
+                    "refusing to delete {} permanently without confirmation; pass --yes when not on a terminal",
+                    fid.fid
+                ))
+                .into());
+            }
+            super::bulk::delete_one(settings, out, fid.fid, yes).await
         }
         FilesCommand::Rename { fid, name } => {
             username(settings)?;
@@ -67,60 +74,6 @@ fn show(out: &Output, file: &File) -> Result<()> {
 }
 
 /// Trash (unless already trashed), then permanent delete, after a confirmation.
-async fn delete(client: &Client, out: &Output, fid: Fid, yes: bool) -> Result<()> {
-    let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-    if !yes && !interactive {
-        return Err(UsageError(format!(
-            "refusing to delete {fid} permanently without confirmation; pass --yes when not on a terminal"
-        ))
-        .into());
-    }
-    let file = client.send(&files::Retrieve::new(fid.clone())).await?;
-    if !yes {
-        confirm(&file)?;
-    }
-    if file.deleted != Some(true) {
-        client
-            .send(&files::Trash::new(fid.clone()))
-            .await
-            .context("could not move the file to the trash")?;
-    }
-    match client.send(&files::PermanentDelete::new(fid.clone())).await {
-        Ok(()) => out.line(&format!("Deleted {fid} ({:?}) permanently", file.filename)),
-        Err(Error::Api(err)) if err.status == StatusCode::CONFLICT => bail!(
-            "the server refused to delete {fid} permanently (409 Conflict: {}). A file must be in the trash \
-             first; it was trashed a moment ago, so something restored it in between. Check with \
-             `chart-studio files get {fid}` and run the delete again",
-            err.message()
-        ),
-        Err(err) => Err(err.into()),
-    }
-}
-
-/// Asks on the terminal for the file id.
-fn confirm(file: &File) -> Result<()> {
-    let stdin = std::io::stdin();
-    let what = if file.filetype == FileType::Folder {
-        "folder, with everything in it,"
-    } else {
-        file.filetype.as_str()
-    };
-    let mut stderr = std::io::stderr().lock();
-    write!(
-        stderr,
-        "Permanently delete {what} {} ({:?})? This cannot be undone. Type the file id to confirm: ",
-        file.fid, file.filename
-    )?;
-    stderr.flush()?;
-    let mut answer = String::new();
-    stdin.lock().read_line(&mut answer)?;
-    if answer.trim() != file.fid.to_string() {
-        bail!("not confirmed; nothing was deleted");
-    }
-    Ok(())
-}
-
-/// A folder argument as a parent idlocal: `home`, a folder fid, or a folder path.
 async fn resolve_folder(client: &Client, owner: &str, folder: &str) -> Result<i64> {
     if matches!(folder, "home" | "/" | "-1") {
         return Ok(HOME_FOLDER);

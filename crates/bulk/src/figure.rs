@@ -1,0 +1,102 @@
+//! Figures with raw data: the one way their data goes into a grid and their traces come to refer
+//! to it, for `plots create` and for imports alike.
+
+use chart_studio_api::common::FileUpdate;
+use chart_studio_api::{files, grids};
+use chart_studio_models::{
+    ColumnInfo, Fid, File, FileType, GridContent, data_columns, use_reference,
+};
+use serde_json::Value;
+
+use crate::engine::{Engine, Failure, is_not_found};
+
+/// The file at `path` (the caller's), if it is a `kind`; a file of another kind there is an
+/// error naming it.
+pub async fn existing(
+    engine: &Engine,
+    path: &str,
+    kind: &FileType,
+) -> Result<Option<File>, Failure> {
+    match engine.send(&files::Lookup::new(path)).await {
+        Ok(file) if &file.filetype == kind => Ok(Some(file)),
+        Ok(file) => Err(Failure::Local(format!(
+            "{path} is a {} ({}), not a {kind}; choose another name or delete it first",
+            file.filetype, file.fid
+        ))),
+        Err(Failure::Request(err)) if is_not_found(&err) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+/// A grid that holds a figure's data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataGrid {
+    /// The grid.
+    pub fid: Fid,
+    /// Whether it was made now (rather than the grid already at its path, refilled).
+    pub created: bool,
+}
+
+/// Moves every raw data array of `figure` into the grid `name` in the folder `parent` (`""`:
+/// home) and points the traces at its columns. The grid already at that path keeps its fid and
+/// gets the new columns; otherwise a grid is created. Both get `sharing` (`world_readable`,
+/// `share_key_enabled`). `None` when the figure holds no raw data.
+pub async fn put_data_in_grid(
+    engine: &Engine,
+    figure: &mut Value,
+    parent: &str,
+    name: &str,
+    (world_readable, share_key_enabled): (bool, bool),
+) -> Result<Option<DataGrid>, Failure> {
+    let columns = data_columns(figure);
+    if columns.is_empty() {
+        return Ok(None);
+    }
+    let path = crate::select::join(parent, name);
+    let (fid, cols, created) = match existing(engine, &path, &FileType::Grid).await? {
+        Some(grid) => {
+            let old: Vec<String> = engine
+                .send(&grids::Retrieve::new(grid.fid.clone()))
+                .await?
+                .cols
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| c.uid)
+                .collect();
+            if !old.is_empty() {
+                engine.send(&grids::ColumnsDelete { fid: grid.fid.clone(), uids: old }).await?;
+            }
+            let new = columns
+                .iter()
+                .map(|(name, data)| grids::NewColumn { name: name.clone(), data: data.clone() })
+                .collect();
+            let added =
+                engine.send(&grids::ColumnsAppend { fid: grid.fid.clone(), columns: new }).await?;
+            let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
+            engine.send(&files::Update::patch(grid.fid.clone(), sharing)).await?;
+            (grid.fid, added.cols, false)
+        }
+        None => {
+            let data = GridContent::from_columns(columns.iter().cloned());
+            let mut body = grids::GridCreate::new(data)
+                .filename(name)
+                .sharing(world_readable, share_key_enabled);
+            if !parent.is_empty() {
+                body = body.parent_path(parent);
+            }
+            let made = engine.send(&grids::Create::new(body)).await?.file;
+            (made.file.fid, made.cols.unwrap_or_default(), true)
+        }
+    };
+    for (path, _) in &columns {
+        let uid = uid_of(&cols, path).ok_or_else(|| {
+            Failure::Local(format!("the server did not return column {path} of grid {fid}"))
+        })?;
+        use_reference(figure, path, &format!("{fid}:{uid}"));
+    }
+    Ok(Some(DataGrid { fid, created }))
+}
+
+fn uid_of<'a>(cols: &'a [ColumnInfo], name: &str) -> Option<&'a str> {
+    cols.iter().find(|c| c.name == name).map(|c| c.uid.as_str())
+}

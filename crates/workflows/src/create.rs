@@ -1,0 +1,163 @@
+//! Plots from figures: raw data goes into a grid (`NAME_grid`, beside the plot), the traces refer
+//! to it, and the plot is created, or updated in place when one is already at that path (its fid
+//! and URL stay the same). Everything is checked before anything is created, and a grid uploaded
+//! for a plot that could not be saved is removed again.
+
+use std::collections::BTreeMap;
+
+use chart_studio_api::common::FileUpdate;
+use chart_studio_api::{Sleeper, folders, grids, plots};
+use chart_studio_bulk::{Engine, Failure, existing, put_data_in_grid};
+use chart_studio_models::{ColumnRef, Fid, FileType, source_refs, traces};
+use chart_studio_sharing::Sharing;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::Error;
+use crate::share::{Applied, verify};
+
+/// A plot to save.
+#[derive(Debug, Clone)]
+pub struct NewPlot {
+    /// The figure: `data` and `layout`, with raw data, references, or both.
+    pub figure: Value,
+    /// Its folder's path (`""`: home); missing folders are created.
+    pub folder: String,
+    /// Its name.
+    pub name: String,
+    /// Its sharing (and its grid's).
+    pub mode: Sharing,
+}
+
+/// A saved plot.
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    /// The plot.
+    pub fid: Fid,
+    /// Whether a plot at that path was updated in place (rather than created).
+    pub updated: bool,
+    /// The grid holding the figure's raw data, if it had any.
+    pub grid: Option<Fid>,
+    /// The mode asked for.
+    pub sharing: Sharing,
+    /// The plot read back: its mode on the server and its link.
+    pub read_back: Applied,
+}
+
+/// `folder/name`, or `name` at home.
+fn join(folder: &str, name: &str) -> String {
+    if folder.is_empty() { name.to_owned() } else { format!("{folder}/{name}") }
+}
+
+/// Saves `plot`, then reads it back (waiting on `clock`).
+pub async fn save_plot(
+    engine: &Engine,
+    clock: &dyn Sleeper,
+    plot: NewPlot,
+) -> Result<Saved, Error> {
+    let NewPlot { mut figure, folder, name, mode } = plot;
+    check_references(engine, &figure).await?;
+    let at_path = existing(engine, &join(&folder, &name), &FileType::Plot).await?;
+    if !folder.is_empty() {
+        ensure_folder(engine, &folder).await?;
+    }
+    let sharing = mode.fields();
+    let grid = put_data_in_grid(engine, &mut figure, &folder, &format!("{name}_grid"), sharing)
+        .await
+        .map_err(|err| context("could not upload the figure's data as a grid", err.into()))?;
+    let (world_readable, share_key_enabled) = sharing;
+    let sent = match &at_path {
+        Some(file) => {
+            let changes =
+                FileUpdate::default().figure(figure).sharing(world_readable, share_key_enabled);
+            engine.send(&plots::Update::put(file.fid.clone(), changes)).await.map(|p| p.file.fid)
+        }
+        None => {
+            let mut body = plots::PlotCreate::new(figure)
+                .filename(&name)
+                .sharing(world_readable, share_key_enabled);
+            if !folder.is_empty() {
+                body = body.parent_path(&folder);
+            }
+            engine.send(&plots::Create::new(body)).await.map(|created| created.file.file.fid)
+        }
+    };
+    let fid = match sent {
+        Ok(fid) => fid,
+        Err(err) => {
+            let made = grid.as_ref().filter(|grid| grid.created).map(|grid| grid.fid.clone());
+            return Err(remove_grid(engine, made, err.into()).await);
+        }
+    };
+    let read_back = verify(engine.client(), clock, &fid, mode).await;
+    Ok(Saved {
+        fid,
+        updated: at_path.is_some(),
+        grid: grid.map(|grid| grid.fid),
+        sharing: mode,
+        read_back,
+    })
+}
+
+fn context(context: &str, source: Error) -> Error {
+    Error::Context { context: context.to_owned(), source: Box::new(source) }
+}
+
+/// Every `*src` must name an existing column the caller can read: checked before anything is
+/// created.
+async fn check_references(engine: &Engine, figure: &Value) -> Result<(), Error> {
+    let mut wanted: BTreeMap<Fid, Vec<(String, String)>> = BTreeMap::new();
+    for (trace_path, trace) in traces(figure) {
+        for attribute in source_refs(trace) {
+            let at = format!("{trace_path}.{}", attribute.path);
+            let reference = attribute
+                .value
+                .as_str()
+                .and_then(|text| text.parse::<ColumnRef>().ok())
+                .ok_or_else(|| Error::Refused(format!("{at} is not a column reference")))?;
+            wanted.entry(reference.grid).or_default().push((at, reference.uid));
+        }
+    }
+    for (grid, uses) in wanted {
+        let columns = match engine.send(&grids::Retrieve::new(grid.clone())).await {
+            Ok(found) => found.cols.unwrap_or_default(),
+            Err(Failure::Request(err)) if err.status() == Some(http::StatusCode::NOT_FOUND) => {
+                Vec::new()
+            }
+            Err(err) => return Err(err.into()),
+        };
+        if let Some((at, uid)) = uses.iter().find(|(_, uid)| !columns.iter().any(|c| &c.uid == uid))
+        {
+            return Err(Error::Refused(format!(
+                "{at} refers to column {uid} of grid {grid}, which does not exist or which you cannot read; nothing was created"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Creates the folders of `path`; folders that exist already are fine.
+async fn ensure_folder(engine: &Engine, path: &str) -> Result<(), Error> {
+    match engine.send(&folders::Create::new(path)).await {
+        Ok(_) => Ok(()),
+        Err(Failure::Request(err))
+            if err.as_api().is_some_and(|api| api.message().contains("already exists")) =>
+        {
+            Ok(())
+        }
+        Err(err) => Err(context(&format!("could not create the folder {path}"), err.into())),
+    }
+}
+
+/// The plot could not be saved: removes the grid made for it, or says that it is left over.
+async fn remove_grid(engine: &Engine, grid: Option<Fid>, err: Error) -> Error {
+    let failed = context("could not save the plot", err);
+    let Some(grid) = grid else { return failed };
+    let note = match engine.send(&grids::Destroy { fid: grid.clone() }).await {
+        Ok(()) => format!("the grid {grid} uploaded for it was removed again"),
+        Err(cleanup) => format!(
+            "the grid {grid} uploaded for it is left over and could not be removed ({cleanup}); delete it with `chart-studio files delete {grid}`"
+        ),
+    };
+    context(&note, failed)
+}

@@ -1,0 +1,36 @@
+//! Why a workflow did not finish.
+
+/// Why a workflow did not finish.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A request failed (after the client's retries).
+    #[error(transparent)]
+    Request(#[from] chart_studio_api::Error),
+    /// A step of a run failed (a request, the quota, a local file).
+    #[error(transparent)]
+    Run(#[from] chart_studio_bulk::Failure),
+    /// The request is refused before anything is changed, for the reason given.
+    #[error("{0}")]
+    Refused(String),
+    /// A step failed; `context` says which.
+    #[error("{context}: {source}")]
+    Context {
+        /// What was being done.
+        context: String,
+        /// Why it failed.
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// The API error behind this one, if the server answered with an error status.
+    pub fn as_api(&self) -> Option<&chart_studio_api::ApiError> {
+        match self {
+            Self::Request(err) => err.as_api(),
+            Self::Run(chart_studio_bulk::Failure::Request(err)) => err.as_api(),
+            Self::Context { source, .. } => source.as_api(),
+            Self::Run(_) | Self::Refused(_) => None,
+        }
+    }
+}

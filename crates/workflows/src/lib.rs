@@ -1,0 +1,19 @@
+//! What chart-studio does, as library calls with typed results, between the CLI (which parses,
+//! calls and renders) and the engines below:
+//!
+//! - [`share`]: plan a sharing change from what the server says (a plot's grids come from its
+//!   figure), refuse files the caller does not own, apply it, and read every file back;
+//! - [`create`]: make a plot from a figure with raw data (the data goes into a grid) or update
+//!   the plot already at that path;
+//! - [`plans`]: the plans of bulk runs (share, trash, restore, delete, export) from a selection,
+//!   and how a finished run is undone.
+//!
+//! Every call takes a [`chart_studio_api::Client`] (or a bulk engine built on one), so it can be
+//! tested with the replay transport, and waits only through an injected clock.
+
+pub mod create;
+mod error;
+pub mod plans;
+pub mod share;
+
+pub use error::Error;
