@@ -553,3 +553,54 @@ fn json_as_without_faults(server: &Server, home: &Path) -> usize {
     server.handle().set_faults(Faults::default());
     json_as(server, home, CLI, &["folders", "ls"]).as_array().unwrap().len()
 }
+
+#[test]
+fn two_runs_into_one_backup_folder_at_once_keep_every_file() {
+    let server = Server::start_with(ServerConfig {
+        faults: Faults { latency: Duration::from_millis(2), ..Faults::default() },
+        ..ServerConfig::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 8, "a", true).unwrap();
+    server.handle().add_plots("cli", 8, "b", true).unwrap();
+    let runs: Vec<Child> = ["a", "b"]
+        .into_iter()
+        .map(|folder| {
+            spawn(&server, home.path(), &["bulk", "export", "shared", "--folder", folder, "--yes"])
+        })
+        .collect();
+    for child in runs {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let manifest = std::fs::read_to_string(home.path().join("shared/manifest.jsonl")).unwrap();
+    assert_eq!(manifest.lines().count(), 1 + 32, "one header, every file once: {manifest}");
+
+    let target = Server::start();
+    let imported = json_as(&target, home.path(), CLI, &["bulk", "import", "shared"]);
+    assert_eq!(imported["fids"].as_object().unwrap().len(), 32);
+}
+
+#[test]
+fn an_import_over_changed_content_reports_a_conflict_and_changes_nothing() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let plots = server.handle().add_plots("cli", 2, "c", false).unwrap();
+    ok(&run(&server, home.path(), CLI, &["bulk", "export", "out", "--yes"], ""));
+    // plot 0 now draws other data: a new figure of references to grid 1's columns.
+    let other = json_as(&server, home.path(), CLI, &["plots", "content", &plots[1]]);
+    let body = serde_json::json!({"figure": other});
+    std::fs::write(home.path().join("body.json"), body.to_string()).unwrap();
+    let path = format!("/v2/plots/{}", plots[0]);
+    ok(&run(&server, home.path(), CLI, &["api", "PUT", &path, "--input", "body.json"], ""));
+    let before = figures(&server, home.path(), "c");
+
+    let imported = run(&server, home.path(), CLI, &["--json", "bulk", "import", "out"], "");
+    ok(&imported);
+    let report: Value = serde_json::from_slice(&imported.stdout).unwrap();
+    let conflicts = report["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{report}");
+    assert_eq!(conflicts[0]["found"], plots[0].as_str());
+    assert_eq!(report["reused"].as_array().unwrap().len(), 4, "the rest is the same: {report}");
+    assert_eq!(figures(&server, home.path(), "c"), before, "nothing was overwritten");
+}
