@@ -6,7 +6,9 @@
 //! - [`create`]: make a plot from a figure with raw data (the data goes into a grid) or update
 //!   the plot already at that path;
 //! - [`plans`]: the plans of bulk runs (share, trash, restore, delete, export) from a selection,
-//!   and how a finished run is undone.
+//!   and how a finished run is undone;
+//! - [`runs`]: a plan journaled and executed (stopping cleanly when interrupted), and a journal
+//!   taken to resume or undo its run.
 //!
 //! Every call takes a [`chart_studio_api::Client`] (or a bulk engine built on one), so it can be
 //! tested with the replay transport, and waits only through an injected clock.
@@ -14,6 +16,7 @@
 pub mod create;
 mod error;
 pub mod plans;
+pub mod runs;
 pub mod share;
 
 pub use error::Error;

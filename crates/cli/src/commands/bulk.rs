@@ -9,12 +9,13 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Client, files};
 use chart_studio_bulk::{
-    BackupDir, Engine, EngineConfig, Filter, Imported, Journal, JournalState, Op, OpKind, Outcome,
-    Progress, Report, Run, RunHeader, Stop, TokioClock, execute, import,
+    Engine, EngineConfig, Filter, Imported, Op, OpKind, Outcome, Progress, Report, TokioClock,
+    import,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing};
 use chart_studio_workflows::plans::{self, Planner, Selection, Undo};
+use chart_studio_workflows::runs::{self, Account, Prepared};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -116,6 +117,11 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The account and server.
+    fn account(&self) -> Account<'_> {
+        Account { api: &self.api, user: &self.me }
+    }
+
     /// Plans runs over the account, reading through `reader`.
     fn planner<'a>(&'a self, reader: &'a Engine) -> Planner<'a> {
         Planner { engine: reader, me: &self.me }
@@ -249,49 +255,33 @@ async fn launch(
     }
     show_plan(command, &ops)?;
     confirm(run.yes, command, active)?;
-    // A folder that is not a backup is refused before anything is journaled or changed.
-    let backups = dir.as_deref().map(BackupDir::open).transpose()?;
     let path = journal_path(run, &command.replace(' ', "-"));
-    let header = RunHeader {
-        version: 1,
-        command: command.to_owned(),
-        api: ctx.api.clone(),
-        user: ctx.me.clone(),
-        dir,
-        plan: None,
-    };
-    let journal = Journal::create(&path, &header, &ops)
-        .with_context(|| format!("could not create the journal {}", path.display()))?;
+    let prepared = runs::prepare(ctx.account(), command, &path, dir, &ops)?;
     writeln!(
         std::io::stderr().lock(),
         "journal: {} (resume with `chart-studio bulk resume {}`)",
         path.display(),
         path.display()
     )?;
-    let engine = engine(&ctx.client, run.jobs, run.rate);
-    let run = Run {
-        engine: &engine,
-        journal: &journal,
-        progress: &Bar::new(ctx.out.json),
-        backups: backups.as_ref(),
-        resumed: false,
-    };
-    let report = execute_interruptibly(&run, ops).await;
-    finish(ctx, &journal, backups.as_ref(), &report)
+    execute(ctx, &prepared, ops, run.jobs, run.rate).await
 }
 
-/// Runs `ops`; Ctrl-C stops the run: requests in flight finish and are journaled.
-async fn execute_interruptibly(run: &Run<'_>, ops: Vec<Op>) -> Report {
-    let interrupt = async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            run.engine.stop(Stop::Interrupted);
+/// Executes a prepared run (Ctrl-C stops it cleanly), then shows its summary.
+async fn execute(
+    ctx: &Ctx,
+    prepared: &Prepared,
+    ops: Vec<Op>,
+    jobs: usize,
+    rate: Option<f64>,
+) -> Result<()> {
+    let engine = engine(&ctx.client, jobs, rate);
+    let interrupted = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
         }
-        std::future::pending::<()>().await;
     };
-    tokio::select! {
-        report = execute(run, ops) => report,
-        () = interrupt => unreachable!("the interrupt future never ends"),
-    }
+    let report = runs::run(&engine, prepared, ops, &Bar::new(ctx.out.json), interrupted).await;
+    finish(ctx, prepared, &report)
 }
 
 /// Counts by action and type, and the first files, on stderr.
@@ -333,17 +323,13 @@ fn confirm(yes: bool, command: &str, count: usize) -> Result<()> {
 }
 
 /// Prints the summary and picks the exit code.
-fn finish(
-    ctx: &Ctx,
-    journal: &Journal,
-    backups: Option<&BackupDir>,
-    report: &Report,
-) -> Result<()> {
-    if let Some(backups) = backups {
+fn finish(ctx: &Ctx, prepared: &Prepared, report: &Report) -> Result<()> {
+    let journal = prepared.journal.path();
+    if let Some(backups) = &prepared.backups {
         writeln!(std::io::stderr().lock(), "backups: {}", backups.path().display())?;
     }
     if ctx.out.json {
-        ctx.out.json(&serde_json::json!({"journal": journal.path(), "report": report}))?;
+        ctx.out.json(&serde_json::json!({"journal": journal, "report": report}))?;
     } else {
         let rows: Vec<Vec<String>> = report
             .actions
@@ -368,44 +354,17 @@ fn finish(
         }
     }
     if let Some(why) = &report.stopped {
-        return Err(RunStopped { why: why.clone(), journal: journal.path().to_owned() }.into());
+        return Err(RunStopped { why: why.clone(), journal: journal.to_owned() }.into());
     }
     if report.has_failures() {
-        return Err(PartialFailure {
-            failed: report.totals().failed,
-            journal: journal.path().to_owned(),
-        }
-        .into());
+        return Err(PartialFailure { failed: report.totals().failed, journal: journal.to_owned() }
+            .into());
     }
     Ok(())
 }
 
-/// Takes a journal of this account on this server: locked (no other run may use it) and read.
-fn take(ctx: &Ctx, path: &Path) -> Result<(Journal, JournalState)> {
-    let journal =
-        Journal::open(path).with_context(|| format!("could not open {}", path.display()))?;
-    let state = load(ctx, path)?;
-    Ok((journal, state))
-}
-
-/// Reads a journal of this account on this server.
-fn load(ctx: &Ctx, path: &Path) -> Result<JournalState> {
-    let state = Journal::load(path).map_err(anyhow::Error::msg)?;
-    if state.header.user != ctx.me || state.header.api != ctx.api {
-        bail!(
-            "{} is a run of {} at {}, not of {} at {}; use the same account and server",
-            path.display(),
-            state.header.user,
-            state.header.api,
-            ctx.me,
-            ctx.api
-        );
-    }
-    Ok(state)
-}
-
 async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
-    let (journal, state) = take(ctx, path)?;
+    let (prepared, state) = runs::take(ctx.account(), path)?;
     let pending = state.pending();
     if pending.is_empty() {
         return ctx.out.line(&format!(
@@ -420,24 +379,14 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
         pending.len(),
         state.ops.len()
     )?;
-    let backups = state.header.dir.as_deref().map(BackupDir::open).transpose()?;
-    let engine = engine(&ctx.client, jobs, None);
-    let run = Run {
-        engine: &engine,
-        journal: &journal,
-        progress: &Bar::new(ctx.out.json),
-        backups: backups.as_ref(),
-        resumed: true,
-    };
-    let report = execute_interruptibly(&run, pending).await;
-    finish(ctx, &journal, backups.as_ref(), &report)
+    execute(ctx, &prepared, pending, jobs, None).await
 }
 
 /// Undoes a run, holding its journal so that it cannot be resumed meanwhile: sharing changes
 /// and trash are reverted through a new run; the files a delete removed are imported from its
 /// backup.
 async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
-    let (_held, state) = take(ctx, of)?;
+    let (_held, state) = runs::take(ctx.account(), of)?;
     match plans::undo(&state)? {
         Undo::Reimport { dir, fids } => {
             if run.dry_run {
@@ -508,7 +457,7 @@ fn show_import(ctx: &Ctx, imported: &Imported) -> Result<()> {
 }
 
 fn show_journal(ctx: &Ctx, path: &Path) -> Result<()> {
-    let state = load(ctx, path)?;
+    let state = runs::read(ctx.account(), path)?;
     if ctx.out.json {
         let ops: Vec<serde_json::Value> = state
             .ops

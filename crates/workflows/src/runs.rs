@@ -1,0 +1,115 @@
+//! Bulk runs: a plan is journaled, executed, and later resumed or undone from its journal.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+
+use chart_studio_bulk::{
+    BackupDir, Engine, Failure, Journal, JournalState, Op, Progress, Report, Run, RunHeader, Stop,
+    execute,
+};
+
+use futures_util::future::{Either, select};
+
+use crate::Error;
+
+/// The account and server a run works on.
+#[derive(Debug, Clone, Copy)]
+pub struct Account<'a> {
+    /// The API's address.
+    pub api: &'a str,
+    /// The username.
+    pub user: &'a str,
+}
+
+/// A run ready to execute: its journal (held by this run) and its backup folder.
+#[derive(Debug)]
+pub struct Prepared {
+    /// The journal, holding the plan.
+    pub journal: Journal,
+    /// What the run is.
+    pub header: RunHeader,
+    /// Where backups or exports go.
+    pub backups: Option<BackupDir>,
+    /// Whether the run continues an earlier one.
+    pub resumed: bool,
+}
+
+fn local(what: String, err: impl std::fmt::Display) -> Error {
+    Error::Run(Failure::Local(format!("{what}: {err}")))
+}
+
+/// Starts run `command` of `ops`: opens the backup folder `dir` (a folder that is not a backup
+/// is refused, before anything is written) and creates the journal at `journal`.
+pub fn prepare(
+    account: Account<'_>,
+    command: &str,
+    journal: &Path,
+    dir: Option<PathBuf>,
+    ops: &[Op],
+) -> Result<Prepared, Error> {
+    let backups = dir.as_deref().map(BackupDir::open).transpose()?;
+    let header = RunHeader {
+        version: 1,
+        command: command.to_owned(),
+        api: account.api.to_owned(),
+        user: account.user.to_owned(),
+        dir,
+        plan: None,
+    };
+    let journal = Journal::create(journal, &header, ops)
+        .map_err(|err| local(format!("could not create the journal {}", journal.display()), err))?;
+    Ok(Prepared { journal, header, backups, resumed: false })
+}
+
+/// Reads the journal at `path`, which must be a run of `account`.
+pub fn read(account: Account<'_>, path: &Path) -> Result<JournalState, Error> {
+    let state = Journal::load(path).map_err(|err| Error::Run(Failure::Local(err)))?;
+    if state.header.user != account.user || state.header.api != account.api {
+        return Err(Error::Refused(format!(
+            "{} is a run of {} at {}, not of {} at {}; use the same account and server",
+            path.display(),
+            state.header.user,
+            state.header.api,
+            account.user,
+            account.api
+        )));
+    }
+    Ok(state)
+}
+
+/// Takes the journal at `path` to continue or undo its run: held, so that no other run can use
+/// it meanwhile, then read (its plan must match its seal).
+pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState), Error> {
+    let journal = Journal::open(path)
+        .map_err(|err| local(format!("could not open {}", path.display()), err))?;
+    let state = read(account, path)?;
+    let backups = state.header.dir.as_deref().map(BackupDir::open).transpose()?;
+    let prepared = Prepared { journal, header: state.header.clone(), backups, resumed: true };
+    Ok((prepared, state))
+}
+
+/// Executes `ops` of a prepared run through `engine`. When `interrupted` resolves (Ctrl-C),
+/// the run stops: requests in flight finish and are journaled, the rest is left for a resume.
+pub async fn run(
+    engine: &Engine,
+    prepared: &Prepared,
+    ops: Vec<Op>,
+    progress: &dyn Progress,
+    interrupted: impl Future<Output = ()>,
+) -> Report {
+    let run = Run {
+        engine,
+        journal: &prepared.journal,
+        progress,
+        backups: prepared.backups.as_ref(),
+        resumed: prepared.resumed,
+    };
+    let stop = std::pin::pin!(async {
+        interrupted.await;
+        engine.stop(Stop::Interrupted);
+    });
+    match select(std::pin::pin!(execute(&run, ops)), stop).await {
+        Either::Left((report, _)) => report,
+        Either::Right(((), execution)) => execution.await,
+    }
+}
