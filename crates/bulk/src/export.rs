@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, Failure, is_not_found};
-use crate::figure::{existing, put_data_in_grid};
+use crate::figure::{existing, put_data_in_grid, refill_grid};
 use crate::files::{
     append_line, complete_lines, create_private_dir, end_torn_line, is_cut, private_options,
     write_private,
@@ -293,10 +293,22 @@ pub struct Imported {
     pub fids: BTreeMap<Fid, Fid>,
     /// Files already at their path with the same content, which were reused.
     pub reused: Vec<Fid>,
-    /// Files whose path holds a file with other content on the target: left as they are.
+    /// Files whose path holds a file with other content on the target, left as they are.
     pub conflicts: Vec<Conflict>,
+    /// Files whose path held other content, replaced in place (same fid) by the backup's.
+    pub overwritten: Vec<Fid>,
     /// Files left out, and why.
     pub skipped: Vec<(Fid, String)>,
+}
+
+/// What an import does with a file whose path holds other content on the target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum OnConflict {
+    /// Leave it as it is and report a conflict.
+    #[default]
+    Skip,
+    /// Replace its content (and sharing) with the backup's, keeping its fid.
+    Overwrite,
 }
 
 /// A file of the backup whose path holds different content on the target.
@@ -336,12 +348,13 @@ fn sharing_of(meta: &File) -> (bool, bool) {
 /// Re-creates a backup or export folder (only the files `only` names, if given; the latest
 /// version of each): folders, then grids, then plots with references mapped to the new grids,
 /// each with its sharing. A file already at its path with the same content is reused, so an
-/// import can be run again after an interruption; one with other content is a conflict and is
-/// left as it is.
+/// import can be run again after an interruption; one with other content is handled as
+/// `on_conflict` says.
 pub async fn import(
     engine: &Engine,
     dir: &Path,
     only: Option<&std::collections::BTreeSet<Fid>>,
+    on_conflict: OnConflict,
 ) -> Result<Imported, Failure> {
     let manifest = read_manifest(dir).map_err(Failure::Local)?;
     let mut imported = Imported::default();
@@ -370,16 +383,36 @@ pub async fn import(
         let full = join(&entry.path, &entry.filename);
         let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
         let new = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
-            (FileType::Folder | FileType::Grid | FileType::Plot, Some(found)) => {
-                if !same_content(engine, &doc, &found).await? {
-                    imported.conflicts.push(Conflict {
-                        fid: entry.fid.clone(),
-                        found: found.fid,
-                        path: full,
-                    });
-                    continue;
-                }
+            (FileType::Folder | FileType::Grid | FileType::Plot, Some(found))
+                if same_content(engine, &doc, &found).await? =>
+            {
                 imported.reused.push(entry.fid.clone());
+                found
+            }
+            (_, Some(found)) if on_conflict == OnConflict::Skip => {
+                imported.conflicts.push(Conflict {
+                    fid: entry.fid.clone(),
+                    found: found.fid,
+                    path: full,
+                });
+                continue;
+            }
+            (FileType::Grid, Some(found)) => {
+                let mut cols: Vec<(&String, &chart_studio_models::Column)> =
+                    doc.grid.iter().flat_map(|g| g.cols.iter()).collect();
+                cols.sort_by_key(|(_, column)| column.order);
+                let cols: Vec<(String, Vec<serde_json::Value>)> =
+                    cols.into_iter().map(|(name, c)| (name.clone(), c.data.clone())).collect();
+                refill_grid(engine, &found.fid, &cols, (world_readable, share_key_enabled)).await?;
+                imported.overwritten.push(entry.fid.clone());
+                found
+            }
+            (FileType::Plot, Some(found)) => {
+                let figure = plot_figure(engine, &doc, entry, &imported, &columns).await?;
+                let changes =
+                    FileUpdate::default().figure(figure).sharing(world_readable, share_key_enabled);
+                engine.send(&plots::Update::put(found.fid.clone(), changes)).await?;
+                imported.overwritten.push(entry.fid.clone());
                 found
             }
             (FileType::Folder, None) => {

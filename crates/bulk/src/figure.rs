@@ -55,26 +55,10 @@ pub async fn put_data_in_grid(
     let path = crate::select::join(parent, name);
     let (fid, cols, created) = match existing(engine, &path, &FileType::Grid).await? {
         Some(grid) => {
-            let old: Vec<String> = engine
-                .send(&grids::Retrieve::new(grid.fid.clone()))
-                .await?
-                .cols
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| c.uid)
-                .collect();
-            if !old.is_empty() {
-                engine.send(&grids::ColumnsDelete { fid: grid.fid.clone(), uids: old }).await?;
-            }
-            let new = columns
-                .iter()
-                .map(|(name, data)| grids::NewColumn { name: name.clone(), data: data.clone() })
-                .collect();
-            let added =
-                engine.send(&grids::ColumnsAppend { fid: grid.fid.clone(), columns: new }).await?;
-            let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
-            engine.send(&files::Update::patch(grid.fid.clone(), sharing)).await?;
-            (grid.fid, added.cols, false)
+            let cols =
+                refill_grid(engine, &grid.fid, &columns, (world_readable, share_key_enabled))
+                    .await?;
+            (grid.fid, cols, false)
         }
         None => {
             let data = GridContent::from_columns(columns.iter().cloned());
@@ -95,6 +79,35 @@ pub async fn put_data_in_grid(
         use_reference(figure, path, &format!("{fid}:{uid}"));
     }
     Ok(Some(DataGrid { fid, created }))
+}
+
+/// Replaces the columns of grid `fid` with `columns` (name, values), keeping its fid, and sets
+/// its sharing. Returns the new columns with their uids.
+pub(crate) async fn refill_grid(
+    engine: &Engine,
+    fid: &Fid,
+    columns: &[(String, Vec<Value>)],
+    (world_readable, share_key_enabled): (bool, bool),
+) -> Result<Vec<ColumnInfo>, Failure> {
+    let old: Vec<String> = engine
+        .send(&grids::Retrieve::new(fid.clone()))
+        .await?
+        .cols
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.uid)
+        .collect();
+    if !old.is_empty() {
+        engine.send(&grids::ColumnsDelete { fid: fid.clone(), uids: old }).await?;
+    }
+    let new = columns
+        .iter()
+        .map(|(name, data)| grids::NewColumn { name: name.clone(), data: data.clone() })
+        .collect();
+    let added = engine.send(&grids::ColumnsAppend { fid: fid.clone(), columns: new }).await?;
+    let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
+    engine.send(&files::Update::patch(fid.clone(), sharing)).await?;
+    Ok(added.cols)
 }
 
 fn uid_of<'a>(cols: &'a [ColumnInfo], name: &str) -> Option<&'a str> {

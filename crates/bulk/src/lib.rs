@@ -23,7 +23,9 @@ mod select;
 pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop};
-pub use export::{BackupDir, Conflict, Imported, Manifest, ManifestEntry, import, read_manifest};
+pub use export::{
+    BackupDir, Conflict, Imported, Manifest, ManifestEntry, OnConflict, import, read_manifest,
+};
 pub use figure::{DataGrid, existing, put_data_in_grid};
 pub use journal::{Journal, JournalState, Record, RunHeader};
 pub use limiter::Limiter;

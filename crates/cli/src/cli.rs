@@ -464,6 +464,24 @@ pub(crate) struct RunArgs {
     pub journal: Option<PathBuf>,
 }
 
+/// What `bulk import` does with a path that holds other content.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum OnConflictArg {
+    /// Leave it as it is and report a conflict.
+    Skip,
+    /// Replace its content with the backup's, keeping its fid.
+    Overwrite,
+}
+
+impl From<OnConflictArg> for chart_studio_bulk::OnConflict {
+    fn from(arg: OnConflictArg) -> Self {
+        match arg {
+            OnConflictArg::Skip => Self::Skip,
+            OnConflictArg::Overwrite => Self::Overwrite,
+        }
+    }
+}
+
 /// `bulk` verbs.
 #[derive(Debug, Subcommand)]
 pub(crate) enum BulkCommand {
@@ -521,11 +539,15 @@ pub(crate) enum BulkCommand {
     },
     /// Re-create an exported folder (or a delete's backup) on this server, sharing included.
     Import {
-        /// The folder with manifest.json.
+        /// The backup or export folder (with manifest.jsonl).
         dir: PathBuf,
         /// Requests in flight at most.
         #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = jobs)]
         jobs: usize,
+        /// A file whose path holds other content: leave it and report a conflict, or replace
+        /// its content with the backup's (same fid).
+        #[arg(long, value_enum, default_value = "skip", value_name = "WHAT")]
+        on_conflict: OnConflictArg,
     },
     /// Continue a run from its journal, skipping what it finished (also after a kill).
     Resume {

@@ -603,4 +603,15 @@ fn an_import_over_changed_content_reports_a_conflict_and_changes_nothing() {
     assert_eq!(conflicts[0]["found"], plots[0].as_str());
     assert_eq!(report["reused"].as_array().unwrap().len(), 4, "the rest is the same: {report}");
     assert_eq!(figures(&server, home.path(), "c"), before, "nothing was overwritten");
+
+    let data = |figures: &BTreeMap<String, Value>| figures["c/plot 0"][0]["y"].clone();
+    assert_eq!(data(&before), serde_json::json!([0, 1, 2, 3, 4]), "plot 0 drew grid 1's data");
+    let overwrite = ["--json", "bulk", "import", "out", "--on-conflict", "overwrite"];
+    let replaced = run(&server, home.path(), CLI, &overwrite, "");
+    ok(&replaced);
+    let report: Value = serde_json::from_slice(&replaced.stdout).unwrap();
+    assert_eq!(report["overwritten"].as_array().unwrap().len(), 1, "{report}");
+    assert_eq!(report["fids"][&plots[0]], plots[0].as_str(), "the same fid");
+    let after = figures(&server, home.path(), "c");
+    assert_eq!(data(&after), serde_json::json!([0, 0, 0, 0, 0]), "the backup's data again");
 }

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Client, files};
 use chart_studio_bulk::{
-    Engine, EngineConfig, Filter, Imported, Op, OpKind, Outcome, Progress, Report, TokioClock,
-    import,
+    Engine, EngineConfig, Filter, Imported, OnConflict, Op, OpKind, Outcome, Progress, Report,
+    TokioClock, import,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing};
@@ -66,9 +66,9 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
             let ops = ctx.planner(&reader).export(&selection(&filter)?).await?;
             launch(&ctx, "export", ops, &run, Some(dir)).await
         }
-        BulkCommand::Import { dir, jobs } => {
+        BulkCommand::Import { dir, jobs, on_conflict } => {
             let engine = engine(&ctx.client, jobs, None);
-            let imported = import(&engine, &dir, None).await?;
+            let imported = import(&engine, &dir, None, on_conflict.into()).await?;
             show_import(&ctx, &imported)
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
@@ -357,8 +357,9 @@ fn finish(ctx: &Ctx, prepared: &Prepared, report: &Report) -> Result<()> {
         return Err(RunStopped { why: why.clone(), journal: journal.to_owned() }.into());
     }
     if report.has_failures() {
-        return Err(PartialFailure { failed: report.totals().failed, journal: journal.to_owned() }
-            .into());
+        return Err(
+            PartialFailure { failed: report.totals().failed, journal: journal.to_owned() }.into()
+        );
     }
     Ok(())
 }
@@ -394,7 +395,7 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
             }
             confirm(run.yes, &format!("re-create from {}", dir.display()), fids.len())?;
             let engine = engine(&ctx.client, run.jobs, run.rate);
-            let imported = import(&engine, &dir, Some(&fids)).await?;
+            let imported = import(&engine, &dir, Some(&fids), OnConflict::Skip).await?;
             show_import(ctx, &imported)
         }
         Undo::Revert { ops, relinked } => {
@@ -437,7 +438,13 @@ fn show_import(ctx: &Ctx, imported: &Imported) -> Result<()> {
         .fids
         .iter()
         .map(|(old, new)| {
-            let how = if imported.reused.contains(old) { "unchanged" } else { "created" };
+            let how = if imported.reused.contains(old) {
+                "unchanged"
+            } else if imported.overwritten.contains(old) {
+                "overwritten"
+            } else {
+                "created"
+            };
             vec![old.to_string(), new.to_string(), how.to_owned()]
         })
         .collect();
@@ -446,7 +453,7 @@ fn show_import(ctx: &Ctx, imported: &Imported) -> Result<()> {
     for conflict in &imported.conflicts {
         writeln!(
             stderr,
-            "conflict: {} not imported: {} holds {} with other content; left as it is",
+            "conflict: {} not imported: {} holds {} with other content; left as it is (--on-conflict overwrite replaces it)",
             conflict.fid, conflict.path, conflict.found
         )?;
     }
