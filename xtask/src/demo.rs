@@ -29,7 +29,10 @@ const TOUR: &[(&str, &[&str])] = &[
     ("", &["share", "show", "demo:3"]),
     ("How much of the account is public, private or secret", &["sharing", "audit"]),
     ("Any endpoint, like `gh api`", &["api", "GET", "users/current"]),
-    ("Delete for good (trash, then permanent delete)", &["files", "delete", "demo:4", "--yes"]),
+    (
+        "Delete for good, backed up first (`bulk undo` brings it back)",
+        &["files", "delete", "demo:4", "--yes"],
+    ),
     ("Every file again", &["folders", "ls"]),
 ];
 
@@ -57,6 +60,7 @@ pub(crate) fn run() -> Result<()> {
         ));
         let output = Command::new(bin.join("chart-studio"))
             .args(*args)
+            .current_dir(&home)
             .env("HOME", &home)
             .env("PLOTLY_API_DOMAIN", &server.url)
             .env("PLOTLY_USERNAME", user)
