@@ -286,6 +286,7 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
                 ) {
                     Ok(Some(Verified(entry))) => written = Some(entry),
                     Ok(None) => return Ok(gone()),
+                    Err(Failure::Stopped) => return Err(Failure::Stopped),
                     Err(err) => {
                         return Err(Failure::Local(format!(
                             "not deleted: the backup failed: {err}"
