@@ -29,6 +29,19 @@ pub(crate) fn can_read(
     }
 }
 
+/// Whether `viewer`, who may read a plot of `plot_owner`, may see the data of `grid` (owned by
+/// `grid_owner`) through it, decided each time the data is served: the grid is not in the trash,
+/// and it is the plot owner's own (sharing a plot shares its data) or the viewer may read it
+/// (another account's grid made private stops showing through plots that use it).
+pub(crate) fn may_serve_data(
+    viewer: &Viewer,
+    plot_owner: &str,
+    grid_owner: &str,
+    grid: &FileRecord,
+) -> bool {
+    !grid.deleted && (grid_owner == plot_owner || can_read(viewer, grid_owner, grid, None))
+}
+
 /// Constant-time comparison of a stored share key with a given one.
 fn key_matches(stored: Option<&str>, given: Option<&str>) -> bool {
     match (stored, given) {

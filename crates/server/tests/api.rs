@@ -570,3 +570,54 @@ async fn tolerant_input_and_clean_limits() {
     assert_eq!(status(alice.send(&Raw::new("GET", "does/not/exist")).await), 404);
     assert_eq!(status(alice.send(&Raw::new("DELETE", "plots")).await), 405);
 }
+
+#[tokio::test]
+async fn another_accounts_grid_stops_showing_once_private_or_trashed_and_links_stay_private() {
+    let server = server().await;
+    let alice = client(&server, Some(ALICE));
+    let bob = client(&server, Some(BOB));
+    let anonymous = client(&server, None);
+    let (grid, x, y) = grid(&alice, "alice data", true).await;
+    // Bob's public plot draws from Alice's public grid; Bob also has a private one.
+    let public_body =
+        plots::PlotCreate::new(figure(&grid, &x, &y)).filename("b").sharing(true, false);
+    let public_plot = bob.send(&plots::Create::new(public_body)).await.unwrap().file.file.fid;
+    let private_body =
+        plots::PlotCreate::new(figure(&grid, &x, &y)).filename("hidden").sharing(false, false);
+    let private_plot = bob.send(&plots::Create::new(private_body)).await.unwrap().file.file.fid;
+    let inline = || plots::Content::new(public_plot.clone()).inline_data(true);
+    let shown = anonymous.send(&inline()).await.unwrap();
+    assert_eq!(shown["data"][0]["y"], json!([4, 5, 6]), "public data shows through");
+
+    let seen_by_alice = alice.send(&files::Retrieve::new(grid.clone())).await.unwrap();
+    let referencers: Vec<String> = seen_by_alice
+        .referencers
+        .unwrap_or_default()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(referencers, [public_plot.to_string()], "Bob's private plot stays hidden");
+
+    let private = FileUpdate::default().sharing(false, false);
+    alice.send(&files::Update::patch(grid.clone(), private)).await.unwrap();
+    for viewer in [&anonymous, &bob] {
+        let figure = viewer.send(&inline()).await.unwrap();
+        assert!(figure["data"][0].get("y").is_none(), "{figure}");
+        let mut request = Raw::new("GET", format!("plots/{public_plot}/content"));
+        request.params.push(("map_data".to_owned(), "unreadable".to_owned()));
+        let mapped = viewer.send(&request).await.unwrap();
+        assert!(mapped.get("map_data").is_none(), "{mapped}");
+    }
+    alice
+        .send(&files::Update::patch(grid.clone(), FileUpdate::default().sharing(true, false)))
+        .await
+        .unwrap();
+    alice.send(&files::Trash::new(grid.clone())).await.unwrap();
+    let figure = anonymous.send(&inline()).await.unwrap();
+    assert!(figure["data"][0].get("y").is_none(), "a trashed grid shows nowhere: {figure}");
+
+    // Bob's own private grid still shows through Bob's public plot: sharing a plot shares its data.
+    let (own, _) = plot(&bob, "own", true, false).await;
+    let figure = anonymous.send(&plots::Content::new(own).inline_data(true)).await.unwrap();
+    assert_eq!(figure["data"][0]["y"], json!([4, 5, 6]));
+}

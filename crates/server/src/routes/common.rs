@@ -104,18 +104,30 @@ pub(crate) fn flag_param(
 /// Renders `record` as its collection shows it; folders carry one page of children.
 pub(crate) fn render(
     app: &Shared,
+    store: &Store,
     viewer: &Viewer,
     collection: Collection,
-    account: &Account,
-    record: &FileRecord,
-    view: View,
+    (account, record, view): (&Account, &FileRecord, View),
     children: (u32, u32, &RequestUrl),
 ) -> Value {
     let urls = &app.urls;
+    let scrub = |file: &mut File| only_readable_links(store, viewer, file);
     let rendered = match (collection, &record.body) {
-        (Collection::Files, _) => serde_json::to_value(urls.file(account, record, view)),
-        (_, Body::Plot { .. }) => serde_json::to_value(urls.plot(account, record, view)),
-        (_, Body::Grid { .. }) => serde_json::to_value(urls.grid(account, record, view)),
+        (Collection::Files, _) => {
+            let mut file = urls.file(account, record, view);
+            scrub(&mut file);
+            serde_json::to_value(file)
+        }
+        (_, Body::Plot { .. }) => {
+            let mut plot = urls.plot(account, record, view);
+            scrub(&mut plot.file);
+            serde_json::to_value(plot)
+        }
+        (_, Body::Grid { .. }) => {
+            let mut grid = urls.grid(account, record, view);
+            scrub(&mut grid.file);
+            serde_json::to_value(grid)
+        }
         (_, Body::Folder) => {
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
             let files = visible(viewer, account, |f| f.parent == inside);
@@ -128,6 +140,23 @@ pub(crate) fn render(
         }
     };
     rendered.unwrap_or_default()
+}
+
+/// Keeps in `references` and `referencers` only the live files `viewer` may read, so that a
+/// grid's page never reveals another account's private plots.
+fn only_readable_links(store: &Store, viewer: &Viewer, file: &mut File) {
+    let readable = |link: &Value| {
+        link.as_str().and_then(|text| text.parse::<chart_studio_models::Fid>().ok()).is_some_and(
+            |fid| {
+                store.file(fid.owner(), fid.idlocal()).is_some_and(|record| {
+                    !record.deleted && crate::access::can_read(viewer, fid.owner(), record, None)
+                })
+            },
+        )
+    };
+    for links in [&mut file.references, &mut file.referencers].into_iter().flatten() {
+        links.retain(readable);
+    }
 }
 
 /// The live files of `account` that `viewer` may read and that `keep` accepts, by idlocal.
@@ -196,7 +225,7 @@ async fn retrieve(
         collection.kind().as_ref(),
         params.get("share_key").map(String::as_str),
     )?;
-    Ok(Json(render(&app, &viewer, collection, account, record, view, (page, size, &url))))
+    Ok(Json(render(&app, &store, &viewer, collection, (account, record, view), (page, size, &url))))
 }
 
 #[allow(clippy::too_many_arguments, reason = "axum extractors")]
@@ -229,7 +258,7 @@ async fn update(
     }
     store.update(fid.owner(), fid.idlocal(), changes)?;
     let (account, record, view) = readable(&store, &viewer, &fid, None, None)?;
-    Ok(Json(render(&app, &viewer, collection, account, record, view, (1, 100, &url))))
+    Ok(Json(render(&app, &store, &viewer, collection, (account, record, view), (1, 100, &url))))
 }
 
 async fn set_trashed(
@@ -289,7 +318,7 @@ async fn lookup(
         return Ok(Json(json!({"exists": found.is_some()})).into_response());
     }
     let (account, record, view) = found.ok_or(Failure::NotFound)?;
-    Ok(Json(render(&app, &viewer, collection, account, record, view, (1, 100, &url)))
+    Ok(Json(render(&app, &store, &viewer, collection, (account, record, view), (1, 100, &url)))
         .into_response())
 }
 
@@ -313,7 +342,7 @@ async fn content(
     )?;
     let answer = match &record.body {
         Body::Plot { figure } => {
-            plot_content(&store, &viewer, figure.clone(), inline, map_unreadable)
+            plot_content(&store, &viewer, fid.owner(), figure.clone(), inline, map_unreadable)
         }
         Body::Grid { columns } => grid_content(columns),
         Body::Folder => return Err(Failure::NotFound),
@@ -344,13 +373,16 @@ pub(crate) fn column_data<'a>(
     columns.iter().find(|c| c.uid == reference.uid).map(|c| (grid, &c.data))
 }
 
-/// A plot's figure; with `inline`, every `*src` reference replaced by the data it points to;
-/// with `map_unreadable`, a `map_data` object holding the data of grids the viewer cannot read.
+/// A plot of `plot_owner`'s figure; with `inline`, every `*src` reference replaced by the data
+/// it points to; with `map_unreadable`, a `map_data` object holding the data of grids the viewer
+/// cannot read.
 ///
-/// Whoever may read a plot may see its data, as a shared chart would show it (INFER).
+/// Whoever may read a plot may see the data of its owner's live grids, as a shared chart would
+/// show it (INFER); another account's grid shows only while the viewer may read it.
 fn plot_content(
     store: &Store,
     viewer: &Viewer,
+    plot_owner: &str,
     mut figure: Value,
     inline: bool,
     map_unreadable: bool,
@@ -365,6 +397,10 @@ fn plot_content(
                 continue;
             };
             let Some((grid, data)) = column_data(store, &reference) else { continue };
+            let grid_owner = reference.grid.owner();
+            if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
+                continue;
+            }
             if inline {
                 replacements.push((format!("{trace_path}.{}", attribute.path), data.clone()));
             } else if map_unreadable
