@@ -597,6 +597,8 @@ async fn another_accounts_grid_stops_showing_once_private_or_trashed_and_links_s
         .map(|v| v.as_str().unwrap().to_owned())
         .collect();
     assert_eq!(referencers, [public_plot.to_string()], "Bob's private plot stays hidden");
+    let seen_by_bob = bob.send(&files::Retrieve::new(grid.clone())).await.unwrap();
+    assert_eq!(seen_by_bob.referencers.unwrap_or_default().len(), 2, "{private_plot} is Bob's own");
 
     let private = FileUpdate::default().sharing(false, false);
     alice.send(&files::Update::patch(grid.clone(), private)).await.unwrap();
