@@ -62,24 +62,28 @@ fn decode(header: &http::HeaderValue) -> Result<(String, String), Failure> {
     Ok((user.to_owned(), key.to_owned()))
 }
 
+/// Who is asking: the account whose key the request carries, or anonymous when it carries none;
+/// a credential that does not check out is an error (401).
+pub(crate) fn identify(app: &Shared, headers: &http::HeaderMap) -> Result<Viewer, Failure> {
+    let Some(credentials) = basic_credentials(headers) else {
+        return Ok(Viewer::Anonymous);
+    };
+    let (username, key) = credentials?;
+    let store = app.store();
+    let Some(account) = store.account(&username) else {
+        return Err(Failure::Unauthorized(format!("We don't have an account for '{username}'.")));
+    };
+    if bool::from(account.api_key.as_bytes().ct_eq(key.as_bytes())) {
+        Ok(Viewer::User(username))
+    } else {
+        Err(Failure::Unauthorized("Bad API key".to_owned()))
+    }
+}
+
 impl FromRequestParts<Shared> for Viewer {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, Self::Rejection> {
-        let Some(credentials) = basic_credentials(&parts.headers) else {
-            return Ok(Self::Anonymous);
-        };
-        let (username, key) = credentials?;
-        let store = app.store();
-        let Some(account) = store.account(&username) else {
-            return Err(Failure::Unauthorized(format!(
-                "We don't have an account for '{username}'."
-            )));
-        };
-        if bool::from(account.api_key.as_bytes().ct_eq(key.as_bytes())) {
-            Ok(Self::User(username))
-        } else {
-            Err(Failure::Unauthorized("Bad API key".to_owned()))
-        }
+        identify(app, &parts.headers)
     }
 }

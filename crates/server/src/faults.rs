@@ -66,7 +66,7 @@ struct Bucket {
 pub(crate) struct FaultState {
     rng: StdRng,
     quota: BTreeMap<String, (i64, u64)>,
-    buckets: BTreeMap<String, Bucket>,
+    buckets: BTreeMap<Requester, Bucket>,
 }
 
 impl FaultState {
@@ -88,21 +88,31 @@ enum Decision {
     Drop,
 }
 
+/// Whom a request counts against.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Requester {
+    /// A verified account: its daily quota and its rate.
+    Account(String),
+    /// Anonymous requests, and credentials that do not check out: the client's address's rate.
+    Address(String),
+}
+
+/// Decides the fate of one request of `who`.
 fn decide(
     state: &mut FaultState,
     faults: &Faults,
-    user: Option<&str>,
+    who: &Requester,
     method: &Method,
 ) -> (Duration, Decision) {
     let mut delay = faults.latency;
     if !faults.jitter.is_zero() {
         delay += faults.jitter.mul_f64(state.rng.random::<f64>());
     }
-    if let (Some(quota), Some(user), false) =
-        (faults.daily_quota, user, method == Method::GET || method == Method::HEAD)
+    if let (Some(quota), Requester::Account(user), false) =
+        (faults.daily_quota, who, method == Method::GET || method == Method::HEAD)
     {
         let day = crate::clock::now_micros() / 86_400_000_000;
-        let used = state.quota.entry(user.to_owned()).or_insert((day, 0));
+        let used = state.quota.entry(user.clone()).or_insert((day, 0));
         if used.0 != day {
             *used = (day, 0);
         }
@@ -111,12 +121,10 @@ fn decide(
         }
         used.1 += 1;
     }
-    if let (Some(rate), Some(user)) = (faults.rate_limit, user) {
+    if let Some(rate) = faults.rate_limit {
         let now = tokio::time::Instant::now();
-        let bucket = state
-            .buckets
-            .entry(user.to_owned())
-            .or_insert(Bucket { tokens: rate.max(1.0), at: now });
+        let bucket =
+            state.buckets.entry(who.clone()).or_insert(Bucket { tokens: rate.max(1.0), at: now });
         bucket.tokens =
             (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(rate.max(1.0));
         bucket.at = now;
@@ -156,12 +164,19 @@ pub(crate) async fn middleware(
     next: Next,
 ) -> Response {
     let faults = app.faults();
-    let user = crate::auth::basic_credentials(request.headers())
-        .and_then(Result::ok)
-        .map(|(user, _)| user);
+    let who = match crate::auth::identify(&app, request.headers()) {
+        Ok(crate::auth::Viewer::User(name)) => Requester::Account(name),
+        _ => Requester::Address(
+            request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string())
+                .unwrap_or_default(),
+        ),
+    };
     let (delay, decision) = {
         let mut state = app.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        decide(&mut state, &faults, user.as_deref(), request.method())
+        decide(&mut state, &faults, &who, request.method())
     };
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
@@ -202,12 +217,21 @@ mod tests {
     fn outcomes(faults: &Faults, n: usize) -> Vec<&'static str> {
         let mut state = FaultState::new(faults.seed);
         (0..n)
-            .map(|_| match decide(&mut state, faults, Some("u"), &Method::PATCH).1 {
-                Decision::Pass => "pass",
-                Decision::Fail(Failure::Quota(_)) => "quota",
-                Decision::Fail(Failure::Throttled(_)) => "throttle",
-                Decision::Fail(_) | Decision::BadGateway => "error",
-                Decision::Drop => "drop",
+            .map(|_| {
+                match decide(
+                    &mut state,
+                    faults,
+                    &Requester::Account("u".to_owned()),
+                    &Method::PATCH,
+                )
+                .1
+                {
+                    Decision::Pass => "pass",
+                    Decision::Fail(Failure::Quota(_)) => "quota",
+                    Decision::Fail(Failure::Throttled(_)) => "throttle",
+                    Decision::Fail(_) | Decision::BadGateway => "error",
+                    Decision::Drop => "drop",
+                }
             })
             .collect()
     }
@@ -235,7 +259,7 @@ mod tests {
         let mut state = FaultState::new(0);
         for _ in 0..5 {
             assert!(matches!(
-                decide(&mut state, &faults, Some("u"), &Method::GET).1,
+                decide(&mut state, &faults, &Requester::Account("u".to_owned()), &Method::GET).1,
                 Decision::Pass
             ));
         }

@@ -156,7 +156,10 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let service = NormalizePathLayer::trim_trailing_slash().layer(routes::router(app.clone()));
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service(service);
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                SocketAddr,
+            >(service);
         axum::serve(listener, service)
             .with_graceful_shutdown(async move {
                 let _ = signal.await;

@@ -186,3 +186,29 @@ async fn two_hundred_concurrent_clients_lose_and_duplicate_nothing() {
         assert!(listed.iter().all(|f| created.contains(&f.fid)));
     }
 }
+
+#[tokio::test]
+async fn quotas_and_rate_limits_count_only_against_verified_accounts() {
+    let server = server().await;
+    server.set_faults(Faults { daily_quota: Some(1), ..Faults::default() });
+    let impostor = client(&server, Some((ALICE.0, "not-alices-key")));
+    for n in 0..3 {
+        let err = impostor.send(&small_grid(&format!("x{n}"))).await.unwrap_err();
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(401), "{err}");
+    }
+    let alice = client(&server, Some(ALICE));
+    alice.send(&small_grid("mine")).await.expect("Alice's quota is untouched");
+    let err = alice.send(&small_grid("mine 2")).await.unwrap_err();
+    assert!(err.as_api().is_some_and(|api| api.is_quota()), "{err}");
+
+    server.set_faults(Faults { rate_limit: Some(1.0), ..Faults::default() });
+    let anonymous = client(&server, None);
+    let mut throttled = 0;
+    for _ in 0..3 {
+        if anonymous.send(&users::ByName { username: "alice".to_owned() }).await.is_err() {
+            throttled += 1;
+        }
+    }
+    assert!(throttled >= 1, "anonymous requests share their address's rate");
+    client(&server, Some(BOB)).send(&users::Current {}).await.expect("Bob has his own budget");
+}
