@@ -13,6 +13,8 @@ mod body;
 mod clock;
 mod failure;
 mod faults;
+#[cfg(test)]
+mod fuzz;
 mod pages;
 mod render;
 mod routes;
@@ -130,6 +132,11 @@ impl ServerHandle {
     }
 }
 
+/// The whole HTTP service: the routes, tolerant of trailing slashes.
+fn service(app: Shared) -> tower_http::normalize_path::NormalizePath<axum::Router> {
+    NormalizePathLayer::trim_trailing_slash().layer(routes::router(app))
+}
+
 /// Binds and starts a server in the background of the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -153,7 +160,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let web = config.web_domain.clone().unwrap_or_else(|| url.clone());
     let urls = Urls { api: url.clone(), web: web.trim_end_matches('/').to_owned() };
     let app: Shared = Arc::new(App::new(store, urls, config.limits, config.faults.clone()));
-    let service = NormalizePathLayer::trim_trailing_slash().layer(routes::router(app.clone()));
+    let service = service(app.clone());
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let service =

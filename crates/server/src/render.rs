@@ -107,9 +107,8 @@ impl Urls {
         file.subfolder_count = match record.body {
             Body::Folder => Some(
                 account
-                    .files
-                    .values()
-                    .filter(|f| f.parent == id as i64 && matches!(f.body, Body::Folder))
+                    .children_of(i64::try_from(id).unwrap_or(i64::MAX))
+                    .filter(|f| matches!(f.body, Body::Folder))
                     .count() as u64,
             ),
             _ => None,

@@ -8,6 +8,12 @@ use chart_studio_models::{Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
+/// The deepest folder nesting accepted (INFER: the reference names no limit; this bounds the
+/// work one request can cause).
+pub(crate) const MAX_FOLDER_DEPTH: usize = 64;
+/// The longest folder path accepted, in bytes (INFER, as above).
+pub(crate) const MAX_PATH_BYTES: usize = 1024;
+
 use crate::failure::Failure;
 
 /// An account: a user, its key and its files. `Debug` does not show the key.
@@ -20,6 +26,8 @@ pub(crate) struct Account {
     pub files: BTreeMap<u64, FileRecord>,
     /// The live (not trashed) files by folder and name, for path lookups and name conflicts.
     names: BTreeMap<(i64, String), u64>,
+    /// Every file (trashed ones too) by folder, so a folder's subtree costs its own size.
+    children: BTreeMap<i64, BTreeSet<u64>>,
 }
 
 impl std::fmt::Debug for Account {
@@ -34,18 +42,30 @@ impl std::fmt::Debug for Account {
 
 impl Account {
     fn index(&mut self, id: u64) {
-        if let Some(file) = self.files.get(&id).filter(|f| !f.deleted) {
+        let Some(file) = self.files.get(&id) else { return };
+        self.children.entry(file.parent).or_default().insert(id);
+        if !file.deleted {
             self.names.insert((file.parent, file.filename.clone()), id);
         }
     }
 
     fn unindex(&mut self, id: u64) {
-        if let Some(file) = self.files.get(&id) {
-            let key = (file.parent, file.filename.clone());
-            if self.names.get(&key) == Some(&id) {
-                self.names.remove(&key);
+        let Some(file) = self.files.get(&id) else { return };
+        if let Some(children) = self.children.get_mut(&file.parent) {
+            children.remove(&id);
+            if children.is_empty() {
+                self.children.remove(&file.parent);
             }
         }
+        let key = (file.parent, file.filename.clone());
+        if self.names.get(&key) == Some(&id) {
+            self.names.remove(&key);
+        }
+    }
+
+    /// The files directly inside folder `parent` (trashed ones too).
+    pub(crate) fn children_of(&self, parent: i64) -> impl Iterator<Item = &FileRecord> + '_ {
+        self.children.get(&parent).into_iter().flatten().filter_map(|id| self.files.get(id))
     }
 }
 
@@ -164,6 +184,7 @@ impl Store {
             next_idlocal: 0,
             files: BTreeMap::new(),
             names: BTreeMap::new(),
+            children: BTreeMap::new(),
         });
         api_key.clone_into(&mut account.api_key);
         Ok(())
@@ -224,10 +245,39 @@ impl Store {
         found
     }
 
+    /// How many folders `folder` lies in, itself included (0 for home).
+    fn depth(&self, owner: &str, folder: i64) -> usize {
+        let mut depth = 0;
+        let mut current = folder;
+        while let Some(file) = u64::try_from(current).ok().and_then(|id| self.file(owner, id)) {
+            depth += 1;
+            if depth > MAX_FOLDER_DEPTH {
+                break;
+            }
+            current = file.parent;
+        }
+        depth
+    }
+
     /// Creates the folders of `path` under `parent` that do not exist yet; returns the last one.
+    /// Paths longer than [`MAX_PATH_BYTES`] or that would nest folders deeper than
+    /// [`MAX_FOLDER_DEPTH`] are refused before anything is created.
     pub(crate) fn mkdir_p(&mut self, owner: &str, path: &str, parent: i64) -> Result<i64, Failure> {
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        if path.len() > MAX_PATH_BYTES {
+            return Err(Failure::bad_field(
+                "path",
+                format!("a path may be at most {MAX_PATH_BYTES} bytes long"),
+            ));
+        }
+        if self.depth(owner, parent) + parts.len() > MAX_FOLDER_DEPTH {
+            return Err(Failure::bad_field(
+                "path",
+                format!("folders may be nested at most {MAX_FOLDER_DEPTH} deep"),
+            ));
+        }
         let mut current = parent;
-        for part in path.split('/').filter(|p| !p.is_empty()) {
+        for part in parts {
             let account = self.account_mut(owner)?;
             current = match Self::child_named(account, current, part) {
                 Some(id) if account.files[&id].kind() == FileType::Folder => as_parent(id)?,
@@ -413,14 +463,14 @@ impl Store {
         false
     }
 
-    /// The file and, for folders, everything inside it.
+    /// The file and, for folders, everything inside it, at a cost in proportion to the subtree.
     fn subtree(&self, owner: &str, idlocal: u64) -> Vec<u64> {
         let Some(account) = self.account(owner) else { return Vec::new() };
         let mut found = vec![idlocal];
         let mut index = 0;
         while index < found.len() {
             let parent = i64::try_from(found[index]).unwrap_or(i64::MAX);
-            found.extend(account.files.values().filter(|f| f.parent == parent).map(|f| f.idlocal));
+            found.extend(account.children_of(parent).map(|f| f.idlocal));
             index += 1;
         }
         found

@@ -623,3 +623,22 @@ async fn another_accounts_grid_stops_showing_once_private_or_trashed_and_links_s
     let figure = anonymous.send(&plots::Content::new(own).inline_data(true)).await.unwrap();
     assert_eq!(figure["data"][0]["y"], json!([4, 5, 6]));
 }
+
+#[tokio::test]
+async fn folder_paths_are_bounded_before_anything_is_made() {
+    let server = server().await;
+    let alice = client(&server, Some(ALICE));
+    let deep: Vec<String> = (0..64).map(|n| format!("d{n}")).collect();
+    alice.send(&folders::Create::new(deep.join("/"))).await.expect("64 levels are fine");
+    let err = alice.send(&folders::Create::new(format!("{}/one-more", deep.join("/")))).await;
+    assert_eq!(status(err), 400);
+    let millions = "a/".repeat(500_000);
+    let err = alice.send(&folders::Create::new(millions)).await;
+    assert_eq!(status(err), 400);
+    let listed: Vec<chart_studio_models::File> = alice
+        .items(folders::All { user: None, filetype: None, page_size: Some(1000), page: None })
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 64, "nothing of the refused paths was made");
+}

@@ -82,7 +82,7 @@ async fn list(
         .transpose()?;
     let index_of = |p: &str| -> usize {
         match by_views {
-            Some(_) => p.parse::<usize>().map_or(0, |i| i + 1),
+            Some(_) => p.parse::<usize>().map_or(0, |i| i.saturating_add(1)),
             None => entries
                 .iter()
                 .position(|e| drf_time(e.created).as_str() < p)

@@ -36,6 +36,11 @@ async fn by_name(
     Ok(Json(app.urls.user(account, viewer.is(&username))))
 }
 
+/// The most terms a search query may have (INFER: bounds the work of one search).
+const MAX_QUERY_TERMS: usize = 16;
+/// The longest search query, in bytes.
+const MAX_QUERY_BYTES: usize = 512;
+
 /// `q` words match filenames (case-insensitive); `plottype:TYPE` keeps plots with such a trace;
 /// `filetype:TYPE` keeps one kind of file. Only files the requester may read are found.
 async fn search(
@@ -47,6 +52,12 @@ async fn search(
 ) -> Result<Json<NumberedPage<File>>, Failure> {
     let query =
         params.get("q").ok_or_else(|| Failure::bad_field("q", "q is required"))?.to_lowercase();
+    if query.len() > MAX_QUERY_BYTES || query.split_whitespace().count() > MAX_QUERY_TERMS {
+        return Err(Failure::bad_field(
+            "q",
+            format!("a query may have at most {MAX_QUERY_TERMS} terms and {MAX_QUERY_BYTES} bytes"),
+        ));
+    }
     let (mut words, mut plot_types, mut file_types) = (Vec::new(), Vec::new(), Vec::new());
     for token in query.split_whitespace() {
         if let Some(kind) = token.strip_prefix("plottype:") {
@@ -62,18 +73,21 @@ async fn search(
     let store = app.store();
     let mut found = Vec::new();
     for account in store.accounts() {
+        // The cheap tests first; a figure's traces are walked only for a plot that passed them.
         found.extend(visible(&viewer, account, |f| {
             let name = f.filename.to_lowercase();
-            let trace_types = match &f.body {
-                Body::Plot { figure } => chart_studio_models::traces(figure)
-                    .into_iter()
-                    .filter_map(|(_, t)| t.get("type").and_then(|v| v.as_str()).map(str::to_owned))
-                    .collect(),
-                _ => Vec::new(),
-            };
-            words.iter().all(|w| name.contains(w.as_str()))
-                && plot_types.iter().all(|t| trace_types.iter().any(|have| have == t))
-                && file_types.iter().all(|t| f.kind().as_str() == t)
+            file_types.iter().all(|t| f.kind().as_str() == t)
+                && words.iter().all(|w| name.contains(w.as_str()))
+                && (plot_types.is_empty() || {
+                    let trace_types: Vec<&str> = match &f.body {
+                        Body::Plot { figure } => chart_studio_models::traces(figure)
+                            .into_iter()
+                            .filter_map(|(_, t)| t.get("type").and_then(|v| v.as_str()))
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    plot_types.iter().all(|t| trace_types.contains(&t.as_str()))
+                })
         }));
     }
     Ok(Json(page_of(&app, &viewer, found, (page, size, &url))))

@@ -1,0 +1,248 @@
+//! Random and malformed requests at the whole service: no panic, no 500, and no private or
+//! secret file of another account ever in an answer.
+
+use axum::body::Body;
+use base64::Engine;
+use http::{Method, Request, StatusCode};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use crate::pages::Cursor;
+use crate::state::{App, Shared, Urls};
+use crate::store::{Body as Content, Changes, NewFile, Store};
+use crate::{Faults, Limits};
+
+/// Alice's files that Bob and anonymous requests must never see, and her secret file's key.
+struct Hidden {
+    fids: Vec<String>,
+    share_key: String,
+}
+
+fn fixture() -> (Shared, Hidden) {
+    let mut store = Store::new(7);
+    store.add_account("alice", "alice-key-0123456789").unwrap();
+    store.add_account("bob", "bob-key-0123456789").unwrap();
+    crate::seed::plots(&mut store, "alice", 2, "private", false).unwrap();
+    crate::seed::plots(&mut store, "alice", 1, "public", true).unwrap();
+    crate::seed::plots(&mut store, "bob", 1, "mine", true).unwrap();
+    // alice:0 private folder, 1-4 private grids and plots; 5 public folder, 6-7 public; make
+    // alice:4 (a private plot) secret.
+    let secret = Changes {
+        filename: None,
+        parent: None,
+        parent_path: None,
+        world_readable: Some(false),
+        share_key_enabled: Some(true),
+        metadata: None,
+        figure: None,
+    };
+    store.update("alice", 4, secret).unwrap();
+    let share_key = store.file("alice", 4).unwrap().share_key.clone().unwrap();
+    // A private plot of Alice's drawing from Bob's public grid (bob:1): Bob's grid must not
+    // name it.
+    let Some(Content::Grid { columns }) = store.file("bob", 1).map(|grid| grid.body.clone()) else {
+        panic!("bob:1 is a grid");
+    };
+    let figure = json!({"data": [{"ysrc": format!("bob:1:{}", columns[0].uid)}], "layout": {}});
+    let uses_bob = NewFile {
+        filename: Some("uses bob".to_owned()),
+        parent: None,
+        parent_path: None,
+        world_readable: false,
+        share_key_enabled: false,
+        metadata: None,
+        body: Content::Plot { figure },
+        idlocal: None,
+    };
+    let private_user = store.create("alice", uses_bob).unwrap();
+    let fids = (0..5).chain([private_user]).map(|id| format!("alice:{id}")).collect();
+    let urls = Urls { api: "http://127.0.0.1:9".to_owned(), web: "http://127.0.0.1:9".to_owned() };
+    let app = std::sync::Arc::new(App::new(store, urls, Limits::default(), Faults::default()));
+    (app, Hidden { fids, share_key })
+}
+
+fn basic(user: &str, key: &str) -> String {
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}")))
+}
+
+/// Any hidden file in an answer: an object with its `fid`, a link to it, or the secret key.
+fn leaks(value: &Value, hidden: &Hidden) -> Option<String> {
+    match value {
+        Value::Object(object) => {
+            for (key, item) in object {
+                let names_hidden =
+                    |v: &Value| v.as_str().is_some_and(|s| hidden.fids.iter().any(|f| f == s));
+                if key == "fid" && names_hidden(item) {
+                    return Some(format!("fid {item}"));
+                }
+                if (key == "references" || key == "referencers")
+                    && item.as_array().is_some_and(|links| links.iter().any(names_hidden))
+                {
+                    return Some(format!("{key} {item}"));
+                }
+                if let Some(found) = leaks(item, hidden) {
+                    return Some(found);
+                }
+            }
+            None
+        }
+        Value::Array(items) => items.iter().find_map(|item| leaks(item, hidden)),
+        Value::String(text) if text.contains(&hidden.share_key) => Some("the share key".to_owned()),
+        _ => None,
+    }
+}
+
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        1 => Just(String::new()),
+        6 => (0u64..9).prop_map(|id| format!("alice:{id}")),
+        1 => Just("bob:1".to_owned()),
+        1 => Just("alice:18446744073709551615".to_owned()),
+        1 => Just("alice:-1".to_owned()),
+        1 => "[a-z:%./~-]{0,12}",
+        1 => "\\PC{0,8}",
+    ]
+}
+
+fn path() -> impl Strategy<Value = String> {
+    let collection = prop_oneof![
+        Just("files"),
+        Just("plots"),
+        Just("grids"),
+        Just("folders"),
+        Just("users"),
+        Just("search"),
+    ];
+    let action = prop_oneof![
+        6 => Just(""),
+        4 => Just("content"),
+        1 => Just("trash"),
+        1 => Just("restore"),
+        1 => Just("permanent_delete"),
+        1 => Just("col"),
+        1 => Just("row"),
+        1 => Just("copy"),
+        1 => Just("lookup"),
+        1 => Just("all"),
+        1 => Just("trashed"),
+        1 => Just("home"),
+        1 => Just("feed"),
+    ];
+    (collection, segment(), action, any::<bool>()).prop_map(|(c, s, a, slash)| {
+        let mut path = format!("/v2/{c}/{s}/{a}").replace("//", "/");
+        if slash {
+            path.push('/');
+        }
+        path
+    })
+}
+
+fn query() -> impl Strategy<Value = String> {
+    let key = prop_oneof![
+        Just("page"),
+        Just("page_size"),
+        Just("cursor"),
+        Just("share_key"),
+        Just("user"),
+        Just("path"),
+        Just("inline_data"),
+        Just("map_data"),
+        Just("order_by"),
+        Just("q"),
+        Just("filetype"),
+        Just("uid"),
+        Just("exists"),
+        Just("parent"),
+    ];
+    let value = prop_oneof![
+        Just("alice".to_owned()),
+        Just("-views".to_owned()),
+        Just("unreadable".to_owned()),
+        Just("true".to_owned()),
+        Just("18446744073709551616".to_owned()),
+        Just("-1".to_owned()),
+        Just("0".to_owned()),
+        Just("private/plot 0".to_owned()),
+        "[0-9]{1,25}".prop_map(|p| Cursor::After(p).encode()),
+        "\\PC{0,12}".prop_map(|p| Cursor::Before(p).encode()),
+        "[A-Za-z0-9+/=%]{0,30}",
+    ];
+    proptest::collection::vec((key, value), 0..4).prop_map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    percent_encoding::utf8_percent_encode(&v, percent_encoding::NON_ALPHANUMERIC)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("&")
+    })
+}
+
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        Just(Vec::new()),
+        Just(json!({"world_readable": true, "share_key_enabled": false}).to_string().into_bytes()),
+        Just(json!({"path": "x/y"}).to_string().into_bytes()),
+        Just(
+            json!({"figure": {"data": [{"ysrc": "alice:1:zzzzzz"}]}, "filename": "f"})
+                .to_string()
+                .into_bytes()
+        ),
+        Just(b"world_readable=true&filename=z".to_vec()),
+        Just(b"{\"cols\": \"[{\\\"name\\\": 1}]\"}".to_vec()),
+        Just(b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".to_vec()),
+        proptest::collection::vec(any::<u8>(), 0..64),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_request_panics_errs_500_or_shows_another_accounts_private_files(
+        method in prop_oneof![
+            6 => Just(Method::GET),
+            1 => Just(Method::POST),
+            1 => Just(Method::PUT),
+            1 => Just(Method::PATCH),
+            1 => Just(Method::DELETE),
+            1 => Just(Method::HEAD),
+        ],
+        path in path(),
+        query in query(),
+        body in body(),
+        who in 0u8..5,
+        json_body in any::<bool>(),
+    ) {
+        let (app, hidden) = fixture();
+        let uri = if query.is_empty() { path.clone() } else { format!("{path}?{query}") };
+        let Ok(uri) = uri.parse::<http::Uri>() else { return Ok(()) };
+        let mut request = Request::builder().method(method.clone()).uri(uri);
+        request = match who {
+            0 => request,
+            1 => request.header("authorization", basic("bob", "bob-key-0123456789")),
+            2 => request.header("authorization", basic("alice", "wrong")),
+            3 => request.header("authorization", "Basic !!!not base64"),
+            _ => request.header("plotly-authorization", basic("bob", "bob-key-0123456789")),
+        };
+        if json_body {
+            request = request.header("content-type", "application/json");
+        } else {
+            request = request.header("content-type", "application/x-www-form-urlencoded");
+        }
+        let request = request.body(Body::from(body)).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let response = runtime.block_on(crate::service(app).oneshot(request)).unwrap();
+        let status = response.status();
+        prop_assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}?{query}: 500");
+        let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
+        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+            let leaked = leaks(&value, &hidden);
+            prop_assert!(leaked.is_none(), "{method} {path}?{query} showed {leaked:?}: {value}");
+        }
+    }
+}
