@@ -107,7 +107,7 @@ impl ServerHandle {
 
     /// Adds an account (or changes its key).
     pub fn add_user(&self, username: &str, api_key: &str) -> Result<()> {
-        self.app.store().add_account(username, api_key).context("invalid username")
+        Ok(self.app.store().add_account(username, api_key)?)
     }
 
     /// Adds `count` plots to `user`'s account, each with its own grid, in `folder` (created
@@ -145,11 +145,11 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let mut store = Store::new(config.seed);
-    if config.users.is_empty() {
+    if config.users.is_empty() && !config.demo_data {
         store.add_account(DEMO_USER.0, DEMO_USER.1)?;
     }
     for (user, key) in &config.users {
-        store.add_account(user, key).with_context(|| format!("invalid username {user:?}"))?;
+        store.add_account(user, key).with_context(|| format!("the account {user:?}"))?;
     }
     if config.demo_data {
         seed::demo(&mut store)?;

@@ -53,7 +53,7 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
         let fid = &plot.file.fid;
         let owner = fid.owner();
         if store.account(owner).is_none() {
-            store.add_account(owner, &format!("{owner}-demo-key"))?;
+            store.add_locked_account(owner)?;
         }
         let figure = plot.figure.clone().unwrap_or_else(|| json!({"data": []}));
         let mut grids: BTreeMap<chart_studio_models::Fid, Vec<StoredColumn>> = BTreeMap::new();
@@ -77,7 +77,7 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
         }
         for (grid, columns) in grids {
             if store.account(grid.owner()).is_none() {
-                store.add_account(grid.owner(), &format!("{}-demo-key", grid.owner()))?;
+                store.add_locked_account(grid.owner())?;
             }
             if store.file(grid.owner(), grid.idlocal()).is_some() {
                 continue;
@@ -159,7 +159,7 @@ fn file(name: &str, body: Body, public: bool) -> NewFile {
 /// The demo account: folders, a grid, and public, private and secret plots that use it.
 fn demo_files(store: &mut Store) -> Result<()> {
     let (user, key) = DEMO_USER;
-    store.add_account(user, key)?;
+    store.add_account(user, key).context("--demo makes the account demo with a public key")?;
     let columns = vec![
         StoredColumn {
             name: "month".to_owned(),

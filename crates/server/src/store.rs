@@ -8,6 +8,23 @@ use chart_studio_models::{Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
+/// The shortest API key accepted.
+pub(crate) const MIN_KEY_CHARS: usize = 8;
+
+/// Why an account could not be added.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum AccountError {
+    /// Not a name a fid can hold.
+    #[error(transparent)]
+    Name(chart_studio_models::FidError),
+    /// The key is empty or too short.
+    #[error("the API key of {0} is shorter than {MIN_KEY_CHARS} characters")]
+    ShortKey(String),
+    /// The name is taken.
+    #[error("there is already an account named {0}")]
+    Taken(String),
+}
+
 /// The deepest folder nesting accepted (INFER: the reference names no limit; this bounds the
 /// work one request can cause).
 pub(crate) const MAX_FOLDER_DEPTH: usize = 64;
@@ -169,25 +186,40 @@ impl Store {
         self.last_time
     }
 
-    /// Adds an account, or replaces its key; fails for a name a fid cannot hold.
+    /// Adds an account. A name a fid cannot hold, a key shorter than [`MIN_KEY_CHARS`] and a
+    /// name that is taken are refused.
     pub(crate) fn add_account(
         &mut self,
         username: &str,
         api_key: &str,
-    ) -> Result<(), chart_studio_models::FidError> {
-        Fid::new(username, 0)?;
+    ) -> Result<(), AccountError> {
+        Fid::new(username, 0).map_err(AccountError::Name)?;
+        if api_key.chars().count() < MIN_KEY_CHARS {
+            return Err(AccountError::ShortKey(username.to_owned()));
+        }
+        if self.accounts.contains_key(username) {
+            return Err(AccountError::Taken(username.to_owned()));
+        }
         let joined = self.tick();
-        let account = self.accounts.entry(username.to_owned()).or_insert_with(|| Account {
-            username: username.to_owned(),
-            api_key: String::new(),
-            date_joined: joined,
-            next_idlocal: 0,
-            files: BTreeMap::new(),
-            names: BTreeMap::new(),
-            children: BTreeMap::new(),
-        });
-        api_key.clone_into(&mut account.api_key);
+        self.accounts.insert(
+            username.to_owned(),
+            Account {
+                username: username.to_owned(),
+                api_key: api_key.to_owned(),
+                date_joined: joined,
+                next_idlocal: 0,
+                files: BTreeMap::new(),
+                names: BTreeMap::new(),
+                children: BTreeMap::new(),
+            },
+        );
         Ok(())
+    }
+
+    /// Adds an account with a new random key, which nobody knows: for the owners of seeded
+    /// files, whose keys must not be guessable.
+    pub(crate) fn add_locked_account(&mut self, username: &str) -> Result<(), AccountError> {
+        self.add_account(username, &Self::share_key())
     }
 
     pub(crate) fn account(&self, username: &str) -> Option<&Account> {
@@ -652,7 +684,7 @@ mod tests {
 
     fn store() -> Store {
         let mut store = Store::new(7);
-        store.add_account("alice", "key").unwrap();
+        store.add_account("alice", "alice-key").unwrap();
         store
     }
 

@@ -81,3 +81,34 @@ fn bad_flags_are_refused_with_a_reason() {
         .unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("must be NAME:API_KEY"));
 }
+
+#[test]
+fn unsafe_accounts_are_refused_with_a_reason() {
+    let refused = |args: &[&str], reason: &str| {
+        let output = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        assert!(stderr.contains(reason), "{args:?}: {stderr}");
+    };
+    refused(&["--user", "alice:"], "shorter than 8 characters");
+    refused(&["--user", "alice:short"], "shorter than 8 characters");
+    refused(
+        &["--user", "alice:first-key", "--user", "alice:second-key"],
+        "already an account named alice",
+    );
+    refused(&["--user", "demo:my-secret-key", "--demo"], "already an account named demo");
+}
+
+#[tokio::test]
+async fn seeded_owners_get_keys_nobody_can_guess() {
+    let (_server, url) = start(&["--demo"]);
+    let guessed =
+        client(&url, Some(("bcowden", "bcowden-demo-key"))).send(&users::Current {}).await;
+    assert_eq!(guessed.unwrap_err().status().map(|s| s.as_u16()), Some(401));
+    let demo = client(&url, Some(("demo", "demo-api-key"))).send(&users::Current {}).await;
+    assert_eq!(demo.unwrap().username, "demo", "the demo account's key is the documented one");
+}
