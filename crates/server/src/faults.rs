@@ -1,5 +1,7 @@
-//! Faults on demand: latency, 5xx answers, dropped connections, throttling, a daily quota and a
-//! per-user request rate. Random choices come from a seeded generator, so a run is repeatable.
+//! The layer around every route: it tells who is asking, injects faults on demand (latency, 5xx
+//! answers, dropped connections, throttling, a daily quota and a per-account request rate) and
+//! logs one line per request. Random choices come from a seeded generator, so a run is
+//! repeatable.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -157,12 +159,14 @@ fn decide(
     (delay, decision)
 }
 
-/// The fault layer around every route.
+/// The layer around every route: faults, then the route, then one log line (method, path
+/// without its query, status, time, account; never a key or a share key).
 pub(crate) async fn middleware(
     State(app): State<Shared>,
     request: Request,
     next: Next,
 ) -> Response {
+    let started = tokio::time::Instant::now();
     let faults = app.faults();
     let who = match crate::auth::identify(&app, request.headers()) {
         Ok(crate::auth::Viewer::User(name)) => Requester::Account(name),
@@ -174,6 +178,7 @@ pub(crate) async fn middleware(
                 .unwrap_or_default(),
         ),
     };
+    let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let (delay, decision) = {
         let mut state = app.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         decide(&mut state, &faults, &who, request.method())
@@ -181,7 +186,7 @@ pub(crate) async fn middleware(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    match decision {
+    let response = match decision {
         Decision::Pass => next.run(request).await,
         Decision::Fail(failure) => failure.into_response(),
         Decision::BadGateway => (
@@ -191,7 +196,20 @@ pub(crate) async fn middleware(
         )
             .into_response(),
         Decision::Drop => cut_off(next.run(request).await).await,
-    }
+    };
+    let user = match &who {
+        Requester::Account(name) => name.as_str(),
+        Requester::Address(_) => "-",
+    };
+    tracing::info!(
+        %method,
+        %path,
+        status = response.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+        user,
+        "request"
+    );
+    response
 }
 
 /// Sends the status, headers and half the body, then breaks the connection.

@@ -123,14 +123,26 @@ impl ServerHandle {
         seed::plots(&mut self.app.store(), user, count, folder, public)
     }
 
-    /// Stops accepting requests and waits for the server task.
+    /// Stops accepting requests and waits for those in flight, for [`STOP_GRACE`] at most.
     pub async fn stop(mut self) -> Result<()> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        (&mut self.task).await.context("the server task panicked")?.context("the server failed")
+        match tokio::time::timeout(STOP_GRACE, &mut self.task).await {
+            Ok(finished) => {
+                finished.context("the server task panicked")?.context("the server failed")
+            }
+            Err(_) => {
+                self.task.abort();
+                tracing::warn!(?STOP_GRACE, "requests still in flight were cut off");
+                Ok(())
+            }
+        }
     }
 }
+
+/// How long a stopping server waits for the requests in flight.
+pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The whole HTTP service: the routes, tolerant of trailing slashes.
 fn service(app: Shared) -> tower_http::normalize_path::NormalizePath<axum::Router> {

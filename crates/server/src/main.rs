@@ -13,7 +13,16 @@ use clap::Parser;
 ///
 /// The first line on stdout is `listening on http://HOST:PORT`.
 #[derive(Debug, Parser)]
-#[command(name = "chart-studio-server", version, max_term_width = 100)]
+#[command(
+    name = "chart-studio-server",
+    version,
+    max_term_width = 100,
+    after_help = "Logs go to stderr: one line per request (method, path without its query, status, \
+milliseconds, account; never a key or a share key) at the info level. RUST_LOG sets the level, \
+e.g. RUST_LOG=warn for errors only, RUST_LOG=debug for more.\n\n\
+Ctrl-C or SIGTERM stops accepting requests, lets those in flight finish (10 s at most) and exits. \
+GET /healthz answers {\"status\": \"ok\"} while the server runs."
+)]
 struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:9200", value_name = "ADDR")]
@@ -141,9 +150,10 @@ fn config(args: Args) -> Result<ServerConfig> {
 async fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match run(Args::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -161,6 +171,21 @@ async fn run(args: Args) -> Result<()> {
         writeln!(stdout, "listening on {}", server.url())?;
         stdout.flush()?;
     }
-    tokio::signal::ctrl_c().await.context("could not wait for Ctrl-C")?;
+    stop_signal().await?;
     server.stop().await
+}
+
+/// Ctrl-C, or SIGTERM where there is one.
+async fn stop_signal() -> Result<()> {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .context("could not wait for SIGTERM")?;
+        tokio::select! {
+            interrupted = tokio::signal::ctrl_c() => interrupted.context("could not wait for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.context("could not wait for Ctrl-C")
 }

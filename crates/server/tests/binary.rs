@@ -35,6 +35,17 @@ fn start(args: &[&str]) -> (Running, String) {
     (Running(child), url)
 }
 
+/// A plain HTTP/1.1 GET of `path`: the status line, headers and body as text.
+fn http_get(url: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer
+}
+
 fn client(url: &str, creds: Option<(&str, &str)>) -> Client {
     let config = Config::new(url, creds.map(|(u, k)| Credentials::new(u, k)), false).unwrap();
     Client::new(HttpTransport::new(&HttpSettings::default()).unwrap(), config)
@@ -111,4 +122,45 @@ async fn seeded_owners_get_keys_nobody_can_guess() {
     assert_eq!(guessed.unwrap_err().status().map(|s| s.as_u16()), Some(401));
     let demo = client(&url, Some(("demo", "demo-api-key"))).send(&users::Current {}).await;
     assert_eq!(demo.unwrap().username, "demo", "the demo account's key is the documented one");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn one_log_line_per_request_without_secrets_and_sigterm_stops_cleanly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0", "--user", "erin:erin-secret-key"])
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let erin = client(&url, Some(("erin", "erin-secret-key")));
+    assert_eq!(erin.send(&users::Current {}).await.unwrap().username, "erin");
+    let mut secret = plots::Retrieve::new("erin:7".parse().unwrap());
+    secret.share_key = Some("my-share-key-value".to_owned());
+    assert!(client(&url, None).send(&secret).await.is_err());
+    let answer = http_get(&url, "/healthz");
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with(r#"{"status":"ok"}"#),
+        "{answer}"
+    );
+
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "SIGTERM is a clean stop: {:?}", output.status);
+    let logs = String::from_utf8_lossy(&output.stderr);
+    let requests: Vec<&str> = logs.lines().filter(|l| l.contains("request")).collect();
+    let logged = |path: &str, status: &str, user: &str| {
+        requests.iter().any(|l| l.contains(path) && l.contains(status) && l.contains(user))
+    };
+    assert!(logged("path=/v2/users/current", "status=200", "user=\"erin\""), "{logs}");
+    assert!(logged("path=/healthz", "status=200", "user=\"-\""), "{logs}");
+    assert!(logged("path=/v2/plots/erin:7", "status=404", "user=\"-\""), "{logs}");
+    for secret in ["erin-secret-key", "my-share-key-value", "Basic "] {
+        assert!(!logs.contains(secret), "{secret} in the logs: {logs}");
+    }
 }

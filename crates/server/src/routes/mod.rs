@@ -24,6 +24,10 @@ pub(crate) fn router(app: Shared) -> Router {
         .merge(common::routes(Collection::Plots, "plots"))
         .merge(common::routes(Collection::Grids, "grids"))
         .merge(common::routes(Collection::Folders, "folders"))
+        .route(
+            "/healthz",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
         .fallback(|| async { Failure::NotFound })
         .method_not_allowed_fallback(|request: Request| async move {
             Failure::MethodNotAllowed(request.method().to_string())
