@@ -88,6 +88,12 @@ pub(crate) fn run() -> Result<()> {
         }
     }
     say("\nThat was the tour. `chart-studio --help` lists everything else.");
+    say(&format!("\nOpen a chart in a browser: {}/~demo/3/", server.url));
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        say("The server keeps running until you press Enter.");
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+    }
     Ok(())
 }
 

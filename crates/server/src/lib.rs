@@ -21,6 +21,7 @@ mod routes;
 mod seed;
 mod state;
 mod store;
+mod web;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

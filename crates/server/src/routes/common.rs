@@ -379,7 +379,7 @@ pub(crate) fn column_data<'a>(
 ///
 /// Whoever may read a plot may see the data of its owner's live grids, as a shared chart would
 /// show it (INFER); another account's grid shows only while the viewer may read it.
-fn plot_content(
+pub(crate) fn plot_content(
     store: &Store,
     viewer: &Viewer,
     plot_owner: &str,

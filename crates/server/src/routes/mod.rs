@@ -12,6 +12,7 @@ use axum::extract::Request;
 use crate::failure::Failure;
 use crate::state::Shared;
 use common::Collection;
+pub(crate) use common::plot_content;
 
 /// Every route of the API.
 pub(crate) fn router(app: Shared) -> Router {
@@ -28,6 +29,7 @@ pub(crate) fn router(app: Shared) -> Router {
             "/healthz",
             axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
         )
+        .merge(crate::web::routes())
         .fallback(|| async { Failure::NotFound })
         .method_not_allowed_fallback(|request: Request| async move {
             Failure::MethodNotAllowed(request.method().to_string())

@@ -1,0 +1,195 @@
+//! The web side of the links the API hands out, so that sharing means something in a browser:
+//!
+//! - `/~USER/IDLOCAL/`: the chart, drawn by plotly.js, with its title, owner and sharing;
+//! - `/~USER/IDLOCAL.embed`: the chart alone, for iframes;
+//! - `/~USER/IDLOCAL.json`: the figure with its data;
+//! - `/~USER/`: the user's public plots (all of them for the owner);
+//! - `/static/plotly.min.js`: plotly.js itself, served from here so charts draw offline.
+//!
+//! A secret plot opens with `?share_key=KEY`. A private plot, a secret one without its key, a
+//! trashed or an unknown one all get the same 404 page, so a page never tells that a file exists.
+//! The reader is anonymous unless the request carries an account's credentials.
+
+use std::collections::BTreeMap;
+use std::sync::LazyLock;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chart_studio_models::Fid;
+use chart_studio_sharing::Sharing;
+use http::{HeaderMap, StatusCode, header};
+
+use crate::auth::{Viewer, identify};
+use crate::failure::Failure;
+use crate::state::Shared;
+use crate::store::Body;
+
+/// plotly.js, from the `plotly` crate's `plotly_embed_js` feature (its bundled
+/// `plotly.min.js`; the version is in the file's first comment).
+static PLOTLY_JS: LazyLock<String> = LazyLock::new(|| {
+    let sources = plotly::Plot::offline_js_sources();
+    let start = sources.find('>').map_or(0, |at| at + 1);
+    let end = sources[start..].find("</script>").map_or(sources.len(), |at| start + at);
+    sources[start..end].to_owned()
+});
+
+/// The pages' routes.
+pub(crate) fn routes() -> Router<Shared> {
+    Router::new()
+        .route("/static/plotly.min.js", get(plotly_js))
+        .route("/{user}", get(user_page))
+        .route("/{user}/{file}", get(file_page))
+}
+
+async fn plotly_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        PLOTLY_JS.as_str(),
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(
+    ext = "html",
+    source = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<script src="/static/plotly.min.js"></script>
+<style>body{font-family:system-ui,sans-serif;margin:0}header{padding:12px 20px;border-bottom:1px solid #ddd}
+h1{font-size:1.3em;margin:0 0 4px}.meta{color:#555;font-size:.9em}#chart{width:100%;height:{% if embed %}100vh{% else %}calc(100vh - 80px){% endif %}}</style>
+</head><body>
+{% if !embed %}<header><h1>{{ title }}</h1><div class="meta">by <a href="/~{{ owner }}/">{{ owner }}</a> · {{ sharing }}</div></header>{% endif %}
+<div id="chart"></div>
+<script>
+const figure = {{ figure|safe }};
+Plotly.newPlot("chart", figure.data || [], figure.layout || {}, {responsive: true});
+</script>
+</body></html>"#
+)]
+struct ChartPage<'a> {
+    title: &'a str,
+    owner: &'a str,
+    sharing: &'a str,
+    /// The figure as JSON, safe inside a script element.
+    figure: String,
+    embed: bool,
+}
+
+#[derive(Template)]
+#[template(
+    ext = "html",
+    source = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ owner }}</title>
+<style>body{font-family:system-ui,sans-serif;margin:20px}li{margin:4px 0}.meta{color:#555}</style>
+</head><body><h1>{{ owner }}</h1>
+{% if plots.is_empty() %}<p>No plots to show.</p>{% else %}<ul>
+{% for (link, name, sharing) in plots %}<li><a href="{{ link }}">{{ name }}</a> <span class="meta">{{ sharing }}</span></li>
+{% endfor %}</ul>{% endif %}
+</body></html>"#
+)]
+struct UserPage<'a> {
+    owner: &'a str,
+    plots: Vec<(String, String, String)>,
+}
+
+/// The one answer for anything a reader may not see or that does not exist.
+fn not_found() -> Response {
+    let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>\
+        <body style=\"font-family:system-ui,sans-serif;margin:20px\"><h1>404</h1>\
+        <p>There is no chart here, or it is not shared with you.</p></body></html>";
+    (StatusCode::NOT_FOUND, Html(page)).into_response()
+}
+
+fn rendered(page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(err) => {
+            tracing::error!(%err, "a page did not render");
+            Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "A page did not render.")
+                .into_response()
+        }
+    }
+}
+
+/// JSON that is safe inside a `<script>` element: `</` cannot close it.
+fn script_json(value: &serde_json::Value) -> String {
+    value.to_string().replace("</", "<\\/")
+}
+
+/// What a file link asks for.
+enum Wanted {
+    Page,
+    Embed,
+    Json,
+}
+
+async fn file_page(
+    State(app): State<Shared>,
+    Path((user, file)): Path<(String, String)>,
+    Query(params): Query<BTreeMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(user) = user.strip_prefix('~') else { return Failure::NotFound.into_response() };
+    let (id, wanted) = match file.split_once('.') {
+        None => (file.as_str(), Wanted::Page),
+        Some((id, "embed")) => (id, Wanted::Embed),
+        Some((id, "json")) => (id, Wanted::Json),
+        Some(_) => return not_found(),
+    };
+    let Some(fid) = id.parse::<u64>().ok().and_then(|id| Fid::new(user, id).ok()) else {
+        return not_found();
+    };
+    let viewer = identify(&app, &headers).unwrap_or(Viewer::Anonymous);
+    let share_key = params.get("share_key").map(String::as_str);
+    let store = app.store();
+    let kind = chart_studio_models::FileType::Plot;
+    let Ok((_, record, _)) = crate::access::readable(&store, &viewer, &fid, Some(&kind), share_key)
+    else {
+        return not_found();
+    };
+    let Body::Plot { figure } = &record.body else { return not_found() };
+    if record.deleted {
+        return not_found();
+    }
+    let figure = crate::routes::plot_content(&store, &viewer, user, figure.clone(), true, false);
+    if let Wanted::Json = wanted {
+        return axum::Json(figure).into_response();
+    }
+    let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
+    rendered(&ChartPage {
+        title: &record.filename,
+        owner: user,
+        sharing: &sharing.to_string(),
+        figure: script_json(&figure),
+        embed: matches!(wanted, Wanted::Embed),
+    })
+}
+
+async fn user_page(
+    State(app): State<Shared>,
+    Path(user): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(user) = user.strip_prefix('~') else { return Failure::NotFound.into_response() };
+    let viewer = identify(&app, &headers).unwrap_or(Viewer::Anonymous);
+    let store = app.store();
+    let Some(account) = store.account(user) else { return not_found() };
+    let plots = account
+        .files
+        .values()
+        .filter(|f| matches!(f.body, Body::Plot { .. }) && !f.deleted)
+        .filter(|f| viewer.is(user) || f.world_readable)
+        .map(|f| {
+            let sharing = Sharing::from_fields(f.world_readable, f.share_key_enabled);
+            (format!("/~{user}/{}/", f.idlocal), f.filename.clone(), sharing.to_string())
+        })
+        .collect();
+    rendered(&UserPage { owner: user, plots })
+}

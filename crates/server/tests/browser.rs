@@ -1,0 +1,115 @@
+//! The web pages in a real headless browser: public and secret charts are drawn by plotly.js
+//! (its SVG, with the trace, is in the page once scripts ran); private and keyless secret links
+//! get the 404 page. Screenshots go to `target/tmp/pages/` for people to look at.
+//!
+//! Needs Chromium's headless shell (`apt-get install chromium-headless-shell`; `.ci/run`
+//! installs it) or Chromium.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chart_studio_api::common::FileUpdate;
+use chart_studio_api::files;
+use common::{ALICE, client, server};
+
+/// The browser on this machine.
+fn browser() -> PathBuf {
+    ["chromium-headless-shell", "chromium"]
+        .iter()
+        .find_map(|name| {
+            std::env::var_os("PATH")?
+                .to_str()?
+                .split(':')
+                .map(|dir| Path::new(dir).join(name))
+                .find(|path| path.is_file())
+        })
+        .expect("no headless browser: apt-get install chromium-headless-shell (.ci/run does)")
+}
+
+/// Chromium as the machine allows it: no sandbox (root), no network beyond loopback.
+fn chromium(profile: &Path) -> Command {
+    let mut command = Command::new(browser());
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--virtual-time-budget=15000",
+    ]);
+    command.arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+/// The page's DOM after its scripts ran.
+fn dom(url: &str, profile: &Path) -> String {
+    let output = chromium(profile).args(["--dump-dom", url]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn screenshot(url: &str, profile: &Path, name: &str) {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pages");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!("{name}.png"));
+    let _ = std::fs::remove_file(&path);
+    let output = chromium(profile)
+        .args(["--window-size=1000,700", &format!("--screenshot={}", path.display()), url])
+        .output()
+        .unwrap();
+    assert!(path.is_file(), "no screenshot of {url}: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+fn drawn(dom: &str) -> bool {
+    dom.contains("class=\"main-svg\"") && dom.contains("class=\"trace scatter")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn shared_charts_are_drawn_and_the_rest_is_a_404_page() {
+    let server = server().await;
+    let fids = server.add_plots(ALICE.0, 3, "web", false).unwrap();
+    let alice = client(&server, Some(ALICE));
+    let sharing = |public, secret| FileUpdate::default().sharing(public, secret);
+    alice
+        .send(&files::Update::patch(fids[0].parse().unwrap(), sharing(true, false)))
+        .await
+        .unwrap();
+    let public = alice.send(&files::Retrieve::new(fids[0].parse().unwrap())).await.unwrap();
+    alice
+        .send(&files::Update::patch(fids[1].parse().unwrap(), sharing(false, true)))
+        .await
+        .unwrap();
+    let secret = alice.send(&files::Retrieve::new(fids[1].parse().unwrap())).await.unwrap();
+    let private = alice.send(&files::Retrieve::new(fids[2].parse().unwrap())).await.unwrap();
+    let link = |file: &chart_studio_models::File| file.web_url.clone().unwrap();
+    let secret_link = format!("{}?share_key={}", link(&secret), secret.share_key().unwrap());
+    let embed = public.embed_url.clone().unwrap();
+
+    let profile = tempfile::tempdir().unwrap();
+    let profile = profile.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        for (name, url) in
+            [("public", link(&public)), ("secret", secret_link.clone()), ("embed", embed)]
+        {
+            let page = dom(&url, &profile);
+            assert!(drawn(&page), "{name}: {url} shows no chart:\n{page}");
+            screenshot(&url, &profile, name);
+        }
+        for (name, file) in [("private", &private), ("keyless", &secret)] {
+            let url = link(file);
+            let page = dom(&url, &profile);
+            assert!(!drawn(&page) && page.contains("404"), "{name}: {url} is not a 404:\n{page}");
+            assert!(!page.contains(&file.filename), "{name}: the 404 page names the file");
+            screenshot(&url, &profile, name);
+        }
+    })
+    .await
+    .unwrap();
+}
