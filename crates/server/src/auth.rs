@@ -73,7 +73,7 @@ pub(crate) fn identify(app: &Shared, headers: &http::HeaderMap) -> Result<Viewer
     let Some(account) = store.account(&username) else {
         return Err(Failure::Unauthorized(format!("We don't have an account for '{username}'.")));
     };
-    if bool::from(account.api_key.as_bytes().ct_eq(key.as_bytes())) {
+    if bool::from(account.key_hash.as_bytes().ct_eq(crate::store::key_hash(&key).as_bytes())) {
         Ok(Viewer::User(username))
     } else {
         Err(Failure::Unauthorized("Bad API key".to_owned()))

@@ -159,8 +159,9 @@ fn decide(
     (delay, decision)
 }
 
-/// The layer around every route: faults, then the route, then one log line (method, path
-/// without its query, status, time, account; never a key or a share key).
+/// The layer around every route: faults, then the route, then the change written to the
+/// database (with `--data`) before the answer goes out, then one log line (method, path without
+/// its query, status, time, account; never a key or a share key).
 pub(crate) async fn middleware(
     State(app): State<Shared>,
     request: Request,
@@ -186,7 +187,7 @@ pub(crate) async fn middleware(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
-    let response = match decision {
+    let mut response = match decision {
         Decision::Pass => next.run(request).await,
         Decision::Fail(failure) => failure.into_response(),
         Decision::BadGateway => (
@@ -197,6 +198,14 @@ pub(crate) async fn middleware(
             .into_response(),
         Decision::Drop => cut_off(next.run(request).await).await,
     };
+    if let Err(err) = app.persist() {
+        tracing::error!(error = %format!("{err:#}"), "could not save a change");
+        response = Failure::Injected(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The change could not be saved; try again.",
+        )
+        .into_response();
+    }
     let user = match &who {
         Requester::Account(name) => name.as_str(),
         Requester::Address(_) => "-",

@@ -58,7 +58,8 @@ fn fixture() -> (Shared, Hidden) {
     let private_user = store.create("alice", uses_bob).unwrap();
     let fids = (0..5).chain([private_user]).map(|id| format!("alice:{id}")).collect();
     let urls = Urls { api: "http://127.0.0.1:9".to_owned(), web: "http://127.0.0.1:9".to_owned() };
-    let app = std::sync::Arc::new(App::new(store, urls, Limits::default(), Faults::default()));
+    let app =
+        std::sync::Arc::new(App::new(store, urls, Limits::default(), Faults::default(), None));
     (app, Hidden { fids, share_key })
 }
 

@@ -11,6 +11,7 @@ mod access;
 mod auth;
 mod body;
 mod clock;
+mod db;
 mod failure;
 mod faults;
 #[cfg(test)]
@@ -58,6 +59,8 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Seed of generated column uids.
     pub seed: u64,
+    /// Keep everything in a SQLite database in this folder (default: in memory only).
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +74,7 @@ impl Default for ServerConfig {
             faults: Faults::default(),
             limits: Limits::default(),
             seed: 0,
+            data_dir: None,
         }
     }
 }
@@ -142,6 +146,40 @@ impl ServerHandle {
     }
 }
 
+/// Adds the configured accounts and the demo data. Accounts kept in the data folder stay: one
+/// given again with the same key is fine, with another key it is refused; `--demo` is skipped
+/// when an earlier run made the demo account, and refused when the account `demo` is another.
+fn accounts(store: &mut Store, config: &ServerConfig) -> Result<()> {
+    let mut given = std::collections::BTreeSet::new();
+    for (user, key) in &config.users {
+        if !given.insert(user) {
+            anyhow::bail!("the account {user} is given twice");
+        }
+        match store.account(user) {
+            Some(kept) if kept.key_hash == store::key_hash(key) => {}
+            Some(_) => anyhow::bail!(
+                "the account {user} in the data folder has another key; give its key, or a new name"
+            ),
+            None => {
+                store.add_account(user, key).with_context(|| format!("the account {user:?}"))?;
+            }
+        }
+    }
+    let demo = store.account(DEMO_USER.0).map(|a| a.key_hash == store::key_hash(DEMO_USER.1));
+    match (config.demo_data, demo) {
+        (true, None) => seed::demo(store)?,
+        (true, Some(true)) => {}
+        (true, Some(false)) => anyhow::bail!(
+            "--demo makes the account demo with a public key, and there is another account named demo"
+        ),
+        (false, _) if config.users.is_empty() && store.account(DEMO_USER.0).is_none() => {
+            store.add_account(DEMO_USER.0, DEMO_USER.1)?;
+        }
+        (false, _) => {}
+    }
+    Ok(())
+}
+
 /// How long a stopping server waits for the requests in flight.
 pub const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -158,21 +196,19 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let url = format!("http://{addr}");
     let mut store = Store::new(config.seed);
-    if config.users.is_empty() && !config.demo_data {
-        store.add_account(DEMO_USER.0, DEMO_USER.1)?;
+    let db = config.data_dir.as_deref().map(db::Db::open).transpose()?;
+    if let Some(db) = &db {
+        db.load(&mut store).with_context(|| format!("could not load {}", db.path().display()))?;
+        store.track_changes();
     }
-    for (user, key) in &config.users {
-        store.add_account(user, key).with_context(|| format!("the account {user:?}"))?;
-    }
-    if config.demo_data {
-        seed::demo(&mut store)?;
-    }
+    accounts(&mut store, &config)?;
     for dir in &config.seed_dirs {
         seed::directory(&mut store, dir)?;
     }
     let web = config.web_domain.clone().unwrap_or_else(|| url.clone());
     let urls = Urls { api: url.clone(), web: web.trim_end_matches('/').to_owned() };
-    let app: Shared = Arc::new(App::new(store, urls, config.limits, config.faults.clone()));
+    let app: Shared = Arc::new(App::new(store, urls, config.limits, config.faults.clone(), db));
+    app.persist().context("could not save the accounts and seeded files")?;
     let service = service(app.clone());
     let (shutdown, signal) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {

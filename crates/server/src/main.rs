@@ -39,6 +39,11 @@ struct Args {
     /// Load every captured `/v2/plots` page (*.json) in this folder.
     #[arg(long, value_name = "DIR")]
     seed: Vec<PathBuf>,
+    /// Keep accounts and files in a SQLite database in this folder (created 0700), so they
+    /// survive restarts; every change is saved before it is answered. Without it, everything
+    /// lives in memory and a restart loses it.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
     /// The host that web links (`web_url`, `embed_url`) point to.
     #[arg(long, value_name = "URL")]
     web_domain: Option<String>,
@@ -143,6 +148,7 @@ fn config(args: Args) -> Result<ServerConfig> {
             ..Limits::default()
         },
         seed: args.seed_random,
+        data_dir: args.data,
     })
 }
 
@@ -165,11 +171,17 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Args) -> Result<()> {
-    let server = chart_studio_server::start(config(args)?).await?;
+    let config = config(args)?;
+    let kept = match &config.data_dir {
+        Some(dir) => format!("data: kept in {}", dir.display()),
+        None => "data: in memory only, lost when the server stops (--data DIR keeps it)".to_owned(),
+    };
+    let server = chart_studio_server::start(config).await?;
     {
+        // Whoever started the server may stop reading after the first line: it keeps serving.
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "listening on {}", server.url())?;
-        stdout.flush()?;
+        let _ = writeln!(stdout, "listening on {}\n{kept}", server.url());
+        let _ = stdout.flush();
     }
     stop_signal().await?;
     server.stop().await

@@ -87,6 +87,9 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
             new.idlocal = Some(grid.idlocal());
             store.create(grid.owner(), new)?;
         }
+        if store.file(owner, fid.idlocal()).is_some() {
+            continue; // Loaded from the data folder by an earlier run.
+        }
         let mut new = file(&plot.file.filename, Body::Plot { figure }, true);
         new.idlocal = Some(fid.idlocal());
         store.create(owner, new)?;

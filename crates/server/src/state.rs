@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
+use crate::db::Db;
 use crate::faults::{FaultState, Faults};
 use crate::store::Store;
 
@@ -39,13 +40,21 @@ pub(crate) struct App {
     pub limits: Limits,
     pub faults: RwLock<Faults>,
     pub fault_state: Mutex<FaultState>,
+    /// Where the store is kept, with `--data`.
+    db: Option<Mutex<Db>>,
 }
 
 /// The state handed to handlers.
 pub(crate) type Shared = Arc<App>;
 
 impl App {
-    pub(crate) fn new(store: Store, urls: Urls, limits: Limits, faults: Faults) -> Self {
+    pub(crate) fn new(
+        store: Store,
+        urls: Urls,
+        limits: Limits,
+        faults: Faults,
+        db: Option<Db>,
+    ) -> Self {
         let fault_state = FaultState::new(faults.seed);
         Self {
             store: Mutex::new(store),
@@ -53,7 +62,21 @@ impl App {
             limits,
             faults: RwLock::new(faults),
             fault_state: Mutex::new(fault_state),
+            db: db.map(Mutex::new),
         }
+    }
+
+    /// Writes every change since the last call to the database, if there is one. The store
+    /// stays locked meanwhile, so an answer that follows a change always follows its write.
+    pub(crate) fn persist(&self) -> anyhow::Result<()> {
+        let Some(db) = &self.db else { return Ok(()) };
+        let mut store = self.store();
+        let changed = store.take_changed();
+        if changed.is_empty() {
+            return Ok(());
+        }
+        let mut db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        db.save(&store, &changed)
     }
 
     /// The store, locked. A handler that panicked does not poison it for the others.

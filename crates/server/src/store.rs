@@ -8,6 +8,12 @@ use chart_studio_models::{Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
+/// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
+pub(crate) fn key_hash(api_key: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(api_key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The shortest API key accepted.
 pub(crate) const MIN_KEY_CHARS: usize = 8;
 
@@ -37,7 +43,8 @@ use crate::failure::Failure;
 #[derive(Clone)]
 pub(crate) struct Account {
     pub username: String,
-    pub api_key: String,
+    /// The SHA-256 of the API key, in hex: keys are never kept.
+    pub key_hash: String,
     pub date_joined: i64,
     next_idlocal: u64,
     pub files: BTreeMap<u64, FileRecord>,
@@ -51,7 +58,7 @@ impl std::fmt::Debug for Account {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Account")
             .field("username", &self.username)
-            .field("api_key", &"***")
+            .field("key_hash", &"***")
             .field("files", &self.files.len())
             .finish_non_exhaustive()
     }
@@ -80,6 +87,11 @@ impl Account {
         }
     }
 
+    /// The idlocal the next new file gets.
+    pub(crate) fn next_idlocal(&self) -> u64 {
+        self.next_idlocal
+    }
+
     /// The files directly inside folder `parent` (trashed ones too).
     pub(crate) fn children_of(&self, parent: i64) -> impl Iterator<Item = &FileRecord> + '_ {
         self.children.get(&parent).into_iter().flatten().filter_map(|id| self.files.get(id))
@@ -87,7 +99,7 @@ impl Account {
 }
 
 /// One stored column of a grid.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct StoredColumn {
     pub name: String,
     pub uid: String,
@@ -95,7 +107,7 @@ pub(crate) struct StoredColumn {
 }
 
 /// What a file holds besides its metadata.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Body {
     Plot { figure: Value },
     Grid { columns: Vec<StoredColumn> },
@@ -103,7 +115,7 @@ pub(crate) enum Body {
 }
 
 /// One file's metadata and content.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FileRecord {
     pub idlocal: u64,
     pub filename: String,
@@ -120,9 +132,11 @@ pub(crate) struct FileRecord {
     pub featured: bool,
     pub metadata: Option<Value>,
     pub body: Body,
-    /// Plots: the grids the figure refers to. Kept up to date by the store.
+    /// Plots: the grids the figure refers to. Kept up to date by the store (not stored).
+    #[serde(skip)]
     pub references: BTreeSet<Fid>,
-    /// Grids: the plots that refer to this grid. Kept up to date by the store.
+    /// Grids: the plots that refer to this grid. Kept up to date by the store (not stored).
+    #[serde(skip)]
     pub referencers: BTreeSet<Fid>,
 }
 
@@ -163,6 +177,24 @@ pub(crate) struct Changes {
     pub figure: Option<Value>,
 }
 
+/// What changed since the last [`Store::take_changed`], for the database.
+#[derive(Debug, Default)]
+pub(crate) struct Changed {
+    /// Accounts whose own fields (key, counters) changed.
+    pub accounts: BTreeSet<String>,
+    /// Files created or changed.
+    pub files: BTreeSet<(String, u64)>,
+    /// Files deleted for good.
+    pub removed: BTreeSet<(String, u64)>,
+}
+
+impl Changed {
+    /// Whether nothing changed.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.accounts.is_empty() && self.files.is_empty() && self.removed.is_empty()
+    }
+}
+
 /// The whole server state.
 #[derive(Debug)]
 pub(crate) struct Store {
@@ -170,6 +202,8 @@ pub(crate) struct Store {
     last_time: i64,
     /// Seeded, for reproducible column uids.
     rng: StdRng,
+    /// What changed, when a database keeps the store (`None`: nothing is tracked).
+    changed: Option<Changed>,
 }
 
 /// Bytes of randomness in a share key (192 bits).
@@ -177,7 +211,12 @@ const SHARE_KEY_BYTES: usize = 24;
 
 impl Store {
     pub(crate) fn new(seed: u64) -> Self {
-        Self { accounts: BTreeMap::new(), last_time: 0, rng: StdRng::seed_from_u64(seed) }
+        Self {
+            accounts: BTreeMap::new(),
+            last_time: 0,
+            rng: StdRng::seed_from_u64(seed),
+            changed: None,
+        }
     }
 
     /// A strictly increasing timestamp, so creation times order files without ties.
@@ -205,7 +244,7 @@ impl Store {
             username.to_owned(),
             Account {
                 username: username.to_owned(),
-                api_key: api_key.to_owned(),
+                key_hash: key_hash(api_key),
                 date_joined: joined,
                 next_idlocal: 0,
                 files: BTreeMap::new(),
@@ -230,8 +269,68 @@ impl Store {
         self.accounts.values()
     }
 
+    /// Tracks every change from now on, for [`Store::take_changed`].
+    pub(crate) fn track_changes(&mut self) {
+        self.changed.get_or_insert_with(Changed::default);
+    }
+
+    /// What changed since the last call (nothing when changes are not tracked).
+    pub(crate) fn take_changed(&mut self) -> Changed {
+        self.changed.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// Notes a change of `owner`'s file `idlocal` (`removed`: deleted for good).
+    fn touch(&mut self, owner: &str, idlocal: u64, removed: bool) {
+        if let Some(changed) = &mut self.changed {
+            let key = (owner.to_owned(), idlocal);
+            if removed {
+                changed.files.remove(&key);
+                changed.removed.insert(key);
+            } else {
+                changed.removed.remove(&key);
+                changed.files.insert(key);
+            }
+        }
+    }
+
     fn account_mut(&mut self, username: &str) -> Result<&mut Account, Failure> {
+        if let Some(changed) = &mut self.changed {
+            changed.accounts.insert(username.to_owned());
+        }
         self.accounts.get_mut(username).ok_or(Failure::NotFound)
+    }
+
+    /// Puts a stored account and its files back, as a database loads them.
+    pub(crate) fn restore_account(
+        &mut self,
+        username: &str,
+        key_hash: String,
+        date_joined: i64,
+        next_idlocal: u64,
+        files: Vec<FileRecord>,
+    ) {
+        let mut account = Account {
+            username: username.to_owned(),
+            key_hash,
+            date_joined,
+            next_idlocal,
+            files: files.into_iter().map(|f| (f.idlocal, f)).collect(),
+            names: BTreeMap::new(),
+            children: BTreeMap::new(),
+        };
+        let ids: Vec<u64> = account.files.keys().copied().collect();
+        for id in &ids {
+            account.index(*id);
+        }
+        self.last_time = account
+            .files
+            .values()
+            .map(|f| f.created.max(f.modified))
+            .fold(self.last_time.max(date_joined), i64::max);
+        self.accounts.insert(username.to_owned(), account);
+        for id in ids {
+            self.relink(username, id);
+        }
     }
 
     pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Option<&FileRecord> {
@@ -239,6 +338,7 @@ impl Store {
     }
 
     fn file_mut(&mut self, owner: &str, idlocal: u64) -> Result<&mut FileRecord, Failure> {
+        self.touch(owner, idlocal, false);
         self.account_mut(owner)?.files.get_mut(&idlocal).ok_or(Failure::NotFound)
     }
 
@@ -400,6 +500,7 @@ impl Store {
         };
         account.files.insert(idlocal, record);
         account.index(idlocal);
+        self.touch(owner, idlocal, false);
         self.relink(owner, idlocal);
         Ok(idlocal)
     }
@@ -446,6 +547,7 @@ impl Store {
             }
         }
         let now = self.tick();
+        self.touch(owner, idlocal, false);
         let account = self.account_mut(owner)?;
         account.unindex(idlocal);
         let file = account.files.get_mut(&idlocal).ok_or(Failure::NotFound)?;
@@ -524,6 +626,9 @@ impl Store {
             }
         }
         let now = self.tick();
+        for id in &ids {
+            self.touch(owner, *id, false);
+        }
         let account = self.account_mut(owner)?;
         for id in ids {
             account.unindex(id);
@@ -550,6 +655,9 @@ impl Store {
     /// Removes a file and its subtree at once, and the links to and from them.
     pub(crate) fn remove(&mut self, owner: &str, idlocal: u64) -> Result<(), Failure> {
         let ids = self.subtree(owner, idlocal);
+        for id in &ids {
+            self.touch(owner, *id, true);
+        }
         let mut removed = Vec::new();
         let account = self.account_mut(owner)?;
         for id in ids {

@@ -17,6 +17,21 @@ impl Drop for Running {
     }
 }
 
+/// Starts the binary; returns it, its address and its second line (where data is kept).
+fn start_with_note(args: &[&str]) -> (Running, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let note = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("{first:?}")).to_owned();
+    (Running(child), url, note)
+}
+
 fn start(args: &[&str]) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
         .args(["--listen", "127.0.0.1:0"])
@@ -107,11 +122,8 @@ fn unsafe_accounts_are_refused_with_a_reason() {
     };
     refused(&["--user", "alice:"], "shorter than 8 characters");
     refused(&["--user", "alice:short"], "shorter than 8 characters");
-    refused(
-        &["--user", "alice:first-key", "--user", "alice:second-key"],
-        "already an account named alice",
-    );
-    refused(&["--user", "demo:my-secret-key", "--demo"], "already an account named demo");
+    refused(&["--user", "alice:first-key", "--user", "alice:second-key"], "alice is given twice");
+    refused(&["--user", "demo:my-secret-key", "--demo"], "there is another account named demo");
 }
 
 #[tokio::test]
@@ -163,4 +175,49 @@ async fn one_log_line_per_request_without_secrets_and_sigterm_stops_cleanly() {
     for secret in ["erin-secret-key", "my-share-key-value", "Basic "] {
         assert!(!logs.contains(secret), "{secret} in the logs: {logs}");
     }
+}
+
+#[tokio::test]
+async fn with_data_files_fids_share_keys_trash_and_counters_survive_kill_9() {
+    use chart_studio_api::common::FileUpdate;
+    use chart_studio_api::{files, folders};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let args = ["--data", data.to_str().unwrap(), "--user", "erin:erin-secret-key"];
+    let (server, url, note) = start_with_note(&args);
+    assert_eq!(note, format!("data: kept in {}", data.display()));
+    let erin = client(&url, Some(("erin", "erin-secret-key")));
+    let folder = erin.send(&folders::Create::new("reports/2024")).await.unwrap().file.file.fid;
+    let secret = FileUpdate::default().sharing(false, true);
+    let before = erin.send(&files::Update::patch(folder.clone(), secret)).await.unwrap();
+    let trashed = erin.send(&folders::Create::new("old")).await.unwrap().file.file.fid;
+    erin.send(&files::Trash::new(trashed.clone())).await.unwrap();
+    let mut server = server;
+    server.0.kill().unwrap(); // SIGKILL: no chance to flush anything
+    server.0.wait().unwrap();
+
+    let (_server, url, _) = start_with_note(&args);
+    let erin = client(&url, Some(("erin", "erin-secret-key")));
+    let after = erin.send(&files::Retrieve::new(folder.clone())).await.unwrap();
+    assert_eq!((&after.fid, &after.filename), (&before.fid, &before.filename));
+    assert_eq!(after.share_key(), before.share_key(), "the secret link still works");
+    let old = erin.send(&files::Retrieve::new(trashed.clone())).await.unwrap();
+    assert_eq!(old.deleted, Some(true), "still in the trash");
+    let next = erin.send(&folders::Create::new("new")).await.unwrap().file.file.fid;
+    assert_eq!(next.idlocal(), 3, "the counter went on after reports, 2024 and old: {next}");
+    let wrong = client(&url, Some(("erin", "guess"))).send(&users::Current {}).await;
+    assert!(wrong.is_err());
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("chart-studio.sqlite3")), 0o600);
+        let stored = std::fs::read(data.join("chart-studio.sqlite3")).unwrap();
+        let text = String::from_utf8_lossy(&stored);
+        assert!(!text.contains("erin-secret-key"), "keys are stored hashed");
+    }
+    let (_memory, _, note) = start_with_note(&[]);
+    assert!(note.contains("in memory only") && note.contains("--data DIR"), "{note}");
 }

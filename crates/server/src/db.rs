@@ -1,0 +1,153 @@
+//! Keeping the store in SQLite (`--data DIR`): accounts and files are loaded at start, and every
+//! change is written before its answer goes out (see the layer in `faults.rs`), so a 2xx answer
+//! survives a `kill -9`. The schema is versioned (`PRAGMA user_version`) and migrated forward.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use rusqlite::{Connection, params};
+
+use crate::store::{Changed, FileRecord, Store};
+
+/// The database file in the data folder.
+const FILE: &str = "chart-studio.sqlite3";
+
+/// Each migration brings the schema from its index to the next version.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE accounts (
+        username TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL,
+        date_joined INTEGER NOT NULL,
+        next_idlocal INTEGER NOT NULL
+    );
+    CREATE TABLE files (
+        owner TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+        idlocal INTEGER NOT NULL,
+        record TEXT NOT NULL,
+        PRIMARY KEY (owner, idlocal)
+    );
+"];
+
+/// An open database.
+#[derive(Debug)]
+pub(crate) struct Db {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Db {
+    /// Opens (creating, 0700) the data folder `dir` and its database, migrated to the current
+    /// schema. A database newer than this server is refused.
+    pub(crate) fn open(dir: &Path) -> Result<Self> {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir).with_context(|| format!("could not create {}", dir.display()))?;
+        let path = dir.join(FILE);
+        // The file holds private data and key hashes: the owner's only (SQLite gives its
+        // journal files the same mode).
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(&path).with_context(|| format!("could not create {}", path.display()))?;
+        let mut conn = Connection::open(&path)
+            .with_context(|| format!("could not open {}", path.display()))?;
+        // WAL: a commit is in the log before it returns, so a killed process loses nothing.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        if version > MIGRATIONS.len() {
+            bail!(
+                "{} has schema version {version}; this server knows versions up to {}",
+                path.display(),
+                MIGRATIONS.len()
+            );
+        }
+        for (at, migration) in MIGRATIONS.iter().enumerate().skip(version) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(migration)
+                .with_context(|| format!("migration to schema version {}", at + 1))?;
+            tx.pragma_update(None, "user_version", i64::try_from(at + 1)?)?;
+            tx.commit()?;
+        }
+        Ok(Self { conn, path })
+    }
+
+    /// Where it is.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Loads every account and file into `store`.
+    pub(crate) fn load(&self, store: &mut Store) -> Result<()> {
+        let mut accounts = self
+            .conn
+            .prepare("SELECT username, key_hash, date_joined, next_idlocal FROM accounts")?;
+        let rows = accounts.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+            ))
+        })?;
+        let mut files = self.conn.prepare("SELECT record FROM files WHERE owner = ?1")?;
+        for row in rows {
+            let (username, key_hash, date_joined, next_idlocal) = row?;
+            let records = files
+                .query_map([&username], |row| row.get::<_, String>(0))?
+                .map(|text| {
+                    let text = text?;
+                    serde_json::from_str::<FileRecord>(&text)
+                        .with_context(|| format!("a stored file of {username} does not read back"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let next = u64::try_from(next_idlocal).unwrap_or(0);
+            store.restore_account(&username, key_hash, date_joined, next, records);
+        }
+        Ok(())
+    }
+
+    /// Writes what changed, in one transaction.
+    pub(crate) fn save(&mut self, store: &Store, changed: &Changed) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        for username in &changed.accounts {
+            let Some(account) = store.account(username) else { continue };
+            tx.execute(
+                "INSERT INTO accounts (username, key_hash, date_joined, next_idlocal)
+                 VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(username) DO UPDATE SET key_hash = ?2, next_idlocal = ?4",
+                params![
+                    username,
+                    account.key_hash,
+                    account.date_joined,
+                    i64::try_from(account.next_idlocal()).unwrap_or(i64::MAX)
+                ],
+            )?;
+        }
+        for (owner, idlocal) in &changed.files {
+            let Some(record) = store.file(owner, *idlocal) else { continue };
+            tx.execute(
+                "INSERT INTO files (owner, idlocal, record) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3",
+                params![owner, idlocal_key(*idlocal), serde_json::to_string(record)?],
+            )?;
+        }
+        for (owner, idlocal) in &changed.removed {
+            tx.execute(
+                "DELETE FROM files WHERE owner = ?1 AND idlocal = ?2",
+                params![owner, idlocal_key(*idlocal)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn idlocal_key(idlocal: u64) -> i64 {
+    i64::try_from(idlocal).unwrap_or(i64::MAX)
+}
