@@ -81,6 +81,7 @@ pub(crate) fn run() -> Result<()> {
     // The listing; each plot's figure (its grids are read there, not from listing fields); then
     // one update per file.
     let share_ideal = listing * latency + (PLOTS as f64 + files) * latency / JOBS as f64;
+    let share_kept = share_with_data(&runtime, &cli, &users[0])?;
 
     let seq_delete =
         runtime.block_on(sequential_delete(&server, "delete-seq"))? / (2 * SAMPLE) as f64 * files;
@@ -111,6 +112,15 @@ pub(crate) fn run() -> Result<()> {
         Measure {
             name: format!("`bulk share private`, {} files, `--jobs {JOBS}`", thousands(2 * PLOTS)),
             seconds: share,
+            ideal: share_ideal,
+            sequential: seq_share,
+        },
+        Measure {
+            name: format!(
+                "the same against a server with `--data` (SQLite), {:.0}% of in memory",
+                100.0 * share_kept / share
+            ),
+            seconds: share_kept,
             ideal: share_ideal,
             sequential: seq_share,
         },
@@ -180,6 +190,32 @@ pub(crate) fn run() -> Result<()> {
     std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
     say(&format!("\nwritten to {}", path.display()));
     Ok(())
+}
+
+/// `bulk share private` against a second server that keeps its data in SQLite (`--data`), with
+/// the same files and latency as the in-memory run.
+fn share_with_data(
+    runtime: &tokio::runtime::Runtime,
+    cli: &Path,
+    (user, key): &(String, String),
+) -> Result<f64> {
+    let data = project_root().join("target/bench/data");
+    let _ = std::fs::remove_dir_all(&data);
+    let server = runtime.block_on(chart_studio_server::start(ServerConfig {
+        users: vec![(user.clone(), key.clone())],
+        data_dir: Some(data),
+        ..ServerConfig::default()
+    }))?;
+    server.add_plots(user, PLOTS, "bench", true)?;
+    server.set_faults(Faults { latency: LATENCY, ..Faults::default() });
+    let seconds = timed(
+        cli,
+        &server,
+        user,
+        &["bulk", "share", "private", "--yes", "--jobs", &JOBS.to_string()],
+    )?;
+    runtime.block_on(server.stop())?;
+    Ok(seconds)
 }
 
 /// `4000` as `4,000`.

@@ -1,6 +1,8 @@
 //! `cargo xtask ci compat`: scripts written for the real service, run unchanged (but for the
 //! address) against the local server: Plotly's request-based doc snippets and the official
-//! Python client `chart_studio`, installed into a virtual environment under `target/`.
+//! Python client `chart_studio`, installed into a virtual environment under `target/`. The
+//! server keeps its data (`--data`); after each script it is killed (`kill -9`) and restarted,
+//! and every file the script left must still be there, with the same fid, name and sharing.
 
 use std::path::Path;
 use std::process::Command;
@@ -33,9 +35,10 @@ pub(crate) fn run() -> Result<()> {
     names.sort();
     let mut failed = 0;
     for name in &names {
-        let server =
-            server::start(&bin, &["--user", "compat:compat-key", "--user", "pyuser:pyuser-key"])?;
         let home = tempdir(&root, name)?;
+        let data = home.join("data").to_string_lossy().into_owned();
+        let args = ["--user", ACCOUNTS[0], "--user", ACCOUNTS[1], "--data", &data];
+        let server = server::start(&bin, &args)?;
         let status = Command::new(&python)
             .arg(scripts.join(name))
             .env("CS_API", &server.url)
@@ -45,6 +48,16 @@ pub(crate) fn run() -> Result<()> {
         if !status.success() {
             failed += 1;
             say(&format!("FAIL {name} ({status})"));
+            continue;
+        }
+        let before = files(&server.url)?;
+        drop(server); // SIGKILL
+        let restarted = server::start(&bin, &args)?;
+        if files(&restarted.url)? == before {
+            say(&format!("{name}: {} file(s) intact after a kill -9 and a restart", before.len()));
+        } else {
+            failed += 1;
+            say(&format!("FAIL {name}: the files differ after a kill -9 and a restart"));
         }
     }
     say(&format!("compat: {} passed, {failed} failed", names.len() - failed));
@@ -52,6 +65,57 @@ pub(crate) fn run() -> Result<()> {
         bail!("{failed} compatibility script(s) failed");
     }
     Ok(())
+}
+
+/// The scripts' accounts, as `--user` takes them.
+const ACCOUNTS: [&str; 2] = ["compat:compat-key", "pyuser:pyuser-key"];
+
+/// Every file of the scripts' accounts, trash included: fid, name, type, sharing and share key.
+fn files(url: &str) -> Result<Vec<String>> {
+    use chart_studio_api::{Client, Config, Credentials, folders};
+    use futures_util::TryStreamExt;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut found = Vec::new();
+    for account in ACCOUNTS {
+        let (user, key) = account.split_once(':').context("NAME:KEY")?;
+        let config = Config::new(url, Some(Credentials::new(user, key)), false)?;
+        let transport =
+            chart_studio_http::HttpTransport::new(&chart_studio_http::HttpSettings::default())?;
+        let client = Client::new(transport, config);
+        for trashed in [false, true] {
+            let listing = async {
+                if trashed {
+                    let first = folders::Trashed {
+                        user: Some(user.to_owned()),
+                        page_size: Some(500),
+                        page: None,
+                    };
+                    client.items(first).try_collect::<Vec<_>>().await
+                } else {
+                    let first = folders::All {
+                        user: Some(user.to_owned()),
+                        filetype: None,
+                        page_size: Some(500),
+                        page: None,
+                    };
+                    client.items(first).try_collect::<Vec<_>>().await
+                }
+            };
+            for file in runtime.block_on(listing)? {
+                found.push(format!(
+                    "{} {:?} {} {:?} {:?} {:?} trashed={trashed}",
+                    file.fid,
+                    file.filename,
+                    file.filetype,
+                    file.world_readable,
+                    file.share_key_enabled,
+                    file.share_key()
+                ));
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
 }
 
 /// An empty HOME for one script, so the client's ~/.plotly files start fresh.

@@ -37,6 +37,7 @@ pub(crate) fn start(bin: &std::path::Path, args: &[&str]) -> Result<Server> {
     let mut child = Command::new(bin.join("chart-studio-server"))
         .args(["--listen", "127.0.0.1:0"])
         .args(args)
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()

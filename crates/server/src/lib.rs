@@ -125,7 +125,9 @@ impl ServerHandle {
         folder: &str,
         public: bool,
     ) -> Result<Vec<String>> {
-        seed::plots(&mut self.app.store(), user, count, folder, public)
+        let made = seed::plots(&mut self.app.store(), user, count, folder, public)?;
+        self.app.persist()?;
+        Ok(made)
     }
 
     /// Stops accepting requests and waits for those in flight, for [`STOP_GRACE`] at most.
