@@ -8,6 +8,7 @@
 //! code that makes it (e.g. plot content, lookup answers, the feed's order).
 
 mod access;
+pub mod admin;
 mod auth;
 mod body;
 mod clock;
@@ -151,6 +152,7 @@ impl ServerHandle {
 /// Adds the configured accounts and the demo data. Accounts kept in the data folder stay: one
 /// given again with the same key is fine, with another key it is refused; `--demo` is skipped
 /// when an earlier run made the demo account, and refused when the account `demo` is another.
+/// A server left with no account at all gets the demo account.
 fn accounts(store: &mut Store, config: &ServerConfig) -> Result<()> {
     let mut given = std::collections::BTreeSet::new();
     for (user, key) in &config.users {
@@ -174,7 +176,8 @@ fn accounts(store: &mut Store, config: &ServerConfig) -> Result<()> {
         (true, Some(false)) => anyhow::bail!(
             "--demo makes the account demo with a public key, and there is another account named demo"
         ),
-        (false, _) if config.users.is_empty() && store.account(DEMO_USER.0).is_none() => {
+        // A server with no account at all (none given, none kept) gets the demo account.
+        (false, _) if store.accounts().next().is_none() => {
             store.add_account(DEMO_USER.0, DEMO_USER.1)?;
         }
         (false, _) => {}

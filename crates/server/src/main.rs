@@ -14,6 +14,7 @@ use clap::Parser;
 /// The first line on stdout is `listening on http://HOST:PORT`.
 #[derive(Debug, Parser)]
 #[command(
+    args_conflicts_with_subcommands = true,
     name = "chart-studio-server",
     version,
     max_term_width = 100,
@@ -24,6 +25,8 @@ Ctrl-C or SIGTERM stops accepting requests, lets those in flight finish (10 s at
 GET /healthz answers {\"status\": \"ok\"} while the server runs."
 )]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:9200", value_name = "ADDR")]
     listen: SocketAddr,
@@ -80,6 +83,76 @@ struct Args {
     /// Deepest JSON nesting accepted.
     #[arg(long, default_value_t = Limits::default().max_json_depth)]
     max_json_depth: usize,
+}
+
+/// What to do instead of serving.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Manage the accounts of a data folder (restart a running server after a change).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// `user` verbs.
+#[derive(Debug, clap::Subcommand)]
+enum UserCommand {
+    /// Make an account and print its new random API key, once (only its hash is kept).
+    Add {
+        /// The username.
+        name: String,
+        /// The data folder.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// List the accounts, with when they were made and how many files they have.
+    List {
+        /// The data folder.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// Give an account a new random API key and print it; the old key stops working.
+    RotateKey {
+        /// The username.
+        name: String,
+        /// The data folder.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// Remove an account and every file of theirs, for good.
+    Remove {
+        /// The username.
+        name: String,
+        /// The data folder.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+}
+
+/// Runs a `user` verb; its output goes to stdout.
+fn user(command: UserCommand) -> Result<()> {
+    use chart_studio_server::admin;
+    let mut stdout = std::io::stdout().lock();
+    match command {
+        UserCommand::Add { name, data } => {
+            let key = admin::add_user(&data, &name)?;
+            writeln!(stdout, "{name}\t{key}")?;
+            writeln!(std::io::stderr(), "keep the key: it is not shown again")?;
+        }
+        UserCommand::List { data } => {
+            for account in admin::list_users(&data)? {
+                writeln!(stdout, "{}\t{}\t{}", account.username, account.joined, account.files)?;
+            }
+        }
+        UserCommand::RotateKey { name, data } => {
+            let key = admin::rotate_key(&data, &name)?;
+            writeln!(stdout, "{name}\t{key}")?;
+        }
+        UserCommand::Remove { name, data } => {
+            admin::remove_user(&data, &name)?;
+            writeln!(stdout, "removed {name} and their files")?;
+        }
+    }
+    Ok(())
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -170,7 +243,10 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(args: Args) -> Result<()> {
+async fn run(mut args: Args) -> Result<()> {
+    if let Some(Command::User(command)) = args.command.take() {
+        return user(command);
+    }
     let config = config(args)?;
     let kept = match &config.data_dir {
         Some(dir) => format!("data: kept in {}", dir.display()),

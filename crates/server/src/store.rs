@@ -252,13 +252,16 @@ impl Store {
                 children: BTreeMap::new(),
             },
         );
+        if let Some(changed) = &mut self.changed {
+            changed.accounts.insert(username.to_owned());
+        }
         Ok(())
     }
 
     /// Adds an account with a new random key, which nobody knows: for the owners of seeded
     /// files, whose keys must not be guessable.
     pub(crate) fn add_locked_account(&mut self, username: &str) -> Result<(), AccountError> {
-        self.add_account(username, &Self::share_key())
+        self.add_account(username, &Self::random_key())
     }
 
     pub(crate) fn account(&self, username: &str) -> Option<&Account> {
@@ -342,8 +345,9 @@ impl Store {
         self.account_mut(owner)?.files.get_mut(&idlocal).ok_or(Failure::NotFound)
     }
 
-    /// A fresh unguessable share key, from the operating system's random source.
-    fn share_key() -> String {
+    /// A fresh unguessable key (192 bits, hex) from the operating system's random source: share
+    /// keys, and the API keys of new and seeded accounts.
+    pub(crate) fn random_key() -> String {
         let mut bytes = [0u8; SHARE_KEY_BYTES];
         rand::rng().fill_bytes(&mut bytes);
         bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -486,7 +490,7 @@ impl Store {
             parent,
             world_readable: new.world_readable,
             share_key_enabled: new.share_key_enabled,
-            share_key: new.share_key_enabled.then(Self::share_key),
+            share_key: new.share_key_enabled.then(Self::random_key),
             deleted: false,
             created: now,
             modified: now,
@@ -559,7 +563,7 @@ impl Store {
         match changes.share_key_enabled {
             Some(true) if !file.share_key_enabled || file.share_key.is_none() => {
                 file.share_key_enabled = true;
-                file.share_key = Some(Self::share_key());
+                file.share_key = Some(Self::random_key());
             }
             Some(false) => {
                 file.share_key_enabled = false;

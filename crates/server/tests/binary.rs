@@ -221,3 +221,48 @@ async fn with_data_files_fids_share_keys_trash_and_counters_survive_kill_9() {
     let (_memory, _, note) = start_with_note(&[]);
     assert!(note.contains("in memory only") && note.contains("--data DIR"), "{note}");
 }
+
+#[tokio::test]
+async fn user_verbs_manage_the_accounts_of_a_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let verb = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["user"])
+            .args(args)
+            .args(["--data", data])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let (ok, added, _) = verb(&["add", "gina"]);
+    assert!(ok);
+    let key = added.trim().strip_prefix("gina\t").unwrap().to_owned();
+    assert_eq!(key.len(), 48, "192 random bits");
+    let (ok, _, err) = verb(&["add", "gina"]);
+    assert!(!ok && err.contains("already an account named gina"), "{err}");
+
+    let (server, url) = start(&["--data", data]);
+    let gina = client(&url, Some(("gina", &key)));
+    assert_eq!(gina.send(&users::Current {}).await.unwrap().username, "gina");
+    drop(server);
+
+    let (ok, rotated, _) = verb(&["rotate-key", "gina"]);
+    assert!(ok);
+    let new_key = rotated.trim().strip_prefix("gina\t").unwrap().to_owned();
+    let (_server, url) = start(&["--data", data]);
+    assert!(client(&url, Some(("gina", &key))).send(&users::Current {}).await.is_err());
+    client(&url, Some(("gina", &new_key))).send(&users::Current {}).await.unwrap();
+    let (_, listed, _) = verb(&["list"]);
+    assert!(listed.starts_with("gina\t") && listed.trim_end().ends_with("\t0"), "{listed}");
+    drop(_server);
+
+    let (ok, _, _) = verb(&["remove", "gina"]);
+    assert!(ok);
+    let (_, listed, _) = verb(&["list"]);
+    assert_eq!(listed, "");
+    let (ok, _, err) = verb(&["remove", "gina"]);
+    assert!(!ok && err.contains("no account named gina"), "{err}");
+}
