@@ -1,5 +1,6 @@
 //! The shared state of a running server.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use crate::db::Db;
@@ -42,6 +43,8 @@ pub(crate) struct App {
     pub fault_state: Mutex<FaultState>,
     /// Where the store is kept, with `--data`.
     db: Option<Mutex<Db>>,
+    /// Signed-in browsers: session token → username (in memory; a restart signs everyone out).
+    pub sessions: Mutex<BTreeMap<String, String>>,
 }
 
 /// The state handed to handlers.
@@ -63,6 +66,7 @@ impl App {
             faults: RwLock::new(faults),
             fault_state: Mutex::new(fault_state),
             db: db.map(Mutex::new),
+            sessions: Mutex::new(BTreeMap::new()),
         }
     }
 

@@ -4,11 +4,13 @@
 //! - `/~USER/IDLOCAL.embed`: the chart alone, for iframes;
 //! - `/~USER/IDLOCAL.json`: the figure with its data;
 //! - `/~USER/`: the user's public plots (all of them for the owner);
-//! - `/static/plotly.min.js`: plotly.js itself, served from here so charts draw offline.
+//! - `/static/plotly.min.js`: plotly.js itself, served from here so charts draw offline;
+//! - `/login` (a form: username and API key) and `/logout`.
 //!
 //! A secret plot opens with `?share_key=KEY`. A private plot, a secret one without its key, a
 //! trashed or an unknown one all get the same 404 page, so a page never tells that a file exists.
-//! The reader is anonymous unless the request carries an account's credentials.
+//! The reader is anonymous unless signed in (a session cookie: HttpOnly, SameSite=Lax) or the
+//! request carries an account's credentials; the owner, signed in, sees their own files.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -40,6 +42,8 @@ static PLOTLY_JS: LazyLock<String> = LazyLock::new(|| {
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/static/plotly.min.js", get(plotly_js))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
         .route("/{user}", get(user_page))
         .route("/{user}/{file}", get(file_page))
 }
@@ -89,6 +93,7 @@ struct ChartPage<'a> {
 <html lang="en"><head><meta charset="utf-8"><title>{{ owner }}</title>
 <style>body{font-family:system-ui,sans-serif;margin:20px}li{margin:4px 0}.meta{color:#555}</style>
 </head><body><h1>{{ owner }}</h1>
+<p class="meta">{% if signed_in %}Signed in: private and secret plots are listed too. <form method="post" action="/logout" style="display:inline"><button>Sign out</button></form>{% else %}<a href="/login?next=/~{{ owner }}/">Sign in</a> to see your private plots.{% endif %}</p>
 {% if plots.is_empty() %}<p>No plots to show.</p>{% else %}<ul>
 {% for (link, name, sharing) in plots %}<li><a href="{{ link }}">{{ name }}</a> <span class="meta">{{ sharing }}</span></li>
 {% endfor %}</ul>{% endif %}
@@ -96,7 +101,110 @@ struct ChartPage<'a> {
 )]
 struct UserPage<'a> {
     owner: &'a str,
+    signed_in: bool,
     plots: Vec<(String, String, String)>,
+}
+
+/// The session cookie's name.
+const SESSION: &str = "cs_session";
+
+/// Who reads a page: the account of the request's credentials, else of its session cookie,
+/// else anonymous.
+fn reader(app: &Shared, headers: &HeaderMap) -> Viewer {
+    if let Ok(viewer @ Viewer::User(_)) = identify(app, headers) {
+        return viewer;
+    }
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .find_map(|cookie| cookie.trim().strip_prefix(SESSION)?.strip_prefix('='));
+    let sessions = app.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    token
+        .and_then(|token| sessions.get(token))
+        .map_or(Viewer::Anonymous, |name| Viewer::User(name.clone()))
+}
+
+#[derive(Template)]
+#[template(
+    ext = "html",
+    source = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in</title>
+<style>body{font-family:system-ui,sans-serif;margin:20px}label{display:block;margin:8px 0}.error{color:#b00}</style>
+</head><body><h1>Sign in</h1>
+{% if failed %}<p class="error">That username and API key do not match an account.</p>{% endif %}
+<form method="post" action="/login">
+<label>Username <input name="username" autocomplete="username" required></label>
+<label>API key <input name="api_key" type="password" autocomplete="current-password" required></label>
+<input type="hidden" name="next" value="{{ next }}">
+<button type="submit">Sign in</button>
+</form></body></html>"#
+)]
+struct LoginPage<'a> {
+    failed: bool,
+    next: &'a str,
+}
+
+/// Where to go after signing in: a page of this server, never another site.
+fn local_page(next: Option<&String>) -> &str {
+    next.map(String::as_str).filter(|n| n.starts_with("/~") && !n.starts_with("//")).unwrap_or("/")
+}
+
+async fn login_form(Query(params): Query<BTreeMap<String, String>>) -> Response {
+    rendered(&LoginPage { failed: false, next: local_page(params.get("next")) })
+}
+
+async fn login(
+    State(app): State<Shared>,
+    axum::Form(form): axum::Form<BTreeMap<String, String>>,
+) -> Response {
+    let username = form.get("username").map(String::as_str).unwrap_or_default();
+    let key = form.get("api_key").map(String::as_str).unwrap_or_default();
+    let next = local_page(form.get("next"));
+    let matches = app.store().account(username).is_some_and(|account| {
+        subtle::ConstantTimeEq::ct_eq(
+            account.key_hash.as_bytes(),
+            crate::store::key_hash(key).as_bytes(),
+        )
+        .into()
+    });
+    if !matches {
+        let mut page = rendered(&LoginPage { failed: true, next });
+        *page.status_mut() = StatusCode::UNAUTHORIZED;
+        return page;
+    }
+    let token = crate::store::Store::random_key();
+    app.sessions
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .insert(token.clone(), username.to_owned());
+    let next = if next == "/" { format!("/~{username}/") } else { next.to_owned() };
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, format!("{SESSION}={token}; HttpOnly; SameSite=Lax; Path=/")),
+            (header::LOCATION, next),
+        ],
+    )
+        .into_response()
+}
+
+async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Response {
+    if let Viewer::User(name) = reader(&app, &headers) {
+        app.sessions
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|_, user| *user != name);
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::SET_COOKIE, format!("{SESSION}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")),
+            (header::LOCATION, "/login".to_owned()),
+        ],
+    )
+        .into_response()
 }
 
 /// The one answer for anything a reader may not see or that does not exist.
@@ -146,7 +254,7 @@ async fn file_page(
     let Some(fid) = id.parse::<u64>().ok().and_then(|id| Fid::new(user, id).ok()) else {
         return not_found();
     };
-    let viewer = identify(&app, &headers).unwrap_or(Viewer::Anonymous);
+    let viewer = reader(&app, &headers);
     let share_key = params.get("share_key").map(String::as_str);
     let store = app.store();
     let kind = chart_studio_models::FileType::Plot;
@@ -178,7 +286,7 @@ async fn user_page(
     headers: HeaderMap,
 ) -> Response {
     let Some(user) = user.strip_prefix('~') else { return Failure::NotFound.into_response() };
-    let viewer = identify(&app, &headers).unwrap_or(Viewer::Anonymous);
+    let viewer = reader(&app, &headers);
     let store = app.store();
     let Some(account) = store.account(user) else { return not_found() };
     let plots = account
@@ -191,5 +299,5 @@ async fn user_page(
             (format!("/~{user}/{}/", f.idlocal), f.filename.clone(), sharing.to_string())
         })
         .collect();
-    rendered(&UserPage { owner: user, plots })
+    rendered(&UserPage { owner: user, signed_in: viewer.is(user), plots })
 }
