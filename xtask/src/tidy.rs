@@ -103,7 +103,67 @@ fn problems() -> Result<Vec<String>> {
             }
         }
     }
+    problems.extend(module_cycles(&project_root().join("crates/server/src"))?);
     Ok(problems)
+}
+
+/// The cycles among the top modules of a crate's `src` (by their `crate::MODULE` paths; test
+/// modules and the crate root left out): each module should build on the ones below it.
+fn module_cycles(src: &std::path::Path) -> Result<Vec<String>> {
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for file in rust_files(src)? {
+        let relative = file.strip_prefix(src)?.with_extension("");
+        let module =
+            relative.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+        let Some(module) = module.filter(|m| !["lib", "main", "fuzz"].contains(&m.as_str())) else {
+            continue;
+        };
+        let text = std::fs::read_to_string(&file)?;
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        let mut found = BTreeSet::new();
+        for (at, _) in code.match_indices("crate::") {
+            let rest = &code[at + "crate::".len()..];
+            if let Some(rest) = rest.strip_prefix('{') {
+                let list = rest.split('}').next().unwrap_or_default();
+                found.extend(
+                    list.split(',')
+                        .map(|item| item.trim().split("::").next().unwrap_or_default().to_owned()),
+                );
+            } else {
+                found.insert(
+                    rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+        found.retain(|name| !name.is_empty() && *name != module);
+        uses.entry(module).or_default().extend(found);
+    }
+    let mut cycles = Vec::new();
+    for start in uses.keys() {
+        let mut stack = vec![vec![start.clone()]];
+        while let Some(path) = stack.pop() {
+            let last = path.last().cloned().unwrap_or_default();
+            for next in uses.get(&last).into_iter().flatten() {
+                if next == start && path.len() > 1 && path.iter().min() == Some(start) {
+                    cycles.push(format!(
+                        "{} form a module cycle in {}",
+                        path.join(" -> "),
+                        src.display()
+                    ));
+                } else if next == start && path.len() == 1 {
+                    continue;
+                } else if !path.contains(next) && uses.contains_key(next) {
+                    let mut longer = path.clone();
+                    longer.push(next.clone());
+                    stack.push(longer);
+                }
+            }
+        }
+    }
+    Ok(cycles)
 }
 
 fn rust_files(dir: &std::path::Path) -> Result<Vec<std::path::PathBuf>> {

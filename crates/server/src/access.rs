@@ -6,8 +6,16 @@ use subtle::ConstantTimeEq;
 
 use crate::auth::Viewer;
 use crate::failure::Failure;
-use crate::render::View;
 use crate::store::{Account, FileRecord, Store};
+
+/// How a file is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum View {
+    /// The owner: admin fields included.
+    Owner,
+    /// Anyone else who may read the file.
+    Reader,
+}
 
 /// Whether `viewer` may read `record` (owned by `owner`), given an optional share key.
 pub(crate) fn can_read(

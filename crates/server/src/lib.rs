@@ -17,6 +17,7 @@ mod failure;
 mod faults;
 #[cfg(test)]
 mod fuzz;
+mod layer;
 mod pages;
 mod render;
 mod routes;

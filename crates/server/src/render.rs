@@ -1,12 +1,16 @@
 //! Stored records as the API's JSON models, from one requester's point of view.
 
 use chart_studio_models::{
-    ColumnInfo, Counted, Fid, File, Folder, FolderChildren, Grid, Plot, User,
+    ColumnInfo, ColumnRef, Counted, Fid, File, Folder, FolderChildren, Grid, Plot, User,
+    replace_attribute,
 };
+use serde_json::Value;
 
+use crate::access::View;
+use crate::auth::Viewer;
 use crate::clock;
 use crate::state::Urls;
-use crate::store::{Account, Body, FileRecord};
+use crate::store::{Account, Body, FileRecord, Store};
 
 /// Makes a file look as listings show it: the real service leaves `references` and
 /// `referencers` empty in every listing, even for plots whose figure uses grids (the captured
@@ -14,15 +18,6 @@ use crate::store::{Account, Body, FileRecord};
 pub(crate) fn as_listed(file: &mut File) {
     file.references = Some(Vec::new());
     file.referencers = Some(Vec::new());
-}
-
-/// How a file is shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum View {
-    /// The owner: admin fields included.
-    Owner,
-    /// Anyone else who may read the file.
-    Reader,
 }
 
 impl Urls {
@@ -97,7 +92,7 @@ impl Urls {
         // INFER: the read-only `references` / `referencers` list the grids a plot uses and the
         // plots that use a grid, by fid (the captured public list shows them empty).
         let fids = |set: &std::collections::BTreeSet<Fid>| {
-            set.iter().map(|f| serde_json::Value::String(f.to_string())).collect()
+            set.iter().map(|f| Value::String(f.to_string())).collect()
         };
         file.references = Some(fids(&record.references));
         file.referencers = Some(fids(&record.referencers));
@@ -157,4 +152,54 @@ impl Urls {
     ) -> Folder {
         Folder::new(self.file(account, record, view), children)
     }
+}
+
+/// A plot of `plot_owner`'s figure; with `inline`, every `*src` reference replaced by the data
+/// it points to; with `map_unreadable`, a `map_data` object holding the data of grids the viewer
+/// cannot read.
+///
+/// Whoever may read a plot may see the data of its owner's live grids, as a shared chart would
+/// show it (INFER); another account's grid shows only while the viewer may read it.
+pub(crate) fn plot_content(
+    store: &Store,
+    viewer: &Viewer,
+    plot_owner: &str,
+    mut figure: Value,
+    inline: bool,
+    map_unreadable: bool,
+) -> Value {
+    let mut mapped = serde_json::Map::new();
+    let mut replacements = Vec::new();
+    for (trace_path, trace) in chart_studio_models::traces(&figure) {
+        for attribute in chart_studio_models::source_refs(trace) {
+            let Some(reference) =
+                attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok())
+            else {
+                continue;
+            };
+            let Some((grid, data)) = store.column(&reference) else { continue };
+            let grid_owner = reference.grid.owner();
+            if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
+                continue;
+            }
+            if inline {
+                replacements.push((format!("{trace_path}.{}", attribute.path), data.clone()));
+            } else if map_unreadable
+                && !crate::access::can_read(viewer, reference.grid.owner(), grid, None)
+            {
+                mapped.insert(reference.to_string(), Value::Array(data.clone()));
+            }
+        }
+    }
+    for (src_path, data) in replacements {
+        let key =
+            src_path.rsplit('.').next().unwrap_or_default().trim_end_matches("src").to_owned();
+        replace_attribute(&mut figure, &src_path, &key, Value::Array(data));
+    }
+    if !mapped.is_empty()
+        && let Value::Object(object) = &mut figure
+    {
+        object.insert("map_data".to_owned(), Value::Object(mapped));
+    }
+    figure
 }

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chart_studio_models::{Fid, FileType, HOME_FOLDER};
+use chart_studio_models::{ColumnRef, Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
@@ -713,6 +713,13 @@ impl Store {
         if let Some(record) = self.file_at_mut(&plot) {
             record.references = now;
         }
+    }
+
+    /// The grid a column reference points to, and the column's data, if both exist.
+    pub(crate) fn column(&self, reference: &ColumnRef) -> Option<(&FileRecord, &Vec<Value>)> {
+        let grid = self.file(reference.grid.owner(), reference.grid.idlocal())?;
+        let Body::Grid { columns } = &grid.body else { return None };
+        columns.iter().find(|c| c.uid == reference.uid).map(|c| (grid, &c.data))
     }
 
     /// Mutable access to a grid's columns.

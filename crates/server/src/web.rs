@@ -266,7 +266,7 @@ async fn file_page(
     if record.deleted {
         return not_found();
     }
-    let figure = crate::routes::plot_content(&store, &viewer, user, figure.clone(), true, false);
+    let figure = crate::render::plot_content(&store, &viewer, user, figure.clone(), true, false);
     if let Wanted::Json = wanted {
         return axum::Json(figure).into_response();
     }

@@ -255,6 +255,7 @@ async fn launch(
     }
     show_plan(command, &ops)?;
     confirm(run.yes, command, active)?;
+    let interrupted = ctrl_c()?;
     let path = journal_path(run, &command.replace(' ', "-"));
     let prepared = runs::prepare(ctx.account(), command, &path, dir, &ops)?;
     writeln!(
@@ -263,25 +264,43 @@ async fn launch(
         path.display(),
         path.display()
     )?;
-    execute(ctx, &prepared, ops, run.jobs, run.rate).await
+    execute(ctx, &prepared, ops, (run.jobs, run.rate), interrupted).await
 }
 
-/// Executes a prepared run (Ctrl-C stops it cleanly), then shows its summary.
+/// Executes a prepared run, then shows its summary. `interrupted` resolves on Ctrl-C, which
+/// stops the run cleanly.
 async fn execute(
     ctx: &Ctx,
     prepared: &Prepared,
     ops: Vec<Op>,
-    jobs: usize,
-    rate: Option<f64>,
+    (jobs, rate): (usize, Option<f64>),
+    interrupted: impl Future<Output = ()>,
 ) -> Result<()> {
     let engine = engine(&ctx.client, jobs, rate);
-    let interrupted = async {
+    let report = runs::run(&engine, prepared, ops, &Bar::new(ctx.out.json), interrupted).await;
+    finish(ctx, prepared, &report)
+}
+
+/// Listens for Ctrl-C from now on: a run takes it over before it says it started, so that a
+/// Ctrl-C at any moment after that stops it cleanly instead of killing the process.
+fn ctrl_c() -> Result<impl Future<Output = ()>> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut interrupts =
+            signal(SignalKind::interrupt()).context("could not listen for Ctrl-C")?;
+        Ok(async move {
+            if interrupts.recv().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+    #[cfg(not(unix))]
+    Ok(async {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    };
-    let report = runs::run(&engine, prepared, ops, &Bar::new(ctx.out.json), interrupted).await;
-    finish(ctx, prepared, &report)
+    })
 }
 
 /// Counts by action and type, and the first files, on stderr.
@@ -373,6 +392,7 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
             state.header.command
         ));
     }
+    let interrupted = ctrl_c()?;
     writeln!(
         std::io::stderr().lock(),
         "resuming `{}`: {} of {} operations left",
@@ -380,7 +400,7 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
         pending.len(),
         state.ops.len()
     )?;
-    execute(ctx, &prepared, pending, jobs, None).await
+    execute(ctx, &prepared, pending, (jobs, None), interrupted).await
 }
 
 /// Undoes a run, holding its journal so that it cannot be resumed meanwhile: sharing changes

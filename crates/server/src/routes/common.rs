@@ -7,18 +7,16 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
-use chart_studio_models::{
-    ColumnRef, File, FileType, HOME_FOLDER, NumberedPage, replace_attribute,
-};
+use chart_studio_models::{ColumnRef, File, FileType, HOME_FOLDER, NumberedPage};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
+use crate::access::View;
 use crate::access::{owned, parse_fid, readable};
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::failure::Failure;
 use crate::pages::{RequestUrl, numbered};
-use crate::render::View;
 use crate::state::Shared;
 use crate::store::{Account, Body, Changes, FileRecord, Store};
 
@@ -254,7 +252,7 @@ async fn update(
     if let Some(figure) = &changes.figure {
         // INFER: the real update changed metadata only; accepting a figure lets a plot be
         // replaced in place (same fid and URL), which is what clients that PUT one expect.
-        super::plots::check_figure(&store, &viewer, figure)?;
+        check_figure(&store, &viewer, figure)?;
     }
     store.update(fid.owner(), fid.idlocal(), changes)?;
     let (account, record, view) = readable(&store, &viewer, &fid, None, None)?;
@@ -341,9 +339,14 @@ async fn content(
         params.get("share_key").map(String::as_str),
     )?;
     let answer = match &record.body {
-        Body::Plot { figure } => {
-            plot_content(&store, &viewer, fid.owner(), figure.clone(), inline, map_unreadable)
-        }
+        Body::Plot { figure } => crate::render::plot_content(
+            &store,
+            &viewer,
+            fid.owner(),
+            figure.clone(),
+            inline,
+            map_unreadable,
+        ),
         Body::Grid { columns } => grid_content(columns),
         Body::Folder => return Err(Failure::NotFound),
     };
@@ -363,62 +366,46 @@ pub(crate) fn grid_content(columns: &[crate::store::StoredColumn]) -> Value {
     json!({ "cols": cols })
 }
 
-/// The data a column reference points to, if the grid and column exist.
-pub(crate) fn column_data<'a>(
-    store: &'a Store,
-    reference: &ColumnRef,
-) -> Option<(&'a FileRecord, &'a Vec<Value>)> {
-    let grid = store.file(reference.grid.owner(), reference.grid.idlocal())?;
-    let Body::Grid { columns } = &grid.body else { return None };
-    columns.iter().find(|c| c.uid == reference.uid).map(|c| (grid, &c.data))
-}
-
-/// A plot of `plot_owner`'s figure; with `inline`, every `*src` reference replaced by the data
-/// it points to; with `map_unreadable`, a `map_data` object holding the data of grids the viewer
-/// cannot read.
-///
-/// Whoever may read a plot may see the data of its owner's live grids, as a shared chart would
-/// show it (INFER); another account's grid shows only while the viewer may read it.
-pub(crate) fn plot_content(
-    store: &Store,
-    viewer: &Viewer,
-    plot_owner: &str,
-    mut figure: Value,
-    inline: bool,
-    map_unreadable: bool,
-) -> Value {
-    let mut mapped = serde_json::Map::new();
-    let mut replacements = Vec::new();
-    for (trace_path, trace) in chart_studio_models::traces(&figure) {
+/// Refuses figures without `data` or `layout`, raw data arrays, and references to columns that
+/// do not exist or cannot be read.
+pub(crate) fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Result<(), Failure> {
+    if !figure.is_object()
+        || !(figure.get("data").is_some_and(Value::is_array)
+            || figure.get("layout").is_some_and(Value::is_object))
+    {
+        return Err(Failure::bad_field(
+            "figure",
+            "figure must be an object with a `data` array or a `layout` object",
+        ));
+    }
+    for (trace_path, trace) in chart_studio_models::traces(figure) {
+        if let Some(raw) = chart_studio_models::data_arrays(trace).first() {
+            return Err(Failure::bad_field(
+                "figure",
+                format!(
+                    "{trace_path}.{} holds raw data; plots may only reference grid columns: upload the data as a grid and set {}src",
+                    raw.path, raw.path
+                ),
+            ));
+        }
         for attribute in chart_studio_models::source_refs(trace) {
-            let Some(reference) =
-                attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok())
-            else {
-                continue;
-            };
-            let Some((grid, data)) = column_data(store, &reference) else { continue };
-            let grid_owner = reference.grid.owner();
-            if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
-                continue;
-            }
-            if inline {
-                replacements.push((format!("{trace_path}.{}", attribute.path), data.clone()));
-            } else if map_unreadable
-                && !crate::access::can_read(viewer, reference.grid.owner(), grid, None)
-            {
-                mapped.insert(reference.to_string(), Value::Array(data.clone()));
+            let text = attribute.value.as_str().unwrap_or_default();
+            let reference: ColumnRef = text.parse().map_err(|err| {
+                Failure::bad_field("figure", format!("{trace_path}.{}: {err}", attribute.path))
+            })?;
+            let readable = store.column(&reference).is_some_and(|(grid, _)| {
+                crate::access::can_read(viewer, reference.grid.owner(), grid, None)
+            });
+            if !readable {
+                return Err(Failure::bad_field(
+                    "figure",
+                    format!(
+                        "{trace_path}.{} refers to {reference}, which does not exist or which you cannot read",
+                        attribute.path
+                    ),
+                ));
             }
         }
     }
-    for (src_path, data) in replacements {
-        let key =
-            src_path.rsplit('.').next().unwrap_or_default().trim_end_matches("src").to_owned();
-        replace_attribute(&mut figure, &src_path, &key, Value::Array(data));
-    }
-    if !mapped.is_empty()
-        && let Value::Object(object) = &mut figure
-    {
-        object.insert("map_data".to_owned(), Value::Object(mapped));
-    }
-    figure
+    Ok(())
 }

@@ -7,10 +7,10 @@ use chart_studio_models::{Created, Folder, HOME_FOLDER, Listing};
 use http::{HeaderMap, StatusCode};
 
 use super::common::{Params, page_of, paging, request_url, visible};
+use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::failure::Failure;
-use crate::render::View;
 use crate::state::Shared;
 
 pub(crate) fn routes() -> Router<Shared> {

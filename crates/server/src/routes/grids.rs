@@ -10,11 +10,11 @@ use http::StatusCode;
 use serde_json::{Value, json};
 
 use super::common::Params;
+use crate::access::View;
 use crate::access::{owned, parse_fid, readable};
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::failure::Failure;
-use crate::render::View;
 use crate::state::Shared;
 use crate::store::{Body, NewFile, StoredColumn};
 

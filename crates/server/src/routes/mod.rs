@@ -12,7 +12,6 @@ use axum::extract::Request;
 use crate::failure::Failure;
 use crate::state::Shared;
 use common::Collection;
-pub(crate) use common::plot_content;
 
 /// Every route of the API.
 pub(crate) fn router(app: Shared) -> Router {
@@ -34,6 +33,6 @@ pub(crate) fn router(app: Shared) -> Router {
         .method_not_allowed_fallback(|request: Request| async move {
             Failure::MethodNotAllowed(request.method().to_string())
         })
-        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::faults::middleware))
+        .layer(axum::middleware::from_fn_with_state(app.clone(), crate::layer::middleware))
         .with_state(app)
 }

@@ -3,18 +3,16 @@
 use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
-use chart_studio_models::{ColumnRef, Created, CursorPage, Plot, data_arrays, source_refs, traces};
+use chart_studio_models::{Created, CursorPage, Plot};
 use http::HeaderMap;
-use serde_json::Value;
 
-use super::common::{Params, column_data, request_url};
-use crate::access::can_read;
+use super::common::{Params, check_figure, request_url};
+use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::clock;
 use crate::failure::Failure;
 use crate::pages::Cursor;
-use crate::render::View;
 use crate::state::Shared;
 use crate::store::{Body, Store};
 
@@ -169,47 +167,4 @@ async fn create(
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
     let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
     Ok(Json(Created::new(app.urls.plot(account, record, View::Owner))))
-}
-
-/// Refuses figures without `data` or `layout`, raw data arrays, and references to columns that
-/// do not exist or cannot be read.
-pub(crate) fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Result<(), Failure> {
-    if !figure.is_object()
-        || !(figure.get("data").is_some_and(Value::is_array)
-            || figure.get("layout").is_some_and(Value::is_object))
-    {
-        return Err(Failure::bad_field(
-            "figure",
-            "figure must be an object with a `data` array or a `layout` object",
-        ));
-    }
-    for (trace_path, trace) in traces(figure) {
-        if let Some(raw) = data_arrays(trace).first() {
-            return Err(Failure::bad_field(
-                "figure",
-                format!(
-                    "{trace_path}.{} holds raw data; plots may only reference grid columns: upload the data as a grid and set {}src",
-                    raw.path, raw.path
-                ),
-            ));
-        }
-        for attribute in source_refs(trace) {
-            let text = attribute.value.as_str().unwrap_or_default();
-            let reference: ColumnRef = text.parse().map_err(|err| {
-                Failure::bad_field("figure", format!("{trace_path}.{}: {err}", attribute.path))
-            })?;
-            let readable = column_data(store, &reference)
-                .is_some_and(|(grid, _)| can_read(viewer, reference.grid.owner(), grid, None));
-            if !readable {
-                return Err(Failure::bad_field(
-                    "figure",
-                    format!(
-                        "{trace_path}.{} refers to {reference}, which does not exist or which you cannot read",
-                        attribute.path
-                    ),
-                ));
-            }
-        }
-    }
-    Ok(())
 }
