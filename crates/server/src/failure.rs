@@ -52,10 +52,6 @@ impl Failure {
         Self::BadRequest { message: message.into(), field: Some(field.to_owned()) }
     }
 
-    pub(crate) fn conflict(message: impl Into<String>) -> Self {
-        Self::Conflict(message.into())
-    }
-
     /// The conflict of a filename taken in the same folder.
     pub(crate) fn exists(name: &str) -> Self {
         Self::Conflict(format!("Sorry, a file named '{name}' already exists"))
@@ -103,5 +99,17 @@ impl IntoResponse for Failure {
             _ => {}
         }
         response
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(err: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match err {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Exists(name) => Self::exists(&name),
+            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Invalid { field, message } => Self::bad_field(field, message),
+        }
     }
 }

@@ -22,7 +22,9 @@ use clap::Parser;
 milliseconds, account; never a key or a share key) at the info level. RUST_LOG sets the level, \
 e.g. RUST_LOG=warn for errors only, RUST_LOG=debug for more.\n\n\
 Ctrl-C or SIGTERM stops accepting requests, lets those in flight finish (10 s at most) and exits. \
-GET /healthz answers {\"status\": \"ok\"} while the server runs."
+GET /healthz answers {\"status\": \"ok\"} while the server runs.\n\n\
+It speaks plain HTTP (put it behind a TLS proxy for others), and it does not export images, \
+edit dashboards or manage collaborators."
 )]
 struct Args {
     #[command(subcommand)]

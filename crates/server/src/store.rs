@@ -14,6 +14,34 @@ pub(crate) fn key_hash(api_key: &str) -> String {
     sha2::Sha256::digest(api_key.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Why a store rule refused a request; the routes turn it into an answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum StoreError {
+    /// No such account or file.
+    #[error("not found")]
+    NotFound,
+    /// The folder already holds a file of that name.
+    #[error("Sorry, a file named '{0}' already exists")]
+    Exists(String),
+    /// The request contradicts the state (a permanent delete of a file not in the trash).
+    #[error("{0}")]
+    Conflict(String),
+    /// A field's value breaks a rule.
+    #[error("{message}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// The rule it breaks.
+        message: String,
+    },
+}
+
+impl StoreError {
+    fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        Self::Invalid { field, message: message.into() }
+    }
+}
+
 /// The shortest API key accepted.
 pub(crate) const MIN_KEY_CHARS: usize = 8;
 
@@ -36,8 +64,6 @@ pub(crate) enum AccountError {
 pub(crate) const MAX_FOLDER_DEPTH: usize = 64;
 /// The longest folder path accepted, in bytes (INFER, as above).
 pub(crate) const MAX_PATH_BYTES: usize = 1024;
-
-use crate::failure::Failure;
 
 /// An account: a user, its key and its files. `Debug` does not show the key.
 #[derive(Clone)]
@@ -296,11 +322,11 @@ impl Store {
         }
     }
 
-    fn account_mut(&mut self, username: &str) -> Result<&mut Account, Failure> {
+    fn account_mut(&mut self, username: &str) -> Result<&mut Account, StoreError> {
         if let Some(changed) = &mut self.changed {
             changed.accounts.insert(username.to_owned());
         }
-        self.accounts.get_mut(username).ok_or(Failure::NotFound)
+        self.accounts.get_mut(username).ok_or(StoreError::NotFound)
     }
 
     /// Puts a stored account and its files back, as a database loads them.
@@ -340,9 +366,9 @@ impl Store {
         self.accounts.get(owner)?.files.get(&idlocal)
     }
 
-    fn file_mut(&mut self, owner: &str, idlocal: u64) -> Result<&mut FileRecord, Failure> {
+    fn file_mut(&mut self, owner: &str, idlocal: u64) -> Result<&mut FileRecord, StoreError> {
         self.touch(owner, idlocal, false);
-        self.account_mut(owner)?.files.get_mut(&idlocal).ok_or(Failure::NotFound)
+        self.account_mut(owner)?.files.get_mut(&idlocal).ok_or(StoreError::NotFound)
     }
 
     /// A fresh unguessable key (192 bits, hex) from the operating system's random source: share
@@ -398,16 +424,21 @@ impl Store {
     /// Creates the folders of `path` under `parent` that do not exist yet; returns the last one.
     /// Paths longer than [`MAX_PATH_BYTES`] or that would nest folders deeper than
     /// [`MAX_FOLDER_DEPTH`] are refused before anything is created.
-    pub(crate) fn mkdir_p(&mut self, owner: &str, path: &str, parent: i64) -> Result<i64, Failure> {
+    pub(crate) fn mkdir_p(
+        &mut self,
+        owner: &str,
+        path: &str,
+        parent: i64,
+    ) -> Result<i64, StoreError> {
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         if path.len() > MAX_PATH_BYTES {
-            return Err(Failure::bad_field(
+            return Err(StoreError::invalid(
                 "path",
                 format!("a path may be at most {MAX_PATH_BYTES} bytes long"),
             ));
         }
         if self.depth(owner, parent) + parts.len() > MAX_FOLDER_DEPTH {
-            return Err(Failure::bad_field(
+            return Err(StoreError::invalid(
                 "path",
                 format!("folders may be nested at most {MAX_FOLDER_DEPTH} deep"),
             ));
@@ -417,7 +448,7 @@ impl Store {
             let account = self.account_mut(owner)?;
             current = match Self::child_named(account, current, part) {
                 Some(id) if account.files[&id].kind() == FileType::Folder => as_parent(id)?,
-                Some(_) => return Err(Failure::exists(part)),
+                Some(_) => return Err(StoreError::Exists(part.to_owned())),
                 None => {
                     let new = NewFile {
                         filename: Some(part.to_owned()),
@@ -437,14 +468,14 @@ impl Store {
     }
 
     /// Checks that `parent` is one of the owner's live folders (or home).
-    fn check_parent(&self, owner: &str, parent: i64) -> Result<(), Failure> {
+    fn check_parent(&self, owner: &str, parent: i64) -> Result<(), StoreError> {
         if parent == HOME_FOLDER {
             return Ok(());
         }
         let folder = u64::try_from(parent).ok().and_then(|id| self.file(owner, id));
         match folder {
             Some(folder) if folder.kind() == FileType::Folder && !folder.deleted => Ok(()),
-            _ => Err(Failure::bad_field(
+            _ => Err(StoreError::invalid(
                 "parent",
                 format!("{parent} is not the idlocal of one of your folders"),
             )),
@@ -452,7 +483,7 @@ impl Store {
     }
 
     /// Creates a file and returns its idlocal.
-    pub(crate) fn create(&mut self, owner: &str, new: NewFile) -> Result<u64, Failure> {
+    pub(crate) fn create(&mut self, owner: &str, new: NewFile) -> Result<u64, StoreError> {
         let parent = match (&new.parent_path, new.parent) {
             (Some(path), parent) if !path.trim_matches('/').is_empty() => {
                 self.mkdir_p(owner, path, parent.unwrap_or(HOME_FOLDER))?
@@ -465,7 +496,7 @@ impl Store {
         let account = self.account_mut(owner)?;
         let filename = match new.filename.map(|name| name.trim().to_owned()) {
             Some(name) if name.is_empty() || name.contains('/') => {
-                return Err(Failure::bad_field(
+                return Err(StoreError::invalid(
                     "filename",
                     "a filename must be non-empty and hold no `/`",
                 ));
@@ -474,11 +505,11 @@ impl Store {
             None => untitled(account, parent),
         };
         if Self::child_named(account, parent, &filename).is_some() {
-            return Err(Failure::exists(&filename));
+            return Err(StoreError::Exists(filename.clone()));
         }
         let idlocal = match new.idlocal {
             Some(id) if account.files.contains_key(&id) => {
-                return Err(Failure::conflict(format!("idlocal {id} is taken")));
+                return Err(StoreError::Conflict(format!("idlocal {id} is taken")));
             }
             Some(id) => id,
             None => account.next_idlocal,
@@ -515,8 +546,8 @@ impl Store {
         owner: &str,
         idlocal: u64,
         changes: Changes,
-    ) -> Result<(), Failure> {
-        let current = self.file(owner, idlocal).ok_or(Failure::NotFound)?.clone();
+    ) -> Result<(), StoreError> {
+        let current = self.file(owner, idlocal).ok_or(StoreError::NotFound)?.clone();
         let parent = match (&changes.parent_path, changes.parent) {
             (Some(path), _) => Some(self.mkdir_p(owner, path, HOME_FOLDER)?),
             (None, parent) => parent,
@@ -524,7 +555,7 @@ impl Store {
         if let Some(parent) = parent {
             self.check_parent(owner, parent)?;
             if current.kind() == FileType::Folder && self.is_inside(owner, parent, idlocal) {
-                return Err(Failure::bad_field("parent", "a folder cannot move into itself"));
+                return Err(StoreError::invalid("parent", "a folder cannot move into itself"));
             }
         }
         let new_parent = parent.unwrap_or(current.parent);
@@ -534,27 +565,27 @@ impl Store {
             .map(|n| n.trim().to_owned())
             .unwrap_or_else(|| current.filename.clone());
         if new_name.is_empty() || new_name.contains('/') {
-            return Err(Failure::bad_field(
+            return Err(StoreError::invalid(
                 "filename",
                 "a filename must be non-empty and hold no `/`",
             ));
         }
         if changes.figure.is_some() && current.kind() != FileType::Plot {
-            return Err(Failure::bad_field("figure", "only plots have a figure"));
+            return Err(StoreError::invalid("figure", "only plots have a figure"));
         }
         if (new_parent, &new_name) != (current.parent, &current.filename) {
-            let account = self.account(owner).ok_or(Failure::NotFound)?;
+            let account = self.account(owner).ok_or(StoreError::NotFound)?;
             if Self::child_named(account, new_parent, &new_name)
                 .is_some_and(|other| other != idlocal)
             {
-                return Err(Failure::exists(&new_name));
+                return Err(StoreError::Exists(new_name.clone()));
             }
         }
         let now = self.tick();
         self.touch(owner, idlocal, false);
         let account = self.account_mut(owner)?;
         account.unindex(idlocal);
-        let file = account.files.get_mut(&idlocal).ok_or(Failure::NotFound)?;
+        let file = account.files.get_mut(&idlocal).ok_or(StoreError::NotFound)?;
         file.filename = new_name;
         file.parent = new_parent;
         if let Some(public) = changes.world_readable {
@@ -620,13 +651,13 @@ impl Store {
         owner: &str,
         idlocal: u64,
         trashed: bool,
-    ) -> Result<(), Failure> {
+    ) -> Result<(), StoreError> {
         let ids = self.subtree(owner, idlocal);
         if !trashed {
-            let file = self.file(owner, idlocal).ok_or(Failure::NotFound)?;
-            let account = self.account(owner).ok_or(Failure::NotFound)?;
+            let file = self.file(owner, idlocal).ok_or(StoreError::NotFound)?;
+            let account = self.account(owner).ok_or(StoreError::NotFound)?;
             if file.deleted && Self::child_named(account, file.parent, &file.filename).is_some() {
-                return Err(Failure::exists(&file.filename));
+                return Err(StoreError::Exists(file.filename.clone()));
             }
         }
         let now = self.tick();
@@ -646,10 +677,10 @@ impl Store {
     }
 
     /// Deletes a trashed file (a folder with its contents) for good.
-    pub(crate) fn permanent_delete(&mut self, owner: &str, idlocal: u64) -> Result<(), Failure> {
-        let file = self.file(owner, idlocal).ok_or(Failure::NotFound)?;
+    pub(crate) fn permanent_delete(&mut self, owner: &str, idlocal: u64) -> Result<(), StoreError> {
+        let file = self.file(owner, idlocal).ok_or(StoreError::NotFound)?;
         if !file.deleted {
-            return Err(Failure::conflict(format!(
+            return Err(StoreError::Conflict(format!(
                 "File {owner}:{idlocal} is not in the trash; trash it before deleting it permanently."
             )));
         }
@@ -657,7 +688,7 @@ impl Store {
     }
 
     /// Removes a file and its subtree at once, and the links to and from them.
-    pub(crate) fn remove(&mut self, owner: &str, idlocal: u64) -> Result<(), Failure> {
+    pub(crate) fn remove(&mut self, owner: &str, idlocal: u64) -> Result<(), StoreError> {
         let ids = self.subtree(owner, idlocal);
         for id in &ids {
             self.touch(owner, *id, true);
@@ -727,13 +758,13 @@ impl Store {
         &mut self,
         owner: &str,
         idlocal: u64,
-    ) -> Result<&mut Vec<StoredColumn>, Failure> {
+    ) -> Result<&mut Vec<StoredColumn>, StoreError> {
         let now = self.tick();
         let file = self.file_mut(owner, idlocal)?;
         file.modified = now;
         match &mut file.body {
             Body::Grid { columns } => Ok(columns),
-            _ => Err(Failure::NotFound),
+            _ => Err(StoreError::NotFound),
         }
     }
 
@@ -772,8 +803,8 @@ fn fid(owner: &str, idlocal: u64) -> Fid {
 }
 
 /// A folder idlocal as a `parent` value.
-fn as_parent(idlocal: u64) -> Result<i64, Failure> {
-    i64::try_from(idlocal).map_err(|_| Failure::bad_field("parent", "folder number too large"))
+fn as_parent(idlocal: u64) -> Result<i64, StoreError> {
+    i64::try_from(idlocal).map_err(|_| StoreError::invalid("parent", "folder number too large"))
 }
 
 /// `untitled`, `untitled 2`, ...: the first free default name in `parent`.
