@@ -34,8 +34,10 @@ pub(crate) fn build_binaries() -> Result<PathBuf> {
 
 /// Starts the server on a free loopback port with `args` and waits for its address.
 pub(crate) fn start(bin: &std::path::Path, args: &[&str]) -> Result<Server> {
+    let listen =
+        if args.contains(&"--listen") { &[][..] } else { &["--listen", "127.0.0.1:0"][..] };
     let mut child = Command::new(bin.join("chart-studio-server"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(listen)
         .args(args)
         .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".to_owned()))
         .stdout(Stdio::piped())

@@ -3,9 +3,12 @@
 Creates public, private and secret plots from figures with raw data (the client uploads the
 grid), reads the figures back, uploads a grid and plots from its columns, overwrites a plot in
 place, and trashes files. Run by `cargo xtask ci compat` with HOME set to an empty folder.
+Halfway, at `checkpoint()`, the runner kills the server (`kill -9`) and restarts it on the same
+address and data folder; the flow then reads back what it made before.
 """
 
 import os
+import time
 import warnings
 
 import requests
@@ -22,6 +25,18 @@ chart_studio.tools.set_credentials_file(username="pyuser", api_key="pyuser-key")
 chart_studio.tools.set_config_file(plotly_domain=API, plotly_api_domain=API)
 
 
+def checkpoint():
+    """Asks the runner for a kill -9 and a restart of the server, and waits until it answers."""
+    marker = os.environ.get("CS_CHECKPOINT")
+    if not marker:
+        return
+    open(marker, "w").close()
+    deadline = time.time() + 60
+    while not os.path.exists(marker + ".done"):
+        assert time.time() < deadline, "the server was not restarted"
+        time.sleep(0.05)
+
+
 def figure(ys):
     return {"data": [{"type": "bar", "x": ["a", "b", "c"], "y": ys}], "layout": {"title": {"text": "compat"}}}
 
@@ -32,6 +47,7 @@ def main():
         urls[sharing] = py.plot(figure([1, 2, 3]), filename="compat/" + sharing, sharing=sharing, auto_open=False)
     assert urls["public"].startswith(API + "/~pyuser/"), urls
 
+    checkpoint()  # everything below reads files made before a kill -9 and a restart
     fig = py.get_figure(urls["public"])
     assert list(fig.data[0].y) == [1, 2, 3], fig.data[0].y
 
