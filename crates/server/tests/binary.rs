@@ -29,25 +29,13 @@ fn start_with_note(args: &[&str]) -> (Running, String, String) {
     let first = lines.next().unwrap().unwrap();
     let note = lines.next().unwrap().unwrap();
     let url = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("{first:?}")).to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     (Running(child), url, note)
 }
 
 fn start(args: &[&str]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("first line: {line:?}"))
-        .to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    (Running(child), url)
+    let (server, url, _) = start_with_note(args);
+    (server, url)
 }
 
 /// A plain HTTP/1.1 GET of `path`: the status line, headers and body as text.
