@@ -92,6 +92,11 @@ pub enum OpKind {
 }
 
 impl OpKind {
+    /// Whether it changes anything on the server (exports and skips only read, or do nothing).
+    pub fn changes_state(&self) -> bool {
+        !matches!(self, Self::Export { .. } | Self::Skip { .. })
+    }
+
     /// The action's name in reports.
     pub fn name(&self) -> &'static str {
         match self {

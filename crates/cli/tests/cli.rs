@@ -273,3 +273,45 @@ fn credentials_are_not_sent_over_plain_http_to_other_hosts() {
         stderr(&output)
     );
 }
+
+#[test]
+fn json_is_always_json_reads_need_no_confirmation_and_restore_is_honest() {
+    let server = Server::start();
+    server.handle().add_plots("cli", 1, "j", false).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let output = run(&server, home.path(), CLI, &all, "");
+        assert_eq!(code(&output), 0, "{args:?}: {}", stderr(&output));
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|err| panic!("{args:?}: {err}: {}", stdout(&output)))
+    };
+    assert_eq!(
+        json(&["files", "trash", "cli:2"]),
+        serde_json::json!({"fid": "cli:2", "trashed": true})
+    );
+    assert_eq!(
+        json(&["files", "restore", "cli:2"]),
+        serde_json::json!({"fid": "cli:2", "restored": true})
+    );
+    let again = run(&server, home.path(), CLI, &["files", "restore", "cli:2"], "");
+    assert_eq!(code(&again), 1);
+    assert!(
+        stderr(&again).contains("cli:2 is not in the trash; nothing was restored"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(json(&["files", "rename", "cli:2", "renamed"])["filename"], "renamed");
+    assert_eq!(json(&["bulk", "trash", "--name", "no such file", "--yes"])["done"], 0);
+
+    // An export only reads: no confirmation needed, even off a terminal.
+    let export =
+        run(&server, home.path(), CLI, &["bulk", "export", "out", "--journal", "e.jsonl"], "");
+    assert_eq!(code(&export), 0, "{}", stderr(&export));
+    // A journal is a local file: showing it needs no account and no server.
+    let plan = run(&server, home.path(), None, &["--json", "bulk", "plan", "e.jsonl"], "");
+    assert_eq!(code(&plan), 0, "{}", stderr(&plan));
+    let shown: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(shown["operations"].as_array().unwrap().len(), 3);
+}

@@ -29,6 +29,10 @@ use crate::settings::Settings;
 const SHOWN: usize = 10;
 
 pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) -> Result<()> {
+    if let BulkCommand::Plan { journal } = &command {
+        // A local file: no account or server needed to show it.
+        return show_journal(&out, journal);
+    }
     let me = username(settings)?;
     let client = settings.client()?;
     let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out };
@@ -73,7 +77,7 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
         BulkCommand::Undo { of, run } => undo(&ctx, &of, run).await,
-        BulkCommand::Plan { journal } => show_journal(&ctx, &journal),
+        BulkCommand::Plan { .. } => unreachable!("shown above, without an account"),
     }
 }
 
@@ -243,18 +247,37 @@ async fn launch(
     }
     let active = ops.iter().filter(|op| !matches!(op.kind, OpKind::Skip { .. })).count();
     if active == 0 {
+        let skipped: Vec<serde_json::Value> = ops
+            .iter()
+            .filter_map(|op| match &op.kind {
+                OpKind::Skip { reason } => {
+                    Some(serde_json::json!({"fid": op.fid, "reason": reason}))
+                }
+                _ => None,
+            })
+            .collect();
+        if ctx.out.json {
+            return ctx
+                .out
+                .json(&serde_json::json!({"command": command, "done": 0, "skipped": skipped}));
+        }
         let mut stderr = std::io::stderr().lock();
-        for op in &ops {
-            if let OpKind::Skip { reason } = &op.kind {
-                writeln!(stderr, "skipped {}: {reason}", op.fid)?;
-            }
+        for skip in &skipped {
+            writeln!(
+                stderr,
+                "skipped {}: {}",
+                skip["fid"].as_str().unwrap_or_default(),
+                skip["reason"].as_str().unwrap_or_default()
+            )?;
         }
         return ctx
             .out
             .line(&format!("Nothing to {command}: no file matches, or every match is skipped"));
     }
     show_plan(command, &ops)?;
-    confirm(run.yes, command, active)?;
+    if ops.iter().any(|op| op.kind.changes_state()) {
+        confirm(run.yes, command, active)?;
+    }
     let interrupted = ctrl_c()?;
     let path = journal_path(run, &command.replace(' ', "-"));
     let prepared = runs::prepare(ctx.account(), command, &path, dir, &ops)?;
@@ -483,15 +506,15 @@ fn show_import(ctx: &Ctx, imported: &Imported) -> Result<()> {
     Ok(())
 }
 
-fn show_journal(ctx: &Ctx, path: &Path) -> Result<()> {
-    let state = runs::read(ctx.account(), path)?;
-    if ctx.out.json {
+fn show_journal(out: &Output, path: &Path) -> Result<()> {
+    let state = chart_studio_bulk::Journal::load(path).map_err(anyhow::Error::msg)?;
+    if out.json {
         let ops: Vec<serde_json::Value> = state
             .ops
             .iter()
             .map(|op| serde_json::json!({"op": op, "outcome": state.outcomes.get(&op.id)}))
             .collect();
-        return ctx.out.json(&serde_json::json!({"run": state.header, "operations": ops}));
+        return out.json(&serde_json::json!({"run": state.header, "operations": ops}));
     }
     let rows: Vec<Vec<String>> = state
         .ops
@@ -514,7 +537,7 @@ fn show_journal(ctx: &Ctx, path: &Path) -> Result<()> {
             ]
         })
         .collect();
-    ctx.out.rows(&["OP", "PHASE", "ACTION", "FID", "NAME", "STATE"], &rows)
+    out.rows(&["OP", "PHASE", "ACTION", "FID", "NAME", "STATE"], &rows)
 }
 
 /// A progress bar on stderr, shown only on a terminal (and never with --json).

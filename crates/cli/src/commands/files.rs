@@ -30,15 +30,24 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
         FilesCommand::Trash(fid) => {
             username(settings)?;
             client.send(&files::Trash::new(fid.fid.clone())).await?;
-            out.line(&format!(
-                "Moved {} to the trash (undo with `chart-studio files restore {}`)",
-                fid.fid, fid.fid
-            ))
+            done(
+                &out,
+                &fid.fid,
+                "trashed",
+                &format!(
+                    "Moved {} to the trash (undo with `chart-studio files restore {}`)",
+                    fid.fid, fid.fid
+                ),
+            )
         }
         FilesCommand::Restore(fid) => {
             username(settings)?;
+            let file = client.send(&files::Retrieve::new(fid.fid.clone())).await?;
+            if file.deleted == Some(false) {
+                bail!("{} is not in the trash; nothing was restored", fid.fid);
+            }
             client.send(&files::Restore::new(fid.fid.clone())).await?;
-            out.line(&format!("Restored {} from the trash", fid.fid))
+            done(&out, &fid.fid, "restored", &format!("Restored {} from the trash", fid.fid))
         }
         FilesCommand::Delete { fid, yes } => {
             let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -56,6 +65,9 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
             let file = client
                 .send(&files::Update::patch(fid.fid, FileUpdate::default().filename(&name)))
                 .await?;
+            if out.json {
+                return out.json(&file);
+            }
             out.line(&format!("Renamed {} to {:?}", file.fid, file.filename))
         }
         FilesCommand::Move { fid, folder } => {
@@ -64,9 +76,20 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
             let file = client
                 .send(&files::Update::patch(fid.fid, FileUpdate::default().parent(parent)))
                 .await?;
+            if out.json {
+                return out.json(&file);
+            }
             out.line(&format!("Moved {} into {folder}", file.fid))
         }
     }
+}
+
+/// Reports a change: `{"fid": ..., "<what>": true}` with `--json`, else `text`.
+fn done(out: &Output, fid: &Fid, what: &str, text: &str) -> Result<()> {
+    if out.json {
+        return out.json(&serde_json::json!({"fid": fid, what: true}));
+    }
+    out.line(text)
 }
 
 fn show(out: &Output, file: &File) -> Result<()> {
