@@ -124,6 +124,9 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
     err.chain().find_map(|cause| {
         let api = cause.downcast_ref::<chart_studio_api::Error>()?;
         match api {
+            chart_studio_api::Error::Api(api) if api.status == http::StatusCode::FORBIDDEN => Some(
+                "your credentials were accepted, but this file is another account's; only its owner may do that",
+            ),
             chart_studio_api::Error::Api(api) if api.is_auth() => {
                 Some("check the username and API key with `chart-studio auth status`")
             }

@@ -315,3 +315,30 @@ fn json_is_always_json_reads_need_no_confirmation_and_restore_is_honest() {
     let shown: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
     assert_eq!(shown["operations"].as_array().unwrap().len(), 3);
 }
+
+#[test]
+fn errors_say_what_went_wrong() {
+    let server = Server::start();
+    server.handle().add_plots("cli", 1, "e", true).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let theirs =
+        run(&server, home.path(), Some(("other", "other-key")), &["files", "trash", "cli:2"], "");
+    assert_eq!(code(&theirs), 4);
+    assert!(
+        stderr(&theirs).contains("this file is another account's")
+            && !stderr(&theirs).contains("check the username and API key"),
+        "{}",
+        stderr(&theirs)
+    );
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let status = run(&server, home.path(), CLI, &["auth", "status", "--api-domain", &dead], "");
+    assert_eq!(code(&status), 1, "{}", stderr(&status));
+    assert!(
+        stderr(&status).contains("could not be checked")
+            && !stderr(&status).contains("not accepted"),
+        "{}",
+        stderr(&status)
+    );
+}

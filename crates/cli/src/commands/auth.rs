@@ -51,8 +51,12 @@ async fn status(settings: &Settings, out: Output) -> Result<()> {
     match user {
         None => Err(NoCredentials.into()),
         Some(Err(err)) => {
-            Err(anyhow::Error::new(err)
-                .context(format!("the credentials were not accepted by {api}")))
+            let what = if err.as_api().is_some_and(chart_studio_api::ApiError::is_auth) {
+                format!("the credentials were not accepted by {api}")
+            } else {
+                format!("the credentials could not be checked: {api} did not answer as expected")
+            };
+            Err(anyhow::Error::new(err).context(what))
         }
         Some(Ok(user)) => {
             if !out.json {
