@@ -48,6 +48,9 @@ pub(crate) struct GlobalArgs {
     /// Allow sending credentials over plain http to a machine other than this one.
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
+    /// Seconds to wait for each answer before giving up on it (and retrying); default 60.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = timeout)]
+    pub timeout: Option<f64>,
     /// Print JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
@@ -423,6 +426,14 @@ pub(crate) struct FilterArgs {
     /// Exactly the files listed in this file, one fid or link per line (- for stdin).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["filetype", "current_sharing", "folder", "name"])]
     pub fids: Option<PathBuf>,
+}
+
+/// `--timeout`: seconds, above 0 and at most a day.
+fn timeout(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(seconds) if seconds.is_finite() && seconds > 0.0 && seconds <= 86_400.0 => Ok(seconds),
+        _ => Err(format!("{text:?} is not a number of seconds above 0, such as 10 or 2.5")),
+    }
 }
 
 /// The most requests a run may keep in flight.

@@ -62,6 +62,7 @@ fn init_logging(verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -91,6 +92,9 @@ fn inputs(global: &GlobalArgs) -> Inputs {
     text("username", &global.username);
     text("proxy", &global.proxy);
     text("ca_bundle", &global.ca_bundle.as_ref().map(|p| p.display().to_string()));
+    if let Some(seconds) = global.timeout {
+        flags.push(("timeout", seconds.into()));
+    }
     if global.insecure_skip_tls_verify {
         flags.push(("ssl_verification", false.into()));
     }

@@ -26,6 +26,7 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ("ca_bundle", "a PEM file of extra certificate authorities to trust"),
     ("ssl_verification", "check TLS certificates"),
     ("allow_insecure_http", "allow credentials over plain http to another machine"),
+    ("timeout", "seconds to wait for each answer (default 60)"),
     ("sharing", "the sharing of new files: public, private or secret"),
     ("world_readable", "deprecated: true for public, false for private"),
 ];
@@ -212,6 +213,17 @@ impl Settings {
             .with_context(|| format!("{key} from {origin} must be true or false"))
     }
 
+    /// A number of seconds, above 0 and at most a day.
+    pub(crate) fn seconds(&self, key: &str) -> Result<Option<std::time::Duration>> {
+        let Some(value) = self.value(key) else { return Ok(None) };
+        let origin = value.origin().unwrap_or("?").to_owned();
+        let seconds =
+            value.clone().into_float().ok().filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0);
+        seconds
+            .map(|s| Some(std::time::Duration::from_secs_f64(s)))
+            .with_context(|| format!("{key} from {origin} must be a number of seconds above 0"))
+    }
+
     /// Where a setting came from.
     pub(crate) fn origin(&self, key: &str) -> Option<&str> {
         self.value(key).and_then(Value::origin)
@@ -255,6 +267,9 @@ impl Settings {
         http.proxy = self.text("proxy");
         http.ca_bundle = self.text("ca_bundle").map(PathBuf::from);
         http.verify_tls = self.flag("ssl_verification")?.unwrap_or(true);
+        if let Some(seconds) = self.seconds("timeout")? {
+            http.timeout = seconds;
+        }
         let transport = HttpTransport::new(&http).context("could not set up HTTP")?;
         let retries = RetryPolicy { max_retries: SINGLE_COMMAND_RETRIES, ..RetryPolicy::default() };
         Ok(Client::new(transport, config).with_retries(retries, Arc::new(TokioClock::default())))
@@ -338,7 +353,7 @@ fn plotly_layer(dir: &Path) -> Result<Layer> {
 }
 
 /// Keys a profile may hold.
-pub(crate) const PROFILE_KEYS: [&str; 12] = [
+pub(crate) const PROFILE_KEYS: [&str; 13] = [
     "username",
     "api_domain",
     "web_domain",
@@ -349,6 +364,7 @@ pub(crate) const PROFILE_KEYS: [&str; 12] = [
     "ca_bundle",
     "ssl_verification",
     "allow_insecure_http",
+    "timeout",
     "sharing",
     "world_readable",
 ];

@@ -342,3 +342,23 @@ fn errors_say_what_went_wrong() {
         stderr(&status)
     );
 }
+
+#[test]
+fn timeout_bounds_the_wait_for_a_slow_server_and_logs_are_plain_text() {
+    let server = Server::start_with(chart_studio_server::ServerConfig {
+        faults: chart_studio_server::Faults {
+            latency: std::time::Duration::from_millis(1500),
+            ..chart_studio_server::Faults::default()
+        },
+        ..chart_studio_server::ServerConfig::default()
+    });
+    let home = tempfile::tempdir().unwrap();
+    let slow = run(&server, home.path(), CLI, &["-v", "--timeout", "0.2", "auth", "status"], "");
+    assert_eq!(code(&slow), 1, "{}", stderr(&slow));
+    assert!(stderr(&slow).contains("timed out"), "{}", stderr(&slow));
+    assert!(!stderr(&slow).contains('\u{1b}'), "no colour codes in a file: {}", stderr(&slow));
+    let patient = run(&server, home.path(), CLI, &["--timeout", "5", "auth", "status"], "");
+    assert_eq!(code(&patient), 0, "{}", stderr(&patient));
+    let bad = run(&server, home.path(), CLI, &["--timeout", "0", "auth", "status"], "");
+    assert_eq!(code(&bad), 2);
+}
