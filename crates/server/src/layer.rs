@@ -18,13 +18,15 @@ use crate::state::Shared;
 /// its query, status, time, account; never a key or a share key).
 pub(crate) async fn middleware(
     State(app): State<Shared>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let started = tokio::time::Instant::now();
     let faults = app.faults();
-    let who = match crate::auth::identify(&app, request.headers()) {
-        Ok(crate::auth::Viewer::User(name)) => Requester::Account(name),
+    // Identified once: the routes' `Viewer` extractor takes it from the request.
+    let identified = crate::auth::identify(&app, request.headers());
+    let who = match &identified {
+        Ok(crate::auth::Viewer::User(name)) => Requester::Account(name.clone()),
         _ => Requester::Address(
             request
                 .extensions()
@@ -33,6 +35,9 @@ pub(crate) async fn middleware(
                 .unwrap_or_default(),
         ),
     };
+    if let Ok(viewer) = identified {
+        request.extensions_mut().insert(viewer);
+    }
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
     let (delay, decision) = {
         let mut state = app.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

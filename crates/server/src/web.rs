@@ -24,7 +24,7 @@ use chart_studio_models::Fid;
 use chart_studio_sharing::Sharing;
 use http::{HeaderMap, StatusCode, header};
 
-use crate::auth::{Viewer, identify};
+use crate::auth::Viewer;
 use crate::failure::Failure;
 use crate::state::Shared;
 use crate::store::Body;
@@ -108,10 +108,10 @@ struct UserPage<'a> {
 /// The session cookie's name.
 const SESSION: &str = "cs_session";
 
-/// Who reads a page: the account of the request's credentials, else of its session cookie,
-/// else anonymous.
-fn reader(app: &Shared, headers: &HeaderMap) -> Viewer {
-    if let Ok(viewer @ Viewer::User(_)) = identify(app, headers) {
+/// Who reads a page: the account of the request's credentials (as identified once per
+/// request), else of its session cookie, else anonymous.
+fn reader(app: &Shared, identified: Result<Viewer, Failure>, headers: &HeaderMap) -> Viewer {
+    if let Ok(viewer @ Viewer::User(_)) = identified {
         return viewer;
     }
     let token = headers
@@ -190,8 +190,12 @@ async fn login(
         .into_response()
 }
 
-async fn logout(State(app): State<Shared>, headers: HeaderMap) -> Response {
-    if let Viewer::User(name) = reader(&app, &headers) {
+async fn logout(
+    State(app): State<Shared>,
+    identified: Result<Viewer, Failure>,
+    headers: HeaderMap,
+) -> Response {
+    if let Viewer::User(name) = reader(&app, identified, &headers) {
         app.sessions
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -242,6 +246,7 @@ async fn file_page(
     State(app): State<Shared>,
     Path((user, file)): Path<(String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
+    identified: Result<Viewer, Failure>,
     headers: HeaderMap,
 ) -> Response {
     let Some(user) = user.strip_prefix('~') else { return Failure::NotFound.into_response() };
@@ -254,7 +259,7 @@ async fn file_page(
     let Some(fid) = id.parse::<u64>().ok().and_then(|id| Fid::new(user, id).ok()) else {
         return not_found();
     };
-    let viewer = reader(&app, &headers);
+    let viewer = reader(&app, identified, &headers);
     let share_key = params.get("share_key").map(String::as_str);
     let store = app.store();
     let kind = chart_studio_models::FileType::Plot;
@@ -283,10 +288,11 @@ async fn file_page(
 async fn user_page(
     State(app): State<Shared>,
     Path(user): Path<String>,
+    identified: Result<Viewer, Failure>,
     headers: HeaderMap,
 ) -> Response {
     let Some(user) = user.strip_prefix('~') else { return Failure::NotFound.into_response() };
-    let viewer = reader(&app, &headers);
+    let viewer = reader(&app, identified, &headers);
     let store = app.store();
     let Some(account) = store.account(user) else { return not_found() };
     let plots = account
