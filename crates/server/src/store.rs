@@ -278,9 +278,7 @@ impl Store {
                 children: BTreeMap::new(),
             },
         );
-        if let Some(changed) = &mut self.changed {
-            changed.accounts.insert(username.to_owned());
-        }
+        self.touch_account(username);
         Ok(())
     }
 
@@ -322,10 +320,14 @@ impl Store {
         }
     }
 
-    fn account_mut(&mut self, username: &str) -> Result<&mut Account, StoreError> {
+    /// Notes a change of `username`'s own stored fields (its key, its idlocal counter).
+    fn touch_account(&mut self, username: &str) {
         if let Some(changed) = &mut self.changed {
             changed.accounts.insert(username.to_owned());
         }
+    }
+
+    fn account_mut(&mut self, username: &str) -> Result<&mut Account, StoreError> {
         self.accounts.get_mut(username).ok_or(StoreError::NotFound)
     }
 
@@ -536,6 +538,7 @@ impl Store {
         account.files.insert(idlocal, record);
         account.index(idlocal);
         self.touch(owner, idlocal, false);
+        self.touch_account(owner);
         self.relink(owner, idlocal);
         Ok(idlocal)
     }
