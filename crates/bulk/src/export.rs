@@ -24,7 +24,7 @@ use crate::files::{
     append_line, complete_lines, create_private_dir, end_torn_line, is_cut, private_options,
     write_private,
 };
-use crate::select::join;
+use crate::select::file_path;
 
 /// The manifest's first line, which marks a folder as a backup or export.
 const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":2}"#;
@@ -380,7 +380,7 @@ pub async fn import(
         _ => (3, 0),
     });
     for (entry, doc) in docs {
-        let full = join(&entry.path, &entry.filename);
+        let full = file_path(&entry.path, &entry.filename);
         let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
         let new = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
             (FileType::Folder | FileType::Grid | FileType::Plot, Some(found))

@@ -52,7 +52,7 @@ pub async fn put_data_in_grid(
     if columns.is_empty() {
         return Ok(None);
     }
-    let path = crate::select::join(parent, name);
+    let path = crate::select::file_path(parent, name);
     let (fid, cols, created) = match existing(engine, &path, &FileType::Grid).await? {
         Some(grid) => {
             let cols =

@@ -35,4 +35,4 @@ pub use plan::{
     restore_ops, trash_ops, with_subtrees,
 };
 pub use report::{ActionCounts, Report};
-pub use select::{Filter, Matcher, Selected, folder_paths, select, select_fids};
+pub use select::{Filter, Matcher, Selected, file_path, folder_paths, select, select_fids};

@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::engine::{Engine, Failure, is_not_found};
 use crate::ops::{Op, OpKind};
-use crate::select::{Selected, join};
+use crate::select::{Selected, file_path};
 
 /// For each plot, the grids its figure uses.
 pub type PlotGrids = BTreeMap<Fid, BTreeSet<Fid>>;
@@ -202,7 +202,7 @@ pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
     let folder_paths: BTreeMap<String, &Fid> = selection
         .iter()
         .filter(|s| s.file.filetype == FileType::Folder)
-        .map(|s| (join(&s.path, &s.file.filename), &s.file.fid))
+        .map(|s| (file_path(&s.path, &s.file.filename), &s.file.fid))
         .collect();
     let mut holding: BTreeMap<&Fid, Vec<String>> = BTreeMap::new();
     for s in selection.iter().filter(|s| kept.contains_key(&s.file.fid)) {

@@ -90,8 +90,8 @@ pub struct Selected {
     pub path: String,
 }
 
-/// `parent/name`, or `name` at home.
-pub(crate) fn join(parent: &str, name: &str) -> String {
+/// The path of file `name` in folder `parent`: `parent/name`, or `name` at home (`""`).
+pub fn file_path(parent: &str, name: &str) -> String {
     if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }
 }
 

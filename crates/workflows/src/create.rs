@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{Sleeper, folders, grids, plots};
-use chart_studio_bulk::{Engine, Failure, existing, put_data_in_grid};
+use chart_studio_bulk::{Engine, Failure, existing, file_path, put_data_in_grid};
 use chart_studio_models::{ColumnRef, Fid, FileType, source_refs, traces};
 use chart_studio_sharing::Sharing;
 use serde::Serialize;
@@ -44,11 +44,6 @@ pub struct Saved {
     pub read_back: Applied,
 }
 
-/// `folder/name`, or `name` at home.
-fn join(folder: &str, name: &str) -> String {
-    if folder.is_empty() { name.to_owned() } else { format!("{folder}/{name}") }
-}
-
 /// Saves `plot`, then reads it back (waiting on `clock`).
 pub async fn save_plot(
     engine: &Engine,
@@ -57,7 +52,7 @@ pub async fn save_plot(
 ) -> Result<Saved, Error> {
     let NewPlot { mut figure, folder, name, mode } = plot;
     check_references(engine, &figure).await?;
-    let at_path = existing(engine, &join(&folder, &name), &FileType::Plot).await?;
+    let at_path = existing(engine, &file_path(&folder, &name), &FileType::Plot).await?;
     if !folder.is_empty() {
         ensure_folder(engine, &folder).await?;
     }
