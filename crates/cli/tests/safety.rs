@@ -615,3 +615,50 @@ fn an_import_over_changed_content_reports_a_conflict_and_changes_nothing() {
     let after = figures(&server, home.path(), "c");
     assert_eq!(data(&after), serde_json::json!([0, 0, 0, 0, 0]), "the backup's data again");
 }
+
+#[test]
+fn an_import_killed_at_any_point_or_run_twice_at_once_ends_whole_without_duplicates() {
+    let source = Server::start();
+    source.handle().add_plots("cli", 8, "imp/sub", true).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    ok(&run(&source, home.path(), CLI, &["bulk", "export", "out", "--yes"], ""));
+    let expected = tree(&source, home.path());
+    let data = figures(&source, home.path(), "imp");
+
+    for (round, kill_after_ms) in [30u64, 90, 200, 400].into_iter().enumerate() {
+        let target = Server::start_with(ServerConfig {
+            faults: Faults { latency: Duration::from_millis(3), ..Faults::default() },
+            ..ServerConfig::default()
+        });
+        let mut child = spawn(&target, home.path(), &["bulk", "import", "out", "--jobs", "4"]);
+        #[allow(clippy::disallowed_methods, reason = "a real process is killed at a real moment")]
+        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        ok(&run(&target, home.path(), CLI, &["bulk", "import", "out"], ""));
+        let now = tree(&target, home.path());
+        assert_eq!(
+            now.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "round {round}"
+        );
+        assert_eq!(figures(&target, home.path(), "imp"), data, "round {round}");
+    }
+
+    // Two imports at once: whatever one of them is refused (a name the other just took), a
+    // later import completes, and no file exists twice.
+    let target = Server::start();
+    let both: Vec<Child> =
+        (0..2).map(|_| spawn(&target, home.path(), &["bulk", "import", "out"])).collect();
+    for child in both {
+        child.wait_with_output().unwrap();
+    }
+    ok(&run(&target, home.path(), CLI, &["bulk", "import", "out"], ""));
+    assert_eq!(
+        tree(&target, home.path()).keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    let listed = json_as(&target, home.path(), CLI, &["folders", "ls"]);
+    assert_eq!(listed.as_array().unwrap().len(), expected.len(), "no file exists twice");
+    assert_eq!(figures(&target, home.path(), "imp"), data);
+}
