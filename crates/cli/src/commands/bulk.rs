@@ -33,9 +33,7 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         // A local file: no account or server needed to show it.
         return show_journal(&out, journal);
     }
-    let me = username(settings)?;
-    let client = settings.client()?;
-    let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out };
+    let ctx = Ctx::new(settings, out)?;
     match command {
         BulkCommand::Share { mode, filter, no_grids, run } => {
             let mode = Sharing::from(mode);
@@ -88,9 +86,7 @@ pub(super) async fn delete_one(
     fid: Fid,
     yes: bool,
 ) -> Result<()> {
-    let me = username(settings)?;
-    let client = settings.client()?;
-    let ctx = Ctx { api: client.config().api_base().to_string(), client, me, out };
+    let ctx = Ctx::new(settings, out)?;
     let run = RunArgs { jobs: 8, rate: None, yes, dry_run: false, journal: None };
     delete(&ctx, &Selection::Named(vec![fid]), false, false, None, run).await
 }
@@ -121,6 +117,13 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The configured account and its server (credentials required).
+    fn new(settings: &Settings, out: Output) -> Result<Self> {
+        let me = username(settings)?;
+        let client = settings.client()?;
+        Ok(Self { api: client.config().api_base().to_string(), client, me, out })
+    }
+
     /// The account and server.
     fn account(&self) -> Account<'_> {
         Account { api: &self.api, user: &self.me }
