@@ -35,6 +35,11 @@ pub trait Endpoint: Send + Sync {
         Ok(None)
     }
 
+    /// Headers to send besides the standard ones (replacing a standard one of the same name).
+    fn headers(&self) -> &[(String, String)] {
+        &[]
+    }
+
     /// Parses a successful (2xx) response.
     fn parse(
         &self,
@@ -62,22 +67,36 @@ pub fn build_request<E: Endpoint + ?Sized>(
         .header("plotly-client-platform", crate::CLIENT_PLATFORM)
         .header(header::CONTENT_TYPE, "application/json")
         .header(header::ACCEPT, "application/json");
-    if let Some(creds) = &config.credentials {
-        let value = secret_header(&creds.basic_header())?;
-        match &config.placement {
-            AuthPlacement::Authorization => builder = builder.header(header::AUTHORIZATION, value),
-            AuthPlacement::PlotlyAuthorization { proxy } => {
-                builder = builder.header("plotly-authorization", value);
-                if let Some(proxy) = proxy {
-                    builder = builder
-                        .header(header::AUTHORIZATION, secret_header(&proxy.basic_header())?);
-                }
+    let user = config.credentials.as_ref().map(|c| secret_header(&c.basic_header())).transpose()?;
+    match (&config.placement, user) {
+        (AuthPlacement::Authorization, Some(user)) => {
+            builder = builder.header(header::AUTHORIZATION, user);
+        }
+        (AuthPlacement::Authorization, None) => {}
+        // The proxy's credentials go out even without the user's, as the Python client sends them.
+        (AuthPlacement::PlotlyAuthorization { proxy }, user) => {
+            if let Some(user) = user {
+                builder = builder.header("plotly-authorization", user);
+            }
+            if let Some(proxy) = proxy {
+                builder =
+                    builder.header(header::AUTHORIZATION, secret_header(&proxy.basic_header())?);
             }
         }
     }
-    builder
+    let mut request = builder
         .body(endpoint.body()?.unwrap_or_default())
-        .map_err(|err| BuildError::Url(address, err.to_string()))
+        .map_err(|err| BuildError::Url(address, err.to_string()))?;
+    for (name, value) in endpoint.headers() {
+        let invalid = || BuildError::ExtraHeader(name.clone());
+        let name = header::HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid())?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| invalid())?;
+        value.set_sensitive(
+            name == header::AUTHORIZATION || name.as_str() == "plotly-authorization",
+        );
+        request.headers_mut().insert(name, value);
+    }
+    Ok(request)
 }
 
 fn secret_header(value: &str) -> Result<HeaderValue, BuildError> {

@@ -89,6 +89,11 @@ pub enum BuildError {
     /// A header value held characters a header cannot hold.
     #[error("invalid {0} header value")]
     Header(&'static str),
+    /// An extra header whose name or value HTTP does not allow.
+    #[error(
+        "invalid header {0:?}: a name of letters, digits and dashes, and a value of visible characters"
+    )]
+    ExtraHeader(String),
     /// A method name that HTTP does not allow.
     #[error("invalid HTTP method {0:?}")]
     Method(String),

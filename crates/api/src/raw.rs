@@ -19,12 +19,21 @@ pub struct Raw {
     /// A JSON body.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<serde_json::Value>,
+    /// Headers sent besides the standard ones, replacing standard ones of the same name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<(String, String)>,
 }
 
 impl Raw {
     /// A `method` request to `path`.
     pub fn new(method: impl Into<String>, path: impl Into<String>) -> Self {
-        Self { method: method.into(), path: path.into(), params: Vec::new(), body: None }
+        Self {
+            method: method.into(),
+            path: path.into(),
+            params: Vec::new(),
+            body: None,
+            headers: Vec::new(),
+        }
     }
 
     fn split_path(&self) -> (String, Option<&str>) {
@@ -76,6 +85,9 @@ impl Endpoint for Raw {
             None => Ok(None),
         }
     }
+    fn headers(&self) -> &[(String, String)] {
+        &self.headers
+    }
     fn parse(&self, response: &http::Response<Bytes>) -> Result<Self::Output, DecodeError> {
         Ok(any_json(response))
     }
@@ -112,6 +124,21 @@ mod tests {
         );
         assert!(raw.idempotent());
         assert!(!Raw::new("POST", "plots").idempotent());
+    }
+
+    #[test]
+    fn extra_headers_replace_standard_ones() {
+        let config = crate::Config::new("https://api.example.com", None, false).unwrap();
+        let mut raw = Raw::new("GET", "files");
+        raw.headers.push(("Plotly-Client-Platform".to_owned(), "python 5.0".to_owned()));
+        raw.headers.push(("X-Trace".to_owned(), "1".to_owned()));
+        let request = crate::build_request(&raw, &config).unwrap();
+        let platforms: Vec<_> =
+            request.headers().get_all("plotly-client-platform").iter().collect();
+        assert_eq!(platforms, ["python 5.0"]);
+        assert_eq!(request.headers()["x-trace"], "1");
+        raw.headers.push(("bad header".to_owned(), "x".to_owned()));
+        assert!(crate::build_request(&raw, &config).is_err());
     }
 
     #[test]

@@ -48,7 +48,7 @@ pub enum Failure {
 }
 
 /// Whether the server said the file is not there.
-pub(crate) fn is_not_found(err: &Error) -> bool {
+pub fn is_not_found(err: &Error) -> bool {
     err.status() == Some(http::StatusCode::NOT_FOUND)
 }
 

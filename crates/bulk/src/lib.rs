@@ -22,7 +22,7 @@ mod select;
 
 pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
-pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop};
+pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop, is_not_found};
 pub use export::{
     BackupDir, Conflict, Imported, Manifest, ManifestEntry, OnConflict, import, read_manifest,
 };
@@ -35,4 +35,6 @@ pub use plan::{
     restore_ops, trash_ops, with_subtrees,
 };
 pub use report::{ActionCounts, Report};
-pub use select::{Filter, Matcher, Selected, file_path, folder_paths, select, select_fids};
+pub use select::{
+    Filter, Matcher, Selected, file_path, folder_paths, normalise_path, select, select_fids,
+};

@@ -90,6 +90,12 @@ pub struct Selected {
     pub path: String,
 }
 
+/// A folder path as the server stores it: no empty parts, so `/a//b/` is `a/b` (the Python
+/// client strips the slashes of `filename='/reports/2024/'` too).
+pub fn normalise_path(path: &str) -> String {
+    path.split('/').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("/")
+}
+
 /// The path of file `name` in folder `parent`: `parent/name`, or `name` at home (`""`).
 pub fn file_path(parent: &str, name: &str) -> String {
     if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }
@@ -193,6 +199,13 @@ pub async fn select_fids(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_lose_empty_parts() {
+        assert_eq!(normalise_path("/a//b/"), "a/b");
+        assert_eq!(normalise_path("a/b"), "a/b");
+        assert_eq!(normalise_path("//"), "");
+    }
 
     fn file(fid: &str, name: &str, kind: FileType, parent: i64) -> File {
         let mut file = File::new(fid.parse().unwrap(), name, kind);

@@ -11,7 +11,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// the chart-studio config file's profile, the environment (PLOTLY_USERNAME, PLOTLY_API_KEY,
 /// PLOTLY_API_DOMAIN, PLOTLY_DOMAIN) and these flags. `chart-studio auth status` shows which won.
 ///
-/// Exit codes: 0 success, 1 failure, 2 usage error, 4 authentication needed or refused.
+/// Output: a table on a terminal, tab-separated rows when piped, one JSON document with --json.
+///
+/// Exit codes: 0 success, 1 failure, 2 usage error, 3 some operations of a bulk run failed,
+/// 4 authentication needed or refused, 5 daily quota used up, 130 interrupted.
 #[derive(Debug, Parser)]
 #[command(name = "chart-studio", version, propagate_version = true, max_term_width = 100)]
 pub(crate) struct Cli {
@@ -51,9 +54,16 @@ pub(crate) struct GlobalArgs {
     /// Seconds to wait for each answer before giving up on it (and retrying); default 60.
     #[arg(long, global = true, value_name = "SECONDS", value_parser = timeout)]
     pub timeout: Option<f64>,
-    /// Print JSON instead of tables.
-    #[arg(long, global = true)]
-    pub json: bool,
+    /// Seconds to wait for a connection to open, within --timeout; default 10.
+    #[arg(long, global = true, value_name = "SECONDS", value_parser = timeout)]
+    pub connect_timeout: Option<f64>,
+    /// Print one JSON document instead of a table; `--json=FIELD,...` keeps only those fields
+    /// (`--json=` lists them).
+    #[arg(long, global = true, value_name = "FIELDS", num_args = 0..=1, require_equals = true)]
+    pub json: Option<Option<String>>,
+    /// Filter the JSON through this jq expression (implies --json), e.g. '.[].fid'.
+    #[arg(long, global = true, value_name = "EXPR")]
+    pub jq: Option<String>,
     /// Log more to stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -90,6 +100,12 @@ pub(crate) enum Command {
     Sharing(SharingCommand),
     /// Call any API endpoint and print the JSON answer, like `gh api`.
     Api(ApiArgs),
+    /// Print a shell completion script, e.g. `source <(chart-studio completion bash)`.
+    Completion {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `auth` verbs.
@@ -106,6 +122,8 @@ pub(crate) enum AuthCommand {
         #[arg(long)]
         no_verify: bool,
     },
+    /// Remove the username and API key from ~/.plotly/.credentials (other entries stay).
+    Logout,
 }
 
 /// A file id argument.
@@ -237,6 +255,9 @@ pub(crate) enum PlotsCommand {
         /// Who can see it (default: the `sharing` setting, public when unset).
         #[arg(long, value_enum)]
         sharing: Option<SharingArg>,
+        /// What to do when a plot already has that path.
+        #[arg(long, value_enum, default_value = "update", value_name = "WHAT")]
+        if_exists: IfExistsArg,
         /// Open the plot in the browser.
         #[arg(long)]
         open: bool,
@@ -252,6 +273,17 @@ pub(crate) enum PlotsCommand {
         #[arg(long, value_name = "KEY")]
         share_key: Option<String>,
     },
+}
+
+/// What `plots create` does with a plot already at the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum IfExistsArg {
+    /// Replace its figure, keeping its fid and link (as the Python client's `py.plot` does).
+    Update,
+    /// Stop with an error and change nothing.
+    Fail,
+    /// Save under a free name instead: `name (1)`, `name (2)`, ...
+    New,
 }
 
 /// File types to filter listings by.
@@ -367,6 +399,11 @@ pub(crate) enum ConfigCommand {
     },
     /// Print every setting and where it came from.
     List,
+    /// Remove a setting from the active profile of the config file.
+    Unset {
+        /// The setting, e.g. sharing.
+        key: String,
+    },
 }
 
 /// `api` arguments.
@@ -374,8 +411,12 @@ pub(crate) enum ConfigCommand {
 pub(crate) struct ApiArgs {
     /// GET, POST, PUT, PATCH or DELETE.
     pub method: String,
-    /// The path, relative to /v2/ (e.g. files/alice:3, /v2/folders/all?user=alice).
+    /// The path, relative to /v2/ (e.g. files/alice:3, /v2/folders/all?user=alice), or a full
+    /// URL on the configured API server.
     pub path: String,
+    /// Send this header too (repeatable), e.g. -H 'Plotly-Client-Platform: python'.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
     /// A string field: a query parameter for GET, else a member of the JSON body.
     #[arg(short = 'f', long = "raw-field", value_name = "KEY=VALUE")]
     pub raw_fields: Vec<String>,
@@ -385,7 +426,8 @@ pub(crate) struct ApiArgs {
     /// Send this JSON file (or - for stdin) as the body.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["raw_fields", "fields"])]
     pub input: Option<PathBuf>,
-    /// Follow `next` links (GET only) and print every item of every page as one JSON array.
+    /// Follow `next` links (GET only) and print every item of every page as one JSON array
+    /// (an answer that is not a page is printed as it is).
     #[arg(long)]
     pub paginate: bool,
 }

@@ -71,30 +71,48 @@ pub(crate) const QUOTA: u8 = 5;
 /// Interrupted by Ctrl-C (128 + SIGINT, as shells report it).
 pub(crate) const INTERRUPTED: u8 = 130;
 
-/// The exit code for an error, found by walking its chain.
-pub(crate) fn code(err: &anyhow::Error) -> u8 {
+/// What an error means for a script: the exit code, a stable kind and the HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Verdict {
+    /// The exit code.
+    pub code: u8,
+    /// `usage`, `auth`, `forbidden`, `not_found`, `quota`, `partial`, `interrupted`, `api`,
+    /// `network` or `failure`.
+    pub kind: &'static str,
+    /// The server's HTTP status, when the server answered with an error.
+    pub status: Option<u16>,
+}
+
+impl Verdict {
+    const fn new(code: u8, kind: &'static str) -> Self {
+        Self { code, kind, status: None }
+    }
+}
+
+/// The verdict on an error, found by walking its chain.
+pub(crate) fn classify(err: &anyhow::Error) -> Verdict {
     for cause in err.chain() {
         let io_kind =
             cause.downcast_ref::<std::io::Error>().map(std::io::Error::kind).or_else(|| {
                 cause.downcast_ref::<serde_json::Error>().and_then(serde_json::Error::io_error_kind)
             });
         if io_kind == Some(std::io::ErrorKind::BrokenPipe) {
-            return OK;
+            return Verdict::new(OK, "ok");
         }
         if cause.is::<UsageError>() {
-            return USAGE;
+            return Verdict::new(USAGE, "usage");
         }
         if cause.is::<NoCredentials>() {
-            return AUTH;
+            return Verdict::new(AUTH, "auth");
         }
         if cause.is::<PartialFailure>() {
-            return PARTIAL;
+            return Verdict::new(PARTIAL, "partial");
         }
         if let Some(stopped) = cause.downcast_ref::<RunStopped>() {
             return match stopped.why {
-                chart_studio_bulk::Stop::Quota => QUOTA,
-                chart_studio_bulk::Stop::Interrupted => INTERRUPTED,
-                _ => FAILURE,
+                chart_studio_bulk::Stop::Quota => Verdict::new(QUOTA, "quota"),
+                chart_studio_bulk::Stop::Interrupted => Verdict::new(INTERRUPTED, "interrupted"),
+                _ => Verdict::new(FAILURE, "failure"),
             };
         }
         let workflow = cause.downcast_ref::<chart_studio_workflows::Error>();
@@ -102,21 +120,40 @@ pub(crate) fn code(err: &anyhow::Error) -> u8 {
             workflow,
             Some(chart_studio_workflows::Error::Run(chart_studio_bulk::Failure::Quota(_)))
         ) {
-            return QUOTA;
+            return Verdict::new(QUOTA, "quota");
         }
         let api = cause
             .downcast_ref::<chart_studio_api::Error>()
             .and_then(chart_studio_api::Error::as_api)
             .or_else(|| cause.downcast_ref::<chart_studio_api::ApiError>())
             .or_else(|| workflow.and_then(chart_studio_workflows::Error::as_api));
-        if api.is_some_and(chart_studio_api::ApiError::is_auth) {
-            return AUTH;
+        if let Some(api) = api {
+            let (code, kind) = if api.status == http::StatusCode::FORBIDDEN {
+                (AUTH, "forbidden")
+            } else if api.is_auth() {
+                (AUTH, "auth")
+            } else if api.is_quota() {
+                (QUOTA, "quota")
+            } else if api.status == http::StatusCode::NOT_FOUND {
+                (FAILURE, "not_found")
+            } else {
+                (FAILURE, "api")
+            };
+            return Verdict { code, kind, status: Some(api.status.as_u16()) };
         }
-        if api.is_some_and(chart_studio_api::ApiError::is_quota) {
-            return QUOTA;
+        if cause
+            .downcast_ref::<chart_studio_api::Error>()
+            .is_some_and(|e| matches!(e, chart_studio_api::Error::Transport(_)))
+        {
+            return Verdict::new(FAILURE, "network");
         }
     }
-    FAILURE
+    Verdict::new(FAILURE, "failure")
+}
+
+/// The error document printed on stderr under `--json`.
+pub(crate) fn json_error(message: &str, status: Option<u16>, kind: &str) -> String {
+    serde_json::json!({"error": {"message": message, "status": status, "kind": kind}}).to_string()
 }
 
 /// What to suggest after an error, if anything.

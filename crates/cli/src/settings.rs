@@ -27,6 +27,7 @@ pub(crate) const KEYS: &[(&str, &str)] = &[
     ("ssl_verification", "check TLS certificates"),
     ("allow_insecure_http", "allow credentials over plain http to another machine"),
     ("timeout", "seconds to wait for each answer (default 60)"),
+    ("connect_timeout", "seconds to wait for a connection to open (default 10)"),
     ("sharing", "the sharing of new files: public, private or secret"),
     ("world_readable", "deprecated: true for public, false for private"),
 ];
@@ -87,7 +88,7 @@ impl std::fmt::Debug for Settings {
 /// Where the files of each layer are, and the values of the upper layers.
 #[derive(Default, Clone)]
 pub(crate) struct Inputs {
-    /// The folder of `.credentials` and `.config` (normally `~/.plotly`).
+    /// The folder of `.credentials` and `.config` (`PLOTLY_DIR`, else `~/.plotly`).
     pub plotly_dir: Option<PathBuf>,
     /// Our TOML configuration file.
     pub config_file: Option<PathBuf>,
@@ -140,6 +141,8 @@ pub(crate) struct Settings {
     pub profile: Option<String>,
     /// Our TOML file, where `config set` writes.
     pub config_file: Option<PathBuf>,
+    /// The Python client's folder (`PLOTLY_DIR`, else `~/.plotly`), where `auth login` writes.
+    pub plotly_dir: Option<PathBuf>,
 }
 
 impl Settings {
@@ -163,7 +166,13 @@ impl Settings {
         let config = builder.build().context("could not combine the configuration layers")?;
         let values =
             config.get_table("settings").context("could not read the combined configuration")?;
-        Ok(Self { values, layers, profile, config_file: inputs.config_file.clone() })
+        Ok(Self {
+            values,
+            layers,
+            profile,
+            config_file: inputs.config_file.clone(),
+            plotly_dir: inputs.plotly_dir.clone(),
+        })
     }
 
     /// The `sharing` and `world_readable` of each layer, lowest first, for the sharing engine.
@@ -270,6 +279,9 @@ impl Settings {
         if let Some(seconds) = self.seconds("timeout")? {
             http.timeout = seconds;
         }
+        if let Some(seconds) = self.seconds("connect_timeout")? {
+            http.connect_timeout = seconds;
+        }
         let transport = HttpTransport::new(&http).context("could not set up HTTP")?;
         let retries = RetryPolicy { max_retries: SINGLE_COMMAND_RETRIES, ..RetryPolicy::default() };
         Ok(Client::new(transport, config).with_retries(retries, Arc::new(TokioClock::default())))
@@ -353,7 +365,7 @@ fn plotly_layer(dir: &Path) -> Result<Layer> {
 }
 
 /// Keys a profile may hold.
-pub(crate) const PROFILE_KEYS: [&str; 13] = [
+pub(crate) const PROFILE_KEYS: [&str; 14] = [
     "username",
     "api_domain",
     "web_domain",
@@ -365,6 +377,7 @@ pub(crate) const PROFILE_KEYS: [&str; 13] = [
     "ssl_verification",
     "allow_insecure_http",
     "timeout",
+    "connect_timeout",
     "sharing",
     "world_readable",
 ];

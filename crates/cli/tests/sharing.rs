@@ -231,7 +231,7 @@ fn recreating_at_the_same_path_keeps_the_fid_and_url() {
     let csv = run(&server, home.path(), CLI, &["grids", "get", copy["grid"].as_str().unwrap()], "");
     assert_eq!(
         stdout(&csv),
-        "data[0].marker.color,data[0].x,data[0].y\nred,a,7\ngreen,b,8\nblue,c,9\n"
+        "data.0.marker.color,data.0.x,data.0.y\nred,a,7\ngreen,b,8\nblue,c,9\n"
     );
 
     let folder = json_as(&server, home.path(), CLI, &["files", "lookup", "keep"]);
@@ -269,7 +269,7 @@ fn bad_figures_are_refused_and_nothing_is_half_created() {
         run(&server, home.path(), CLI, &["plots", "create", &dangling, "--filename", "dir/d"], "");
     assert_eq!(code(&output), 1);
     assert!(
-        stderr(&output).contains("data[1].xsrc refers to column abcdef of grid cli:40"),
+        stderr(&output).contains("data.1.xsrc refers to column abcdef of grid cli:40"),
         "{}",
         stderr(&output)
     );
@@ -277,7 +277,7 @@ fn bad_figures_are_refused_and_nothing_is_half_created() {
         figure_file(home.path(), "malformed.json", &json!({"data": [{"ysrc": "not-a-ref"}]}));
     let output = run(&server, home.path(), CLI, &["plots", "create", &malformed], "");
     assert!(
-        stderr(&output).contains("data[0].ysrc is not a column reference"),
+        stderr(&output).contains("data.0.ysrc is not a column reference"),
         "{}",
         stderr(&output)
     );

@@ -19,7 +19,7 @@ const SETTING_ARRAYS: [&str; 7] = [
     "visible",
 ];
 
-/// One attribute of a trace: its dotted path inside the trace (`marker.color`, `dimensions[0].values`) and value.
+/// One attribute of a trace: its dotted path inside the trace (`marker.color`, `dimensions.0.values`) and value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceAttribute<'a> {
     /// The dotted path of the attribute inside its trace.
@@ -28,11 +28,11 @@ pub struct TraceAttribute<'a> {
     pub value: &'a Value,
 }
 
-/// Every trace of `figure`, with its path (`data[0]`, `frames[2].data[1]`).
+/// Every trace of `figure`, with its path (`data.0`, `frames.2.data.1`).
 pub fn traces(figure: &Value) -> Vec<(String, &Value)> {
     let mut found = Vec::new();
     if let Some(data) = figure.get("data").and_then(Value::as_array) {
-        found.extend(data.iter().enumerate().map(|(i, trace)| (format!("data[{i}]"), trace)));
+        found.extend(data.iter().enumerate().map(|(i, trace)| (format!("data.{i}"), trace)));
     }
     if let Some(frames) = figure.get("frames").and_then(Value::as_array) {
         for (f, frame) in frames.iter().enumerate() {
@@ -40,7 +40,7 @@ pub fn traces(figure: &Value) -> Vec<(String, &Value)> {
                 found.extend(
                     data.iter()
                         .enumerate()
-                        .map(|(i, trace)| (format!("frames[{f}].data[{i}]"), trace)),
+                        .map(|(i, trace)| (format!("frames.{f}.data.{i}"), trace)),
                 );
             }
         }
@@ -85,8 +85,9 @@ pub fn referenced_grids(figure: &Value) -> std::collections::BTreeSet<crate::Fid
     column_refs(figure).into_iter().map(|reference| reference.grid).collect()
 }
 
-/// Every raw data array of every trace, as (path in the figure such as `data[0].marker.color`,
+/// Every raw data array of every trace, as (path in the figure such as `data.0.marker.color`,
 /// values), in figure order: the columns a grid must hold for the figure to use references.
+/// The paths are the column names the Python client gives them.
 pub fn data_columns(figure: &Value) -> Vec<(String, Vec<Value>)> {
     traces(figure)
         .into_iter()
@@ -107,25 +108,19 @@ pub fn use_reference(figure: &mut Value, path: &str, reference: &str) -> bool {
     replace_attribute(figure, path, &key, Value::String(reference.to_owned()))
 }
 
-/// The value at a dotted path with `[i]` indexes, such as `data[0].marker`.
+/// The value at a dotted path, where a number indexes an array, such as `data.0.marker`.
 pub fn value_at_mut<'a>(root: &'a mut Value, path: &str) -> Option<&'a mut Value> {
     let mut current = root;
     for part in path.split('.') {
-        let (name, indexes) = match part.find('[') {
-            Some(at) => (&part[..at], &part[at..]),
-            None => (part, ""),
+        current = match current {
+            Value::Array(items) => items.get_mut(part.parse::<usize>().ok()?)?,
+            other => other.get_mut(part)?,
         };
-        if !name.is_empty() {
-            current = current.get_mut(name)?;
-        }
-        for index in indexes.split(['[', ']']).filter(|s| !s.is_empty()) {
-            current = current.get_mut(index.parse::<usize>().ok()?)?;
-        }
     }
     Some(current)
 }
 
-/// Replaces the attribute at `path` (such as `data[0].marker.color`) by a sibling named
+/// Replaces the attribute at `path` (such as `data.0.marker.color`) by a sibling named
 /// `new_key` holding `value`: raw data becomes a `*src` reference, or the other way round.
 /// Returns whether the attribute was found.
 pub fn replace_attribute(figure: &mut Value, path: &str, new_key: &str, value: Value) -> bool {
@@ -141,6 +136,90 @@ pub fn replace_attribute(figure: &mut Value, path: &str, new_key: &str, value: V
     true
 }
 
+/// Cleans a figure as the Python client's `get_figure` does before handing it to users: legacy
+/// `histogramx` / `histogramy` traces become `histogram`, `bardir` becomes `orientation` (with
+/// x and y data swapped where the old direction meant it), and `stream` settings, which hold
+/// private streaming tokens, are removed from every trace.
+pub fn clean_legacy(figure: &mut Value) {
+    let Some(data) = figure.get_mut("data").and_then(Value::as_array_mut) else { return };
+    for trace in data.iter_mut().filter_map(Value::as_object_mut) {
+        clean_legacy_trace(trace);
+        trace.remove("stream");
+    }
+}
+
+/// The trace fixes of [`clean_legacy`]; like the Python client, they apply only to traces with
+/// a `type`.
+fn clean_legacy_trace(trace: &mut serde_json::Map<String, Value>) {
+    let Some(kind) = trace.get("type").and_then(Value::as_str).map(str::to_owned) else { return };
+    if kind == "histogramy"
+        && !trace.contains_key("ybins")
+        && let Some(bins) = trace.remove("xbins")
+    {
+        trace.insert("ybins".to_owned(), bins);
+    }
+    if kind == "histogramx" || kind == "histogramy" {
+        trace.insert("type".to_owned(), Value::String("histogram".to_owned()));
+    }
+    let Some(orientation) = trace.remove("bardir") else { return };
+    let horizontal = orientation == "h";
+    let vertical = orientation == "v";
+    trace.insert("orientation".to_owned(), orientation);
+    match trace.get("type").and_then(Value::as_str) {
+        Some("bar") if horizontal => swap_xy(trace),
+        Some("histogram") => {
+            if trace.contains_key("x") && !trace.contains_key("y") {
+                if horizontal {
+                    swap_xy(trace);
+                }
+                trace.remove("orientation");
+            }
+            if trace.contains_key("y") && !trace.contains_key("x") {
+                if vertical {
+                    swap_xy(trace);
+                }
+                trace.remove("orientation");
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Swaps a trace's x and y attributes and transposes a rectangular `z`.
+fn swap_xy(trace: &mut serde_json::Map<String, Value>) {
+    const PAIRS: [(&str, &str); 7] = [
+        ("x", "y"),
+        ("x0", "y0"),
+        ("dx", "dy"),
+        ("xbins", "ybins"),
+        ("nbinsx", "nbinsy"),
+        ("autobinx", "autobiny"),
+        ("error_x", "error_y"),
+    ];
+    for (a, b) in PAIRS {
+        let first = trace.remove(a).filter(|v| !v.is_null());
+        let second = trace.remove(b).filter(|v| !v.is_null());
+        if let Some(value) = first {
+            trace.insert(b.to_owned(), value);
+        }
+        if let Some(value) = second {
+            trace.insert(a.to_owned(), value);
+        }
+    }
+    let rows: Option<Vec<Vec<Value>>> = trace.get("z").and_then(Value::as_array).and_then(|rows| {
+        rows.iter().map(|row| row.as_array().cloned()).collect::<Option<Vec<_>>>()
+    });
+    if let Some(rows) = rows
+        && let Some(width) = rows.first().map(Vec::len)
+        && rows.iter().all(|row| row.len() == width)
+    {
+        let columns: Vec<Value> = (0..width)
+            .map(|c| Value::Array(rows.iter().map(|row| row[c].clone()).collect()))
+            .collect();
+        trace.insert("z".to_owned(), Value::Array(columns));
+    }
+}
+
 /// Calls `visit(path, key, value)` for every leaf attribute (scalars and data arrays).
 fn walk<'a>(value: &'a Value, prefix: &str, visit: &mut dyn FnMut(&str, &str, &'a Value)) {
     let Value::Object(map) = value else { return };
@@ -153,7 +232,7 @@ fn walk<'a>(value: &'a Value, prefix: &str, visit: &mut dyn FnMut(&str, &str, &'
             Value::Object(_) => walk(child, &path, visit),
             Value::Array(items) if !items.is_empty() && items.iter().all(Value::is_object) => {
                 for (i, item) in items.iter().enumerate() {
-                    walk(item, &format!("{path}[{i}]"), visit);
+                    walk(item, &format!("{path}.{i}"), visit);
                 }
             }
             _ => visit(&path, key, child),
@@ -178,7 +257,7 @@ mod tests {
         });
         let mut paths: Vec<String> = data_arrays(&trace).into_iter().map(|a| a.path).collect();
         paths.sort();
-        assert_eq!(paths, ["dimensions[0].values", "error_y.array", "marker.color", "x", "y"]);
+        assert_eq!(paths, ["dimensions.0.values", "error_y.array", "marker.color", "x", "y"]);
         let refs: Vec<String> = source_refs(&trace).into_iter().map(|a| a.path).collect();
         assert_eq!(refs, ["textsrc"]);
     }
@@ -186,9 +265,9 @@ mod tests {
     #[test]
     fn paths_with_indexes() {
         let mut value = json!({"data": [{"marker": {"colorsrc": "a:1:b"}}], "frames": [{"data": [{}, {"x": 1}]}]});
-        assert_eq!(value_at_mut(&mut value, "data[0].marker").unwrap()["colorsrc"], "a:1:b");
-        assert_eq!(value_at_mut(&mut value, "frames[0].data[1]").unwrap()["x"], 1);
-        assert!(value_at_mut(&mut value, "data[3]").is_none());
+        assert_eq!(value_at_mut(&mut value, "data.0.marker").unwrap()["colorsrc"], "a:1:b");
+        assert_eq!(value_at_mut(&mut value, "frames.0.data.1").unwrap()["x"], 1);
+        assert!(value_at_mut(&mut value, "data.3").is_none());
     }
 
     #[test]
@@ -197,8 +276,8 @@ mod tests {
             json!({"data": [{"x": [1, 2], "marker": {"color": ["a", "b"]}}, {"ysrc": "a:1:b"}]});
         let columns = data_columns(&figure);
         let paths: Vec<&str> = columns.iter().map(|(path, _)| path.as_str()).collect();
-        assert_eq!(paths, ["data[0].marker.color", "data[0].x"]);
-        assert!(use_reference(&mut figure, "data[0].x", "g:1:u1"));
+        assert_eq!(paths, ["data.0.marker.color", "data.0.x"]);
+        assert!(use_reference(&mut figure, "data.0.x", "g:1:u1"));
         assert_eq!(figure["data"][0]["xsrc"], "g:1:u1");
         assert!(figure["data"][0].get("x").is_none());
     }
@@ -206,18 +285,40 @@ mod tests {
     #[test]
     fn replacing_attributes_both_ways() {
         let mut figure = json!({"data": [{"marker": {"color": [1, 2]}, "y": [3]}]});
-        assert!(replace_attribute(&mut figure, "data[0].marker.color", "colorsrc", json!("a:1:b")));
+        assert!(replace_attribute(&mut figure, "data.0.marker.color", "colorsrc", json!("a:1:b")));
         assert_eq!(figure["data"][0]["marker"], json!({"colorsrc": "a:1:b"}));
-        assert!(replace_attribute(&mut figure, "data[0].marker.colorsrc", "color", json!([1, 2])));
+        assert!(replace_attribute(&mut figure, "data.0.marker.colorsrc", "color", json!([1, 2])));
         assert_eq!(figure["data"][0]["marker"], json!({"color": [1, 2]}));
-        assert!(!replace_attribute(&mut figure, "data[0].nope", "x", json!(1)));
+        assert!(!replace_attribute(&mut figure, "data.0.nope", "x", json!(1)));
+    }
+
+    #[test]
+    fn legacy_figures_are_cleaned_as_the_python_client_cleans_them() {
+        let mut figure = json!({"data": [
+            {"type": "histogramy", "xbins": {"size": 1}, "y": [1, 2], "stream": {"token": "t0k3n"}},
+            {"type": "bar", "bardir": "h", "x": [1, 2], "y": ["a", "b"], "z": [[1, 2], [3, 4], [5, 6]]},
+            {"type": "histogramx", "bardir": "h", "x": [3, 4]},
+            {"type": "histogram", "bardir": "v", "y": [5]},
+            {"x": [1], "bardir": "h", "stream": {"token": "s"}},
+        ]});
+        clean_legacy(&mut figure);
+        assert_eq!(
+            figure["data"],
+            json!([
+                {"type": "histogram", "ybins": {"size": 1}, "y": [1, 2]},
+                {"type": "bar", "orientation": "h", "y": [1, 2], "x": ["a", "b"], "z": [[1, 3, 5], [2, 4, 6]]},
+                {"type": "histogram", "y": [3, 4]},
+                {"type": "histogram", "x": [5]},
+                {"x": [1], "bardir": "h"},
+            ])
+        );
     }
 
     #[test]
     fn traces_of_data_and_frames() {
         let figure = json!({"data": [{"x": [1]}], "frames": [{"data": [{"y": [2]}, {"y": [3]}]}], "layout": {"xaxis": {"range": [0, 1]}}});
         let paths: Vec<String> = traces(&figure).into_iter().map(|(p, _)| p).collect();
-        assert_eq!(paths, ["data[0]", "frames[0].data[0]", "frames[0].data[1]"]);
+        assert_eq!(paths, ["data.0", "frames.0.data.0", "frames.0.data.1"]);
     }
 
     #[test]

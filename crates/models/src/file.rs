@@ -258,8 +258,9 @@ impl File {
     }
 }
 
-/// The wrapper that create endpoints answer with: `{"file": {...}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The wrapper that create endpoints answer with: `{"file": {...}}`. A bare file object is read
+/// as well, as the Python client reads it (`response.get("file", response)`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Created<T> {
     /// The created file.
@@ -276,9 +277,40 @@ impl<T> Created<T> {
     }
 }
 
+impl<'de, T: serde::de::DeserializeOwned> Deserialize<'de> for Created<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut object = Extra::deserialize(deserializer)?;
+        let wrapped = object.get("file").is_some_and(serde_json::Value::is_object);
+        let (file, extra) = match object.remove("file") {
+            Some(file) if wrapped => (file, object),
+            other => {
+                if let Some(value) = other {
+                    object.insert("file".to_owned(), value);
+                }
+                (serde_json::Value::Object(object), Extra::new())
+            }
+        };
+        let file = T::deserialize(file).map_err(serde::de::Error::custom)?;
+        Ok(Self { file, extra })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn created_answers_with_and_without_the_file_wrapper() {
+        let wrapped: Created<File> = serde_json::from_str(
+            r#"{"file": {"fid": "a:1", "filename": "f", "filetype": "plot"}, "cols": 1}"#,
+        )
+        .unwrap();
+        let bare: Created<File> =
+            serde_json::from_str(r#"{"fid": "a:1", "filename": "f", "filetype": "plot"}"#).unwrap();
+        assert_eq!(wrapped.file, bare.file);
+        assert_eq!(wrapped.extra["cols"], 1);
+        assert!(serde_json::from_str::<Created<File>>(r#"{"file": "a:1"}"#).is_err());
+    }
 
     #[test]
     fn unknown_filetypes_are_kept() {

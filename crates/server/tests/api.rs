@@ -151,11 +151,11 @@ async fn plot_create_accepts_only_column_references() {
         json!({"data": [{"x": ["a"], "ysrc": "alice:0:abc"}, {"marker": {"color": [1, 2]}}]}),
     );
     let err = alice.send(&plots::Create::new(raw)).await.unwrap_err();
-    assert!(err.to_string().contains("data[0].x holds raw data"), "{err}");
+    assert!(err.to_string().contains("data.0.x holds raw data"), "{err}");
 
     let dangling = plots::PlotCreate::new(json!({"data": [{"ysrc": "alice:40:abcdef"}]}));
     let err = alice.send(&plots::Create::new(dangling)).await.unwrap_err();
-    assert!(err.to_string().contains("data[0].ysrc refers to alice:40:abcdef"), "{err}");
+    assert!(err.to_string().contains("data.0.ysrc refers to alice:40:abcdef"), "{err}");
 
     let (grid, x, y) = grid(&alice, "g", false).await;
     let as_text = alice

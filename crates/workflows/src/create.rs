@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use chart_studio_api::common::FileUpdate;
-use chart_studio_api::{Sleeper, folders, grids, plots};
-use chart_studio_bulk::{Engine, Failure, existing, file_path, put_data_in_grid};
+use chart_studio_api::{Sleeper, files, folders, grids, plots};
+use chart_studio_bulk::{Engine, Failure, existing, file_path, is_not_found, put_data_in_grid};
 use chart_studio_models::{ColumnRef, Fid, FileType, source_refs, traces};
 use chart_studio_sharing::Sharing;
 use serde::Serialize;
@@ -27,6 +27,21 @@ pub struct NewPlot {
     pub name: String,
     /// Its sharing (and its grid's).
     pub mode: Sharing,
+    /// What to do when a plot is already at that path.
+    pub if_exists: IfExists,
+}
+
+/// What [`save_plot`] does when a file is already at the plot's path.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IfExists {
+    /// Update the plot there in place: same fid, same link (what the Python client's `py.plot`
+    /// does).
+    #[default]
+    Update,
+    /// Refuse, changing nothing.
+    Fail,
+    /// Save under the first free name `NAME (1)`, `NAME (2)`, ...
+    New,
 }
 
 /// A saved plot.
@@ -34,6 +49,8 @@ pub struct NewPlot {
 pub struct Saved {
     /// The plot.
     pub fid: Fid,
+    /// Its path (`folder/name`), with the name it was saved under.
+    pub path: String,
     /// Whether a plot at that path was updated in place (rather than created).
     pub updated: bool,
     /// The grid holding the figure's raw data, if it had any.
@@ -50,9 +67,27 @@ pub async fn save_plot(
     clock: &dyn Sleeper,
     plot: NewPlot,
 ) -> Result<Saved, Error> {
-    let NewPlot { mut figure, folder, name, mode } = plot;
+    let NewPlot { mut figure, folder, mut name, mode, if_exists } = plot;
     check_references(engine, &figure).await?;
-    let at_path = existing(engine, &file_path(&folder, &name), &FileType::Plot).await?;
+    let mut at_path = match if_exists {
+        IfExists::Update => existing(engine, &file_path(&folder, &name), &FileType::Plot).await?,
+        IfExists::Fail | IfExists::New => taken(engine, &file_path(&folder, &name)).await?,
+    };
+    match (&at_path, if_exists) {
+        (Some(file), IfExists::Fail) => {
+            return Err(Error::Refused(format!(
+                "{} already holds {} ({}); nothing was changed",
+                file_path(&folder, &name),
+                file.fid,
+                file.filetype
+            )));
+        }
+        (Some(_), IfExists::New) => {
+            name = free_name(engine, &folder, &name).await?;
+            at_path = None;
+        }
+        _ => {}
+    }
     if !folder.is_empty() {
         ensure_folder(engine, &folder).await?;
     }
@@ -87,11 +122,37 @@ pub async fn save_plot(
     let read_back = verify(engine.client(), clock, &fid, mode).await;
     Ok(Saved {
         fid,
+        path: file_path(&folder, &name),
         updated: at_path.is_some(),
         grid: grid.map(|grid| grid.fid),
         sharing: mode,
         read_back,
     })
+}
+
+/// The file at `path`, of any type, if there is one.
+async fn taken(engine: &Engine, path: &str) -> Result<Option<chart_studio_models::File>, Error> {
+    match engine.send(&files::Lookup::new(path)).await {
+        Ok(file) => Ok(Some(file)),
+        Err(Failure::Request(err)) if is_not_found(&err) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The most numbered names [`free_name`] tries.
+const MAX_NUMBERED_NAMES: u32 = 1000;
+
+/// The first of `NAME (1)`, `NAME (2)`, ... that no file in `folder` has.
+async fn free_name(engine: &Engine, folder: &str, name: &str) -> Result<String, Error> {
+    for n in 1..=MAX_NUMBERED_NAMES {
+        let candidate = format!("{name} ({n})");
+        if taken(engine, &file_path(folder, &candidate)).await?.is_none() {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::Refused(format!(
+        "{name} (1) to {name} ({MAX_NUMBERED_NAMES}) are all taken in {folder:?}; choose another name"
+    )))
 }
 
 fn context(context: &str, source: Error) -> Error {

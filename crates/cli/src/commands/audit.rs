@@ -1,30 +1,53 @@
-//! `sharing audit`: how many files are public, private and secret, per type and per folder,
-//! and which public files were viewed most.
+//! `sharing audit`: how many files are public, private and secret, in all, per type and per
+//! folder, and which public files were viewed most. It only reads, so it never asks.
 
 use std::collections::BTreeMap;
-
-use anyhow::Result;
 use std::sync::Arc;
 
+use anyhow::Result;
 use chart_studio_bulk::{Engine, EngineConfig, Filter, TokioClock, select};
-use chart_studio_sharing::{Observed, Sharing};
+use chart_studio_models::Fid;
+use chart_studio_sharing::{Observed, Sharing, file_link};
 use serde::Serialize;
 
 use super::username;
 use crate::cli::SharingCommand;
-use crate::output::{Output, file_link};
+use crate::output::{Human, Output, Render};
 use crate::settings::Settings;
 
-/// Counts per sharing mode.
-#[derive(Debug, Default, Clone, Serialize)]
-struct Counts {
+/// The audit of one user's files.
+#[derive(Debug, Serialize)]
+pub(crate) struct Audit {
+    /// Whose files.
+    user: String,
+    /// Counts per mode: all files, then per type, then per folder.
+    counts: Vec<Counts>,
+    /// The most viewed public files, most viewed first.
+    most_viewed_public: Vec<TopFile>,
+}
+
+/// How many files of a group are in each mode.
+#[derive(Debug, Serialize)]
+pub(crate) struct Counts {
+    /// `all`, `type` or `folder`.
+    group: &'static str,
+    /// The type or folder path (`(home)` for the home folder); empty for `all`.
+    name: String,
+    /// Public files.
     public: u64,
+    /// Private files.
     private: u64,
+    /// Files with a secret link.
     secret: u64,
+    /// Files whose mode the listing does not show.
     unknown: u64,
 }
 
 impl Counts {
+    fn new(group: &'static str, name: String) -> Self {
+        Self { group, name, public: 0, private: 0, secret: 0, unknown: 0 }
+    }
+
     fn add(&mut self, mode: Observed) {
         match mode {
             Observed::Known(Sharing::Public) => self.public += 1,
@@ -33,20 +56,61 @@ impl Counts {
             Observed::Unknown => self.unknown += 1,
         }
     }
+}
 
-    fn row(&self, label: String) -> Vec<String> {
-        vec![
-            label,
-            self.public.to_string(),
-            self.private.to_string(),
-            self.secret.to_string(),
-            self.unknown.to_string(),
-        ]
+/// A public file and how often it was viewed.
+#[derive(Debug, Serialize)]
+pub(crate) struct TopFile {
+    /// The file.
+    fid: Fid,
+    /// Its name.
+    filename: String,
+    /// Its views.
+    views: u64,
+    /// Its link.
+    link: String,
+}
+
+impl Render for Audit {
+    const FIELDS: &'static [&'static str] = &["user", "counts", "most_viewed_public"];
+
+    /// One table: a SECTION column says which part each row belongs to.
+    fn human(&self) -> Human {
+        let mut rows: Vec<Vec<String>> = self
+            .counts
+            .iter()
+            .map(|c| {
+                vec![
+                    c.group.to_owned(),
+                    c.name.clone(),
+                    c.public.to_string(),
+                    c.private.to_string(),
+                    c.secret.to_string(),
+                    c.unknown.to_string(),
+                    String::new(),
+                    String::new(),
+                ]
+            })
+            .collect();
+        rows.extend(self.most_viewed_public.iter().map(|top| {
+            let mut row = vec!["most viewed public".to_owned(), top.filename.clone()];
+            row.extend(std::iter::repeat_n(String::new(), 4));
+            row.extend([top.views.to_string(), top.link.clone()]);
+            row
+        }));
+        Human::Table {
+            headers: &[
+                "SECTION", "NAME", "PUBLIC", "PRIVATE", "SECRET", "UNKNOWN", "VIEWS", "LINK",
+            ],
+            rows,
+            empty: None,
+        }
     }
 }
 
 pub(super) async fn run(command: SharingCommand, settings: &Settings, out: Output) -> Result<()> {
     let SharingCommand::Audit { user, top } = command;
+    let printer = out.of::<Audit>()?;
     let user = match user {
         Some(user) => user,
         None => username(settings)?,
@@ -54,52 +118,35 @@ pub(super) async fn run(command: SharingCommand, settings: &Settings, out: Outpu
     let engine =
         Engine::new(settings.client()?, Arc::new(TokioClock::default()), EngineConfig::default());
     let files = select(&engine, &user, &Filter::default(), false).await?;
+    let mut total = Counts::new("all", String::new());
     let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_folder: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut total = Counts::default();
     let mut public = Vec::new();
     for selected in &files {
         let mode = Sharing::of(&selected.file);
         total.add(mode);
-        by_type.entry(selected.file.filetype.to_string()).or_default().add(mode);
+        let kind = selected.file.filetype.to_string();
+        by_type.entry(kind.clone()).or_insert_with(|| Counts::new("type", kind)).add(mode);
         let folder =
             if selected.path.is_empty() { "(home)".to_owned() } else { selected.path.clone() };
-        by_folder.entry(folder).or_default().add(mode);
+        by_folder.entry(folder.clone()).or_insert_with(|| Counts::new("folder", folder)).add(mode);
         if mode == Observed::Known(Sharing::Public) {
             public.push(&selected.file);
         }
     }
     public.sort_by_key(|file| (std::cmp::Reverse(file.views.unwrap_or(0)), file.fid.clone()));
     public.truncate(top);
-    if out.json {
-        let top: Vec<serde_json::Value> = public
-            .iter()
-            .map(|f| serde_json::json!({"fid": f.fid, "filename": f.filename, "views": f.views, "url": file_link(f)}))
-            .collect();
-        return out.json(&serde_json::json!({"user": user, "total": total, "by_type": by_type, "by_folder": by_folder, "most_viewed_public": top}));
-    }
-    let headers = ["", "PUBLIC", "PRIVATE", "SECRET", "UNKNOWN"];
-    let mut rows = vec![total.row("all files".to_owned())];
-    rows.extend(by_type.iter().map(|(kind, counts)| counts.row(kind.clone())));
-    out.rows(&headers, &rows)?;
-    out.line("")?;
-    let folder_rows: Vec<Vec<String>> =
-        by_folder.iter().map(|(folder, counts)| counts.row(folder.clone())).collect();
-    out.rows(&["FOLDER", "PUBLIC", "PRIVATE", "SECRET", "UNKNOWN"], &folder_rows)?;
-    if !public.is_empty() {
-        out.line("")?;
-        let top_rows: Vec<Vec<String>> = public
-            .iter()
-            .map(|f| {
-                vec![
-                    f.fid.to_string(),
-                    f.filename.clone(),
-                    f.views.unwrap_or(0).to_string(),
-                    file_link(f),
-                ]
-            })
-            .collect();
-        out.rows(&["MOST VIEWED PUBLIC", "NAME", "VIEWS", "LINK"], &top_rows)?;
-    }
-    Ok(())
+    let mut counts = vec![total];
+    counts.extend(by_type.into_values());
+    counts.extend(by_folder.into_values());
+    let most_viewed_public = public
+        .into_iter()
+        .map(|file| TopFile {
+            fid: file.fid.clone(),
+            filename: file.filename.clone(),
+            views: file.views.unwrap_or(0),
+            link: file_link(file),
+        })
+        .collect();
+    printer.print(&Audit { user, counts, most_viewed_public })
 }

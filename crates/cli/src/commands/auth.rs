@@ -1,16 +1,77 @@
-//! `auth status` and `auth login`.
+//! `auth status | login | logout`.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Credentials, users};
+use chart_studio_models::User;
+use serde::Serialize;
 
+use super::config::Setting;
 use crate::cli::AuthCommand;
 use crate::exit::{NoCredentials, UsageError};
-use crate::output::Output;
+use crate::output::{Human, Output, Render};
 use crate::settings::Settings;
+
+/// `auth status`: every setting with its source, and the account the server says the
+/// credentials belong to.
+#[derive(Debug, Serialize)]
+pub(crate) struct AuthStatus {
+    /// The profile in effect.
+    profile: Option<String>,
+    /// The API server.
+    api: String,
+    /// Every setting (secrets shown as `***`).
+    settings: Vec<Setting>,
+    /// The account, when the server accepted the credentials.
+    user: Option<User>,
+}
+
+impl Render for AuthStatus {
+    const FIELDS: &'static [&'static str] = &["profile", "api", "settings", "user"];
+
+    fn human(&self) -> Human {
+        Human::Table {
+            headers: <Setting as crate::output::Row>::HEADERS,
+            rows: self.settings.iter().map(crate::output::Row::cells).collect(),
+            empty: None,
+        }
+    }
+}
+
+/// `auth login` and `auth logout`: the credentials file written.
+#[derive(Debug, Serialize)]
+pub(crate) struct CredentialsSaved {
+    /// The user saved, or removed.
+    username: Option<String>,
+    /// `saved`, `removed`, or `none` (there were no credentials to remove).
+    action: &'static str,
+    /// The file.
+    path: std::path::PathBuf,
+}
+
+impl Render for CredentialsSaved {
+    const FIELDS: &'static [&'static str] = &["username", "action", "path"];
+
+    fn human(&self) -> Human {
+        let who = self.username.as_deref().unwrap_or("nobody");
+        let path = self.path.display();
+        let text = match self.action {
+            "saved" => format!("Saved the credentials of {who} to {path} (readable only by you)"),
+            "removed" => format!("Removed the credentials of {who} from {path}"),
+            _ => format!("No credentials in {path}; nothing to remove"),
+        };
+        Human::Sentence {
+            text,
+            row: vec![
+                self.username.clone().unwrap_or_default(),
+                self.action.to_owned(),
+                path.to_string(),
+            ],
+        }
+    }
+}
 
 pub(super) async fn run(command: AuthCommand, settings: &Settings, out: Output) -> Result<()> {
     match command {
@@ -18,56 +79,57 @@ pub(super) async fn run(command: AuthCommand, settings: &Settings, out: Output) 
         AuthCommand::Login { username, no_verify } => {
             login(settings, out, username, no_verify).await
         }
+        AuthCommand::Logout => logout(settings, &out),
     }
 }
 
 async fn status(settings: &Settings, out: Output) -> Result<()> {
-    let described = settings.describe();
+    let printer = out.of::<AuthStatus>()?;
     let client = settings.client()?;
     let api = client.config().api_base().to_string();
     let user = match settings.credentials() {
         Some(_) => Some(client.send(&users::Current {}).await),
         None => None,
     };
-    if out.json {
-        let values: BTreeMap<&str, serde_json::Value> = described
-            .iter()
-            .map(|(key, value, source)| {
-                (*key, serde_json::json!({"value": value, "source": source}))
-            })
-            .collect();
-        let user_json = match &user {
-            Some(Ok(user)) => serde_json::to_value(user)?,
-            _ => serde_json::Value::Null,
-        };
-        out.json(&serde_json::json!({"profile": settings.profile, "api": api, "settings": values, "user": user_json}))?;
-    } else {
-        let rows: Vec<Vec<String>> = described
-            .into_iter()
-            .map(|(key, value, source)| vec![key.to_owned(), value, source])
-            .collect();
-        out.rows(&["SETTING", "VALUE", "SOURCE"], &rows)?;
-    }
+    let status = AuthStatus {
+        profile: settings.profile.clone(),
+        api: api.clone(),
+        settings: Setting::all(settings),
+        user: user.as_ref().and_then(|user| user.as_ref().ok()).cloned(),
+    };
+    printer.print(&status)?;
     match user {
         None => Err(NoCredentials.into()),
         Some(Err(err)) => {
             let what = if err.as_api().is_some_and(chart_studio_api::ApiError::is_auth) {
                 format!("the credentials were not accepted by {api}")
+            } else if err.as_api().is_none() {
+                format!("the credentials could not be checked: {api} could not be reached")
             } else {
                 format!("the credentials could not be checked: {api} did not answer as expected")
             };
             Err(anyhow::Error::new(err).context(what))
         }
         Some(Ok(user)) => {
-            if !out.json {
-                out.line(&format!("Logged in to {api} as {}", user.username))?;
+            if !printer.json() {
+                writeln!(std::io::stderr().lock(), "Logged in to {api} as {}", user.username)?;
             }
             Ok(())
         }
     }
 }
 
+/// The Python client's credentials file.
+fn credentials_path(settings: &Settings) -> Result<std::path::PathBuf> {
+    let dir = settings
+        .plotly_dir
+        .clone()
+        .context("no home folder (or PLOTLY_DIR) to keep the credentials in")?;
+    Ok(dir.join(".credentials"))
+}
+
 async fn login(settings: &Settings, out: Output, username: String, no_verify: bool) -> Result<()> {
+    let printer = out.of::<CredentialsSaved>()?;
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         let mut stderr = std::io::stderr().lock();
@@ -96,30 +158,43 @@ async fn login(settings: &Settings, out: Output, username: String, no_verify: bo
             bail!("the key belongs to {:?}, not {username:?}", user.username);
         }
     }
-    let dir = dirs::home_dir()
-        .context("no home folder to write ~/.plotly/.credentials to")?
-        .join(".plotly");
-    let path = dir.join(".credentials");
-    write_credentials(&path, &creds)?;
-    out.line(&format!(
-        "Saved the credentials of {username} to {} (readable only by you)",
-        path.display()
-    ))
+    let path = credentials_path(settings)?;
+    save_credentials(&path, &creds)?;
+    printer.print(&CredentialsSaved { username: Some(username), action: "saved", path })
 }
 
-/// Merges the credentials into the Python-client JSON file, written atomically with mode 0600.
-fn write_credentials(path: &Path, creds: &Credentials) -> Result<()> {
-    let mut object = match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(&text)
-            .with_context(|| {
-                format!("{} is not a JSON object; fix or remove it", path.display())
-            })?,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => serde_json::Map::new(),
-        Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
-    };
+/// Merges the credentials into the Python client's JSON file, written atomically with mode 0600.
+fn save_credentials(path: &Path, creds: &Credentials) -> Result<()> {
+    let mut object = read_credentials(path)?;
     object.insert("username".to_owned(), creds.username.clone().into());
     object.insert("api_key".to_owned(), creds.api_key.expose().into());
     super::config::write_private(path, &serde_json::to_string_pretty(&object)?)
+}
+
+/// Removes the username and key from the credentials file; proxy entries stay.
+fn logout(settings: &Settings, out: &Output) -> Result<()> {
+    let printer = out.of::<CredentialsSaved>()?;
+    let path = credentials_path(settings)?;
+    let mut object = read_credentials(&path)?;
+    let username = object.remove("username").and_then(|v| v.as_str().map(str::to_owned));
+    let key = object.remove("api_key");
+    let action = if username.is_some() || key.is_some() {
+        super::config::write_private(&path, &serde_json::to_string_pretty(&object)?)?;
+        "removed"
+    } else {
+        "none"
+    };
+    printer.print(&CredentialsSaved { username, action, path })
+}
+
+/// The credentials file as a JSON object (empty when missing).
+fn read_credentials(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a JSON object; fix or remove it", path.display())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(serde_json::Map::new()),
+        Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
+    }
 }
 
 #[cfg(test)]
@@ -133,7 +208,7 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, r#"{"username": "old", "api_key": "old", "proxy_username": "p"}"#)
             .unwrap();
-        write_credentials(&path, &Credentials::new("alice", "k3y")).unwrap();
+        save_credentials(&path, &Credentials::new("alice", "k3y")).unwrap();
         let saved: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Client, files};
 use chart_studio_bulk::{
-    Engine, EngineConfig, Filter, Imported, OnConflict, Op, OpKind, Outcome, Progress, Report,
-    TokioClock, import,
+    Engine, EngineConfig, Filter, OnConflict, Op, OpKind, Progress, TokioClock, import,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing};
@@ -19,10 +18,11 @@ use chart_studio_workflows::runs::{self, Account, Prepared};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::run_output::{ImportSummary, JournalView, RunPlan, RunSummary};
 use super::username;
 use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, RunArgs, file_ref};
 use crate::exit::{PartialFailure, RunStopped, UsageError};
-use crate::output::{Output, file_link};
+use crate::output::{Output, Printer};
 use crate::settings::Settings;
 
 /// Files shown in a plan before a confirmation.
@@ -31,7 +31,9 @@ const SHOWN: usize = 10;
 pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) -> Result<()> {
     if let BulkCommand::Plan { journal } = &command {
         // A local file: no account or server needed to show it.
-        return show_journal(&out, journal);
+        let printer = out.of::<JournalView>()?;
+        let state = chart_studio_bulk::Journal::load(journal).map_err(anyhow::Error::msg)?;
+        return printer.print(&JournalView::of(state));
     }
     let ctx = Ctx::new(settings, out)?;
     match command {
@@ -69,9 +71,10 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
             launch(&ctx, "export", ops, &run, Some(dir)).await
         }
         BulkCommand::Import { dir, jobs, on_conflict } => {
+            let printer = ctx.out.of::<ImportSummary>()?;
             let engine = engine(&ctx.client, jobs, None);
             let imported = import(&engine, &dir, None, on_conflict.into()).await?;
-            show_import(&ctx, &imported)
+            show_import(&printer, ImportSummary::of(dir, imported))
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
         BulkCommand::Undo { of, run } => undo(&ctx, &of, run).await,
@@ -185,7 +188,7 @@ fn filter_of(args: &FilterArgs) -> Result<Filter> {
     let mode = args.current_sharing.map(Sharing::from);
     Ok(Filter {
         filetypes: args.filetype.iter().map(|kind| file_type(*kind)).collect(),
-        folder: args.folder.clone(),
+        folder: args.folder.as_deref().map(chart_studio_bulk::normalise_path),
         name,
         created_before: time("created-before", &args.created_before)?,
         created_after: time("created-after", &args.created_after)?,
@@ -246,36 +249,20 @@ async fn launch(
     dir: Option<PathBuf>,
 ) -> Result<()> {
     if run.dry_run {
-        return ctx.out.json(&serde_json::json!({"command": command, "api": ctx.api, "user": ctx.me, "dir": dir, "operations": ops}));
+        let printer = ctx.out.of::<RunPlan>()?;
+        return printer.print(&RunPlan {
+            command: command.to_owned(),
+            api: ctx.api.clone(),
+            user: ctx.me.clone(),
+            dir,
+            operations: ops,
+            imports: Vec::new(),
+        });
     }
+    let printer = ctx.out.of::<RunSummary>()?;
     let active = ops.iter().filter(|op| !matches!(op.kind, OpKind::Skip { .. })).count();
     if active == 0 {
-        let skipped: Vec<serde_json::Value> = ops
-            .iter()
-            .filter_map(|op| match &op.kind {
-                OpKind::Skip { reason } => {
-                    Some(serde_json::json!({"fid": op.fid, "reason": reason}))
-                }
-                _ => None,
-            })
-            .collect();
-        if ctx.out.json {
-            return ctx
-                .out
-                .json(&serde_json::json!({"command": command, "done": 0, "skipped": skipped}));
-        }
-        let mut stderr = std::io::stderr().lock();
-        for skip in &skipped {
-            writeln!(
-                stderr,
-                "skipped {}: {}",
-                skip["fid"].as_str().unwrap_or_default(),
-                skip["reason"].as_str().unwrap_or_default()
-            )?;
-        }
-        return ctx
-            .out
-            .line(&format!("Nothing to {command}: no file matches, or every match is skipped"));
+        return show_summary(&printer, &RunSummary::nothing_to_do(command, &ops));
     }
     show_plan(command, &ops)?;
     if ops.iter().any(|op| op.kind.changes_state()) {
@@ -290,13 +277,14 @@ async fn launch(
         path.display(),
         path.display()
     )?;
-    execute(ctx, &prepared, ops, (run.jobs, run.rate), interrupted).await
+    execute(ctx, &printer, &prepared, ops, (run.jobs, run.rate), interrupted).await
 }
 
 /// Executes a prepared run, then shows its summary. `interrupted` resolves on Ctrl-C, which
 /// stops the run cleanly.
 async fn execute(
     ctx: &Ctx,
+    printer: &Printer<RunSummary>,
     prepared: &Prepared,
     ops: Vec<Op>,
     (jobs, rate): (usize, Option<f64>),
@@ -304,7 +292,19 @@ async fn execute(
 ) -> Result<()> {
     let engine = engine(&ctx.client, jobs, rate);
     let report = runs::run(&engine, prepared, ops, &Bar::new(ctx.out.json), interrupted).await;
-    finish(ctx, prepared, &report)
+    let journal = prepared.journal.path().to_owned();
+    let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
+    show_summary(
+        printer,
+        &RunSummary::of(&prepared.header.command, journal.clone(), dir, &report),
+    )?;
+    if let Some(why) = &report.stopped {
+        return Err(RunStopped { why: why.clone(), journal }.into());
+    }
+    if report.has_failures() {
+        return Err(PartialFailure { failed: report.totals().failed, journal }.into());
+    }
+    Ok(())
 }
 
 /// Listens for Ctrl-C from now on: a run takes it over before it says it started, so that a
@@ -367,56 +367,31 @@ fn confirm(yes: bool, command: &str, count: usize) -> Result<()> {
     Ok(())
 }
 
-/// Prints the summary and picks the exit code.
-fn finish(ctx: &Ctx, prepared: &Prepared, report: &Report) -> Result<()> {
-    let journal = prepared.journal.path();
-    if let Some(backups) = &prepared.backups {
-        writeln!(std::io::stderr().lock(), "backups: {}", backups.path().display())?;
-    }
-    if ctx.out.json {
-        ctx.out.json(&serde_json::json!({"journal": journal, "report": report}))?;
-    } else {
-        let rows: Vec<Vec<String>> = report
-            .actions
-            .iter()
-            .map(|(action, c)| {
-                vec![
-                    action.clone(),
-                    c.done.to_string(),
-                    c.skipped.to_string(),
-                    c.failed.to_string(),
-                    c.not_started.to_string(),
-                ]
-            })
-            .collect();
-        ctx.out.rows(&["ACTION", "DONE", "SKIPPED", "FAILED", "NOT STARTED"], &rows)?;
+/// Prints a run's summary; without `--json`, its skips and failures go to stderr too.
+fn show_summary(printer: &Printer<RunSummary>, summary: &RunSummary) -> Result<()> {
+    if !printer.json() {
         let mut stderr = std::io::stderr().lock();
-        for (fid, reason) in &report.skipped {
-            writeln!(stderr, "skipped {fid}: {reason}")?;
+        if let Some(dir) = &summary.dir {
+            writeln!(stderr, "folder: {}", dir.display())?;
         }
-        for (fid, action, reason) in &report.failures {
-            writeln!(stderr, "failed {action} {fid}: {reason}")?;
+        for skip in &summary.skipped {
+            writeln!(stderr, "skipped {}: {}", skip.fid, skip.reason)?;
+        }
+        for failure in &summary.failures {
+            let action = failure.action.as_deref().unwrap_or_default();
+            writeln!(stderr, "failed {action} {}: {}", failure.fid, failure.reason)?;
         }
     }
-    if let Some(why) = &report.stopped {
-        return Err(RunStopped { why: why.clone(), journal: journal.to_owned() }.into());
-    }
-    if report.has_failures() {
-        return Err(
-            PartialFailure { failed: report.totals().failed, journal: journal.to_owned() }.into()
-        );
-    }
-    Ok(())
+    printer.print(summary)
 }
 
 async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
+    let printer = ctx.out.of::<RunSummary>()?;
     let (prepared, state) = runs::take(ctx.account(), path)?;
     let pending = state.pending();
     if pending.is_empty() {
-        return ctx.out.line(&format!(
-            "Nothing left to do: every operation of `{}` finished",
-            state.header.command
-        ));
+        let command = format!("resume: every operation of `{}` finished", state.header.command);
+        return show_summary(&printer, &RunSummary::nothing_to_do(&command, &[]));
     }
     let interrupted = ctrl_c()?;
     writeln!(
@@ -426,7 +401,7 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
         pending.len(),
         state.ops.len()
     )?;
-    execute(ctx, &prepared, pending, (jobs, None), interrupted).await
+    execute(ctx, &printer, &prepared, pending, (jobs, None), interrupted).await
 }
 
 /// Undoes a run, holding its journal so that it cannot be resumed meanwhile: sharing changes
@@ -436,13 +411,22 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
     let (_held, state) = runs::take(ctx.account(), of)?;
     match plans::undo(&state)? {
         Undo::Reimport { dir, fids } => {
+            let command = format!("re-create from {}", dir.display());
             if run.dry_run {
-                return ctx.out.json(&serde_json::json!({"import": dir, "files": fids}));
+                return ctx.out.of::<RunPlan>()?.print(&RunPlan {
+                    command,
+                    api: ctx.api.clone(),
+                    user: ctx.me.clone(),
+                    dir: Some(dir),
+                    operations: Vec::new(),
+                    imports: fids.into_iter().collect(),
+                });
             }
-            confirm(run.yes, &format!("re-create from {}", dir.display()), fids.len())?;
+            let printer = ctx.out.of::<ImportSummary>()?;
+            confirm(run.yes, &command, fids.len())?;
             let engine = engine(&ctx.client, run.jobs, run.rate);
             let imported = import(&engine, &dir, Some(&fids), OnConflict::Skip).await?;
-            show_import(ctx, &imported)
+            show_import(&printer, ImportSummary::of(dir, imported))
         }
         Undo::Revert { ops, relinked } => {
             if !relinked.is_empty() {
@@ -466,7 +450,7 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
                     writeln!(
                         std::io::stderr().lock(),
                         "new secret link of {fid}: {}",
-                        file_link(&file)
+                        chart_studio_sharing::file_link(&file)
                     )?;
                 }
             }
@@ -475,72 +459,22 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
     }
 }
 
-/// The import's summary: each file with its new fid, then conflicts and skips.
-fn show_import(ctx: &Ctx, imported: &Imported) -> Result<()> {
-    if ctx.out.json {
-        return ctx.out.json(imported);
+/// Prints an import's summary; without `--json`, its conflicts and skips go to stderr too.
+fn show_import(printer: &Printer<ImportSummary>, summary: ImportSummary) -> Result<()> {
+    if !printer.json() {
+        let mut stderr = std::io::stderr().lock();
+        for conflict in &summary.conflicts {
+            writeln!(
+                stderr,
+                "conflict: {} not imported: {} holds {} with other content; left as it is (--on-conflict overwrite replaces it)",
+                conflict.fid, conflict.path, conflict.found
+            )?;
+        }
+        for skip in &summary.skipped {
+            writeln!(stderr, "note: {} skipped: {}", skip.fid, skip.reason)?;
+        }
     }
-    let rows: Vec<Vec<String>> = imported
-        .fids
-        .iter()
-        .map(|(old, new)| {
-            let how = if imported.reused.contains(old) {
-                "unchanged"
-            } else if imported.overwritten.contains(old) {
-                "overwritten"
-            } else {
-                "created"
-            };
-            vec![old.to_string(), new.to_string(), how.to_owned()]
-        })
-        .collect();
-    ctx.out.rows(&["OLD", "NEW", ""], &rows)?;
-    let mut stderr = std::io::stderr().lock();
-    for conflict in &imported.conflicts {
-        writeln!(
-            stderr,
-            "conflict: {} not imported: {} holds {} with other content; left as it is (--on-conflict overwrite replaces it)",
-            conflict.fid, conflict.path, conflict.found
-        )?;
-    }
-    for (fid, why) in &imported.skipped {
-        writeln!(stderr, "note: {fid} skipped: {why}")?;
-    }
-    Ok(())
-}
-
-fn show_journal(out: &Output, path: &Path) -> Result<()> {
-    let state = chart_studio_bulk::Journal::load(path).map_err(anyhow::Error::msg)?;
-    if out.json {
-        let ops: Vec<serde_json::Value> = state
-            .ops
-            .iter()
-            .map(|op| serde_json::json!({"op": op, "outcome": state.outcomes.get(&op.id)}))
-            .collect();
-        return out.json(&serde_json::json!({"run": state.header, "operations": ops}));
-    }
-    let rows: Vec<Vec<String>> = state
-        .ops
-        .iter()
-        .map(|op| {
-            let outcome = match state.outcomes.get(&op.id) {
-                None => "pending".to_owned(),
-                Some(Outcome::Done { already_gone: true, .. }) => "done (already gone)".to_owned(),
-                Some(Outcome::Done { .. }) => "done".to_owned(),
-                Some(Outcome::Skipped { reason }) => format!("skipped: {reason}"),
-                Some(Outcome::Failed { reason }) => format!("failed: {reason}"),
-            };
-            vec![
-                op.id.to_string(),
-                op.phase.to_string(),
-                op.kind.name().to_owned(),
-                op.fid.to_string(),
-                op.filename.clone(),
-                outcome,
-            ]
-        })
-        .collect();
-    out.rows(&["OP", "PHASE", "ACTION", "FID", "NAME", "STATE"], &rows)
+    printer.print(&summary)
 }
 
 /// A progress bar on stderr, shown only on a terminal (and never with --json).

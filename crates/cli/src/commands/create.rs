@@ -1,19 +1,22 @@
 //! `plots create FIGURE.json`: reads the figure and the sharing, saves the plot through the
-//! workflow (raw data into a grid, created or updated in place), prints its link.
+//! workflow (raw data into a grid; created, updated in place, or saved under a free name), and
+//! prints what it did with the plot's link.
 
 use std::io::{Read, Write};
 use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_bulk::{Engine, EngineConfig, TokioClock};
+use chart_studio_bulk::{Engine, EngineConfig, TokioClock, normalise_path};
+use chart_studio_models::Fid;
 use chart_studio_sharing::{Layer, Sharing, resolve};
-use chart_studio_workflows::create::{NewPlot, save_plot};
+use chart_studio_workflows::create::{IfExists, NewPlot, save_plot};
+use serde::Serialize;
 use serde_json::Value;
 
 use super::username;
-use crate::cli::SharingArg;
-use crate::output::Output;
+use crate::cli::{IfExistsArg, SharingArg};
+use crate::output::{Human, Output, Render, cell};
 use crate::settings::Settings;
 
 /// What `plots create` was asked to do.
@@ -21,10 +24,48 @@ pub(super) struct CreateArgs<'a> {
     pub figure: &'a Path,
     pub filename: Option<String>,
     pub sharing: Option<SharingArg>,
+    pub if_exists: IfExistsArg,
     pub open: bool,
 }
 
+/// `plots create`: the plot saved.
+#[derive(Debug, Serialize)]
+pub(crate) struct PlotSaved {
+    /// The plot.
+    fid: Fid,
+    /// `created`, or `updated` (a plot at that path was updated in place: same fid and link).
+    action: &'static str,
+    /// Its path, normalised, with the name it was saved under.
+    path: String,
+    /// Its link (the secret link of a secret plot).
+    url: String,
+    /// Its sharing.
+    sharing: Sharing,
+    /// The grid that holds the figure's raw data, if it had any.
+    grid: Option<Fid>,
+}
+
+impl Render for PlotSaved {
+    const FIELDS: &'static [&'static str] = &["fid", "action", "path", "url", "sharing", "grid"];
+
+    fn human(&self) -> Human {
+        let verb = if self.action == "updated" { "Updated" } else { "Created" };
+        Human::Sentence {
+            text: format!("{verb} {} {} ({}): {}", self.sharing, self.path, self.fid, self.url),
+            row: vec![
+                self.fid.to_string(),
+                self.action.to_owned(),
+                self.path.clone(),
+                self.url.clone(),
+                self.sharing.to_string(),
+                cell(self.grid.as_ref()),
+            ],
+        }
+    }
+}
+
 pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output) -> Result<()> {
+    let printer = out.of::<PlotSaved>()?;
     username(settings)?;
     let client = settings.client()?;
     let figure = read_figure(args.figure)?;
@@ -38,10 +79,16 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
     }
     let mode = resolve(&layers)?.sharing;
     let (folder, name) = split_path(args.filename.as_deref(), args.figure)?;
+    let if_exists = match args.if_exists {
+        IfExistsArg::Update => IfExists::Update,
+        IfExistsArg::Fail => IfExists::Fail,
+        IfExistsArg::New => IfExists::New,
+    };
     let clock = Arc::new(TokioClock::default());
     let engine =
         Engine::new(client, clock.clone(), EngineConfig { jobs: 1, ..EngineConfig::default() });
-    let saved = save_plot(&engine, clock.as_ref(), NewPlot { figure, folder, name, mode }).await?;
+    let plot = NewPlot { figure, folder, name, mode, if_exists };
+    let saved = save_plot(&engine, clock.as_ref(), plot).await?;
     let fid = &saved.fid;
     if !saved.read_back.reached {
         bail!(
@@ -49,16 +96,17 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
             saved.read_back.observed
         );
     }
-    let url = &saved.read_back.url;
-    if out.json {
-        out.json(&serde_json::json!({
-            "fid": fid, "url": url, "sharing": mode, "grid": saved.grid, "updated": saved.updated,
-        }))?;
-    } else {
-        out.line(url)?;
-    }
+    let url = saved.read_back.url.clone();
+    printer.print(&PlotSaved {
+        fid: saved.fid.clone(),
+        action: if saved.updated { "updated" } else { "created" },
+        path: saved.path,
+        url: url.clone(),
+        sharing: mode,
+        grid: saved.grid,
+    })?;
     if args.open
-        && let Err(err) = webbrowser::open(url)
+        && let Err(err) = webbrowser::open(&url)
     {
         writeln!(std::io::stderr().lock(), "warning: could not open a browser: {err}")?;
     }
@@ -76,8 +124,12 @@ fn read_figure(path: &Path) -> Result<Value> {
         text = std::fs::read_to_string(path)
             .with_context(|| format!("could not read {}", path.display()))?;
     }
-    let figure: Value =
+    let mut figure: Value =
         serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    if figure.is_array() {
+        // A bare list of traces, as the Python client's `py.plot(data)` takes it.
+        figure = serde_json::json!({ "data": figure });
+    }
     if !figure.get("data").is_some_and(Value::is_array) {
         bail!(
             "{} has no `data` list of traces; a figure looks like {{\"data\": [...], \"layout\": {{...}}}}",
@@ -94,10 +146,11 @@ fn split_path(filename: Option<&str>, figure: &Path) -> Result<(String, String)>
         .and_then(|stem| stem.to_str())
         .filter(|stem| *stem != "-")
         .unwrap_or("untitled");
-    let path = filename.unwrap_or(default).trim_matches('/');
-    let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let given = filename.unwrap_or(default);
+    let path = normalise_path(given);
+    let (parent, name) = path.rsplit_once('/').unwrap_or(("", &path));
     if name.is_empty() {
-        bail!("--filename {path:?} names no file");
+        bail!("--filename {given:?} names no file");
     }
     Ok((parent.to_owned(), name.to_owned()))
 }
@@ -116,9 +169,11 @@ mod tests {
             split_path(None, Path::new("dir/fig.json")).unwrap(),
             (String::new(), "fig".to_owned())
         );
-        assert!(
-            split_path(Some("a/"), Path::new("x.json")).is_ok(),
-            "trailing slashes are trimmed"
+        assert_eq!(
+            split_path(Some("/a//b/"), Path::new("x.json")).unwrap(),
+            ("a".to_owned(), "b".to_owned()),
+            "empty parts are dropped"
         );
+        assert!(split_path(Some("//"), Path::new("x.json")).is_err());
     }
 }

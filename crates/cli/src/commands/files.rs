@@ -7,47 +7,91 @@ use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{Client, Error, files, folders};
 use chart_studio_models::{Fid, File, FileType, HOME_FOLDER};
 use http::StatusCode;
+use serde::Serialize;
 
 use super::username;
 use crate::cli::FilesCommand;
 use crate::exit::UsageError;
-use crate::output::{Output, file_details};
+use crate::output::{Human, Output, Render, cell};
 use crate::settings::Settings;
+
+/// `files trash | restore | rename | move`: what changed.
+#[derive(Debug, Serialize)]
+pub(crate) struct FileChange {
+    /// The file.
+    fid: Fid,
+    /// `trashed`, `restored`, `renamed` or `moved`.
+    action: &'static str,
+    /// Its name (after a rename, the new one).
+    filename: String,
+    /// The folder it is in (after a move), as given.
+    folder: Option<String>,
+}
+
+impl Render for FileChange {
+    const FIELDS: &'static [&'static str] = &["fid", "action", "filename", "folder"];
+
+    fn human(&self) -> Human {
+        let fid = &self.fid;
+        let text = match self.action {
+            "trashed" => {
+                format!("Moved {fid} to the trash (undo with `chart-studio files restore {fid}`)")
+            }
+            "restored" => format!("Restored {fid} from the trash"),
+            "renamed" => format!("Renamed {fid} to {:?}", self.filename),
+            _ => format!("Moved {fid} into {}", self.folder.as_deref().unwrap_or("home")),
+        };
+        let row = vec![
+            fid.to_string(),
+            self.action.to_owned(),
+            self.filename.clone(),
+            cell(self.folder.as_ref()),
+        ];
+        Human::Sentence { text, row }
+    }
+}
 
 pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output) -> Result<()> {
     let client = settings.client()?;
     match command {
         FilesCommand::Get { file, share_key } => {
+            let printer = out.of::<File>()?;
             let mut request = files::Retrieve::new(file.fid);
             request.share_key = share_key.or(file.share_key);
-            show(&out, &client.send(&request).await?)
+            printer.print(&client.send(&request).await?)
         }
         FilesCommand::Lookup { path, user } => {
+            let printer = out.of::<File>()?;
             let mut request = files::Lookup::new(path);
             request.user = user;
-            show(&out, &client.send(&request).await?)
+            printer.print(&client.send(&request).await?)
         }
         FilesCommand::Trash(fid) => {
+            let printer = out.of::<FileChange>()?;
             username(settings)?;
+            let file = client.send(&files::Retrieve::new(fid.fid.clone())).await?;
             client.send(&files::Trash::new(fid.fid.clone())).await?;
-            done(
-                &out,
-                &fid.fid,
-                "trashed",
-                &format!(
-                    "Moved {} to the trash (undo with `chart-studio files restore {}`)",
-                    fid.fid, fid.fid
-                ),
-            )
+            printer.print(&FileChange {
+                fid: fid.fid,
+                action: "trashed",
+                filename: file.filename,
+                folder: None,
+            })
         }
         FilesCommand::Restore(fid) => {
+            let printer = out.of::<FileChange>()?;
             username(settings)?;
             let file = client.send(&files::Retrieve::new(fid.fid.clone())).await?;
             if file.deleted == Some(false) {
                 bail!("{} is not in the trash; nothing was restored", fid.fid);
             }
             client.send(&files::Restore::new(fid.fid.clone())).await?;
-            done(&out, &fid.fid, "restored", &format!("Restored {} from the trash", fid.fid))
+            printer.print(&FileChange {
+                fid: fid.fid,
+                action: "restored",
+                filename: file.filename,
+                folder: None,
+            })
         }
         FilesCommand::Delete { fid, yes } => {
             let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
@@ -61,42 +105,36 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
             super::bulk::delete_one(settings, out, fid.fid, yes).await
         }
         FilesCommand::Rename { fid, name } => {
+            let printer = out.of::<FileChange>()?;
             username(settings)?;
             let file = client
                 .send(&files::Update::patch(fid.fid, FileUpdate::default().filename(&name)))
                 .await?;
-            if out.json {
-                return out.json(&file);
-            }
-            out.line(&format!("Renamed {} to {:?}", file.fid, file.filename))
+            printer.print(&FileChange {
+                fid: file.fid,
+                action: "renamed",
+                filename: file.filename,
+                folder: None,
+            })
         }
         FilesCommand::Move { fid, folder } => {
+            let printer = out.of::<FileChange>()?;
             let owner = username(settings)?;
             let parent = resolve_folder(&client, &owner, &folder).await?;
             let file = client
                 .send(&files::Update::patch(fid.fid, FileUpdate::default().parent(parent)))
                 .await?;
-            if out.json {
-                return out.json(&file);
-            }
-            out.line(&format!("Moved {} into {folder}", file.fid))
+            printer.print(&FileChange {
+                fid: file.fid,
+                action: "moved",
+                filename: file.filename,
+                folder: Some(folder),
+            })
         }
     }
 }
 
-/// Reports a change: `{"fid": ..., "<what>": true}` with `--json`, else `text`.
-fn done(out: &Output, fid: &Fid, what: &str, text: &str) -> Result<()> {
-    if out.json {
-        return out.json(&serde_json::json!({"fid": fid, what: true}));
-    }
-    out.line(text)
-}
-
-fn show(out: &Output, file: &File) -> Result<()> {
-    if out.json { out.json(file) } else { out.rows(&["FIELD", "VALUE"], &file_details(file)) }
-}
-
-/// Trash (unless already trashed), then permanent delete, after a confirmation.
+/// The parent number of a folder given as `home`, a fid or a path.
 async fn resolve_folder(client: &Client, owner: &str, folder: &str) -> Result<i64> {
     if matches!(folder, "home" | "/" | "-1") {
         return Ok(HOME_FOLDER);

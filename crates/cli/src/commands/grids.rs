@@ -5,29 +5,36 @@ use chart_studio_api::grids;
 use chart_studio_models::GridContent;
 
 use crate::cli::GridsCommand;
-use crate::output::Output;
+use crate::output::{Human, Output, Render};
 use crate::settings::Settings;
+
+/// `grids get`: the columns by name (`{"cols": {NAME: {"data": [...], "order": N, "uid": ...}}}`);
+/// without `--json`, a CSV.
+impl Render for GridContent {
+    const FIELDS: &'static [&'static str] = &["cols"];
+
+    fn human(&self) -> Human {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        let text = write_csv(&mut writer, self)
+            .and_then(|()| Ok(writer.into_inner()?))
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+        Human::Text(text.unwrap_or_else(|err| format!("could not write the CSV: {err}")))
+    }
+}
 
 pub(super) async fn run(command: GridsCommand, settings: &Settings, out: Output) -> Result<()> {
     let client = settings.client()?;
     match command {
         GridsCommand::Get { file } => {
+            let printer = out.of::<GridContent>()?;
             let mut request = grids::Content::new(file.fid);
             request.share_key = file.share_key;
-            let content = client.send(&request).await?;
-            if out.json { out.json(&content) } else { print_csv(&content) }
+            printer.print(&client.send(&request).await?)
         }
     }
 }
 
 /// A header of column names in column order, then one row per index; short columns leave cells empty.
-fn print_csv(content: &GridContent) -> Result<()> {
-    let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
-    write_csv(&mut writer, content)?;
-    writer.flush()?;
-    Ok(())
-}
-
 fn write_csv<W: std::io::Write>(writer: &mut csv::Writer<W>, content: &GridContent) -> Result<()> {
     let columns = content.ordered();
     writer.write_record(columns.iter().map(|(name, _)| *name))?;
@@ -39,6 +46,7 @@ fn write_csv<W: std::io::Write>(writer: &mut csv::Writer<W>, content: &GridConte
             Some(other) => other.to_string(),
         }))?;
     }
+    writer.flush()?;
     Ok(())
 }
 

@@ -1,15 +1,18 @@
-//! One module per noun; each verb is a function taking the settings, a client and the output.
+//! One module per noun. Each verb parses its arguments, calls the library crates, and prints
+//! one typed result through [`Output`] (see `output.rs` for the contract).
 
 mod api;
 mod audit;
 mod auth;
 mod bulk;
+mod completion;
 mod config;
 mod create;
 mod files;
 mod folders;
 mod grids;
 mod plots;
+mod run_output;
 mod share;
 
 use anyhow::Result;
@@ -32,6 +35,7 @@ pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> R
         Command::Bulk(command) => bulk::run(command, settings, out).await,
         Command::Sharing(command) => audit::run(command, settings, out).await,
         Command::Api(args) => api::run(args, settings, out).await,
+        Command::Completion { shell } => completion::run(shell, &out),
     }
 }
 

@@ -1,8 +1,8 @@
-//! `plots list | feed | content`.
+//! `plots list | feed | create | content`.
 
 use anyhow::Result;
 use chart_studio_api::{Client, Paginated, plots};
-use chart_studio_models::{CursorPage, Plot};
+use chart_studio_models::{CursorPage, Plot, clean_legacy};
 use futures_util::{StreamExt, TryStreamExt};
 
 use crate::cli::{PlotsCommand, ViewOrder};
@@ -19,17 +19,21 @@ pub(super) async fn run(command: PlotsCommand, settings: &Settings, out: Output)
         PlotsCommand::Feed { order, limit } => {
             print_plots(&client, &out, plots::Feed { order_by: order.map(order_by) }, limit).await
         }
-        PlotsCommand::Create { figure, filename, sharing, open } => {
-            let args = super::create::CreateArgs { figure: &figure, filename, sharing, open };
+        PlotsCommand::Create { figure, filename, sharing, if_exists, open } => {
+            let args =
+                super::create::CreateArgs { figure: &figure, filename, sharing, if_exists, open };
             super::create::run(args, settings, &out).await
         }
         PlotsCommand::Content { fid, inline_data, share_key } => {
+            let printer = out.of::<serde_json::Value>()?;
             let mut request = plots::Content::new(fid.fid);
             request.share_key = share_key;
             if inline_data {
                 request = request.inline_data(true);
             }
-            out.json(&client.send(&request).await?)
+            let mut figure = client.send(&request).await?;
+            clean_legacy(&mut figure);
+            printer.print(&figure)
         }
     }
 }
@@ -45,23 +49,8 @@ async fn print_plots<E>(client: &Client, out: &Output, first: E, limit: usize) -
 where
     E: Paginated<Output = CursorPage<Plot>>,
 {
+    let printer = out.of::<Vec<Plot>>()?;
     let limit = if limit == 0 { usize::MAX } else { limit };
     let plots: Vec<Plot> = client.items(first).take(limit).try_collect().await?;
-    if out.json {
-        return out.json(&plots);
-    }
-    let rows: Vec<Vec<String>> = plots
-        .iter()
-        .map(|plot| {
-            let file = &plot.file;
-            vec![
-                file.fid.to_string(),
-                file.filename.clone(),
-                file.views.map(|v| v.to_string()).unwrap_or_default(),
-                file.creation_time.clone().unwrap_or_default(),
-                file.web_url.clone().unwrap_or_default(),
-            ]
-        })
-        .collect();
-    out.rows(&["FID", "NAME", "VIEWS", "CREATED", "URL"], &rows)
+    printer.print(&plots)
 }

@@ -1,26 +1,117 @@
-//! `share FID... MODE` and `share show FID`: plan with the sharing engine, apply the updates as
-//! JSON, read every file back, and report files whose mode did not take.
+//! `share FID... MODE` and `share show FID`: plan with the sharing engine, apply the updates,
+//! read every file back, and report files whose mode did not take.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use anyhow::{Result, bail};
 use chart_studio_bulk::TokioClock;
-use chart_studio_sharing::{Diagnostic, Observed, Plan, Sharing};
-use chart_studio_workflows::share::{self, Applied, SharingView};
+use chart_studio_models::{Fid, FileType};
+use chart_studio_sharing::{Diagnostic, Observed, Sharing};
+use chart_studio_workflows::share::{self, SharingView};
+use serde::Serialize;
 
 use super::username;
 use crate::cli::{ShareArgs, ShareCommand, file_ref};
 use crate::exit::UsageError;
-use crate::output::Output;
+use crate::output::{Human, Output, Render, cell};
 use crate::settings::Settings;
+
+/// `share`: each file whose mode changes (a plot's grids included), planned or done.
+#[derive(Debug, Serialize)]
+pub(crate) struct ShareReport {
+    /// The mode asked for.
+    mode: Sharing,
+    /// Only planned (`--dry-run`): nothing was changed.
+    dry_run: bool,
+    /// The changes, in the order they are made.
+    changes: Vec<ShareChange>,
+    /// What the planner noticed: files already in the mode, grids left as they are, ...
+    notes: Vec<Diagnostic>,
+}
+
+/// One file's change.
+#[derive(Debug, Serialize)]
+pub(crate) struct ShareChange {
+    /// The file.
+    fid: Fid,
+    /// Its type.
+    filetype: FileType,
+    /// Its name.
+    filename: String,
+    /// Its mode before.
+    from: Observed,
+    /// Its mode after.
+    to: Sharing,
+    /// `planned`, `done`, or `not done` (the server shows another mode, or refused).
+    result: &'static str,
+    /// The mode the server shows afterwards (not for a plan).
+    observed: Option<Observed>,
+    /// The file's link afterwards: the secret link of a secret file (not for a plan).
+    link: Option<String>,
+    /// Why the change failed, if it did.
+    error: Option<String>,
+}
+
+impl Render for ShareReport {
+    const FIELDS: &'static [&'static str] = &["mode", "dry_run", "changes", "notes"];
+
+    fn human(&self) -> Human {
+        let rows = self
+            .changes
+            .iter()
+            .map(|change| {
+                let result = match (&change.observed, &change.error) {
+                    (_, Some(error)) => format!("{}: {error}", change.result),
+                    (Some(observed), None) if change.result == "not done" => {
+                        format!("not done: the server says {observed}")
+                    }
+                    _ => change.result.to_owned(),
+                };
+                vec![
+                    change.fid.to_string(),
+                    change.filename.clone(),
+                    format!("{} -> {}", change.from, change.to),
+                    result,
+                    cell(change.link.as_ref()),
+                ]
+            })
+            .collect();
+        Human::Table {
+            headers: &["FID", "NAME", "CHANGE", "RESULT", "LINK"],
+            rows,
+            empty: Some(format!("Nothing to change: everything is already {}", self.mode)),
+        }
+    }
+}
+
+/// `share show`: FIELD / VALUE rows, one per grid of a plot too.
+impl Render for SharingView {
+    const FIELDS: &'static [&'static str] =
+        &["fid", "filename", "sharing", "who_can_see", "link", "grids"];
+
+    fn human(&self) -> Human {
+        let mut rows = vec![
+            vec!["fid".to_owned(), self.fid.to_string()],
+            vec!["filename".to_owned(), self.filename.clone()],
+            vec!["sharing".to_owned(), self.sharing.to_string()],
+            vec!["who can see it".to_owned(), self.who_can_see.to_owned()],
+            vec!["link".to_owned(), self.link.clone()],
+        ];
+        rows.extend(self.grids.iter().map(|(grid, mode)| {
+            let mode = mode.map_or_else(|| "not readable by you".to_owned(), |m| m.to_string());
+            vec![format!("grid {grid}"), mode]
+        }));
+        Human::Table { headers: &["FIELD", "VALUE"], rows, empty: None }
+    }
+}
 
 pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Result<()> {
     let client = settings.client()?;
     if let Some(ShareCommand::Show { file }) = args.command {
-        let view = share::describe(&client, &file.fid, file.share_key).await?;
-        return show(&out, &view);
+        let printer = out.of::<SharingView>()?;
+        return printer.print(&share::describe(&client, &file.fid, file.share_key).await?);
     }
+    let printer = out.of::<ShareReport>()?;
     let me = username(settings)?;
     let Some((mode, targets)) = args.args.split_last() else {
         return Err(UsageError(
@@ -35,87 +126,52 @@ pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Re
         .map(|text| file_ref(text).map(|file| file.fid))
         .collect::<Result<Vec<_>, _>>()
         .map_err(UsageError)?;
-    let (plan, diagnostics) = share::plan_change(&client, &me, &fids, mode, !args.no_grids).await?;
-    report_diagnostics(&out, &diagnostics)?;
+    let (plan, notes) = share::plan_change(&client, &me, &fids, mode, !args.no_grids).await?;
+    if !printer.json() {
+        let mut stderr = std::io::stderr().lock();
+        for note in &notes {
+            writeln!(stderr, "note: {note}")?;
+        }
+    }
+    let planned = plan.steps.iter().map(|step| ShareChange {
+        fid: step.fid.clone(),
+        filetype: step.filetype.clone(),
+        filename: step.filename.clone(),
+        from: step.from,
+        to: step.to,
+        result: "planned",
+        observed: None,
+        link: None,
+        error: None,
+    });
     if args.dry_run {
-        return out.json(&serde_json::json!({"plan": plan, "diagnostics": diagnostics}));
+        let changes = planned.collect();
+        return printer.print(&ShareReport { mode, dry_run: true, changes, notes });
     }
     let results = share::apply(&client, &TokioClock::default(), &plan).await;
-    print_results(&out, &plan, &results)?;
-    let drifted: Vec<String> = results
-        .iter()
-        .filter(|r| !r.reached)
-        .map(|r| {
-            format!(
-                "{} ({})",
-                r.fid,
-                r.error.clone().unwrap_or_else(|| format!("the server says {}", r.observed))
-            )
+    let changes: Vec<ShareChange> = planned
+        .zip(results)
+        .map(|(change, applied)| ShareChange {
+            result: if applied.reached { "done" } else { "not done" },
+            observed: Some(applied.observed),
+            link: Some(applied.url),
+            error: applied.error,
+            ..change
         })
         .collect();
+    let drifted: Vec<String> = changes
+        .iter()
+        .filter(|change| change.result != "done")
+        .map(|change| {
+            let why = change.error.clone().unwrap_or_else(|| {
+                format!("the server says {}", change.observed.unwrap_or(Observed::Unknown))
+            });
+            format!("{} ({why})", change.fid)
+        })
+        .collect();
+    printer.print(&ShareReport { mode, dry_run: false, changes, notes })?;
     if !drifted.is_empty() {
         bail!("{} file(s) did not become {mode}: {}", drifted.len(), drifted.join("; "));
     }
     Ok(())
-}
-
-fn report_diagnostics(out: &Output, diagnostics: &[Diagnostic]) -> Result<()> {
-    if out.json {
-        return Ok(());
-    }
-    let mut stderr = std::io::stderr().lock();
-    for diagnostic in diagnostics {
-        writeln!(stderr, "note: {diagnostic}")?;
-    }
-    Ok(())
-}
-
-fn print_results(out: &Output, plan: &Plan, results: &[Applied]) -> Result<()> {
-    if out.json {
-        return out.json(&serde_json::json!({"plan": plan, "results": results}));
-    }
-    let rows: Vec<Vec<String>> = plan
-        .steps
-        .iter()
-        .zip(results)
-        .map(|(step, result)| {
-            let change = format!("{} -> {}", step.from, step.to);
-            let state = if result.reached {
-                "done".to_owned()
-            } else {
-                format!("NOT DONE: server says {}", result.observed)
-            };
-            vec![step.fid.to_string(), step.filename.clone(), change, state, result.url.clone()]
-        })
-        .collect();
-    if rows.is_empty() {
-        return out.line(&format!("Nothing to change: everything is already {}", plan.target));
-    }
-    out.rows(&["FID", "NAME", "CHANGE", "RESULT", "LINK"], &rows)
-}
-
-/// `share show`: the mode, the link, who can see it, and the grids behind a plot.
-fn show(out: &Output, view: &SharingView) -> Result<()> {
-    let grid_mode = |mode: &Option<Observed>| {
-        mode.map_or_else(|| "not readable by you".to_owned(), |mode| mode.to_string())
-    };
-    if out.json {
-        let grids: BTreeMap<String, String> =
-            view.grids.iter().map(|(fid, mode)| (fid.to_string(), grid_mode(mode))).collect();
-        return out.json(&serde_json::json!({
-            "fid": view.fid, "filename": view.filename, "sharing": view.sharing,
-            "who_can_see": view.who_can_see, "link": view.link, "grids": grids,
-        }));
-    }
-    let mut rows = vec![
-        vec!["fid".to_owned(), view.fid.to_string()],
-        vec!["filename".to_owned(), view.filename.clone()],
-        vec!["sharing".to_owned(), view.sharing.to_string()],
-        vec!["who can see it".to_owned(), view.who_can_see.to_owned()],
-        vec!["link".to_owned(), view.link.clone()],
-    ];
-    rows.extend(
-        view.grids.iter().map(|(grid, mode)| vec![format!("grid {grid}"), grid_mode(mode)]),
-    );
-    out.rows(&["FIELD", "VALUE"], &rows)
 }
