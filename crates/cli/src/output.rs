@@ -16,8 +16,7 @@ use crate::exit::UsageError;
 /// How a value shows without `--json`.
 #[derive(Debug)]
 pub(crate) enum Human {
-    /// Rows under column headers. On a terminal, `empty` is said (on stderr) when there are
-    /// no rows.
+    /// Rows under column headers; `empty` is said on stderr when there are no rows.
     Table {
         /// The column headers; the TSV columns are the same, in the same order.
         headers: &'static [&'static str],
@@ -180,13 +179,13 @@ impl<T: Render> Printer<T> {
                 }
             }
             Human::Table { headers, rows, empty } => {
-                if !self.out.tty {
-                    for row in &rows {
-                        write_tsv(&mut stdout, row)?;
-                    }
-                } else if rows.is_empty() {
+                if rows.is_empty() {
                     if let Some(empty) = empty {
                         writeln!(std::io::stderr().lock(), "{empty}")?;
+                    }
+                } else if !self.out.tty {
+                    for row in &rows {
+                        write_tsv(&mut stdout, row)?;
                     }
                 } else {
                     let mut table = Table::new();

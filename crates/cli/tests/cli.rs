@@ -17,7 +17,7 @@ fn auth_status_names_sources_and_checks_the_key() {
     let text = stdout(&ok);
     assert!(text.contains("username\tcli\tenvironment (PLOTLY_USERNAME)"), "{text}");
     assert!(text.contains("api_key\t***\tenvironment (PLOTLY_API_KEY)"), "{text}");
-    assert!(text.contains(&format!("Logged in to {}/ as cli", server.url)), "{text}");
+    assert!(stderr(&ok).contains(&format!("Logged in to {}/ as cli", server.url)), "{text}");
     assert!(!text.contains(KEY));
 
     let refused = run(&server, home.path(), Some(("cli", "wrong-key")), &["auth", "status"], "");
@@ -31,7 +31,9 @@ fn auth_status_names_sources_and_checks_the_key() {
     let json = run(&server, home.path(), CLI, &["--json", "auth", "status"], "");
     let value: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(value["user"]["username"], "cli");
-    assert_eq!(value["settings"]["api_key"]["value"], "***");
+    let api_key = value["settings"].as_array().unwrap().iter().find(|s| s["key"] == "api_key");
+    assert_eq!(api_key.unwrap()["value"], "***");
+    assert_eq!(api_key.unwrap()["source"], "environment (PLOTLY_API_KEY)");
 }
 
 #[test]
@@ -147,7 +149,7 @@ fn files_lifecycle_through_the_cli() {
     assert_eq!(code(&deleted), 0, "{}", stderr(&deleted));
     assert!(stdout(&deleted).starts_with("delete\t1\t0\t0\t0"), "{}", stdout(&deleted));
     assert!(
-        stderr(&deleted).contains("backups: chart-studio-runs/delete-"),
+        stderr(&deleted).contains("folder: chart-studio-runs/delete-"),
         "{}",
         stderr(&deleted)
     );
@@ -289,11 +291,11 @@ fn json_is_always_json_reads_need_no_confirmation_and_restore_is_honest() {
     };
     assert_eq!(
         json(&["files", "trash", "cli:2"]),
-        serde_json::json!({"fid": "cli:2", "trashed": true})
+        serde_json::json!({"fid": "cli:2", "action": "trashed", "filename": "plot 0", "folder": null})
     );
     assert_eq!(
         json(&["files", "restore", "cli:2"]),
-        serde_json::json!({"fid": "cli:2", "restored": true})
+        serde_json::json!({"fid": "cli:2", "action": "restored", "filename": "plot 0", "folder": null})
     );
     let again = run(&server, home.path(), CLI, &["files", "restore", "cli:2"], "");
     assert_eq!(code(&again), 1);
@@ -303,7 +305,9 @@ fn json_is_always_json_reads_need_no_confirmation_and_restore_is_honest() {
         stderr(&again)
     );
     assert_eq!(json(&["files", "rename", "cli:2", "renamed"])["filename"], "renamed");
-    assert_eq!(json(&["bulk", "trash", "--name", "no such file", "--yes"])["done"], 0);
+    let nothing = json(&["bulk", "trash", "--name", "no such file", "--yes"]);
+    assert_eq!(nothing["actions"], serde_json::json!([]), "{nothing}");
+    assert_eq!(nothing["journal"], serde_json::Value::Null, "{nothing}");
 
     // An export only reads: no confirmation needed, even off a terminal.
     let export =

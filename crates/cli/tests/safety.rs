@@ -578,7 +578,7 @@ fn two_runs_into_one_backup_folder_at_once_keep_every_file() {
 
     let target = Server::start();
     let imported = json_as(&target, home.path(), CLI, &["bulk", "import", "shared"]);
-    assert_eq!(imported["fids"].as_object().unwrap().len(), 32);
+    assert_eq!(imported["files"].as_array().unwrap().len(), 32);
 }
 
 #[test]
@@ -601,7 +601,16 @@ fn an_import_over_changed_content_reports_a_conflict_and_changes_nothing() {
     let conflicts = report["conflicts"].as_array().unwrap();
     assert_eq!(conflicts.len(), 1, "{report}");
     assert_eq!(conflicts[0]["found"], plots[0].as_str());
-    assert_eq!(report["reused"].as_array().unwrap().len(), 4, "the rest is the same: {report}");
+    let results = |report: &Value, result: &str| -> Vec<(String, String)> {
+        report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["result"] == result)
+            .map(|f| (f["old"].as_str().unwrap().to_owned(), f["new"].as_str().unwrap().to_owned()))
+            .collect()
+    };
+    assert_eq!(results(&report, "unchanged").len(), 4, "the rest is the same: {report}");
     assert_eq!(figures(&server, home.path(), "c"), before, "nothing was overwritten");
 
     let data = |figures: &BTreeMap<String, Value>| figures["c/plot 0"][0]["y"].clone();
@@ -610,8 +619,8 @@ fn an_import_over_changed_content_reports_a_conflict_and_changes_nothing() {
     let replaced = run(&server, home.path(), CLI, &overwrite, "");
     ok(&replaced);
     let report: Value = serde_json::from_slice(&replaced.stdout).unwrap();
-    assert_eq!(report["overwritten"].as_array().unwrap().len(), 1, "{report}");
-    assert_eq!(report["fids"][&plots[0]], plots[0].as_str(), "the same fid");
+    let overwritten = results(&report, "overwritten");
+    assert_eq!(overwritten, [(plots[0].clone(), plots[0].clone())], "the same fid: {report}");
     let after = figures(&server, home.path(), "c");
     assert_eq!(data(&after), serde_json::json!([0, 0, 0, 0, 0]), "the backup's data again");
 }

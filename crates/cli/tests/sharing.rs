@@ -106,14 +106,14 @@ fn switching_modes_is_verified_and_grids_follow() {
     let grid = created["grid"].as_str().unwrap().to_owned();
 
     let private = json_as(&server, home.path(), CLI, &["share", &fid, "private"]);
-    let steps: Vec<&str> = private["plan"]["steps"]
+    let steps: Vec<&str> = private["changes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|s| s["fid"].as_str().unwrap())
         .collect();
     assert_eq!(steps, [fid.as_str(), grid.as_str()], "closing down: the plot first, then its grid");
-    assert!(private["results"].as_array().unwrap().iter().all(|r| r["reached"] == true));
+    assert!(private["changes"].as_array().unwrap().iter().all(|r| r["result"] == "done"));
 
     let secret = run(&server, home.path(), CLI, &["share", &fid, "secret"], "");
     assert_eq!(code(&secret), 0, "{}", stderr(&secret));
@@ -125,7 +125,8 @@ fn switching_modes_is_verified_and_grids_follow() {
     assert!(lines.contains("private -> secret\tdone") && lines.contains("?share_key="), "{lines}");
 
     let again = run(&server, home.path(), CLI, &["share", &fid, "secret"], "");
-    assert!(stdout(&again).contains("Nothing to change"), "{}", stdout(&again));
+    assert!(stdout(&again).is_empty(), "{}", stdout(&again));
+    assert!(stderr(&again).contains("Nothing to change"), "{}", stderr(&again));
     assert!(
         stderr(&again).contains(&format!("note: {fid} is already secret")),
         "{}",
@@ -133,14 +134,14 @@ fn switching_modes_is_verified_and_grids_follow() {
     );
 
     let plot_only = json_as(&server, home.path(), CLI, &["share", &fid, "public", "--no-grids"]);
-    assert_eq!(plot_only["plan"]["steps"].as_array().unwrap().len(), 1);
+    assert_eq!(plot_only["changes"].as_array().unwrap().len(), 1);
     let shown = json_as(&server, home.path(), CLI, &["share", "show", &fid]);
     assert_eq!(shown["sharing"], "public");
     assert_eq!(shown["grids"][&grid], "secret");
 
     let dry = json_as(&server, home.path(), CLI, &["share", &fid, "private", "--dry-run"]);
     assert_eq!(
-        dry["plan"]["steps"][0]["request"]["changes"],
+        dry["changes"][0]["request"]["changes"],
         json!({"world_readable": false, "share_key_enabled": false})
     );
     let still = json_as(&server, home.path(), CLI, &["share", "show", &fid]);
@@ -212,7 +213,9 @@ fn recreating_at_the_same_path_keeps_the_fid_and_url() {
     assert_eq!(second["fid"], first["fid"]);
     assert_eq!(second["url"], first["url"]);
     assert_eq!(second["grid"], first["grid"], "the grid is refilled in place too");
-    assert_eq!(second["updated"], true);
+    assert_eq!(second["action"], "updated");
+    assert_eq!(first["action"], "created");
+    assert_eq!(first["path"], "keep/me");
     let fid = first["fid"].as_str().unwrap();
     let read = json_as(&server, home.path(), CLI, &["plots", "content", fid, "--inline-data"]);
     assert_eq!(read["data"][0]["y"], json!([7, 8, 9]));

@@ -42,6 +42,8 @@ pub(crate) struct ShareChange {
     from: Observed,
     /// Its mode after.
     to: Sharing,
+    /// The update sent (`PATCH /v2/files/FID` with these changes).
+    request: chart_studio_api::files::Update,
     /// `planned`, `done`, or `not done` (the server shows another mode, or refused).
     result: &'static str,
     /// The mode the server shows afterwards (not for a plan).
@@ -139,6 +141,7 @@ pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Re
         filename: step.filename.clone(),
         from: step.from,
         to: step.to,
+        request: step.request.clone(),
         result: "planned",
         observed: None,
         link: None,
