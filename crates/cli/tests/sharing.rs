@@ -106,12 +106,8 @@ fn switching_modes_is_verified_and_grids_follow() {
     let grid = created["grid"].as_str().unwrap().to_owned();
 
     let private = json_as(&server, home.path(), CLI, &["share", &fid, "private"]);
-    let steps: Vec<&str> = private["changes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["fid"].as_str().unwrap())
-        .collect();
+    let steps: Vec<&str> =
+        private["changes"].as_array().unwrap().iter().map(|s| s["fid"].as_str().unwrap()).collect();
     assert_eq!(steps, [fid.as_str(), grid.as_str()], "closing down: the plot first, then its grid");
     assert!(private["changes"].as_array().unwrap().iter().all(|r| r["result"] == "done"));
 

@@ -429,6 +429,12 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
             show_import(&printer, ImportSummary::of(dir, imported))
         }
         Undo::Revert { ops, relinked } => {
+            // Bad --json fields are refused before anything is said or done.
+            if run.dry_run {
+                ctx.out.of::<RunPlan>()?;
+            } else {
+                ctx.out.of::<RunSummary>()?;
+            }
             if !relinked.is_empty() {
                 writeln!(
                     std::io::stderr().lock(),
