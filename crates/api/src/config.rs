@@ -133,6 +133,28 @@ mod tests {
     }
 
     #[test]
+    fn proxy_credentials_go_out_without_user_credentials() {
+        let proxy = Some(Credentials::new("proxyuser", "proxypass"));
+        let anonymous = Config::new("https://api.example.com", None, false)
+            .unwrap()
+            .with_proxy_authorization(proxy.clone());
+        let request =
+            crate::build_request(&crate::raw::Raw::new("GET", "plots"), &anonymous).unwrap();
+        let proxy_header = proxy.as_ref().unwrap().basic_header();
+        assert_eq!(request.headers()[http::header::AUTHORIZATION], proxy_header.as_str());
+        assert!(request.headers().get("plotly-authorization").is_none());
+
+        let signed_in =
+            Config::new("https://api.example.com", Some(Credentials::new("a", "b")), false)
+                .unwrap()
+                .with_proxy_authorization(proxy);
+        let request =
+            crate::build_request(&crate::raw::Raw::new("GET", "plots"), &signed_in).unwrap();
+        assert_eq!(request.headers()[http::header::AUTHORIZATION], proxy_header.as_str());
+        assert_eq!(request.headers()["plotly-authorization"], "Basic YTpi");
+    }
+
+    #[test]
     fn keeps_a_path_prefix() {
         let config = Config::new("https://corp.example/plotly/api/", None, false).unwrap();
         assert_eq!(config.base_path(), "/plotly/api");

@@ -154,6 +154,14 @@ pub(crate) fn file_ref(text: &str) -> Result<FileRef, String> {
         .map_err(|err: chart_studio_models::FidError| err.to_string())
 }
 
+/// The file links among the command-line arguments, so that each can be checked against the
+/// configured server before anything is sent.
+pub(crate) fn file_links(args: impl Iterator<Item = String>) -> Vec<url::Url> {
+    args.filter(|arg| arg.contains("://") && chart_studio_sharing::parse_link(arg).is_ok())
+        .filter_map(|arg| url::Url::parse(&arg).ok())
+        .collect()
+}
+
 fn fid_or_link(text: &str) -> Result<Fid, String> {
     file_ref(text).map(|file| file.fid)
 }

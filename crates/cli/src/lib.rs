@@ -120,6 +120,9 @@ fn init_logging(verbose: u8) {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::new(JsonArgs { json: cli.global.json.clone(), jq: cli.global.jq.clone() })?;
     let settings = Settings::load(&inputs(&cli.global))?;
+    for link in cli::file_links(std::env::args().skip(1)) {
+        settings.check_link(&link)?;
+    }
     commands::run(cli.command, &settings, out).await
 }
 

@@ -248,6 +248,26 @@ impl Settings {
             .collect()
     }
 
+    /// Refuses a file link on a host other than the configured web server (`web_domain`, or
+    /// the API server's host when that is unset), as the Python client refuses it: a link from
+    /// another server names another server's file.
+    pub(crate) fn check_link(&self, link: &url::Url) -> Result<()> {
+        let configured: Vec<String> = ["web_domain", "api_domain"]
+            .iter()
+            .filter_map(|key| self.text(key))
+            .filter_map(|text| url::Url::parse(&text).ok()?.host_str().map(str::to_owned))
+            .collect();
+        let host = link.host_str().unwrap_or_default();
+        if configured.iter().any(|known| known.eq_ignore_ascii_case(host)) {
+            return Ok(());
+        }
+        Err(crate::exit::UsageError(format!(
+            "{link} is a link to {host}, not to the configured server ({}); set web_domain (or pass --web-domain) to use links from there",
+            configured.join(", ")
+        ))
+        .into())
+    }
+
     /// The account, when both a username and a key are configured.
     pub(crate) fn credentials(&self) -> Option<Credentials> {
         Some(Credentials::new(self.text("username")?, self.text("api_key")?))

@@ -336,7 +336,7 @@ fn errors_say_what_went_wrong() {
     let status = run(&server, home.path(), CLI, &["auth", "status", "--api-domain", &dead], "");
     assert_eq!(code(&status), 1, "{}", stderr(&status));
     assert!(
-        stderr(&status).contains("could not be checked")
+        stderr(&status).contains("could not be reached")
             && !stderr(&status).contains("not accepted"),
         "{}",
         stderr(&status)

@@ -22,9 +22,7 @@ impl FromRequest<Shared> for Payload {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        let bytes = axum::body::to_bytes(request.into_body(), limits.max_body_bytes)
-            .await
-            .map_err(|_| Failure::TooLarge(limits.max_body_bytes))?;
+        let bytes = read_limited(request.into_body(), limits.max_body_bytes).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
@@ -45,6 +43,33 @@ impl FromRequest<Shared> for Payload {
             Err(err) => Err(Failure::bad(format!("JSON parse error - {err}"))),
         }
     }
+}
+
+/// How much of a body over the limit is read (and dropped) before the 413 goes out: like a web
+/// server's lingering close, it lets a client that is still sending see the answer instead of
+/// a broken connection.
+const LINGER_BYTES: usize = 64 * 1024 * 1024;
+
+/// The body, if it is at most `max` bytes; a larger one is drained (up to [`LINGER_BYTES`]
+/// more) and refused with 413.
+async fn read_limited(body: axum::body::Body, max: usize) -> Result<Vec<u8>, Failure> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| Failure::bad("The request body could not be read."))?;
+        total = total.saturating_add(chunk.len());
+        if total <= max {
+            bytes.extend_from_slice(&chunk);
+        } else if total > max.saturating_add(LINGER_BYTES) {
+            break;
+        }
+    }
+    if total > max {
+        return Err(Failure::TooLarge(max));
+    }
+    Ok(bytes)
 }
 
 /// The deepest nesting of arrays and objects, counted without parsing (strings are skipped).

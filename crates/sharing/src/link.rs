@@ -65,8 +65,12 @@ pub fn parse_link(link: &str) -> Result<ParsedLink, LinkError> {
     let idlocal: u64 = number.parse().map_err(|_| not_file())?;
     let owner = percent_decode(owner);
     let fid = Fid::new(owner, idlocal).map_err(|_| not_file())?;
-    let share_key =
-        url.query_pairs().find(|(key, _)| key == "share_key").map(|(_, value)| value.into_owned());
+    // With two keys, the last one counts, as the Python client reads it.
+    let share_key = url
+        .query_pairs()
+        .filter(|(key, _)| key == "share_key")
+        .last()
+        .map(|(_, value)| value.into_owned());
     Ok(ParsedLink { fid, share_key })
 }
 
@@ -107,6 +111,7 @@ mod tests {
                 "tim.lichtenberg:686",
                 Some("k1"),
             ),
+            ("https://plot.ly/~a/6/?share_key=old&share_key=new", "a:6", Some("new")),
         ] {
             let parsed = parse_link(link).unwrap();
             assert_eq!(parsed.fid.to_string(), fid, "{link}");

@@ -58,10 +58,23 @@ pub(crate) fn run(
     args: &[&str],
     stdin: &str,
 ) -> Output {
+    run_with_env(server, home, user, args, stdin, &[])
+}
+
+/// [`run`] with more environment variables.
+pub(crate) fn run_with_env(
+    server: &Server,
+    home: &Path,
+    user: Option<(&str, &str)>,
+    args: &[&str],
+    stdin: &str,
+    env: &[(&str, &str)],
+) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_chart-studio"));
     command
         .args(args)
         .env_clear()
+        .envs(env.iter().copied())
         .current_dir(home)
         .env("HOME", home)
         .env("PATH", std::env::var("PATH").unwrap_or_default())
