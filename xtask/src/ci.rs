@@ -22,14 +22,24 @@ pub(crate) enum Step {
     Compat,
     /// rustdoc with warnings denied.
     Doc,
+    /// A man page for every command.
+    Man,
     /// cargo deny check bans licenses sources.
     Deny,
 }
 
 pub(crate) fn run(only: Option<Step>) -> Result<()> {
     let cargo = cargo();
-    let steps =
-        [Step::Fmt, Step::Clippy, Step::Test, Step::Fixtures, Step::Compat, Step::Doc, Step::Deny];
+    let steps = [
+        Step::Fmt,
+        Step::Clippy,
+        Step::Test,
+        Step::Fixtures,
+        Step::Compat,
+        Step::Doc,
+        Step::Man,
+        Step::Deny,
+    ];
     for step in steps.into_iter().filter(|step| only.is_none_or(|only| only == *step)) {
         say(&format!("== {step:?}"));
         match step {
@@ -56,6 +66,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
                 &["doc", "--workspace", "--no-deps", "--all-features"],
                 &[("RUSTDOCFLAGS", "-D warnings")],
             )?,
+            Step::Man => crate::man::run(&crate::project_root().join("target").join("man"))?,
             Step::Deny => deny(&cargo)?,
         }
     }

@@ -5,6 +5,7 @@ mod ci;
 mod compat;
 mod demo;
 mod fixtures;
+mod man;
 mod server;
 mod tidy;
 
@@ -37,6 +38,12 @@ enum Task {
     Demo,
     /// Check the architecture's invariants: dependency directions, lints, no printing in libraries.
     Tidy,
+    /// Write a man page for every command (default: target/man).
+    Man {
+        /// Where to write them.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Check every fixture: rebuild its request, parse its response, check the round trip.
     Fixtures {
         /// A directory of fixtures kept elsewhere, in the same format.
@@ -66,6 +73,7 @@ fn run(args: Args) -> Result<()> {
         Task::Demo => demo::run(),
         Task::Bench => bench::run(),
         Task::Tidy => tidy::run(),
+        Task::Man { dir } => man::run(&dir.unwrap_or_else(|| root.join("target").join("man"))),
         Task::Fixtures { dir } => fixtures::run(&dir.unwrap_or_else(|| root.join("fixtures"))),
     }
 }

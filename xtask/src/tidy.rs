@@ -34,7 +34,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing"]),
     (
         "xtask",
-        &["chart-studio-models", "chart-studio-api", "chart-studio-http", "chart-studio-server"],
+        &[
+            "chart-studio-models",
+            "chart-studio-api",
+            "chart-studio-http",
+            "chart-studio-server",
+            "chart-studio-cli",
+        ],
     ),
 ];
 
