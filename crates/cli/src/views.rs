@@ -5,41 +5,49 @@ use chart_studio_sharing::{Observed, Sharing, file_link};
 
 use crate::output::{Human, Render, Row, cell};
 
-/// The JSON fields of a file, as the API names them.
-pub(crate) const FILE_FIELDS: &[&str] = &[
-    "fid",
-    "filename",
-    "filetype",
-    "owner",
-    "parent",
-    "parented",
-    "world_readable",
-    "share_key_enabled",
-    "share_key",
-    "deleted",
-    "title",
-    "views",
-    "creation_time",
-    "date_modified",
-    "web_url",
-    "embed_url",
-    "organize_view_url",
-    "img_url",
-    "image_urls",
-    "api_urls",
-    "preview",
-    "references",
-    "referencers",
-    "comments",
-    "stars",
-    "collaborators",
-    "subfolder_count",
-    "refresh_interval",
-    "current_user_permission",
-    "is_theme",
-    "is_template",
-    "user",
-];
+/// The JSON fields of a file, as the API names them, then `$extra`.
+macro_rules! file_fields {
+    ($($extra:literal),*) => {
+        &[
+            "fid",
+            "filename",
+            "filetype",
+            "owner",
+            "parent",
+            "parented",
+            "world_readable",
+            "share_key_enabled",
+            "share_key",
+            "deleted",
+            "title",
+            "views",
+            "creation_time",
+            "date_modified",
+            "web_url",
+            "embed_url",
+            "organize_view_url",
+            "img_url",
+            "image_urls",
+            "api_urls",
+            "preview",
+            "references",
+            "referencers",
+            "comments",
+            "stars",
+            "collaborators",
+            "subfolder_count",
+            "refresh_interval",
+            "current_user_permission",
+            "is_theme",
+            "is_template",
+            "user",
+            $($extra),*
+        ]
+    };
+}
+
+/// The JSON fields of a file.
+pub(crate) const FILE_FIELDS: &[&str] = file_fields!();
 
 /// `files get`, `files lookup`: the file's metadata as FIELD / VALUE rows.
 impl Render for File {
@@ -88,45 +96,8 @@ impl Row for File {
 
 /// `plots list`, `plots feed`: one plot per row.
 impl Row for Plot {
-    const FIELDS: &'static [&'static str] = &[
-        "fid",
-        "filename",
-        "filetype",
-        "owner",
-        "parent",
-        "parented",
-        "world_readable",
-        "share_key_enabled",
-        "share_key",
-        "deleted",
-        "title",
-        "views",
-        "creation_time",
-        "date_modified",
-        "web_url",
-        "embed_url",
-        "organize_view_url",
-        "img_url",
-        "image_urls",
-        "api_urls",
-        "preview",
-        "references",
-        "referencers",
-        "comments",
-        "stars",
-        "collaborators",
-        "subfolder_count",
-        "refresh_interval",
-        "current_user_permission",
-        "is_theme",
-        "is_template",
-        "user",
-        "figure",
-        "autosize",
-        "caption",
-        "width",
-        "height",
-    ];
+    const FIELDS: &'static [&'static str] =
+        file_fields!("figure", "autosize", "caption", "width", "height");
     const HEADERS: &'static [&'static str] = &["FID", "NAME", "VIEWS", "CREATED", "URL"];
 
     fn cells(&self) -> Vec<String> {
