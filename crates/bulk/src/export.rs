@@ -286,23 +286,9 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
     Ok(Manifest { files })
 }
 
-/// What an import did.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Imported {
-    /// Old fid → new fid, for every file now on the target server.
-    pub fids: BTreeMap<Fid, Fid>,
-    /// Files already at their path with the same content, which were reused.
-    pub reused: Vec<Fid>,
-    /// Files whose path holds a file with other content on the target, left as they are.
-    pub conflicts: Vec<Conflict>,
-    /// Files whose path held other content, replaced in place (same fid) by the backup's.
-    pub overwritten: Vec<Fid>,
-    /// Files left out, and why.
-    pub skipped: Vec<(Fid, String)>,
-}
-
 /// What an import does with a file whose path holds other content on the target.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum OnConflict {
     /// Leave it as it is and report a conflict.
     #[default]
@@ -311,8 +297,122 @@ pub enum OnConflict {
     Overwrite,
 }
 
+/// What importing one file did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportedAs {
+    /// Its fid on the target.
+    pub new: Fid,
+    /// How it got there.
+    pub result: ImportResult,
+    /// For a grid: each column's uid in the backup → its uid on the target (plots need them).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub columns: BTreeMap<String, String>,
+}
+
+/// How an imported file got to the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportResult {
+    /// Created.
+    Created,
+    /// Found at its path with the same content, and reused.
+    Unchanged,
+    /// Found at its path with other content, replaced in place (same fid) by the backup's.
+    Overwritten,
+}
+
+/// What an import run shares between its operations: the folder it reads, and the new fid (and
+/// a grid's new column uids) of each file imported so far, which plots need. A resumed run
+/// starts from what its journal says was imported.
+#[derive(Debug)]
+pub struct Importing {
+    dir: PathBuf,
+    /// The backup's files this run imports.
+    planned: std::collections::BTreeSet<Fid>,
+    done: Mutex<ImportMap>,
+}
+
+#[derive(Debug, Default)]
+struct ImportMap {
+    fids: BTreeMap<Fid, Fid>,
+    columns: BTreeMap<(Fid, String), String>,
+}
+
+impl Importing {
+    /// An import of the files `planned` from the backup or export folder `dir`.
+    pub fn new(dir: PathBuf, planned: impl IntoIterator<Item = Fid>) -> Self {
+        Self { dir, planned: planned.into_iter().collect(), done: Mutex::new(ImportMap::default()) }
+    }
+
+    /// The folder imported from.
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Remembers that `old` was imported as `imported`.
+    pub fn remember(&self, old: &Fid, imported: &ImportedAs) {
+        let mut done = self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        done.fids.insert(old.clone(), imported.new.clone());
+        for (old_uid, uid) in &imported.columns {
+            done.columns.insert((old.clone(), old_uid.clone()), uid.clone());
+        }
+    }
+
+    /// The new fid and column uid of column `uid` of the backup's grid `grid`, if imported.
+    fn column(&self, grid: &Fid, uid: &str) -> Option<(Fid, String)> {
+        let done = self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let new = done.fids.get(grid)?.clone();
+        let uid = done.columns.get(&(grid.clone(), uid.to_owned()))?.clone();
+        Some((new, uid))
+    }
+}
+
+/// The phase of a file's import: folders by depth (parents first), then grids, then plots,
+/// which refer to the grids.
+fn import_phase(entry: &ManifestEntry) -> u8 {
+    match entry.filetype {
+        FileType::Folder => u8::try_from(entry.path.split('/').filter(|p| !p.is_empty()).count())
+            .unwrap_or(u8::MAX - 3),
+        FileType::Grid => u8::MAX - 2,
+        FileType::Plot => u8::MAX - 1,
+        _ => u8::MAX,
+    }
+}
+
+/// The operations that re-create a backup or export folder (only the files `only` names, if
+/// given; the latest version of each), in dependency order. The manifest's checksums are
+/// checked first.
+pub fn import_ops(
+    dir: &Path,
+    only: Option<&std::collections::BTreeSet<Fid>>,
+    on_conflict: OnConflict,
+) -> Result<Vec<crate::Op>, Failure> {
+    let manifest = read_manifest(dir).map_err(Failure::Local)?;
+    let latest: BTreeMap<&Fid, &ManifestEntry> = manifest
+        .files
+        .iter()
+        .filter(|entry| only.is_none_or(|only| only.contains(&entry.fid)))
+        .map(|entry| (&entry.fid, entry))
+        .collect();
+    let mut entries: Vec<&ManifestEntry> = latest.into_values().collect();
+    entries.sort_by_key(|entry| import_phase(entry));
+    Ok(entries
+        .into_iter()
+        .zip(0..)
+        .map(|(entry, id)| crate::Op {
+            id,
+            phase: import_phase(entry),
+            fid: entry.fid.clone(),
+            filetype: entry.filetype.clone(),
+            filename: entry.filename.clone(),
+            created: None,
+            kind: crate::OpKind::Import { entry: entry.clone(), on_conflict },
+        })
+        .collect())
+}
+
 /// A file of the backup whose path holds different content on the target.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     /// The file in the backup.
     pub fid: Fid,
@@ -345,127 +445,105 @@ fn sharing_of(meta: &File) -> (bool, bool) {
     (meta.world_readable.unwrap_or(true), meta.share_key_enabled.unwrap_or(false))
 }
 
-/// Re-creates a backup or export folder (only the files `only` names, if given; the latest
-/// version of each): folders, then grids, then plots with references mapped to the new grids,
-/// each with its sharing. A file already at its path with the same content is reused, so an
-/// import can be run again after an interruption; one with other content is handled as
-/// `on_conflict` says.
-pub async fn import(
+/// Imports one file of the backup (`entry`), as `import_ops` planned it. A file already at its
+/// path with the same content is reused, so an import can be run again after an interruption;
+/// one with other content is handled as `on_conflict` says.
+pub(crate) async fn import_one(
     engine: &Engine,
-    dir: &Path,
-    only: Option<&std::collections::BTreeSet<Fid>>,
+    importing: &Importing,
+    entry: &ManifestEntry,
     on_conflict: OnConflict,
-) -> Result<Imported, Failure> {
-    let manifest = read_manifest(dir).map_err(Failure::Local)?;
-    let mut imported = Imported::default();
-    let mut columns: BTreeMap<(Fid, String), String> = BTreeMap::new();
-    let latest: BTreeMap<&Fid, &ManifestEntry> = manifest
-        .files
-        .iter()
-        .filter(|entry| only.is_none_or(|only| only.contains(&entry.fid)))
-        .map(|entry| (&entry.fid, entry))
-        .collect();
-    let mut docs = Vec::new();
-    for entry in latest.into_values() {
-        let bytes = std::fs::read(dir.join(&entry.file))
-            .map_err(|err| local("could not read", &dir.join(&entry.file), err))?;
-        let doc: Document = serde_json::from_slice(&bytes)
-            .map_err(|err| Failure::Local(format!("{}: {err}", entry.file)))?;
-        docs.push((entry, doc));
+) -> Result<crate::Outcome, Failure> {
+    let bytes = std::fs::read(importing.dir.join(&entry.file))
+        .map_err(|err| local("could not read", &importing.dir.join(&entry.file), err))?;
+    if sha256_hex(&bytes) != entry.sha256 {
+        return Err(Failure::Local(format!("{} does not match its checksum", entry.file)));
     }
-    docs.sort_by_key(|(entry, _)| match entry.filetype {
-        FileType::Folder => (0, entry.path.matches('/').count()),
-        FileType::Grid => (1, 0),
-        FileType::Plot => (2, 0),
-        _ => (3, 0),
-    });
-    for (entry, doc) in docs {
-        let full = file_path(&entry.path, &entry.filename);
-        let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
-        let new = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
-            (FileType::Folder | FileType::Grid | FileType::Plot, Some(found))
-                if same_content(engine, &doc, &found).await? =>
-            {
-                imported.reused.push(entry.fid.clone());
-                found
+    let doc: Document = serde_json::from_slice(&bytes)
+        .map_err(|err| Failure::Local(format!("{}: {err}", entry.file)))?;
+    let full = file_path(&entry.path, &entry.filename);
+    let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
+    let (new, result) = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
+        (FileType::Folder | FileType::Grid | FileType::Plot, Some(found))
+            if same_content(engine, &doc, &found).await? =>
+        {
+            (found, ImportResult::Unchanged)
+        }
+        (_, Some(found)) if on_conflict == OnConflict::Skip => {
+            return Ok(crate::Outcome::Conflict {
+                conflict: Conflict { fid: entry.fid.clone(), found: found.fid, path: full },
+            });
+        }
+        (FileType::Grid, Some(found)) => {
+            let mut cols: Vec<(&String, &chart_studio_models::Column)> =
+                doc.grid.iter().flat_map(|g| g.cols.iter()).collect();
+            cols.sort_by_key(|(_, column)| column.order);
+            let cols: Vec<(String, Vec<serde_json::Value>)> =
+                cols.into_iter().map(|(name, c)| (name.clone(), c.data.clone())).collect();
+            refill_grid(engine, &found.fid, &cols, (world_readable, share_key_enabled)).await?;
+            (found, ImportResult::Overwritten)
+        }
+        (FileType::Plot, Some(found)) => {
+            let figure = plot_figure(engine, &doc, entry, importing).await?;
+            let changes =
+                FileUpdate::default().figure(figure).sharing(world_readable, share_key_enabled);
+            engine.send(&plots::Update::put(found.fid.clone(), changes)).await?;
+            (found, ImportResult::Overwritten)
+        }
+        (FileType::Folder, None) => {
+            let created = engine.send(&folders::Create::new(&full)).await?.file.file;
+            let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
+            (
+                engine.send(&files::Update::patch(created.fid.clone(), sharing)).await?,
+                ImportResult::Created,
+            )
+        }
+        (FileType::Grid, None) => {
+            let mut data = doc.grid.clone().unwrap_or_default();
+            data.cols.values_mut().for_each(|column| column.uid = None);
+            let mut body = grids::GridCreate::new(data)
+                .filename(&entry.filename)
+                .sharing(world_readable, share_key_enabled);
+            if !entry.path.is_empty() {
+                body = body.parent_path(&entry.path);
             }
-            (_, Some(found)) if on_conflict == OnConflict::Skip => {
-                imported.conflicts.push(Conflict {
-                    fid: entry.fid.clone(),
-                    found: found.fid,
-                    path: full,
-                });
-                continue;
+            (engine.send(&grids::Create::new(body)).await?.file.file, ImportResult::Created)
+        }
+        (FileType::Plot, None) => {
+            let figure = plot_figure(engine, &doc, entry, importing).await?;
+            let mut body = plots::PlotCreate::new(figure)
+                .filename(&entry.filename)
+                .sharing(world_readable, share_key_enabled);
+            if !entry.path.is_empty() {
+                body = body.parent_path(&entry.path);
             }
-            (FileType::Grid, Some(found)) => {
-                let mut cols: Vec<(&String, &chart_studio_models::Column)> =
-                    doc.grid.iter().flat_map(|g| g.cols.iter()).collect();
-                cols.sort_by_key(|(_, column)| column.order);
-                let cols: Vec<(String, Vec<serde_json::Value>)> =
-                    cols.into_iter().map(|(name, c)| (name.clone(), c.data.clone())).collect();
-                refill_grid(engine, &found.fid, &cols, (world_readable, share_key_enabled)).await?;
-                imported.overwritten.push(entry.fid.clone());
-                found
-            }
-            (FileType::Plot, Some(found)) => {
-                let figure = plot_figure(engine, &doc, entry, &imported, &columns).await?;
-                let changes =
-                    FileUpdate::default().figure(figure).sharing(world_readable, share_key_enabled);
-                engine.send(&plots::Update::put(found.fid.clone(), changes)).await?;
-                imported.overwritten.push(entry.fid.clone());
-                found
-            }
-            (FileType::Folder, None) => {
-                let created = engine.send(&folders::Create::new(&full)).await?.file.file;
-                let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
-                engine.send(&files::Update::patch(created.fid.clone(), sharing)).await?
-            }
-            (FileType::Grid, None) => {
-                let mut data = doc.grid.clone().unwrap_or_default();
-                data.cols.values_mut().for_each(|column| column.uid = None);
-                let mut body = grids::GridCreate::new(data)
-                    .filename(&entry.filename)
-                    .sharing(world_readable, share_key_enabled);
-                if !entry.path.is_empty() {
-                    body = body.parent_path(&entry.path);
-                }
-                engine.send(&grids::Create::new(body)).await?.file.file
-            }
-            (FileType::Plot, None) => {
-                let figure = plot_figure(engine, &doc, entry, &imported, &columns).await?;
-                let mut body = plots::PlotCreate::new(figure)
-                    .filename(&entry.filename)
-                    .sharing(world_readable, share_key_enabled);
-                if !entry.path.is_empty() {
-                    body = body.parent_path(&entry.path);
-                }
-                engine.send(&plots::Create::new(body)).await?.file.file
-            }
-            (other, _) => {
-                imported
-                    .skipped
-                    .push((entry.fid.clone(), format!("{other} files are not imported")));
-                continue;
-            }
-        };
-        if entry.filetype == FileType::Grid {
-            let names: BTreeMap<String, String> = engine
-                .send(&grids::Retrieve::new(new.fid.clone()))
-                .await?
-                .cols
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| (c.name, c.uid))
-                .collect();
-            for (name, column) in doc.grid.iter().flat_map(|g| g.cols.iter()) {
-                if let (Some(old), Some(uid)) = (&column.uid, names.get(name)) {
-                    columns.insert((entry.fid.clone(), old.clone()), uid.clone());
-                }
+            (engine.send(&plots::Create::new(body)).await?.file.file, ImportResult::Created)
+        }
+        (other, _) => {
+            return Ok(crate::Outcome::Skipped {
+                reason: format!("{other} files are not imported"),
+            });
+        }
+    };
+    let mut columns = BTreeMap::new();
+    if entry.filetype == FileType::Grid {
+        let names: BTreeMap<String, String> = engine
+            .send(&grids::Retrieve::new(new.fid.clone()))
+            .await?
+            .cols
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| (c.name, c.uid))
+            .collect();
+        for (name, column) in doc.grid.iter().flat_map(|g| g.cols.iter()) {
+            if let (Some(old), Some(uid)) = (&column.uid, names.get(name)) {
+                columns.insert(old.clone(), uid.clone());
             }
         }
-        imported.fids.insert(entry.fid.clone(), new.fid);
     }
-    Ok(imported)
+    let imported = ImportedAs { new: new.fid, result, columns };
+    importing.remember(&entry.fid, &imported);
+    Ok(crate::Outcome::Done { written: None, already_gone: false, imported: Some(imported) })
 }
 
 /// The figure to create: references mapped to the imported grids, or, when a grid is not part
@@ -474,8 +552,7 @@ async fn plot_figure(
     engine: &Engine,
     doc: &Document,
     entry: &ManifestEntry,
-    imported: &Imported,
-    columns: &BTreeMap<(Fid, String), String>,
+    importing: &Importing,
 ) -> Result<serde_json::Value, Failure> {
     let mut figure = doc.figure.clone().unwrap_or_default();
     let mut complete = true;
@@ -490,13 +567,15 @@ async fn plot_figure(
                 continue;
             };
             let at = format!("{trace_path}.{}", attribute.path);
-            let imported_column = imported
-                .fids
-                .get(&reference.grid)
-                .zip(columns.get(&(reference.grid.clone(), reference.uid.clone())));
-            if let Some((grid, uid)) = imported_column {
+            if let Some((grid, uid)) = importing.column(&reference.grid, &reference.uid) {
                 mapped.push((at, format!("{grid}:{uid}")));
                 continue;
+            }
+            if importing.planned.contains(&reference.grid) {
+                return Err(Failure::Local(format!(
+                    "its grid {} was not imported (see its own failure); a resume imports both",
+                    reference.grid
+                )));
             }
             // Not part of the export: still fine if the grid is on the target (a restore).
             if !present.contains_key(&reference.grid) {

@@ -232,7 +232,7 @@ impl JournalState {
             .filter(|op| {
                 !matches!(
                     self.outcomes.get(&op.id),
-                    Some(Outcome::Done { .. } | Outcome::Skipped { .. })
+                    Some(Outcome::Done { .. } | Outcome::Skipped { .. } | Outcome::Conflict { .. })
                 )
             })
             .cloned()
@@ -286,7 +286,7 @@ mod tests {
         journal
             .append(&Record::Outcome {
                 op: 0,
-                outcome: Outcome::Done { written: None, already_gone: false },
+                outcome: Outcome::Done { written: None, already_gone: false, imported: None },
             })
             .unwrap();
         journal
@@ -309,7 +309,7 @@ mod tests {
         reopened
             .append(&Record::Outcome {
                 op: 2,
-                outcome: Outcome::Done { written: None, already_gone: false },
+                outcome: Outcome::Done { written: None, already_gone: false, imported: None },
             })
             .unwrap();
         let state = Journal::load(&path).unwrap();

@@ -24,7 +24,8 @@ pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop, is_not_found};
 pub use export::{
-    BackupDir, Conflict, Imported, Manifest, ManifestEntry, OnConflict, import, read_manifest,
+    BackupDir, Conflict, ImportResult, ImportedAs, Importing, Manifest, ManifestEntry, OnConflict,
+    import_ops, read_manifest,
 };
 pub use figure::{DataGrid, existing, put_data_in_grid};
 pub use journal::{Journal, JournalState, Record, RunHeader};

@@ -6,7 +6,9 @@ use futures_util::{StreamExt, stream};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, Failure, Progress, Stop, is_not_found};
-use crate::export::{BackupDir, ManifestEntry, Verified};
+use crate::export::{
+    BackupDir, Conflict, ImportedAs, Importing, ManifestEntry, OnConflict, Verified, import_one,
+};
 use crate::journal::{Journal, Record};
 use crate::report::Report;
 
@@ -84,6 +86,13 @@ pub enum OpKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         meta: Option<Box<File>>,
     },
+    /// Re-create a file of a backup or export folder on this server.
+    Import {
+        /// The file in the folder's manifest.
+        entry: ManifestEntry,
+        /// What to do when its path holds other content.
+        on_conflict: OnConflict,
+    },
     /// Planned, but left alone.
     Skip {
         /// Why.
@@ -92,9 +101,14 @@ pub enum OpKind {
 }
 
 impl OpKind {
-    /// Whether it changes anything on the server (exports and skips only read, or do nothing).
+    /// Whether it changes or removes what is on the server, so that a run asks first. Exports
+    /// and skips only read or do nothing; an import only adds, unless it overwrites.
     pub fn changes_state(&self) -> bool {
-        !matches!(self, Self::Export { .. } | Self::Skip { .. })
+        match self {
+            Self::Export { .. } | Self::Skip { .. } => false,
+            Self::Import { on_conflict, .. } => *on_conflict == OnConflict::Overwrite,
+            _ => true,
+        }
     }
 
     /// The action's name in reports.
@@ -105,6 +119,7 @@ impl OpKind {
             Self::Restore => "restore",
             Self::Delete { .. } => "delete",
             Self::Export { .. } => "export",
+            Self::Import { .. } => "import",
             Self::Skip { .. } => "skip",
         }
     }
@@ -122,6 +137,15 @@ pub enum Outcome {
         /// The file was gone already, so there was nothing to do.
         #[serde(default, skip_serializing_if = "is_false")]
         already_gone: bool,
+        /// For an import: the file's fid on this server, and how it got there.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        imported: Option<ImportedAs>,
+    },
+    /// Not imported: the path holds a file with other content, left as it is.
+    Conflict {
+        /// The file, the file found and the path.
+        #[serde(flatten)]
+        conflict: Conflict,
     },
     /// It was left alone on purpose.
     Skipped {
@@ -149,6 +173,8 @@ pub struct Run<'a> {
     pub progress: &'a dyn Progress,
     /// Where backups and exports are written.
     pub backups: Option<&'a BackupDir>,
+    /// What an import run reads, and has imported so far.
+    pub importing: Option<&'a Importing>,
     /// A resumed run: before each destructive step the file is checked to still be the one
     /// planned, since a fid can be reused.
     pub resumed: bool,
@@ -218,11 +244,11 @@ async fn run_one(run: &Run<'_>, op: &Op) -> Option<Outcome> {
 }
 
 fn done() -> Outcome {
-    Outcome::Done { written: None, already_gone: false }
+    Outcome::Done { written: None, already_gone: false, imported: None }
 }
 
 fn gone() -> Outcome {
-    Outcome::Done { written: None, already_gone: true }
+    Outcome::Done { written: None, already_gone: true, imported: None }
 }
 
 /// Maps "not found" to the outcome a file that is gone already gets.
@@ -262,10 +288,16 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
         OpKind::Update { request, .. } => engine.send(request).await.map(|_| done()),
         OpKind::Restore => engine.send(&files::Restore::new(op.fid.clone())).await.map(|_| done()),
         OpKind::Skip { reason } => Ok(Outcome::Skipped { reason: reason.clone() }),
+        OpKind::Import { entry, on_conflict } => {
+            let importing = run
+                .importing
+                .ok_or_else(|| Failure::Local("no folder to import from".to_owned()))?;
+            import_one(engine, importing, entry, *on_conflict).await
+        }
         OpKind::Export { path, meta } => {
             let Verified(entry) =
                 backups()?.write(engine, &op.fid, &op.filetype, path, meta.as_deref()).await?;
-            Ok(Outcome::Done { written: Some(entry), already_gone: false })
+            Ok(Outcome::Done { written: Some(entry), already_gone: false, imported: None })
         }
         OpKind::Trash => {
             if run.resumed
@@ -312,7 +344,7 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
                     )));
                 }
             }
-            let outcome = Outcome::Done { written, already_gone: false };
+            let outcome = Outcome::Done { written, already_gone: false, imported: None };
             if or_gone(engine.send(&files::Trash::new(op.fid.clone())).await)?.is_none() {
                 return Ok(outcome);
             }
@@ -335,7 +367,10 @@ pub fn undo_ops(done: &[Op]) -> Vec<Op> {
                 }
                 OpKind::Trash => OpKind::Restore,
                 OpKind::Restore => OpKind::Trash,
-                OpKind::Delete { .. } | OpKind::Export { .. } | OpKind::Skip { .. } => return None,
+                OpKind::Delete { .. }
+                | OpKind::Export { .. }
+                | OpKind::Import { .. }
+                | OpKind::Skip { .. } => return None,
             };
             Some(Op { kind, phase: last_phase - op.phase, ..op.clone() })
         })

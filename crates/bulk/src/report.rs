@@ -43,6 +43,16 @@ impl Report {
                 counts.skipped += 1;
                 self.skipped.push((op.fid.clone(), reason.clone()));
             }
+            Some(Outcome::Conflict { conflict }) => {
+                counts.skipped += 1;
+                self.skipped.push((
+                    op.fid.clone(),
+                    format!(
+                        "not imported: {} holds {} with other content; left as it is",
+                        conflict.path, conflict.found
+                    ),
+                ));
+            }
             Some(Outcome::Failed { reason }) => {
                 counts.failed += 1;
                 self.failures.push((op.fid.clone(), op.kind.name().to_owned(), reason.clone()));

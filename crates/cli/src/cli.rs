@@ -598,17 +598,17 @@ pub(crate) enum BulkCommand {
         #[command(flatten)]
         run: RunArgs,
     },
-    /// Re-create an exported folder (or a delete's backup) on this server, sharing included.
+    /// Re-create an exported folder (or a delete's backup) on this server, sharing included:
+    /// folders, then grids, then plots, `--jobs` at a time; journaled and resumable.
     Import {
         /// The backup or export folder (with manifest.jsonl).
         dir: PathBuf,
-        /// Requests in flight at most.
-        #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = jobs)]
-        jobs: usize,
         /// A file whose path holds other content: leave it and report a conflict, or replace
-        /// its content with the backup's (same fid).
+        /// its content with the backup's (same fid; this asks first).
         #[arg(long, value_enum, default_value = "skip", value_name = "WHAT")]
         on_conflict: OnConflictArg,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Continue a run from its journal, skipping what it finished (also after a kill).
     Resume {

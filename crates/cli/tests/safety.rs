@@ -615,7 +615,7 @@ fn an_import_over_changed_content_reports_a_conflict_and_changes_nothing() {
 
     let data = |figures: &BTreeMap<String, Value>| figures["c/plot 0"][0]["y"].clone();
     assert_eq!(data(&before), serde_json::json!([0, 1, 2, 3, 4]), "plot 0 drew grid 1's data");
-    let overwrite = ["--json", "bulk", "import", "out", "--on-conflict", "overwrite"];
+    let overwrite = ["--json", "bulk", "import", "out", "--on-conflict", "overwrite", "--yes"];
     let replaced = run(&server, home.path(), CLI, &overwrite, "");
     ok(&replaced);
     let report: Value = serde_json::from_slice(&replaced.stdout).unwrap();
@@ -639,12 +639,22 @@ fn an_import_killed_at_any_point_or_run_twice_at_once_ends_whole_without_duplica
             faults: Faults { latency: Duration::from_millis(3), ..Faults::default() },
             ..ServerConfig::default()
         });
-        let mut child = spawn(&target, home.path(), &["bulk", "import", "out", "--jobs", "4"]);
+        let journal = format!("import-{round}.jsonl");
+        let mut child = spawn(
+            &target,
+            home.path(),
+            &["bulk", "import", "out", "--jobs", "4", "--journal", &journal],
+        );
         #[allow(clippy::disallowed_methods, reason = "a real process is killed at a real moment")]
         std::thread::sleep(Duration::from_millis(kill_after_ms));
         child.kill().unwrap();
         child.wait().unwrap();
-        ok(&run(&target, home.path(), CLI, &["bulk", "import", "out"], ""));
+        // Either way finishes it: resuming its journal, or importing the folder again.
+        if round % 2 == 1 && home.path().join(&journal).exists() {
+            ok(&run(&target, home.path(), CLI, &["bulk", "resume", &journal], ""));
+        } else {
+            ok(&run(&target, home.path(), CLI, &["bulk", "import", "out"], ""));
+        }
         let now = tree(&target, home.path());
         assert_eq!(
             now.keys().collect::<Vec<_>>(),

@@ -4,8 +4,8 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use chart_studio_bulk::{
-    BackupDir, Engine, Failure, Journal, JournalState, Op, Progress, Report, Run, RunHeader, Stop,
-    execute,
+    BackupDir, Engine, Failure, Importing, Journal, JournalState, Op, OpKind, Outcome, Progress,
+    Report, Run, RunHeader, Stop, execute,
 };
 
 use futures_util::future::{Either, select};
@@ -30,6 +30,8 @@ pub struct Prepared {
     pub header: RunHeader,
     /// Where backups or exports go.
     pub backups: Option<BackupDir>,
+    /// For an import run: the folder it reads, and what is imported so far.
+    pub importing: Option<Importing>,
     /// Whether the run continues an earlier one.
     pub resumed: bool,
 }
@@ -47,7 +49,7 @@ pub fn prepare(
     dir: Option<PathBuf>,
     ops: &[Op],
 ) -> Result<Prepared, Error> {
-    let backups = dir.as_deref().map(BackupDir::open).transpose()?;
+    let (backups, importing) = folders(dir.as_deref(), ops)?;
     let header = RunHeader {
         version: 1,
         command: command.to_owned(),
@@ -58,7 +60,20 @@ pub fn prepare(
     };
     let journal = Journal::create(journal, &header, ops)
         .map_err(|err| local(format!("could not create the journal {}", journal.display()), err))?;
-    Ok(Prepared { journal, header, backups, resumed: false })
+    Ok(Prepared { journal, header, backups, importing, resumed: false })
+}
+
+/// The run's folder: read by an import, added to by exports and backed-up deletes.
+fn folders(
+    dir: Option<&Path>,
+    ops: &[Op],
+) -> Result<(Option<BackupDir>, Option<Importing>), Error> {
+    let Some(dir) = dir else { return Ok((None, None)) };
+    if ops.iter().any(|op| matches!(op.kind, OpKind::Import { .. })) {
+        let planned = ops.iter().map(|op| op.fid.clone());
+        return Ok((None, Some(Importing::new(dir.to_owned(), planned))));
+    }
+    Ok((Some(BackupDir::open(dir)?), None))
 }
 
 /// Reads the journal at `path`, which must be a run of `account`.
@@ -83,8 +98,17 @@ pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState
     let journal = Journal::open(path)
         .map_err(|err| local(format!("could not open {}", path.display()), err))?;
     let state = read(account, path)?;
-    let backups = state.header.dir.as_deref().map(BackupDir::open).transpose()?;
-    let prepared = Prepared { journal, header: state.header.clone(), backups, resumed: true };
+    let (backups, importing) = folders(state.header.dir.as_deref(), &state.ops)?;
+    if let Some(importing) = &importing {
+        for op in &state.ops {
+            if let Some(Outcome::Done { imported: Some(imported), .. }) = state.outcomes.get(&op.id)
+            {
+                importing.remember(&op.fid, imported);
+            }
+        }
+    }
+    let prepared =
+        Prepared { journal, header: state.header.clone(), backups, importing, resumed: true };
     Ok((prepared, state))
 }
 
@@ -102,6 +126,7 @@ pub async fn run(
         journal: &prepared.journal,
         progress,
         backups: prepared.backups.as_ref(),
+        importing: prepared.importing.as_ref(),
         resumed: prepared.resumed,
     };
     let stop = std::pin::pin!(async {

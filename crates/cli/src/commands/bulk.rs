@@ -1,7 +1,7 @@
 //! `bulk share | trash | restore | delete | export | import | resume | undo | plan`: select, plan,
 //! show the plan, confirm, then run it through the bulk engine with a journal.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Client, files};
 use chart_studio_bulk::{
-    Engine, EngineConfig, Filter, OnConflict, Op, OpKind, Progress, TokioClock, import,
+    Engine, EngineConfig, Filter, OnConflict, Op, OpKind, Progress, Report, TokioClock,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing};
@@ -70,11 +70,8 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
             let ops = ctx.planner(&reader).export(&selection(&filter)?).await?;
             launch(&ctx, "export", ops, &run, Some(dir)).await
         }
-        BulkCommand::Import { dir, jobs, on_conflict } => {
-            let printer = ctx.out.of::<ImportSummary>()?;
-            let engine = engine(&ctx.client, jobs, None);
-            let imported = import(&engine, &dir, None, on_conflict.into()).await?;
-            show_import(&printer, ImportSummary::of(dir, imported))
+        BulkCommand::Import { dir, on_conflict, run } => {
+            import_run(&ctx, dir, None, on_conflict.into(), &run).await
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
         BulkCommand::Undo { of, run } => undo(&ctx, &of, run).await,
@@ -240,7 +237,7 @@ fn selection(args: &FilterArgs) -> Result<Selection> {
     })
 }
 
-/// Shows the plan, asks, journals it and runs it.
+/// Shows the plan, asks, journals it and runs it, then prints its summary.
 async fn launch(
     ctx: &Ctx,
     command: &str,
@@ -249,23 +246,41 @@ async fn launch(
     dir: Option<PathBuf>,
 ) -> Result<()> {
     if run.dry_run {
-        let printer = ctx.out.of::<RunPlan>()?;
-        return printer.print(&RunPlan {
-            command: command.to_owned(),
-            api: ctx.api.clone(),
-            user: ctx.me.clone(),
-            dir,
-            operations: ops,
-            imports: Vec::new(),
-        });
+        return print_plan(ctx, command, ops, dir);
     }
     let printer = ctx.out.of::<RunSummary>()?;
-    let active = ops.iter().filter(|op| !matches!(op.kind, OpKind::Skip { .. })).count();
-    if active == 0 {
+    if ops.iter().all(|op| matches!(op.kind, OpKind::Skip { .. })) {
         return show_summary(&printer, &RunSummary::nothing_to_do(command, &ops));
     }
+    let (prepared, report) = journal_and_run(ctx, command, ops, run, dir).await?;
+    let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
+    let journal = prepared.journal.path().to_owned();
+    show_summary(&printer, &RunSummary::of(command, journal.clone(), dir, &report))?;
+    verdict(&report, journal)
+}
+
+/// `--dry-run`: the plan, and nothing sent that changes anything.
+fn print_plan(ctx: &Ctx, command: &str, ops: Vec<Op>, dir: Option<PathBuf>) -> Result<()> {
+    ctx.out.of::<RunPlan>()?.print(&RunPlan {
+        command: command.to_owned(),
+        api: ctx.api.clone(),
+        user: ctx.me.clone(),
+        dir,
+        operations: ops,
+    })
+}
+
+/// Shows the plan, asks when it changes what is on the server, journals it and runs it.
+async fn journal_and_run(
+    ctx: &Ctx,
+    command: &str,
+    ops: Vec<Op>,
+    run: &RunArgs,
+    dir: Option<PathBuf>,
+) -> Result<(Prepared, Report)> {
     show_plan(command, &ops)?;
     if ops.iter().any(|op| op.kind.changes_state()) {
+        let active = ops.iter().filter(|op| !matches!(op.kind, OpKind::Skip { .. })).count();
         confirm(run.yes, command, active)?;
     }
     let interrupted = ctrl_c()?;
@@ -277,27 +292,25 @@ async fn launch(
         path.display(),
         path.display()
     )?;
-    execute(ctx, &printer, &prepared, ops, (run.jobs, run.rate), interrupted).await
+    let report = execute(ctx, &prepared, ops, (run.jobs, run.rate), interrupted).await;
+    Ok((prepared, report))
 }
 
-/// Executes a prepared run, then shows its summary. `interrupted` resolves on Ctrl-C, which
-/// stops the run cleanly.
+/// Executes a prepared run. `interrupted` resolves on Ctrl-C, which stops the run cleanly.
 async fn execute(
     ctx: &Ctx,
-    printer: &Printer<RunSummary>,
     prepared: &Prepared,
     ops: Vec<Op>,
     (jobs, rate): (usize, Option<f64>),
     interrupted: impl Future<Output = ()>,
-) -> Result<()> {
+) -> Report {
     let engine = engine(&ctx.client, jobs, rate);
-    let report = runs::run(&engine, prepared, ops, &Bar::new(ctx.out.json), interrupted).await;
-    let journal = prepared.journal.path().to_owned();
-    let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
-    show_summary(
-        printer,
-        &RunSummary::of(&prepared.header.command, journal.clone(), dir, &report),
-    )?;
+    runs::run(&engine, prepared, ops, &Bar::new(ctx.out.json), interrupted).await
+}
+
+/// The exit of a finished run: interrupted or stopped at the quota, some operations failed, or
+/// success.
+fn verdict(report: &Report, journal: PathBuf) -> Result<()> {
     if let Some(why) = &report.stopped {
         return Err(RunStopped { why: why.clone(), journal }.into());
     }
@@ -305,6 +318,28 @@ async fn execute(
         return Err(PartialFailure { failed: report.totals().failed, journal }.into());
     }
     Ok(())
+}
+
+/// Imports a backup or export folder (only the files `only` names, if given) as a journaled
+/// run, then prints each file with its new fid.
+async fn import_run(
+    ctx: &Ctx,
+    dir: PathBuf,
+    only: Option<&BTreeSet<Fid>>,
+    on_conflict: OnConflict,
+    run: &RunArgs,
+) -> Result<()> {
+    let ops = chart_studio_bulk::import_ops(&dir, only, on_conflict)?;
+    if run.dry_run {
+        return print_plan(ctx, "import", ops, Some(dir));
+    }
+    let printer = ctx.out.of::<ImportSummary>()?;
+    let (prepared, report) = journal_and_run(ctx, "import", ops, run, Some(dir.clone())).await?;
+    let journal = prepared.journal.path().to_owned();
+    drop(prepared);
+    let state = chart_studio_bulk::Journal::load(&journal).map_err(anyhow::Error::msg)?;
+    show_import(&printer, ImportSummary::of(dir, journal.clone(), &state))?;
+    verdict(&report, journal)
 }
 
 /// Listens for Ctrl-C from now on: a run takes it over before it says it started, so that a
@@ -389,19 +424,23 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
     let printer = ctx.out.of::<RunSummary>()?;
     let (prepared, state) = runs::take(ctx.account(), path)?;
     let pending = state.pending();
+    let command = state.header.command.clone();
     if pending.is_empty() {
-        let command = format!("resume: every operation of `{}` finished", state.header.command);
-        return show_summary(&printer, &RunSummary::nothing_to_do(&command, &[]));
+        let nothing = format!("resume: every operation of `{command}` finished");
+        return show_summary(&printer, &RunSummary::nothing_to_do(&nothing, &[]));
     }
     let interrupted = ctrl_c()?;
     writeln!(
         std::io::stderr().lock(),
-        "resuming `{}`: {} of {} operations left",
-        state.header.command,
+        "resuming `{command}`: {} of {} operations left",
         pending.len(),
         state.ops.len()
     )?;
-    execute(ctx, &printer, &prepared, pending, (jobs, None), interrupted).await
+    let report = execute(ctx, &prepared, pending, (jobs, None), interrupted).await;
+    let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
+    let journal = prepared.journal.path().to_owned();
+    show_summary(&printer, &RunSummary::of(&command, journal.clone(), dir, &report))?;
+    verdict(&report, journal)
 }
 
 /// Undoes a run, holding its journal so that it cannot be resumed meanwhile: sharing changes
@@ -411,22 +450,12 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
     let (_held, state) = runs::take(ctx.account(), of)?;
     match plans::undo(&state)? {
         Undo::Reimport { dir, fids } => {
-            let command = format!("re-create from {}", dir.display());
-            if run.dry_run {
-                return ctx.out.of::<RunPlan>()?.print(&RunPlan {
-                    command,
-                    api: ctx.api.clone(),
-                    user: ctx.me.clone(),
-                    dir: Some(dir),
-                    operations: Vec::new(),
-                    imports: fids.into_iter().collect(),
-                });
-            }
-            let printer = ctx.out.of::<ImportSummary>()?;
-            confirm(run.yes, &command, fids.len())?;
-            let engine = engine(&ctx.client, run.jobs, run.rate);
-            let imported = import(&engine, &dir, Some(&fids), OnConflict::Skip).await?;
-            show_import(&printer, ImportSummary::of(dir, imported))
+            let journal = run
+                .journal
+                .clone()
+                .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
+            let run = RunArgs { journal: Some(journal), ..run };
+            import_run(ctx, dir, Some(&fids), OnConflict::Skip, &run).await
         }
         Undo::Revert { ops, relinked } => {
             // Bad --json fields are refused before anything is said or done.

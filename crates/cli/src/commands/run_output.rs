@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use chart_studio_bulk::{Conflict, Imported, JournalState, Op, OpKind, Outcome, Report, RunHeader};
+use chart_studio_bulk::{
+    Conflict, ImportResult, JournalState, Op, OpKind, Outcome, Report, RunHeader,
+};
 use chart_studio_models::Fid;
 use serde::Serialize;
 
@@ -163,20 +165,17 @@ pub(crate) struct RunPlan {
     pub api: String,
     /// The account.
     pub user: String,
-    /// The backup folder of a delete, an export's folder, or the folder an undo re-imports.
+    /// The backup folder of a delete, an export's folder, or the folder an import reads.
     pub dir: Option<PathBuf>,
     /// The operations, in order.
     pub operations: Vec<Op>,
-    /// The files an undo of a delete would re-create from `dir`.
-    pub imports: Vec<Fid>,
 }
 
 impl Render for RunPlan {
-    const FIELDS: &'static [&'static str] =
-        &["command", "api", "user", "dir", "operations", "imports"];
+    const FIELDS: &'static [&'static str] = &["command", "api", "user", "dir", "operations"];
 
     fn human(&self) -> Human {
-        let mut rows: Vec<Vec<String>> = self
+        let rows: Vec<Vec<String>> = self
             .operations
             .iter()
             .map(|op| {
@@ -190,16 +189,7 @@ impl Render for RunPlan {
                 ]
             })
             .collect();
-        rows.extend(self.imports.iter().map(|fid| {
-            vec![
-                String::new(),
-                String::new(),
-                "import".to_owned(),
-                fid.to_string(),
-                String::new(),
-                String::new(),
-            ]
-        }));
+
         Human::Table {
             headers: &["OP", "PHASE", "ACTION", "FID", "TYPE", "NAME"],
             rows,
@@ -213,12 +203,16 @@ impl Render for RunPlan {
 pub(crate) struct ImportSummary {
     /// The backup or export folder.
     pub dir: PathBuf,
+    /// The run's journal.
+    pub journal: PathBuf,
     /// Each file imported or found.
     pub files: Vec<ImportedFile>,
     /// Files not imported because their path holds other content.
     pub conflicts: Vec<Conflict>,
     /// Files left out, and why.
     pub skipped: Vec<FileReason>,
+    /// Files that failed (a resume tries them again), and why.
+    pub failures: Vec<FileReason>,
 }
 
 /// One file of an import.
@@ -230,46 +224,63 @@ pub(crate) struct ImportedFile {
     pub new: Fid,
     /// `created`, `overwritten` (same fid, the backup's content) or `unchanged` (found with
     /// the same content).
-    pub result: &'static str,
+    pub result: ImportResult,
 }
 
 impl ImportSummary {
-    /// The summary of what `import` did from `dir`.
-    pub(crate) fn of(dir: PathBuf, imported: Imported) -> Self {
-        let files = imported
-            .fids
-            .iter()
-            .map(|(old, new)| ImportedFile {
-                old: old.clone(),
-                new: new.clone(),
-                result: if imported.reused.contains(old) {
-                    "unchanged"
-                } else if imported.overwritten.contains(old) {
-                    "overwritten"
-                } else {
-                    "created"
-                },
-            })
-            .collect();
-        let skipped = imported
-            .skipped
-            .into_iter()
-            .map(|(fid, reason)| FileReason { fid, action: None, reason })
-            .collect();
-        Self { dir, files, conflicts: imported.conflicts, skipped }
+    /// The summary of the import run whose journal is `state`.
+    pub(crate) fn of(dir: PathBuf, journal: PathBuf, state: &JournalState) -> Self {
+        let mut summary = Self {
+            dir,
+            journal,
+            files: Vec::new(),
+            conflicts: Vec::new(),
+            skipped: Vec::new(),
+            failures: Vec::new(),
+        };
+        for op in &state.ops {
+            let reason = |reason: &String| FileReason {
+                fid: op.fid.clone(),
+                action: Some(op.kind.name().to_owned()),
+                reason: reason.clone(),
+            };
+            match state.outcomes.get(&op.id) {
+                Some(Outcome::Done { imported: Some(imported), .. }) => {
+                    summary.files.push(ImportedFile {
+                        old: op.fid.clone(),
+                        new: imported.new.clone(),
+                        result: imported.result,
+                    });
+                }
+                Some(Outcome::Conflict { conflict }) => summary.conflicts.push(conflict.clone()),
+                Some(Outcome::Skipped { reason: why }) => summary.skipped.push(reason(why)),
+                Some(Outcome::Failed { reason: why }) => summary.failures.push(reason(why)),
+                Some(Outcome::Done { .. }) | None => {}
+            }
+        }
+        summary
     }
 }
 
 impl Render for ImportSummary {
-    const FIELDS: &'static [&'static str] = &["dir", "files", "conflicts", "skipped"];
+    const FIELDS: &'static [&'static str] =
+        &["dir", "journal", "files", "conflicts", "skipped", "failures"];
 
     fn human(&self) -> Human {
+        let result = |result: ImportResult| {
+            match result {
+                ImportResult::Created => "created",
+                ImportResult::Unchanged => "unchanged",
+                ImportResult::Overwritten => "overwritten",
+            }
+            .to_owned()
+        };
         Human::Table {
             headers: &["OLD", "NEW", "RESULT"],
             rows: self
                 .files
                 .iter()
-                .map(|f| vec![f.old.to_string(), f.new.to_string(), f.result.to_owned()])
+                .map(|f| vec![f.old.to_string(), f.new.to_string(), result(f.result)])
                 .collect(),
             empty: Some(format!("Nothing imported from {}", self.dir.display())),
         }
@@ -325,6 +336,9 @@ impl Render for JournalView {
                     }
                     Some(Outcome::Done { .. }) => "done".to_owned(),
                     Some(Outcome::Skipped { reason }) => format!("skipped: {reason}"),
+                    Some(Outcome::Conflict { conflict }) => {
+                        format!("conflict: {} holds {}", conflict.path, conflict.found)
+                    }
                     Some(Outcome::Failed { reason }) => format!("failed: {reason}"),
                 };
                 vec![
