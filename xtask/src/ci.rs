@@ -24,6 +24,8 @@ pub(crate) enum Step {
     Doc,
     /// A man page for every command.
     Man,
+    /// The benchmark on small accounts, so that a change that breaks it is caught.
+    Bench,
     /// cargo deny check bans licenses sources.
     Deny,
 }
@@ -38,6 +40,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
         Step::Compat,
         Step::Doc,
         Step::Man,
+        Step::Bench,
         Step::Deny,
     ];
     for step in steps.into_iter().filter(|step| only.is_none_or(|only| only == *step)) {
@@ -67,6 +70,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
                 &[("RUSTDOCFLAGS", "-D warnings")],
             )?,
             Step::Man => crate::man::run(&crate::project_root().join("target").join("man"))?,
+            Step::Bench => crate::bench::run(true)?,
             Step::Deny => deny(&cargo)?,
         }
     }

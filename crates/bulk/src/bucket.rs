@@ -20,6 +20,16 @@ impl TokenBucket {
         Self { rate, burst, tokens: burst, last: Duration::ZERO }
     }
 
+    /// Events per second.
+    pub fn rate(&self) -> f64 {
+        self.rate
+    }
+
+    /// Changes the rate, keeping the tokens there are.
+    pub fn set_rate(&mut self, rate: f64) {
+        self.rate = if rate.is_finite() { rate.max(Self::MIN_RATE) } else { Self::MIN_RATE };
+    }
+
     /// The slowest rate: one event an hour.
     pub const MIN_RATE: f64 = 1.0 / 3600.0;
 

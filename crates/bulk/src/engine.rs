@@ -2,8 +2,10 @@
 //! retries with exponential backoff and jitter that honour the server's requested waits; a daily
 //! quota stops everything at once.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chart_studio_api::{
     ApiError, Client, Endpoint, Error, Page, Paginated, RetryPolicy, Verdict, page_stream,
@@ -17,6 +19,9 @@ use crate::{Clock, Limiter, TokenBucket};
 pub struct EngineConfig {
     /// Requests in flight at most (the limit drops while the server throttles).
     pub jobs: usize,
+    /// Find the number of requests in flight (up to `jobs`) and, once the server throttles,
+    /// the pace it allows (see [`Limiter::auto`]).
+    pub auto: bool,
     /// Requests per second at most, if limited.
     pub rate: Option<f64>,
     /// How failed requests are retried.
@@ -25,7 +30,7 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { jobs: 8, rate: None, retry: RetryPolicy::default() }
+        Self { jobs: 8, auto: false, rate: None, retry: RetryPolicy::default() }
     }
 }
 
@@ -94,8 +99,61 @@ pub struct Engine {
     config: EngineConfig,
     limiter: Limiter,
     bucket: Mutex<Option<TokenBucket>>,
+    pacer: Mutex<Pacer>,
     stop: Mutex<Option<Stop>>,
     sent: AtomicU64,
+}
+
+/// How long the window is in which [`Pacer`] counts what the server let through.
+const PACE_WINDOW: Duration = Duration::from_secs(1);
+
+/// For `--jobs auto`: the pace a throttling server allows, learned from what it let through.
+/// The first throttle sets the pace to the answers of the last second; each further throttle
+/// lowers it by 15% (throttles within half a second of a change count once), and each second
+/// without one raises it by 5%.
+#[derive(Debug, Default)]
+struct Pacer {
+    answered: VecDeque<Duration>,
+    bucket: Option<TokenBucket>,
+    changed_at: Duration,
+}
+
+impl Pacer {
+    fn answered(&mut self, now: Duration) {
+        self.answered.push_back(now);
+        self.forget_before(now);
+    }
+
+    /// Keeps only the answers of the window that ends `now`.
+    fn forget_before(&mut self, now: Duration) {
+        while self.answered.front().is_some_and(|at| now.saturating_sub(*at) > PACE_WINDOW) {
+            self.answered.pop_front();
+        }
+    }
+
+    fn throttled(&mut self, now: Duration) {
+        self.forget_before(now);
+        let rate = match &self.bucket {
+            // Throttles of requests sent together count once, as one signal.
+            Some(_) if now.saturating_sub(self.changed_at) < PACE_WINDOW / 2 => return,
+            Some(bucket) => bucket.rate() * 0.85,
+            None => self.answered.len() as f64,
+        }
+        .max(1.0);
+        tracing::info!(rate, "throttled: pacing requests");
+        self.bucket = Some(TokenBucket::new(rate, (rate / 10.0).max(1.0)));
+        self.changed_at = now;
+    }
+
+    /// Waits needed before the next request, raising the pace after a quiet second.
+    fn wait(&mut self, now: Duration) -> Option<Duration> {
+        let bucket = self.bucket.as_mut()?;
+        if now.saturating_sub(self.changed_at) >= PACE_WINDOW {
+            bucket.set_rate(bucket.rate() * 1.05);
+            self.changed_at = now;
+        }
+        bucket.try_acquire(now).err()
+    }
 }
 
 impl Engine {
@@ -105,7 +163,12 @@ impl Engine {
         Self {
             client,
             clock,
-            limiter: Limiter::new(config.jobs),
+            limiter: if config.auto {
+                Limiter::auto(config.jobs)
+            } else {
+                Limiter::new(config.jobs)
+            },
+            pacer: Mutex::new(Pacer::default()),
             config,
             bucket: Mutex::new(bucket),
             stop: Mutex::new(None),
@@ -154,11 +217,16 @@ impl Engine {
             self.limiter.acquire().await;
             self.pace().await;
             self.sent.fetch_add(1, Ordering::SeqCst);
+            let started = self.clock.now();
             let result = self.client.send_once(endpoint).await;
             self.limiter.release();
             let err = match result {
                 Ok(output) => {
-                    self.limiter.succeeded();
+                    let now = self.clock.now();
+                    self.limiter.succeeded(now.saturating_sub(started));
+                    if self.config.auto {
+                        self.pacer().answered(now);
+                    }
                     return Ok(output);
                 }
                 Err(err) => err,
@@ -173,6 +241,9 @@ impl Engine {
                 Verdict::Retry { throttled } => {
                     if throttled {
                         self.limiter.throttled();
+                        if self.config.auto {
+                            self.pacer().throttled(self.clock.now());
+                        }
                     }
                     let Some(delay) = delays.next() else { return Err(err.into()) };
                     let wait = self.config.retry.wait(&err, delay);
@@ -204,21 +275,48 @@ impl Engine {
                 let mut bucket =
                     self.bucket.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 match bucket.as_mut() {
-                    None => return,
-                    Some(bucket) => match bucket.try_acquire(self.clock.now()) {
-                        Ok(()) => return,
-                        Err(wait) => wait,
-                    },
+                    Some(bucket) => bucket.try_acquire(self.clock.now()).err(),
+                    None => self.pacer().wait(self.clock.now()),
                 }
             };
-            self.clock.sleep(wait).await;
+            match wait {
+                Some(wait) => self.clock.sleep(wait).await,
+                None => return,
+            }
         }
+    }
+
+    fn pacer(&self) -> std::sync::MutexGuard<'_, Pacer> {
+        self.pacer.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pacer_learns_the_pace_a_throttling_server_allows() {
+        let ms = Duration::from_millis;
+        let mut pacer = Pacer::default();
+        assert_eq!(pacer.wait(ms(0)), None, "no pace before a throttle");
+        (0..=120).for_each(|i| pacer.answered(ms(i * 10)));
+        pacer.throttled(ms(1400));
+        let rate = pacer.bucket.as_ref().unwrap().rate();
+        assert_eq!(rate, 81.0, "the answers of the last second (400 ms to 1.2 s)");
+        let waits = (0..20).filter(|_| pacer.wait(ms(1400)).is_some()).count();
+        assert!(waits > 0, "a burst beyond a tenth of a second's worth waits");
+        pacer.throttled(ms(1500));
+        assert_eq!(pacer.bucket.as_ref().unwrap().rate(), rate, "too soon after the last change");
+        pacer.throttled(ms(2000));
+        let lower = pacer.bucket.as_ref().unwrap().rate();
+        assert!((lower - rate * 0.85).abs() < 1e-9);
+        pacer.wait(ms(3100));
+        assert!(
+            (pacer.bucket.as_ref().unwrap().rate() - lower * 1.05).abs() < 1e-9,
+            "a quiet second raises it"
+        );
+    }
     use crate::ManualClock;
     use chart_studio_api::test_util::{
         Exchange, RecordedRequest, RecordedResponse, ReplayTransport,

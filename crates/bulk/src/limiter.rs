@@ -1,35 +1,67 @@
-//! Adaptive concurrency: halve the number of requests in flight when the server throttles, and
-//! add one back after a run of successes (additive increase, multiplicative decrease).
+//! Adaptive concurrency. A fixed limit (`--jobs N`) starts fully open, halves when the server
+//! throttles and adds one back after a run of successes (additive increase, multiplicative
+//! decrease). An automatic one (`--jobs auto`) starts small and doubles each round of successes
+//! while answers come as fast as the fastest seen (slow start), then grows by one per round; it
+//! shrinks by a quarter when answers take twice as long as the fastest, and halves on a throttle.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
-/// Successes needed before the limit grows by one.
+/// Successes needed before a fixed limit grows by one.
 const GROW_AFTER: usize = 8;
+/// Where an automatic limit starts.
+pub(crate) const AUTO_START: usize = 4;
+/// How much slower than the fastest answer an answer may be before an automatic limit shrinks.
+const SLOWER: f64 = 2.0;
 
 #[derive(Debug)]
 struct State {
     limit: usize,
     in_flight: usize,
     successes: usize,
+    /// For an automatic limit: still doubling.
+    slow_start: bool,
+    /// For an automatic limit: the fastest answer seen, and a moving average of recent ones.
+    fastest: Option<Duration>,
+    recent: Option<f64>,
 }
 
 /// A gate that lets at most `limit` requests through at once; the limit adapts between 1 and `max`.
 #[derive(Debug)]
 pub struct Limiter {
     max: usize,
+    auto: bool,
     state: Mutex<State>,
     freed: Notify,
 }
 
 impl Limiter {
-    /// A gate that starts fully open at `max`.
+    /// A fixed limit: a gate that starts fully open at `max`.
     pub fn new(max: usize) -> Self {
+        Self::with(max, false)
+    }
+
+    /// An automatic limit: starts at [`AUTO_START`] and finds its level, up to `max`.
+    pub fn auto(max: usize) -> Self {
+        Self::with(max, true)
+    }
+
+    fn with(max: usize, auto: bool) -> Self {
         let max = max.max(1);
+        let limit = if auto { AUTO_START.min(max) } else { max };
         Self {
             max,
-            state: Mutex::new(State { limit: max, in_flight: 0, successes: 0 }),
+            auto,
+            state: Mutex::new(State {
+                limit,
+                in_flight: 0,
+                successes: 0,
+                slow_start: auto,
+                fastest: None,
+                recent: None,
+            }),
             freed: Notify::new(),
         }
     }
@@ -64,23 +96,50 @@ impl Limiter {
         let mut state = self.state();
         state.limit = (state.limit / 2).max(1);
         state.successes = 0;
+        state.slow_start = false;
         tracing::info!(limit = state.limit, "throttled: fewer requests at once");
     }
 
-    /// A request went through: after enough of them, allow one more at once.
-    pub fn succeeded(&self) {
+    /// A request went through in `latency`: after enough of them, allow more at once (or, for
+    /// an automatic limit whose answers slow down, fewer).
+    pub fn succeeded(&self, latency: Duration) {
         let grew = {
             let mut state = self.state();
             state.successes += 1;
-            let grow = state.successes >= GROW_AFTER && state.limit < self.max;
-            if grow {
+            let before = state.limit;
+            if self.auto {
+                self.adapt(&mut state, latency);
+            } else if state.successes >= GROW_AFTER && state.limit < self.max {
                 state.limit += 1;
                 state.successes = 0;
             }
-            grow
+            state.limit > before
         };
         if grew {
             self.freed.notify_waiters();
+        }
+    }
+
+    /// The automatic limit's rule, after one success.
+    fn adapt(&self, state: &mut State, latency: Duration) {
+        let seconds = latency.as_secs_f64();
+        let fastest = state.fastest.map_or(latency, |fastest| fastest.min(latency));
+        state.fastest = Some(fastest);
+        let recent = state.recent.map_or(seconds, |recent| 0.8 * recent + 0.2 * seconds);
+        state.recent = Some(recent);
+        if state.successes < state.limit {
+            return;
+        }
+        // One round of answers at this limit: decide.
+        state.successes = 0;
+        if recent > SLOWER * fastest.as_secs_f64().max(1e-3) {
+            state.limit = (state.limit * 3 / 4).max(1);
+            state.slow_start = false;
+            tracing::debug!(limit = state.limit, "answers slow down: fewer requests at once");
+        } else if state.slow_start {
+            state.limit = (state.limit * 2).min(self.max);
+        } else {
+            state.limit = (state.limit + 1).min(self.max);
         }
     }
 
@@ -100,12 +159,37 @@ mod tests {
         limiter.throttled();
         limiter.throttled();
         assert_eq!(limiter.limit(), 4);
-        (0..GROW_AFTER * 3).for_each(|_| limiter.succeeded());
+        let ms = Duration::from_millis;
+        (0..GROW_AFTER * 3).for_each(|_| limiter.succeeded(ms(20)));
         assert_eq!(limiter.limit(), 7);
         (0..10).for_each(|_| limiter.throttled());
         assert_eq!(limiter.limit(), 1, "never below one");
-        (0..GROW_AFTER * 100).for_each(|_| limiter.succeeded());
+        (0..GROW_AFTER * 100).for_each(|_| limiter.succeeded(ms(20)));
         assert_eq!(limiter.limit(), 16, "never above the maximum");
+    }
+
+    #[test]
+    fn an_automatic_limit_doubles_while_answers_hold_then_backs_off() {
+        let ms = Duration::from_millis;
+        let limiter = Limiter::auto(64);
+        assert_eq!(limiter.limit(), AUTO_START);
+        let round = |limiter: &Limiter, latency| {
+            (0..limiter.limit()).for_each(|_| limiter.succeeded(latency));
+        };
+        round(&limiter, ms(20));
+        round(&limiter, ms(20));
+        assert_eq!(limiter.limit(), 16, "slow start doubles each round");
+        (0..5).for_each(|_| round(&limiter, ms(80)));
+        assert!(limiter.limit() < 16, "slower answers shrink it: {}", limiter.limit());
+        let shrunk = limiter.limit();
+        (0..40).for_each(|_| round(&limiter, ms(20)));
+        assert!(limiter.limit() > shrunk && limiter.limit() <= 64, "{}", limiter.limit());
+        limiter.throttled();
+        let halved = limiter.limit();
+        round(&limiter, ms(20));
+        assert_eq!(limiter.limit(), halved + 1, "after a throttle it grows by one a round");
+        (0..200).for_each(|_| round(&limiter, ms(20)));
+        assert_eq!(limiter.limit(), 64, "never above the maximum");
     }
 
     #[tokio::test]

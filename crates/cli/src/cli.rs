@@ -487,13 +487,34 @@ fn timeout(text: &str) -> Result<f64, String> {
 }
 
 /// The most requests a run may keep in flight.
-const MAX_JOBS: usize = 256;
+pub(crate) const MAX_JOBS: usize = 256;
 
-/// `--jobs`: a whole number from 1 to [`MAX_JOBS`].
-fn jobs(text: &str) -> Result<usize, String> {
+/// How many requests a run keeps in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Jobs {
+    /// At most this many (fewer while the server throttles).
+    Fixed(usize),
+    /// As many as the server answers without slowing down or throttling, found as the run goes.
+    Auto,
+}
+
+impl std::fmt::Display for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fixed(n) => write!(f, "{n}"),
+            Self::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+/// `--jobs`: `auto`, or a whole number from 1 to [`MAX_JOBS`].
+fn jobs(text: &str) -> Result<Jobs, String> {
+    if text.trim() == "auto" {
+        return Ok(Jobs::Auto);
+    }
     match text.trim().parse::<usize>() {
-        Ok(jobs) if (1..=MAX_JOBS).contains(&jobs) => Ok(jobs),
-        _ => Err(format!("{text:?} is not a number of requests from 1 to {MAX_JOBS}")),
+        Ok(jobs) if (1..=MAX_JOBS).contains(&jobs) => Ok(Jobs::Fixed(jobs)),
+        _ => Err(format!("{text:?} is not `auto` or a number of requests from 1 to {MAX_JOBS}")),
     }
 }
 
@@ -509,8 +530,8 @@ fn rate(text: &str) -> Result<f64, String> {
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RunArgs {
     /// Requests in flight at most (fewer while the server throttles).
-    #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = jobs)]
-    pub jobs: usize,
+    #[arg(short, long, default_value = "8", value_name = "N|auto", value_parser = jobs)]
+    pub jobs: Jobs,
     /// Requests per second at most (a number above 0, such as 2.5).
     #[arg(long, value_name = "N", value_parser = rate)]
     pub rate: Option<f64>,
@@ -615,8 +636,8 @@ pub(crate) enum BulkCommand {
         /// The run's journal.
         journal: PathBuf,
         /// Requests in flight at most.
-        #[arg(short, long, default_value_t = 8, value_name = "N", value_parser = jobs)]
-        jobs: usize,
+        #[arg(short, long, default_value = "8", value_name = "N|auto", value_parser = jobs)]
+        jobs: Jobs,
     },
     /// Undo a run: put back the sharing it changed and restore what it trashed.
     Undo {

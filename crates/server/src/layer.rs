@@ -65,6 +65,7 @@ pub(crate) async fn middleware(
         )
         .into_response();
     }
+    app.served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let user = match &who {
         Requester::Account(name) => name.as_str(),
         Requester::Address(_) => "-",

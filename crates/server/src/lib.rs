@@ -112,6 +112,11 @@ impl ServerHandle {
         *self.app.faults.write().unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
     }
 
+    /// Requests answered so far (faults and throttles included).
+    pub fn requests_served(&self) -> u64 {
+        self.app.served.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Adds an account (or changes its key).
     pub fn add_user(&self, username: &str, api_key: &str) -> Result<()> {
         Ok(self.app.store().add_account(username, api_key)?)

@@ -45,6 +45,8 @@ pub(crate) struct App {
     db: Option<Mutex<Db>>,
     /// Signed-in browsers: session token → username (in memory; a restart signs everyone out).
     pub sessions: Mutex<BTreeMap<String, String>>,
+    /// Requests answered since the start, for benchmarks that compute their ideal time.
+    pub served: std::sync::atomic::AtomicU64,
 }
 
 /// The state handed to handlers.
@@ -67,6 +69,7 @@ impl App {
             fault_state: Mutex::new(fault_state),
             db: db.map(Mutex::new),
             sessions: Mutex::new(BTreeMap::new()),
+            served: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

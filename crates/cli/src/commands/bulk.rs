@@ -20,10 +20,13 @@ use time::format_description::well_known::Rfc3339;
 
 use super::run_output::{ImportSummary, JournalView, RunPlan, RunSummary};
 use super::username;
-use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, RunArgs, file_ref};
+use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, Jobs, RunArgs, file_ref};
 use crate::exit::{PartialFailure, RunStopped, UsageError};
 use crate::output::{Output, Printer};
 use crate::settings::Settings;
+
+/// The most requests `--jobs auto` keeps in flight.
+const MAX_AUTO_JOBS: usize = 64;
 
 /// Files shown in a plan before a confirmation.
 const SHOWN: usize = 10;
@@ -87,7 +90,7 @@ pub(super) async fn delete_one(
     yes: bool,
 ) -> Result<()> {
     let ctx = Ctx::new(settings, out)?;
-    let run = RunArgs { jobs: 8, rate: None, yes, dry_run: false, journal: None };
+    let run = RunArgs { jobs: Jobs::Fixed(8), rate: None, yes, dry_run: false, journal: None };
     delete(&ctx, &Selection::Named(vec![fid]), false, false, None, run).await
 }
 
@@ -135,8 +138,12 @@ impl Ctx {
     }
 }
 
-fn engine(client: &Client, jobs: usize, rate: Option<f64>) -> Engine {
-    let config = EngineConfig { jobs: jobs.max(1), rate, ..EngineConfig::default() };
+fn engine(client: &Client, jobs: Jobs, rate: Option<f64>) -> Engine {
+    let (jobs, auto) = match jobs {
+        Jobs::Fixed(jobs) => (jobs.max(1), false),
+        Jobs::Auto => (MAX_AUTO_JOBS, true),
+    };
+    let config = EngineConfig { jobs, auto, rate, ..EngineConfig::default() };
     Engine::new(client.clone(), Arc::new(TokioClock::default()), config)
 }
 
@@ -301,7 +308,7 @@ async fn execute(
     ctx: &Ctx,
     prepared: &Prepared,
     ops: Vec<Op>,
-    (jobs, rate): (usize, Option<f64>),
+    (jobs, rate): (Jobs, Option<f64>),
     interrupted: impl Future<Output = ()>,
 ) -> Report {
     let engine = engine(&ctx.client, jobs, rate);
@@ -420,7 +427,7 @@ fn show_summary(printer: &Printer<RunSummary>, summary: &RunSummary) -> Result<(
     printer.print(summary)
 }
 
-async fn resume(ctx: &Ctx, path: &Path, jobs: usize) -> Result<()> {
+async fn resume(ctx: &Ctx, path: &Path, jobs: Jobs) -> Result<()> {
     let printer = ctx.out.of::<RunSummary>()?;
     let (prepared, state) = runs::take(ctx.account(), path)?;
     let pending = state.pending();
