@@ -58,6 +58,19 @@ impl Page for Listing {
     }
 }
 
+impl Page for chart_studio_models::Folder {
+    type Item = chart_studio_models::File;
+    fn next_link(&self) -> Option<&str> {
+        self.children.next_link()
+    }
+    fn item_count(&self) -> usize {
+        self.children.item_count()
+    }
+    fn into_items(self) -> Vec<Self::Item> {
+        self.children.into_items()
+    }
+}
+
 /// A JSON page of any of the three shapes: top-level `results` / `next`, or `children.results` / `children.next`.
 impl Page for serde_json::Value {
     type Item = serde_json::Value;

@@ -94,6 +94,8 @@ fn local(what: &str, path: &Path, err: impl std::fmt::Display) -> Failure {
 pub struct BackupDir {
     dir: PathBuf,
     manifest: Mutex<FsFile>,
+    /// The files this run has a verified backup of.
+    verified: Mutex<std::collections::BTreeSet<Fid>>,
 }
 
 impl BackupDir {
@@ -128,7 +130,17 @@ impl BackupDir {
         };
         let _ = file.unlock();
         written.map_err(|err| local("could not write", &manifest, err))?;
-        Ok(Self { dir: dir.to_owned(), manifest: Mutex::new(file) })
+        Ok(Self { dir: dir.to_owned(), manifest: Mutex::new(file), verified: Mutex::default() })
+    }
+
+    /// Records that this run has a verified backup of `fid` (on a resume, from its journal).
+    pub fn remember(&self, fid: &Fid) {
+        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(fid.clone());
+    }
+
+    /// Whether this run has a verified backup of `fid`.
+    pub fn has_verified(&self, fid: &Fid) -> bool {
+        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).contains(fid)
     }
 
     /// Where it is.
@@ -189,6 +201,8 @@ impl BackupDir {
         let appended = end_torn_line(&mut file, false).and_then(|()| append_line(&mut file, &line));
         let _ = file.unlock();
         appended.map_err(|err| local("could not write", &manifest, err))?;
+        drop(file);
+        self.remember(fid);
         Ok(Verified(entry))
     }
 

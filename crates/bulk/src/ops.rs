@@ -2,7 +2,7 @@
 
 use chart_studio_api::{files, folders};
 use chart_studio_models::{Fid, File, FileType};
-use futures_util::{StreamExt, stream};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::{Engine, Failure, Progress, Stop, is_not_found};
@@ -77,6 +77,21 @@ pub enum OpKind {
         /// The file's metadata from the listing, which the backup then need not fetch again.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         meta: Option<Box<File>>,
+        /// For a folder deleted whole: every file planned inside it (at any depth). Before the
+        /// folder goes, the server must show nothing else inside, and each file must have a
+        /// verified backup from this run.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        subtree: Option<std::collections::BTreeSet<Fid>>,
+    },
+    /// Back up a file that goes with its folder, which a later operation deletes whole.
+    Backup {
+        /// The file's folder path.
+        path: String,
+        /// The file's metadata from the listing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        meta: Option<Box<File>>,
+        /// The folder whose deletion takes the file with it.
+        folder: Fid,
     },
     /// Write the file's metadata and content to the run's directory.
     Export {
@@ -105,7 +120,7 @@ impl OpKind {
     /// and skips only read or do nothing; an import only adds, unless it overwrites.
     pub fn changes_state(&self) -> bool {
         match self {
-            Self::Export { .. } | Self::Skip { .. } => false,
+            Self::Export { .. } | Self::Backup { .. } | Self::Skip { .. } => false,
             Self::Import { on_conflict, .. } => *on_conflict == OnConflict::Overwrite,
             _ => true,
         }
@@ -119,6 +134,7 @@ impl OpKind {
             Self::Restore => "restore",
             Self::Delete { .. } => "delete",
             Self::Export { .. } => "export",
+            Self::Backup { .. } => "backup",
             Self::Import { .. } => "import",
             Self::Skip { .. } => "skip",
         }
@@ -294,7 +310,7 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
                 .ok_or_else(|| Failure::Local("no folder to import from".to_owned()))?;
             import_one(engine, importing, entry, *on_conflict).await
         }
-        OpKind::Export { path, meta } => {
+        OpKind::Export { path, meta } | OpKind::Backup { path, meta, .. } => {
             let Verified(entry) =
                 backups()?.write(engine, &op.fid, &op.filetype, path, meta.as_deref()).await?;
             Ok(Outcome::Done { written: Some(entry), already_gone: false, imported: None })
@@ -308,7 +324,7 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
             Ok(or_gone(engine.send(&files::Trash::new(op.fid.clone())).await)?
                 .map_or_else(gone, |_| done()))
         }
-        OpKind::Delete { backup, path, meta } => {
+        OpKind::Delete { backup, path, meta, subtree } => {
             let mut current = meta.as_deref().cloned();
             if run.resumed {
                 match still_planned(engine, op).await? {
@@ -332,16 +348,10 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
                 }
             }
             if op.filetype == FileType::Folder {
-                let Some(folder) =
-                    or_gone(engine.send(&folders::Retrieve::new(op.fid.clone())).await)?
-                else {
-                    return Ok(gone());
-                };
-                let inside = folder.children.count.unwrap_or(folder.children.results.len() as u64);
-                if inside > 0 {
-                    return Err(Failure::Local(format!(
-                        "not deleted: the folder still holds {inside} file(s) that this run did not delete; deleting it would delete them"
-                    )));
+                let planned = subtree.clone().unwrap_or_default();
+                match check_subtree(run, &op.fid, &planned, *backup).await? {
+                    Some(()) => {}
+                    None => return Ok(gone()),
                 }
             }
             let outcome = Outcome::Done { written, already_gone: false, imported: None };
@@ -352,6 +362,45 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
             Ok(outcome)
         }
     }
+}
+
+/// Checks what the server shows inside folder `fid` (at any depth): only files in `planned`,
+/// each with a verified backup from this run when `backup`. `None` when the folder is gone.
+async fn check_subtree(
+    run: &Run<'_>,
+    fid: &Fid,
+    planned: &std::collections::BTreeSet<Fid>,
+    backup: bool,
+) -> Result<Option<()>, Failure> {
+    let mut folders_left = vec![fid.clone()];
+    let mut first = true;
+    while let Some(folder) = folders_left.pop() {
+        let children: Result<Vec<File>, Failure> =
+            run.engine.items(folders::Retrieve::new(folder.clone())).try_collect().await;
+        let children = match or_gone(children)? {
+            Some(children) => children,
+            None if first => return Ok(None),
+            None => continue,
+        };
+        first = false;
+        for child in children {
+            if !planned.contains(&child.fid) {
+                return Err(Failure::Local(format!(
+                    "not deleted: the folder holds {} ({:?}), which this run did not plan; deleting the folder would delete it",
+                    child.fid, child.filename
+                )));
+            }
+            if child.filetype == FileType::Folder {
+                folders_left.push(child.fid);
+            } else if backup && !run.backups.is_some_and(|b| b.has_verified(&child.fid)) {
+                return Err(Failure::Local(format!(
+                    "not deleted: {} ({:?}) inside it has no verified backup",
+                    child.fid, child.filename
+                )));
+            }
+        }
+    }
+    Ok(Some(()))
 }
 
 /// The operations that undo the finished ones of a run: updates are reverted, trashed files
@@ -368,6 +417,7 @@ pub fn undo_ops(done: &[Op]) -> Vec<Op> {
                 OpKind::Trash => OpKind::Restore,
                 OpKind::Restore => OpKind::Trash,
                 OpKind::Delete { .. }
+                | OpKind::Backup { .. }
                 | OpKind::Export { .. }
                 | OpKind::Import { .. }
                 | OpKind::Skip { .. } => return None,
@@ -411,7 +461,7 @@ mod tests {
         for kind in [
             update,
             OpKind::Trash,
-            OpKind::Delete { backup: true, path: "x/y".to_owned(), meta: None },
+            OpKind::Delete { backup: true, path: "x/y".to_owned(), meta: None, subtree: None },
             OpKind::Skip { reason: "r".to_owned() },
         ] {
             let op = op(1, 0, kind);
@@ -442,7 +492,11 @@ mod tests {
         let done = [
             op(0, 0, OpKind::Update { request: forward.clone(), undo: back.clone() }),
             op(1, 1, OpKind::Trash),
-            op(2, 1, OpKind::Delete { backup: true, path: String::new(), meta: None }),
+            op(
+                2,
+                1,
+                OpKind::Delete { backup: true, path: String::new(), meta: None, subtree: None },
+            ),
         ];
         let undo = undo_ops(&done);
         assert_eq!(undo.len(), 2);

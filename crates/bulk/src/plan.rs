@@ -168,10 +168,12 @@ pub struct DeleteRules {
     pub folders_refused: Option<String>,
 }
 
-/// Delete: plots (and other files) first, then grids, then folders from the deepest up. Left
-/// alone, with the reason: files a backup cannot re-create, grids that plots outside the
-/// selection use (unless `force`), and any folder holding a file that is left alone, since
-/// deleting the folder would delete that file with it.
+/// Delete: plots (and other files) first, then grids, then folders from the deepest up. With
+/// backups, a folder whose whole subtree goes is deleted in one step once every file inside is
+/// backed up (the server deletes a folder with what it holds). Left alone, with the reason:
+/// files a backup cannot re-create, grids that plots outside the selection use (unless
+/// `force`), and any folder holding a file that is left alone, since deleting the folder would
+/// delete that file with it.
 pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
     let selected: BTreeSet<&Fid> = selection.iter().map(|s| &s.file.fid).collect();
     let kept_reason = |s: &Selected| -> Option<String> {
@@ -212,6 +214,36 @@ pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
             }
         }
     }
+    // With backups, a folder deleted with everything in it goes in one trash and one delete,
+    // after every file inside is backed up: the outermost such folders, by path.
+    let whole: BTreeMap<&str, &Fid> = if rules.backup {
+        let deleted: Vec<(&str, &Fid)> = folder_paths
+            .iter()
+            .filter(|(_, fid)| !kept.contains_key(*fid) && !holding.contains_key(*fid))
+            .map(|(path, fid)| (path.as_str(), *fid))
+            .collect();
+        deleted
+            .iter()
+            .filter(|(path, _)| {
+                !deleted.iter().any(|(outer, _)| path.starts_with(&format!("{outer}/")))
+            })
+            .copied()
+            .collect()
+    } else {
+        BTreeMap::new()
+    };
+    let whole_folder_of = |s: &Selected| -> Option<&Fid> {
+        whole
+            .iter()
+            .find(|(path, _)| s.path == **path || s.path.starts_with(&format!("{path}/")))
+            .map(|(_, fid)| *fid)
+    };
+    let mut inside: BTreeMap<&Fid, BTreeSet<Fid>> = BTreeMap::new();
+    for s in selection {
+        if let Some(folder) = whole_folder_of(s) {
+            inside.entry(folder).or_default().insert(s.file.fid.clone());
+        }
+    }
     let deepest = deepest_folder(selection);
     numbered(selection, |s| {
         let phase = match s.file.filetype {
@@ -227,12 +259,17 @@ pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
                 )
             })
         });
-        let kind = match reason {
-            Some(reason) => OpKind::Skip { reason },
-            None => OpKind::Delete {
+        let meta = rules.backup.then(|| Box::new(s.file.clone()));
+        let kind = match (reason, whole_folder_of(s)) {
+            (Some(reason), _) => OpKind::Skip { reason },
+            (None, Some(folder)) => {
+                return (OpKind::Backup { path: s.path.clone(), meta, folder: folder.clone() }, 0);
+            }
+            (None, None) => OpKind::Delete {
                 backup: rules.backup,
                 path: s.path.clone(),
-                meta: rules.backup.then(|| Box::new(s.file.clone())),
+                meta,
+                subtree: inside.get(&s.file.fid).cloned(),
             },
         };
         (kind, phase)
@@ -313,6 +350,24 @@ mod tests {
         let mut without_dashboard = selection.clone();
         without_dashboard.retain(|s| s.file.filetype != FileType::Dashboard);
         let ops = delete_ops(&without_dashboard, &forced);
+        assert_eq!(
+            plan(&ops),
+            [
+                ("a:0".to_owned(), "delete", 3),
+                ("a:1".to_owned(), "backup", 0),
+                ("a:2".to_owned(), "backup", 0),
+                ("a:3".to_owned(), "backup", 0),
+                ("a:5".to_owned(), "backup", 0),
+            ],
+            "a folder that goes whole is deleted once, after its files are backed up"
+        );
+        let OpKind::Delete { subtree: Some(subtree), .. } = &ops[0].kind else {
+            panic!("{:?}", ops[0].kind)
+        };
+        let inside: Vec<String> = subtree.iter().map(ToString::to_string).collect();
+        assert_eq!(inside, ["a:1", "a:2", "a:3", "a:5"]);
+        let no_backup = DeleteRules { backup: false, ..forced.clone() };
+        let ops = delete_ops(&without_dashboard, &no_backup);
         assert!(ops.iter().all(|op| op.kind.name() == "delete"), "{:?}", plan(&ops));
         let refused = DeleteRules { folders_refused: Some("no trash".to_owned()), ..forced };
         let ops = delete_ops(&without_dashboard, &refused);

@@ -127,26 +127,67 @@ fn a_selected_folder_is_deleted_with_its_subtree_backed_up_by_every_filter() {
         let dry = json_as(&server, home.path(), CLI, &[&args[..], &["--dry-run"]].concat());
         let planned = dry["operations"].as_array().unwrap();
         assert_eq!(planned.len(), 12, "round {round}: the plan shows the whole subtree");
-        assert!(planned.iter().all(|op| op["action"] == "delete"), "round {round}");
+        let actions: Vec<(&str, &str)> = planned
+            .iter()
+            .map(|op| (op["action"].as_str().unwrap(), op["fid"].as_str().unwrap()))
+            .collect();
+        let top = now["reports"].1.as_str();
+        assert!(
+            actions.iter().all(|(action, fid)| (*action == "delete") == (*fid == top)
+                && (*action == "delete" || *action == "backup")),
+            "round {round}: every file backed up, then the folder deleted with them: {actions:?}"
+        );
 
         let backup = format!("bk{round}");
+        let journal = format!("d{round}.jsonl");
         let deleted = run(
             &server,
             home.path(),
             CLI,
-            &[&args[..], &["--yes", "--backup-dir", &backup]].concat(),
+            &[&args[..], &["--yes", "--backup-dir", &backup, "--journal", &journal]].concat(),
             "",
         );
         ok(&deleted);
-        assert!(stdout(&deleted).starts_with("delete\t12\t0\t0\t0"), "{}", stdout(&deleted));
+        assert_eq!(stdout(&deleted), "backup\t11\t0\t0\t0\ndelete\t1\t0\t0\t0\n");
         let after = tree(&server, home.path());
         assert!(under(&after, "reports").is_empty(), "round {round}: {after:?}");
         assert!(after.contains_key("kept/plot 0"), "nothing outside the selection is touched");
 
-        ok(&run(&server, home.path(), CLI, &["bulk", "import", &backup], ""));
+        // Undo re-creates every file, those that went with the folder too.
+        let back = if round == 0 {
+            vec!["bulk", "undo", journal.as_str(), "--yes"]
+        } else {
+            vec!["bulk", "import", backup.as_str()]
+        };
+        ok(&run(&server, home.path(), CLI, &back, ""));
         assert_eq!(under(&tree(&server, home.path()), "reports"), reports, "round {round}");
         assert_eq!(figures(&server, home.path(), "reports"), data, "round {round}");
     }
+}
+
+#[test]
+fn a_folder_deleted_whole_keeps_a_file_that_arrived_after_the_plan() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    server.handle().add_plots("cli", 2, "box", false).unwrap();
+    let before = under(&tree(&server, home.path()), "box");
+    // Stopped at the daily quota before its first change: every backup is written, nothing
+    // is deleted yet.
+    server.handle().set_faults(Faults { daily_quota: Some(0), ..Faults::default() });
+    let args = ["bulk", "delete", "--name", "box", "--yes", "--journal", "d.jsonl"];
+    let stopped = run(&server, home.path(), CLI, &args, "");
+    assert_eq!(code(&stopped), 5, "{}", stderr(&stopped));
+    assert_eq!(under(&tree(&server, home.path()), "box"), before, "nothing deleted yet");
+
+    // Meanwhile another script saves a plot into the folder.
+    server.handle().set_faults(Faults::default());
+    server.handle().add_plots("cli", 1, "box/late", false).unwrap();
+    let resumed = run(&server, home.path(), CLI, &["bulk", "resume", "d.jsonl"], "");
+    assert_eq!(code(&resumed), 3, "{}", stderr(&resumed));
+    assert!(stderr(&resumed).contains("which this run did not plan"), "{}", stderr(&resumed));
+    let after = tree(&server, home.path());
+    assert!(after.contains_key("box/late/plot 0"), "the late plot is kept: {after:?}");
+    assert!(under(&after, "box").len() > before.len(), "and so is everything with it");
 }
 
 #[test]

@@ -189,11 +189,18 @@ pub enum Undo {
 /// How to undo the run `state` describes.
 pub fn undo(state: &JournalState) -> Result<Undo, Error> {
     let done = state.done();
-    let deleted: BTreeSet<Fid> = done
+    let mut deleted: BTreeSet<Fid> = done
         .iter()
         .filter(|op| matches!(op.kind, OpKind::Delete { .. }))
         .map(|op| op.fid.clone())
         .collect();
+    // Files backed up to go with their folder went when the folder did.
+    let with_folders: Vec<Fid> = done
+        .iter()
+        .filter(|op| matches!(&op.kind, OpKind::Backup { folder, .. } if deleted.contains(folder)))
+        .map(|op| op.fid.clone())
+        .collect();
+    deleted.extend(with_folders);
     if !deleted.is_empty() {
         let Some(dir) = state.header.dir.clone() else {
             return Err(Error::Refused(format!(

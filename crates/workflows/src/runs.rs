@@ -99,6 +99,13 @@ pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState
         .map_err(|err| local(format!("could not open {}", path.display()), err))?;
     let state = read(account, path)?;
     let (backups, importing) = folders(state.header.dir.as_deref(), &state.ops)?;
+    if let Some(backups) = &backups {
+        for outcome in state.outcomes.values() {
+            if let Outcome::Done { written: Some(entry), .. } = outcome {
+                backups.remember(&entry.fid);
+            }
+        }
+    }
     if let Some(importing) = &importing {
         for op in &state.ops {
             if let Some(Outcome::Done { imported: Some(imported), .. }) = state.outcomes.get(&op.id)

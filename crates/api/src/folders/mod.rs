@@ -11,3 +11,6 @@ pub use home::Home;
 pub use trashed::Trashed;
 
 crate::common::collection_endpoints!(Folders, "folders");
+
+/// A folder's children come a page at a time; [`crate::Client::items`] follows them all.
+impl crate::Paginated for Retrieve {}
