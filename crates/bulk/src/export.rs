@@ -14,7 +14,9 @@ use std::sync::Mutex;
 
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{files, folders, grids, plots};
-use chart_studio_models::{ColumnRef, Fid, File, FileType, GridContent, source_refs, traces};
+use chart_studio_models::{
+    ColumnRef, Fid, File, FileType, GridContent, referenced_grids, source_refs, traces,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -96,6 +98,9 @@ pub struct BackupDir {
     manifest: Mutex<FsFile>,
     /// The files this run has a verified backup of.
     verified: Mutex<std::collections::BTreeSet<Fid>>,
+    /// The files this run backs up: a plot whose grids are all among them is backed up with
+    /// its references only (the grids' backups hold the data).
+    companions: std::collections::BTreeSet<Fid>,
 }
 
 impl BackupDir {
@@ -130,7 +135,18 @@ impl BackupDir {
         };
         let _ = file.unlock();
         written.map_err(|err| local("could not write", &manifest, err))?;
-        Ok(Self { dir: dir.to_owned(), manifest: Mutex::new(file), verified: Mutex::default() })
+        Ok(Self {
+            dir: dir.to_owned(),
+            manifest: Mutex::new(file),
+            verified: Mutex::default(),
+            companions: std::collections::BTreeSet::new(),
+        })
+    }
+
+    /// The files this run backs up (see [`crate::Op::backs_up`]).
+    pub fn with_companions(mut self, fids: impl IntoIterator<Item = Fid>) -> Self {
+        self.companions = fids.into_iter().collect();
+        self
     }
 
     /// Records that this run has a verified backup of `fid` (on a resume, from its journal).
@@ -172,9 +188,14 @@ impl BackupDir {
         };
         match filetype {
             FileType::Plot => {
-                document.figure = Some(engine.send(&plots::Content::new(fid.clone())).await?);
-                document.inline_figure =
-                    Some(engine.send(&plots::Content::new(fid.clone()).inline_data(true)).await?);
+                let figure = engine.send(&plots::Content::new(fid.clone())).await?;
+                // The data itself is needed only where a grid is not backed up by this run.
+                if !referenced_grids(&figure).iter().all(|grid| self.companions.contains(grid)) {
+                    document.inline_figure = Some(
+                        engine.send(&plots::Content::new(fid.clone()).inline_data(true)).await?,
+                    );
+                }
+                document.figure = Some(figure);
             }
             FileType::Grid => {
                 document.grid = Some(engine.send(&grids::Content::new(fid.clone())).await?);
@@ -437,7 +458,12 @@ pub struct Conflict {
 }
 
 /// Whether `found`, at the path of `doc`'s file, holds the same content.
-async fn same_content(engine: &Engine, doc: &Document, found: &File) -> Result<bool, Failure> {
+async fn same_content(
+    engine: &Engine,
+    doc: &Document,
+    found: &File,
+    importing: &Importing,
+) -> Result<bool, Failure> {
     let data = |grid: &GridContent| -> BTreeMap<String, Vec<serde_json::Value>> {
         grid.cols.iter().map(|(name, column)| (name.clone(), column.data.clone())).collect()
     };
@@ -446,11 +472,20 @@ async fn same_content(engine: &Engine, doc: &Document, found: &File) -> Result<b
             let there = engine.send(&grids::Content::new(found.fid.clone())).await?;
             doc.grid.as_ref().map(data) == Some(data(&there))
         }
-        FileType::Plot => {
-            let there =
-                engine.send(&plots::Content::new(found.fid.clone()).inline_data(true)).await?;
-            doc.inline_figure.as_ref() == Some(&there)
-        }
+        FileType::Plot => match &doc.inline_figure {
+            Some(inline) => {
+                let there =
+                    engine.send(&plots::Content::new(found.fid.clone()).inline_data(true)).await?;
+                *inline == there
+            }
+            // Backed up with its grids: the same references, once mapped, mean the same data.
+            None => match mapped_figure(engine, doc, importing).await? {
+                Some(figure) => {
+                    engine.send(&plots::Content::new(found.fid.clone())).await? == figure
+                }
+                None => false,
+            },
+        },
         _ => true,
     })
 }
@@ -479,7 +514,7 @@ pub(crate) async fn import_one(
     let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
     let (new, result) = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
         (FileType::Folder | FileType::Grid | FileType::Plot, Some(found))
-            if same_content(engine, &doc, &found).await? =>
+            if same_content(engine, &doc, &found, importing).await? =>
         {
             (found, ImportResult::Unchanged)
         }
@@ -560,16 +595,14 @@ pub(crate) async fn import_one(
     Ok(crate::Outcome::Done { written: None, already_gone: false, imported: Some(imported) })
 }
 
-/// The figure to create: references mapped to the imported grids, or, when a grid is not part
-/// of the export, the inlined data moved into a new grid.
-async fn plot_figure(
+/// The backup's figure with each column reference mapped to the imported grid's, if every
+/// reference resolves: to an imported grid, or to a grid already on the target (a restore).
+async fn mapped_figure(
     engine: &Engine,
     doc: &Document,
-    entry: &ManifestEntry,
     importing: &Importing,
-) -> Result<serde_json::Value, Failure> {
+) -> Result<Option<serde_json::Value>, Failure> {
     let mut figure = doc.figure.clone().unwrap_or_default();
-    let mut complete = true;
     let mut mapped = Vec::new();
     let mut present: BTreeMap<Fid, Vec<String>> = BTreeMap::new();
     for (trace_path, trace) in traces(&figure) {
@@ -577,8 +610,7 @@ async fn plot_figure(
             let Some(reference) =
                 attribute.value.as_str().and_then(|t| t.parse::<ColumnRef>().ok())
             else {
-                complete = false;
-                continue;
+                return Ok(None);
             };
             let at = format!("{trace_path}.{}", attribute.path);
             if let Some((grid, uid)) = importing.column(&reference.grid, &reference.uid) {
@@ -591,7 +623,7 @@ async fn plot_figure(
                     reference.grid
                 )));
             }
-            // Not part of the export: still fine if the grid is on the target (a restore).
+            // Not part of the import: still fine if the grid is on the target (a restore).
             if !present.contains_key(&reference.grid) {
                 let uids = match engine.send(&grids::Retrieve::new(reference.grid.clone())).await {
                     Ok(grid) => grid.cols.unwrap_or_default().into_iter().map(|c| c.uid).collect(),
@@ -601,19 +633,35 @@ async fn plot_figure(
                 present.insert(reference.grid.clone(), uids);
             }
             if !present[&reference.grid].contains(&reference.uid) {
-                complete = false;
+                return Ok(None);
             }
         }
     }
-    if complete {
-        for (path, reference) in mapped {
-            if let Some(value) = chart_studio_models::value_at_mut(&mut figure, &path) {
-                *value = serde_json::Value::String(reference);
-            }
+    for (path, reference) in mapped {
+        if let Some(value) = chart_studio_models::value_at_mut(&mut figure, &path) {
+            *value = serde_json::Value::String(reference);
         }
+    }
+    Ok(Some(figure))
+}
+
+/// The figure to create: references mapped to the imported grids, or, when a grid is neither
+/// imported nor on the target, the inlined data moved into a new grid.
+async fn plot_figure(
+    engine: &Engine,
+    doc: &Document,
+    entry: &ManifestEntry,
+    importing: &Importing,
+) -> Result<serde_json::Value, Failure> {
+    if let Some(figure) = mapped_figure(engine, doc, importing).await? {
         return Ok(figure);
     }
-    let mut inline = doc.inline_figure.clone().unwrap_or_default();
+    let Some(mut inline) = doc.inline_figure.clone() else {
+        return Err(Failure::Local(format!(
+            "{}: its data is in grids that are neither in the backup nor on this server",
+            entry.file
+        )));
+    };
     let grid_name = format!("{}_grid", entry.filename);
     put_data_in_grid(engine, &mut inline, &entry.path, &grid_name, sharing_of(&doc.meta)).await?;
     Ok(inline)

@@ -30,7 +30,7 @@ pub use export::{
 pub use figure::{DataGrid, existing, put_data_in_grid};
 pub use journal::{Journal, JournalState, Record, RunHeader};
 pub use limiter::Limiter;
-pub use ops::{Op, OpKind, Outcome, Run, execute, undo_ops};
+pub use ops::{Op, OpKind, Outcome, Run, Subtree, execute, undo_ops};
 pub use plan::{
     DeleteRules, PlotGrids, delete_ops, export_ops, grid_users, plot_grids, restorable,
     restore_ops, trash_ops, with_subtrees,

@@ -1,5 +1,7 @@
 //! Operations: what a bulk run does to each file, how each runs, and how a run is undone.
 
+use std::collections::BTreeSet;
+
 use chart_studio_api::{files, folders};
 use chart_studio_models::{Fid, File, FileType};
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -35,6 +37,15 @@ pub struct Op {
 }
 
 impl Op {
+    /// Whether it writes a backup or export of its file.
+    pub fn backs_up(&self) -> bool {
+        match &self.kind {
+            OpKind::Export { .. } | OpKind::Backup { .. } => true,
+            OpKind::Delete { backup, .. } => *backup,
+            _ => false,
+        }
+    }
+
     /// Operation `id` of `phase`: `kind` on `file`.
     pub fn of(id: u64, phase: u8, file: &File, kind: OpKind) -> Self {
         Self {
@@ -47,6 +58,15 @@ impl Op {
             kind,
         }
     }
+}
+
+/// The files and folders planned inside a folder that is deleted whole.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subtree {
+    /// Its files, at any depth.
+    pub files: BTreeSet<Fid>,
+    /// Its folders, at any depth.
+    pub folders: BTreeSet<Fid>,
 }
 
 /// What an operation does.
@@ -81,7 +101,7 @@ pub enum OpKind {
         /// folder goes, the server must show nothing else inside, and each file must have a
         /// verified backup from this run.
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        subtree: Option<std::collections::BTreeSet<Fid>>,
+        subtree: Option<Subtree>,
     },
     /// Back up a file that goes with its folder, which a later operation deletes whole.
     Backup {
@@ -349,7 +369,7 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
             }
             if op.filetype == FileType::Folder {
                 let planned = subtree.clone().unwrap_or_default();
-                match check_subtree(run, &op.fid, &planned, *backup).await? {
+                match check_subtree(run, &op.fid, planned, *backup).await? {
                     Some(()) => {}
                     None => return Ok(gone()),
                 }
@@ -364,40 +384,44 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
     }
 }
 
-/// Checks what the server shows inside folder `fid` (at any depth): only files in `planned`,
-/// each with a verified backup from this run when `backup`. `None` when the folder is gone.
+/// Checks what the server shows inside folder `fid` and its planned folders (listed at once,
+/// with the engine's concurrency): only the planned files and folders, each file with a
+/// verified backup from this run when `backup`. `None` when the folder is gone.
 async fn check_subtree(
     run: &Run<'_>,
     fid: &Fid,
-    planned: &std::collections::BTreeSet<Fid>,
+    planned: Subtree,
     backup: bool,
 ) -> Result<Option<()>, Failure> {
-    let mut folders_left = vec![fid.clone()];
-    let mut first = true;
-    while let Some(folder) = folders_left.pop() {
+    let listed: Vec<(bool, Option<Vec<File>>)> = stream::iter(
+        std::iter::once((true, fid.clone()))
+            .chain(planned.folders.iter().map(|f| (false, f.clone()))),
+    )
+    .map(|(top, folder)| async move {
         let children: Result<Vec<File>, Failure> =
-            run.engine.items(folders::Retrieve::new(folder.clone())).try_collect().await;
-        let children = match or_gone(children)? {
-            Some(children) => children,
-            None if first => return Ok(None),
-            None => continue,
-        };
-        first = false;
-        for child in children {
-            if !planned.contains(&child.fid) {
-                return Err(Failure::Local(format!(
-                    "not deleted: the folder holds {} ({:?}), which this run did not plan; deleting the folder would delete it",
-                    child.fid, child.filename
-                )));
-            }
-            if child.filetype == FileType::Folder {
-                folders_left.push(child.fid);
-            } else if backup && !run.backups.is_some_and(|b| b.has_verified(&child.fid)) {
-                return Err(Failure::Local(format!(
-                    "not deleted: {} ({:?}) inside it has no verified backup",
-                    child.fid, child.filename
-                )));
-            }
+            run.engine.items(folders::Retrieve::new(folder)).try_collect().await;
+        or_gone(children).map(|children| (top, children))
+    })
+    .buffer_unordered(run.engine.jobs())
+    .try_collect()
+    .await?;
+    if listed.iter().any(|(top, children)| *top && children.is_none()) {
+        return Ok(None);
+    }
+    for child in listed.into_iter().filter_map(|(_, children)| children).flatten() {
+        let is_folder = child.filetype == FileType::Folder;
+        let known = if is_folder { &planned.folders } else { &planned.files };
+        if !known.contains(&child.fid) {
+            return Err(Failure::Local(format!(
+                "not deleted: the folder holds {} ({:?}), which this run did not plan; deleting the folder would delete it",
+                child.fid, child.filename
+            )));
+        }
+        if backup && !is_folder && !run.backups.is_some_and(|b| b.has_verified(&child.fid)) {
+            return Err(Failure::Local(format!(
+                "not deleted: {} ({:?}) inside it has no verified backup",
+                child.fid, child.filename
+            )));
         }
     }
     Ok(Some(()))

@@ -12,7 +12,7 @@ use chart_studio_models::{Fid, File, FileType, referenced_grids};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::engine::{Engine, Failure, is_not_found};
-use crate::ops::{Op, OpKind};
+use crate::ops::{Op, OpKind, Subtree};
 use crate::select::{Selected, file_path};
 
 /// For each plot, the grids its figure uses.
@@ -238,10 +238,16 @@ pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
             .find(|(path, _)| s.path == **path || s.path.starts_with(&format!("{path}/")))
             .map(|(_, fid)| *fid)
     };
-    let mut inside: BTreeMap<&Fid, BTreeSet<Fid>> = BTreeMap::new();
+    let mut inside: BTreeMap<&Fid, Subtree> = BTreeMap::new();
     for s in selection {
         if let Some(folder) = whole_folder_of(s) {
-            inside.entry(folder).or_default().insert(s.file.fid.clone());
+            let subtree = inside.entry(folder).or_default();
+            let set = if s.file.filetype == FileType::Folder {
+                &mut subtree.folders
+            } else {
+                &mut subtree.files
+            };
+            set.insert(s.file.fid.clone());
         }
     }
     let deepest = deepest_folder(selection);
@@ -364,8 +370,9 @@ mod tests {
         let OpKind::Delete { subtree: Some(subtree), .. } = &ops[0].kind else {
             panic!("{:?}", ops[0].kind)
         };
-        let inside: Vec<String> = subtree.iter().map(ToString::to_string).collect();
-        assert_eq!(inside, ["a:1", "a:2", "a:3", "a:5"]);
+        let names = |set: &BTreeSet<Fid>| set.iter().map(ToString::to_string).collect::<Vec<_>>();
+        assert_eq!(names(&subtree.files), ["a:1", "a:2", "a:5"]);
+        assert_eq!(names(&subtree.folders), ["a:3"]);
         let no_backup = DeleteRules { backup: false, ..forced.clone() };
         let ops = delete_ops(&without_dashboard, &no_backup);
         assert!(ops.iter().all(|op| op.kind.name() == "delete"), "{:?}", plan(&ops));

@@ -73,7 +73,8 @@ fn folders(
         let planned = ops.iter().map(|op| op.fid.clone());
         return Ok((None, Some(Importing::new(dir.to_owned(), planned))));
     }
-    Ok((Some(BackupDir::open(dir)?), None))
+    let companions = ops.iter().filter(|op| op.backs_up()).map(|op| op.fid.clone());
+    Ok((Some(BackupDir::open(dir)?.with_companions(companions)), None))
 }
 
 /// Reads the journal at `path`, which must be a run of `account`.
