@@ -47,15 +47,34 @@ pub struct PlanSeal {
 
 impl PlanSeal {
     fn of<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut hasher = Sha256::new();
-        let mut ops = 0;
+        let mut sealing = Self::start();
         for line in lines {
-            hasher.update(line.as_bytes());
-            hasher.update(b"\n");
-            ops += 1;
+            sealing.add(line);
         }
-        let sha256 = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        Self { ops, sha256 }
+        sealing.finish()
+    }
+
+    fn start() -> Sealing {
+        Sealing { hasher: Sha256::new(), ops: 0 }
+    }
+}
+
+/// A [`PlanSeal`] being computed, one line at a time.
+struct Sealing {
+    hasher: Sha256,
+    ops: u64,
+}
+
+impl Sealing {
+    fn add(&mut self, line: &str) {
+        self.hasher.update(line.as_bytes());
+        self.hasher.update(b"\n");
+        self.ops += 1;
+    }
+
+    fn finish(self) -> PlanSeal {
+        let sha256 = self.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        PlanSeal { ops: self.ops, sha256 }
     }
 }
 
@@ -99,14 +118,13 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }
-        let lines = ops
-            .iter()
-            .map(|op| serde_json::to_string(&Record::Op(Box::new(op.clone()))))
-            .collect::<Result<Vec<_>, _>>()?;
-        let header = RunHeader {
-            plan: Some(PlanSeal::of(lines.iter().map(String::as_str))),
-            ..header.clone()
-        };
+        // Two passes, so that the plan's text is never held whole: the seal, then the lines.
+        let line = |op: &Op| serde_json::to_string(&Record::Op(Box::new(op.clone())));
+        let mut sealing = PlanSeal::start();
+        for op in ops {
+            sealing.add(&line(op)?);
+        }
+        let header = RunHeader { plan: Some(sealing.finish()), ..header.clone() };
         let temp = path.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         {
             let file = private_options().write(true).create_new(true).open(&temp)?;
@@ -115,8 +133,8 @@ impl Journal {
                 &mut writer,
                 format!("{}\n", serde_json::to_string(&Record::Run(header))?).as_bytes(),
             )?;
-            for line in &lines {
-                std::io::Write::write_all(&mut writer, format!("{line}\n").as_bytes())?;
+            for op in ops {
+                std::io::Write::write_all(&mut writer, format!("{}\n", line(op)?).as_bytes())?;
             }
             writer.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
         }

@@ -162,10 +162,31 @@ pub async fn select(
     while let Some(file) = stream.try_next().await? {
         let path = path_of(&file);
         if filter.accepts(&file, &path) {
-            selected.push(Selected { file, path });
+            selected.push(Selected { file: essentials(file), path });
         }
     }
     Ok(selected)
+}
+
+/// A listed file without what a run never uses, so that a run over a large account holds
+/// less: the links and image addresses a server makes anew, the owner's profile, comments,
+/// stars, collaborators, previews and the (always empty) references of listings. A file's
+/// identity, name, place, sharing, dates and views stay, and so do fields not described in
+/// [`File`].
+fn essentials(mut file: File) -> File {
+    file.embed_url = None;
+    file.organize_view_url = None;
+    file.img_url = None;
+    file.image_urls = None;
+    file.api_urls = None;
+    file.preview = None;
+    file.references = None;
+    file.referencers = None;
+    file.comments = None;
+    file.stars = None;
+    file.collaborators = None;
+    file.user = None;
+    file
 }
 
 /// The folder paths of `user`'s folders, by idlocal.
