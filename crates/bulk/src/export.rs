@@ -512,6 +512,8 @@ pub(crate) async fn import_one(
         .map_err(|err| Failure::Local(format!("{}: {err}", entry.file)))?;
     let full = file_path(&entry.path, &entry.filename);
     let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
+    // A grid's create answer names its columns' new uids; a grid found is asked for them.
+    let mut new_columns = None;
     let (new, result) = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
         (FileType::Folder | FileType::Grid | FileType::Plot, Some(found))
             if same_content(engine, &doc, &found, importing).await? =>
@@ -556,7 +558,9 @@ pub(crate) async fn import_one(
             if !entry.path.is_empty() {
                 body = body.parent_path(&entry.path);
             }
-            (engine.send(&grids::Create::new(body)).await?.file.file, ImportResult::Created)
+            let made = engine.send(&grids::Create::new(body)).await?.file;
+            new_columns = made.cols.filter(|cols| !cols.is_empty());
+            (made.file, ImportResult::Created)
         }
         (FileType::Plot, None) => {
             let figure = plot_figure(engine, &doc, entry, importing).await?;
@@ -576,14 +580,13 @@ pub(crate) async fn import_one(
     };
     let mut columns = BTreeMap::new();
     if entry.filetype == FileType::Grid {
-        let names: BTreeMap<String, String> = engine
-            .send(&grids::Retrieve::new(new.fid.clone()))
-            .await?
-            .cols
-            .unwrap_or_default()
-            .into_iter()
-            .map(|c| (c.name, c.uid))
-            .collect();
+        let cols = match new_columns {
+            Some(cols) => cols,
+            None => {
+                engine.send(&grids::Retrieve::new(new.fid.clone())).await?.cols.unwrap_or_default()
+            }
+        };
+        let names: BTreeMap<String, String> = cols.into_iter().map(|c| (c.name, c.uid)).collect();
         for (name, column) in doc.grid.iter().flat_map(|g| g.cols.iter()) {
             if let (Some(old), Some(uid)) = (&column.uid, names.get(name)) {
                 columns.insert(old.clone(), uid.clone());
