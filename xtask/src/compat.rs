@@ -33,20 +33,32 @@ pub(crate) fn run() -> Result<()> {
         .filter(|name| name.ends_with(".py"))
         .collect();
     names.sort();
+    // Every script over HTTP, and the official client once more over HTTPS, trusting the
+    // certificate the server made (as REQUESTS_CA_BUNDLE tells `requests`).
+    let mut runs: Vec<(&str, bool)> = names.iter().map(|name| (name.as_str(), false)).collect();
+    runs.push(("chart_studio_client.py", true));
     let mut failed = 0;
-    for name in &names {
-        let home = tempdir(&root, name)?;
+    for (name, tls) in runs {
+        let label = if tls { format!("{name} over HTTPS") } else { name.to_owned() };
+        let home = tempdir(&root, &format!("{name}{}", if tls { "-tls" } else { "" }))?;
         let data = home.join("data").to_string_lossy().into_owned();
-        let args = ["--user", ACCOUNTS[0], "--user", ACCOUNTS[1], "--data", &data];
+        let mut args = vec!["--user", ACCOUNTS[0], "--user", ACCOUNTS[1], "--data", &data];
+        if tls {
+            args.push("--tls-self-signed");
+        }
         let mut server = server::start(&bin, &args)?;
+        let ca = tls.then(|| home.join("data/tls/server-cert.pem"));
         let checkpoint = home.join("checkpoint");
-        let mut script = Command::new(&python)
+        let mut command = Command::new(&python);
+        command
             .arg(scripts.join(name))
             .env("CS_API", &server.url)
             .env("CS_CHECKPOINT", &checkpoint)
-            .env("HOME", &home)
-            .spawn()
-            .with_context(|| format!("could not run {name}"))?;
+            .env("HOME", &home);
+        if let Some(ca) = &ca {
+            command.env("REQUESTS_CA_BUNDLE", ca);
+        }
+        let mut script = command.spawn().with_context(|| format!("could not run {label}"))?;
         // A script that reaches its checkpoint gets a kill -9 and a restart of its server, on
         // the same address and data, in the middle of its flow.
         let status = loop {
@@ -54,7 +66,7 @@ pub(crate) fn run() -> Result<()> {
                 break status;
             }
             if checkpoint.exists() && !checkpoint.with_extension("done").exists() {
-                let address = server.url.trim_start_matches("http://").to_owned();
+                let address = server.url.split("://").nth(1).unwrap_or_default().to_owned();
                 drop(server); // SIGKILL
                 let mut again = args.to_vec();
                 again.extend(["--listen", &address]);
@@ -66,20 +78,20 @@ pub(crate) fn run() -> Result<()> {
         };
         if !status.success() {
             failed += 1;
-            say(&format!("FAIL {name} ({status})"));
+            say(&format!("FAIL {label} ({status})"));
             continue;
         }
-        let before = files(&server.url)?;
+        let before = files(&server.url, ca.as_deref())?;
         drop(server); // SIGKILL
         let restarted = server::start(&bin, &args)?;
-        if files(&restarted.url)? == before {
-            say(&format!("{name}: {} file(s) intact after a kill -9 and a restart", before.len()));
+        if files(&restarted.url, ca.as_deref())? == before {
+            say(&format!("{label}: {} file(s) intact after a kill -9 and a restart", before.len()));
         } else {
             failed += 1;
-            say(&format!("FAIL {name}: the files differ after a kill -9 and a restart"));
+            say(&format!("FAIL {label}: the files differ after a kill -9 and a restart"));
         }
     }
-    say(&format!("compat: {} passed, {failed} failed", names.len() - failed));
+    say(&format!("compat: {} passed, {failed} failed", names.len() + 1 - failed));
     if failed > 0 {
         bail!("{failed} compatibility script(s) failed");
     }
@@ -90,7 +102,7 @@ pub(crate) fn run() -> Result<()> {
 const ACCOUNTS: [&str; 2] = ["compat:compat-key", "pyuser:pyuser-key"];
 
 /// Every file of the scripts' accounts, trash included: fid, name, type, sharing and share key.
-fn files(url: &str) -> Result<Vec<String>> {
+fn files(url: &str, ca: Option<&Path>) -> Result<Vec<String>> {
     use chart_studio_api::{Client, Config, Credentials, folders};
     use futures_util::TryStreamExt;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -98,8 +110,11 @@ fn files(url: &str) -> Result<Vec<String>> {
     for account in ACCOUNTS {
         let (user, key) = account.split_once(':').context("NAME:KEY")?;
         let config = Config::new(url, Some(Credentials::new(user, key)), false)?;
-        let transport =
-            chart_studio_http::HttpTransport::new(&chart_studio_http::HttpSettings::default())?;
+        let settings = chart_studio_http::HttpSettings {
+            ca_bundle: ca.map(Path::to_owned),
+            ..chart_studio_http::HttpSettings::default()
+        };
+        let transport = chart_studio_http::HttpTransport::new(&settings)?;
         let client = Client::new(transport, config);
         for trashed in [false, true] {
             let listing = async {

@@ -50,7 +50,7 @@ impl Error {
     /// Whether sending the same request again may succeed: no response, a 5xx, or a short throttle.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport(_) => true,
+            Self::Transport(err) => err.kind != TransportErrorKind::Certificate,
             Self::Api(err) => err.is_retryable(),
             Self::Build(_) | Self::Decode(_) => false,
         }
@@ -155,7 +155,9 @@ pub enum TransportErrorKind {
     Timeout,
     /// The connection broke before the whole response arrived.
     Interrupted,
-    /// Anything else (TLS, redirects, proxies, ...).
+    /// The server's TLS certificate is not trusted (or not valid for its name).
+    Certificate,
+    /// Anything else (redirects, proxies, ...).
     Other,
 }
 
@@ -197,6 +199,11 @@ impl TransportError {
     pub fn is_connect(&self) -> bool {
         self.kind == TransportErrorKind::Connect
     }
+
+    /// Whether the server's certificate was refused.
+    pub fn is_certificate(&self) -> bool {
+        self.kind == TransportErrorKind::Certificate
+    }
 }
 
 impl fmt::Display for TransportError {
@@ -210,6 +217,7 @@ impl fmt::Display for TransportError {
             TransportErrorKind::Interrupted => {
                 "the connection broke before the response was complete"
             }
+            TransportErrorKind::Certificate => "the server's certificate is not trusted",
             TransportErrorKind::Other => "request failed",
         };
         // The cause is reported by `source()`, so that error chains do not repeat it.

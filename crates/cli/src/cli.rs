@@ -206,6 +206,15 @@ pub(crate) enum FilesCommand {
         /// The new name.
         name: String,
     },
+    /// Copy a plot (with copies of its grids) or a grid you can read into your account.
+    Copy {
+        /// The file id (bob:3) or link; a secret link's key is used to read it.
+        #[arg(value_name = "FID", value_parser = file_ref)]
+        file: FileRef,
+        /// The folder for the copy, e.g. reports/copies (default: home).
+        #[arg(long, value_name = "PATH")]
+        to: Option<String>,
+    },
     /// Move a file into another folder: a folder path, a folder's fid, or `home`.
     Move {
         #[command(flatten)]

@@ -170,6 +170,9 @@ pub(crate) fn hint(err: &anyhow::Error) -> Option<&'static str> {
             chart_studio_api::Error::Api(api) if api.is_quota() => {
                 Some("the account's daily quota is used up; retrying now will not help")
             }
+            chart_studio_api::Error::Transport(transport) if transport.is_certificate() => Some(
+                "trust the server's certificate with --ca-bundle PATH (chart-studio-server prints the path of a certificate it made), or `chart-studio config set ca_bundle PATH`",
+            ),
             chart_studio_api::Error::Transport(transport) if transport.is_connect() => {
                 Some("is the server running, and is api_domain right? (`chart-studio auth status`)")
             }

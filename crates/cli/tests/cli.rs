@@ -362,3 +362,47 @@ fn timeout_bounds_the_wait_for_a_slow_server_and_logs_are_plain_text() {
     let bad = run(&server, home.path(), CLI, &["--timeout", "0", "auth", "status"], "");
     assert_eq!(code(&bad), 2);
 }
+
+#[test]
+fn files_copy_makes_an_independent_private_copy_of_what_you_may_read() {
+    let server = Server::start();
+    let public = server.handle().add_plots("other", 1, "theirs", true).unwrap();
+    let private = server.handle().add_plots("other", 1, "hidden", false).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let json = |user, args: &[&str]| common::json_as(&server, home.path(), user, args);
+    let other = Some(("other", "other-key"));
+    let source_data = json(CLI, &["plots", "content", &public[0], "--inline-data"]);
+
+    let copied = json(CLI, &["files", "copy", &public[0], "--to", "/copies/"]);
+    assert_eq!((copied["source"].as_str(), copied["folder"].as_str()), (Some(public[0].as_str()), Some("copies")));
+    let fid = copied["fid"].as_str().unwrap().to_owned();
+    assert!(fid.starts_with("cli:"), "owned by the caller: {copied}");
+    assert_eq!(json(CLI, &["files", "get", &fid])["world_readable"], false, "a copy starts private");
+    let refs = json(CLI, &["plots", "content", &fid]);
+    let src = refs["data"][0]["ysrc"].as_str().unwrap();
+    assert!(src.starts_with("cli:"), "the copy draws from its own grid: {refs}");
+    assert_eq!(json(CLI, &["plots", "content", &fid, "--inline-data"])["data"], source_data["data"]);
+
+    // Changing the source leaves the copy as it was.
+    let deleted = run(&server, home.path(), other, &["bulk", "delete", "--folder", "theirs", "--yes"], "");
+    assert_eq!(code(&deleted), 0, "{}", stderr(&deleted));
+    assert_eq!(json(CLI, &["plots", "content", &fid, "--inline-data"])["data"], source_data["data"]);
+
+    // A second copy gets a name of its own; a private file cannot be copied by others.
+    let again = json(CLI, &["files", "copy", &fid, "--to", "copies"]);
+    assert_eq!(again["filename"], "plot 0 (copy)");
+    let refused = run(&server, home.path(), CLI, &["files", "copy", &private[0]], "");
+    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("404"), "{}", stderr(&refused));
+}
+
+#[test]
+fn the_api_root_lists_the_endpoints() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    for path in ["/v2/", "/v2//", "/v2"] {
+        let index = common::json_as(&server, home.path(), None, &["api", "GET", path]);
+        assert_eq!(index["files"], format!("{}/v2/files", server.url), "{path}: {index}");
+        assert_eq!(index["plots"], format!("{}/v2/plots", server.url), "{path}: {index}");
+    }
+}

@@ -88,6 +88,7 @@ fn every_subcommand_prints_one_json_document_with_the_fields_it_lists() {
         ("files restore", vec![other], ""),
         ("files rename", vec![other, "renamed"], ""),
         ("files move", vec![other, "home"], ""),
+        ("files copy", vec![kept, "--to", "copies"], ""),
         ("plots list", vec![], ""),
         ("plots feed", vec![], ""),
         ("plots create", vec!["figure.json", "--filename", "made"], ""),

@@ -134,7 +134,9 @@ fn same_host_redirects() -> reqwest::redirect::Policy {
 }
 
 fn classify(err: reqwest::Error) -> TransportError {
-    let kind = if err.is_timeout() {
+    let kind = if refused_certificate(&err) {
+        TransportErrorKind::Certificate
+    } else if err.is_timeout() {
         TransportErrorKind::Timeout
     } else if err.is_connect() {
         TransportErrorKind::Connect
@@ -144,6 +146,25 @@ fn classify(err: reqwest::Error) -> TransportError {
         TransportErrorKind::Other
     };
     TransportError::new(kind, root_cause(&err))
+}
+
+/// Whether TLS refused the server's certificate somewhere in the error's causes.
+fn refused_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(err);
+    while let Some(current) = cause {
+        if let Some(rustls::Error::InvalidCertificate(_)) = current.downcast_ref::<rustls::Error>() {
+            return true;
+        }
+        // hyper and reqwest wrap it in io::Errors.
+        if let Some(io) = current.downcast_ref::<std::io::Error>()
+            && let Some(inner) = io.get_ref()
+            && let Some(rustls::Error::InvalidCertificate(_)) = inner.downcast_ref::<rustls::Error>()
+        {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// The innermost cause's text: reqwest and hyper wrap the same failure several times.

@@ -24,6 +24,7 @@ mod routes;
 mod seed;
 mod state;
 mod store;
+mod tls;
 mod web;
 
 use std::net::SocketAddr;
@@ -38,6 +39,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 pub use faults::Faults;
 pub use seed::DEMO_USER;
 pub use state::Limits;
+pub use tls::{TlsFiles, self_signed};
 
 use crate::state::{App, Shared, Urls};
 use crate::store::Store;
@@ -63,6 +65,8 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Keep everything in a SQLite database in this folder (default: in memory only).
     pub data_dir: Option<PathBuf>,
+    /// Serve HTTPS with this certificate and key (default: plain HTTP).
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +81,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             seed: 0,
             data_dir: None,
+            tls: None,
         }
     }
 }
@@ -205,7 +210,8 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         .await
         .with_context(|| format!("could not listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let url = format!("http://{addr}");
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let url = format!("{scheme}://{addr}");
     let mut store = Store::new(config.seed);
     let db = config.data_dir.as_deref().map(db::Db::open).transpose()?;
     if let Some(db) = &db {
@@ -222,17 +228,27 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     app.persist().context("could not save the accounts and seeded files")?;
     let service = service(app.clone());
     let (shutdown, signal) = oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let service =
-            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-                SocketAddr,
-            >(service);
-        axum::serve(listener, service)
-            .with_graceful_shutdown(async move {
-                let _ = signal.await;
+    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        SocketAddr,
+    >(service);
+    let stopped = async move {
+        let _ = signal.await;
+    };
+    let task = match config.tls.clone() {
+        None => tokio::spawn(async move {
+            axum::serve(listener, service).with_graceful_shutdown(stopped).await
+        }),
+        Some(files) => {
+            // `tap_io` gives the TLS listener the peer addresses the request layer reads.
+            let listener = axum::serve::ListenerExt::tap_io(
+                tls::TlsListener::new(listener, files)?,
+                |_| {},
+            );
+            tokio::spawn(async move {
+                axum::serve(listener, service).with_graceful_shutdown(stopped).await
             })
-            .await
-    });
+        }
+    };
     tracing::info!(%url, "chart-studio-server listening");
     Ok(ServerHandle { addr, url, app, shutdown: Some(shutdown), task })
 }

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_server::{Faults, Limits, ServerConfig};
+use chart_studio_server::{Faults, Limits, ServerConfig, TlsFiles};
 use clap::Parser;
 
 /// A local Chart-Studio-compatible v2 API server, for demos, tests and benchmarks.
 ///
-/// The first line on stdout is `listening on http://HOST:PORT`.
+/// The first line on stdout is `listening on http://HOST:PORT` (`https://` with TLS).
 #[derive(Debug, Parser)]
 #[command(
     args_conflicts_with_subcommands = true,
@@ -85,6 +85,18 @@ struct Args {
     /// Deepest JSON nesting accepted.
     #[arg(long, default_value_t = Limits::default().max_json_depth)]
     max_json_depth: usize,
+    /// Serve HTTPS with this certificate (PEM; any intermediates after it). SIGHUP reads it and
+    /// its key again, so a renewed certificate needs no restart.
+    #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate made now for the listen address and localhost, written
+    /// (its key 0600) into the data folder's `tls/`, or a temporary folder; its path is printed
+    /// for clients to trust (`chart-studio --ca-bundle PATH`, `REQUESTS_CA_BUNDLE=PATH`).
+    #[arg(long)]
+    tls_self_signed: bool,
 }
 
 /// What to do instead of serving.
@@ -210,7 +222,29 @@ fn config(args: Args) -> Result<ServerConfig> {
         rate_limit: args.rate_limit,
         seed: args.seed_random,
     };
+    let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
+        (Some(cert), Some(key), _) => Some(TlsFiles { cert, key }),
+        (_, _, true) => {
+            let dir = match &args.data {
+                Some(data) => data.join("tls"),
+                None => std::env::temp_dir().join(format!("chart-studio-server-{}", std::process::id())),
+            };
+            let mut hosts = vec!["localhost".to_owned(), args.listen.ip().to_string()];
+            if args.listen.ip().is_unspecified() {
+                hosts.push("127.0.0.1".to_owned());
+            }
+            // A certificate made by an earlier run on this data folder stays: clients trust it.
+            let kept = TlsFiles { cert: dir.join("server-cert.pem"), key: dir.join("server-key.pem") };
+            if kept.cert.exists() && kept.key.exists() {
+                Some(kept)
+            } else {
+                Some(chart_studio_server::self_signed(&dir, &hosts)?)
+            }
+        }
+        _ => None,
+    };
     Ok(ServerConfig {
+        tls,
         listen: args.listen,
         users,
         demo_data: args.demo,
@@ -254,11 +288,19 @@ async fn run(mut args: Args) -> Result<()> {
         Some(dir) => format!("data: kept in {}", dir.display()),
         None => "data: in memory only, lost when the server stops (--data DIR keeps it)".to_owned(),
     };
+    let certificate = config.tls.as_ref().map(|tls| tls.cert.clone());
     let server = chart_studio_server::start(config).await?;
     {
         // Whoever started the server may stop reading after the first line: it keeps serving.
         let mut stdout = std::io::stdout().lock();
         let _ = writeln!(stdout, "listening on {}\n{kept}", server.url());
+        if let Some(cert) = certificate {
+            let _ = writeln!(
+                stdout,
+                "certificate: {} (clients trust it with `chart-studio --ca-bundle PATH`, REQUESTS_CA_BUNDLE=PATH, or R's httr::set_config(httr::config(cainfo = PATH)))",
+                cert.display()
+            );
+        }
         let _ = stdout.flush();
     }
     stop_signal().await?;

@@ -183,11 +183,20 @@ async fn login(
     (
         StatusCode::SEE_OTHER,
         [
-            (header::SET_COOKIE, format!("{SESSION}={token}; HttpOnly; SameSite=Lax; Path=/")),
+            (header::SET_COOKIE, format!("{SESSION}={token}; {}", cookie_attributes(&app))),
             (header::LOCATION, next),
         ],
     )
         .into_response()
+}
+
+/// The session cookie's attributes: `Secure` too when the server speaks HTTPS.
+fn cookie_attributes(app: &Shared) -> &'static str {
+    if app.urls.api.starts_with("https://") {
+        "HttpOnly; SameSite=Lax; Path=/; Secure"
+    } else {
+        "HttpOnly; SameSite=Lax; Path=/"
+    }
 }
 
 async fn logout(
@@ -204,7 +213,7 @@ async fn logout(
     (
         StatusCode::SEE_OTHER,
         [
-            (header::SET_COOKIE, format!("{SESSION}=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0")),
+            (header::SET_COOKIE, format!("{SESSION}=; {}; Max-Age=0", cookie_attributes(&app))),
             (header::LOCATION, "/login".to_owned()),
         ],
     )

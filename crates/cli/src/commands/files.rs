@@ -1,4 +1,4 @@
-//! `files get | lookup | trash | restore | delete | rename | move`.
+//! `files get | lookup | trash | restore | delete | copy | rename | move`.
 
 use std::io::IsTerminal;
 
@@ -48,6 +48,39 @@ impl Render for FileChange {
             cell(self.folder.as_ref()),
         ];
         Human::Sentence { text, row }
+    }
+}
+
+/// `files copy`: the copy made.
+#[derive(Debug, Serialize)]
+pub(crate) struct Copied {
+    /// The copy.
+    fid: Fid,
+    /// The file copied.
+    source: Fid,
+    /// The copy's name (`NAME (copy)` when the name was taken).
+    filename: String,
+    /// The copy's folder path (`""`: home).
+    folder: String,
+    /// The copy's link.
+    url: String,
+}
+
+impl Render for Copied {
+    const FIELDS: &'static [&'static str] = &["fid", "source", "filename", "folder", "url"];
+
+    fn human(&self) -> Human {
+        let path = chart_studio_bulk::file_path(&self.folder, &self.filename);
+        Human::Sentence {
+            text: format!("Copied {} to {} ({path}): {}", self.source, self.fid, self.url),
+            row: vec![
+                self.fid.to_string(),
+                self.source.to_string(),
+                self.filename.clone(),
+                self.folder.clone(),
+                self.url.clone(),
+            ],
+        }
     }
 }
 
@@ -103,6 +136,24 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
                 .into());
             }
             super::bulk::delete_one(settings, out, fid.fid, yes).await
+        }
+        FilesCommand::Copy { file, to } => {
+            let printer = out.of::<Copied>()?;
+            username(settings)?;
+            let folder = to.as_deref().map(chart_studio_bulk::normalise_path).unwrap_or_default();
+            let mut request = files::Copy::new(file.fid.clone());
+            request.share_key = file.share_key;
+            if !folder.is_empty() {
+                request = request.into_folder(&folder);
+            }
+            let copy = client.send(&request).await?.file;
+            printer.print(&Copied {
+                url: chart_studio_sharing::file_link(&copy),
+                fid: copy.fid,
+                source: file.fid,
+                filename: copy.filename,
+                folder,
+            })
         }
         FilesCommand::Rename { fid, name } => {
             let printer = out.of::<FileChange>()?;

@@ -1,9 +1,11 @@
 //! The router: every v2 endpoint, tolerant of trailing slashes, with DRF-style 404 and 405 bodies.
 
 mod common;
+mod copy;
 mod folders;
 mod grids;
 mod plots;
+mod root;
 mod users;
 
 use axum::Router;
@@ -20,6 +22,8 @@ pub(crate) fn router(app: Shared) -> Router {
         .merge(grids::routes())
         .merge(folders::routes())
         .merge(users::routes())
+        .merge(root::routes())
+        .merge(copy::routes())
         .merge(common::routes(Collection::Files, "files"))
         .merge(common::routes(Collection::Plots, "plots"))
         .merge(common::routes(Collection::Grids, "grids"))
