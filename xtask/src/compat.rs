@@ -110,10 +110,8 @@ fn files(url: &str, ca: Option<&Path>) -> Result<Vec<String>> {
     for account in ACCOUNTS {
         let (user, key) = account.split_once(':').context("NAME:KEY")?;
         let config = Config::new(url, Some(Credentials::new(user, key)), false)?;
-        let settings = chart_studio_http::HttpSettings {
-            ca_bundle: ca.map(Path::to_owned),
-            ..chart_studio_http::HttpSettings::default()
-        };
+        let mut settings = chart_studio_http::HttpSettings::default();
+        settings.ca_bundle = ca.map(Path::to_owned);
         let transport = chart_studio_http::HttpTransport::new(&settings)?;
         let client = Client::new(transport, config);
         for trashed in [false, true] {

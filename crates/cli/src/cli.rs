@@ -538,8 +538,9 @@ fn rate(text: &str) -> Result<f64, String> {
 /// How a bulk run runs.
 #[derive(Debug, Args, Clone)]
 pub(crate) struct RunArgs {
-    /// Requests in flight at most (fewer while the server throttles).
-    #[arg(short, long, default_value = "8", value_name = "N|auto", value_parser = jobs)]
+    /// Requests in flight: `auto` finds how many the server answers without slowing down or
+    /// throttling (up to 64); a number N keeps at most N (fewer while the server throttles).
+    #[arg(short, long, default_value = "auto", value_name = "N|auto", value_parser = jobs)]
     pub jobs: Jobs,
     /// Requests per second at most (a number above 0, such as 2.5).
     #[arg(long, value_name = "N", value_parser = rate)]
@@ -644,8 +645,8 @@ pub(crate) enum BulkCommand {
     Resume {
         /// The run's journal.
         journal: PathBuf,
-        /// Requests in flight at most.
-        #[arg(short, long, default_value = "8", value_name = "N|auto", value_parser = jobs)]
+        /// Requests in flight: `auto`, or at most N.
+        #[arg(short, long, default_value = "auto", value_name = "N|auto", value_parser = jobs)]
         jobs: Jobs,
     },
     /// Undo a run: put back the sharing it changed and restore what it trashed.

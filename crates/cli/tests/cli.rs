@@ -374,19 +374,33 @@ fn files_copy_makes_an_independent_private_copy_of_what_you_may_read() {
     let source_data = json(CLI, &["plots", "content", &public[0], "--inline-data"]);
 
     let copied = json(CLI, &["files", "copy", &public[0], "--to", "/copies/"]);
-    assert_eq!((copied["source"].as_str(), copied["folder"].as_str()), (Some(public[0].as_str()), Some("copies")));
+    assert_eq!(
+        (copied["source"].as_str(), copied["folder"].as_str()),
+        (Some(public[0].as_str()), Some("copies"))
+    );
     let fid = copied["fid"].as_str().unwrap().to_owned();
     assert!(fid.starts_with("cli:"), "owned by the caller: {copied}");
-    assert_eq!(json(CLI, &["files", "get", &fid])["world_readable"], false, "a copy starts private");
+    assert_eq!(
+        json(CLI, &["files", "get", &fid])["world_readable"],
+        false,
+        "a copy starts private"
+    );
     let refs = json(CLI, &["plots", "content", &fid]);
     let src = refs["data"][0]["ysrc"].as_str().unwrap();
     assert!(src.starts_with("cli:"), "the copy draws from its own grid: {refs}");
-    assert_eq!(json(CLI, &["plots", "content", &fid, "--inline-data"])["data"], source_data["data"]);
+    assert_eq!(
+        json(CLI, &["plots", "content", &fid, "--inline-data"])["data"],
+        source_data["data"]
+    );
 
     // Changing the source leaves the copy as it was.
-    let deleted = run(&server, home.path(), other, &["bulk", "delete", "--folder", "theirs", "--yes"], "");
+    let deleted =
+        run(&server, home.path(), other, &["bulk", "delete", "--folder", "theirs", "--yes"], "");
     assert_eq!(code(&deleted), 0, "{}", stderr(&deleted));
-    assert_eq!(json(CLI, &["plots", "content", &fid, "--inline-data"])["data"], source_data["data"]);
+    assert_eq!(
+        json(CLI, &["plots", "content", &fid, "--inline-data"])["data"],
+        source_data["data"]
+    );
 
     // A second copy gets a name of its own; a private file cannot be copied by others.
     let again = json(CLI, &["files", "copy", &fid, "--to", "copies"]);

@@ -148,17 +148,18 @@ fn classify(err: reqwest::Error) -> TransportError {
     TransportError::new(kind, root_cause(&err))
 }
 
-/// Whether TLS refused the server's certificate somewhere in the error's causes.
+/// Whether TLS refused the server's certificate: a `rustls` certificate error somewhere in the
+/// causes (hyper hands it over inside an `io::Error`, whose `source` skips it, so its text is
+/// read as well).
 fn refused_certificate(err: &(dyn std::error::Error + 'static)) -> bool {
     let mut cause = Some(err);
     while let Some(current) = cause {
-        if let Some(rustls::Error::InvalidCertificate(_)) = current.downcast_ref::<rustls::Error>() {
-            return true;
-        }
-        // hyper and reqwest wrap it in io::Errors.
-        if let Some(io) = current.downcast_ref::<std::io::Error>()
-            && let Some(inner) = io.get_ref()
-            && let Some(rustls::Error::InvalidCertificate(_)) = inner.downcast_ref::<rustls::Error>()
+        let inner = current.downcast_ref::<std::io::Error>().and_then(std::io::Error::get_ref);
+        let rustls = current
+            .downcast_ref::<rustls::Error>()
+            .or_else(|| inner.and_then(|inner| inner.downcast_ref::<rustls::Error>()));
+        if matches!(rustls, Some(rustls::Error::InvalidCertificate(_)))
+            || current.to_string().starts_with("invalid peer certificate")
         {
             return true;
         }

@@ -240,10 +240,8 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         }),
         Some(files) => {
             // `tap_io` gives the TLS listener the peer addresses the request layer reads.
-            let listener = axum::serve::ListenerExt::tap_io(
-                tls::TlsListener::new(listener, files)?,
-                |_| {},
-            );
+            let listener =
+                axum::serve::ListenerExt::tap_io(tls::TlsListener::new(listener, files)?, |_| {});
             tokio::spawn(async move {
                 axum::serve(listener, service).with_graceful_shutdown(stopped).await
             })

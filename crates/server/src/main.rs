@@ -227,14 +227,17 @@ fn config(args: Args) -> Result<ServerConfig> {
         (_, _, true) => {
             let dir = match &args.data {
                 Some(data) => data.join("tls"),
-                None => std::env::temp_dir().join(format!("chart-studio-server-{}", std::process::id())),
+                None => {
+                    std::env::temp_dir().join(format!("chart-studio-server-{}", std::process::id()))
+                }
             };
             let mut hosts = vec!["localhost".to_owned(), args.listen.ip().to_string()];
             if args.listen.ip().is_unspecified() {
                 hosts.push("127.0.0.1".to_owned());
             }
             // A certificate made by an earlier run on this data folder stays: clients trust it.
-            let kept = TlsFiles { cert: dir.join("server-cert.pem"), key: dir.join("server-key.pem") };
+            let kept =
+                TlsFiles { cert: dir.join("server-cert.pem"), key: dir.join("server-key.pem") };
             if kept.cert.exists() && kept.key.exists() {
                 Some(kept)
             } else {

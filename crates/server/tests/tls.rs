@@ -39,7 +39,8 @@ fn start(args: &[&str]) -> (Running, String, Vec<String>, Lines<BufReader<ChildS
 }
 
 fn client(url: &str, ca: Option<&Path>) -> Client {
-    let settings = HttpSettings { ca_bundle: ca.map(Path::to_owned), ..HttpSettings::default() };
+    let mut settings = HttpSettings::default();
+    settings.ca_bundle = ca.map(Path::to_owned);
     let config = Config::new(url, Some(Credentials::new("alice", "alice-key-1")), false).unwrap();
     Client::new(HttpTransport::new(&settings).unwrap(), config)
 }
@@ -133,7 +134,8 @@ async fn a_renewed_certificate_is_read_on_sighup_without_a_restart() {
     std::fs::copy(&second.key, &key).unwrap();
     let status = Command::new("kill").args(["-HUP", &server.0.id().to_string()]).status().unwrap();
     assert!(status.success());
-    let reloaded = logs.by_ref().map_while(Result::ok).find(|line| line.contains("certificate reloaded"));
+    let reloaded =
+        logs.by_ref().map_while(Result::ok).find(|line| line.contains("certificate reloaded"));
     assert!(reloaded.is_some(), "the server says when it has the new certificate");
     assert!(client(&url, Some(&second.cert)).send(&users::Current {}).await.is_ok());
     assert!(client(&url, Some(&first.cert)).send(&users::Current {}).await.is_err());

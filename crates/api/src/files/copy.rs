@@ -77,12 +77,13 @@ mod tests {
         let copy = Copy::new("bob:3".parse().unwrap()).into_folder("mine/copies");
         assert_eq!(
             built(&copy),
-            ("POST".into(), "/v2/files/bob:3/copy".into(), r#"{"parent_path":"mine/copies"}"#.into())
+            (
+                "POST".into(),
+                "/v2/files/bob:3/copy".into(),
+                r#"{"parent_path":"mine/copies"}"#.into()
+            )
         );
-        assert_eq!(
-            built(&Copy::new("bob:3".parse().unwrap())).2,
-            "{}"
-        );
+        assert_eq!(built(&Copy::new("bob:3".parse().unwrap())).2, "{}");
         assert!(!copy.idempotent());
     }
 }

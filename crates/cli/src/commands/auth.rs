@@ -104,7 +104,9 @@ async fn status(settings: &Settings, out: Output) -> Result<()> {
             let what = if err.as_api().is_some_and(chart_studio_api::ApiError::is_auth) {
                 format!("the credentials were not accepted by {api}")
             } else if matches!(&err, chart_studio_api::Error::Transport(t) if t.is_certificate()) {
-                format!("the credentials could not be checked: {api} has a certificate this machine does not trust")
+                format!(
+                    "the credentials could not be checked: {api} has a certificate this machine does not trust"
+                )
             } else if err.as_api().is_none() {
                 format!("the credentials could not be checked: {api} could not be reached")
             } else {

@@ -90,7 +90,7 @@ pub(super) async fn delete_one(
     yes: bool,
 ) -> Result<()> {
     let ctx = Ctx::new(settings, out)?;
-    let run = RunArgs { jobs: Jobs::Fixed(8), rate: None, yes, dry_run: false, journal: None };
+    let run = RunArgs { jobs: Jobs::Auto, rate: None, yes, dry_run: false, journal: None };
     delete(&ctx, &Selection::Named(vec![fid]), false, false, None, run).await
 }
 

@@ -22,6 +22,9 @@ use crate::failure::Failure;
 use crate::state::Shared;
 use crate::store::{Body, NewFile, Store, StoreError, StoredColumn};
 
+/// A grid's copy: its fid, and each old column uid with its new one.
+type GridCopy = (Fid, BTreeMap<String, String>);
+
 /// How many `NAME (copy N)` names are tried before the copy is refused.
 const COPY_NAMES: u32 = 100;
 
@@ -51,7 +54,7 @@ async fn copy(
         Body::Grid { columns } => Body::Grid { columns: fresh_uids(&mut store, columns).0 },
         Body::Plot { figure } => {
             let mut figure = figure.clone();
-            let mut grids: BTreeMap<Fid, (Fid, BTreeMap<String, String>)> = BTreeMap::new();
+            let mut grids: BTreeMap<Fid, GridCopy> = BTreeMap::new();
             let references: Vec<(String, ColumnRef)> = traces(&figure)
                 .into_iter()
                 .flat_map(|(trace_path, trace)| {
@@ -63,14 +66,17 @@ async fn copy(
                 .collect();
             for (at, reference) in references {
                 if !grids.contains_key(&reference.grid) {
-                    let Some(copied) = copy_grid(&mut store, &viewer, &owner, &target, &reference.grid)?
+                    let Some(copied) =
+                        copy_grid(&mut store, &viewer, &owner, &target, &reference.grid)?
                     else {
                         continue;
                     };
                     grids.insert(reference.grid.clone(), copied);
                 }
                 let (grid, uids) = &grids[&reference.grid];
-                if let (Some(uid), Some(value)) = (uids.get(&reference.uid), value_at_mut(&mut figure, &at)) {
+                if let (Some(uid), Some(value)) =
+                    (uids.get(&reference.uid), value_at_mut(&mut figure, &at))
+                {
                     *value = Value::String(format!("{grid}:{uid}"));
                 }
             }
@@ -95,11 +101,13 @@ fn copy_grid(
     owner: &str,
     target: &NewFile,
     fid: &Fid,
-) -> Result<Option<(Fid, BTreeMap<String, String>)>, Failure> {
+) -> Result<Option<GridCopy>, Failure> {
     let Some(record) = store.account(fid.owner()).and_then(|a| a.files.get(&fid.idlocal())) else {
         return Ok(None);
     };
-    let (Body::Grid { columns }, true) = (&record.body, can_read(viewer, fid.owner(), record, None)) else {
+    let (Body::Grid { columns }, true) =
+        (&record.body, can_read(viewer, fid.owner(), record, None))
+    else {
         return Ok(None);
     };
     let (name, columns) = (record.filename.clone(), columns.clone());
@@ -111,7 +119,10 @@ fn copy_grid(
 }
 
 /// The columns with new uids, and each old uid with its new one.
-fn fresh_uids(store: &mut Store, columns: &[StoredColumn]) -> (Vec<StoredColumn>, BTreeMap<String, String>) {
+fn fresh_uids(
+    store: &mut Store,
+    columns: &[StoredColumn],
+) -> (Vec<StoredColumn>, BTreeMap<String, String>) {
     let mut taken = std::collections::BTreeSet::new();
     let mut uids = BTreeMap::new();
     let columns = columns
@@ -139,5 +150,7 @@ fn create_named(store: &mut Store, owner: &str, name: &str, new: NewFile) -> Res
             result => return Ok(result?),
         }
     }
-    Err(Failure::bad(format!("{name} and its first {COPY_NAMES} copies exist already; rename one first")))
+    Err(Failure::bad(format!(
+        "{name} and its first {COPY_NAMES} copies exist already; rename one first"
+    )))
 }
