@@ -45,31 +45,26 @@ macro_rules! results_page {
 results_page!(CursorPage);
 results_page!(NumberedPage);
 
-impl Page for Listing {
-    type Item = chart_studio_models::File;
-    fn next_link(&self) -> Option<&str> {
-        self.children.next_link()
-    }
-    fn item_count(&self) -> usize {
-        self.children.item_count()
-    }
-    fn into_items(self) -> Vec<Self::Item> {
-        self.children.into_items()
-    }
+/// `Page` for the two shapes whose files are a page of `children`.
+macro_rules! children_page {
+    ($page:ty) => {
+        impl Page for $page {
+            type Item = chart_studio_models::File;
+            fn next_link(&self) -> Option<&str> {
+                self.children.next_link()
+            }
+            fn item_count(&self) -> usize {
+                self.children.item_count()
+            }
+            fn into_items(self) -> Vec<Self::Item> {
+                self.children.into_items()
+            }
+        }
+    };
 }
 
-impl Page for chart_studio_models::Folder {
-    type Item = chart_studio_models::File;
-    fn next_link(&self) -> Option<&str> {
-        self.children.next_link()
-    }
-    fn item_count(&self) -> usize {
-        self.children.item_count()
-    }
-    fn into_items(self) -> Vec<Self::Item> {
-        self.children.into_items()
-    }
-}
+children_page!(Listing);
+children_page!(chart_studio_models::Folder);
 
 /// A JSON page of any of the three shapes: top-level `results` / `next`, or `children.results` / `children.next`.
 impl Page for serde_json::Value {

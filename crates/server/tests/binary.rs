@@ -2,20 +2,14 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 use chart_studio_api::{Client, Config, Credentials, plots, users};
 use chart_studio_http::{HttpSettings, HttpTransport};
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Running;
 
 /// Starts the binary; returns it, its address and its second line (where data is kept).
 fn start_with_note(args: &[&str]) -> (Running, String, String) {

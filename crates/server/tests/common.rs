@@ -31,3 +31,13 @@ pub(crate) fn client(server: &ServerHandle, who: Option<(&str, &str)>) -> Client
 pub(crate) fn status<T: std::fmt::Debug>(result: Result<T, chart_studio_api::Error>) -> u16 {
     result.expect_err("the call should fail").status().map_or(0, |s| s.as_u16())
 }
+
+/// A running `chart-studio-server` process, killed when dropped.
+pub(crate) struct Running(pub std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -3,21 +3,15 @@
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
 
+mod common;
+
 use std::io::{BufRead, BufReader, Lines};
 use std::path::Path;
-use std::process::{Child, ChildStderr, Command, Stdio};
+use std::process::{ChildStderr, Command, Stdio};
 
 use chart_studio_api::{Client, Config, Credentials, TransportErrorKind, raw::Raw, users};
 use chart_studio_http::{HttpSettings, HttpTransport};
-
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Running;
 
 /// Starts the binary with `args`; returns it, its URL, its stdout lines after the first, and
 /// its log lines.
