@@ -30,13 +30,16 @@ pub(crate) fn run() -> Result<()> {
     let mut names: Vec<String> = std::fs::read_dir(&scripts)
         .with_context(|| format!("could not list {}", scripts.display()))?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".py"))
+        .filter(|name| name.ends_with(".py") || name.ends_with(".R"))
         .collect();
     names.sort();
-    // Every script over HTTP, and the official client once more over HTTPS, trusting the
-    // certificate the server made (as REQUESTS_CA_BUNDLE tells `requests`).
-    let mut runs: Vec<(&str, bool)> = names.iter().map(|name| (name.as_str(), false)).collect();
+    // Every Python script over HTTP, the official Python client once more over HTTPS, trusting
+    // the certificate the server made (as REQUESTS_CA_BUNDLE tells `requests`), and R's plotly
+    // package, which speaks HTTPS only, trusting it through CS_CA.
+    let mut runs: Vec<(&str, bool)> =
+        names.iter().map(|name| (name.as_str(), name.ends_with(".R"))).collect();
     runs.push(("chart_studio_client.py", true));
+    let runs_count = runs.len();
     let mut failed = 0;
     for (name, tls) in runs {
         let label = if tls { format!("{name} over HTTPS") } else { name.to_owned() };
@@ -49,16 +52,22 @@ pub(crate) fn run() -> Result<()> {
         let mut server = server::start(&bin, &args)?;
         let ca = tls.then(|| home.join("data/tls/server-cert.pem"));
         let checkpoint = home.join("checkpoint");
-        let mut command = Command::new(&python);
+        let mut command = if name.ends_with(".R") {
+            Command::new("Rscript")
+        } else {
+            Command::new(&python)
+        };
         command
             .arg(scripts.join(name))
             .env("CS_API", &server.url)
             .env("CS_CHECKPOINT", &checkpoint)
             .env("HOME", &home);
         if let Some(ca) = &ca {
-            command.env("REQUESTS_CA_BUNDLE", ca);
+            command.env("REQUESTS_CA_BUNDLE", ca).env("CS_CA", ca);
         }
-        let mut script = command.spawn().with_context(|| format!("could not run {label}"))?;
+        let mut script = command.spawn().with_context(|| {
+            format!("could not run {label} (R scripts need Rscript and the r-cran-plotly package)")
+        })?;
         // A script that reaches its checkpoint gets a kill -9 and a restart of its server, on
         // the same address and data, in the middle of its flow.
         let status = loop {
@@ -91,7 +100,7 @@ pub(crate) fn run() -> Result<()> {
             say(&format!("FAIL {label}: the files differ after a kill -9 and a restart"));
         }
     }
-    say(&format!("compat: {} passed, {failed} failed", names.len() + 1 - failed));
+    say(&format!("compat: {} passed, {failed} failed", runs_count - failed));
     if failed > 0 {
         bail!("{failed} compatibility script(s) failed");
     }

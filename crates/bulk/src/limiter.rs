@@ -43,7 +43,7 @@ impl Limiter {
         Self::with(max, false)
     }
 
-    /// An automatic limit: starts at [`AUTO_START`] and finds its level, up to `max`.
+    /// An automatic limit: starts at 4 and finds its level, up to `max`.
     pub fn auto(max: usize) -> Self {
         Self::with(max, true)
     }
