@@ -52,11 +52,8 @@ pub(crate) fn run() -> Result<()> {
         let mut server = server::start(&bin, &args)?;
         let ca = tls.then(|| home.join("data/tls/server-cert.pem"));
         let checkpoint = home.join("checkpoint");
-        let mut command = if name.ends_with(".R") {
-            Command::new("Rscript")
-        } else {
-            Command::new(&python)
-        };
+        let mut command =
+            if name.ends_with(".R") { Command::new("Rscript") } else { Command::new(&python) };
         command
             .arg(scripts.join(name))
             .env("CS_API", &server.url)

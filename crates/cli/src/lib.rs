@@ -40,7 +40,9 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(err)
             if err.use_stderr()
-                && std::env::args().any(|a| a == "--json" || a.starts_with("--json=")) =>
+                && std::env::args().any(|a| {
+                    a == "--json" || a.starts_with("--json=") || a.starts_with("--jq")
+                }) =>
         {
             let text = err.to_string();
             let message = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
