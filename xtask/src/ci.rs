@@ -24,6 +24,8 @@ pub(crate) enum Step {
     Doc,
     /// A man page for every command.
     Man,
+    /// The examples, run against a local server.
+    Examples,
     /// The benchmark on small accounts, so that a change that breaks it is caught.
     Bench,
     /// cargo deny check bans licenses sources.
@@ -40,6 +42,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
         Step::Compat,
         Step::Doc,
         Step::Man,
+        Step::Examples,
         Step::Bench,
         Step::Deny,
     ];
@@ -70,6 +73,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
                 &[("RUSTDOCFLAGS", "-D warnings")],
             )?,
             Step::Man => crate::man::run(&crate::project_root().join("target").join("man"))?,
+            Step::Examples => crate::examples::run()?,
             Step::Bench => crate::bench::run(true)?,
             Step::Deny => deny(&cargo)?,
         }

@@ -4,6 +4,7 @@ mod bench;
 mod ci;
 mod compat;
 mod demo;
+mod examples;
 mod fixtures;
 mod man;
 mod server;
@@ -43,6 +44,8 @@ enum Task {
     Demo,
     /// Check the architecture's invariants: dependency directions, lints, no printing in libraries.
     Tidy,
+    /// Run the workflows crate's examples against a local server and check what they did.
+    Examples,
     /// Write a man page for every command (default: target/man).
     Man {
         /// Where to write them.
@@ -78,6 +81,7 @@ fn run(args: Args) -> Result<()> {
         Task::Demo => demo::run(),
         Task::Bench { quick } => bench::run(quick),
         Task::Tidy => tidy::run(),
+        Task::Examples => examples::run(),
         Task::Man { dir } => man::run(&dir.unwrap_or_else(|| root.join("target").join("man"))),
         Task::Fixtures { dir } => fixtures::run(&dir.unwrap_or_else(|| root.join("fixtures"))),
     }
