@@ -33,6 +33,17 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing"]),
     (
+        "chart-studio",
+        &[
+            "chart-studio-models",
+            "chart-studio-api",
+            "chart-studio-http",
+            "chart-studio-sharing",
+            "chart-studio-bulk",
+            "chart-studio-workflows",
+        ],
+    ),
+    (
         "xtask",
         &[
             "chart-studio-models",
