@@ -16,6 +16,7 @@ use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{Client, Config, Credentials, files, folders};
 use chart_studio_http::{HttpSettings, HttpTransport};
 use chart_studio_server::{Faults, ServerConfig, ServerHandle};
+use clap::ValueEnum;
 use futures_util::TryStreamExt;
 use serde::{Deserialize, Serialize};
 
@@ -118,12 +119,31 @@ struct Report {
     runs: Vec<Measured>,
 }
 
-pub(crate) fn run(quick: bool) -> Result<()> {
+/// A group of runs, to measure one alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Group {
+    /// Sharing changes against the sequential loop.
+    Share,
+    /// Deletes with backups, flat and in folders.
+    Deletes,
+    /// Importing a backup.
+    Import,
+    /// `--jobs auto` against a rate limit and against latency.
+    Auto,
+    /// Peak memory of large runs.
+    Memory,
+}
+
+pub(crate) fn run(quick: bool, only: Option<Group>) -> Result<()> {
     if cfg!(debug_assertions) {
         // The server runs inside this process: measure it optimized, as it would be deployed.
         let mut args = vec!["run", "--release", "--quiet", "-p", "xtask", "--", "bench"];
         if quick {
             args.push("--quick");
+        }
+        let group = only.and_then(|group| group.to_possible_value());
+        if let Some(group) = &group {
+            args.extend(["--only", group.get_name()]);
         }
         return run_command(&cargo(), &args, &[]);
     }
@@ -134,20 +154,36 @@ pub(crate) fn run(quick: bool) -> Result<()> {
         runtime: tokio::runtime::Runtime::new()?,
     };
     let mut runs = Vec::new();
-    runs.extend(bench.share(sizes)?);
-    runs.extend(bench.deletes(sizes)?);
-    runs.extend(bench.import(sizes)?);
-    runs.extend(bench.auto(sizes)?);
-    runs.extend(bench.memory(sizes)?);
+    let wanted = |group| only.is_none_or(|only| only == group);
+    if wanted(Group::Share) {
+        runs.extend(bench.share(sizes)?);
+    }
+    if wanted(Group::Deletes) {
+        runs.extend(bench.deletes(sizes)?);
+    }
+    if wanted(Group::Import) {
+        runs.extend(bench.import(sizes)?);
+    }
+    if wanted(Group::Auto) {
+        runs.extend(bench.auto(sizes)?);
+    }
+    if wanted(Group::Memory) {
+        runs.extend(bench.memory(sizes)?);
+    }
     let report = Report { quick, latency_ms: LATENCY.as_millis() as u64, jobs: JOBS, runs };
     let dir = project_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join(if quick { "quick.json" } else { "bench.json" });
+    let name = match only.and_then(|group| group.to_possible_value()) {
+        Some(group) => format!("{}.json", group.get_name()),
+        None if quick => "quick.json".to_owned(),
+        None => "bench.json".to_owned(),
+    };
+    let path = dir.join(name);
     std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
     say(&format!("written to {}", path.display()));
     let table = table(&serde_json::from_slice(&std::fs::read(&path)?)?);
     say(&format!("\n{table}\n"));
-    if !quick {
+    if !quick && only.is_none() {
         write_readme_numbers(&table)?;
     }
     Ok(())

@@ -74,7 +74,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
             )?,
             Step::Man => crate::man::run(&crate::project_root().join("target").join("man"))?,
             Step::Examples => crate::examples::run()?,
-            Step::Bench => crate::bench::run(true)?,
+            Step::Bench => crate::bench::run(true, None)?,
             Step::Deny => deny(&cargo)?,
         }
     }

@@ -39,6 +39,10 @@ enum Task {
         /// Small accounts, a minute or two (CI runs this); the README is left alone.
         #[arg(long)]
         quick: bool,
+        /// Only this group of runs; the results go to target/bench/GROUP.json and the README is
+        /// left alone.
+        #[arg(long, value_enum, value_name = "GROUP")]
+        only: Option<bench::Group>,
     },
     /// Start the local server with sample data and take a tour of the CLI against it.
     Demo,
@@ -79,7 +83,7 @@ fn run(args: Args) -> Result<()> {
     match args.task {
         Task::Ci { step } => ci::run(step),
         Task::Demo => demo::run(),
-        Task::Bench { quick } => bench::run(quick),
+        Task::Bench { quick, only } => bench::run(quick, only),
         Task::Tidy => tidy::run(),
         Task::Examples => examples::run(),
         Task::Man { dir } => man::run(&dir.unwrap_or_else(|| root.join("target").join("man"))),

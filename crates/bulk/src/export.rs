@@ -103,11 +103,28 @@ pub struct BackupDir {
     companions: std::collections::BTreeSet<Fid>,
 }
 
+/// Creates backup folder `dir` with its manifest's header, whole or not at all (a kill never
+/// leaves a folder without a manifest): it is made aside, then renamed. A folder that appeared
+/// meanwhile is left to [`BackupDir::open`].
+fn create_with_manifest(dir: &Path) -> std::io::Result<()> {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let aside = dir.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
+    create_private_dir(&aside)?;
+    write_private(&aside.join(MANIFEST), format!("{MANIFEST_HEADER}\n").as_bytes())?;
+    if std::fs::rename(&aside, dir).is_err() {
+        std::fs::remove_dir_all(&aside)?;
+        create_private_dir(dir)?;
+    }
+    Ok(())
+}
+
 impl BackupDir {
     /// Opens `dir` to add to it, creating it (0700) if needed. A folder that holds anything but
     /// is not a backup or export is refused, so nothing of the user's is mixed in or replaced.
     pub fn open(dir: &Path) -> Result<Self, Failure> {
-        create_private_dir(dir).map_err(|err| local("could not create", dir, err))?;
+        if !dir.exists() {
+            create_with_manifest(dir).map_err(|err| local("could not create", dir, err))?;
+        }
         let manifest = dir.join(MANIFEST);
         let is_backup = manifest.exists() || dir.join(LEGACY_MANIFEST).exists();
         let empty = std::fs::read_dir(dir)

@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::files::{
     append_line, complete_lines, create_private_dir, end_torn_line, open_append, private_options,
 };
-use crate::{Op, Outcome};
+use crate::{Op, Outcome, PlanFile};
 
 /// What the run is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,25 +54,26 @@ impl PlanSeal {
         sealing.finish()
     }
 
-    fn start() -> Sealing {
+    pub(crate) fn start() -> Sealing {
         Sealing { hasher: Sha256::new(), ops: 0 }
     }
 }
 
 /// A [`PlanSeal`] being computed, one line at a time.
-struct Sealing {
+#[derive(Debug)]
+pub(crate) struct Sealing {
     hasher: Sha256,
     ops: u64,
 }
 
 impl Sealing {
-    fn add(&mut self, line: &str) {
+    pub(crate) fn add(&mut self, line: &str) {
         self.hasher.update(line.as_bytes());
         self.hasher.update(b"\n");
         self.ops += 1;
     }
 
-    fn finish(self) -> PlanSeal {
+    pub(crate) fn finish(self) -> PlanSeal {
         let sha256 = self.hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         PlanSeal { ops: self.ops, sha256 }
     }
@@ -108,7 +109,7 @@ impl Journal {
     /// Starts a new journal at `path` (it must not exist) holding the header, sealed with the
     /// plan's size and checksum, and every planned operation. It appears whole or not at all:
     /// it is written aside (readable by the owner only), flushed, then renamed.
-    pub fn create(path: &Path, header: &RunHeader, ops: &[Op]) -> std::io::Result<Self> {
+    pub fn create(path: &Path, header: &RunHeader, plan: &mut PlanFile) -> std::io::Result<Self> {
         if path.exists() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,
@@ -118,13 +119,7 @@ impl Journal {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             create_private_dir(dir)?;
         }
-        // Two passes, so that the plan's text is never held whole: the seal, then the lines.
-        let line = |op: &Op| serde_json::to_string(&Record::Op(Box::new(op.clone())));
-        let mut sealing = PlanSeal::start();
-        for op in ops {
-            sealing.add(&line(op)?);
-        }
-        let header = RunHeader { plan: Some(sealing.finish()), ..header.clone() };
+        let header = RunHeader { plan: Some(plan.seal().clone()), ..header.clone() };
         let temp = path.with_extension(format!("jsonl.{}.tmp", std::process::id()));
         {
             let file = private_options().write(true).create_new(true).open(&temp)?;
@@ -133,9 +128,7 @@ impl Journal {
                 &mut writer,
                 format!("{}\n", serde_json::to_string(&Record::Run(header))?).as_bytes(),
             )?;
-            for op in ops {
-                std::io::Write::write_all(&mut writer, format!("{}\n", line(op)?).as_bytes())?;
-            }
+            std::io::copy(plan.lines()?, &mut writer)?;
             writer.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()?;
         }
         // A hard link never replaces a journal that appeared meanwhile.
@@ -226,6 +219,30 @@ impl Journal {
     }
 }
 
+/// The planned operations of the journal at `path`, read one at a time, in order.
+pub fn read_ops(path: &Path) -> std::io::Result<impl Iterator<Item = Result<Op, String>>> {
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(File::open(path)?));
+    let shown = path.display().to_string();
+    Ok(lines.enumerate().filter_map(move |(index, line)| {
+        let line = match line {
+            Ok(line) => line,
+            Err(err) => return Some(Err(format!("could not read {shown}: {err}"))),
+        };
+        // Outcomes follow the plan; only operation lines are parsed.
+        if !line.starts_with(OP_LINE) {
+            return None;
+        }
+        Some(match serde_json::from_str(&line) {
+            Ok(Record::Op(op)) => Ok(*op),
+            Ok(_) => return None,
+            Err(err) => Err(format!("{shown} line {}: {err}", index + 1)),
+        })
+    }))
+}
+
+/// How an operation's journal line starts.
+const OP_LINE: &str = r#"{"record":"op","#;
+
 fn write_line(file: &Mutex<File>, line: &str) -> std::io::Result<()> {
     let mut file = file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     append_line(&mut file, line)
@@ -243,18 +260,17 @@ pub struct JournalState {
 }
 
 impl JournalState {
-    /// The operations still to do: no outcome yet, or failed.
-    pub fn pending(&self) -> Vec<Op> {
-        self.ops
-            .iter()
-            .filter(|op| {
-                !matches!(
-                    self.outcomes.get(&op.id),
-                    Some(Outcome::Done { .. } | Outcome::Skipped { .. } | Outcome::Conflict { .. })
-                )
-            })
-            .cloned()
-            .collect()
+    /// Whether operation `id` is still to do: no outcome yet, or failed.
+    pub fn is_pending(&self, id: u64) -> bool {
+        !matches!(
+            self.outcomes.get(&id),
+            Some(Outcome::Done { .. } | Outcome::Skipped { .. } | Outcome::Conflict { .. })
+        )
+    }
+
+    /// The operations still to do.
+    pub fn pending(&self) -> impl Iterator<Item = &Op> {
+        self.ops.iter().filter(|op| self.is_pending(op.id))
     }
 
     /// The operations that finished.
@@ -296,11 +312,16 @@ mod tests {
         }
     }
 
+    fn create<const N: usize>(path: &Path, ops: [Op; N]) -> std::io::Result<Journal> {
+        let mut plan = PlanFile::of(path.parent().unwrap(), ops)?;
+        Journal::create(path, &header(), &mut plan)
+    }
+
     #[test]
     fn records_survive_a_reload_and_a_cut_last_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
-        let journal = Journal::create(&path, &header(), &[op(0), op(1), op(2)]).unwrap();
+        let journal = create(&path, [op(0), op(1), op(2)]).unwrap();
         journal
             .append(&Record::Outcome {
                 op: 0,
@@ -316,12 +337,9 @@ mod tests {
         let state = Journal::load(&path).unwrap();
         assert_eq!(state.header, RunHeader { plan: state.header.plan.clone(), ..header() });
         assert_eq!(state.ops.len(), 3);
-        let pending: Vec<u64> = state.pending().iter().map(|op| op.id).collect();
+        let pending: Vec<u64> = state.pending().map(|op| op.id).collect();
         assert_eq!(pending, [1, 2], "failed ops and ops without an outcome are redone");
-        assert!(
-            Journal::create(&path, &header(), &[]).is_err(),
-            "an existing journal is never overwritten"
-        );
+        assert!(create(&path, []).is_err(), "an existing journal is never overwritten");
 
         let reopened = Journal::open(&path).unwrap();
         reopened
@@ -332,7 +350,9 @@ mod tests {
             .unwrap();
         let state = Journal::load(&path).unwrap();
         assert_eq!(state.outcomes.len(), 3, "the cut line is gone and the new record reads back");
-        assert!(state.pending().iter().map(|op| op.id).eq([1]));
+        assert!(state.pending().map(|op| op.id).eq([1]));
+        let read: Vec<u64> = read_ops(&path).unwrap().map(|op| op.unwrap().id).collect();
+        assert_eq!(read, [0, 1, 2], "the plan reads back alone, past the outcomes");
     }
 
     #[test]
@@ -357,7 +377,7 @@ mod tests {
     fn one_run_holds_a_journal() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
-        let first = Journal::create(&path, &header(), &[op(0)]).unwrap();
+        let first = create(&path, [op(0)]).unwrap();
         let second = Journal::open(&path).unwrap_err();
         assert_eq!(second.kind(), std::io::ErrorKind::ResourceBusy);
         assert!(second.to_string().contains("in use by another chart-studio run"), "{second}");
@@ -369,7 +389,7 @@ mod tests {
     fn a_plan_that_does_not_match_its_seal_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("run.jsonl");
-        drop(Journal::create(&path, &header(), &[op(0), op(1), op(2)]).unwrap());
+        drop(create(&path, [op(0), op(1), op(2)]).unwrap());
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(Journal::load(&path).unwrap().header.plan.unwrap().ops, 3);
         let without_one: Vec<&str> = text.lines().filter(|l| !l.contains("\"a:1\"")).collect();
@@ -386,7 +406,7 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("runs/run.jsonl");
-        drop(Journal::create(&path, &header(), &[op(0)]).unwrap());
+        drop(create(&path, [op(0)]).unwrap());
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!((mode(&path), mode(path.parent().unwrap())), (0o600, 0o700));
     }
@@ -400,7 +420,7 @@ mod tests {
         ) {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("run.jsonl");
-            drop(Journal::create(&path, &header(), &[op(0), op(1)]).unwrap());
+            drop(create(&path, [op(0), op(1)]).unwrap());
             let mut bytes = std::fs::read(&path).unwrap();
             bytes.truncate(cut.min(bytes.len()));
             let at = at.min(bytes.len());

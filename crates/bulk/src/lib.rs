@@ -17,6 +17,7 @@ mod journal;
 mod limiter;
 mod ops;
 mod plan;
+mod planned;
 mod report;
 mod select;
 
@@ -28,13 +29,14 @@ pub use export::{
     import_ops, read_manifest,
 };
 pub use figure::{DataGrid, existing, put_data_in_grid};
-pub use journal::{Journal, JournalState, Record, RunHeader};
+pub use journal::{Journal, JournalState, Record, RunHeader, read_ops};
 pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, Subtree, execute, undo_ops};
 pub use plan::{
     DeleteRules, PlotGrids, delete_ops, export_ops, grid_users, plot_grids, restorable,
     restore_ops, trash_ops, with_subtrees,
 };
+pub use planned::{FIRST_SHOWN, PlanFile, PlanSummary, PlanWriter};
 pub use report::{ActionCounts, Report};
 pub use select::{
     Filter, Matcher, Selected, file_path, folder_paths, normalise_path, select, select_fids,

@@ -1,6 +1,6 @@
 //! Operations: what a bulk run does to each file, how each runs, and how a run is undone.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chart_studio_api::{files, folders};
 use chart_studio_models::{Fid, File, FileType};
@@ -226,37 +226,59 @@ impl std::fmt::Debug for Run<'_> {
     }
 }
 
-/// Runs `ops` phase by phase, with the engine's concurrency inside a phase, journaling every
-/// outcome. Operations not started because the run stopped (see [`Stop`]) get no outcome, so a
-/// resumed run does them.
-pub async fn execute(run: &Run<'_>, mut ops: Vec<Op>) -> Report {
-    ops.sort_by_key(|op| (op.phase, op.id));
+/// Runs the operations of the run's journal for which `pending` holds, phase by phase, with
+/// the engine's concurrency inside a phase, journaling every outcome. Operations are read from
+/// the journal as they start, so only those in flight are held. Operations not started because
+/// the run stopped (see [`Stop`]) get no outcome, so a resumed run does them.
+pub async fn execute(run: &Run<'_>, pending: impl Fn(u64) -> bool) -> Report {
     let mut report = Report::default();
-    run.progress.start(ops.len() as u64);
-    let mut phases: Vec<Vec<Op>> = Vec::new();
-    for op in ops {
-        match phases.last_mut() {
-            Some(phase) if phase[0].phase == op.phase => phase.push(op),
-            _ => phases.push(vec![op]),
+    let path = run.journal.path();
+    let mut phases: BTreeMap<u8, u64> = BTreeMap::new();
+    let counted = crate::journal::read_ops(path).and_then(|ops| {
+        for op in ops {
+            let op = op.map_err(std::io::Error::other)?;
+            if pending(op.id) {
+                *phases.entry(op.phase).or_default() += 1;
+            }
         }
+        Ok(())
+    });
+    if let Err(err) = counted {
+        report.stopped = Some(Stop::Journal(err.to_string()));
+        return report;
     }
-    for phase in phases {
-        let finished: Vec<(Op, Option<Outcome>)> = stream::iter(phase)
+    run.progress.start(phases.values().sum());
+    for phase in phases.into_keys() {
+        let ops = match crate::journal::read_ops(path) {
+            Ok(ops) => ops,
+            Err(err) => {
+                run.engine.stop(Stop::Journal(err.to_string()));
+                break;
+            }
+        };
+        let this_phase = ops.filter_map(|op| match op {
+            Ok(op) => (op.phase == phase && pending(op.id)).then_some(op),
+            Err(err) => {
+                run.engine.stop(Stop::Journal(err));
+                None
+            }
+        });
+        stream::iter(this_phase)
             .map(|op| async move {
                 let outcome = run_one(run, &op).await;
                 (op, outcome)
             })
             .buffer_unordered(run.engine.jobs())
-            .collect()
+            .for_each(|(op, outcome)| {
+                report.record(&op, outcome.as_ref());
+                std::future::ready(())
+            })
             .await;
-        for (op, outcome) in finished {
-            report.record(&op, outcome.as_ref());
-        }
-        if let Some(why) = run.engine.stopped() {
-            report.stopped = Some(why);
+        if run.engine.is_stopped() {
             break;
         }
     }
+    report.stopped = run.engine.stopped();
     run.progress.finish();
     report
 }

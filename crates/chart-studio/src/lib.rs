@@ -84,8 +84,9 @@
 //!
 //! # A bulk run with a journal
 //!
-//! A run is planned ([`workflows::plans::Planner`]), written to a journal before anything is
-//! sent, then executed concurrently; a killed run continues from its journal.
+//! A run is planned ([`workflows::plans::Planner`]) into a plan on disk, written to a journal
+//! before anything is sent, then executed concurrently, reading its operations back from the
+//! journal as they start; a killed run continues from its journal.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -104,14 +105,16 @@
 //!
 //! let config = EngineConfig { jobs: 64, auto: true, ..EngineConfig::default() };
 //! let engine = Engine::new(client.clone(), Arc::new(TokioClock::default()), config);
-//! let planner = Planner { engine: &engine, me: "alice" };
+//! let planner = Planner { engine: &engine, me: "alice", scratch: folder.path() };
 //! let drafts = Filter { folder: Some("drafts".into()), ..Filter::default() };
-//! let ops = planner.trash(&Selection::Matching(drafts)).await?;
+//! let mut plan = planner.trash(&Selection::Matching(drafts)).await?;
+//! assert_eq!(plan.summary().ops, 10, "five plots and their grids");
 //!
 //! let api = client.config().api_base().to_string();
 //! let journal = folder.path().join("trash.jsonl");
-//! let run = runs::prepare(Account { api: &api, user: "alice" }, "trash", &journal, None, &ops)?;
-//! let report = runs::run(&engine, &run, ops, &SilentProgress, std::future::pending()).await;
+//! let account = Account { api: &api, user: "alice" };
+//! let run = runs::prepare(account, "trash", &journal, None, &mut plan)?;
+//! let report = runs::run(&engine, &run, |_| true, &SilentProgress, std::future::pending()).await;
 //! assert_eq!(report.totals().done, 10, "five plots and their grids");
 //! # Ok(()) }
 //! ```

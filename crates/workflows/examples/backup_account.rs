@@ -23,13 +23,15 @@ async fn main() -> Result<()> {
         std::env::args().nth(1).context("give the folder to write, e.g. backup/")?.into();
     let (client, user) = common::connect()?;
     let engine = common::engine(&client);
-    let planner = Planner { engine: &engine, me: &user };
-    let ops = planner.export(&Selection::Matching(Filter::default())).await?;
+    let scratch = std::env::temp_dir();
+    let planner = Planner { engine: &engine, me: &user, scratch: &scratch };
+    let mut plan = planner.export(&Selection::Matching(Filter::default())).await?;
     let journal = dir.with_extension("jsonl");
     let api = client.config().api_base().to_string();
     let account = Account { api: &api, user: &user };
-    let prepared = runs::prepare(account, "export", &journal, Some(dir.clone()), &ops)?;
-    let report = runs::run(&engine, &prepared, ops, &SilentProgress, std::future::pending()).await;
+    let prepared = runs::prepare(account, "export", &journal, Some(dir.clone()), &mut plan)?;
+    let report =
+        runs::run(&engine, &prepared, |_| true, &SilentProgress, std::future::pending()).await;
     if report.has_failures() || report.stopped.is_some() {
         bail!(
             "some files were not exported: {:?}; resume with `chart-studio bulk resume {}`",

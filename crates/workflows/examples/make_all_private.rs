@@ -24,9 +24,11 @@ async fn main() -> Result<()> {
     let engine = common::engine(&client);
     // Plots only; their grids follow them (the `true`).
     let plots = Filter { filetypes: vec![FileType::Plot], ..Filter::default() };
-    let planner = Planner { engine: &engine, me: &user };
-    let (ops, _notes) = planner.share(&Selection::Matching(plots), Sharing::Private, true).await?;
-    if ops.is_empty() {
+    let scratch = std::env::temp_dir();
+    let planner = Planner { engine: &engine, me: &user, scratch: &scratch };
+    let (mut plan, _notes) =
+        planner.share(&Selection::Matching(plots), Sharing::Private, true).await?;
+    if plan.summary().ops == 0 {
         println!("nothing to change: no plot of {user} is public or secret");
         return Ok(());
     }
@@ -35,11 +37,13 @@ async fn main() -> Result<()> {
     let journal =
         std::env::temp_dir().join(format!("make-all-private-{}.jsonl", std::process::id()));
     let api = client.config().api_base().to_string();
-    let prepared =
-        runs::prepare(Account { api: &api, user: &user }, "share private", &journal, None, &ops)?;
+    let account = Account { api: &api, user: &user };
+    let prepared = runs::prepare(account, "share private", &journal, None, &mut plan)?;
     let report =
-        runs::run(&engine, &prepared, ops.clone(), &SilentProgress, std::future::pending()).await;
-    for op in &ops {
+        runs::run(&engine, &prepared, |_| true, &SilentProgress, std::future::pending()).await;
+    // Read every changed file back, from the plan.
+    for op in plan.ops()? {
+        let op = op?;
         let file = client.send(&files::Retrieve::new(op.fid.clone())).await?;
         let now = Sharing::of(&file);
         println!("{} {} {:?}: now {now}", op.fid, op.filetype, op.filename);

@@ -2,12 +2,12 @@
 //! how a finished run is undone.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use chart_studio_bulk::{
-    DeleteRules, Engine, Filter, JournalState, Op, OpKind, PlotGrids, Selected, delete_ops,
-    export_ops, grid_users, plot_grids, restore_ops, select, select_fids, trash_ops, undo_ops,
-    with_subtrees,
+    DeleteRules, Engine, Failure, Filter, JournalState, Op, OpKind, PlanFile, PlotGrids, Selected,
+    delete_ops, export_ops, grid_users, plot_grids, restore_ops, select, select_fids, trash_ops,
+    undo_ops, with_subtrees,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, PlanInput, Sharing, plan};
@@ -23,16 +23,32 @@ pub enum Selection {
     Named(Vec<Fid>),
 }
 
-/// Plans runs over `me`'s files, reading through `engine` (`--jobs` at a time).
+/// Plans runs over `me`'s files, reading through `engine` (`--jobs` at a time), and writes
+/// each plan to disk as it is made.
 #[derive(Debug, Clone, Copy)]
 pub struct Planner<'a> {
     /// Reads the listings and figures.
     pub engine: &'a Engine,
     /// The account.
     pub me: &'a str,
+    /// Where plans are written while they are made (unnamed files, gone once dropped), such as
+    /// the folder of the run's journal.
+    pub scratch: &'a Path,
 }
 
 impl Planner<'_> {
+    /// A plan of `ops`.
+    fn planned(&self, ops: Vec<Op>) -> Result<PlanFile, Error> {
+        PlanFile::of(self.scratch, ops).map_err(|err| self.unwritable(err))
+    }
+
+    fn unwritable(&self, err: std::io::Error) -> Error {
+        Error::Run(Failure::Local(format!(
+            "could not write the plan in {}: {err}",
+            self.scratch.display()
+        )))
+    }
+
     /// Every file of the account, or every file in its trash.
     pub async fn list(&self, trashed: bool) -> Result<Vec<Selected>, Error> {
         Ok(select(self.engine, self.me, &Filter::default(), trashed).await?)
@@ -63,18 +79,18 @@ impl Planner<'_> {
     }
 
     /// Trash the selection (each file inside a chosen folder gets its own operation).
-    pub async fn trash(&self, selection: &Selection) -> Result<Vec<Op>, Error> {
-        Ok(trash_ops(&self.with_contents(selection, false).await?))
+    pub async fn trash(&self, selection: &Selection) -> Result<PlanFile, Error> {
+        self.planned(trash_ops(&self.with_contents(selection, false).await?))
     }
 
     /// Restore the selection, chosen from the trash.
-    pub async fn restore(&self, selection: &Selection) -> Result<Vec<Op>, Error> {
-        Ok(restore_ops(&self.with_contents(selection, true).await?))
+    pub async fn restore(&self, selection: &Selection) -> Result<PlanFile, Error> {
+        self.planned(restore_ops(&self.with_contents(selection, true).await?))
     }
 
     /// Export the selection.
-    pub async fn export(&self, selection: &Selection) -> Result<Vec<Op>, Error> {
-        Ok(export_ops(&self.with_contents(selection, false).await?))
+    pub async fn export(&self, selection: &Selection) -> Result<PlanFile, Error> {
+        self.planned(export_ops(&self.with_contents(selection, false).await?))
     }
 
     /// The sharing engine's plan as operations, each with the update that undoes it, and its
@@ -85,7 +101,7 @@ impl Planner<'_> {
         selection: &Selection,
         mode: Sharing,
         include_grids: bool,
-    ) -> Result<(Vec<Op>, Vec<Diagnostic>), Error> {
+    ) -> Result<(PlanFile, Vec<Diagnostic>), Error> {
         let everything = self.list(false).await?;
         let chosen = self.choose(selection, &everything).await?;
         let mut grids_of = PlotGrids::new();
@@ -134,7 +150,7 @@ impl Planner<'_> {
                 Some(Op::of(id as u64, step.phase, file, kind))
             })
             .collect();
-        Ok((ops, diagnostics))
+        Ok((self.planned(ops)?, diagnostics))
     }
 
     /// The delete's operations: the selection with everything inside its folders (files in the
@@ -145,7 +161,7 @@ impl Planner<'_> {
         selection: &Selection,
         force: bool,
         backup: bool,
-    ) -> Result<Vec<Op>, Error> {
+    ) -> Result<PlanFile, Error> {
         let mut account = self.list(false).await?;
         let chosen = self.choose(selection, &account).await?;
         let mut rules = DeleteRules { force, backup, ..DeleteRules::default() };
@@ -163,7 +179,7 @@ impl Planner<'_> {
             let staying = account.iter().map(|s| &s.file).filter(|f| !selected.contains(&f.fid));
             rules.grid_users = grid_users(&plot_grids(self.engine, staying).await?);
         }
-        Ok(delete_ops(&selection, &rules))
+        self.planned(delete_ops(&selection, &rules))
     }
 }
 

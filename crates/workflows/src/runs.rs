@@ -4,8 +4,8 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 
 use chart_studio_bulk::{
-    BackupDir, Engine, Failure, Importing, Journal, JournalState, Op, OpKind, Outcome, Progress,
-    Report, Run, RunHeader, Stop, execute,
+    BackupDir, Engine, Failure, Importing, Journal, JournalState, Op, OpKind, Outcome, PlanFile,
+    Progress, Report, Run, RunHeader, Stop, execute,
 };
 
 use futures_util::future::{Either, select};
@@ -40,16 +40,17 @@ fn local(what: String, err: impl std::fmt::Display) -> Error {
     Error::Run(Failure::Local(format!("{what}: {err}")))
 }
 
-/// Starts run `command` of `ops`: opens the backup folder `dir` (a folder that is not a backup
-/// is refused, before anything is written) and creates the journal at `journal`.
+/// Starts run `command` of `plan`: opens the backup folder `dir` (a folder that is not a
+/// backup is refused, before anything is written) and creates the journal at `journal`.
 pub fn prepare(
     account: Account<'_>,
     command: &str,
     journal: &Path,
     dir: Option<PathBuf>,
-    ops: &[Op],
+    plan: &mut PlanFile,
 ) -> Result<Prepared, Error> {
-    let (backups, importing) = folders(dir.as_deref(), ops)?;
+    let unreadable = |err| local("could not read the plan".to_owned(), err);
+    let (backups, importing) = folders(dir.as_deref(), plan.ops().map_err(unreadable)?)?;
     let header = RunHeader {
         version: 1,
         command: command.to_owned(),
@@ -58,7 +59,7 @@ pub fn prepare(
         dir,
         plan: None,
     };
-    let journal = Journal::create(journal, &header, ops)
+    let journal = Journal::create(journal, &header, plan)
         .map_err(|err| local(format!("could not create the journal {}", journal.display()), err))?;
     Ok(Prepared { journal, header, backups, importing, resumed: false })
 }
@@ -66,15 +67,22 @@ pub fn prepare(
 /// The run's folder: read by an import, added to by exports and backed-up deletes.
 fn folders(
     dir: Option<&Path>,
-    ops: &[Op],
+    ops: impl Iterator<Item = std::io::Result<Op>>,
 ) -> Result<(Option<BackupDir>, Option<Importing>), Error> {
     let Some(dir) = dir else { return Ok((None, None)) };
-    if ops.iter().any(|op| matches!(op.kind, OpKind::Import { .. })) {
-        let planned = ops.iter().map(|op| op.fid.clone());
-        return Ok((None, Some(Importing::new(dir.to_owned(), planned))));
+    let (mut imports, mut backed_up) = (Vec::new(), Vec::new());
+    for op in ops {
+        let op = op.map_err(|err| local("could not read the plan".to_owned(), err))?;
+        if matches!(op.kind, OpKind::Import { .. }) {
+            imports.push(op.fid);
+        } else if op.backs_up() {
+            backed_up.push(op.fid);
+        }
     }
-    let companions = ops.iter().filter(|op| op.backs_up()).map(|op| op.fid.clone());
-    Ok((Some(BackupDir::open(dir)?.with_companions(companions)), None))
+    if !imports.is_empty() {
+        return Ok((None, Some(Importing::new(dir.to_owned(), imports))));
+    }
+    Ok((Some(BackupDir::open(dir)?.with_companions(backed_up)), None))
 }
 
 /// Reads the journal at `path`, which must be a run of `account`.
@@ -99,7 +107,8 @@ pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState
     let journal = Journal::open(path)
         .map_err(|err| local(format!("could not open {}", path.display()), err))?;
     let state = read(account, path)?;
-    let (backups, importing) = folders(state.header.dir.as_deref(), &state.ops)?;
+    let (backups, importing) =
+        folders(state.header.dir.as_deref(), state.ops.iter().cloned().map(Ok))?;
     if let Some(backups) = &backups {
         for outcome in state.outcomes.values() {
             if let Outcome::Done { written: Some(entry), .. } = outcome {
@@ -120,12 +129,14 @@ pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState
     Ok((prepared, state))
 }
 
-/// Executes `ops` of a prepared run through `engine`. When `interrupted` resolves (Ctrl-C),
-/// the run stops: requests in flight finish and are journaled, the rest is left for a resume.
+/// Executes the operations of a prepared run for which `pending` holds (all of a new run; see
+/// [`JournalState::is_pending`] for a resumed one) through `engine`. When `interrupted`
+/// resolves (Ctrl-C), the run stops: requests in flight finish and are journaled, the rest is
+/// left for a resume.
 pub async fn run(
     engine: &Engine,
     prepared: &Prepared,
-    ops: Vec<Op>,
+    pending: impl Fn(u64) -> bool,
     progress: &dyn Progress,
     interrupted: impl Future<Output = ()>,
 ) -> Report {
@@ -141,7 +152,7 @@ pub async fn run(
         interrupted.await;
         engine.stop(Stop::Interrupted);
     });
-    match select(std::pin::pin!(execute(&run, ops)), stop).await {
+    match select(std::pin::pin!(execute(&run, pending)), stop).await {
         Either::Left((report, _)) => report,
         Either::Right(((), execution)) => execution.await,
     }

@@ -1,7 +1,7 @@
 //! `bulk share | trash | restore | delete | export | import | resume | undo | plan`: select, plan,
 //! show the plan, confirm, then run it through the bulk engine with a journal.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{BufRead, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Client, files};
 use chart_studio_bulk::{
-    Engine, EngineConfig, Filter, OnConflict, Op, OpKind, Progress, Report, TokioClock,
+    Engine, EngineConfig, Filter, OnConflict, PlanFile, PlanSummary, Progress, Report, TokioClock,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing};
@@ -28,9 +28,6 @@ use crate::settings::Settings;
 /// The most requests `--jobs auto` keeps in flight.
 const MAX_AUTO_JOBS: usize = 64;
 
-/// Files shown in a plan before a confirmation.
-const SHOWN: usize = 10;
-
 pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) -> Result<()> {
     if let BulkCommand::Plan { journal } = &command {
         // A local file: no account or server needed to show it.
@@ -43,8 +40,9 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         BulkCommand::Share { mode, filter, no_grids, run } => {
             let mode = Sharing::from(mode);
             let reader = engine(&ctx.client, run.jobs, None);
-            let (ops, diagnostics) =
-                ctx.planner(&reader).share(&selection(&filter)?, mode, !no_grids).await?;
+            let scratch = scratch(&run);
+            let (plan, diagnostics) =
+                ctx.planner(&reader, &scratch).share(&selection(&filter)?, mode, !no_grids).await?;
             if !ctx.out.json {
                 let mut stderr = std::io::stderr().lock();
                 for diagnostic in
@@ -53,25 +51,25 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
                     writeln!(stderr, "note: {diagnostic}")?;
                 }
             }
-            launch(&ctx, &format!("share {mode}"), ops, &run, None).await
+            launch(&ctx, &format!("share {mode}"), plan, &run, None).await
         }
         BulkCommand::Trash { filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
-            let ops = ctx.planner(&reader).trash(&selection(&filter)?).await?;
-            launch(&ctx, "trash", ops, &run, None).await
+            let plan = ctx.planner(&reader, &scratch(&run)).trash(&selection(&filter)?).await?;
+            launch(&ctx, "trash", plan, &run, None).await
         }
         BulkCommand::Restore { filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
-            let ops = ctx.planner(&reader).restore(&selection(&filter)?).await?;
-            launch(&ctx, "restore", ops, &run, None).await
+            let plan = ctx.planner(&reader, &scratch(&run)).restore(&selection(&filter)?).await?;
+            launch(&ctx, "restore", plan, &run, None).await
         }
         BulkCommand::Delete { filter, force, no_backup, backup_dir, run } => {
             delete(&ctx, &selection(&filter)?, force, no_backup, backup_dir, run).await
         }
         BulkCommand::Export { dir, filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
-            let ops = ctx.planner(&reader).export(&selection(&filter)?).await?;
-            launch(&ctx, "export", ops, &run, Some(dir)).await
+            let plan = ctx.planner(&reader, &scratch(&run)).export(&selection(&filter)?).await?;
+            launch(&ctx, "export", plan, &run, Some(dir)).await
         }
         BulkCommand::Import { dir, on_conflict, run } => {
             import_run(&ctx, dir, None, on_conflict.into(), &run).await
@@ -107,8 +105,9 @@ async fn delete(
     let journal = journal_path(&run, "delete");
     let dir = (!no_backup).then(|| backup_dir.unwrap_or_else(|| journal.with_extension("backup")));
     let reader = engine(&ctx.client, run.jobs, None);
-    let ops = ctx.planner(&reader).delete(selection, force, dir.is_some()).await?;
-    launch(ctx, "delete", ops, &RunArgs { journal: Some(journal), ..run }, dir).await
+    let run = RunArgs { journal: Some(journal), ..run };
+    let plan = ctx.planner(&reader, &scratch(&run)).delete(selection, force, dir.is_some()).await?;
+    launch(ctx, "delete", plan, &run, dir).await
 }
 
 /// What every bulk command needs.
@@ -132,9 +131,9 @@ impl Ctx {
         Account { api: &self.api, user: &self.me }
     }
 
-    /// Plans runs over the account, reading through `reader`.
-    fn planner<'a>(&'a self, reader: &'a Engine) -> Planner<'a> {
-        Planner { engine: reader, me: &self.me }
+    /// Plans runs over the account, reading through `reader` and writing plans in `scratch`.
+    fn planner<'a>(&'a self, reader: &'a Engine, scratch: &'a Path) -> Planner<'a> {
+        Planner { engine: reader, me: &self.me, scratch }
     }
 }
 
@@ -160,6 +159,18 @@ fn stamp() -> String {
         now.second(),
         std::process::id()
     )
+}
+
+/// Where a plan is written while it is made: beside the run's journal, or in the temporary
+/// folder for a dry run, which leaves nothing behind.
+fn scratch(run: &RunArgs) -> PathBuf {
+    if run.dry_run {
+        return std::env::temp_dir();
+    }
+    journal_path(run, "run")
+        .parent()
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map_or_else(|| PathBuf::from("."), Path::to_owned)
 }
 
 fn journal_path(run: &RunArgs, command: &str) -> PathBuf {
@@ -248,18 +259,19 @@ fn selection(args: &FilterArgs) -> Result<Selection> {
 async fn launch(
     ctx: &Ctx,
     command: &str,
-    ops: Vec<Op>,
+    plan: PlanFile,
     run: &RunArgs,
     dir: Option<PathBuf>,
 ) -> Result<()> {
     if run.dry_run {
-        return print_plan(ctx, command, ops, dir);
+        return print_plan(ctx, command, plan, dir);
     }
     let printer = ctx.out.of::<RunSummary>()?;
-    if ops.iter().all(|op| matches!(op.kind, OpKind::Skip { .. })) {
-        return show_summary(&printer, &RunSummary::nothing_to_do(command, &ops));
+    if plan.summary().active() == 0 {
+        let skipped = &plan.summary().skipped;
+        return show_summary(&printer, &RunSummary::nothing_to_do(command, skipped));
     }
-    let (prepared, report) = journal_and_run(ctx, command, ops, run, dir).await?;
+    let (prepared, report) = journal_and_run(ctx, command, plan, run, dir).await?;
     let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
     let journal = prepared.journal.path().to_owned();
     show_summary(&printer, &RunSummary::of(command, journal.clone(), dir, &report))?;
@@ -267,13 +279,15 @@ async fn launch(
 }
 
 /// `--dry-run`: the plan, and nothing sent that changes anything.
-fn print_plan(ctx: &Ctx, command: &str, ops: Vec<Op>, dir: Option<PathBuf>) -> Result<()> {
-    ctx.out.of::<RunPlan>()?.print(&RunPlan {
+fn print_plan(ctx: &Ctx, command: &str, mut plan: PlanFile, dir: Option<PathBuf>) -> Result<()> {
+    let printer = ctx.out.of::<RunPlan>()?;
+    let operations = plan.ops()?.collect::<std::io::Result<_>>()?;
+    printer.print(&RunPlan {
         command: command.to_owned(),
         api: ctx.api.clone(),
         user: ctx.me.clone(),
         dir,
-        operations: ops,
+        operations,
     })
 }
 
@@ -281,25 +295,26 @@ fn print_plan(ctx: &Ctx, command: &str, ops: Vec<Op>, dir: Option<PathBuf>) -> R
 async fn journal_and_run(
     ctx: &Ctx,
     command: &str,
-    ops: Vec<Op>,
+    mut plan: PlanFile,
     run: &RunArgs,
     dir: Option<PathBuf>,
 ) -> Result<(Prepared, Report)> {
-    show_plan(command, &ops)?;
-    if ops.iter().any(|op| op.kind.changes_state()) {
-        let active = ops.iter().filter(|op| !matches!(op.kind, OpKind::Skip { .. })).count();
-        confirm(run.yes, command, active)?;
+    let summary = plan.summary();
+    show_plan(command, summary)?;
+    if summary.changes_state {
+        confirm(run.yes, command, summary.active())?;
     }
     let interrupted = ctrl_c()?;
     let path = journal_path(run, &command.replace(' ', "-"));
-    let prepared = runs::prepare(ctx.account(), command, &path, dir, &ops)?;
+    let prepared = runs::prepare(ctx.account(), command, &path, dir, &mut plan)?;
+    drop(plan);
     writeln!(
         std::io::stderr().lock(),
         "journal: {} (resume with `chart-studio bulk resume {}`)",
         path.display(),
         path.display()
     )?;
-    let report = execute(ctx, &prepared, ops, (run.jobs, run.rate), interrupted).await;
+    let report = execute(ctx, &prepared, |_| true, (run.jobs, run.rate), interrupted).await;
     Ok((prepared, report))
 }
 
@@ -307,12 +322,12 @@ async fn journal_and_run(
 async fn execute(
     ctx: &Ctx,
     prepared: &Prepared,
-    ops: Vec<Op>,
+    pending: impl Fn(u64) -> bool,
     (jobs, rate): (Jobs, Option<f64>),
     interrupted: impl Future<Output = ()>,
 ) -> Report {
     let engine = engine(&ctx.client, jobs, rate);
-    runs::run(&engine, prepared, ops, &Bar::new(ctx.out.json), interrupted).await
+    runs::run(&engine, prepared, pending, &Bar::new(ctx.out.json), interrupted).await
 }
 
 /// The exit of a finished run: interrupted or stopped at the quota, some operations failed, or
@@ -337,11 +352,12 @@ async fn import_run(
     run: &RunArgs,
 ) -> Result<()> {
     let ops = chart_studio_bulk::import_ops(&dir, only, on_conflict)?;
+    let plan = PlanFile::of(&scratch(run), ops)?;
     if run.dry_run {
-        return print_plan(ctx, "import", ops, Some(dir));
+        return print_plan(ctx, "import", plan, Some(dir));
     }
     let printer = ctx.out.of::<ImportSummary>()?;
-    let (prepared, report) = journal_and_run(ctx, "import", ops, run, Some(dir.clone())).await?;
+    let (prepared, report) = journal_and_run(ctx, "import", plan, run, Some(dir.clone())).await?;
     let journal = prepared.journal.path().to_owned();
     drop(prepared);
     let state = chart_studio_bulk::Journal::load(&journal).map_err(anyhow::Error::msg)?;
@@ -372,27 +388,24 @@ fn ctrl_c() -> Result<impl Future<Output = ()>> {
 }
 
 /// Counts by action and type, and the first files, on stderr.
-fn show_plan(command: &str, ops: &[Op]) -> Result<()> {
-    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for op in ops {
-        *counts.entry((op.kind.name().to_owned(), op.filetype.to_string())).or_default() += 1;
-    }
+fn show_plan(command: &str, summary: &PlanSummary) -> Result<()> {
     let mut stderr = std::io::stderr().lock();
     writeln!(stderr, "Plan for `{command}`:")?;
-    for ((action, kind), count) in &counts {
+    for ((action, kind), count) in &summary.counts {
         writeln!(stderr, "  {action:<8} {count:>6} {kind}")?;
     }
-    for op in ops.iter().take(SHOWN) {
+    for op in &summary.first {
         writeln!(stderr, "    {} {} {:?}", op.kind.name(), op.fid, op.filename)?;
     }
-    if ops.len() > SHOWN {
-        writeln!(stderr, "    … and {} more", ops.len() - SHOWN)?;
+    let more = summary.ops - summary.first.len() as u64;
+    if more > 0 {
+        writeln!(stderr, "    … and {more} more")?;
     }
     Ok(())
 }
 
 /// `--yes`, or a typed `yes` on a terminal.
-fn confirm(yes: bool, command: &str, count: usize) -> Result<()> {
+fn confirm(yes: bool, command: &str, count: u64) -> Result<()> {
     if yes {
         return Ok(());
     }
@@ -430,19 +443,19 @@ fn show_summary(printer: &Printer<RunSummary>, summary: &RunSummary) -> Result<(
 async fn resume(ctx: &Ctx, path: &Path, jobs: Jobs) -> Result<()> {
     let printer = ctx.out.of::<RunSummary>()?;
     let (prepared, state) = runs::take(ctx.account(), path)?;
-    let pending = state.pending();
+    let pending = state.pending().count();
     let command = state.header.command.clone();
-    if pending.is_empty() {
+    if pending == 0 {
         let nothing = format!("resume: every operation of `{command}` finished");
         return show_summary(&printer, &RunSummary::nothing_to_do(&nothing, &[]));
     }
     let interrupted = ctrl_c()?;
     writeln!(
         std::io::stderr().lock(),
-        "resuming `{command}`: {} of {} operations left",
-        pending.len(),
+        "resuming `{command}`: {pending} of {} operations left",
         state.ops.len()
     )?;
+    let pending = |id| state.is_pending(id);
     let report = execute(ctx, &prepared, pending, (jobs, None), interrupted).await;
     let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
     let journal = prepared.journal.path().to_owned();
@@ -484,8 +497,9 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
                 .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
             let command = format!("undo of {}", state.header.command);
             let dry_run = run.dry_run;
-            launch(ctx, &command, ops, &RunArgs { journal: Some(undo_journal), ..run }, None)
-                .await?;
+            let run = RunArgs { journal: Some(undo_journal), ..run };
+            let plan = PlanFile::of(&scratch(&run), ops)?;
+            launch(ctx, &command, plan, &run, None).await?;
             if !dry_run {
                 for fid in relinked {
                     let file = ctx.client.send(&files::Retrieve::new(fid.clone())).await?;

@@ -3,9 +3,7 @@
 
 use std::path::PathBuf;
 
-use chart_studio_bulk::{
-    Conflict, ImportResult, JournalState, Op, OpKind, Outcome, Report, RunHeader,
-};
+use chart_studio_bulk::{Conflict, ImportResult, JournalState, Op, Outcome, Report, RunHeader};
 use chart_studio_models::Fid;
 use serde::Serialize;
 
@@ -105,15 +103,14 @@ impl RunSummary {
         }
     }
 
-    /// The summary of a run with nothing to do: every planned operation is a skip.
-    pub(crate) fn nothing_to_do(command: &str, ops: &[Op]) -> Self {
-        let skipped = ops
+    /// The summary of a run with nothing to do: every planned operation is one of `skipped`.
+    pub(crate) fn nothing_to_do(command: &str, skipped: &[(Fid, String)]) -> Self {
+        let skipped = skipped
             .iter()
-            .filter_map(|op| match &op.kind {
-                OpKind::Skip { reason } => {
-                    Some(FileReason { fid: op.fid.clone(), action: None, reason: reason.clone() })
-                }
-                _ => None,
+            .map(|(fid, reason)| FileReason {
+                fid: fid.clone(),
+                action: None,
+                reason: reason.clone(),
             })
             .collect();
         Self {
