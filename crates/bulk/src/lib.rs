@@ -20,6 +20,7 @@ mod plan;
 mod planned;
 mod report;
 mod select;
+mod spill;
 
 pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
@@ -33,11 +34,12 @@ pub use journal::{Journal, JournalState, Record, RunHeader, read_ops};
 pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, Subtree, execute, undo_ops};
 pub use plan::{
-    DeleteRules, PlotGrids, delete_ops, export_ops, grid_users, plot_grids, restorable,
+    DeleteRules, PlotGrids, delete_ops, export_ops, grid_users, grids_of, plot_grids, restorable,
     restore_ops, trash_ops, with_subtrees,
 };
 pub use planned::{FIRST_SHOWN, PlanFile, PlanSummary, PlanWriter};
 pub use report::{ActionCounts, Report};
 pub use select::{
-    Filter, Matcher, Selected, file_path, folder_paths, normalise_path, select, select_fids,
+    Filter, Matcher, Selected, file_path, folder_paths, listed, normalise_path, select, select_fids,
 };
+pub use spill::Spill;

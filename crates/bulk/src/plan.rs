@@ -18,28 +18,29 @@ use crate::select::{Selected, file_path};
 /// For each plot, the grids its figure uses.
 pub type PlotGrids = BTreeMap<Fid, BTreeSet<Fid>>;
 
-/// The grids each of `plots` uses: from the figure a listing carried, else by reading the plot's
-/// content (`--jobs` at a time). A plot that is gone uses nothing.
+/// The grids each of `plots` uses (see [`grids_of`]), `--jobs` plots at a time.
 pub async fn plot_grids<'a>(
     engine: &Engine,
     plots: impl IntoIterator<Item = &'a File>,
 ) -> Result<PlotGrids, Failure> {
     stream::iter(plots.into_iter().filter(|file| file.filetype == FileType::Plot))
-        .map(|plot| async move {
-            if let Some(figure) = plot.extra.get("figure").filter(|figure| figure.is_object()) {
-                return Ok((plot.fid.clone(), referenced_grids(figure)));
-            }
-            match engine.send(&plots::Content::new(plot.fid.clone())).await {
-                Ok(figure) => Ok((plot.fid.clone(), referenced_grids(&figure))),
-                Err(Failure::Request(err)) if is_not_found(&err) => {
-                    Ok((plot.fid.clone(), BTreeSet::new()))
-                }
-                Err(err) => Err(err),
-            }
-        })
+        .map(|plot| async move { Ok((plot.fid.clone(), grids_of(engine, plot).await?)) })
         .buffer_unordered(engine.jobs())
         .try_collect()
         .await
+}
+
+/// The grids `plot` uses: from the figure a listing carried, else by reading the plot's
+/// content. A plot that is gone uses nothing.
+pub async fn grids_of(engine: &Engine, plot: &File) -> Result<BTreeSet<Fid>, Failure> {
+    if let Some(figure) = plot.extra.get("figure").filter(|figure| figure.is_object()) {
+        return Ok(referenced_grids(figure));
+    }
+    match engine.send(&plots::Content::new(plot.fid.clone())).await {
+        Ok(figure) => Ok(referenced_grids(&figure)),
+        Err(Failure::Request(err)) if is_not_found(&err) => Ok(BTreeSet::new()),
+        Err(err) => Err(err),
+    }
 }
 
 /// For each grid, the plots that use it.

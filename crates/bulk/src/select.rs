@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chart_studio_api::{files, folders};
 use chart_studio_models::{Fid, File, FileType, HOME_FOLDER};
 use futures_util::{Stream, TryStreamExt};
+use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -82,7 +83,7 @@ impl Filter {
 }
 
 /// A selected file and the path of the folder it is in.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Selected {
     /// Its metadata.
     pub file: File,
@@ -131,20 +132,24 @@ pub fn folder_paths<'a>(folders: impl IntoIterator<Item = &'a File>) -> BTreeMap
         .collect()
 }
 
-/// Streams `user`'s files and keeps those `filter` accepts. Only the selected files are kept in
-/// memory; pages are read one at a time. `trashed` lists the files in the trash instead.
-pub async fn select(
-    engine: &Engine,
+/// Streams `user`'s files (or those in the trash, with `trashed`) with their folder paths,
+/// page by page, each file without what a run never uses (see [`essentials`]).
+pub async fn listed<'a>(
+    engine: &'a Engine,
     user: &str,
-    filter: &Filter,
     trashed: bool,
-) -> Result<Vec<Selected>, Failure> {
+) -> Result<impl Stream<Item = Result<Selected, Failure>> + Send + 'a, Failure> {
+    listed_as(engine, user, trashed, None).await
+}
+
+async fn listed_as<'a>(
+    engine: &'a Engine,
+    user: &str,
+    trashed: bool,
+    filetype: Option<String>,
+) -> Result<impl Stream<Item = Result<Selected, Failure>> + Send + 'a, Failure> {
     let paths = folder_paths_of(engine, user).await?;
-    let path_of =
-        |file: &File| file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
-    let single_type =
-        (filter.filetypes.len() == 1).then(|| filter.filetypes[0].as_str().to_owned());
-    let mut stream: Pin<Box<dyn Stream<Item = Result<File, Failure>> + Send + '_>> = if trashed {
+    let files: Pin<Box<dyn Stream<Item = Result<File, Failure>> + Send + 'a>> = if trashed {
         Box::pin(engine.items(folders::Trashed {
             user: Some(user.to_owned()),
             page_size: Some(PAGE_SIZE),
@@ -153,19 +158,32 @@ pub async fn select(
     } else {
         Box::pin(engine.items(folders::All {
             user: Some(user.to_owned()),
-            filetype: single_type,
+            filetype,
             page_size: Some(PAGE_SIZE),
             page: None,
         }))
     };
-    let mut selected = Vec::new();
-    while let Some(file) = stream.try_next().await? {
-        let path = path_of(&file);
-        if filter.accepts(&file, &path) {
-            selected.push(Selected { file: essentials(file), path });
-        }
-    }
-    Ok(selected)
+    Ok(files.map_ok(move |file| {
+        let path = file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
+        Selected { file: essentials(file), path }
+    }))
+}
+
+/// Streams `user`'s files and keeps those `filter` accepts. Only the selected files are kept in
+/// memory; pages are read one at a time. `trashed` lists the files in the trash instead.
+pub async fn select(
+    engine: &Engine,
+    user: &str,
+    filter: &Filter,
+    trashed: bool,
+) -> Result<Vec<Selected>, Failure> {
+    let single_type =
+        (filter.filetypes.len() == 1).then(|| filter.filetypes[0].as_str().to_owned());
+    listed_as(engine, user, trashed, single_type)
+        .await?
+        .try_filter(|selected| std::future::ready(filter.accepts(&selected.file, &selected.path)))
+        .try_collect()
+        .await
 }
 
 /// A listed file without what a run never uses, so that a run over a large account holds

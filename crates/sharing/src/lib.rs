@@ -16,5 +16,7 @@ mod resolve;
 
 pub use link::{LinkError, ParsedLink, file_link, parse_link, secret_link};
 pub use mode::{Observed, Sharing, SharingParseError};
-pub use plan::{Diagnostic, Plan, PlanInput, Reason, Step, listed_fids, plan};
+pub use plan::{
+    Diagnostic, Plan, PlanInput, Reason, Step, grid_step, listed_fids, plan, selected_step,
+};
 pub use resolve::{Layer, ResolveError, Resolved, resolve};

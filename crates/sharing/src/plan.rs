@@ -184,6 +184,64 @@ fn step(file: &File, to: Sharing, reason: Reason) -> Step {
     }
 }
 
+/// The step that brings selected `file` to `target`, if one is needed; what the user should
+/// know about it goes to `diagnostics`. The rule for each selected file, on its own.
+pub fn selected_step(
+    me: &str,
+    file: &File,
+    target: Sharing,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Step> {
+    if file.fid.owner() != me {
+        diagnostics.push(Diagnostic::NotOwned {
+            fid: file.fid.clone(),
+            owner: file.fid.owner().to_owned(),
+        });
+        return None;
+    }
+    match Sharing::of(file) {
+        Observed::Known(mode) if mode == target => {
+            diagnostics.push(Diagnostic::AlreadyInMode { fid: file.fid.clone(), mode });
+            None
+        }
+        observed => {
+            if observed == Observed::Unknown {
+                diagnostics.push(Diagnostic::AdminFieldsHidden { fid: file.fid.clone() });
+            }
+            Some(step(file, target, Reason::Selected))
+        }
+    }
+}
+
+/// The step that brings `grid` (`None`: it could not be read) along with the selected `plots`
+/// that use it, if one is needed. `others` are the other plots known to use it, with their
+/// modes: a grid that one of them shows in another mode is left alone.
+pub fn grid_step(
+    me: &str,
+    (fid, grid): (&Fid, Option<&File>),
+    plots: Vec<Fid>,
+    others: impl IntoIterator<Item = (Fid, Observed)>,
+    target: Sharing,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Step> {
+    let Some(file) = grid else {
+        diagnostics.push(Diagnostic::GridUnreadable { grid: fid.clone(), plots });
+        return None;
+    };
+    if fid.owner() != me {
+        diagnostics.push(Diagnostic::NotOwned { owner: fid.owner().to_owned(), fid: fid.clone() });
+        return None;
+    }
+    let others: Vec<(Fid, Observed)> =
+        others.into_iter().filter(|(_, mode)| *mode != Observed::Known(target)).collect();
+    if !others.is_empty() {
+        diagnostics.push(Diagnostic::GridSharedAcrossModes { grid: fid.clone(), others });
+        return None;
+    }
+    (Sharing::of(file) != Observed::Known(target))
+        .then(|| step(file, target, Reason::GridOf(plots)))
+}
+
 /// Plans the move of `input`'s files to `target`.
 pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
     let mut diagnostics = Vec::new();
@@ -191,25 +249,8 @@ pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
     let selected: BTreeSet<&Fid> = input.files.iter().map(|(file, _)| &file.fid).collect();
     let mut grid_plots: BTreeMap<Fid, Vec<Fid>> = BTreeMap::new();
     for (file, grids) in &input.files {
-        if file.fid.owner() != input.me {
-            diagnostics.push(Diagnostic::NotOwned {
-                fid: file.fid.clone(),
-                owner: file.fid.owner().to_owned(),
-            });
-            continue;
-        }
-        match Sharing::of(file) {
-            Observed::Known(mode) if mode == target => {
-                diagnostics.push(Diagnostic::AlreadyInMode { fid: file.fid.clone(), mode });
-            }
-            observed => {
-                if observed == Observed::Unknown {
-                    diagnostics.push(Diagnostic::AdminFieldsHidden { fid: file.fid.clone() });
-                }
-                selected_steps.push(step(file, target, Reason::Selected));
-            }
-        }
-        if input.include_grids {
+        selected_steps.extend(selected_step(&input.me, file, target, &mut diagnostics));
+        if input.include_grids && file.fid.owner() == input.me {
             for grid in grids.iter().flatten() {
                 if !selected.contains(grid) {
                     grid_plots.entry(grid.clone()).or_default().push(file.fid.clone());
@@ -219,29 +260,22 @@ pub fn plan(input: &PlanInput, target: Sharing) -> (Plan, Vec<Diagnostic>) {
     }
     let mut grid_steps = Vec::new();
     for (grid, plots) in grid_plots {
-        let Some(file) = input.grids.get(&grid) else {
-            diagnostics.push(Diagnostic::GridUnreadable { grid, plots });
-            continue;
-        };
-        if grid.owner() != input.me {
-            diagnostics.push(Diagnostic::NotOwned { owner: grid.owner().to_owned(), fid: grid });
-            continue;
-        }
-        let others: Vec<(Fid, Observed)> = input
+        let others = input
             .grid_users
             .get(&grid)
             .into_iter()
             .flatten()
-            .filter(|(plot, mode)| !selected.contains(plot) && **mode != Observed::Known(target))
-            .map(|(plot, mode)| (plot.clone(), *mode))
-            .collect();
-        if !others.is_empty() {
-            diagnostics.push(Diagnostic::GridSharedAcrossModes { grid, others });
-            continue;
-        }
-        if Sharing::of(file) != Observed::Known(target) {
-            grid_steps.push(step(file, target, Reason::GridOf(plots)));
-        }
+            .filter(|(plot, _)| !selected.contains(plot))
+            .map(|(plot, mode)| (plot.clone(), *mode));
+        let file = input.grids.get(&grid);
+        grid_steps.extend(grid_step(
+            &input.me,
+            (&grid, file),
+            plots,
+            others,
+            target,
+            &mut diagnostics,
+        ));
     }
     let steps = if target == Sharing::Private {
         selected_steps.into_iter().chain(grid_steps).collect()

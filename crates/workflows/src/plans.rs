@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chart_studio_bulk::{
-    DeleteRules, Engine, Failure, Filter, JournalState, Op, OpKind, PlanFile, PlotGrids, Selected,
-    delete_ops, export_ops, grid_users, plot_grids, restore_ops, select, select_fids, trash_ops,
-    undo_ops, with_subtrees,
+    DeleteRules, Engine, Failure, Filter, JournalState, Op, OpKind, PlanFile, PlanWriter, Selected,
+    Spill, delete_ops, export_ops, grid_users, grids_of, listed, plot_grids, restore_ops, select,
+    select_fids, trash_ops, undo_ops, with_subtrees,
 };
 use chart_studio_models::{Fid, File, FileType};
-use chart_studio_sharing::{Diagnostic, Observed, PlanInput, Sharing, plan};
+use chart_studio_sharing::{Diagnostic, Observed, Sharing, Step, grid_step, selected_step};
+use futures_util::TryStreamExt;
 
 use crate::Error;
 
@@ -95,62 +96,76 @@ impl Planner<'_> {
 
     /// The sharing engine's plan as operations, each with the update that undoes it, and its
     /// diagnostics. A plot's grids, and the other plots using them, are found in the figures of
-    /// the account's plots.
+    /// the account's plots. The listing streams: each selected file is planned as it comes;
+    /// what the grids' rules need of the others is kept in a compact index, and the grids that
+    /// may follow their plots wait on disk.
     pub async fn share(
         &self,
         selection: &Selection,
         mode: Sharing,
         include_grids: bool,
     ) -> Result<(PlanFile, Vec<Diagnostic>), Error> {
-        let everything = self.list(false).await?;
-        let chosen = self.choose(selection, &everything).await?;
-        let mut grids_of = PlotGrids::new();
-        if include_grids {
-            grids_of = plot_grids(self.engine, everything.iter().map(|s| &s.file)).await?;
-        }
-        let mode_of: BTreeMap<&Fid, Observed> =
-            everything.iter().map(|s| (&s.file.fid, Sharing::of(&s.file))).collect();
-        let grid_users = grid_users(&grids_of)
-            .into_iter()
-            .map(|(grid, plots)| {
-                let users = plots
-                    .into_iter()
-                    .map(|plot| {
-                        let mode = mode_of.get(&plot).copied().unwrap_or(Observed::Unknown);
-                        (plot, mode)
-                    })
-                    .collect();
-                (grid, users)
-            })
-            .collect();
-        let input = PlanInput {
-            me: self.me.to_owned(),
-            files: chosen
-                .iter()
-                .map(|s| (s.file.clone(), grids_of.get(&s.file.fid).cloned()))
-                .collect(),
-            grids: everything
-                .iter()
-                .filter(|s| s.file.filetype == FileType::Grid)
-                .map(|s| (s.file.fid.clone(), s.file.clone()))
-                .collect(),
-            grid_users,
-            include_grids,
+        let unwritable = |err| self.unwritable(err);
+        let mut plan = PlanWriter::new_in(self.scratch).map_err(unwritable)?;
+        let mut aside: Spill<File> = Spill::new_in(self.scratch).map_err(unwritable)?;
+        let mut diagnostics = Vec::new();
+        let mut index = ShareIndex::default();
+        let add = |plan: &mut PlanWriter, file: &File, step: Option<Step>| {
+            let Some(step) = step else { return Ok(()) };
+            let kind = OpKind::Update { request: step.request, undo: step.undo };
+            plan.push(Op::of(0, step.phase, file, kind)).map_err(unwritable)
         };
-        let (plan, diagnostics) = plan(&input, mode);
-        let by_fid: BTreeMap<&Fid, &File> =
-            everything.iter().chain(&chosen).map(|s| (&s.file.fid, &s.file)).collect();
-        let ops = plan
-            .steps
-            .into_iter()
-            .enumerate()
-            .filter_map(|(id, step)| {
-                let file = by_fid.get(&step.fid).copied()?;
-                let kind = OpKind::Update { request: step.request, undo: step.undo };
-                Some(Op::of(id as u64, step.phase, file, kind))
-            })
-            .collect();
-        Ok((self.planned(ops)?, diagnostics))
+        let named = match selection {
+            Selection::Named(fids) => select_fids(self.engine, self.me, fids).await?,
+            Selection::Matching(_) => Vec::new(),
+        };
+        for chosen in &named {
+            index.selected.insert(chosen.file.fid.clone());
+            let step = selected_step(self.me, &chosen.file, mode, &mut diagnostics);
+            add(&mut plan, &chosen.file, step)?;
+        }
+        let engine = self.engine;
+        let mut listing = std::pin::pin!(
+            listed(engine, self.me, false)
+                .await?
+                .map_ok(|listed| async move {
+                    let grids = match listed.file.filetype {
+                        FileType::Plot if include_grids => grids_of(engine, &listed.file).await?,
+                        _ => BTreeSet::new(),
+                    };
+                    Ok((listed, grids))
+                })
+                .try_buffer_unordered(engine.jobs())
+        );
+        while let Some((listed, grids)) = listing.try_next().await? {
+            let file = &listed.file;
+            if file.filetype == FileType::Plot {
+                index.add_plot(file, grids);
+            }
+            let chosen = match selection {
+                Selection::Matching(filter) => filter.accepts(file, &listed.path),
+                Selection::Named(_) => false,
+            };
+            if chosen {
+                index.selected.insert(file.fid.clone());
+                add(&mut plan, file, selected_step(self.me, file, mode, &mut diagnostics))?;
+            } else if file.filetype == FileType::Grid && !index.selected.contains(&file.fid) {
+                aside.push(file).map_err(unwritable)?;
+            }
+        }
+        let mut followers = index.grids_following();
+        for grid in aside.read().map_err(unwritable)? {
+            let grid = grid.map_err(unwritable)?;
+            let Some((plots, others)) = followers.remove(&grid.fid) else { continue };
+            let found = (&grid.fid, Some(&grid));
+            let step = grid_step(self.me, found, plots, others, mode, &mut diagnostics);
+            add(&mut plan, &grid, step)?;
+        }
+        // Grids the selected plots use that the listing does not show.
+        for (grid, (plots, others)) in followers {
+            grid_step(self.me, (&grid, None), plots, others, mode, &mut diagnostics);
+        }
+        Ok((plan.finish().map_err(unwritable)?, diagnostics))
     }
 
     /// The delete's operations: the selection with everything inside its folders (files in the
@@ -180,6 +195,54 @@ impl Planner<'_> {
             rules.grid_users = grid_users(&plot_grids(self.engine, staying).await?);
         }
         self.planned(delete_ops(&selection, &rules))
+    }
+}
+
+/// The selected plots that use a grid, and the others with their modes.
+type GridUsers = (Vec<Fid>, Vec<(Fid, Observed)>);
+
+/// What the sharing rules for grids need to know of every plot of the account, kept compact
+/// while the listing streams.
+#[derive(Debug, Default)]
+struct ShareIndex {
+    /// The selected files.
+    selected: BTreeSet<Fid>,
+    /// Each plot's mode, for the plots that use grids.
+    modes: BTreeMap<Fid, Observed>,
+    /// For each grid, the plots that use it.
+    users: BTreeMap<Fid, Vec<Fid>>,
+}
+
+impl ShareIndex {
+    fn add_plot(&mut self, plot: &File, grids: BTreeSet<Fid>) {
+        if grids.is_empty() {
+            return;
+        }
+        self.modes.insert(plot.fid.clone(), Sharing::of(plot));
+        for grid in grids {
+            self.users.entry(grid).or_default().push(plot.fid.clone());
+        }
+    }
+
+    /// The grids that may follow selected plots, each with those plots and the other
+    /// plots that use it (with their modes); selected grids are planned on their own.
+    fn grids_following(&self) -> BTreeMap<Fid, GridUsers> {
+        self.users
+            .iter()
+            .filter(|(grid, _)| !self.selected.contains(*grid))
+            .filter_map(|(grid, users)| {
+                let (mut plots, others): (Vec<&Fid>, Vec<&Fid>) =
+                    users.iter().partition(|plot| self.selected.contains(*plot));
+                if plots.is_empty() {
+                    return None;
+                }
+                plots.sort();
+                let mode_of =
+                    |plot: &Fid| self.modes.get(plot).copied().unwrap_or(Observed::Unknown);
+                let others = others.into_iter().map(|plot| (plot.clone(), mode_of(plot))).collect();
+                Some((grid.clone(), (plots.into_iter().cloned().collect(), others)))
+            })
+            .collect()
     }
 }
 
