@@ -34,8 +34,8 @@ pub use journal::{Journal, JournalState, Record, RunHeader, read_ops};
 pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, Subtree, execute, undo_ops};
 pub use plan::{
-    DeleteRules, PlotGrids, delete_ops, export_ops, grid_users, grids_of, plot_grids, restorable,
-    restore_ops, trash_ops, with_subtrees,
+    DeleteRules, FolderTree, delete_ops, export_ops, grids_of, restorable, restore_ops, trash_ops,
+    with_subtrees,
 };
 pub use planned::{FIRST_SHOWN, PlanFile, PlanSummary, PlanWriter};
 pub use report::{ActionCounts, Report};

@@ -407,30 +407,17 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
 }
 
 /// Checks what the server shows inside folder `fid` and its planned folders (listed at once,
-/// with the engine's concurrency): only the planned files and folders, each file with a
-/// verified backup from this run when `backup`. `None` when the folder is gone.
+/// with the engine's concurrency, each child checked as its page arrives): only the planned
+/// files and folders, each file with a verified backup from this run when `backup`. `None`
+/// when the folder is gone.
 async fn check_subtree(
     run: &Run<'_>,
     fid: &Fid,
     planned: Subtree,
     backup: bool,
 ) -> Result<Option<()>, Failure> {
-    let listed: Vec<(bool, Option<Vec<File>>)> = stream::iter(
-        std::iter::once((true, fid.clone()))
-            .chain(planned.folders.iter().map(|f| (false, f.clone()))),
-    )
-    .map(|(top, folder)| async move {
-        let children: Result<Vec<File>, Failure> =
-            run.engine.items(folders::Retrieve::new(folder)).try_collect().await;
-        or_gone(children).map(|children| (top, children))
-    })
-    .buffer_unordered(run.engine.jobs())
-    .try_collect()
-    .await?;
-    if listed.iter().any(|(top, children)| *top && children.is_none()) {
-        return Ok(None);
-    }
-    for child in listed.into_iter().filter_map(|(_, children)| children).flatten() {
+    let planned = &planned;
+    let check = move |child: &File| {
         let is_folder = child.filetype == FileType::Folder;
         let known = if is_folder { &planned.folders } else { &planned.files };
         if !known.contains(&child.fid) {
@@ -445,8 +432,26 @@ async fn check_subtree(
                 child.fid, child.filename
             )));
         }
-    }
-    Ok(Some(()))
+        Ok(())
+    };
+    let gone: Vec<bool> = stream::iter(
+        std::iter::once((true, fid.clone()))
+            .chain(planned.folders.iter().map(|f| (false, f.clone()))),
+    )
+    .map(|(top, folder)| async move {
+        let mut children = std::pin::pin!(run.engine.items(folders::Retrieve::new(folder)));
+        loop {
+            match or_gone(children.try_next().await)? {
+                Some(Some(child)) => check(&child)?,
+                Some(None) => return Ok::<_, Failure>(false),
+                None => return Ok(top),
+            }
+        }
+    })
+    .buffer_unordered(run.engine.jobs())
+    .try_collect()
+    .await?;
+    Ok((!gone.contains(&true)).then_some(()))
 }
 
 /// The operations that undo the finished ones of a run: updates are reverted, trashed files

@@ -9,26 +9,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chart_studio_api::plots;
 use chart_studio_models::{Fid, File, FileType, referenced_grids};
-use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::engine::{Engine, Failure, is_not_found};
 use crate::ops::{Op, OpKind, Subtree};
 use crate::select::{Selected, file_path};
-
-/// For each plot, the grids its figure uses.
-pub type PlotGrids = BTreeMap<Fid, BTreeSet<Fid>>;
-
-/// The grids each of `plots` uses (see [`grids_of`]), `--jobs` plots at a time.
-pub async fn plot_grids<'a>(
-    engine: &Engine,
-    plots: impl IntoIterator<Item = &'a File>,
-) -> Result<PlotGrids, Failure> {
-    stream::iter(plots.into_iter().filter(|file| file.filetype == FileType::Plot))
-        .map(|plot| async move { Ok((plot.fid.clone(), grids_of(engine, plot).await?)) })
-        .buffer_unordered(engine.jobs())
-        .try_collect()
-        .await
-}
+use crate::{PlanWriter, Spill};
 
 /// The grids `plot` uses: from the figure a listing carried, else by reading the plot's
 /// content. A plot that is gone uses nothing.
@@ -43,53 +28,65 @@ pub async fn grids_of(engine: &Engine, plot: &File) -> Result<BTreeSet<Fid>, Fai
     }
 }
 
-/// For each grid, the plots that use it.
-pub fn grid_users(plot_grids: &PlotGrids) -> BTreeMap<Fid, BTreeSet<Fid>> {
-    let mut users: BTreeMap<Fid, BTreeSet<Fid>> = BTreeMap::new();
-    for (plot, grids) in plot_grids {
-        for grid in grids {
-            users.entry(grid.clone()).or_default().insert(plot.clone());
-        }
-    }
-    users
-}
-
 /// How deep a file lies: 0 at home.
 fn depth(selected: &Selected) -> usize {
     if selected.path.is_empty() { 0 } else { selected.path.matches('/').count() + 1 }
 }
 
+/// The folders of an account and which were chosen: what tells whether a file lies inside a
+/// chosen folder, at any depth. Only folders are kept.
+#[derive(Debug, Default)]
+pub struct FolderTree {
+    parent_of: BTreeMap<u64, i64>,
+    chosen: BTreeSet<u64>,
+}
+
+impl FolderTree {
+    /// Notes `file` of the account, `chosen` or not (only folders count).
+    pub fn add(&mut self, file: &File, chosen: bool) {
+        if file.filetype == FileType::Folder {
+            let id = file.fid.idlocal();
+            self.parent_of.insert(id, file.parent.unwrap_or(chart_studio_models::HOME_FOLDER));
+            if chosen {
+                self.chosen.insert(id);
+            }
+        }
+    }
+
+    /// Whether any folder was chosen.
+    pub fn has_chosen(&self) -> bool {
+        !self.chosen.is_empty()
+    }
+
+    /// Whether `file` lies inside a chosen folder.
+    pub fn inside_chosen(&self, file: &File) -> bool {
+        let mut current = file.parent;
+        for _ in 0..=self.parent_of.len() {
+            let Some(folder) = current.and_then(|id| u64::try_from(id).ok()) else { return false };
+            if self.chosen.contains(&folder) {
+                return true;
+            }
+            current = self.parent_of.get(&folder).copied();
+        }
+        false
+    }
+}
+
 /// `chosen`, with everything inside each chosen folder added from `account` (every file the
 /// owner has, live and trashed), each file once, in the order found.
 pub fn with_subtrees(chosen: Vec<Selected>, account: &[Selected]) -> Vec<Selected> {
-    let parent_of: BTreeMap<u64, i64> = account
-        .iter()
-        .filter(|s| s.file.filetype == FileType::Folder)
-        .map(|s| (s.file.fid.idlocal(), s.file.parent.unwrap_or(chart_studio_models::HOME_FOLDER)))
-        .collect();
-    let chosen_folders: BTreeSet<u64> = chosen
-        .iter()
-        .filter(|s| s.file.filetype == FileType::Folder)
-        .map(|s| s.file.fid.idlocal())
-        .collect();
-    let inside_chosen = |file: &File| {
-        let mut current = file.parent;
-        for _ in 0..=parent_of.len() {
-            let Some(folder) = current.and_then(|id| u64::try_from(id).ok()) else { return false };
-            if chosen_folders.contains(&folder) {
-                return true;
-            }
-            current = parent_of.get(&folder).copied();
-        }
-        false
-    };
+    let mut tree = FolderTree::default();
+    let chosen_fids: BTreeSet<&Fid> = chosen.iter().map(|s| &s.file.fid).collect();
+    for selected in account.iter().chain(&chosen) {
+        tree.add(&selected.file, chosen_fids.contains(&selected.file.fid));
+    }
+    if !tree.has_chosen() {
+        return chosen;
+    }
     let mut seen: BTreeSet<Fid> = chosen.iter().map(|s| s.file.fid.clone()).collect();
     let mut all = chosen;
-    if chosen_folders.is_empty() {
-        return all;
-    }
     for selected in account {
-        if inside_chosen(&selected.file) && seen.insert(selected.file.fid.clone()) {
+        if tree.inside_chosen(&selected.file) && seen.insert(selected.file.fid.clone()) {
             all.push(selected.clone());
         }
     }
@@ -159,7 +156,8 @@ pub fn restorable(filetype: &FileType) -> bool {
 /// What a delete must respect.
 #[derive(Debug, Clone, Default)]
 pub struct DeleteRules {
-    /// For each grid, every plot known to use it (from the figures of the owner's plots).
+    /// For each selected grid, the plots outside the selection known to use it (from their
+    /// figures).
     pub grid_users: BTreeMap<Fid, BTreeSet<Fid>>,
     /// Delete grids that plots outside the selection still use.
     pub force: bool,
@@ -169,16 +167,10 @@ pub struct DeleteRules {
     pub folders_refused: Option<String>,
 }
 
-/// Delete: plots (and other files) first, then grids, then folders from the deepest up. With
-/// backups, a folder whose whole subtree goes is deleted in one step once every file inside is
-/// backed up (the server deletes a folder with what it holds). Left alone, with the reason:
-/// files a backup cannot re-create, grids that plots outside the selection use (unless
-/// `force`), and any folder holding a file that is left alone, since deleting the folder would
-/// delete that file with it.
-pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
-    let selected: BTreeSet<&Fid> = selection.iter().map(|s| &s.file.fid).collect();
-    let kept_reason = |s: &Selected| -> Option<String> {
-        let file = &s.file;
+impl DeleteRules {
+    /// Why `selected` must be left alone on its own, if so.
+    fn kept_reason(&self, selected: &Selected) -> Option<String> {
+        let file = &selected.file;
         if !restorable(&file.filetype) {
             return Some(format!(
                 "refused: a {} cannot be re-created from a backup, so it is never deleted for good",
@@ -186,79 +178,96 @@ pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
             ));
         }
         if file.filetype == FileType::Folder {
-            return rules.folders_refused.clone();
+            return self.folders_refused.clone();
         }
-        let users: Vec<String> = rules
-            .grid_users
-            .get(&file.fid)
-            .into_iter()
-            .flatten()
-            .filter(|plot| !selected.contains(plot))
-            .map(ToString::to_string)
-            .collect();
-        (file.filetype == FileType::Grid && !users.is_empty() && !rules.force)
+        let users: Vec<String> =
+            self.grid_users.get(&file.fid).into_iter().flatten().map(ToString::to_string).collect();
+        (file.filetype == FileType::Grid && !users.is_empty() && !self.force)
             .then(|| format!("still used by {}; --force deletes it anyway", users.join(", ")))
-    };
-    let kept: BTreeMap<&Fid, String> =
-        selection.iter().filter_map(|s| Some((&s.file.fid, kept_reason(s)?))).collect();
+    }
+}
+
+/// Whether a file in folder `path` lies in folder `folder` (a path), at any depth.
+fn lies_in(path: &str, folder: &str) -> bool {
+    path == folder || path.strip_prefix(folder).is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// Delete: plots (and other files) first, then grids, then folders from the deepest up. With
+/// backups, a folder whose whole subtree goes is deleted in one step once every file inside is
+/// backed up (the server deletes a folder with what it holds). Left alone, with the reason:
+/// files a backup cannot re-create, grids that plots outside the selection use (unless
+/// `force`), and any folder holding a file that is left alone, since deleting the folder would
+/// delete that file with it.
+///
+/// The selection is read from disk three times; only its folders, the files left alone and
+/// the files of folders deleted whole are held in memory.
+pub fn delete_ops(
+    selection: &mut Spill<Selected>,
+    rules: &DeleteRules,
+    plan: &mut PlanWriter,
+) -> std::io::Result<()> {
+    let mut kept: BTreeMap<Fid, (String, String)> = BTreeMap::new();
+    let mut folder_paths: BTreeMap<String, Fid> = BTreeMap::new();
+    let mut deepest = 0;
+    for selected in selection.read()? {
+        let s = selected?;
+        if s.file.filetype == FileType::Folder {
+            deepest = deepest.max(depth(&s));
+            folder_paths.insert(file_path(&s.path, &s.file.filename), s.file.fid.clone());
+        }
+        if let Some(reason) = rules.kept_reason(&s) {
+            kept.insert(s.file.fid, (reason, s.path));
+        }
+    }
     // A folder holding a kept file (at any depth) is kept too.
-    let folder_paths: BTreeMap<String, &Fid> = selection
-        .iter()
-        .filter(|s| s.file.filetype == FileType::Folder)
-        .map(|s| (file_path(&s.path, &s.file.filename), &s.file.fid))
-        .collect();
     let mut holding: BTreeMap<&Fid, Vec<String>> = BTreeMap::new();
-    for s in selection.iter().filter(|s| kept.contains_key(&s.file.fid)) {
+    for (fid, (_, at)) in &kept {
         for (path, folder) in &folder_paths {
-            if s.path == *path || s.path.starts_with(&format!("{path}/")) {
-                holding.entry(folder).or_default().push(s.file.fid.to_string());
+            if lies_in(at, path) {
+                holding.entry(folder).or_default().push(fid.to_string());
             }
         }
     }
     // With backups, a folder deleted with everything in it goes in one trash and one delete,
     // after every file inside is backed up: the outermost such folders, by path.
-    let whole: BTreeMap<&str, &Fid> = if rules.backup {
-        let deleted: Vec<(&str, &Fid)> = folder_paths
-            .iter()
-            .filter(|(_, fid)| !kept.contains_key(*fid) && !holding.contains_key(*fid))
-            .map(|(path, fid)| (path.as_str(), *fid))
-            .collect();
-        deleted
-            .iter()
-            .filter(|(path, _)| {
-                !deleted.iter().any(|(outer, _)| path.starts_with(&format!("{outer}/")))
-            })
-            .copied()
-            .collect()
-    } else {
-        BTreeMap::new()
-    };
+    let deleted: Vec<(&str, &Fid)> = folder_paths
+        .iter()
+        .filter(|(_, fid)| rules.backup && !kept.contains_key(*fid) && !holding.contains_key(*fid))
+        .map(|(path, fid)| (path.as_str(), fid))
+        .collect();
+    let whole: Vec<(&str, &Fid)> = deleted
+        .iter()
+        .filter(|(path, _)| {
+            !deleted.iter().any(|(outer, _)| *outer != *path && lies_in(path, outer))
+        })
+        .copied()
+        .collect();
     let whole_folder_of = |s: &Selected| -> Option<&Fid> {
-        whole
-            .iter()
-            .find(|(path, _)| s.path == **path || s.path.starts_with(&format!("{path}/")))
-            .map(|(_, fid)| *fid)
+        whole.iter().find(|(path, _)| lies_in(&s.path, path)).map(|(_, fid)| *fid)
     };
     let mut inside: BTreeMap<&Fid, Subtree> = BTreeMap::new();
-    for s in selection {
-        if let Some(folder) = whole_folder_of(s) {
-            let subtree = inside.entry(folder).or_default();
-            let set = if s.file.filetype == FileType::Folder {
-                &mut subtree.folders
-            } else {
-                &mut subtree.files
-            };
-            set.insert(s.file.fid.clone());
+    if !whole.is_empty() {
+        for selected in selection.read()? {
+            let s = selected?;
+            if let Some(folder) = whole_folder_of(&s) {
+                let subtree = inside.entry(folder).or_default();
+                let set = if s.file.filetype == FileType::Folder {
+                    &mut subtree.folders
+                } else {
+                    &mut subtree.files
+                };
+                set.insert(s.file.fid);
+            }
         }
     }
-    let deepest = deepest_folder(selection);
-    numbered(selection, |s| {
+    for selected in selection.read()? {
+        let s = selected?;
         let phase = match s.file.filetype {
-            FileType::Folder => folder_phase(2, s, deepest),
+            FileType::Folder => folder_phase(2, &s, deepest),
             FileType::Grid => 1,
             _ => 0,
         };
-        let reason = kept.get(&s.file.fid).cloned().or_else(|| {
+        let reason = kept.get(&s.file.fid).map(|(reason, _)| reason.clone()).or_else(|| {
             holding.get(&s.file.fid).map(|files| {
                 format!(
                     "holds files that are kept ({}); deleting the folder would delete them",
@@ -267,20 +276,24 @@ pub fn delete_ops(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
             })
         });
         let meta = rules.backup.then(|| Box::new(s.file.clone()));
-        let kind = match (reason, whole_folder_of(s)) {
-            (Some(reason), _) => OpKind::Skip { reason },
+        let (kind, phase) = match (reason, whole_folder_of(&s)) {
+            (Some(reason), _) => (OpKind::Skip { reason }, phase),
             (None, Some(folder)) => {
-                return (OpKind::Backup { path: s.path.clone(), meta, folder: folder.clone() }, 0);
+                (OpKind::Backup { path: s.path.clone(), meta, folder: folder.clone() }, 0)
             }
-            (None, None) => OpKind::Delete {
-                backup: rules.backup,
-                path: s.path.clone(),
-                meta,
-                subtree: inside.get(&s.file.fid).cloned(),
-            },
+            (None, None) => (
+                OpKind::Delete {
+                    backup: rules.backup,
+                    path: s.path.clone(),
+                    meta,
+                    subtree: inside.remove(&s.file.fid),
+                },
+                phase,
+            ),
         };
-        (kind, phase)
-    })
+        plan.push(Op::of(0, phase, &s.file, kind))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -307,6 +320,18 @@ mod tests {
         ]
     }
 
+    /// The delete of `selection`, spilled and planned as a run plans it.
+    fn delete(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::new_in(dir.path()).unwrap();
+        for selected in selection {
+            spill.push(selected).unwrap();
+        }
+        let mut plan = PlanWriter::new_in(dir.path()).unwrap();
+        delete_ops(&mut spill, rules, &mut plan).unwrap();
+        plan.finish().unwrap().ops().unwrap().map(Result::unwrap).collect()
+    }
+
     fn plan(ops: &[Op]) -> Vec<(String, &'static str, u8)> {
         ops.iter().map(|op| (op.fid.to_string(), op.kind.name(), op.phase)).collect()
     }
@@ -327,12 +352,10 @@ mod tests {
     fn delete_keeps_what_cannot_come_back_and_the_folders_holding_it() {
         let all = account();
         let selection = with_subtrees(vec![all[0].clone()], &all);
-        let users = grid_users(&BTreeMap::from([
-            ("a:1".parse().unwrap(), BTreeSet::from(["a:2".parse().unwrap()])),
-            ("a:6".parse().unwrap(), BTreeSet::from(["a:2".parse().unwrap()])),
-        ]));
+        let users =
+            BTreeMap::from([("a:2".parse().unwrap(), BTreeSet::from(["a:6".parse().unwrap()]))]);
         let rules = DeleteRules { grid_users: users, backup: true, ..DeleteRules::default() };
-        let ops = delete_ops(&selection, &rules);
+        let ops = delete(&selection, &rules);
         assert_eq!(
             plan(&ops),
             [
@@ -356,7 +379,7 @@ mod tests {
         let forced = DeleteRules { force: true, ..rules.clone() };
         let mut without_dashboard = selection.clone();
         without_dashboard.retain(|s| s.file.filetype != FileType::Dashboard);
-        let ops = delete_ops(&without_dashboard, &forced);
+        let ops = delete(&without_dashboard, &forced);
         assert_eq!(
             plan(&ops),
             [
@@ -375,10 +398,10 @@ mod tests {
         assert_eq!(names(&subtree.files), ["a:1", "a:2", "a:5"]);
         assert_eq!(names(&subtree.folders), ["a:3"]);
         let no_backup = DeleteRules { backup: false, ..forced.clone() };
-        let ops = delete_ops(&without_dashboard, &no_backup);
+        let ops = delete(&without_dashboard, &no_backup);
         assert!(ops.iter().all(|op| op.kind.name() == "delete"), "{:?}", plan(&ops));
         let refused = DeleteRules { folders_refused: Some("no trash".to_owned()), ..forced };
-        let ops = delete_ops(&without_dashboard, &refused);
+        let ops = delete(&without_dashboard, &refused);
         assert_eq!(ops.iter().filter(|op| op.kind.name() == "skip").count(), 2);
     }
 

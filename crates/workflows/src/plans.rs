@@ -5,13 +5,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chart_studio_bulk::{
-    DeleteRules, Engine, Failure, Filter, JournalState, Op, OpKind, PlanFile, PlanWriter, Selected,
-    Spill, delete_ops, export_ops, grid_users, grids_of, listed, plot_grids, restore_ops, select,
+    DeleteRules, Engine, Failure, Filter, FolderTree, JournalState, Op, OpKind, PlanFile,
+    PlanWriter, Selected, Spill, delete_ops, export_ops, grids_of, listed, restore_ops, select,
     select_fids, trash_ops, undo_ops, with_subtrees,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing, Step, grid_step, selected_step};
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt, stream};
 
 use crate::Error;
 
@@ -171,31 +171,129 @@ impl Planner<'_> {
     /// The delete's operations: the selection with everything inside its folders (files in the
     /// trash included, since a folder's permanent delete removes them too), and the grids'
     /// users found in the figures of the plots that stay. See [`delete_ops`] for what is kept.
+    /// The account's listing waits on disk; only its folders are held.
     pub async fn delete(
         &self,
         selection: &Selection,
         force: bool,
         backup: bool,
     ) -> Result<PlanFile, Error> {
-        let mut account = self.list(false).await?;
-        let chosen = self.choose(selection, &account).await?;
+        let unwritable = |err| self.unwritable(err);
+        let named = match selection {
+            Selection::Named(fids) => select_fids(self.engine, self.me, fids).await?,
+            Selection::Matching(_) => Vec::new(),
+        };
+        let named_fids: BTreeSet<Fid> = named.iter().map(|s| s.file.fid.clone()).collect();
+        // The account, each file marked chosen or not, named files first.
+        let mut account: Spill<(Selected, bool)> =
+            Spill::new_in(self.scratch).map_err(unwritable)?;
+        let mut tree = FolderTree::default();
+        for chosen in named {
+            tree.add(&chosen.file, true);
+            account.push(&(chosen, true)).map_err(unwritable)?;
+        }
         let mut rules = DeleteRules { force, backup, ..DeleteRules::default() };
-        match self.list(true).await {
-            Ok(trash) => account.extend(trash),
+        let live = listed(self.engine, self.me, false).await?;
+        let trash = match listed(self.engine, self.me, true).await {
+            Ok(trash) => Some(trash),
             Err(err) => {
-                rules.folders_refused = Some(format!(
-                    "the trash could not be listed ({err}), so what the folder holds there could not be backed up"
-                ));
+                rules.folders_refused = Some(refused_for(&err));
+                None
+            }
+        };
+        let mut live = std::pin::pin!(live);
+        while let Some(listed) = live.try_next().await? {
+            if named_fids.contains(&listed.file.fid) {
+                continue;
+            }
+            let chosen = match selection {
+                Selection::Matching(filter) => filter.accepts(&listed.file, &listed.path),
+                Selection::Named(_) => false,
+            };
+            tree.add(&listed.file, chosen);
+            account.push(&(listed, chosen)).map_err(unwritable)?;
+        }
+        if let Some(trash) = trash {
+            let mut trash = std::pin::pin!(trash);
+            loop {
+                match trash.try_next().await {
+                    Ok(Some(listed)) => {
+                        tree.add(&listed.file, false);
+                        account.push(&(listed, false)).map_err(unwritable)?;
+                    }
+                    Ok(None) => break,
+                    Err(err) => {
+                        rules.folders_refused = Some(refused_for(&err));
+                        break;
+                    }
+                }
             }
         }
-        let selection = with_subtrees(chosen, &account);
-        let selected: BTreeSet<&Fid> = selection.iter().map(|s| &s.file.fid).collect();
-        if selection.iter().any(|s| s.file.filetype == FileType::Grid) {
-            let staying = account.iter().map(|s| &s.file).filter(|f| !selected.contains(&f.fid));
-            rules.grid_users = grid_users(&plot_grids(self.engine, staying).await?);
+        // The selection, and the grids in it.
+        let mut chosen: Spill<Selected> = Spill::new_in(self.scratch).map_err(unwritable)?;
+        let mut grids = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        for entry in account.read().map_err(unwritable)? {
+            let (listed, was_chosen) = entry.map_err(unwritable)?;
+            let selected = was_chosen || tree.inside_chosen(&listed.file);
+            if selected && seen.insert(listed.file.fid.clone()) {
+                if listed.file.filetype == FileType::Grid {
+                    grids.insert(listed.file.fid.clone());
+                }
+                chosen.push(&listed).map_err(unwritable)?;
+            }
         }
-        self.planned(delete_ops(&selection, &rules))
+        drop(seen);
+        if !grids.is_empty() {
+            rules.grid_users = self.grid_users_staying(&mut account, &tree, &grids).await?;
+        }
+        let mut plan = PlanWriter::new_in(self.scratch).map_err(unwritable)?;
+        delete_ops(&mut chosen, &rules, &mut plan).map_err(unwritable)?;
+        plan.finish().map_err(unwritable)
     }
+
+    /// For each of `grids`, the plots of `account` that stay (neither chosen nor inside a
+    /// chosen folder) and use it, read from their figures `--jobs` at a time.
+    async fn grid_users_staying(
+        &self,
+        account: &mut Spill<(Selected, bool)>,
+        tree: &FolderTree,
+        grids: &BTreeSet<Fid>,
+    ) -> Result<BTreeMap<Fid, BTreeSet<Fid>>, Error> {
+        let unwritable = |err| self.unwritable(err);
+        let staying = account.read().map_err(unwritable)?.filter_map(|entry| match entry {
+            Ok((listed, chosen)) => (listed.file.filetype == FileType::Plot
+                && !chosen
+                && !tree.inside_chosen(&listed.file))
+            .then_some(Ok(listed.file)),
+            Err(err) => Some(Err(err)),
+        });
+        let engine = self.engine;
+        let mut read = std::pin::pin!(
+            stream::iter(staying)
+                .map(|plot| async move {
+                    let plot = plot.map_err(unwritable)?;
+                    let uses = grids_of(engine, &plot).await?;
+                    Ok::<_, Error>((plot.fid, uses))
+                })
+                .buffer_unordered(engine.jobs())
+        );
+        let mut users: BTreeMap<Fid, BTreeSet<Fid>> = BTreeMap::new();
+        while let Some(found) = read.next().await {
+            let (plot, uses) = found?;
+            for grid in uses.into_iter().filter(|grid| grids.contains(grid)) {
+                users.entry(grid).or_default().insert(plot.clone());
+            }
+        }
+        Ok(users)
+    }
+}
+
+/// Why folders are not deleted when the trash cannot be listed.
+fn refused_for(err: &Failure) -> String {
+    format!(
+        "the trash could not be listed ({err}), so what the folder holds there could not be backed up"
+    )
 }
 
 /// The selected plots that use a grid, and the others with their modes.
