@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::engine::{Engine, Failure, is_not_found};
+use crate::fid_set::FidSet;
 use crate::figure::{existing, put_data_in_grid, refill_grid};
 use crate::files::{
     append_line, complete_lines, create_private_dir, end_torn_line, is_cut, private_options,
@@ -97,10 +98,10 @@ pub struct BackupDir {
     dir: PathBuf,
     manifest: Mutex<FsFile>,
     /// The files this run has a verified backup of.
-    verified: Mutex<std::collections::BTreeSet<Fid>>,
+    verified: Mutex<FidSet>,
     /// The files this run backs up: a plot whose grids are all among them is backed up with
     /// its references only (the grids' backups hold the data).
-    companions: std::collections::BTreeSet<Fid>,
+    companions: FidSet,
 }
 
 /// Creates backup folder `dir` with its manifest's header, whole or not at all (a kill never
@@ -156,7 +157,7 @@ impl BackupDir {
             dir: dir.to_owned(),
             manifest: Mutex::new(file),
             verified: Mutex::default(),
-            companions: std::collections::BTreeSet::new(),
+            companions: FidSet::default(),
         })
     }
 
@@ -168,7 +169,7 @@ impl BackupDir {
 
     /// Records that this run has a verified backup of `fid` (on a resume, from its journal).
     pub fn remember(&self, fid: &Fid) {
-        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(fid.clone());
+        self.verified.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(fid);
     }
 
     /// Whether this run has a verified backup of `fid`.

@@ -11,6 +11,7 @@ mod bucket;
 mod clock;
 mod engine;
 mod export;
+mod fid_set;
 mod figure;
 mod files;
 mod journal;
@@ -29,6 +30,7 @@ pub use export::{
     BackupDir, Conflict, ImportResult, ImportedAs, Importing, Manifest, ManifestEntry, OnConflict,
     import_ops, read_manifest,
 };
+pub use fid_set::FidSet;
 pub use figure::{DataGrid, existing, put_data_in_grid};
 pub use journal::{Journal, JournalState, Record, RunHeader, read_ops};
 pub use limiter::Limiter;

@@ -1,6 +1,6 @@
 //! Operations: what a bulk run does to each file, how each runs, and how a run is undone.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chart_studio_api::{files, folders};
 use chart_studio_models::{Fid, File, FileType};
@@ -11,6 +11,7 @@ use crate::engine::{Engine, Failure, Progress, Stop, is_not_found};
 use crate::export::{
     BackupDir, Conflict, ImportedAs, Importing, ManifestEntry, OnConflict, Verified, import_one,
 };
+use crate::fid_set::FidSet;
 use crate::journal::{Journal, Record};
 use crate::report::Report;
 
@@ -64,9 +65,9 @@ impl Op {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subtree {
     /// Its files, at any depth.
-    pub files: BTreeSet<Fid>,
+    pub files: FidSet,
     /// Its folders, at any depth.
-    pub folders: BTreeSet<Fid>,
+    pub folders: FidSet,
 }
 
 /// What an operation does.
@@ -435,8 +436,7 @@ async fn check_subtree(
         Ok(())
     };
     let gone: Vec<bool> = stream::iter(
-        std::iter::once((true, fid.clone()))
-            .chain(planned.folders.iter().map(|f| (false, f.clone()))),
+        std::iter::once((true, fid.clone())).chain(planned.folders.iter().map(|f| (false, f))),
     )
     .map(|(top, folder)| async move {
         let mut children = std::pin::pin!(run.engine.items(folders::Retrieve::new(folder)));

@@ -256,7 +256,7 @@ pub fn delete_ops(
                 } else {
                     &mut subtree.files
                 };
-                set.insert(s.file.fid);
+                set.insert(&s.file.fid);
             }
         }
     }
@@ -299,6 +299,7 @@ pub fn delete_ops(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::FidSet;
 
     fn at(fid: &str, kind: FileType, parent: i64, path: &str) -> Selected {
         let mut file = File::new(fid.parse().unwrap(), fid.replace(':', "_"), kind);
@@ -394,7 +395,7 @@ mod tests {
         let OpKind::Delete { subtree: Some(subtree), .. } = &ops[0].kind else {
             panic!("{:?}", ops[0].kind)
         };
-        let names = |set: &BTreeSet<Fid>| set.iter().map(ToString::to_string).collect::<Vec<_>>();
+        let names = |set: &FidSet| set.iter().map(|fid| fid.to_string()).collect::<Vec<_>>();
         assert_eq!(names(&subtree.files), ["a:1", "a:2", "a:5"]);
         assert_eq!(names(&subtree.folders), ["a:3"]);
         let no_backup = DeleteRules { backup: false, ..forced.clone() };

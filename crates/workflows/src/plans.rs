@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use chart_studio_bulk::{
-    DeleteRules, Engine, Failure, Filter, FolderTree, JournalState, Op, OpKind, PlanFile,
+    DeleteRules, Engine, Failure, FidSet, Filter, FolderTree, JournalState, Op, OpKind, PlanFile,
     PlanWriter, Selected, Spill, delete_ops, export_ops, grids_of, listed, restore_ops, select,
     select_fids, trash_ops, undo_ops, with_subtrees,
 };
@@ -120,7 +120,7 @@ impl Planner<'_> {
             Selection::Matching(_) => Vec::new(),
         };
         for chosen in &named {
-            index.selected.insert(chosen.file.fid.clone());
+            index.selected.insert(&chosen.file.fid);
             let step = selected_step(self.me, &chosen.file, mode, &mut diagnostics);
             add(&mut plan, &chosen.file, step)?;
         }
@@ -147,7 +147,7 @@ impl Planner<'_> {
                 Selection::Named(_) => false,
             };
             if chosen {
-                index.selected.insert(file.fid.clone());
+                index.selected.insert(&file.fid);
                 add(&mut plan, file, selected_step(self.me, file, mode, &mut diagnostics))?;
             } else if file.filetype == FileType::Grid && !index.selected.contains(&file.fid) {
                 aside.push(file).map_err(unwritable)?;
@@ -231,14 +231,14 @@ impl Planner<'_> {
         }
         // The selection, and the grids in it.
         let mut chosen: Spill<Selected> = Spill::new_in(self.scratch).map_err(unwritable)?;
-        let mut grids = BTreeSet::new();
-        let mut seen = BTreeSet::new();
+        let mut grids = FidSet::default();
+        let mut seen = FidSet::default();
         for entry in account.read().map_err(unwritable)? {
             let (listed, was_chosen) = entry.map_err(unwritable)?;
             let selected = was_chosen || tree.inside_chosen(&listed.file);
-            if selected && seen.insert(listed.file.fid.clone()) {
+            if selected && seen.insert(&listed.file.fid) {
                 if listed.file.filetype == FileType::Grid {
-                    grids.insert(listed.file.fid.clone());
+                    grids.insert(&listed.file.fid);
                 }
                 chosen.push(&listed).map_err(unwritable)?;
             }
@@ -258,7 +258,7 @@ impl Planner<'_> {
         &self,
         account: &mut Spill<(Selected, bool)>,
         tree: &FolderTree,
-        grids: &BTreeSet<Fid>,
+        grids: &FidSet,
     ) -> Result<BTreeMap<Fid, BTreeSet<Fid>>, Error> {
         let unwritable = |err| self.unwritable(err);
         let staying = account.read().map_err(unwritable)?.filter_map(|entry| match entry {
@@ -304,7 +304,7 @@ type GridUsers = (Vec<Fid>, Vec<(Fid, Observed)>);
 #[derive(Debug, Default)]
 struct ShareIndex {
     /// The selected files.
-    selected: BTreeSet<Fid>,
+    selected: FidSet,
     /// Each plot's mode, for the plots that use grids.
     modes: BTreeMap<Fid, Observed>,
     /// For each grid, the plots that use it.
@@ -327,10 +327,10 @@ impl ShareIndex {
     fn grids_following(&self) -> BTreeMap<Fid, GridUsers> {
         self.users
             .iter()
-            .filter(|(grid, _)| !self.selected.contains(*grid))
+            .filter(|(grid, _)| !self.selected.contains(grid))
             .filter_map(|(grid, users)| {
                 let (mut plots, others): (Vec<&Fid>, Vec<&Fid>) =
-                    users.iter().partition(|plot| self.selected.contains(*plot));
+                    users.iter().partition(|plot| self.selected.contains(plot));
                 if plots.is_empty() {
                     return None;
                 }
