@@ -37,11 +37,10 @@ pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, Subtree, execute, undo_ops};
 pub use plan::{
     DeleteRules, FolderTree, delete_ops, export_ops, grids_of, restorable, restore_ops, trash_ops,
-    with_subtrees,
 };
 pub use planned::{FIRST_SHOWN, PlanFile, PlanSummary, PlanWriter};
 pub use report::{ActionCounts, Report};
 pub use select::{
-    Filter, Matcher, Selected, file_path, folder_paths, listed, normalise_path, select, select_fids,
+    Filter, Matcher, Selected, file_path, folder_paths, listed, normalise_path, select_fids,
 };
 pub use spill::Spill;

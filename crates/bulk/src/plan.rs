@@ -72,40 +72,18 @@ impl FolderTree {
     }
 }
 
-/// `chosen`, with everything inside each chosen folder added from `account` (every file the
-/// owner has, live and trashed), each file once, in the order found.
-pub fn with_subtrees(chosen: Vec<Selected>, account: &[Selected]) -> Vec<Selected> {
-    let mut tree = FolderTree::default();
-    let chosen_fids: BTreeSet<&Fid> = chosen.iter().map(|s| &s.file.fid).collect();
-    for selected in account.iter().chain(&chosen) {
-        tree.add(&selected.file, chosen_fids.contains(&selected.file.fid));
-    }
-    if !tree.has_chosen() {
-        return chosen;
-    }
-    let mut seen: BTreeSet<Fid> = chosen.iter().map(|s| s.file.fid.clone()).collect();
-    let mut all = chosen;
-    for selected in account {
-        if tree.inside_chosen(&selected.file) && seen.insert(selected.file.fid.clone()) {
-            all.push(selected.clone());
-        }
-    }
-    all
-}
-
-/// One operation per file, numbered in order; `phase` orders them.
-fn numbered(
-    selection: &[Selected],
+/// One operation per selected file, in order; `kind_and_phase` says which.
+fn each(
+    selection: &mut Spill<Selected>,
+    plan: &mut PlanWriter,
     mut kind_and_phase: impl FnMut(&Selected) -> (OpKind, u8),
-) -> Vec<Op> {
-    selection
-        .iter()
-        .enumerate()
-        .map(|(id, selected)| {
-            let (kind, phase) = kind_and_phase(selected);
-            Op::of(id as u64, phase, &selected.file, kind)
-        })
-        .collect()
+) -> std::io::Result<()> {
+    for selected in selection.read()? {
+        let selected = selected?;
+        let (kind, phase) = kind_and_phase(&selected);
+        plan.push(Op::of(0, phase, &selected.file, kind))?;
+    }
+    Ok(())
 }
 
 /// The phase of a folder whose contents must go first: the deepest folders first, after the
@@ -116,15 +94,22 @@ fn folder_phase(first: u8, selected: &Selected, deepest: usize) -> u8 {
 }
 
 /// The depth of the deepest folder.
-fn deepest_folder(selection: &[Selected]) -> usize {
-    selection.iter().filter(|s| s.file.filetype == FileType::Folder).map(depth).max().unwrap_or(0)
+fn deepest_folder(selection: &mut Spill<Selected>) -> std::io::Result<usize> {
+    let mut deepest = 0;
+    for selected in selection.read()? {
+        let selected = selected?;
+        if selected.file.filetype == FileType::Folder {
+            deepest = deepest.max(depth(&selected));
+        }
+    }
+    Ok(deepest)
 }
 
 /// Trash: files first, then folders from the deepest up (each file gets its own operation, so
 /// the plan and the summary show everything a folder takes with it, and undo restores it).
-pub fn trash_ops(selection: &[Selected]) -> Vec<Op> {
-    let deepest = deepest_folder(selection);
-    numbered(selection, |s| match s.file.filetype {
+pub fn trash_ops(selection: &mut Spill<Selected>, plan: &mut PlanWriter) -> std::io::Result<()> {
+    let deepest = deepest_folder(selection)?;
+    each(selection, plan, |s| match s.file.filetype {
         FileType::Folder => (OpKind::Trash, folder_phase(1, s, deepest)),
         _ => (OpKind::Trash, 0),
     })
@@ -132,18 +117,18 @@ pub fn trash_ops(selection: &[Selected]) -> Vec<Op> {
 
 /// Restore: folders from the top down (a file restored into a folder still in the trash would
 /// stay out of sight), then files.
-pub fn restore_ops(selection: &[Selected]) -> Vec<Op> {
-    let deepest = deepest_folder(selection);
+pub fn restore_ops(selection: &mut Spill<Selected>, plan: &mut PlanWriter) -> std::io::Result<()> {
+    let deepest = deepest_folder(selection)?;
     let folders = u8::try_from(deepest + 1).unwrap_or(u8::MAX);
-    numbered(selection, |s| match s.file.filetype {
+    each(selection, plan, |s| match s.file.filetype {
         FileType::Folder => (OpKind::Restore, u8::try_from(depth(s)).unwrap_or(u8::MAX)),
         _ => (OpKind::Restore, folders),
     })
 }
 
 /// Export: every file, in one phase.
-pub fn export_ops(selection: &[Selected]) -> Vec<Op> {
-    numbered(selection, |s| {
+pub fn export_ops(selection: &mut Spill<Selected>, plan: &mut PlanWriter) -> std::io::Result<()> {
+    each(selection, plan, |s| {
         (OpKind::Export { path: s.path.clone(), meta: Some(Box::new(s.file.clone())) }, 0)
     })
 }
@@ -321,38 +306,50 @@ mod tests {
         ]
     }
 
-    /// The delete of `selection`, spilled and planned as a run plans it.
     fn delete(selection: &[Selected], rules: &DeleteRules) -> Vec<Op> {
-        let dir = tempfile::tempdir().unwrap();
-        let mut spill = Spill::new_in(dir.path()).unwrap();
-        for selected in selection {
-            spill.push(selected).unwrap();
-        }
-        let mut plan = PlanWriter::new_in(dir.path()).unwrap();
-        delete_ops(&mut spill, rules, &mut plan).unwrap();
-        plan.finish().unwrap().ops().unwrap().map(Result::unwrap).collect()
+        planned(selection, |spill, plan| delete_ops(spill, rules, plan))
     }
 
     fn plan(ops: &[Op]) -> Vec<(String, &'static str, u8)> {
         ops.iter().map(|op| (op.fid.to_string(), op.kind.name(), op.phase)).collect()
     }
 
+    /// The fids inside the chosen folders of `all`.
+    fn inside(all: &[Selected], chosen: &[usize]) -> Vec<String> {
+        let mut tree = FolderTree::default();
+        for (index, selected) in all.iter().enumerate() {
+            tree.add(&selected.file, chosen.contains(&index));
+        }
+        all.iter().filter(|s| tree.inside_chosen(&s.file)).map(|s| s.file.fid.to_string()).collect()
+    }
+
     #[test]
     fn a_folder_stands_for_its_subtree() {
         let all = account();
-        let chosen = with_subtrees(vec![all[3].clone()], &all);
-        let fids: Vec<String> = chosen.iter().map(|s| s.file.fid.to_string()).collect();
-        assert_eq!(fids, ["a:3", "a:4", "a:5"]);
-        let everything = with_subtrees(vec![all[0].clone(), all[5].clone()], &all);
-        assert_eq!(everything.len(), 6, "each file once, the plot at home left out");
-        let plain = with_subtrees(vec![all[6].clone()], &all);
-        assert_eq!(plain.len(), 1);
+        assert_eq!(inside(&all, &[3]), ["a:4", "a:5"]);
+        assert_eq!(inside(&all, &[0]), ["a:1", "a:2", "a:3", "a:4", "a:5"], "at any depth");
+        assert!(inside(&all, &[6]).is_empty(), "a plot holds nothing");
+    }
+
+    /// The operations `make` plans for `selection`, spilled as a run spills it.
+    fn planned(
+        selection: &[Selected],
+        make: impl FnOnce(&mut Spill<Selected>, &mut PlanWriter) -> std::io::Result<()>,
+    ) -> Vec<Op> {
+        let dir = tempfile::tempdir().unwrap();
+        let mut spill = Spill::new_in(dir.path()).unwrap();
+        for selected in selection {
+            spill.push(selected).unwrap();
+        }
+        let mut plan = PlanWriter::new_in(dir.path()).unwrap();
+        make(&mut spill, &mut plan).unwrap();
+        plan.finish().unwrap().ops().unwrap().map(Result::unwrap).collect()
     }
 
     #[test]
     fn delete_keeps_what_cannot_come_back_and_the_folders_holding_it() {
         let all = account();
-        let selection = with_subtrees(vec![all[0].clone()], &all);
+        let selection = all[..6].to_vec();
         let users =
             BTreeMap::from([("a:2".parse().unwrap(), BTreeSet::from(["a:6".parse().unwrap()]))]);
         let rules = DeleteRules { grid_users: users, backup: true, ..DeleteRules::default() };
@@ -409,11 +406,12 @@ mod tests {
     #[test]
     fn trash_and_restore_order_folders() {
         let all = account();
-        let trash: Vec<_> = plan(&trash_ops(&all)).into_iter().map(|(f, _, p)| (f, p)).collect();
+        let trash = planned(&all, trash_ops);
+        let trash: Vec<_> = plan(&trash).into_iter().map(|(f, _, p)| (f, p)).collect();
         assert_eq!(trash[0], ("a:0".to_owned(), 2), "the top folder goes last");
         assert_eq!(trash[3], ("a:3".to_owned(), 1));
         assert_eq!(trash[1].1, 0);
-        let restore = restore_ops(&all);
+        let restore = planned(&all, restore_ops);
         assert_eq!((restore[0].phase, restore[3].phase, restore[1].phase), (0, 1, 2));
     }
 }

@@ -139,15 +139,6 @@ pub async fn listed<'a>(
     user: &str,
     trashed: bool,
 ) -> Result<impl Stream<Item = Result<Selected, Failure>> + Send + 'a, Failure> {
-    listed_as(engine, user, trashed, None).await
-}
-
-async fn listed_as<'a>(
-    engine: &'a Engine,
-    user: &str,
-    trashed: bool,
-    filetype: Option<String>,
-) -> Result<impl Stream<Item = Result<Selected, Failure>> + Send + 'a, Failure> {
     let paths = folder_paths_of(engine, user).await?;
     let files: Pin<Box<dyn Stream<Item = Result<File, Failure>> + Send + 'a>> = if trashed {
         Box::pin(engine.items(folders::Trashed {
@@ -158,7 +149,7 @@ async fn listed_as<'a>(
     } else {
         Box::pin(engine.items(folders::All {
             user: Some(user.to_owned()),
-            filetype,
+            filetype: None,
             page_size: Some(PAGE_SIZE),
             page: None,
         }))
@@ -167,23 +158,6 @@ async fn listed_as<'a>(
         let path = file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
         Selected { file: essentials(file), path }
     }))
-}
-
-/// Streams `user`'s files and keeps those `filter` accepts. Only the selected files are kept in
-/// memory; pages are read one at a time. `trashed` lists the files in the trash instead.
-pub async fn select(
-    engine: &Engine,
-    user: &str,
-    filter: &Filter,
-    trashed: bool,
-) -> Result<Vec<Selected>, Failure> {
-    let single_type =
-        (filter.filetypes.len() == 1).then(|| filter.filetypes[0].as_str().to_owned());
-    listed_as(engine, user, trashed, single_type)
-        .await?
-        .try_filter(|selected| std::future::ready(filter.accepts(&selected.file, &selected.path)))
-        .try_collect()
-        .await
 }
 
 /// A listed file without what a run never uses, so that a run over a large account holds

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use chart_studio_bulk::{
     DeleteRules, Engine, Failure, FidSet, Filter, FolderTree, JournalState, Op, OpKind, PlanFile,
-    PlanWriter, Selected, Spill, delete_ops, export_ops, grids_of, listed, restore_ops, select,
-    select_fids, trash_ops, undo_ops, with_subtrees,
+    PlanWriter, Selected, Spill, delete_ops, export_ops, grids_of, listed, restore_ops,
+    select_fids, trash_ops, undo_ops,
 };
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing, Step, grid_step, selected_step};
@@ -38,11 +38,6 @@ pub struct Planner<'a> {
 }
 
 impl Planner<'_> {
-    /// A plan of `ops`.
-    fn planned(&self, ops: Vec<Op>) -> Result<PlanFile, Error> {
-        PlanFile::of(self.scratch, ops).map_err(|err| self.unwritable(err))
-    }
-
     fn unwritable(&self, err: std::io::Error) -> Error {
         Error::Run(Failure::Local(format!(
             "could not write the plan in {}: {err}",
@@ -50,48 +45,99 @@ impl Planner<'_> {
         )))
     }
 
-    /// Every file of the account, or every file in its trash.
-    pub async fn list(&self, trashed: bool) -> Result<Vec<Selected>, Error> {
-        Ok(select(self.engine, self.me, &Filter::default(), trashed).await?)
-    }
-
-    /// The files `selection` chooses from `listed`.
-    async fn choose(
+    /// A new plan, made by `make` from the selection set aside.
+    fn plan(
         &self,
-        selection: &Selection,
-        listed: &[Selected],
-    ) -> Result<Vec<Selected>, Error> {
-        match selection {
-            Selection::Named(fids) => Ok(select_fids(self.engine, self.me, fids).await?),
-            Selection::Matching(filter) => {
-                Ok(listed.iter().filter(|s| filter.accepts(&s.file, &s.path)).cloned().collect())
-            }
-        }
-    }
-
-    /// `selection` with everything inside its folders, from the live files or the trash.
-    async fn with_contents(
-        &self,
-        selection: &Selection,
-        trashed: bool,
-    ) -> Result<Vec<Selected>, Error> {
-        let listed = self.list(trashed).await?;
-        Ok(with_subtrees(self.choose(selection, &listed).await?, &listed))
+        gathered: &mut Gathered,
+        make: impl FnOnce(&mut Spill<Selected>, &mut PlanWriter) -> std::io::Result<()>,
+    ) -> Result<PlanFile, Error> {
+        let unwritable = |err| self.unwritable(err);
+        let mut plan = PlanWriter::new_in(self.scratch).map_err(unwritable)?;
+        make(&mut gathered.selection, &mut plan).map_err(unwritable)?;
+        plan.finish().map_err(unwritable)
     }
 
     /// Trash the selection (each file inside a chosen folder gets its own operation).
     pub async fn trash(&self, selection: &Selection) -> Result<PlanFile, Error> {
-        self.planned(trash_ops(&self.with_contents(selection, false).await?))
+        let mut gathered = self.gather(selection, Source::Live).await?;
+        self.plan(&mut gathered, trash_ops)
     }
 
     /// Restore the selection, chosen from the trash.
     pub async fn restore(&self, selection: &Selection) -> Result<PlanFile, Error> {
-        self.planned(restore_ops(&self.with_contents(selection, true).await?))
+        let mut gathered = self.gather(selection, Source::Trash).await?;
+        self.plan(&mut gathered, restore_ops)
     }
 
     /// Export the selection.
     pub async fn export(&self, selection: &Selection) -> Result<PlanFile, Error> {
-        self.planned(export_ops(&self.with_contents(selection, false).await?))
+        let mut gathered = self.gather(selection, Source::Live).await?;
+        self.plan(&mut gathered, export_ops)
+    }
+
+    /// The files `selection` chooses from the listings `source` names, with everything inside
+    /// the chosen folders, set aside on disk as the listings stream; only folders are held.
+    async fn gather(&self, selection: &Selection, source: Source) -> Result<Gathered, Error> {
+        let unwritable = |err| self.unwritable(err);
+        let named = match selection {
+            Selection::Named(fids) => select_fids(self.engine, self.me, fids).await?,
+            Selection::Matching(_) => Vec::new(),
+        };
+        let named_fids: FidSet = named.iter().map(|s| s.file.fid.clone()).collect();
+        let mut gathered = Gathered {
+            account: Spill::new_in(self.scratch).map_err(unwritable)?,
+            tree: FolderTree::default(),
+            selection: Spill::new_in(self.scratch).map_err(unwritable)?,
+            trash_unlisted: None,
+        };
+        for chosen in named {
+            gathered.add(chosen, true).map_err(unwritable)?;
+        }
+        let chosen_from = listed(self.engine, self.me, source == Source::Trash).await?;
+        let also_trash = match source {
+            Source::LiveAndTrash => match listed(self.engine, self.me, true).await {
+                Ok(trash) => Some(trash),
+                Err(err) => {
+                    gathered.trash_unlisted = Some(err);
+                    None
+                }
+            },
+            Source::Live | Source::Trash => None,
+        };
+        let mut chosen_from = std::pin::pin!(chosen_from);
+        while let Some(listed) = chosen_from.try_next().await? {
+            if named_fids.contains(&listed.file.fid) {
+                continue;
+            }
+            let chosen = match selection {
+                Selection::Matching(filter) => filter.accepts(&listed.file, &listed.path),
+                Selection::Named(_) => false,
+            };
+            gathered.add(listed, chosen).map_err(unwritable)?;
+        }
+        if let Some(trash) = also_trash {
+            let mut trash = std::pin::pin!(trash);
+            loop {
+                match trash.try_next().await {
+                    Ok(Some(listed)) => gathered.add(listed, false).map_err(unwritable)?,
+                    Ok(None) => break,
+                    Err(err) => {
+                        gathered.trash_unlisted = Some(err);
+                        break;
+                    }
+                }
+            }
+        }
+        let mut seen = FidSet::default();
+        for entry in gathered.account.read().map_err(unwritable)? {
+            let (listed, chosen) = entry.map_err(unwritable)?;
+            if (chosen || gathered.tree.inside_chosen(&listed.file))
+                && seen.insert(&listed.file.fid)
+            {
+                gathered.selection.push(&listed).map_err(unwritable)?;
+            }
+        }
+        Ok(gathered)
     }
 
     /// The sharing engine's plan as operations, each with the update that undoes it, and its
@@ -179,95 +225,45 @@ impl Planner<'_> {
         backup: bool,
     ) -> Result<PlanFile, Error> {
         let unwritable = |err| self.unwritable(err);
-        let named = match selection {
-            Selection::Named(fids) => select_fids(self.engine, self.me, fids).await?,
-            Selection::Matching(_) => Vec::new(),
+        let mut gathered = self.gather(selection, Source::LiveAndTrash).await?;
+        let mut rules = DeleteRules {
+            force,
+            backup,
+            folders_refused: gathered.trash_unlisted.as_ref().map(|err| format!(
+                "the trash could not be listed ({err}), so what the folder holds there could not be backed up"
+            )),
+            ..DeleteRules::default()
         };
-        let named_fids: BTreeSet<Fid> = named.iter().map(|s| s.file.fid.clone()).collect();
-        // The account, each file marked chosen or not, named files first.
-        let mut account: Spill<(Selected, bool)> =
-            Spill::new_in(self.scratch).map_err(unwritable)?;
-        let mut tree = FolderTree::default();
-        for chosen in named {
-            tree.add(&chosen.file, true);
-            account.push(&(chosen, true)).map_err(unwritable)?;
-        }
-        let mut rules = DeleteRules { force, backup, ..DeleteRules::default() };
-        let live = listed(self.engine, self.me, false).await?;
-        let trash = match listed(self.engine, self.me, true).await {
-            Ok(trash) => Some(trash),
-            Err(err) => {
-                rules.folders_refused = Some(refused_for(&err));
-                None
-            }
-        };
-        let mut live = std::pin::pin!(live);
-        while let Some(listed) = live.try_next().await? {
-            if named_fids.contains(&listed.file.fid) {
-                continue;
-            }
-            let chosen = match selection {
-                Selection::Matching(filter) => filter.accepts(&listed.file, &listed.path),
-                Selection::Named(_) => false,
-            };
-            tree.add(&listed.file, chosen);
-            account.push(&(listed, chosen)).map_err(unwritable)?;
-        }
-        if let Some(trash) = trash {
-            let mut trash = std::pin::pin!(trash);
-            loop {
-                match trash.try_next().await {
-                    Ok(Some(listed)) => {
-                        tree.add(&listed.file, false);
-                        account.push(&(listed, false)).map_err(unwritable)?;
-                    }
-                    Ok(None) => break,
-                    Err(err) => {
-                        rules.folders_refused = Some(refused_for(&err));
-                        break;
-                    }
-                }
-            }
-        }
-        // The selection, and the grids in it.
-        let mut chosen: Spill<Selected> = Spill::new_in(self.scratch).map_err(unwritable)?;
         let mut grids = FidSet::default();
-        let mut seen = FidSet::default();
-        for entry in account.read().map_err(unwritable)? {
-            let (listed, was_chosen) = entry.map_err(unwritable)?;
-            let selected = was_chosen || tree.inside_chosen(&listed.file);
-            if selected && seen.insert(&listed.file.fid) {
-                if listed.file.filetype == FileType::Grid {
-                    grids.insert(&listed.file.fid);
-                }
-                chosen.push(&listed).map_err(unwritable)?;
+        for selected in gathered.selection.read().map_err(unwritable)? {
+            let selected = selected.map_err(unwritable)?;
+            if selected.file.filetype == FileType::Grid {
+                grids.insert(&selected.file.fid);
             }
         }
-        drop(seen);
         if !grids.is_empty() {
-            rules.grid_users = self.grid_users_staying(&mut account, &tree, &grids).await?;
+            rules.grid_users = self.grid_users_staying(&mut gathered, &grids).await?;
         }
-        let mut plan = PlanWriter::new_in(self.scratch).map_err(unwritable)?;
-        delete_ops(&mut chosen, &rules, &mut plan).map_err(unwritable)?;
-        plan.finish().map_err(unwritable)
+        self.plan(&mut gathered, |selection, plan| delete_ops(selection, &rules, plan))
     }
 
     /// For each of `grids`, the plots of `account` that stay (neither chosen nor inside a
     /// chosen folder) and use it, read from their figures `--jobs` at a time.
     async fn grid_users_staying(
         &self,
-        account: &mut Spill<(Selected, bool)>,
-        tree: &FolderTree,
+        gathered: &mut Gathered,
         grids: &FidSet,
     ) -> Result<BTreeMap<Fid, BTreeSet<Fid>>, Error> {
         let unwritable = |err| self.unwritable(err);
-        let staying = account.read().map_err(unwritable)?.filter_map(|entry| match entry {
-            Ok((listed, chosen)) => (listed.file.filetype == FileType::Plot
-                && !chosen
-                && !tree.inside_chosen(&listed.file))
-            .then_some(Ok(listed.file)),
-            Err(err) => Some(Err(err)),
-        });
+        let tree = &gathered.tree;
+        let staying =
+            gathered.account.read().map_err(unwritable)?.filter_map(|entry| match entry {
+                Ok((listed, chosen)) => (listed.file.filetype == FileType::Plot
+                    && !chosen
+                    && !tree.inside_chosen(&listed.file))
+                .then_some(Ok(listed.file)),
+                Err(err) => Some(Err(err)),
+            });
         let engine = self.engine;
         let mut read = std::pin::pin!(
             stream::iter(staying)
@@ -289,11 +285,34 @@ impl Planner<'_> {
     }
 }
 
-/// Why folders are not deleted when the trash cannot be listed.
-fn refused_for(err: &Failure) -> String {
-    format!(
-        "the trash could not be listed ({err}), so what the folder holds there could not be backed up"
-    )
+/// The listings a run's files are chosen from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// The live files.
+    Live,
+    /// The files in the trash.
+    Trash,
+    /// The live files; a chosen folder's files in the trash come with it.
+    LiveAndTrash,
+}
+
+/// An account's files and a selection from them, set aside on disk.
+struct Gathered {
+    /// Every listed file, and whether it was chosen.
+    account: Spill<(Selected, bool)>,
+    /// The account's folders, and which were chosen.
+    tree: FolderTree,
+    /// The chosen files with everything inside the chosen folders, each once.
+    selection: Spill<Selected>,
+    /// Why the trash could not be listed, if it could not.
+    trash_unlisted: Option<Failure>,
+}
+
+impl Gathered {
+    fn add(&mut self, listed: Selected, chosen: bool) -> std::io::Result<()> {
+        self.tree.add(&listed.file, chosen);
+        self.account.push(&(listed, chosen))
+    }
 }
 
 /// The selected plots that use a grid, and the others with their modes.

@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Result;
-use chart_studio_bulk::{Engine, EngineConfig, Filter, TokioClock, select};
+use chart_studio_bulk::{Engine, EngineConfig, TokioClock, listed};
 use chart_studio_models::Fid;
 use chart_studio_sharing::{Observed, Sharing, file_link};
+use futures_util::TryStreamExt;
 use serde::Serialize;
 
 use super::username;
@@ -117,36 +118,41 @@ pub(super) async fn run(command: SharingCommand, settings: &Settings, out: Outpu
     };
     let engine =
         Engine::new(settings.client()?, Arc::new(TokioClock::default()), EngineConfig::default());
-    let files = select(&engine, &user, &Filter::default(), false).await?;
+    let mut files = std::pin::pin!(listed(&engine, &user, false).await?);
     let mut total = Counts::new("all", String::new());
     let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
     let mut by_folder: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut public = Vec::new();
-    for selected in &files {
+    // The most viewed public files so far: a few more than `top` are kept between trims.
+    let mut public: Vec<TopFile> = Vec::new();
+    let most_viewed_first = |files: &mut Vec<TopFile>| {
+        files.sort_by_key(|f| (std::cmp::Reverse(f.views), f.fid.clone()));
+    };
+    while let Some(selected) = files.try_next().await? {
         let mode = Sharing::of(&selected.file);
         total.add(mode);
         let kind = selected.file.filetype.to_string();
         by_type.entry(kind.clone()).or_insert_with(|| Counts::new("type", kind)).add(mode);
-        let folder =
-            if selected.path.is_empty() { "(home)".to_owned() } else { selected.path.clone() };
+        let folder = if selected.path.is_empty() { "(home)".to_owned() } else { selected.path };
         by_folder.entry(folder.clone()).or_insert_with(|| Counts::new("folder", folder)).add(mode);
         if mode == Observed::Known(Sharing::Public) {
-            public.push(&selected.file);
+            let file = &selected.file;
+            public.push(TopFile {
+                fid: file.fid.clone(),
+                filename: file.filename.clone(),
+                views: file.views.unwrap_or(0),
+                link: file_link(file),
+            });
+            if public.len() > 2 * top + 64 {
+                most_viewed_first(&mut public);
+                public.truncate(top);
+            }
         }
     }
-    public.sort_by_key(|file| (std::cmp::Reverse(file.views.unwrap_or(0)), file.fid.clone()));
+    most_viewed_first(&mut public);
     public.truncate(top);
     let mut counts = vec![total];
     counts.extend(by_type.into_values());
     counts.extend(by_folder.into_values());
-    let most_viewed_public = public
-        .into_iter()
-        .map(|file| TopFile {
-            fid: file.fid.clone(),
-            filename: file.filename.clone(),
-            views: file.views.unwrap_or(0),
-            link: file_link(file),
-        })
-        .collect();
+    let most_viewed_public = public;
     printer.print(&Audit { user, counts, most_viewed_public })
 }
