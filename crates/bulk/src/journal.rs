@@ -11,9 +11,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::files::{
-    append_line, complete_lines, create_private_dir, end_torn_line, open_append, private_options,
-};
+use crate::files::{append_line, create_private_dir, end_torn_line, open_append, private_options};
 use crate::{Op, Outcome, PlanFile};
 
 /// What the run is.
@@ -46,14 +44,6 @@ pub struct PlanSeal {
 }
 
 impl PlanSeal {
-    fn of<'a>(lines: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut sealing = Self::start();
-        for line in lines {
-            sealing.add(line);
-        }
-        sealing.finish()
-    }
-
     pub(crate) fn start() -> Sealing {
         Sealing { hasher: Sha256::new(), ops: 0 }
     }
@@ -182,21 +172,29 @@ impl Journal {
     /// Reads a journal. A last line cut short by a crash is ignored; any other bad line, and a
     /// plan that does not match its seal, is an error.
     pub fn load(path: &Path) -> Result<JournalState, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|err| format!("could not read {}: {err}", path.display()))?;
+        let unreadable = |err| format!("could not read {}: {err}", path.display());
+        let mut reader = std::io::BufReader::new(File::open(path).map_err(unreadable)?);
         let mut header = None;
-        let mut ops = Vec::new();
-        let mut op_lines = Vec::new();
+        let mut sealing = PlanSeal::start();
         let mut outcomes = BTreeMap::new();
-        for (number, line) in complete_lines(&text) {
-            let record: Record = serde_json::from_str(line)
+        let mut line = String::new();
+        for number in 1.. {
+            line.clear();
+            if std::io::BufRead::read_line(&mut reader, &mut line).map_err(unreadable)? == 0
+                || !line.ends_with('\n')
+            {
+                // The end, or a last line a crash cut short.
+                break;
+            }
+            let text = line.trim_end_matches(['\n', '\r']);
+            if text.trim().is_empty() {
+                continue;
+            }
+            let record: Record = serde_json::from_str(text)
                 .map_err(|err| format!("{} line {number}: {err}", path.display()))?;
             match record {
                 Record::Run(run) => header = Some(run),
-                Record::Op(op) => {
-                    ops.push(*op);
-                    op_lines.push(line);
-                }
+                Record::Op(_) => sealing.add(text),
                 Record::Outcome { op, outcome } => {
                     outcomes.insert(op, outcome);
                 }
@@ -204,23 +202,21 @@ impl Journal {
         }
         let header = header
             .ok_or_else(|| format!("{} has no run header; is it a journal?", path.display()))?;
-        if let Some(seal) = &header.plan {
-            let found = PlanSeal::of(op_lines);
-            if &found != seal {
-                return Err(format!(
-                    "the plan in {} does not match its checksum ({} of {} operations); the journal is damaged and is not resumed",
-                    path.display(),
-                    found.ops,
-                    seal.ops
-                ));
-            }
+        let found = sealing.finish();
+        if let Some(seal) = header.plan.as_ref().filter(|seal| **seal != found) {
+            return Err(format!(
+                "the plan in {} does not match its checksum ({} of {} operations); the journal is damaged and is not resumed",
+                path.display(),
+                found.ops,
+                seal.ops
+            ));
         }
-        Ok(JournalState { header, ops, outcomes })
+        Ok(JournalState { path: path.to_owned(), header, planned: found.ops, outcomes })
     }
 }
 
 /// The planned operations of the journal at `path`, read one at a time, in order.
-pub fn read_ops(path: &Path) -> std::io::Result<impl Iterator<Item = Result<Op, String>>> {
+pub fn read_ops(path: &Path) -> std::io::Result<impl Iterator<Item = Result<Op, String>> + use<>> {
     let lines = std::io::BufRead::lines(std::io::BufReader::new(File::open(path)?));
     let shown = path.display().to_string();
     Ok(lines.enumerate().filter_map(move |(index, line)| {
@@ -248,13 +244,15 @@ fn write_line(file: &Mutex<File>, line: &str) -> std::io::Result<()> {
     append_line(&mut file, line)
 }
 
-/// What a journal says.
+/// What a journal says. Its operations stay on disk: see [`JournalState::ops`].
 #[derive(Debug, Clone)]
 pub struct JournalState {
+    /// Where it is.
+    pub path: PathBuf,
     /// The run.
     pub header: RunHeader,
-    /// Every planned operation, in order.
-    pub ops: Vec<Op>,
+    /// How many operations it plans.
+    pub planned: u64,
     /// The last outcome of each operation that has one.
     pub outcomes: BTreeMap<u64, Outcome>,
 }
@@ -268,18 +266,27 @@ impl JournalState {
         )
     }
 
-    /// The operations still to do.
-    pub fn pending(&self) -> impl Iterator<Item = &Op> {
-        self.ops.iter().filter(|op| self.is_pending(op.id))
+    /// How many operations are still to do.
+    pub fn pending(&self) -> u64 {
+        let finished = self.outcomes.keys().filter(|id| !self.is_pending(**id)).count();
+        self.planned.saturating_sub(finished as u64)
+    }
+
+    /// Its planned operations, read from disk one at a time, in order.
+    pub fn ops(&self) -> Result<impl Iterator<Item = Result<Op, String>> + use<>, String> {
+        read_ops(&self.path).map_err(|err| format!("could not read {}: {err}", self.path.display()))
     }
 
     /// The operations that finished.
-    pub fn done(&self) -> Vec<Op> {
-        self.ops
-            .iter()
-            .filter(|op| matches!(self.outcomes.get(&op.id), Some(Outcome::Done { .. })))
-            .cloned()
-            .collect()
+    pub fn done(&self) -> Result<Vec<Op>, String> {
+        let mut done = Vec::new();
+        for op in self.ops()? {
+            let op = op?;
+            if matches!(self.outcomes.get(&op.id), Some(Outcome::Done { .. })) {
+                done.push(op);
+            }
+        }
+        Ok(done)
     }
 }
 
@@ -336,9 +343,10 @@ mod tests {
         std::io::Write::write_all(&mut file, br#"{"record":"outcome","op":2,"res"#).unwrap();
         let state = Journal::load(&path).unwrap();
         assert_eq!(state.header, RunHeader { plan: state.header.plan.clone(), ..header() });
-        assert_eq!(state.ops.len(), 3);
-        let pending: Vec<u64> = state.pending().map(|op| op.id).collect();
+        assert_eq!(state.planned, 3);
+        let pending: Vec<u64> = (0..3).filter(|id| state.is_pending(*id)).collect();
         assert_eq!(pending, [1, 2], "failed ops and ops without an outcome are redone");
+        assert_eq!(state.pending(), 2);
         assert!(create(&path, []).is_err(), "an existing journal is never overwritten");
 
         let reopened = Journal::open(&path).unwrap();
@@ -350,7 +358,7 @@ mod tests {
             .unwrap();
         let state = Journal::load(&path).unwrap();
         assert_eq!(state.outcomes.len(), 3, "the cut line is gone and the new record reads back");
-        assert!(state.pending().map(|op| op.id).eq([1]));
+        assert_eq!(state.pending(), 1);
         let read: Vec<u64> = read_ops(&path).unwrap().map(|op| op.unwrap().id).collect();
         assert_eq!(read, [0, 1, 2], "the plan reads back alone, past the outcomes");
     }
@@ -427,7 +435,7 @@ mod tests {
             bytes.splice(at..at, noise);
             std::fs::write(&path, &bytes).unwrap();
             if let Ok(state) = Journal::load(&path) {
-                proptest::prop_assert!(state.ops.len() <= 2);
+                proptest::prop_assert!(state.planned <= 2);
             }
             let _ = Journal::open(&path);
         }

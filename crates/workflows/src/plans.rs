@@ -384,7 +384,7 @@ pub enum Undo {
 
 /// How to undo the run `state` describes.
 pub fn undo(state: &JournalState) -> Result<Undo, Error> {
-    let done = state.done();
+    let done = state.done().map_err(|err| Error::Run(Failure::Local(err)))?;
     let mut deleted: BTreeSet<Fid> = done
         .iter()
         .filter(|op| matches!(op.kind, OpKind::Delete { .. }))

@@ -107,8 +107,13 @@ pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState
     let journal = Journal::open(path)
         .map_err(|err| local(format!("could not open {}", path.display()), err))?;
     let state = read(account, path)?;
-    let (backups, importing) =
-        folders(state.header.dir.as_deref(), state.ops.iter().cloned().map(Ok))?;
+    let ops = || {
+        state
+            .ops()
+            .map_err(|err| Error::Run(Failure::Local(err)))
+            .map(|ops| ops.map(|op| op.map_err(std::io::Error::other)))
+    };
+    let (backups, importing) = folders(state.header.dir.as_deref(), ops()?)?;
     if let Some(backups) = &backups {
         for outcome in state.outcomes.values() {
             if let Outcome::Done { written: Some(entry), .. } = outcome {
@@ -117,7 +122,8 @@ pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState
         }
     }
     if let Some(importing) = &importing {
-        for op in &state.ops {
+        for op in ops()? {
+            let op = op.map_err(|err| local("could not read the plan".to_owned(), err))?;
             if let Some(Outcome::Done { imported: Some(imported), .. }) = state.outcomes.get(&op.id)
             {
                 importing.remember(&op.fid, imported);

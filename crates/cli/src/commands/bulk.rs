@@ -33,7 +33,7 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         // A local file: no account or server needed to show it.
         let printer = out.of::<JournalView>()?;
         let state = chart_studio_bulk::Journal::load(journal).map_err(anyhow::Error::msg)?;
-        return printer.print(&JournalView::of(state));
+        return printer.print(&JournalView::of(state).map_err(anyhow::Error::msg)?);
     }
     let ctx = Ctx::new(settings, out)?;
     match command {
@@ -361,7 +361,8 @@ async fn import_run(
     let journal = prepared.journal.path().to_owned();
     drop(prepared);
     let state = chart_studio_bulk::Journal::load(&journal).map_err(anyhow::Error::msg)?;
-    show_import(&printer, ImportSummary::of(dir, journal.clone(), &state))?;
+    let summary = ImportSummary::of(dir, journal.clone(), &state).map_err(anyhow::Error::msg)?;
+    show_import(&printer, summary)?;
     verdict(&report, journal)
 }
 
@@ -443,7 +444,7 @@ fn show_summary(printer: &Printer<RunSummary>, summary: &RunSummary) -> Result<(
 async fn resume(ctx: &Ctx, path: &Path, jobs: Jobs) -> Result<()> {
     let printer = ctx.out.of::<RunSummary>()?;
     let (prepared, state) = runs::take(ctx.account(), path)?;
-    let pending = state.pending().count();
+    let pending = state.pending();
     let command = state.header.command.clone();
     if pending == 0 {
         let nothing = format!("resume: every operation of `{command}` finished");
@@ -453,7 +454,7 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: Jobs) -> Result<()> {
     writeln!(
         std::io::stderr().lock(),
         "resuming `{command}`: {pending} of {} operations left",
-        state.ops.len()
+        state.planned
     )?;
     let pending = |id| state.is_pending(id);
     let report = execute(ctx, &prepared, pending, (jobs, None), interrupted).await;

@@ -226,7 +226,7 @@ pub(crate) struct ImportedFile {
 
 impl ImportSummary {
     /// The summary of the import run whose journal is `state`.
-    pub(crate) fn of(dir: PathBuf, journal: PathBuf, state: &JournalState) -> Self {
+    pub(crate) fn of(dir: PathBuf, journal: PathBuf, state: &JournalState) -> Result<Self, String> {
         let mut summary = Self {
             dir,
             journal,
@@ -235,7 +235,8 @@ impl ImportSummary {
             skipped: Vec::new(),
             failures: Vec::new(),
         };
-        for op in &state.ops {
+        for op in state.ops()? {
+            let op = op?;
             let reason = |reason: &String| FileReason {
                 fid: op.fid.clone(),
                 action: Some(op.kind.name().to_owned()),
@@ -255,7 +256,7 @@ impl ImportSummary {
                 Some(Outcome::Done { .. }) | None => {}
             }
         }
-        summary
+        Ok(summary)
     }
 }
 
@@ -304,17 +305,17 @@ pub(crate) struct OpState {
 
 impl JournalView {
     /// The view of a loaded journal.
-    pub(crate) fn of(state: JournalState) -> Self {
+    pub(crate) fn of(state: JournalState) -> Result<Self, String> {
+        let ops = state.ops()?;
         let mut outcomes = state.outcomes;
-        let operations = state
-            .ops
-            .into_iter()
+        let operations = ops
             .map(|op| {
+                let op = op?;
                 let outcome = outcomes.remove(&op.id);
-                OpState { op, outcome }
+                Ok(OpState { op, outcome })
             })
-            .collect();
-        Self { run: state.header, operations }
+            .collect::<Result<_, String>>()?;
+        Ok(Self { run: state.header, operations })
     }
 }
 
