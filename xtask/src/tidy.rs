@@ -18,7 +18,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("chart-studio-bulk", &["chart-studio-models", "chart-studio-api"]),
     (
         "chart-studio-workflows",
-        &["chart-studio-models", "chart-studio-api", "chart-studio-sharing", "chart-studio-bulk"],
+        &[
+            "chart-studio-models",
+            "chart-studio-api",
+            "chart-studio-http",
+            "chart-studio-sharing",
+            "chart-studio-bulk",
+        ],
     ),
     (
         "chart-studio-cli",

@@ -7,6 +7,31 @@
 //! A [`Client`] sends endpoints through any [`Transport`] and follows pagination links.
 //!
 //! This crate does no I/O: no sockets, no runtime, no clock, no environment, no files.
+//!
+//! ```
+//! use chart_studio_api::{Config, Credentials, Error, RequestLine, build_request, files, parse_response};
+//!
+//! let config = Config::new("https://api.example.com", Some(Credentials::new("alice", "k3y")), false)?;
+//! let endpoint = files::Retrieve::new("alice:12".parse()?);
+//! let request = build_request(&endpoint, &config)?;
+//! assert_eq!(request.uri(), "https://api.example.com/v2/files/alice:12");
+//! assert!(request.headers()["authorization"].is_sensitive(), "never logged");
+//!
+//! // Any transport sends it; the answer is checked once.
+//! let answer = http::Response::builder()
+//!     .status(404)
+//!     .body(bytes::Bytes::from_static(br#"{"errors": [{"message": "Not found."}]}"#))?;
+//! match parse_response(&endpoint, RequestLine::of(&request), &answer) {
+//!     Err(Error::Api(err)) => assert_eq!((err.status.as_u16(), err.message()), (404, "Not found.".to_owned())),
+//!     other => panic!("{other:?}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `test-util`: the `test_util` module, a replay transport that answers recorded exchanges in order and
+//!   checks every request, and the fixture checker `cargo xtask fixtures` uses.
 
 mod client;
 mod config;

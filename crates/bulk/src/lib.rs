@@ -6,6 +6,42 @@
 //! This is the only client crate that sleeps, and it sleeps through an injected [`Clock`], so
 //! its tests need no real time. It runs endpoints; it knows nothing of sharing policy: callers
 //! hand it the update requests to send.
+//!
+//! A plan goes to disk as it is made, then into a sealed journal; a run appends each outcome,
+//! and a resumed run does what is still pending:
+//!
+//! ```
+//! use chart_studio_bulk::{Journal, Op, OpKind, Outcome, PlanWriter, Record, RunHeader};
+//! use chart_studio_models::{File, FileType};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut plan = PlanWriter::new_in(dir.path())?;
+//! for fid in ["alice:1", "alice:2"] {
+//!     let file = File::new(fid.parse()?, "draft", FileType::Plot);
+//!     plan.push(Op::of(0, 0, &file, OpKind::Trash))?;
+//! }
+//! let mut plan = plan.finish()?;
+//! assert_eq!(plan.summary().counts[&("trash".to_owned(), "plot".to_owned())], 2);
+//!
+//! let header = RunHeader {
+//!     version: 1,
+//!     command: "trash".into(),
+//!     api: "https://api.example.com".into(),
+//!     user: "alice".into(),
+//!     dir: None,
+//!     plan: None,
+//! };
+//! let path = dir.path().join("trash.jsonl");
+//! let journal = Journal::create(&path, &header, &mut plan)?;
+//! let done = Outcome::Done { written: None, already_gone: false, imported: None };
+//! journal.append(&Record::Outcome { op: 0, outcome: done })?;
+//! drop(journal);
+//!
+//! let state = Journal::load(&path)?;
+//! assert_eq!((state.planned, state.pending()), (2, 1));
+//! assert!(!state.is_pending(0) && state.is_pending(1));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod bucket;
 mod clock;

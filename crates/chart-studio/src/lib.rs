@@ -8,7 +8,7 @@
 //! | [`http`] | the reqwest transport (rustls, proxies, CA bundles, timeouts) | `http` |
 //! | [`sharing`] | public / private / secret, update plans, secret links | `workflows` |
 //! | [`bulk`] | selection, the concurrent engine, journals, backups, import | `workflows` |
-//! | [`workflows`] | sharing changes with read-back, plot creation, run plans and runs | `workflows` |
+//! | [`workflows`] | sharing changes with read-back, plot creation, run plans and runs, the CLI's settings | `workflows` |
 //!
 //! The examples below run against a local `chart-studio-server` started in the test; against
 //! a real server, only the address and the credentials change.
@@ -30,6 +30,37 @@
 //! let config = Config::new(address, Some(Credentials::new("alice", "alice-key-1")), false)?;
 //! let client = Client::new(HttpTransport::new(&HttpSettings::default())?, config);
 //! let me = client.send(&users::Current {}).await?;
+//! assert_eq!(me.username, "alice");
+//! # Ok(()) }
+//! ```
+//!
+//! # Connect with the settings the CLI uses
+//!
+//! [`workflows::settings::Settings`] layers what the `chart-studio` CLI reads, lowest first:
+//! `~/.plotly/.credentials` and `.config` (the files the Python and R clients write), a profile
+//! of the CLI's TOML file, the environment (`PLOTLY_USERNAME`, `PLOTLY_API_KEY`,
+//! `PLOTLY_API_DOMAIN`, ...) and explicit values; each value remembers where it came from.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> anyhow::Result<()> {
+//! # let server = chart_studio_server::start(chart_studio_server::ServerConfig {
+//! #     users: vec![("alice".into(), "alice-key-1".into())], ..Default::default() }).await?;
+//! # let plotly_dir = tempfile::tempdir()?;
+//! # std::fs::write(plotly_dir.path().join(".credentials"),
+//! #     r#"{"username": "alice", "api_key": "alice-key-1"}"#)?;
+//! use chart_studio::api::users;
+//! use chart_studio::workflows::settings::{Inputs, Settings};
+//!
+//! // What `py.sign_in` saved, with the server address from the environment on top.
+//! let inputs = Inputs {
+//!     plotly_dir: Some(plotly_dir.path().to_owned()),
+//!     env: [("PLOTLY_API_DOMAIN".to_owned(), server.url().to_owned())].into(),
+//!     ..Inputs::default()
+//! };
+//! let settings = Settings::load(&inputs)?;
+//! assert_eq!(settings.origin("api_domain"), Some("environment (PLOTLY_API_DOMAIN)"));
+//! let me = settings.client()?.send(&users::Current {}).await?;
 //! assert_eq!(me.username, "alice");
 //! # Ok(()) }
 //! ```

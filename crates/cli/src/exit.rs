@@ -99,7 +99,7 @@ pub(crate) fn classify(err: &anyhow::Error) -> Verdict {
         if io_kind == Some(std::io::ErrorKind::BrokenPipe) {
             return Verdict::new(OK, "ok");
         }
-        if cause.is::<UsageError>() {
+        if cause.is::<UsageError>() || cause.is::<chart_studio_workflows::settings::LinkRefused>() {
             return Verdict::new(USAGE, "usage");
         }
         if cause.is::<NoCredentials>() {

@@ -14,7 +14,6 @@ mod commands;
 mod exit;
 mod jq;
 mod output;
-mod settings;
 mod views;
 
 use std::collections::BTreeMap;
@@ -27,6 +26,8 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{Cli, GlobalArgs};
 use crate::output::{JsonArgs, Output};
 use crate::settings::{Inputs, Settings};
+/// The CLI's settings live in the workflows crate, for any program to connect as the CLI does.
+pub(crate) use chart_studio_workflows::settings;
 
 /// The command line's definition: every command, flag and help text (for completions, man
 /// pages and tests that walk the commands).

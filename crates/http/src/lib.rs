@@ -3,6 +3,21 @@
 //! never leave the original host (so credentials never follow a redirect elsewhere).
 //!
 //! This is the only crate of the workspace that speaks reqwest; it knows no endpoints.
+//!
+//! ```
+//! use std::time::Duration;
+//! use chart_studio_api::{Client, Config};
+//! use chart_studio_http::{HttpSettings, HttpTransport};
+//!
+//! let mut settings = HttpSettings::default();
+//! settings.timeout = Duration::from_secs(30);
+//! settings.proxy = Some("http://proxy-user:secret@proxy.example.com:3128".into());
+//! assert!(!format!("{settings:?}").contains("secret"), "Debug hides the proxy's password");
+//! let transport = HttpTransport::new(&settings)?;
+//! let client = Client::new(transport, Config::new("https://api.example.com", None, false)?);
+//! # let _ = client;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::path::PathBuf;
 use std::time::Duration;

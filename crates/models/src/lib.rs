@@ -4,6 +4,24 @@
 //! serializing it again gives back the same JSON value. Nullable fields are `Option`s; fields that a
 //! server only sends sometimes (admin-only fields, plot-only fields) are skipped when absent.
 //! This crate knows nothing about HTTP.
+//!
+//! ```
+//! use chart_studio_models::{Fid, File, FileType, from_json_slice, referenced_grids};
+//!
+//! // A listing entry, as the server sends it; fields this crate does not name stay in `extra`.
+//! let body = br#"{"fid": "alice:12", "filename": "sales", "filetype": "plot",
+//!                 "world_readable": false, "share_key_enabled": true, "badge": "new"}"#;
+//! let file: File = from_json_slice(body)?;
+//! assert_eq!((file.fid.owner(), file.fid.idlocal()), ("alice", 12));
+//! assert_eq!(file.filetype, FileType::Plot);
+//! assert_eq!(file.extra["badge"], "new");
+//!
+//! // A plot's figure names its grids' columns in `*src` attributes.
+//! let figure = serde_json::json!({"data": [{"type": "bar", "xsrc": "alice:7:1a2b3c", "ysrc": "alice:7:4d5e6f"}]});
+//! let grids: Vec<Fid> = referenced_grids(&figure).into_iter().collect();
+//! assert_eq!(grids, ["alice:7".parse::<Fid>()?]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod decode;
 mod error_body;

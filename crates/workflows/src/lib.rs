@@ -8,7 +8,9 @@
 //! - [`plans`]: the plans of bulk runs (share, trash, restore, delete, export) from a selection,
 //!   and how a finished run is undone;
 //! - [`runs`]: a plan journaled and executed (stopping cleanly when interrupted), and a journal
-//!   taken to resume or undo its run.
+//!   taken to resume or undo its run;
+//! - [`settings`]: the CLI's layered settings (`~/.plotly` files, the TOML profile, environment,
+//!   explicit values) and the client they describe.
 //!
 //! Every call takes a [`chart_studio_api::Client`] (or a bulk engine built on one), so it can be
 //! tested with the replay transport, and waits only through an injected clock.
@@ -17,6 +19,7 @@ pub mod create;
 mod error;
 pub mod plans;
 pub mod runs;
+pub mod settings;
 pub mod share;
 
 pub use error::Error;

@@ -1,4 +1,5 @@
-//! Configuration, layered with the `config` crate; each value remembers the source it came from.
+//! The settings the `chart-studio` CLI uses, layered with the `config` crate, for any program
+//! that should connect as the CLI does; each value remembers the source it came from.
 //!
 //! Order, lowest first: defaults < `~/.plotly/.credentials` and `~/.plotly/.config` (the JSON
 //! files the Python and R clients write) < our TOML file's profile < environment < flags.
@@ -13,8 +14,13 @@ use chart_studio_bulk::TokioClock;
 use chart_studio_http::{HttpSettings, HttpTransport};
 use config::{Map, Source, Value, ValueKind};
 
+/// A file link on a host other than the configured server's.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LinkRefused(pub String);
+
 /// Every setting, with what it means.
-pub(crate) const KEYS: &[(&str, &str)] = &[
+pub const KEYS: &[(&str, &str)] = &[
     ("username", "the Chart Studio user to act as"),
     ("api_key", "that user's API key"),
     ("api_domain", "the API server, such as https://api.plotly.com"),
@@ -87,7 +93,7 @@ impl std::fmt::Debug for Settings {
 
 /// Where the files of each layer are, and the values of the upper layers.
 #[derive(Default, Clone)]
-pub(crate) struct Inputs {
+pub struct Inputs {
     /// The folder of `.credentials` and `.config` (`PLOTLY_DIR`, else `~/.plotly`).
     pub plotly_dir: Option<PathBuf>,
     /// Our TOML configuration file.
@@ -134,7 +140,7 @@ impl Source for Layer {
 
 /// The resolved settings.
 #[derive(Clone)]
-pub(crate) struct Settings {
+pub struct Settings {
     values: Map<String, Value>,
     layers: Vec<Layer>,
     /// The profile in effect, if any.
@@ -147,7 +153,7 @@ pub(crate) struct Settings {
 
 impl Settings {
     /// Resolves every layer.
-    pub(crate) fn load(inputs: &Inputs) -> Result<Self> {
+    pub fn load(inputs: &Inputs) -> Result<Self> {
         let (profile_layer, profile) = profile_layer(inputs)?;
         let mut layers = vec![defaults()];
         if let Some(dir) = &inputs.plotly_dir {
@@ -176,7 +182,7 @@ impl Settings {
     }
 
     /// The `sharing` and `world_readable` of each layer, lowest first, for the sharing engine.
-    pub(crate) fn sharing_layers(&self) -> Vec<chart_studio_sharing::Layer> {
+    pub fn sharing_layers(&self) -> Vec<chart_studio_sharing::Layer> {
         self.layers
             .iter()
             .map(|layer| {
@@ -205,14 +211,14 @@ impl Settings {
     }
 
     /// A text setting.
-    pub(crate) fn text(&self, key: &str) -> Option<String> {
+    pub fn text(&self, key: &str) -> Option<String> {
         self.value(key)
             .and_then(|value| value.clone().into_string().ok())
             .filter(|text| !text.is_empty())
     }
 
     /// A boolean setting; `"True"`, `"false"`, `1` and the like are accepted.
-    pub(crate) fn flag(&self, key: &str) -> Result<Option<bool>> {
+    pub fn flag(&self, key: &str) -> Result<Option<bool>> {
         let Some(value) = self.value(key) else { return Ok(None) };
         let origin = value.origin().unwrap_or("?").to_owned();
         value
@@ -223,7 +229,7 @@ impl Settings {
     }
 
     /// A number of seconds, above 0 and at most a day.
-    pub(crate) fn seconds(&self, key: &str) -> Result<Option<std::time::Duration>> {
+    pub fn seconds(&self, key: &str) -> Result<Option<std::time::Duration>> {
         let Some(value) = self.value(key) else { return Ok(None) };
         let origin = value.origin().unwrap_or("?").to_owned();
         let seconds =
@@ -234,12 +240,12 @@ impl Settings {
     }
 
     /// Where a setting came from.
-    pub(crate) fn origin(&self, key: &str) -> Option<&str> {
+    pub fn origin(&self, key: &str) -> Option<&str> {
         self.value(key).and_then(Value::origin)
     }
 
     /// Each known setting with its shown value (secrets as `***`) and origin.
-    pub(crate) fn describe(&self) -> Vec<(&'static str, String, String)> {
+    pub fn describe(&self) -> Vec<(&'static str, String, String)> {
         KEYS.iter()
             .map(|(key, _)| {
                 let value = self.text(key).map(|text| shown(key, &text)).unwrap_or_default();
@@ -251,7 +257,7 @@ impl Settings {
     /// Refuses a file link on a host other than the configured web server (`web_domain`, or
     /// the API server's host when that is unset), as the Python client refuses it: a link from
     /// another server names another server's file.
-    pub(crate) fn check_link(&self, link: &url::Url) -> Result<()> {
+    pub fn check_link(&self, link: &url::Url) -> Result<()> {
         let configured: Vec<String> = ["web_domain", "api_domain"]
             .iter()
             .filter_map(|key| self.text(key))
@@ -261,7 +267,7 @@ impl Settings {
         if configured.iter().any(|known| known.eq_ignore_ascii_case(host)) {
             return Ok(());
         }
-        Err(crate::exit::UsageError(format!(
+        Err(LinkRefused(format!(
             "{link} is a link to {host}, not to the configured server ({}); set web_domain (or pass --web-domain) to use links from there",
             configured.join(", ")
         ))
@@ -269,17 +275,17 @@ impl Settings {
     }
 
     /// The account, when both a username and a key are configured.
-    pub(crate) fn credentials(&self) -> Option<Credentials> {
+    pub fn credentials(&self) -> Option<Credentials> {
         Some(Credentials::new(self.text("username")?, self.text("api_key")?))
     }
 
     /// A client for the configured server and account.
-    pub(crate) fn client(&self) -> Result<Client> {
+    pub fn client(&self) -> Result<Client> {
         self.client_as(self.credentials())
     }
 
     /// A client for the configured server, acting as `credentials`.
-    pub(crate) fn client_as(&self, credentials: Option<Credentials>) -> Result<Client> {
+    pub fn client_as(&self, credentials: Option<Credentials>) -> Result<Client> {
         let api_domain = self.text("api_domain").unwrap_or_else(|| DEFAULT_API_DOMAIN.to_owned());
         let allow_http = self.flag("allow_insecure_http")?.unwrap_or(false);
         let mut config = Config::new(&api_domain, credentials, allow_http).with_context(|| {
@@ -313,7 +319,7 @@ impl Settings {
 const SINGLE_COMMAND_RETRIES: usize = 4;
 
 /// The API server used when nothing else is configured.
-pub(crate) const DEFAULT_API_DOMAIN: &str = "https://api.plotly.com";
+pub const DEFAULT_API_DOMAIN: &str = "https://api.plotly.com";
 
 fn defaults() -> Layer {
     let mut layer = Layer::new();
@@ -385,7 +391,7 @@ fn plotly_layer(dir: &Path) -> Result<Layer> {
 }
 
 /// Keys a profile may hold.
-pub(crate) const PROFILE_KEYS: [&str; 14] = [
+pub const PROFILE_KEYS: [&str; 14] = [
     "username",
     "api_domain",
     "web_domain",
