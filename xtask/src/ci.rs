@@ -28,6 +28,8 @@ pub(crate) enum Step {
     Examples,
     /// The benchmark on small accounts, so that a change that breaks it is caught.
     Bench,
+    /// Every library crate packages as it would be published.
+    Package,
     /// cargo deny check bans licenses sources.
     Deny,
 }
@@ -44,6 +46,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
         Step::Man,
         Step::Examples,
         Step::Bench,
+        Step::Package,
         Step::Deny,
     ];
     for step in steps.into_iter().filter(|step| only.is_none_or(|only| only == *step)) {
@@ -75,6 +78,25 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
             Step::Man => crate::man::run(&crate::project_root().join("target").join("man"))?,
             Step::Examples => crate::examples::run()?,
             Step::Bench => crate::bench::run(true, None)?,
+            // Not built (`--no-verify`) and without a lock file: the crates' path dependencies
+            // are not on a registry until they are published.
+            Step::Package => run_command(
+                &cargo,
+                &[
+                    "package",
+                    "--workspace",
+                    "--exclude",
+                    "chart-studio-cli",
+                    "--exclude",
+                    "chart-studio-server",
+                    "--exclude",
+                    "xtask",
+                    "--no-verify",
+                    "--exclude-lockfile",
+                    "--allow-dirty",
+                ],
+                &[],
+            )?,
             Step::Deny => deny(&cargo)?,
         }
     }

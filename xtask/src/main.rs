@@ -26,7 +26,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Everything CI checks: fmt, clippy, tests, fixtures, docs, cargo-deny.
+    /// Everything CI checks: fmt, clippy, tests, fixtures, compat, docs, man pages, examples,
+    /// the quick bench, packaging, cargo-deny.
     Ci {
         /// Run only this step.
         #[arg(value_enum)]
