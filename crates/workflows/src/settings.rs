@@ -153,6 +153,25 @@ pub struct Settings {
 
 impl Settings {
     /// Resolves every layer.
+    ///
+    /// ```
+    /// use chart_studio_workflows::settings::{Inputs, Settings};
+    ///
+    /// let plotly = tempfile::tempdir()?;
+    /// std::fs::write(plotly.path().join(".credentials"), r#"{"username": "alice", "api_key": "k3y"}"#)?;
+    /// let inputs = Inputs {
+    ///     plotly_dir: Some(plotly.path().to_owned()),
+    ///     env: [("PLOTLY_USERNAME".to_owned(), "bob".to_owned())].into(),
+    ///     ..Inputs::default()
+    /// };
+    /// let settings = Settings::load(&inputs)?;
+    /// assert_eq!(settings.text("username").as_deref(), Some("bob"), "the environment wins");
+    /// let shown = settings.describe();
+    /// let key = shown.iter().find(|(name, ..)| *name == "api_key").unwrap();
+    /// assert_eq!(key.1, "***", "secrets are never shown");
+    /// assert!(key.2.ends_with(".credentials"), "and each value says where it came from");
+    /// # Ok::<(), anyhow::Error>(())
+    /// ```
     pub fn load(inputs: &Inputs) -> Result<Self> {
         let (profile_layer, profile) = profile_layer(inputs)?;
         let mut layers = vec![defaults()];
