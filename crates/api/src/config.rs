@@ -59,6 +59,17 @@ impl Config {
     ///
     /// Credentials over plain http are refused unless the host is this machine or
     /// `allow_insecure_http` is set.
+    ///
+    /// ```
+    /// use chart_studio_api::{Config, Credentials};
+    ///
+    /// let alice = || Some(Credentials::new("alice", "k3y"));
+    /// assert!(Config::new("https://plotly.example.com", alice(), false).is_ok());
+    /// assert!(Config::new("http://127.0.0.1:9200", alice(), false).is_ok(), "this machine");
+    /// let refused = Config::new("http://plotly.example.com", alice(), false).unwrap_err();
+    /// assert!(!refused.to_string().contains("k3y"), "{refused}");
+    /// assert!(Config::new("http://plotly.example.com", alice(), true).is_ok(), "when asked");
+    /// ```
     pub fn new(
         api_base: &str,
         credentials: Option<Credentials>,

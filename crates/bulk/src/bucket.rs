@@ -3,6 +3,20 @@
 use std::time::Duration;
 
 /// Allows `rate` events per second on average, in bursts of up to `burst`.
+///
+/// It is told the time, so it never sleeps itself:
+///
+/// ```
+/// use std::time::Duration;
+/// use chart_studio_bulk::TokenBucket;
+///
+/// let mut bucket = TokenBucket::new(2.0, 2.0);
+/// let start = Duration::ZERO;
+/// assert!(bucket.try_acquire(start).is_ok() && bucket.try_acquire(start).is_ok(), "a burst of 2");
+/// let wait = bucket.try_acquire(start).unwrap_err();
+/// assert_eq!(wait, Duration::from_millis(500), "then one every half second");
+/// assert!(bucket.try_acquire(start + wait).is_ok());
+/// ```
 #[derive(Debug, Clone)]
 pub struct TokenBucket {
     rate: f64,

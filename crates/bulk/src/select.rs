@@ -93,6 +93,10 @@ pub struct Selected {
 
 /// A folder path as the server stores it: no empty parts, so `/a//b/` is `a/b` (the Python
 /// client strips the slashes of `filename='/reports/2024/'` too).
+///
+/// ```
+/// assert_eq!(chart_studio_bulk::normalise_path("/reports//2024/"), "reports/2024");
+/// ```
 pub fn normalise_path(path: &str) -> String {
     path.split('/').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("/")
 }

@@ -9,6 +9,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub const HOME_FOLDER: i64 = -1;
 
 /// A file id: the owner's username and the file's per-user number, written `username:idlocal`.
+///
+/// ```
+/// use chart_studio_models::Fid;
+///
+/// let fid: Fid = "alice:12".parse()?;
+/// assert_eq!((fid.owner(), fid.idlocal(), fid.to_string()), ("alice", 12, "alice:12".to_owned()));
+/// assert!("alice".parse::<Fid>().is_err(), "the number is required");
+/// # Ok::<(), chart_studio_models::FidError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Fid {
     owner: String,

@@ -81,6 +81,15 @@ pub fn column_refs(figure: &Value) -> Vec<crate::ColumnRef> {
 }
 
 /// The grids `figure` uses.
+///
+/// ```
+/// let figure = serde_json::json!({
+///     "data": [{"xsrc": "alice:7:a1b2c3", "ysrc": "alice:7:d4e5f6"}, {"ysrc": "bob:2:0f0f0f"}],
+/// });
+/// let grids: Vec<String> =
+///     chart_studio_models::referenced_grids(&figure).iter().map(ToString::to_string).collect();
+/// assert_eq!(grids, ["alice:7", "bob:2"]);
+/// ```
 pub fn referenced_grids(figure: &Value) -> std::collections::BTreeSet<crate::Fid> {
     column_refs(figure).into_iter().map(|reference| reference.grid).collect()
 }

@@ -53,6 +53,12 @@ pub fn file_link(file: &chart_studio_models::File) -> String {
 }
 
 /// Reads a file link (`web_url`, `embed_url` or a secret link) back into its fid and key.
+///
+/// ```
+/// let link = chart_studio_sharing::parse_link("https://plotly.example.com/~alice/12/?share_key=k3y")?;
+/// assert_eq!((link.fid.to_string(), link.share_key.as_deref()), ("alice:12".to_owned(), Some("k3y")));
+/// # Ok::<(), chart_studio_sharing::LinkError>(())
+/// ```
 pub fn parse_link(link: &str) -> Result<ParsedLink, LinkError> {
     let url =
         Url::parse(link).map_err(|err| LinkError::NotUrl(link.to_owned(), err.to_string()))?;

@@ -43,6 +43,18 @@ impl Sharing {
 
     /// The mode a file's metadata shows; unknown when the requester cannot see the owner-only
     /// `share_key_enabled` of a file that is not public.
+    ///
+    /// ```
+    /// use chart_studio_models::{File, FileType};
+    /// use chart_studio_sharing::{Observed, Sharing};
+    ///
+    /// let mut file = File::new("alice:3".parse()?, "q3", FileType::Plot);
+    /// file.world_readable = Some(false);
+    /// assert_eq!(Sharing::of(&file), Observed::Unknown, "another user sees no share_key_enabled");
+    /// file.share_key_enabled = Some(true);
+    /// assert_eq!(Sharing::of(&file), Observed::Known(Sharing::Secret));
+    /// # Ok::<(), chart_studio_models::FidError>(())
+    /// ```
     pub fn of(file: &File) -> Observed {
         match (file.world_readable, file.share_key_enabled) {
             (Some(true), _) => Observed::Known(Self::Public),

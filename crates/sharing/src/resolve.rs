@@ -53,6 +53,17 @@ pub enum ResolveError {
 /// Resolves `layers`, lowest first: each is checked on its own, and a later one overrides an
 /// earlier one. `world_readable` alone means public (`true`) or private (`false`); nothing at all
 /// means public, the default of the other clients.
+///
+/// ```
+/// use chart_studio_sharing::{Layer, Sharing, resolve};
+///
+/// let config_file = Layer { world_readable: Some((false, "~/.plotly/.config".into())), ..Layer::default() };
+/// let flag = Layer { sharing: Some(("secret".into(), "flag --sharing".into())), ..Layer::default() };
+/// let resolved = resolve(&[config_file.clone(), flag])?;
+/// assert_eq!((resolved.sharing, resolved.source.as_str()), (Sharing::Secret, "flag --sharing"));
+/// assert_eq!(resolve(&[config_file])?.sharing, Sharing::Private);
+/// # Ok::<(), chart_studio_sharing::ResolveError>(())
+/// ```
 pub fn resolve(layers: &[Layer]) -> Result<Resolved, ResolveError> {
     let mut resolved = Resolved { sharing: Sharing::Public, source: "default".to_owned() };
     for layer in layers {
