@@ -137,7 +137,8 @@ pub fn folder_paths<'a>(folders: impl IntoIterator<Item = &'a File>) -> BTreeMap
 }
 
 /// Streams `user`'s files (or those in the trash, with `trashed`) with their folder paths,
-/// page by page, each file without what a run never uses (see [`essentials`]).
+/// page by page, each file without what a run never uses: links the server makes anew,
+/// the owner's profile, comments, stars, collaborators and previews.
 pub async fn listed<'a>(
     engine: &'a Engine,
     user: &str,
