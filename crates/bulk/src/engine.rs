@@ -92,6 +92,37 @@ impl Progress for SilentProgress {
 }
 
 /// Sends requests for a bulk run.
+///
+/// A throttle is waited out as the server asks, on the engine's clock (here a manual one, so
+/// nothing really sleeps):
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use chart_studio_api::test_util::{Exchange, RecordedRequest, RecordedResponse, ReplayTransport};
+/// use chart_studio_api::{Client, Config, users};
+/// use chart_studio_bulk::{Engine, EngineConfig, ManualClock};
+/// use serde_json::json;
+///
+/// let ask = || RecordedRequest { method: "GET".into(), path: "/v2/users/current".into(), ..Default::default() };
+/// let throttled = json!({"errors": [{"message": "Request was throttled. Expected available in 3.0 seconds."}]});
+/// let replay = Arc::new(ReplayTransport::new([
+///     Exchange { request: ask(), response: RecordedResponse::json(429, throttled) },
+///     Exchange { request: ask(), response: RecordedResponse::json(200, json!({"username": "alice"})) },
+/// ]));
+/// let client = Client::new(Arc::clone(&replay), Config::new("https://api.example.com", None, false)?);
+/// let clock = ManualClock::default();
+/// let engine = Engine::new(client, Arc::new(clock.clone()), EngineConfig::default());
+///
+/// let me = engine.send(&users::Current {}).await?;
+/// assert_eq!(me.username, "alice");
+/// assert!(clock.elapsed() >= Duration::from_secs(3), "waited as the server asked");
+/// assert_eq!(engine.requests_sent(), 2);
+/// replay.verify()?;
+/// # Ok(()) }
+/// ```
 #[derive(Debug)]
 pub struct Engine {
     client: Client,

@@ -7,6 +7,17 @@ use chart_studio_models::Fid;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A set of fids, held as each owner's file numbers. It reads and writes as a list of fids.
+///
+/// ```
+/// use chart_studio_bulk::FidSet;
+/// use chart_studio_models::Fid;
+///
+/// let mut set = FidSet::default();
+/// assert!(set.insert(&"alice:12".parse::<Fid>()?));
+/// assert!(set.contains(&"alice:12".parse::<Fid>()?) && !set.contains(&"bob:12".parse::<Fid>()?));
+/// assert_eq!(serde_json::to_string(&set)?, r#"["alice:12"]"#);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FidSet {
     by_owner: BTreeMap<String, BTreeSet<u64>>,

@@ -11,6 +11,16 @@ use serde::de::DeserializeOwned;
 
 /// Records written to an unnamed temporary file (the owner's only, gone once dropped) and read
 /// back in the order written.
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// let mut spill = chart_studio_bulk::Spill::<(u64, String)>::new_in(dir.path())?;
+/// spill.push(&(1, "sales".to_owned()))?;
+/// spill.push(&(2, "costs".to_owned()))?;
+/// let names: Vec<String> = spill.read()?.map(|record| record.map(|(_, name)| name)).collect::<Result<_, _>>()?;
+/// assert_eq!(names, ["sales", "costs"]);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub struct Spill<T> {
     file: BufWriter<File>,
