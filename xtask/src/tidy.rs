@@ -8,6 +8,16 @@ use anyhow::{Context, Result, bail};
 
 use crate::{cargo, project_root, say};
 
+/// The client's library crates, which the CLI and the facade are built from.
+const CLIENT_CRATES: &[&str] = &[
+    "chart-studio-models",
+    "chart-studio-api",
+    "chart-studio-http",
+    "chart-studio-sharing",
+    "chart-studio-bulk",
+    "chart-studio-workflows",
+];
+
 /// Which workspace crates each crate may depend on (normal and build dependencies). Test code
 /// (dev-dependencies) may use any of them, `chart-studio-server` above all.
 const ALLOWED: &[(&str, &[&str])] = &[
@@ -26,29 +36,9 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "chart-studio-bulk",
         ],
     ),
-    (
-        "chart-studio-cli",
-        &[
-            "chart-studio-models",
-            "chart-studio-api",
-            "chart-studio-http",
-            "chart-studio-sharing",
-            "chart-studio-bulk",
-            "chart-studio-workflows",
-        ],
-    ),
+    ("chart-studio-cli", CLIENT_CRATES),
     ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing"]),
-    (
-        "chart-studio",
-        &[
-            "chart-studio-models",
-            "chart-studio-api",
-            "chart-studio-http",
-            "chart-studio-sharing",
-            "chart-studio-bulk",
-            "chart-studio-workflows",
-        ],
-    ),
+    ("chart-studio", CLIENT_CRATES),
     (
         "xtask",
         &[

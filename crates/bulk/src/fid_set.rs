@@ -40,11 +40,6 @@ impl FidSet {
         self.by_owner.get(fid.owner()).is_some_and(|numbers| numbers.contains(&fid.idlocal()))
     }
 
-    /// How many fids it holds.
-    pub fn len(&self) -> usize {
-        self.by_owner.values().map(BTreeSet::len).sum()
-    }
-
     /// Whether it holds none.
     pub fn is_empty(&self) -> bool {
         self.by_owner.values().all(BTreeSet::is_empty)
@@ -92,7 +87,7 @@ mod tests {
         assert!(!set.insert(&fid("a:7")), "already there");
         assert!(set.insert(&fid("a:3")));
         assert!(set.contains(&fid("b:2")) && !set.contains(&fid("b:7")));
-        assert_eq!((set.len(), set.is_empty()), (4, false));
+        assert_eq!((set.iter().count(), set.is_empty()), (4, false));
         let text = serde_json::to_string(&set).unwrap();
         assert_eq!(text, r#"["a:1","a:3","a:7","b:2"]"#);
         assert_eq!(serde_json::from_str::<FidSet>(&text).unwrap(), set);

@@ -14,6 +14,13 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     builder.create(dir)
 }
 
+/// An unnamed temporary file in `dir` (made if needed), readable by the owner only and gone
+/// once closed.
+pub(crate) fn private_temp_file(dir: &Path) -> std::io::Result<File> {
+    create_private_dir(dir)?;
+    tempfile::tempfile_in(dir)
+}
+
 /// Options that create files readable by the owner only.
 pub(crate) fn private_options() -> OpenOptions {
     let mut options = OpenOptions::new();

@@ -48,9 +48,8 @@ impl PlanWriter {
     /// A new, empty plan, in an unnamed file in `dir` (readable by the owner only, removed when
     /// the plan is dropped).
     pub fn new_in(dir: &Path) -> std::io::Result<Self> {
-        crate::files::create_private_dir(dir)?;
         Ok(Self {
-            file: BufWriter::new(tempfile::tempfile_in(dir)?),
+            file: BufWriter::new(crate::files::private_temp_file(dir)?),
             sealing: PlanSeal::start(),
             summary: PlanSummary::default(),
         })

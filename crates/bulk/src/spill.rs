@@ -33,8 +33,7 @@ pub struct Spill<T> {
 impl<T: Serialize + DeserializeOwned> Spill<T> {
     /// An empty spill in `dir`.
     pub fn new_in(dir: &Path) -> std::io::Result<Self> {
-        crate::files::create_private_dir(dir)?;
-        let file = BufWriter::new(tempfile::tempfile_in(dir)?);
+        let file = BufWriter::new(crate::files::private_temp_file(dir)?);
         Ok(Self { file, len: 0, rewound: false, of: PhantomData })
     }
 
@@ -48,16 +47,6 @@ impl<T: Serialize + DeserializeOwned> Spill<T> {
         self.file.write_all(b"\n")?;
         self.len += 1;
         Ok(())
-    }
-
-    /// How many records it holds.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether it holds none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Every record, from the first; a later [`Spill::push`] adds after the last.
@@ -90,7 +79,6 @@ mod tests {
         let all: Vec<(u32, String)> = spill.read().unwrap().collect::<Result<_, _>>().unwrap();
         assert_eq!(all.len(), 1001);
         assert!(all.iter().enumerate().all(|(i, (n, _))| *n as usize == i), "in order");
-        assert_eq!(spill.len(), 1001);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "nothing left behind");
     }
 }

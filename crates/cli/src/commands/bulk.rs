@@ -167,16 +167,18 @@ fn scratch(run: &RunArgs) -> PathBuf {
     if run.dry_run {
         return std::env::temp_dir();
     }
-    journal_path(run, "run")
-        .parent()
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .map_or_else(|| PathBuf::from("."), Path::to_owned)
+    let Some(journal) = &run.journal else { return PathBuf::from(RUNS) };
+    let dir = journal.parent().filter(|dir| !dir.as_os_str().is_empty());
+    dir.unwrap_or(Path::new(".")).to_owned()
 }
 
+/// Where journals go unless `--journal` says otherwise.
+const RUNS: &str = "chart-studio-runs";
+
 fn journal_path(run: &RunArgs, command: &str) -> PathBuf {
-    run.journal.clone().unwrap_or_else(|| {
-        PathBuf::from("chart-studio-runs").join(format!("{command}-{}.jsonl", stamp()))
-    })
+    run.journal
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(RUNS).join(format!("{command}-{}.jsonl", stamp())))
 }
 
 /// The filter the options describe.
