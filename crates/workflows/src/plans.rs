@@ -24,6 +24,17 @@ pub enum Selection {
     Named(Vec<Fid>),
 }
 
+impl Selection {
+    /// Whether the filter chooses `listed` as it streams by (named files are read on their own,
+    /// see [`Planner::named`]).
+    fn matches(&self, listed: &Selected) -> bool {
+        match self {
+            Self::Matching(filter) => filter.accepts(&listed.file, &listed.path),
+            Self::Named(_) => false,
+        }
+    }
+}
+
 /// Plans runs over `me`'s files, reading through `engine` (`--jobs` at a time), and writes
 /// each plan to disk as it is made.
 #[derive(Debug, Clone, Copy)]
@@ -75,14 +86,19 @@ impl Planner<'_> {
         self.plan(&mut gathered, export_ops)
     }
 
+    /// The files `selection` names, read one by one (none for a filter).
+    async fn named(&self, selection: &Selection) -> Result<Vec<Selected>, Error> {
+        Ok(match selection {
+            Selection::Named(fids) => select_fids(self.engine, self.me, fids).await?,
+            Selection::Matching(_) => Vec::new(),
+        })
+    }
+
     /// The files `selection` chooses from the listings `source` names, with everything inside
     /// the chosen folders, set aside on disk as the listings stream; only folders are held.
     async fn gather(&self, selection: &Selection, source: Source) -> Result<Gathered, Error> {
         let unwritable = |err| self.unwritable(err);
-        let named = match selection {
-            Selection::Named(fids) => select_fids(self.engine, self.me, fids).await?,
-            Selection::Matching(_) => Vec::new(),
-        };
+        let named = self.named(selection).await?;
         let named_fids: FidSet = named.iter().map(|s| s.file.fid.clone()).collect();
         let mut gathered = Gathered {
             account: Spill::new_in(self.scratch).map_err(unwritable)?,
@@ -109,10 +125,7 @@ impl Planner<'_> {
             if named_fids.contains(&listed.file.fid) {
                 continue;
             }
-            let chosen = match selection {
-                Selection::Matching(filter) => filter.accepts(&listed.file, &listed.path),
-                Selection::Named(_) => false,
-            };
+            let chosen = selection.matches(&listed);
             gathered.add(listed, chosen).map_err(unwritable)?;
         }
         if let Some(trash) = also_trash {
@@ -161,10 +174,7 @@ impl Planner<'_> {
             let kind = OpKind::Update { request: step.request, undo: step.undo };
             plan.push(Op::of(0, step.phase, file, kind)).map_err(unwritable)
         };
-        let named = match selection {
-            Selection::Named(fids) => select_fids(self.engine, self.me, fids).await?,
-            Selection::Matching(_) => Vec::new(),
-        };
+        let named = self.named(selection).await?;
         for chosen in &named {
             index.selected.insert(&chosen.file.fid);
             let step = selected_step(self.me, &chosen.file, mode, &mut diagnostics);
@@ -188,11 +198,7 @@ impl Planner<'_> {
             if file.filetype == FileType::Plot {
                 index.add_plot(file, grids);
             }
-            let chosen = match selection {
-                Selection::Matching(filter) => filter.accepts(file, &listed.path),
-                Selection::Named(_) => false,
-            };
-            if chosen {
+            if selection.matches(&listed) {
                 index.selected.insert(&file.fid);
                 add(&mut plan, file, selected_step(self.me, file, mode, &mut diagnostics))?;
             } else if file.filetype == FileType::Grid && !index.selected.contains(&file.fid) {
