@@ -40,6 +40,10 @@ fn local(what: String, err: impl std::fmt::Display) -> Error {
     Error::Run(Failure::Local(format!("{what}: {err}")))
 }
 
+fn unreadable_plan(err: std::io::Error) -> Error {
+    local("could not read the plan".to_owned(), err)
+}
+
 /// Starts run `command` of `plan`: opens the backup folder `dir` (a folder that is not a
 /// backup is refused, before anything is written) and creates the journal at `journal`.
 pub fn prepare(
@@ -49,8 +53,7 @@ pub fn prepare(
     dir: Option<PathBuf>,
     plan: &mut PlanFile,
 ) -> Result<Prepared, Error> {
-    let unreadable = |err| local("could not read the plan".to_owned(), err);
-    let (backups, importing) = folders(dir.as_deref(), plan.ops().map_err(unreadable)?)?;
+    let (backups, importing) = folders(dir.as_deref(), plan.ops().map_err(unreadable_plan)?)?;
     let header = RunHeader {
         version: 1,
         command: command.to_owned(),
@@ -72,7 +75,7 @@ fn folders(
     let Some(dir) = dir else { return Ok((None, None)) };
     let (mut imports, mut backed_up) = (Vec::new(), Vec::new());
     for op in ops {
-        let op = op.map_err(|err| local("could not read the plan".to_owned(), err))?;
+        let op = op.map_err(unreadable_plan)?;
         if matches!(op.kind, OpKind::Import { .. }) {
             imports.push(op.fid);
         } else if op.backs_up() {
@@ -123,7 +126,7 @@ pub fn take(account: Account<'_>, path: &Path) -> Result<(Prepared, JournalState
     }
     if let Some(importing) = &importing {
         for op in ops()? {
-            let op = op.map_err(|err| local("could not read the plan".to_owned(), err))?;
+            let op = op.map_err(unreadable_plan)?;
             if let Some(Outcome::Done { imported: Some(imported), .. }) = state.outcomes.get(&op.id)
             {
                 importing.remember(&op.fid, imported);
