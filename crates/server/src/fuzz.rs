@@ -130,8 +130,20 @@ fn path() -> impl Strategy<Value = String> {
         1 => Just("home"),
         1 => Just("feed"),
     ];
-    (collection, segment(), action, any::<bool>()).prop_map(|(c, s, a, slash)| {
-        let mut path = format!("/v2/{c}/{s}/{a}").replace("//", "/");
+    let any_path = (collection, segment(), action).prop_map(|(c, s, a)| format!("/v2/{c}/{s}/{a}"));
+    // The listings, where paging and cursors are read.
+    let listing = prop_oneof![
+        Just("/v2/plots"),
+        Just("/v2/plots/feed"),
+        Just("/v2/folders/all"),
+        Just("/v2/folders/home"),
+        Just("/v2/folders/trashed"),
+        Just("/v2/search"),
+        Just("/v2/folders/alice:5"),
+    ]
+    .prop_map(str::to_owned);
+    (prop_oneof![3 => any_path, 2 => listing], any::<bool>()).prop_map(|(path, slash)| {
+        let mut path = path.replace("//", "/");
         if slash {
             path.push('/');
         }
@@ -139,37 +151,64 @@ fn path() -> impl Strategy<Value = String> {
     })
 }
 
+/// A cursor as the listings hand them out, or a malformed one: positions past either end,
+/// creation times, indexes for `order_by=views`, text and raw base64.
+fn cursor() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (0u64..6).prop_map(|p| Cursor::After(p.to_string()).encode()),
+        (0u64..6).prop_map(|p| Cursor::Before(p.to_string()).encode()),
+        "[0-9]{1,25}".prop_map(|p| Cursor::After(p).encode()),
+        "[0-9]{1,25}".prop_map(|p| Cursor::Before(p).encode()),
+        "\\PC{0,12}".prop_map(|p| Cursor::After(p).encode()),
+        "\\PC{0,12}".prop_map(|p| Cursor::Before(p).encode()),
+        Just(Cursor::After("2019-06-17 22:53:08.896500+00:00".to_owned()).encode()),
+        Just(Cursor::Before("9999-01-01 00:00:00.000000+00:00".to_owned()).encode()),
+        Just(Cursor::After("9999-01-01 00:00:00.000000+00:00".to_owned()).encode()),
+        "[A-Za-z0-9+/=%]{0,30}",
+    ]
+}
+
 fn query() -> impl Strategy<Value = String> {
     let key = prop_oneof![
-        Just("page"),
-        Just("page_size"),
-        Just("cursor"),
         Just("share_key"),
         Just("user"),
         Just("path"),
         Just("inline_data"),
         Just("map_data"),
-        Just("order_by"),
         Just("q"),
         Just("filetype"),
         Just("uid"),
         Just("exists"),
         Just("parent"),
+        Just("min_quality"),
     ];
     let value = prop_oneof![
         Just("alice".to_owned()),
-        Just("-views".to_owned()),
         Just("unreadable".to_owned()),
         Just("true".to_owned()),
         Just("18446744073709551616".to_owned()),
         Just("-1".to_owned()),
         Just("0".to_owned()),
         Just("private/plot 0".to_owned()),
-        "[0-9]{1,25}".prop_map(|p| Cursor::After(p).encode()),
-        "\\PC{0,12}".prop_map(|p| Cursor::Before(p).encode()),
+        Just("public/plot 0".to_owned()),
         "[A-Za-z0-9+/=%]{0,30}",
     ];
-    proptest::collection::vec((key, value), 0..4).prop_map(|pairs| {
+    let number = prop_oneof![
+        Just("0".to_owned()),
+        Just("-1".to_owned()),
+        Just("99999999999".to_owned()),
+        Just("18446744073709551616".to_owned()),
+        (1u32..5).prop_map(|n| n.to_string()),
+    ];
+    let pair = prop_oneof![
+        4 => (key, value).prop_map(|(k, v)| (k.to_owned(), v)),
+        3 => cursor().prop_map(|c| ("cursor".to_owned(), c)),
+        2 => prop_oneof![Just("-views"), Just("views"), Just("title")]
+            .prop_map(|o| ("order_by".to_owned(), o.to_owned())),
+        1 => number.clone().prop_map(|n| ("page".to_owned(), n)),
+        1 => number.prop_map(|n| ("page_size".to_owned(), n)),
+    ];
+    proptest::collection::vec(pair, 0..4).prop_map(|pairs| {
         pairs
             .into_iter()
             .map(|(k, v)| {
@@ -237,8 +276,9 @@ proptest! {
         }
         let request = request.body(Body::from(body)).unwrap();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let response = runtime.block_on(crate::service(app).oneshot(request)).unwrap();
+        let response = runtime.block_on(crate::service(app.clone()).oneshot(request)).unwrap();
         let status = response.status();
+        prop_assert_eq!(app.panics.load(std::sync::atomic::Ordering::Relaxed), 0, "{} {}?{}: a route panicked", method, path, query);
         prop_assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}?{query}: 500");
         let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
         if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {

@@ -47,7 +47,7 @@ pub(crate) async fn middleware(
         tokio::time::sleep(delay).await;
     }
     let mut response = match decision {
-        Decision::Pass => next.run(request).await,
+        Decision::Pass => caught(&app, &method, &path, next.run(request)).await,
         Decision::Fail(failure) => failure.into_response(),
         Decision::BadGateway => (
             StatusCode::BAD_GATEWAY,
@@ -81,6 +81,31 @@ pub(crate) async fn middleware(
     response
 }
 
+/// The route's answer, or a 500 when it panicked: the panic is logged with the request line and
+/// counted ([`crate::ServerHandle::panics`]), and the connection and the other requests go on.
+async fn caught(
+    app: &Shared,
+    method: &http::Method,
+    path: &str,
+    route: impl Future<Output = Response>,
+) -> Response {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(route).catch_unwind().await {
+        Ok(response) => response,
+        Err(panic) => {
+            app.panics.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let message = panic
+                .downcast_ref::<&str>()
+                .map(|text| (*text).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            tracing::error!(%method, %path, panic = %message, "a request panicked");
+            Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "A server error occurred.")
+                .into_response()
+        }
+    }
+}
+
 /// Sends the status, headers and half the body, then breaks the connection.
 async fn cut_off(response: Response) -> Response {
     let (mut parts, body) = response.into_parts();
@@ -95,4 +120,46 @@ async fn cut_off(response: Response) -> Response {
         )),
     ];
     Response::from_parts(parts, Body::from_stream(futures_util::stream::iter(chunks)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::state::{App, Urls};
+    use crate::store::Store;
+
+    async fn boom() -> &'static str {
+        panic!("a route fails")
+    }
+
+    #[tokio::test]
+    async fn a_panicking_route_answers_500_is_counted_and_the_server_goes_on() {
+        let urls =
+            Urls { api: "http://127.0.0.1:9".to_owned(), web: "http://127.0.0.1:9".to_owned() };
+        let app: Shared = Arc::new(App::new(
+            Store::new(0),
+            urls,
+            crate::Limits::default(),
+            crate::Faults::default(),
+            None,
+        ));
+        let router = axum::Router::new()
+            .route("/boom", get(boom))
+            .route("/fine", get(|| async { "fine" }))
+            .layer(axum::middleware::from_fn_with_state(app.clone(), middleware))
+            .with_state(app.clone());
+        let request = |path: &str| Request::builder().uri(path).body(Body::empty()).unwrap();
+        let answer = router.clone().oneshot(request("/boom")).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(app.panics.load(Ordering::Relaxed), 1);
+        let answer = router.oneshot(request("/fine")).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        assert_eq!(app.served.load(Ordering::Relaxed), 2, "both requests are logged and counted");
+    }
 }

@@ -122,6 +122,11 @@ impl ServerHandle {
         self.app.served.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Requests whose route panicked so far (each was answered 500 and logged).
+    pub fn panics(&self) -> u64 {
+        self.app.panics.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Adds an account (or changes its key).
     pub fn add_user(&self, username: &str, api_key: &str) -> Result<()> {
         Ok(self.app.store().add_account(username, api_key)?)

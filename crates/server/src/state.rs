@@ -47,6 +47,8 @@ pub(crate) struct App {
     pub sessions: Mutex<BTreeMap<String, String>>,
     /// Requests answered since the start, for benchmarks that compute their ideal time.
     pub served: std::sync::atomic::AtomicU64,
+    /// Requests whose route panicked (each answered 500).
+    pub panics: std::sync::atomic::AtomicU64,
 }
 
 /// The state handed to handlers.
@@ -70,6 +72,7 @@ impl App {
             db: db.map(Mutex::new),
             sessions: Mutex::new(BTreeMap::new()),
             served: std::sync::atomic::AtomicU64::new(0),
+            panics: std::sync::atomic::AtomicU64::new(0),
         }
     }
 

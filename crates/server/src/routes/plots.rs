@@ -14,7 +14,7 @@ use crate::clock;
 use crate::failure::Failure;
 use crate::pages::Cursor;
 use crate::state::Shared;
-use crate::store::{Body, Store};
+use crate::store::{Account, Body, FileRecord, Store};
 
 /// Plots per cursor page, as on the real server.
 const PAGE_SIZE: usize = 10;
@@ -25,11 +25,10 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/v2/plots/feed", get(|s, q, u, h| list(s, q, u, h, true)))
 }
 
-/// One public plot and its place in the list order.
-struct Entry {
-    plot: Plot,
-    created: i64,
-    views: u64,
+/// One public plot's place in the list order.
+struct Entry<'a> {
+    account: &'a Account,
+    record: &'a FileRecord,
 }
 
 async fn list(
@@ -60,58 +59,87 @@ async fn list(
             ));
         }
     };
-    let mut entries: Vec<Entry> = {
-        let store = app.store();
-        public_plots(&app, &store, feed, min_quality, max_quality)
-    };
-    match by_views {
-        Some(most_first) => entries.sort_by_key(|e| {
-            if most_first { (u64::MAX - e.views, -e.created) } else { (e.views, -e.created) }
-        }),
-        None => entries.sort_by_key(|e| -e.created),
-    }
-    let position = |index: usize, entry: &Entry| match by_views {
-        Some(_) => index.to_string(),
-        None => drf_time(entry.created),
-    };
     let cursor = params
         .get("cursor")
         .map(|c| Cursor::decode(c).ok_or_else(|| Failure::bad_field("cursor", "Invalid cursor")))
         .transpose()?;
-    let index_of = |p: &str| -> usize {
-        match by_views {
-            Some(_) => p.parse::<usize>().map_or(0, |i| i.saturating_add(1)),
-            None => entries
-                .iter()
-                .position(|e| drf_time(e.created).as_str() < p)
-                .unwrap_or(entries.len()),
-        }
-    };
-    let (start, end) = match &cursor {
-        None => (0, PAGE_SIZE.min(entries.len())),
-        Some(Cursor::After(p)) => {
-            let start = index_of(p).min(entries.len());
-            (start, (start + PAGE_SIZE).min(entries.len()))
-        }
-        Some(Cursor::Before(p)) => {
-            let end = match by_views {
-                Some(_) => p.parse::<usize>().unwrap_or(0),
-                None => entries
-                    .iter()
-                    .position(|e| drf_time(e.created).as_str() <= p.as_str())
-                    .unwrap_or(entries.len()),
-            }
-            .min(entries.len());
-            (end.saturating_sub(PAGE_SIZE), end)
-        }
-    };
     let url = request_url(&app, &headers, &uri);
+    let store = app.store();
+    let mut entries = public_plots(&store, feed, min_quality, max_quality);
+    match by_views {
+        Some(most_first) => entries.sort_by_key(|e| {
+            let (views, created) = (e.record.views, e.record.created);
+            if most_first { (u64::MAX - views, -created) } else { (views, -created) }
+        }),
+        None => entries.sort_by_key(|e| -e.record.created),
+    }
+    let order = Order { by_views: by_views.is_some() };
+    let (start, end) = order.page(&entries, cursor.as_ref());
     let link = |cursor: Cursor| url.with("cursor", Some(&cursor.encode()));
-    let next = (end < entries.len() && end > start)
-        .then(|| link(Cursor::After(position(end - 1, &entries[end - 1]))));
-    let previous = (start > 0).then(|| link(Cursor::Before(position(start, &entries[start]))));
-    let results = entries.drain(start..end).map(|e| e.plot).collect();
+    let next = (start < end && end < entries.len())
+        .then(|| link(Cursor::After(order.position(&entries, end - 1))));
+    let previous = (start > 0 && start < entries.len())
+        .then(|| link(Cursor::Before(order.position(&entries, start))));
+    // Only the page is built: a listing costs its page, not every public plot.
+    let results = entries[start..end]
+        .iter()
+        .map(|e| {
+            let mut plot = app.urls.plot(e.account, e.record, View::Reader);
+            crate::render::as_listed(&mut plot.file);
+            if feed {
+                plot.file.comments = None;
+                plot.file.stars = None;
+                plot.file.references = None;
+                plot.file.referencers = None;
+            }
+            plot
+        })
+        .collect();
     Ok(Json(CursorPage::new(results, next, previous)))
+}
+
+/// How positions in the list are spelled in cursors: by creation time (as the real cursors
+/// are), or by index when the list is ordered by views (which are not unique).
+struct Order {
+    by_views: bool,
+}
+
+impl Order {
+    /// The position of entry `index`, as a cursor spells it.
+    fn position(&self, entries: &[Entry<'_>], index: usize) -> String {
+        if self.by_views { index.to_string() } else { drf_time(entries[index].record.created) }
+    }
+
+    /// The index of the first entry after position `p` (`inclusive`: at or after it).
+    fn index_after(&self, entries: &[Entry<'_>], p: &str, inclusive: bool) -> usize {
+        let index = if self.by_views {
+            p.parse::<usize>().map_or(0, |i| if inclusive { i } else { i.saturating_add(1) })
+        } else {
+            entries
+                .iter()
+                .position(|e| {
+                    let at = drf_time(e.record.created);
+                    if inclusive { at.as_str() <= p } else { at.as_str() < p }
+                })
+                .unwrap_or(entries.len())
+        };
+        index.min(entries.len())
+    }
+
+    /// The page a cursor asks for, as `start..end` (empty past either end, never out of range).
+    fn page(&self, entries: &[Entry<'_>], cursor: Option<&Cursor>) -> (usize, usize) {
+        match cursor {
+            None => (0, PAGE_SIZE.min(entries.len())),
+            Some(Cursor::After(p)) => {
+                let start = self.index_after(entries, p, false);
+                (start, (start + PAGE_SIZE).min(entries.len()))
+            }
+            Some(Cursor::Before(p)) => {
+                let end = self.index_after(entries, p, true);
+                (end.saturating_sub(PAGE_SIZE), end)
+            }
+        }
+    }
 }
 
 /// A creation time as the real cursors spell it: `2019-06-17 22:53:08.896500+00:00`.
@@ -119,36 +147,25 @@ fn drf_time(micros: i64) -> String {
     clock::creation_time(micros).replace('T', " ").replace('Z', "+00:00")
 }
 
+/// The live public plots (featured ones for the feed) within the quality bounds, unordered.
 fn public_plots(
-    app: &Shared,
     store: &Store,
     feed: bool,
     min_quality: Option<u32>,
     max_quality: Option<u32>,
-) -> Vec<Entry> {
-    let mut found = Vec::new();
-    for account in store.accounts() {
-        for record in account.files.values() {
-            let wanted = matches!(record.body, Body::Plot { .. })
+) -> Vec<Entry<'_>> {
+    store
+        .accounts()
+        .flat_map(|account| account.files.values().map(move |record| Entry { account, record }))
+        .filter(|Entry { record, .. }| {
+            matches!(record.body, Body::Plot { .. })
                 && record.world_readable
                 && !record.deleted
                 && (!feed || record.featured)
                 && min_quality.is_none_or(|q| record.quality >= q)
-                && max_quality.is_none_or(|q| record.quality <= q);
-            if wanted {
-                let mut plot = app.urls.plot(account, record, View::Reader);
-                crate::render::as_listed(&mut plot.file);
-                if feed {
-                    plot.file.comments = None;
-                    plot.file.stars = None;
-                    plot.file.references = None;
-                    plot.file.referencers = None;
-                }
-                found.push(Entry { plot, created: record.created, views: record.views });
-            }
-        }
-    }
-    found
+                && max_quality.is_none_or(|q| record.quality <= q)
+        })
+        .collect()
 }
 
 /// `POST /v2/plots`: the figure may hold only references to grid columns the creator can read.
