@@ -14,6 +14,7 @@ use crate::store::{Store, key_hash};
 pub fn add_user(data: &Path, username: &str) -> Result<String> {
     let mut db = Db::open(data)?;
     let mut store = Store::new(0);
+    // Files that do not read back stay in the database as they are: `start` reports them.
     db.load(&mut store)?;
     store.track_changes();
     let key = Store::random_key();

@@ -8,9 +8,13 @@ use crate::failure::Failure;
 use crate::state::Shared;
 use crate::store::{Body, NewFile};
 
-/// A request body as a JSON object (empty when there is no body).
+/// A request body as a JSON object (empty when there is no body), with the nesting limit that
+/// JSON held in its strings must keep too.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Payload(pub Map<String, Value>);
+pub(crate) struct Payload {
+    fields: Map<String, Value>,
+    max_depth: usize,
+}
 
 impl FromRequest<Shared> for Payload {
     type Rejection = Failure;
@@ -23,26 +27,31 @@ impl FromRequest<Shared> for Payload {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         let bytes = read_limited(request.into_body(), limits.max_body_bytes).await?;
+        let max_depth = limits.max_json_depth;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(Self::default());
+            return Ok(Self { fields: Map::new(), max_depth });
         }
         if is_form {
             let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|err| Failure::bad(format!("Form parse error - {err}")))?;
-            return Ok(Self(pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect()));
+            let fields = pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            return Ok(Self { fields, max_depth });
         }
-        if nesting_depth(&bytes) > limits.max_json_depth {
-            return Err(Failure::bad(format!(
-                "JSON nested deeper than {} levels",
-                limits.max_json_depth
-            )));
-        }
+        check_depth(&bytes, 0, max_depth)?;
         match serde_json::from_slice(&bytes) {
-            Ok(Value::Object(map)) => Ok(Self(map)),
+            Ok(Value::Object(fields)) => Ok(Self { fields, max_depth }),
             Ok(_) => Err(Failure::bad("The request body must be a JSON object.")),
             Err(err) => Err(Failure::bad(format!("JSON parse error - {err}"))),
         }
     }
+}
+
+/// Refuses JSON text that, placed `above` levels deep, would nest deeper than `max` levels.
+fn check_depth(text: &[u8], above: usize, max: usize) -> Result<(), Failure> {
+    if above + nesting_depth(text) > max {
+        return Err(Failure::bad(format!("JSON nested deeper than {max} levels")));
+    }
+    Ok(())
 }
 
 /// How much of a body over the limit is read (and dropped) before the 413 goes out: like a web
@@ -99,6 +108,17 @@ fn nesting_depth(bytes: &[u8]) -> usize {
 }
 
 impl Payload {
+    /// A body of these fields (a form, or a test's JSON).
+    #[cfg(test)]
+    pub(crate) fn of(fields: Map<String, Value>, max_depth: usize) -> Self {
+        Self { fields, max_depth }
+    }
+
+    /// A field's value, unless absent or `null`.
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name).filter(|value| !value.is_null())
+    }
+
     /// The fields every create takes (`filename`, `parent`, `parent_path`, `world_readable`,
     /// `share_key_enabled`; new files are public unless asked otherwise) around `body`.
     pub(crate) fn new_file(&self, body: Body) -> Result<NewFile, Failure> {
@@ -116,7 +136,7 @@ impl Payload {
 
     /// A text field.
     pub(crate) fn text(&self, name: &str) -> Result<Option<String>, Failure> {
-        match self.0.get(name) {
+        match self.fields.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(text)) => Ok(Some(text.clone())),
             Some(_) => Err(Failure::bad_field(name, format!("{name} must be a string"))),
@@ -125,7 +145,7 @@ impl Payload {
 
     /// A boolean field; the strings `true` / `false` (any case) and `1` / `0` are accepted too.
     pub(crate) fn flag(&self, name: &str) -> Result<Option<bool>, Failure> {
-        match self.0.get(name) {
+        match self.fields.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(flag)) => Ok(Some(*flag)),
             Some(Value::String(text)) => match text.to_ascii_lowercase().as_str() {
@@ -143,7 +163,7 @@ impl Payload {
     /// An integer field; numeric strings are accepted too.
     pub(crate) fn integer(&self, name: &str) -> Result<Option<i64>, Failure> {
         let invalid = || Failure::bad_field(name, format!("{name} must be a whole number"));
-        match self.0.get(name) {
+        match self.fields.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(number)) => number.as_i64().map(Some).ok_or_else(invalid),
             Some(Value::String(text)) => text.trim().parse().map(Some).map_err(|_| invalid()),
@@ -151,13 +171,19 @@ impl Payload {
         }
     }
 
-    /// A field that may be JSON or a string holding JSON (grid `data`, column `cols`).
+    /// A field that may be JSON or a string holding JSON (grid `data`, column `cols`). JSON in a
+    /// string counts as if it stood in the string's place, so it keeps the body's nesting limit
+    /// and whatever is stored from it reads back.
     pub(crate) fn json_or_text(&self, name: &str) -> Result<Option<Value>, Failure> {
-        match self.0.get(name) {
+        match self.fields.get(name) {
             None | Some(Value::Null) => Ok(None),
-            Some(Value::String(text)) => serde_json::from_str(text).map(Some).map_err(|err| {
-                Failure::bad_field(name, format!("{name} is a string that is not JSON: {err}"))
-            }),
+            Some(Value::String(text)) => {
+                check_depth(text.as_bytes(), 1, self.max_depth)
+                    .map_err(|err| Failure::bad_field(name, err.to_string()))?;
+                serde_json::from_str(text).map(Some).map_err(|err| {
+                    Failure::bad_field(name, format!("{name} is a string that is not JSON: {err}"))
+                })
+            }
             Some(value) => Ok(Some(value.clone())),
         }
     }
@@ -174,9 +200,19 @@ mod tests {
     }
 
     #[test]
+    fn json_in_a_string_keeps_the_nesting_limit() {
+        let deep = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+        let fields = serde_json::json!({"at": deep(9), "over": deep(10)});
+        let payload = Payload::of(fields.as_object().unwrap().clone(), 10);
+        assert!(payload.json_or_text("at").unwrap().is_some());
+        let err = payload.json_or_text("over").unwrap_err();
+        assert!(err.to_string().contains("deeper than 10 levels"), "{err}");
+    }
+
+    #[test]
     fn python_style_booleans() {
-        let payload =
-            Payload(serde_json::from_str(r#"{"a": "False", "b": true, "c": "yes"}"#).unwrap());
+        let fields = serde_json::from_str(r#"{"a": "False", "b": true, "c": "yes"}"#).unwrap();
+        let payload = Payload::of(fields, 100);
         assert_eq!(payload.flag("a").unwrap(), Some(false));
         assert_eq!(payload.flag("b").unwrap(), Some(true));
         assert!(payload.flag("c").is_err());

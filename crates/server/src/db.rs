@@ -28,6 +28,15 @@ const MIGRATIONS: &[&str] = &["
     );
 "];
 
+/// A stored file that does not read back: its fid and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// `owner:idlocal`.
+    pub fid: String,
+    /// The decoder's message.
+    pub reason: String,
+}
+
 /// An open database.
 #[derive(Debug)]
 pub(crate) struct Db {
@@ -82,8 +91,10 @@ impl Db {
         &self.path
     }
 
-    /// Loads every account and file into `store`.
-    pub(crate) fn load(&self, store: &mut Store) -> Result<()> {
+    /// Loads every account and file into `store`. A file that does not read back is left in
+    /// the database, unserved, and returned with the reason, so that one bad row never keeps
+    /// the server (or `user add`) from starting.
+    pub(crate) fn load(&self, store: &mut Store) -> Result<Vec<Unreadable>> {
         let mut accounts = self
             .conn
             .prepare("SELECT username, key_hash, date_joined, next_idlocal FROM accounts")?;
@@ -95,21 +106,27 @@ impl Db {
                 row.get::<_, i64>(3)?,
             ))
         })?;
-        let mut files = self.conn.prepare("SELECT record FROM files WHERE owner = ?1")?;
+        let mut files = self.conn.prepare("SELECT idlocal, record FROM files WHERE owner = ?1")?;
+        let mut unreadable = Vec::new();
         for row in rows {
             let (username, key_hash, date_joined, next_idlocal) = row?;
-            let records = files
-                .query_map([&username], |row| row.get::<_, String>(0))?
-                .map(|text| {
-                    let text = text?;
-                    serde_json::from_str::<FileRecord>(&text)
-                        .with_context(|| format!("a stored file of {username} does not read back"))
-                })
-                .collect::<Result<Vec<_>>>()?;
+            let mut records = Vec::new();
+            for file in files.query_map([&username], |row| {
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+            })? {
+                let (idlocal, text) = file?;
+                match serde_json::from_str::<FileRecord>(&text) {
+                    Ok(record) => records.push(record),
+                    Err(err) => unreadable.push(Unreadable {
+                        fid: format!("{username}:{idlocal}"),
+                        reason: err.to_string(),
+                    }),
+                }
+            }
             let next = u64::try_from(next_idlocal).unwrap_or(0);
             store.restore_account(&username, key_hash, date_joined, next, records);
         }
-        Ok(())
+        Ok(unreadable)
     }
 
     /// Writes what changed, in one transaction.

@@ -36,9 +36,10 @@ use tokio::sync::oneshot;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
+pub use db::Unreadable;
 pub use faults::Faults;
 pub use seed::DEMO_USER;
-pub use state::Limits;
+pub use state::{Limits, MAX_JSON_DEPTH};
 pub use tls::{TlsFiles, self_signed};
 
 use crate::state::{App, Shared, Urls};
@@ -92,6 +93,7 @@ pub struct ServerHandle {
     addr: SocketAddr,
     url: String,
     app: Shared,
+    unreadable: Vec<Unreadable>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
@@ -120,6 +122,12 @@ impl ServerHandle {
     /// Requests answered so far (faults and throttles included).
     pub fn requests_served(&self) -> u64 {
         self.app.served.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The stored files that did not read back at start (each also logged): they stay in the
+    /// database as they are and are not served.
+    pub fn unreadable(&self) -> &[Unreadable] {
+        &self.unreadable
     }
 
     /// Requests whose route panicked so far (each was answered 500 and logged).
@@ -217,10 +225,21 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let addr = listener.local_addr()?;
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{addr}");
+    config.limits.check()?;
     let mut store = Store::new(config.seed);
     let db = config.data_dir.as_deref().map(db::Db::open).transpose()?;
+    let mut unreadable = Vec::new();
     if let Some(db) = &db {
-        db.load(&mut store).with_context(|| format!("could not load {}", db.path().display()))?;
+        unreadable = db
+            .load(&mut store)
+            .with_context(|| format!("could not load {}", db.path().display()))?;
+        for file in &unreadable {
+            tracing::error!(
+                file = %file.fid,
+                reason = %file.reason,
+                "a stored file does not read back: it stays in the database and is not served"
+            );
+        }
         store.track_changes();
     }
     accounts(&mut store, &config)?;
@@ -253,5 +272,5 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         }
     };
     tracing::info!(%url, "chart-studio-server listening");
-    Ok(ServerHandle { addr, url, app, shutdown: Some(shutdown), task })
+    Ok(ServerHandle { addr, url, app, unreadable, shutdown: Some(shutdown), task })
 }

@@ -82,7 +82,8 @@ struct Args {
     /// Largest request body in bytes.
     #[arg(long, default_value_t = Limits::default().max_body_bytes)]
     max_body_bytes: usize,
-    /// Deepest JSON nesting accepted.
+    /// Deepest JSON nesting accepted, JSON held in strings included (1 to 100: deeper
+    /// documents would not read back from storage or in clients).
     #[arg(long, default_value_t = Limits::default().max_json_depth)]
     max_json_depth: usize,
     /// Serve HTTPS with this certificate (PEM; any intermediates after it). SIGHUP reads it and

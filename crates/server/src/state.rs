@@ -18,9 +18,31 @@ pub struct Limits {
     pub max_page_size: u32,
 }
 
+/// The deepest JSON nesting a server may accept. Whatever is stored must read back, and JSON
+/// readers stop at 128 levels (serde_json's default, in the server's storage and in clients):
+/// storage wraps a figure in three more levels, and an answer's page in three more.
+pub const MAX_JSON_DEPTH: usize = 100;
+
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_body_bytes: 16 * 1024 * 1024, max_json_depth: 100, max_page_size: 10_000 }
+        Self {
+            max_body_bytes: 16 * 1024 * 1024,
+            max_json_depth: MAX_JSON_DEPTH,
+            max_page_size: 10_000,
+        }
+    }
+}
+
+impl Limits {
+    /// Refuses limits a server cannot keep.
+    pub(crate) fn check(&self) -> anyhow::Result<()> {
+        if !(1..=MAX_JSON_DEPTH).contains(&self.max_json_depth) {
+            anyhow::bail!(
+                "the JSON depth limit must be between 1 and {MAX_JSON_DEPTH}, not {}: deeper documents would not read back",
+                self.max_json_depth
+            );
+        }
+        Ok(())
     }
 }
 

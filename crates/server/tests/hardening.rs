@@ -39,3 +39,137 @@ async fn cursors_past_the_end_answer_an_empty_page() {
     assert_eq!(back["results"].as_array().unwrap().len(), 1, "{back}");
     assert_eq!(server.panics(), 0);
 }
+
+/// `levels` nested arrays around a number.
+fn nested(levels: usize) -> Value {
+    (0..levels).fold(Value::from(1), |inner, _| Value::Array(vec![inner]))
+}
+
+/// A figure `depth` levels deep: its object, `layout`, then nested arrays.
+fn deep_figure(depth: usize) -> Value {
+    serde_json::json!({"data": [], "layout": {"deep": nested(depth - 2)}})
+}
+
+/// A POST of `body` to `path` as alice.
+async fn post(client: &chart_studio_api::Client, path: &str, body: Value) -> Result<Value, u16> {
+    let mut request = Raw::new("POST", path);
+    request.body = Some(body);
+    client.send(&request).await.map_err(|err| err.status().map_or(0, |s| s.as_u16()))
+}
+
+/// JSON sent inside a string keeps the depth limit, and whatever is accepted reads back after a
+/// restart, through the server's storage and through the client's listing.
+#[tokio::test]
+async fn deep_documents_at_the_limit_read_back_after_a_restart_and_deeper_ones_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let config = || chart_studio_server::ServerConfig {
+        data_dir: Some(data.path().to_owned()),
+        ..Default::default()
+    };
+    let max = chart_studio_server::MAX_JSON_DEPTH;
+    let server = common::server_with(config()).await;
+    let alice = client(&server, Some(ALICE));
+    // The body's object holds the figure: one level above it.
+    for (name, figure) in
+        [("as an object", deep_figure(max - 1)), ("as a string", deep_figure(max - 1))]
+    {
+        let figure = if name == "as a string" { Value::String(figure.to_string()) } else { figure };
+        let made =
+            post(&alice, "plots", serde_json::json!({"figure": figure, "filename": name})).await;
+        assert!(made.is_ok(), "{name}: {made:?}");
+    }
+    for figure in [deep_figure(max), deep_figure(max + 30)] {
+        let made = post(&alice, "plots", serde_json::json!({"figure": figure.to_string()})).await;
+        assert_eq!(made.unwrap_err(), 400, "a figure in a string deeper than the limit");
+    }
+    let grid = |values: Value| serde_json::json!({"cols": {"c": {"data": [values], "order": 0}}});
+    // body → data → cols → c → data → values: five levels above the values.
+    let made =
+        post(&alice, "grids", serde_json::json!({"data": grid(nested(max - 5)).to_string()})).await;
+    assert!(made.is_ok(), "{made:?}");
+    let made =
+        post(&alice, "grids", serde_json::json!({"data": grid(nested(max - 4)).to_string()})).await;
+    assert_eq!(made.unwrap_err(), 400, "grid data in a string deeper than the limit");
+    server.stop().await.unwrap();
+
+    let server = common::server_with(config()).await;
+    assert_eq!(server.unreadable(), &[], "every stored file reads back");
+    let anonymous = client(&server, None);
+    let listed: Vec<chart_studio_models::Plot> = futures_util::TryStreamExt::try_collect(
+        anonymous.items(chart_studio_api::plots::List::default()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.len(), 2, "the client lists the deepest plots");
+    for plot in listed {
+        let content: Value = anonymous
+            .send(&Raw::new("GET", format!("plots/{}/content?inline_data=true", plot.file.fid)))
+            .await
+            .unwrap();
+        assert_eq!(content, deep_figure(max - 1));
+    }
+}
+
+/// A stored file that does not read back (written by an older server, or damaged) is reported
+/// and left alone; the server starts and serves the rest.
+#[tokio::test]
+async fn a_server_starts_and_serves_the_rest_when_one_stored_file_is_unreadable() {
+    let data = tempfile::tempdir().unwrap();
+    let config = || chart_studio_server::ServerConfig {
+        data_dir: Some(data.path().to_owned()),
+        ..Default::default()
+    };
+    let server = common::server_with(config()).await;
+    let fids = server.add_plots(ALICE.0, 2, "", true).unwrap();
+    server.stop().await.unwrap();
+    let broken: chart_studio_models::Fid = fids[0].parse().unwrap();
+    // The record of a plot whose figure nests too deep to read back.
+    let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
+    let row = |db: &rusqlite::Connection| -> String {
+        db.query_row(
+            "SELECT record FROM files WHERE owner = ?1 AND idlocal = ?2",
+            rusqlite::params![broken.owner(), broken.idlocal() as i64],
+            |row| row.get(0),
+        )
+        .unwrap()
+    };
+    let mut record: Value = serde_json::from_str(&row(&db)).unwrap();
+    record["body"]["Plot"]["figure"] = deep_figure(200);
+    let deep = record.to_string();
+    db.execute(
+        "UPDATE files SET record = ?1 WHERE owner = ?2 AND idlocal = ?3",
+        rusqlite::params![deep, broken.owner(), broken.idlocal() as i64],
+    )
+    .unwrap();
+    drop(db);
+
+    let server = common::server_with(config()).await;
+    let unreadable = server.unreadable();
+    assert_eq!(unreadable.len(), 1, "{unreadable:?}");
+    assert_eq!(unreadable[0].fid, broken.to_string());
+    assert!(unreadable[0].reason.contains("recursion limit"), "{unreadable:?}");
+    let anonymous = client(&server, None);
+    let kept: chart_studio_models::Fid = fids[1].parse().unwrap();
+    anonymous.send(&chart_studio_api::plots::Retrieve::new(kept)).await.unwrap();
+    let gone = anonymous.send(&chart_studio_api::plots::Retrieve::new(broken.clone())).await;
+    assert_eq!(common::status(gone), 404);
+    // A new file does not take the unreadable file's number.
+    let alice = client(&server, Some(ALICE));
+    let made = alice.send(&chart_studio_api::folders::Create::new("new folder")).await.unwrap();
+    assert!(made.file.file.fid.idlocal() > broken.idlocal());
+    server.stop().await.unwrap();
+    let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
+    assert_eq!(row(&db), deep, "the unreadable row is left as it was");
+}
+
+/// A depth limit whose documents would not read back is refused at start.
+#[tokio::test]
+async fn a_depth_limit_that_storage_cannot_keep_is_refused() {
+    let limits = chart_studio_server::Limits {
+        max_json_depth: chart_studio_server::MAX_JSON_DEPTH + 1,
+        ..Default::default()
+    };
+    let config = chart_studio_server::ServerConfig { limits, ..Default::default() };
+    let err = chart_studio_server::start(config).await.unwrap_err();
+    assert!(err.to_string().contains("between 1 and 100"), "{err}");
+}

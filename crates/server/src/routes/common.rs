@@ -243,7 +243,7 @@ async fn update(
         parent_path: body.text("parent_path")?,
         world_readable: body.flag("world_readable")?,
         share_key_enabled: body.flag("share_key_enabled")?,
-        metadata: body.0.get("metadata").cloned().filter(|m| !m.is_null()),
+        metadata: body.value("metadata").cloned(),
         figure: body.json_or_text("figure")?,
     };
     let url = request_url(&app, &headers, &uri);

@@ -68,7 +68,7 @@ async fn create(
         columns.push(StoredColumn { name, uid, data });
     }
     let new = NewFile {
-        metadata: body.0.get("metadata").cloned().filter(|m| !m.is_null()),
+        metadata: body.value("metadata").cloned(),
         ..body.new_file(Body::Grid { columns })?
     };
     let idlocal = store.create(&owner, new)?;
@@ -263,8 +263,7 @@ async fn rows_append(
 ) -> Result<(StatusCode, Json<Value>), Failure> {
     let fid = parse_fid(&fid)?;
     let rows = body
-        .0
-        .get("rows")
+        .value("rows")
         .and_then(Value::as_array)
         .cloned()
         .ok_or_else(|| Failure::bad_field("rows", "rows must be a list of rows"))?;
