@@ -13,7 +13,8 @@ use crate::store::{Changed, FileRecord, Store};
 const FILE: &str = "chart-studio.sqlite3";
 
 /// Each migration brings the schema from its index to the next version.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE accounts (
         username TEXT PRIMARY KEY,
         key_hash TEXT NOT NULL,
@@ -26,7 +27,22 @@ const MIGRATIONS: &[&str] = &["
         record TEXT NOT NULL,
         PRIMARY KEY (owner, idlocal)
     );
-"];
+    ",
+    // View counts move out of the records: SQLite rewrites a whole row to change one field,
+    // and a view must not rewrite a file.
+    "
+    CREATE TABLE views (
+        owner TEXT NOT NULL,
+        idlocal INTEGER NOT NULL,
+        views INTEGER NOT NULL,
+        PRIMARY KEY (owner, idlocal),
+        FOREIGN KEY (owner, idlocal) REFERENCES files(owner, idlocal) ON DELETE CASCADE
+    );
+    INSERT INTO views (owner, idlocal, views)
+        SELECT owner, idlocal, json_extract(record, '$.views') FROM files
+        WHERE json_valid(record) AND json_extract(record, '$.views') > 0;
+    ",
+];
 
 /// A stored file that does not read back: its fid and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,17 +122,25 @@ impl Db {
                 row.get::<_, i64>(3)?,
             ))
         })?;
-        let mut files = self.conn.prepare("SELECT idlocal, record FROM files WHERE owner = ?1")?;
+        let mut files = self.conn.prepare(
+            "SELECT idlocal, record, COALESCE(views, 0) FROM files LEFT JOIN views USING (owner, idlocal)
+             WHERE owner = ?1",
+        )?;
         let mut unreadable = Vec::new();
         for row in rows {
             let (username, key_hash, date_joined, next_idlocal) = row?;
             let mut records = Vec::new();
             for file in files.query_map([&username], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?))
+                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
             })? {
-                let (idlocal, text) = file?;
+                let (idlocal, text, views) = file?;
                 match serde_json::from_str::<FileRecord>(&text) {
-                    Ok(record) => records.push(record),
+                    Ok(record) => {
+                        records.push(FileRecord {
+                            views: u64::try_from(views).unwrap_or(0),
+                            ..record
+                        });
+                    }
                     Err(err) => unreadable.push(Unreadable {
                         fid: format!("{username}:{idlocal}"),
                         reason: err.to_string(),
@@ -152,6 +176,18 @@ impl Db {
                 "INSERT INTO files (owner, idlocal, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3",
                 params![owner, idlocal_key(*idlocal), serde_json::to_string(record)?],
+            )?;
+        }
+        for (owner, idlocal) in &changed.views {
+            let Some(record) = store.file(owner, *idlocal) else { continue };
+            tx.execute(
+                "INSERT INTO views (owner, idlocal, views) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(owner, idlocal) DO UPDATE SET views = ?3",
+                params![
+                    owner,
+                    idlocal_key(*idlocal),
+                    i64::try_from(record.views).unwrap_or(i64::MAX)
+                ],
             )?;
         }
         for (owner, idlocal) in &changed.removed {

@@ -52,7 +52,7 @@ fn fixture() -> (Shared, Hidden) {
         world_readable: false,
         share_key_enabled: false,
         metadata: None,
-        body: Content::Plot { figure },
+        body: Content::plot(figure),
         idlocal: None,
     };
     let private_user = store.create("alice", uses_bob).unwrap();

@@ -1,5 +1,7 @@
 //! Stored records as the API's JSON models, from one requester's point of view.
 
+use std::sync::Arc;
+
 use chart_studio_models::{
     ColumnInfo, ColumnRef, Counted, Fid, File, Folder, FolderChildren, Grid, Plot, User,
     replace_attribute,
@@ -10,7 +12,7 @@ use crate::access::View;
 use crate::auth::Viewer;
 use crate::clock;
 use crate::state::Urls;
-use crate::store::{Account, Body, FileRecord, Store};
+use crate::store::{Account, Body, FileRecord, Store, StoredColumn};
 
 /// Makes a file look as listings show it: the real service leaves `references` and
 /// `referencers` empty in every listing, even for plots whose figure uses grids (the captured
@@ -122,15 +124,13 @@ impl Urls {
         file
     }
 
-    /// A plot with its figure.
-    pub(crate) fn plot(&self, account: &Account, record: &FileRecord, view: View) -> Plot {
-        let mut plot = Plot::new(self.file(account, record, view));
-        if let Body::Plot { figure } = &record.body {
-            plot.figure = Some(figure.clone());
-            plot.autosize = Some(true);
-            plot.caption = Some(String::new());
-        }
-        plot
+    /// A plot with its figure, which is copied only once the store's lock is released.
+    pub(crate) fn plot(&self, account: &Account, record: &FileRecord, view: View) -> PlotView {
+        let figure = match &record.body {
+            Body::Plot { figure } => Some(Arc::clone(figure)),
+            _ => None,
+        };
+        PlotView { file: self.file(account, record, view), figure }
     }
 
     /// A grid with its column names and uids.
@@ -154,52 +154,114 @@ impl Urls {
     }
 }
 
-/// A plot of `plot_owner`'s figure; with `inline`, every `*src` reference replaced by the data
-/// it points to; with `map_unreadable`, a `map_data` object holding the data of grids the viewer
-/// cannot read.
+/// A plot's metadata and its shared figure, taken under the store's lock without copying the
+/// figure: [`PlotView::into_plot`] makes the copy after the lock is released.
+#[derive(Debug)]
+pub(crate) struct PlotView {
+    pub file: File,
+    figure: Option<Arc<Value>>,
+}
+
+impl PlotView {
+    /// The plot as the API shows it.
+    pub(crate) fn into_plot(self) -> Plot {
+        let mut plot = Plot::new(self.file);
+        if let Some(figure) = self.figure {
+            plot.figure = Some(Arc::unwrap_or_clone(figure));
+            plot.autosize = Some(true);
+            plot.caption = Some(String::new());
+        }
+        plot
+    }
+}
+
+/// One `*src` attribute whose data the viewer may see: where it is, what it refers to, the
+/// grid's shared columns, and whether the viewer may read that grid itself.
+#[derive(Debug)]
+struct Source {
+    path: String,
+    reference: ColumnRef,
+    columns: Arc<Vec<StoredColumn>>,
+    column: usize,
+    grid_readable: bool,
+}
+
+/// What a plot's content is made of, gathered under the store's lock without copying any data;
+/// [`PlotSources::content`] builds the answer after the lock is released.
 ///
 /// Whoever may read a plot may see the data of its owner's live grids, as a shared chart would
 /// show it (INFER); another account's grid shows only while the viewer may read it.
-pub(crate) fn plot_content(
-    store: &Store,
-    viewer: &Viewer,
-    plot_owner: &str,
-    mut figure: Value,
-    inline: bool,
-    map_unreadable: bool,
-) -> Value {
-    let mut mapped = serde_json::Map::new();
-    let mut replacements = Vec::new();
-    for (trace_path, trace) in chart_studio_models::traces(&figure) {
-        for attribute in chart_studio_models::source_refs(trace) {
-            let Some(reference) =
-                attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok())
-            else {
-                continue;
-            };
-            let Some((grid, data)) = store.column(&reference) else { continue };
-            let grid_owner = reference.grid.owner();
-            if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
-                continue;
-            }
-            if inline {
-                replacements.push((format!("{trace_path}.{}", attribute.path), data.clone()));
-            } else if map_unreadable
-                && !crate::access::can_read(viewer, reference.grid.owner(), grid, None)
-            {
-                mapped.insert(reference.to_string(), Value::Array(data.clone()));
+#[derive(Debug)]
+pub(crate) struct PlotSources {
+    figure: Arc<Value>,
+    sources: Vec<Source>,
+}
+
+impl PlotSources {
+    /// The figure of a plot of `plot_owner`, and the columns of it `viewer` may see.
+    pub(crate) fn gather(
+        store: &Store,
+        viewer: &Viewer,
+        plot_owner: &str,
+        figure: &Arc<Value>,
+    ) -> Self {
+        let mut sources = Vec::new();
+        for (trace_path, trace) in chart_studio_models::traces(figure) {
+            for attribute in chart_studio_models::source_refs(trace) {
+                let Some(reference) =
+                    attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok())
+                else {
+                    continue;
+                };
+                let grid_owner = reference.grid.owner();
+                let Some(grid) = store.file(grid_owner, reference.grid.idlocal()) else {
+                    continue;
+                };
+                let Body::Grid { columns } = &grid.body else { continue };
+                let Some(column) = columns.iter().position(|c| c.uid == reference.uid) else {
+                    continue;
+                };
+                if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
+                    continue;
+                }
+                sources.push(Source {
+                    path: format!("{trace_path}.{}", attribute.path),
+                    grid_readable: crate::access::can_read(viewer, grid_owner, grid, None),
+                    reference,
+                    columns: Arc::clone(columns),
+                    column,
+                });
             }
         }
+        Self { figure: Arc::clone(figure), sources }
     }
-    for (src_path, data) in replacements {
-        let key =
-            src_path.rsplit('.').next().unwrap_or_default().trim_end_matches("src").to_owned();
-        replace_attribute(&mut figure, &src_path, &key, Value::Array(data));
+
+    /// The figure; with `inline`, every `*src` reference replaced by the data it points to;
+    /// with `map_unreadable`, a `map_data` object holding the data of grids the viewer cannot
+    /// read.
+    pub(crate) fn content(self, inline: bool, map_unreadable: bool) -> Value {
+        let mut figure = Arc::unwrap_or_clone(self.figure);
+        let mut mapped = serde_json::Map::new();
+        for source in self.sources {
+            let data = Value::Array(source.columns[source.column].data.clone());
+            if inline {
+                let key = source
+                    .path
+                    .rsplit('.')
+                    .next()
+                    .unwrap_or_default()
+                    .trim_end_matches("src")
+                    .to_owned();
+                replace_attribute(&mut figure, &source.path, &key, data);
+            } else if map_unreadable && !source.grid_readable {
+                mapped.insert(source.reference.to_string(), data);
+            }
+        }
+        if !mapped.is_empty()
+            && let Value::Object(object) = &mut figure
+        {
+            object.insert("map_data".to_owned(), Value::Object(mapped));
+        }
+        figure
     }
-    if !mapped.is_empty()
-        && let Value::Object(object) = &mut figure
-    {
-        object.insert("map_data".to_owned(), Value::Object(mapped));
-    }
-    figure
 }

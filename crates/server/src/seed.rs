@@ -82,15 +82,14 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
             if store.file(grid.owner(), grid.idlocal()).is_some() {
                 continue;
             }
-            let mut new =
-                file(&format!("{} data", plot.file.filename), Body::Grid { columns }, true);
+            let mut new = file(&format!("{} data", plot.file.filename), Body::grid(columns), true);
             new.idlocal = Some(grid.idlocal());
             store.create(grid.owner(), new)?;
         }
         if store.file(owner, fid.idlocal()).is_some() {
             continue; // Loaded from the data folder by an earlier run.
         }
-        let mut new = file(&plot.file.filename, Body::Plot { figure }, true);
+        let mut new = file(&plot.file.filename, Body::plot(figure), true);
         new.idlocal = Some(fid.idlocal());
         store.create(owner, new)?;
         let created = plot.file.creation_time.as_deref().and_then(clock::parse_creation_time);
@@ -123,11 +122,11 @@ pub(crate) fn plots(
                 data: (0..5).map(|i| json!(i * n)).collect(),
             },
         ];
-        let mut grid = file(&format!("grid {n}"), Body::Grid { columns }, public);
+        let mut grid = file(&format!("grid {n}"), Body::grid(columns), public);
         grid.parent_path = Some(folder.to_owned());
         let grid = store.create(user, grid)?;
         let figure = json!({"data": [{"type": "scatter", "xsrc": format!("{user}:{grid}:{x}"), "ysrc": format!("{user}:{grid}:{y}")}]});
-        let mut plot = file(&format!("plot {n}"), Body::Plot { figure }, public);
+        let mut plot = file(&format!("plot {n}"), Body::plot(figure), public);
         plot.parent_path = Some(folder.to_owned());
         made.push(format!("{user}:{}", store.create(user, plot)?));
     }
@@ -180,7 +179,7 @@ fn demo_files(store: &mut Store) -> Result<()> {
             data: vec![json!(90), json!(97), json!(101), json!(99)],
         },
     ];
-    let mut grid = file("sales 2024", Body::Grid { columns }, false);
+    let mut grid = file("sales 2024", Body::grid(columns), false);
     grid.parent_path = Some("reports/2024".to_owned());
     let grid = store.create(user, grid)?;
     let trace = |y: &str, name: &str| json!({"type": "scatter", "name": name, "xsrc": format!("{user}:{grid}:a1b2c3"), "ysrc": format!("{user}:{grid}:{y}")});
@@ -197,7 +196,7 @@ fn demo_files(store: &mut Store) -> Result<()> {
     for (name, folder, data, sharing) in plots {
         let (public, secret) = sharing.fields();
         let figure = json!({"data": data, "layout": {"title": {"text": name}}});
-        let mut new = file(name, Body::Plot { figure }, public);
+        let mut new = file(name, Body::plot(figure), public);
         new.parent_path = Some(folder.to_owned());
         new.share_key_enabled = secret;
         store.create(user, new)?;

@@ -3,6 +3,7 @@
 //! operations, grid columns). Handlers check who may do what; the store does what it is told.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chart_studio_models::{ColumnRef, Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
@@ -132,12 +133,24 @@ pub(crate) struct StoredColumn {
     pub data: Vec<Value>,
 }
 
-/// What a file holds besides its metadata.
+/// What a file holds besides its metadata. Content is shared, so that a reader takes it under
+/// the store's lock without copying and builds its answer after the lock is released; a change
+/// copies it first if a reader still holds it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Body {
-    Plot { figure: Value },
-    Grid { columns: Vec<StoredColumn> },
+    Plot { figure: Arc<Value> },
+    Grid { columns: Arc<Vec<StoredColumn>> },
     Folder,
+}
+
+impl Body {
+    pub(crate) fn plot(figure: Value) -> Self {
+        Self::Plot { figure: Arc::new(figure) }
+    }
+
+    pub(crate) fn grid(columns: Vec<StoredColumn>) -> Self {
+        Self::Grid { columns: Arc::new(columns) }
+    }
 }
 
 /// One file's metadata and content.
@@ -153,6 +166,8 @@ pub(crate) struct FileRecord {
     /// Creation time in microseconds since the epoch; unique across the server (cursor order).
     pub created: i64,
     pub modified: i64,
+    /// Kept beside the record, not in it, so that counting a view never rewrites the file.
+    #[serde(skip)]
     pub views: u64,
     pub quality: u32,
     pub featured: bool,
@@ -212,12 +227,17 @@ pub(crate) struct Changed {
     pub files: BTreeSet<(String, u64)>,
     /// Files deleted for good.
     pub removed: BTreeSet<(String, u64)>,
+    /// Files whose view count changed (and nothing else, unless also in `files`).
+    pub views: BTreeSet<(String, u64)>,
 }
 
 impl Changed {
     /// Whether nothing changed.
     pub(crate) fn is_empty(&self) -> bool {
-        self.accounts.is_empty() && self.files.is_empty() && self.removed.is_empty()
+        self.accounts.is_empty()
+            && self.files.is_empty()
+            && self.removed.is_empty()
+            && self.views.is_empty()
     }
 }
 
@@ -312,6 +332,7 @@ impl Store {
             let key = (owner.to_owned(), idlocal);
             if removed {
                 changed.files.remove(&key);
+                changed.views.remove(&key);
                 changed.removed.insert(key);
             } else {
                 changed.removed.remove(&key);
@@ -610,7 +631,7 @@ impl Store {
         }
         let new_figure = changes.figure.is_some();
         if let Some(figure) = changes.figure {
-            file.body = Body::Plot { figure };
+            file.body = Body::plot(figure);
         }
         file.modified = now;
         account.index(idlocal);
@@ -766,15 +787,25 @@ impl Store {
         let file = self.file_mut(owner, idlocal)?;
         file.modified = now;
         match &mut file.body {
-            Body::Grid { columns } => Ok(columns),
+            Body::Grid { columns } => Ok(Arc::make_mut(columns)),
             _ => Err(StoreError::NotFound),
         }
     }
 
-    /// Counts a view.
+    /// Counts a view: only the count changes, never the file's record.
     pub(crate) fn count_view(&mut self, owner: &str, idlocal: u64) {
-        if let Ok(file) = self.file_mut(owner, idlocal) {
-            file.views += 1;
+        self.set_views(owner, idlocal, |views| views.saturating_add(1));
+    }
+
+    fn set_views(&mut self, owner: &str, idlocal: u64, views: impl FnOnce(u64) -> u64) {
+        let Some(file) =
+            self.accounts.get_mut(owner).and_then(|account| account.files.get_mut(&idlocal))
+        else {
+            return;
+        };
+        file.views = views(file.views);
+        if let Some(changed) = &mut self.changed {
+            changed.views.insert((owner.to_owned(), idlocal));
         }
     }
 
@@ -788,8 +819,8 @@ impl Store {
         featured: bool,
         created: Option<i64>,
     ) {
+        self.set_views(owner, idlocal, |_| views);
         if let Ok(file) = self.file_mut(owner, idlocal) {
-            file.views = views;
             file.quality = quality;
             file.featured = featured;
             if let Some(created) = created {
@@ -844,8 +875,8 @@ mod tests {
     #[test]
     fn idlocals_count_from_zero_and_paths_create_folders() {
         let mut store = store();
-        assert_eq!(store.create("alice", new("g", Body::Grid { columns: vec![] })).unwrap(), 0);
-        let mut plot = new("p", Body::Plot { figure: Value::Null });
+        assert_eq!(store.create("alice", new("g", Body::grid(vec![]))).unwrap(), 0);
+        let mut plot = new("p", Body::plot(Value::Null));
         plot.parent_path = Some("a/b".to_owned());
         let id = store.create("alice", plot).unwrap();
         assert_eq!(id, 3, "folders a (1) and b (2) come first");
@@ -858,14 +889,14 @@ mod tests {
     fn filename_conflicts_are_409s() {
         let mut store = store();
         store.create("alice", new("same", Body::Folder)).unwrap();
-        let err = store.create("alice", new("same", Body::Grid { columns: vec![] })).unwrap_err();
+        let err = store.create("alice", new("same", Body::grid(vec![]))).unwrap_err();
         assert_eq!(err.to_string(), "Sorry, a file named 'same' already exists");
     }
 
     #[test]
     fn trash_restore_and_delete_act_on_folder_contents() {
         let mut store = store();
-        let mut plot = new("p", Body::Plot { figure: Value::Null });
+        let mut plot = new("p", Body::plot(Value::Null));
         plot.parent_path = Some("f".to_owned());
         let plot = store.create("alice", plot).unwrap();
         assert!(
@@ -887,7 +918,7 @@ mod tests {
     #[test]
     fn share_keys_are_long_random_and_revocable() {
         let mut store = store();
-        let id = store.create("alice", new("p", Body::Plot { figure: Value::Null })).unwrap();
+        let id = store.create("alice", new("p", Body::plot(Value::Null))).unwrap();
         let on = Changes { share_key_enabled: Some(true), ..Changes::default() };
         store.update("alice", id, on.clone()).unwrap();
         let first = store.file("alice", id).unwrap().share_key.clone().unwrap();
@@ -903,10 +934,10 @@ mod tests {
     #[test]
     fn plots_and_grids_know_each_other() {
         let mut store = store();
-        let grid = store.create("alice", new("g", Body::Grid { columns: vec![] })).unwrap();
+        let grid = store.create("alice", new("g", Body::grid(vec![]))).unwrap();
         let figure =
             serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa", "ysrc": "alice:0:bbbbbb"}]});
-        let plot = store.create("alice", new("p", Body::Plot { figure })).unwrap();
+        let plot = store.create("alice", new("p", Body::plot(figure))).unwrap();
         let plot_fid = fid("alice", plot);
         assert_eq!(
             store.file("alice", grid).unwrap().referencers,
@@ -926,6 +957,18 @@ mod tests {
             .unwrap();
         store.remove("alice", grid).unwrap();
         assert!(store.file("alice", plot).unwrap().references.is_empty());
+    }
+
+    #[test]
+    fn counting_a_view_changes_no_file_record() {
+        let mut store = store();
+        let id = store.create("alice", new("g", Body::grid(vec![]))).unwrap();
+        store.track_changes();
+        store.count_view("alice", id);
+        let changed = store.take_changed();
+        assert!(changed.files.is_empty(), "{changed:?}");
+        assert_eq!(changed.views, BTreeSet::from([("alice".to_owned(), id)]));
+        assert_eq!(store.file("alice", id).unwrap().views, 1);
     }
 
     #[test]

@@ -270,23 +270,29 @@ async fn file_page(
     };
     let viewer = reader(&app, identified, &headers);
     let share_key = params.get("share_key").map(String::as_str);
-    let store = app.store();
-    let kind = chart_studio_models::FileType::Plot;
-    let Ok((_, record, _)) = crate::access::readable(&store, &viewer, &fid, Some(&kind), share_key)
-    else {
-        return not_found();
+    // What the page shows is taken under the store's lock and drawn after it is released.
+    let (title, sharing, sources) = {
+        let store = app.store();
+        let kind = chart_studio_models::FileType::Plot;
+        let Ok((_, record, _)) =
+            crate::access::readable(&store, &viewer, &fid, Some(&kind), share_key)
+        else {
+            return not_found();
+        };
+        let Body::Plot { figure } = &record.body else { return not_found() };
+        if record.deleted {
+            return not_found();
+        }
+        let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
+        let sources = crate::render::PlotSources::gather(&store, &viewer, user, figure);
+        (record.filename.clone(), sharing, sources)
     };
-    let Body::Plot { figure } = &record.body else { return not_found() };
-    if record.deleted {
-        return not_found();
-    }
-    let figure = crate::render::plot_content(&store, &viewer, user, figure.clone(), true, false);
+    let figure = sources.content(true, false);
     if let Wanted::Json = wanted {
         return axum::Json(figure).into_response();
     }
-    let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
     rendered(&ChartPage {
-        title: &record.filename,
+        title: &title,
         owner: user,
         sharing: &sharing.to_string(),
         figure: script_json(&figure),

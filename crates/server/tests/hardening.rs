@@ -173,3 +173,53 @@ async fn a_depth_limit_that_storage_cannot_keep_is_refused() {
     let err = chart_studio_server::start(config).await.unwrap_err();
     assert!(err.to_string().contains("between 1 and 100"), "{err}");
 }
+
+/// Views are counted beside the files, survive restarts, and come over from databases that
+/// kept them inside each file's record.
+#[tokio::test]
+async fn views_are_kept_beside_the_files_and_migrate_from_the_records() {
+    let data = tempfile::tempdir().unwrap();
+    let config = || chart_studio_server::ServerConfig {
+        data_dir: Some(data.path().to_owned()),
+        ..Default::default()
+    };
+    let server = common::server_with(config()).await;
+    let fids = server.add_plots(ALICE.0, 2, "", true).unwrap();
+    let anonymous = client(&server, None);
+    for _ in 0..3 {
+        let path = format!("plots/{}/content", fids[0]);
+        anonymous.send(&Raw::new("GET", path)).await.unwrap();
+    }
+    server.stop().await.unwrap();
+    let views = |server: &chart_studio_server::ServerHandle, fid: &str| {
+        let alice = client(server, Some(ALICE));
+        let fid = fid.parse().unwrap();
+        async move { alice.send(&chart_studio_api::files::Retrieve::new(fid)).await.unwrap().views }
+    };
+    let server = common::server_with(config()).await;
+    assert_eq!(views(&server, &fids[0]).await, Some(3));
+    server.stop().await.unwrap();
+
+    // The same folder as an older server left it: schema version 1, views in the record.
+    let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
+    let second: chart_studio_models::Fid = fids[1].parse().unwrap();
+    let record: String = db
+        .query_row(
+            "SELECT record FROM files WHERE owner = ?1 AND idlocal = ?2",
+            rusqlite::params![second.owner(), second.idlocal() as i64],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let mut record: Value = serde_json::from_str(&record).unwrap();
+    record["views"] = Value::from(7);
+    db.execute(
+        "UPDATE files SET record = ?1 WHERE owner = ?2 AND idlocal = ?3",
+        rusqlite::params![record.to_string(), second.owner(), second.idlocal() as i64],
+    )
+    .unwrap();
+    db.execute_batch("DROP TABLE views; PRAGMA user_version = 1;").unwrap();
+    drop(db);
+    let server = common::server_with(config()).await;
+    assert_eq!(views(&server, &fids[1]).await, Some(7));
+    assert_eq!(views(&server, &fids[0]).await, Some(0), "its count was kept only in the table");
+}

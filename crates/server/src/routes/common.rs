@@ -2,6 +2,7 @@
 //! delete and lookup, for `/v2/files` (any kind) and `/v2/{plots,grids,folders}` (one kind each).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -17,6 +18,7 @@ use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::failure::Failure;
 use crate::pages::{RequestUrl, numbered};
+use crate::render::PlotSources;
 use crate::state::Shared;
 use crate::store::{Account, Body, Changes, FileRecord, Store};
 
@@ -99,7 +101,29 @@ pub(crate) fn flag_param(
     }
 }
 
-/// Renders `record` as its collection shows it; folders carry one page of children.
+/// A file as its collection shows it, taken under the store's lock; a plot's figure is copied
+/// only by [`Answer::into_json`], after the lock is released.
+#[derive(Debug)]
+pub(crate) enum Answer {
+    File(File),
+    Plot(crate::render::PlotView),
+    Grid(chart_studio_models::Grid),
+    Folder(chart_studio_models::Folder),
+}
+
+impl Answer {
+    pub(crate) fn into_json(self) -> Value {
+        match self {
+            Self::File(file) => serde_json::to_value(file),
+            Self::Plot(plot) => serde_json::to_value(plot.into_plot()),
+            Self::Grid(grid) => serde_json::to_value(grid),
+            Self::Folder(folder) => serde_json::to_value(folder),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// `record` as its collection shows it; folders carry one page of children.
 pub(crate) fn render(
     app: &Shared,
     store: &Store,
@@ -107,37 +131,36 @@ pub(crate) fn render(
     collection: Collection,
     (account, record, view): (&Account, &FileRecord, View),
     children: (u32, u32, &RequestUrl),
-) -> Value {
+) -> Answer {
     let urls = &app.urls;
     let scrub = |file: &mut File| only_readable_links(store, viewer, file);
-    let rendered = match (collection, &record.body) {
+    match (collection, &record.body) {
         (Collection::Files, _) => {
             let mut file = urls.file(account, record, view);
             scrub(&mut file);
-            serde_json::to_value(file)
+            Answer::File(file)
         }
         (_, Body::Plot { .. }) => {
             let mut plot = urls.plot(account, record, view);
             scrub(&mut plot.file);
-            serde_json::to_value(plot)
+            Answer::Plot(plot)
         }
         (_, Body::Grid { .. }) => {
             let mut grid = urls.grid(account, record, view);
             scrub(&mut grid.file);
-            serde_json::to_value(grid)
+            Answer::Grid(grid)
         }
         (_, Body::Folder) => {
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
             let files = visible(viewer, account, |f| f.parent == inside);
-            serde_json::to_value(urls.folder(
+            Answer::Folder(urls.folder(
                 account,
                 record,
                 view,
                 page_of(app, viewer, files, children),
             ))
         }
-    };
-    rendered.unwrap_or_default()
+    }
 }
 
 /// Keeps in `references` and `referencers` only the live files `viewer` may read, so that a
@@ -215,15 +238,18 @@ async fn retrieve(
     let fid = parse_fid(&fid)?;
     let (page, size) = paging(&app, &params, 100)?;
     let url = request_url(&app, &headers, &uri);
-    let store = app.store();
-    let (account, record, view) = readable(
-        &store,
-        &viewer,
-        &fid,
-        collection.kind().as_ref(),
-        params.get("share_key").map(String::as_str),
-    )?;
-    Ok(Json(render(&app, &store, &viewer, collection, (account, record, view), (page, size, &url))))
+    let answer = {
+        let store = app.store();
+        let found = readable(
+            &store,
+            &viewer,
+            &fid,
+            collection.kind().as_ref(),
+            params.get("share_key").map(String::as_str),
+        )?;
+        render(&app, &store, &viewer, collection, found, (page, size, &url))
+    };
+    Ok(Json(answer.into_json()))
 }
 
 #[allow(clippy::too_many_arguments, reason = "axum extractors")]
@@ -247,16 +273,19 @@ async fn update(
         figure: body.json_or_text("figure")?,
     };
     let url = request_url(&app, &headers, &uri);
-    let mut store = app.store();
-    owned(&store, &viewer, &fid, collection.kind().as_ref())?;
-    if let Some(figure) = &changes.figure {
-        // INFER: the real update changed metadata only; accepting a figure lets a plot be
-        // replaced in place (same fid and URL), which is what clients that PUT one expect.
-        check_figure(&store, &viewer, figure)?;
-    }
-    store.update(fid.owner(), fid.idlocal(), changes)?;
-    let (account, record, view) = readable(&store, &viewer, &fid, None, None)?;
-    Ok(Json(render(&app, &store, &viewer, collection, (account, record, view), (1, 100, &url))))
+    let answer = {
+        let mut store = app.store();
+        owned(&store, &viewer, &fid, collection.kind().as_ref())?;
+        if let Some(figure) = &changes.figure {
+            // INFER: the real update changed metadata only; accepting a figure lets a plot be
+            // replaced in place (same fid and URL), which is what clients that PUT one expect.
+            check_figure(&store, &viewer, figure)?;
+        }
+        store.update(fid.owner(), fid.idlocal(), changes)?;
+        let found = readable(&store, &viewer, &fid, None, None)?;
+        render(&app, &store, &viewer, collection, found, (1, 100, &url))
+    };
+    Ok(Json(answer.into_json()))
 }
 
 async fn set_trashed(
@@ -307,17 +336,19 @@ async fn lookup(
     };
     let exists_only = flag_param(&params, "exists")?.unwrap_or(false);
     let url = request_url(&app, &headers, &uri);
-    let store = app.store();
-    let found = store.lookup(&owner, path, parent).and_then(|idlocal| {
-        let fid = chart_studio_models::Fid::new(owner.clone(), idlocal).ok()?;
-        readable(&store, &viewer, &fid, collection.kind().as_ref(), None).ok()
-    });
-    if exists_only {
-        return Ok(Json(json!({"exists": found.is_some()})).into_response());
-    }
-    let (account, record, view) = found.ok_or(Failure::NotFound)?;
-    Ok(Json(render(&app, &store, &viewer, collection, (account, record, view), (1, 100, &url)))
-        .into_response())
+    let answer = {
+        let store = app.store();
+        let found = store.lookup(&owner, path, parent).and_then(|idlocal| {
+            let fid = chart_studio_models::Fid::new(owner.clone(), idlocal).ok()?;
+            readable(&store, &viewer, &fid, collection.kind().as_ref(), None).ok()
+        });
+        if exists_only {
+            return Ok(Json(json!({"exists": found.is_some()})).into_response());
+        }
+        let found = found.ok_or(Failure::NotFound)?;
+        render(&app, &store, &viewer, collection, found, (1, 100, &url))
+    };
+    Ok(Json(answer.into_json()).into_response())
 }
 
 async fn content(
@@ -330,30 +361,38 @@ async fn content(
     let fid = parse_fid(&fid)?;
     let inline = flag_param(&params, "inline_data")?.unwrap_or(false);
     let map_unreadable = params.get("map_data").is_some_and(|v| v == "unreadable");
-    let mut store = app.store();
-    let (_, record, view) = readable(
-        &store,
-        &viewer,
-        &fid,
-        collection.kind().as_ref(),
-        params.get("share_key").map(String::as_str),
-    )?;
-    let answer = match &record.body {
-        Body::Plot { figure } => crate::render::plot_content(
+    // The content is taken under the lock and built after it is released.
+    let content = {
+        let mut store = app.store();
+        let (_, record, view) = readable(
             &store,
             &viewer,
-            fid.owner(),
-            figure.clone(),
-            inline,
-            map_unreadable,
-        ),
-        Body::Grid { columns } => grid_content(columns),
-        Body::Folder => return Err(Failure::NotFound),
+            &fid,
+            collection.kind().as_ref(),
+            params.get("share_key").map(String::as_str),
+        )?;
+        let content = match &record.body {
+            Body::Plot { figure } => {
+                Content::Plot(PlotSources::gather(&store, &viewer, fid.owner(), figure))
+            }
+            Body::Grid { columns } => Content::Grid(Arc::clone(columns)),
+            Body::Folder => return Err(Failure::NotFound),
+        };
+        if view == View::Reader {
+            store.count_view(fid.owner(), fid.idlocal());
+        }
+        content
     };
-    if view == View::Reader {
-        store.count_view(fid.owner(), fid.idlocal());
-    }
-    Ok(Json(answer))
+    Ok(Json(match content {
+        Content::Plot(sources) => sources.content(inline, map_unreadable),
+        Content::Grid(columns) => grid_content(&columns),
+    }))
+}
+
+/// A file's content, taken under the store's lock without copying it.
+enum Content {
+    Plot(PlotSources),
+    Grid(Arc<Vec<crate::store::StoredColumn>>),
 }
 
 /// `{"cols": {name: {data, order, uid}}}`.

@@ -51,9 +51,9 @@ async fn copy(
     }
     let body = match &source.body {
         Body::Folder => return Err(Failure::bad("Only plots and grids can be copied.")),
-        Body::Grid { columns } => Body::Grid { columns: fresh_uids(&mut store, columns).0 },
+        Body::Grid { columns } => Body::grid(fresh_uids(&mut store, columns).0),
         Body::Plot { figure } => {
-            let mut figure = figure.clone();
+            let mut figure = Value::clone(figure);
             let mut grids: BTreeMap<Fid, GridCopy> = BTreeMap::new();
             let references: Vec<(String, ColumnRef)> = traces(&figure)
                 .into_iter()
@@ -80,14 +80,16 @@ async fn copy(
                     *value = Value::String(format!("{grid}:{uid}"));
                 }
             }
-            Body::Plot { figure }
+            Body::plot(figure)
         }
     };
     let idlocal = create_named(&mut store, &owner, &source.filename, NewFile { body, ..target })?;
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
     let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
     let rendered = match &record.body {
-        Body::Plot { .. } => serde_json::to_value(app.urls.plot(account, record, View::Owner)),
+        Body::Plot { .. } => {
+            serde_json::to_value(app.urls.plot(account, record, View::Owner).into_plot())
+        }
         _ => serde_json::to_value(app.urls.grid(account, record, View::Owner)),
     };
     Ok(Json(Created::new(rendered.unwrap_or_default())))
@@ -112,7 +114,7 @@ fn copy_grid(
     };
     let (name, columns) = (record.filename.clone(), columns.clone());
     let (columns, uids) = fresh_uids(store, &columns);
-    let new = NewFile { body: Body::Grid { columns }, ..target.clone() };
+    let new = NewFile { body: Body::grid(columns), ..target.clone() };
     let idlocal = create_named(store, owner, &name, new)?;
     let new_fid = Fid::new(owner, idlocal).map_err(|_| Failure::NotFound)?;
     Ok(Some((new_fid, uids)))

@@ -69,7 +69,7 @@ async fn create(
     }
     let new = NewFile {
         metadata: body.value("metadata").cloned(),
-        ..body.new_file(Body::Grid { columns })?
+        ..body.new_file(Body::grid(columns))?
     };
     let idlocal = store.create(&owner, new)?;
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
@@ -156,18 +156,22 @@ async fn columns_get(
 ) -> Result<Json<ColumnList>, Failure> {
     let fid = parse_fid(&fid)?;
     let wanted = uids(&params)?;
-    let store = app.store();
-    let (_, record, _) = readable(
-        &store,
-        &viewer,
-        &fid,
-        Some(&chart_studio_models::FileType::Grid),
-        params.get("share_key").map(String::as_str),
-    )?;
-    let Body::Grid { columns } = &record.body else { return Err(Failure::NotFound) };
+    // The columns are taken under the lock and copied after it is released.
+    let columns = {
+        let store = app.store();
+        let (_, record, _) = readable(
+            &store,
+            &viewer,
+            &fid,
+            Some(&chart_studio_models::FileType::Grid),
+            params.get("share_key").map(String::as_str),
+        )?;
+        let Body::Grid { columns } = &record.body else { return Err(Failure::NotFound) };
+        std::sync::Arc::clone(columns)
+    };
     let chosen: Vec<StoredColumn> = wanted
         .iter()
-        .map(|uid| find_column(columns, uid).map(|i| columns[i].clone()))
+        .map(|uid| find_column(&columns, uid).map(|i| columns[i].clone()))
         .collect::<Result<_, _>>()?;
     Ok(Json(listing(&chosen, true)))
 }

@@ -13,6 +13,7 @@ use crate::body::Payload;
 use crate::clock;
 use crate::failure::Failure;
 use crate::pages::Cursor;
+use crate::render::PlotView;
 use crate::state::Shared;
 use crate::store::{Account, Body, FileRecord, Store};
 
@@ -64,27 +65,34 @@ async fn list(
         .map(|c| Cursor::decode(c).ok_or_else(|| Failure::bad_field("cursor", "Invalid cursor")))
         .transpose()?;
     let url = request_url(&app, &headers, &uri);
-    let store = app.store();
-    let mut entries = public_plots(&store, feed, min_quality, max_quality);
-    match by_views {
-        Some(most_first) => entries.sort_by_key(|e| {
-            let (views, created) = (e.record.views, e.record.created);
-            if most_first { (u64::MAX - views, -created) } else { (views, -created) }
-        }),
-        None => entries.sort_by_key(|e| -e.record.created),
-    }
-    let order = Order { by_views: by_views.is_some() };
-    let (start, end) = order.page(&entries, cursor.as_ref());
     let link = |cursor: Cursor| url.with("cursor", Some(&cursor.encode()));
-    let next = (start < end && end < entries.len())
-        .then(|| link(Cursor::After(order.position(&entries, end - 1))));
-    let previous = (start > 0 && start < entries.len())
-        .then(|| link(Cursor::Before(order.position(&entries, start))));
-    // Only the page is built: a listing costs its page, not every public plot.
-    let results = entries[start..end]
-        .iter()
-        .map(|e| {
-            let mut plot = app.urls.plot(e.account, e.record, View::Reader);
+    let (page, next, previous) = {
+        let store = app.store();
+        let mut entries = public_plots(&store, feed, min_quality, max_quality);
+        match by_views {
+            Some(most_first) => entries.sort_by_key(|e| {
+                let (views, created) = (e.record.views, e.record.created);
+                if most_first { (u64::MAX - views, -created) } else { (views, -created) }
+            }),
+            None => entries.sort_by_key(|e| -e.record.created),
+        }
+        let order = Order { by_views: by_views.is_some() };
+        let (start, end) = order.page(&entries, cursor.as_ref());
+        let next = (start < end && end < entries.len())
+            .then(|| link(Cursor::After(order.position(&entries, end - 1))));
+        let previous = (start > 0 && start < entries.len())
+            .then(|| link(Cursor::Before(order.position(&entries, start))));
+        // Only the page is taken, and its figures are copied once the lock is released.
+        let page: Vec<PlotView> = entries[start..end]
+            .iter()
+            .map(|e| app.urls.plot(e.account, e.record, View::Reader))
+            .collect();
+        (page, next, previous)
+    };
+    let results = page
+        .into_iter()
+        .map(|view| {
+            let mut plot = view.into_plot();
             crate::render::as_listed(&mut plot.file);
             if feed {
                 plot.file.comments = None;
@@ -178,10 +186,13 @@ async fn create(
     let figure = body
         .json_or_text("figure")?
         .ok_or_else(|| Failure::bad_field("figure", "This field is required."))?;
-    let mut store = app.store();
-    check_figure(&store, &viewer, &figure)?;
-    let idlocal = store.create(&owner, body.new_file(Body::Plot { figure })?)?;
-    let account = store.account(&owner).ok_or(Failure::NotFound)?;
-    let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
-    Ok(Json(Created::new(app.urls.plot(account, record, View::Owner))))
+    let plot = {
+        let mut store = app.store();
+        check_figure(&store, &viewer, &figure)?;
+        let idlocal = store.create(&owner, body.new_file(Body::plot(figure))?)?;
+        let account = store.account(&owner).ok_or(Failure::NotFound)?;
+        let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
+        app.urls.plot(account, record, View::Owner)
+    };
+    Ok(Json(Created::new(plot.into_plot())))
 }
