@@ -26,7 +26,12 @@ impl FromRequest<Shared> for Payload {
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
-        let bytes = read_limited(request.into_body(), limits.max_body_bytes).await?;
+        let bytes = tokio::time::timeout(
+            limits.body_timeout,
+            read_limited(request.into_body(), limits.max_body_bytes),
+        )
+        .await
+        .map_err(|_| Failure::TimedOut(limits.body_timeout.as_secs()))??;
         let max_depth = limits.max_json_depth;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self { fields: Map::new(), max_depth });

@@ -27,6 +27,9 @@ pub(crate) enum Failure {
     /// 409.
     #[error("{0}")]
     Conflict(String),
+    /// 408: the body did not arrive within the limit, in seconds.
+    #[error("The request body did not arrive within {0} seconds.")]
+    TimedOut(u64),
     /// 413.
     #[error("Request body is too large (the limit is {0} bytes).")]
     TooLarge(usize),
@@ -65,6 +68,7 @@ impl Failure {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Throttled(_) | Self::Quota(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Injected(status, _) => *status,
@@ -89,6 +93,10 @@ impl IntoResponse for Failure {
             }
             Self::Quota(_) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(86_400u32));
+            }
+            // The rest of the body may still come: the connection is not reused.
+            Self::TimedOut(_) => {
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
             Self::Unauthorized(_) => {
                 headers.insert(

@@ -22,6 +22,7 @@ mod pages;
 mod render;
 mod routes;
 mod seed;
+mod serve;
 mod state;
 mod store;
 mod tls;
@@ -95,7 +96,7 @@ pub struct ServerHandle {
     app: Shared,
     unreadable: Vec<Unreadable>,
     shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    task: tokio::task::JoinHandle<()>,
 }
 
 impl ServerHandle {
@@ -161,9 +162,7 @@ impl ServerHandle {
             let _ = shutdown.send(());
         }
         match tokio::time::timeout(STOP_GRACE, &mut self.task).await {
-            Ok(finished) => {
-                finished.context("the server task panicked")?.context("the server failed")
-            }
+            Ok(finished) => finished.context("the server task panicked"),
             Err(_) => {
                 self.task.abort();
                 tracing::warn!(?STOP_GRACE, "requests still in flight were cut off");
@@ -250,25 +249,21 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let urls = Urls { api: url.clone(), web: web.trim_end_matches('/').to_owned() };
     let app: Shared = Arc::new(App::new(store, urls, config.limits, config.faults.clone(), db));
     app.persist().context("could not save the accounts and seeded files")?;
-    let service = service(app.clone());
+    let router = service(app.clone());
     let (shutdown, signal) = oneshot::channel::<()>();
-    let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-        SocketAddr,
-    >(service);
     let stopped = async move {
         let _ = signal.await;
     };
+    let gate = serve::Gate::new(config.limits.max_connections_per_address);
+    let head_timeout = config.limits.head_timeout;
     let task = match config.tls.clone() {
-        None => tokio::spawn(async move {
-            axum::serve(listener, service).with_graceful_shutdown(stopped).await
-        }),
+        None => {
+            let listener = serve::GatedTcp::new(listener, gate);
+            tokio::spawn(serve::serve(listener, router, head_timeout, stopped))
+        }
         Some(files) => {
-            // `tap_io` gives the TLS listener the peer addresses the request layer reads.
-            let listener =
-                axum::serve::ListenerExt::tap_io(tls::TlsListener::new(listener, files)?, |_| {});
-            tokio::spawn(async move {
-                axum::serve(listener, service).with_graceful_shutdown(stopped).await
-            })
+            let listener = tls::TlsListener::new(listener, files, gate)?;
+            tokio::spawn(serve::serve(listener, router, head_timeout, stopped))
         }
     };
     tracing::info!(%url, "chart-studio-server listening");

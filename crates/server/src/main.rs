@@ -86,6 +86,16 @@ struct Args {
     /// documents would not read back from storage or in clients).
     #[arg(long, default_value_t = Limits::default().max_json_depth)]
     max_json_depth: usize,
+    /// Seconds a connection may take to send a request's head, and may sit idle between
+    /// requests, before it is closed.
+    #[arg(long, default_value_t = Limits::default().head_timeout.as_secs(), value_name = "SECONDS")]
+    head_timeout: u64,
+    /// Seconds a request's body may take to arrive (408 after).
+    #[arg(long, default_value_t = Limits::default().body_timeout.as_secs(), value_name = "SECONDS")]
+    body_timeout: u64,
+    /// Connections one client address may hold open at once; more are closed at once.
+    #[arg(long, default_value_t = Limits::default().max_connections_per_address, value_name = "N")]
+    max_connections_per_address: usize,
     /// Serve HTTPS with this certificate (PEM; any intermediates after it). SIGHUP reads it and
     /// its key again, so a renewed certificate needs no restart.
     #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
@@ -258,6 +268,9 @@ fn config(args: Args) -> Result<ServerConfig> {
         limits: Limits {
             max_body_bytes: args.max_body_bytes,
             max_json_depth: args.max_json_depth,
+            head_timeout: Duration::from_secs(args.head_timeout),
+            body_timeout: Duration::from_secs(args.body_timeout),
+            max_connections_per_address: args.max_connections_per_address,
             ..Limits::default()
         },
         seed: args.seed_random,

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
 
 use crate::db::Db;
 use crate::faults::{FaultState, Faults};
@@ -16,6 +17,13 @@ pub struct Limits {
     pub max_json_depth: usize,
     /// Largest `page_size` honoured by page-number listings.
     pub max_page_size: u32,
+    /// How long a connection may take to send a request's head; also how long a keep-alive
+    /// connection may sit idle between requests.
+    pub head_timeout: Duration,
+    /// How long a request's body may take to arrive (408 after).
+    pub body_timeout: Duration,
+    /// Connections one client address may hold open at once; more are closed at once.
+    pub max_connections_per_address: usize,
 }
 
 /// The deepest JSON nesting a server may accept. Whatever is stored must read back, and JSON
@@ -29,6 +37,9 @@ impl Default for Limits {
             max_body_bytes: 16 * 1024 * 1024,
             max_json_depth: MAX_JSON_DEPTH,
             max_page_size: 10_000,
+            head_timeout: Duration::from_secs(15),
+            body_timeout: Duration::from_secs(60),
+            max_connections_per_address: 256,
         }
     }
 }
@@ -36,6 +47,12 @@ impl Default for Limits {
 impl Limits {
     /// Refuses limits a server cannot keep.
     pub(crate) fn check(&self) -> anyhow::Result<()> {
+        if self.head_timeout.is_zero() || self.body_timeout.is_zero() {
+            anyhow::bail!("timeouts must be longer than zero");
+        }
+        if self.max_connections_per_address == 0 {
+            anyhow::bail!("each address must be allowed at least one connection");
+        }
         if !(1..=MAX_JSON_DEPTH).contains(&self.max_json_depth) {
             anyhow::bail!(
                 "the JSON depth limit must be between 1 and {MAX_JSON_DEPTH}, not {}: deeper documents would not read back",

@@ -16,6 +16,8 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::serve::{Admitted, Gate, accept_admitted};
+
 /// The certificate (chain) and private key files, PEM.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
@@ -73,26 +75,20 @@ pub fn self_signed(dir: &Path, hosts: &[String]) -> Result<TlsFiles> {
 #[derive(Debug)]
 pub(crate) struct TlsListener {
     addr: SocketAddr,
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    ready: mpsc::Receiver<(Admitted<TlsStream<TcpStream>>, SocketAddr)>,
 }
 
 impl TlsListener {
-    /// Serves TLS on `tcp` with the certificate in `files`, read again on SIGHUP.
-    pub(crate) fn new(tcp: TcpListener, files: TlsFiles) -> Result<Self> {
+    /// Serves TLS on `tcp` with the certificate in `files`, read again on SIGHUP; connections
+    /// pass the gate before their handshake.
+    pub(crate) fn new(tcp: TcpListener, files: TlsFiles, gate: Arc<Gate>) -> Result<Self> {
         let config = Arc::new(RwLock::new(load(&files)?));
         reload_on_hangup(files, Arc::clone(&config))?;
         let addr = tcp.local_addr()?;
         let (sender, ready) = mpsc::channel(64);
         tokio::spawn(async move {
             loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(accepted) => accepted,
-                    Err(err) => {
-                        tracing::warn!(error = %err, "could not accept a connection");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
-                        continue;
-                    }
-                };
+                let (stream, peer, permit) = accept_admitted(&tcp, &gate).await;
                 let acceptor = TlsAcceptor::from(
                     config.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone(),
                 );
@@ -100,7 +96,7 @@ impl TlsListener {
                 tokio::spawn(async move {
                     match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
                         Ok(Ok(tls)) => {
-                            let _ = sender.send((tls, peer)).await;
+                            let _ = sender.send((Admitted::new(tls, permit), peer)).await;
                         }
                         Ok(Err(err)) => tracing::info!(%peer, error = %err, "TLS handshake failed"),
                         Err(_) => tracing::info!(%peer, "TLS handshake timed out"),
@@ -113,7 +109,7 @@ impl TlsListener {
 }
 
 impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
+    type Io = Admitted<TlsStream<TcpStream>>;
     type Addr = SocketAddr;
 
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {

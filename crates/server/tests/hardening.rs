@@ -223,3 +223,113 @@ async fn views_are_kept_beside_the_files_and_migrate_from_the_records() {
     assert_eq!(views(&server, &fids[1]).await, Some(7));
     assert_eq!(views(&server, &fids[0]).await, Some(0), "its count was kept only in the table");
 }
+
+/// A server with short connection deadlines and a small cap per address.
+async fn strict_server(max_connections: usize) -> chart_studio_server::ServerHandle {
+    let limits = chart_studio_server::Limits {
+        head_timeout: std::time::Duration::from_millis(400),
+        body_timeout: std::time::Duration::from_millis(400),
+        max_connections_per_address: max_connections,
+        ..Default::default()
+    };
+    common::server_with(chart_studio_server::ServerConfig { limits, ..Default::default() }).await
+}
+
+/// Sends `bytes` on a new connection and reads until the server closes it: what it answered
+/// and how long the connection stayed open.
+async fn send_and_wait_for_close(
+    server: &chart_studio_server::ServerHandle,
+    bytes: &[u8],
+) -> (String, std::time::Duration) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let started = std::time::Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    stream.write_all(bytes).await.unwrap();
+    let mut answer = Vec::new();
+    // A bound for the test itself; the server's deadlines are far shorter.
+    tokio::time::timeout(std::time::Duration::from_secs(20), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection")
+        .ok();
+    (String::from_utf8_lossy(&answer).into_owned(), started.elapsed())
+}
+
+/// Connections that send nothing, part of a head, or half a body, and keep-alive connections
+/// left idle, are closed once their deadline passes.
+#[tokio::test]
+async fn slow_and_idle_connections_are_closed_at_their_deadline() {
+    let server = strict_server(64).await;
+    let deadline = std::time::Duration::from_millis(400);
+    let half_body = b"POST /v2/grids HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"data\":";
+    let cases: [(&str, &[u8]); 5] = [
+        (
+            "a body nobody reads",
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nab",
+        ),
+        ("nothing", b""),
+        ("part of a head", b"GET /v2/plots HTTP/1.1\r\nHost: x\r\nX-Slow:"),
+        ("idle after a request", b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"),
+        ("half a body", half_body),
+    ];
+    for (name, bytes) in cases {
+        let (answer, open) = send_and_wait_for_close(&server, bytes).await;
+        // A body nobody reads ends the connection with its answer; the others wait out the
+        // deadline.
+        assert!(open >= deadline || name == "a body nobody reads", "{name}: closed after {open:?}");
+        assert!(open < std::time::Duration::from_secs(10), "{name}: open for {open:?}");
+        match name {
+            "idle after a request" | "a body nobody reads" => {
+                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}")
+            }
+            "half a body" => assert!(answer.starts_with("HTTP/1.1 408"), "{name}: {answer}"),
+            _ => {
+                assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{name}: {answer}")
+            }
+        }
+    }
+    // Requests that arrive in time are served as before.
+    let anonymous = client(&server, None);
+    anonymous.send(&Raw::new("GET", "plots")).await.unwrap();
+}
+
+/// One address holds at most its share of connections; others are closed at once, and a place
+/// frees when a connection ends.
+#[tokio::test]
+async fn one_address_holds_at_most_its_share_of_connections() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = {
+        let limits =
+            chart_studio_server::Limits { max_connections_per_address: 3, ..Default::default() };
+        common::server_with(chart_studio_server::ServerConfig { limits, ..Default::default() })
+            .await
+    };
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        // A request answered on each: the server holds the connection, kept alive.
+        let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        stream.write_all(request).await.unwrap();
+        let mut buffer = [0u8; 512];
+        let read = stream.read(&mut buffer).await.unwrap();
+        assert!(buffer[..read].starts_with(b"HTTP/1.1 200"));
+        held.push(stream);
+    }
+    let (answer, open) = send_and_wait_for_close(&server, request).await;
+    assert!(answer.is_empty(), "a fourth connection is closed unanswered: {answer}");
+    assert!(open < std::time::Duration::from_secs(5), "closed at once, not after a deadline");
+    drop(held.pop());
+    // The freed place is given back once the server sees the connection end.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (answer, _) = send_and_wait_for_close(
+            &server,
+            b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        )
+        .await;
+        if answer.starts_with("HTTP/1.1 200") {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the place was never given back");
+        tokio::task::yield_now().await;
+    }
+}
