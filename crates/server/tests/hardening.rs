@@ -242,7 +242,7 @@ async fn send_and_wait_for_close(
     bytes: &[u8],
 ) -> (String, std::time::Duration) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let started = std::time::Instant::now();
+    let started = tokio::time::Instant::now();
     let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
     stream.write_all(bytes).await.unwrap();
     let mut answer = Vec::new();
@@ -279,11 +279,14 @@ async fn slow_and_idle_connections_are_closed_at_their_deadline() {
         assert!(open < std::time::Duration::from_secs(10), "{name}: open for {open:?}");
         match name {
             "idle after a request" | "a body nobody reads" => {
-                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}")
+                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
             }
             "half a body" => assert!(answer.starts_with("HTTP/1.1 408"), "{name}: {answer}"),
             _ => {
-                assert!(answer.is_empty() || answer.starts_with("HTTP/1.1 408"), "{name}: {answer}")
+                assert!(
+                    answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+                    "{name}: {answer}"
+                );
             }
         }
     }
@@ -319,7 +322,7 @@ async fn one_address_holds_at_most_its_share_of_connections() {
     assert!(open < std::time::Duration::from_secs(5), "closed at once, not after a deadline");
     drop(held.pop());
     // The freed place is given back once the server sees the connection end.
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let (answer, _) = send_and_wait_for_close(
             &server,
@@ -329,7 +332,7 @@ async fn one_address_holds_at_most_its_share_of_connections() {
         if answer.starts_with("HTTP/1.1 200") {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the place was never given back");
+        assert!(tokio::time::Instant::now() < deadline, "the place was never given back");
         tokio::task::yield_now().await;
     }
 }
