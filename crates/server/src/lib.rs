@@ -41,7 +41,7 @@ pub use db::Unreadable;
 pub use faults::Faults;
 pub use seed::DEMO_USER;
 pub use state::{Limits, MAX_JSON_DEPTH};
-pub use tls::{TlsFiles, self_signed};
+pub use tls::{TlsFiles, kept_self_signed, self_signed};
 
 use crate::state::{App, Shared, Urls};
 use crate::store::Store;

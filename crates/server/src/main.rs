@@ -104,7 +104,8 @@ struct Args {
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Serve HTTPS with a certificate made now for the listen address and localhost, written
-    /// (its key 0600) into the data folder's `tls/`, or a temporary folder; its path is printed
+    /// (its key 0600) into the data folder's `tls/` (kept for later runs), or a fresh private
+    /// temporary folder removed at exit; its path is printed
     /// for clients to trust (`chart-studio --ca-bundle PATH`, `REQUESTS_CA_BUNDLE=PATH`).
     #[arg(long)]
     tls_self_signed: bool,
@@ -211,7 +212,9 @@ fn rate(name: &str, value: f64) -> Result<f64> {
     Ok(value)
 }
 
-fn config(args: Args) -> Result<ServerConfig> {
+/// The server's configuration, and the temporary folder of a self-signed certificate made
+/// without `--data` (removed when dropped, at exit).
+fn config(args: Args) -> Result<(ServerConfig, Option<tempfile::TempDir>)> {
     let mut users = Vec::new();
     for user in &args.users {
         let (name, key) = user
@@ -233,31 +236,35 @@ fn config(args: Args) -> Result<ServerConfig> {
         rate_limit: args.rate_limit,
         seed: args.seed_random,
     };
+    let mut temporary = None;
     let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
         (Some(cert), Some(key), _) => Some(TlsFiles { cert, key }),
         (_, _, true) => {
-            let dir = match &args.data {
-                Some(data) => data.join("tls"),
-                None => {
-                    std::env::temp_dir().join(format!("chart-studio-server-{}", std::process::id()))
-                }
-            };
             let mut hosts = vec!["localhost".to_owned(), args.listen.ip().to_string()];
             if args.listen.ip().is_unspecified() {
                 hosts.push("127.0.0.1".to_owned());
             }
-            // A certificate made by an earlier run on this data folder stays: clients trust it.
-            let kept =
-                TlsFiles { cert: dir.join("server-cert.pem"), key: dir.join("server-key.pem") };
-            if kept.cert.exists() && kept.key.exists() {
-                Some(kept)
-            } else {
-                Some(chart_studio_server::self_signed(&dir, &hosts)?)
-            }
+            Some(match &args.data {
+                // Kept for later runs on this data folder, so that clients keep trusting it.
+                Some(data) => chart_studio_server::kept_self_signed(&data.join("tls"), &hosts)?,
+                // A fresh private folder of the OS's, removed at exit.
+                None => {
+                    let mut builder = tempfile::Builder::new();
+                    builder.prefix("chart-studio-server-");
+                    #[cfg(unix)]
+                    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+                    let dir = builder
+                        .tempdir()
+                        .context("could not make a temporary folder for the certificate")?;
+                    let files = chart_studio_server::self_signed(dir.path(), &hosts)?;
+                    temporary = Some(dir);
+                    files
+                }
+            })
         }
         _ => None,
     };
-    Ok(ServerConfig {
+    let config = ServerConfig {
         tls,
         listen: args.listen,
         users,
@@ -275,7 +282,8 @@ fn config(args: Args) -> Result<ServerConfig> {
         },
         seed: args.seed_random,
         data_dir: args.data,
-    })
+    };
+    Ok((config, temporary))
 }
 
 #[tokio::main]
@@ -300,7 +308,8 @@ async fn run(mut args: Args) -> Result<()> {
     if let Some(Command::User(command)) = args.command.take() {
         return user(command);
     }
-    let config = config(args)?;
+    // The certificate's temporary folder, if any, lives until the server has stopped.
+    let (config, _certificate_folder) = config(args)?;
     let kept = match &config.data_dir {
         Some(dir) => format!("data: kept in {}", dir.display()),
         None => "data: in memory only, lost when the server stops (--data DIR keeps it)".to_owned(),

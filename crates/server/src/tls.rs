@@ -52,23 +52,61 @@ fn load(files: &TlsFiles) -> Result<Arc<rustls::ServerConfig>> {
 }
 
 /// Makes a self-signed certificate for `hosts` (names or IP addresses) and writes it, with its
-/// key (mode 0600), into `dir`.
+/// key (mode 0600), into `dir` (created 0700 when missing). Both files are created anew, never
+/// through a link: a file already there is an error.
 pub fn self_signed(dir: &Path, hosts: &[String]) -> Result<TlsFiles> {
     let made = rcgen::generate_simple_self_signed(hosts.to_vec())
         .context("could not make a self-signed certificate")?;
-    std::fs::create_dir_all(dir).with_context(|| format!("could not create {}", dir.display()))?;
-    let files = TlsFiles { cert: dir.join("server-cert.pem"), key: dir.join("server-key.pem") };
-    std::fs::write(&files.cert, made.cert.pem())
-        .with_context(|| format!("could not write {}", files.cert.display()))?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut key = options
-        .open(&files.key)
-        .with_context(|| format!("could not write {}", files.key.display()))?;
-    std::io::Write::write_all(&mut key, made.signing_key.serialize_pem().as_bytes())?;
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder.create(dir).with_context(|| format!("could not create {}", dir.display()))?;
+    let files = TlsFiles { cert: dir.join(CERT_FILE), key: dir.join(KEY_FILE) };
+    write_new(&files.cert, made.cert.pem().as_bytes(), 0o644)?;
+    write_new(&files.key, made.signing_key.serialize_pem().as_bytes(), 0o600)?;
     Ok(files)
+}
+
+/// The self-signed certificate kept in `dir` by an earlier run (clients trust it already), or
+/// a new one when there is none. Only regular files are taken; one file without the other is
+/// an error rather than a guess.
+pub fn kept_self_signed(dir: &Path, hosts: &[String]) -> Result<TlsFiles> {
+    let files = TlsFiles { cert: dir.join(CERT_FILE), key: dir.join(KEY_FILE) };
+    let regular = |path: &Path| -> Result<Option<()>> {
+        match std::fs::symlink_metadata(path) {
+            Ok(meta) if meta.is_file() => Ok(Some(())),
+            Ok(_) => anyhow::bail!("{} is not a regular file; remove it", path.display()),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
+        }
+    };
+    match (regular(&files.cert)?, regular(&files.key)?) {
+        (Some(()), Some(())) => Ok(files),
+        (None, None) => self_signed(dir, hosts),
+        _ => anyhow::bail!(
+            "{} holds only one of {CERT_FILE} and {KEY_FILE}; remove it to make a new pair",
+            dir.display()
+        ),
+    }
+}
+
+/// The file names of a self-signed certificate and its key.
+const CERT_FILE: &str = "server-cert.pem";
+const KEY_FILE: &str = "server-key.pem";
+
+/// Creates `path` (which must not exist, not even as a link) with `mode` and writes `bytes`.
+fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let mut file =
+        options.open(path).with_context(|| format!("could not create {}", path.display()))?;
+    std::io::Write::write_all(&mut file, bytes)
+        .with_context(|| format!("could not write {}", path.display()))
 }
 
 /// A listener that hands out connections whose TLS handshake is done.

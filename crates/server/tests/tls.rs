@@ -134,3 +134,78 @@ async fn a_renewed_certificate_is_read_on_sighup_without_a_restart() {
     assert!(client(&url, Some(&second.cert)).send(&users::Current {}).await.is_ok());
     assert!(client(&url, Some(&first.cert)).send(&users::Current {}).await.is_err());
 }
+
+/// Without a data folder, the certificate and key go into a fresh private folder of the OS's
+/// temporary-file API (not a predictable one), and the folder is removed when the server stops.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_temporary_certificate_lives_in_a_fresh_private_folder_removed_at_exit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0", "--user", "alice:alice-key-1", "--tls-self-signed"])
+        .env("TMPDIR", tmp.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = lines.next().unwrap().unwrap().strip_prefix("listening on ").unwrap().to_owned();
+    let cert = (0..2)
+        .filter_map(|_| lines.next()?.ok())
+        .find_map(|line| Some(line.strip_prefix("certificate: ")?.split(" (").next()?.to_owned()))
+        .unwrap();
+    let folder = Path::new(&cert).parent().unwrap().to_owned();
+    assert_eq!(folder.parent(), Some(tmp.path()), "{cert}");
+    assert_ne!(
+        folder.file_name().unwrap().to_str().unwrap(),
+        format!("chart-studio-server-{}", child.id()),
+        "not a name another user could guess"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |path: &Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&folder), 0o700);
+        assert_eq!(mode(&folder.join("server-key.pem")), 0o600);
+    }
+    assert!(client(&url, Some(Path::new(&cert))).send(&users::Current {}).await.is_ok());
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success());
+    assert!(!folder.exists(), "the temporary folder is removed at exit");
+}
+
+/// A certificate folder holding a link, or one file of the pair, is refused at start: nothing
+/// is written through a link and no key is guessed.
+#[cfg(unix)]
+#[test]
+fn planted_links_in_the_certificate_folder_are_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let victim = data.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let tls = data.path().join("tls");
+    std::fs::create_dir(&tls).unwrap();
+    std::os::unix::fs::symlink(&victim, tls.join("server-key.pem")).unwrap();
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["--listen", "127.0.0.1:0", "--tls-self-signed"])
+            .args(["--data", data.path().to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let output = run();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+    std::os::unix::fs::symlink(&victim, tls.join("server-cert.pem")).unwrap();
+    std::fs::remove_file(tls.join("server-key.pem")).unwrap();
+    let output = run();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+    std::fs::remove_file(tls.join("server-cert.pem")).unwrap();
+    std::fs::write(tls.join("server-cert.pem"), "a certificate without its key").unwrap();
+    let output = run();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("holds only one of"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+}
