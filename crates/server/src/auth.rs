@@ -1,9 +1,12 @@
 //! Who is asking: HTTP Basic in `plotly-authorization` (preferred) or `authorization`.
 
+use std::net::IpAddr;
+
 use axum::extract::FromRequestParts;
 use base64::Engine;
 use http::request::Parts;
 use subtle::ConstantTimeEq;
+use tokio::time::Instant;
 
 use crate::failure::Failure;
 use crate::state::Shared;
@@ -63,32 +66,81 @@ fn decode(header: &http::HeaderValue) -> Result<(String, String), Failure> {
 }
 
 /// Who is asking: the account whose key the request carries, or anonymous when it carries none;
-/// a credential that does not check out is an error (401).
-pub(crate) fn identify(app: &Shared, headers: &http::HeaderMap) -> Result<Viewer, Failure> {
+/// a credential that does not check out is an error (401). `peer` is the client's address,
+/// whose failed tries are counted.
+pub(crate) fn identify(
+    app: &Shared,
+    headers: &http::HeaderMap,
+    peer: Option<IpAddr>,
+) -> Result<Viewer, Failure> {
     let Some(credentials) = basic_credentials(headers) else {
         return Ok(Viewer::Anonymous);
     };
-    let (username, key) = credentials?;
-    let store = app.store();
-    let Some(account) = store.account(&username) else {
-        return Err(Failure::Unauthorized(format!("We don't have an account for '{username}'.")));
+    let refused = |failure: Failure| {
+        if let Some(ip) = peer {
+            app.failed_keys.failed(ip, Instant::now());
+        }
+        failure
     };
-    if bool::from(account.key_hash.as_bytes().ct_eq(crate::store::key_hash(&key).as_bytes())) {
-        Ok(Viewer::User(username))
-    } else {
-        Err(Failure::Unauthorized("Bad API key".to_owned()))
+    let (username, key) = credentials.map_err(refused)?;
+    check_key(app, peer, &username, &key).map(|()| Viewer::User(username))
+}
+
+/// Checks a username and API key, for the API and the sign-in form alike. An address that
+/// used up its failed tries is refused without a check until it may try again; an unknown
+/// user and a wrong key get the same answer, so a reply never tells which accounts exist.
+pub(crate) fn check_key(
+    app: &Shared,
+    peer: Option<IpAddr>,
+    username: &str,
+    key: &str,
+) -> Result<(), Failure> {
+    let now = Instant::now();
+    if let Some(wait) = peer.and_then(|ip| app.failed_keys.wait(ip, now)) {
+        return Err(Failure::TooManyFailures(wait));
     }
+    let given = crate::store::key_hash(key);
+    let matches = app
+        .store()
+        .account(username)
+        .is_some_and(|account| bool::from(account.key_hash.as_bytes().ct_eq(given.as_bytes())));
+    if matches {
+        return Ok(());
+    }
+    if let Some(ip) = peer {
+        app.failed_keys.failed(ip, now);
+    }
+    Err(Failure::Unauthorized("Bad API key".to_owned()))
 }
 
 impl FromRequestParts<Shared> for Viewer {
     type Rejection = Failure;
 
-    /// The viewer the request layer identified, else (credentials that did not check out)
-    /// the error they give.
-    async fn from_request_parts(parts: &mut Parts, app: &Shared) -> Result<Self, Self::Rejection> {
-        match parts.extensions.get::<Self>() {
-            Some(viewer) => Ok(viewer.clone()),
-            None => identify(app, &parts.headers),
-        }
+    /// The viewer the request layer identified, else (credentials that did not check out, or
+    /// an address that must wait) the error that gave.
+    async fn from_request_parts(parts: &mut Parts, _: &Shared) -> Result<Self, Self::Rejection> {
+        parts.extensions.get::<Identified>().map_or(Ok(Self::Anonymous), |found| found.0.clone())
     }
 }
+
+/// The client's address, when the connection gave one (not in tests that call the service
+/// directly).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Peer(pub Option<IpAddr>);
+
+impl<S: Sync> FromRequestParts<S> for Peer {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(peer(&parts.extensions)))
+    }
+}
+
+/// The client's address in a request's extensions.
+pub(crate) fn peer(extensions: &http::Extensions) -> Option<IpAddr> {
+    extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// What the request layer found out about who is asking, for the routes' [`Viewer`].
+#[derive(Debug, Clone)]
+pub(crate) struct Identified(pub Result<Viewer, Failure>);

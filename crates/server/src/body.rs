@@ -21,11 +21,11 @@ impl FromRequest<Shared> for Payload {
 
     async fn from_request(request: Request, app: &Shared) -> Result<Self, Self::Rejection> {
         let limits = app.limits;
-        let is_form = request
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        let is_form = match BodyType::of(request.headers()) {
+            BodyType::Json => false,
+            BodyType::Form => true,
+            BodyType::Other(media) => return Err(Failure::UnsupportedMedia(media)),
+        };
         let bytes = tokio::time::timeout(
             limits.body_timeout,
             read_limited(request.into_body(), limits.max_body_bytes),
@@ -47,6 +47,31 @@ impl FromRequest<Shared> for Payload {
             Ok(Value::Object(fields)) => Ok(Self { fields, max_depth }),
             Ok(_) => Err(Failure::bad("The request body must be a JSON object.")),
             Err(err) => Err(Failure::bad(format!("JSON parse error - {err}"))),
+        }
+    }
+}
+
+/// What a body is, by its `Content-Type`.
+enum BodyType {
+    /// JSON: `application/json`, a `+json` type, or no type at all (scripts that send none).
+    Json,
+    /// A form, as older scripts send updates.
+    Form,
+    /// Anything else, such as `text/plain` that a browser may send to another site without
+    /// asking: refused.
+    Other(String),
+}
+
+impl BodyType {
+    fn of(headers: &http::HeaderMap) -> Self {
+        let Some(value) = headers.get(http::header::CONTENT_TYPE) else { return Self::Json };
+        let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        let media = text.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        match media.as_str() {
+            "application/json" => Self::Json,
+            "application/x-www-form-urlencoded" => Self::Form,
+            _ if media.starts_with("application/") && media.ends_with("+json") => Self::Json,
+            _ => Self::Other(text),
         }
     }
 }

@@ -18,6 +18,9 @@ pub(crate) enum Failure {
     /// 403.
     #[error("You do not have permission to perform this action.")]
     Forbidden,
+    /// 403: a change another site asked a browser to send.
+    #[error("Requests from other sites are refused.")]
+    CrossSite,
     /// 404 (also for files the requester may not see).
     #[error("Not found.")]
     NotFound,
@@ -30,12 +33,18 @@ pub(crate) enum Failure {
     /// 408: the body did not arrive within the limit, in seconds.
     #[error("The request body did not arrive within {0} seconds.")]
     TimedOut(u64),
+    /// 415: a body of a type the API does not read.
+    #[error("Unsupported media type \"{0}\" in request.")]
+    UnsupportedMedia(String),
     /// 413.
     #[error("Request body is too large (the limit is {0} bytes).")]
     TooLarge(usize),
     /// 429, a short throttle.
     #[error("Request was throttled. Expected available in {}.0 seconds.", .0.as_secs().max(1))]
     Throttled(Duration),
+    /// 429: too many failed credentials from one address; try again after the wait.
+    #[error("Too many failed sign-ins from this address; try again in {} seconds.", .0.as_secs().max(1))]
+    TooManyFailures(Duration),
     /// 429, the daily quota.
     #[error(
         "Hi there, you've reached the threshold of {0} combined image exports and chart saves per 24h period. If you need to raise your daily limit, please consider upgrading to a paid plan"
@@ -64,13 +73,16 @@ impl Failure {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::CrossSite => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TimedOut(_) => StatusCode::REQUEST_TIMEOUT,
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Throttled(_) | Self::Quota(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Throttled(_) | Self::TooManyFailures(_) | Self::Quota(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Injected(status, _) => *status,
         }
     }
@@ -88,7 +100,7 @@ impl IntoResponse for Failure {
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
-            Self::Throttled(wait) => {
+            Self::Throttled(wait) | Self::TooManyFailures(wait) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
             }
             Self::Quota(_) => {
@@ -98,10 +110,12 @@ impl IntoResponse for Failure {
             Self::TimedOut(_) => {
                 headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
             }
+            // A challenge a browser does not know: it never shows its sign-in prompt, so it
+            // never keeps credentials that another site could make it send.
             Self::Unauthorized(_) => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Basic realm=\"api\""),
+                    HeaderValue::from_static("Plotly-Basic realm=\"api\""),
                 );
             }
             _ => {}

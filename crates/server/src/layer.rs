@@ -1,6 +1,7 @@
-//! The layer around every route: it tells who is asking, applies the faults `faults.rs`
-//! decides, runs the route, saves the change to the database (with `--data`) before the answer
-//! goes out, and logs one line per request.
+//! The layer around every route: it tells who is asking, refuses changes other sites ask for,
+//! applies the faults `faults.rs` decides, runs the route, saves the change to the database
+//! (with `--data`) before the answer goes out, adds the security headers, and logs one line per
+//! request.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -23,22 +24,20 @@ pub(crate) async fn middleware(
 ) -> Response {
     let started = tokio::time::Instant::now();
     let faults = app.faults();
+    let peer = crate::auth::peer(request.extensions());
     // Identified once: the routes' `Viewer` extractor takes it from the request.
-    let identified = crate::auth::identify(&app, request.headers());
+    let identified = crate::auth::identify(&app, request.headers(), peer);
     let who = match &identified {
         Ok(crate::auth::Viewer::User(name)) => Requester::Account(name.clone()),
-        _ => Requester::Address(
-            request
-                .extensions()
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|info| info.0.ip().to_string())
-                .unwrap_or_default(),
-        ),
+        _ => Requester::Address(peer.map(|ip| ip.to_string()).unwrap_or_default()),
     };
-    if let Ok(viewer) = identified {
-        request.extensions_mut().insert(viewer);
-    }
+    request.extensions_mut().insert(crate::auth::Identified(identified));
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+    // Answers for one reader: a signed-in account, or a secret link.
+    let personal = matches!(who, Requester::Account(_))
+        || crate::web::has_session_cookie(request.headers())
+        || request.uri().query().is_some_and(|query| query.contains("share_key="));
+    let cross_site = crate::security::cross_site(&app.urls, &method, &path, request.headers());
     let (delay, decision) = {
         let mut state = app.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         decide(&mut state, &faults, &who, request.method())
@@ -47,6 +46,7 @@ pub(crate) async fn middleware(
         tokio::time::sleep(delay).await;
     }
     let mut response = match decision {
+        Decision::Pass if cross_site => Failure::CrossSite.into_response(),
         Decision::Pass => caught(&app, &method, &path, next.run(request)).await,
         Decision::Fail(failure) => failure.into_response(),
         Decision::BadGateway => (
@@ -65,6 +65,7 @@ pub(crate) async fn middleware(
         )
         .into_response();
     }
+    crate::security::add_headers(&app.urls, response.headers_mut(), personal);
     app.served.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let user = match &who {
         Requester::Account(name) => name.as_str(),

@@ -21,10 +21,13 @@ mod layer;
 mod pages;
 mod render;
 mod routes;
+mod security;
 mod seed;
 mod serve;
+mod sessions;
 mod state;
 mod store;
+mod throttle;
 mod tls;
 mod web;
 

@@ -32,7 +32,9 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:9200", value_name = "ADDR")]
     listen: SocketAddr,
-    /// An account, `NAME:API_KEY` (repeatable). Without any, the account demo:demo-api-key.
+    /// An account, `NAME:API_KEY` (repeatable). Without any, the account demo:demo-api-key. The
+    /// key shows in the process list (`ps`) to every user of the machine: for real accounts use
+    /// `--users FILE`, or `user add` with `--data`.
     #[arg(long = "user", value_name = "NAME:API_KEY")]
     users: Vec<String>,
     /// A TOML or JSON file of accounts: `[[users]] username = "..." api_key = "..."`.

@@ -6,20 +6,20 @@ use chart_studio_models::NumberedPage;
 /// The absolute address of this request with some query parameters replaced or removed.
 #[derive(Debug, Clone)]
 pub(crate) struct RequestUrl {
-    /// `http://host:port/v2/...`, on the host the request came in on.
+    /// `http://host:port/v2/...`, on the server's own address.
     pub base: String,
     /// The query parameters, in order.
     pub params: Vec<(String, String)>,
 }
 
 impl RequestUrl {
-    pub(crate) fn new(host: Option<&str>, fallback_host: &str, uri: &http::Uri) -> Self {
-        let host = host.unwrap_or(fallback_host);
+    /// `uri` on the server at `origin` (`http://127.0.0.1:9200`).
+    pub(crate) fn new(origin: &str, uri: &http::Uri) -> Self {
         let params = uri
             .query()
             .map(|q| serde_urlencoded::from_str(q).unwrap_or_default())
             .unwrap_or_default();
-        Self { base: format!("http://{host}{}", uri.path()), params }
+        Self { base: format!("{}{}", origin.trim_end_matches('/'), uri.path()), params }
     }
 
     /// This address with `key` set to `value` (or removed for `None`).
@@ -110,7 +110,7 @@ mod tests {
     #[test]
     fn numbered_pages_link_to_their_neighbours() {
         let uri: http::Uri = "/v2/folders/all?user=a&page_size=2".parse().unwrap();
-        let url = RequestUrl::new(Some("127.0.0.1:9"), "x", &uri);
+        let url = RequestUrl::new("http://127.0.0.1:9", &uri);
         let page = numbered((0..5).collect(), 2, 2, &url);
         assert_eq!(page.results, [2, 3]);
         assert_eq!(page.count, Some(5));

@@ -1,6 +1,5 @@
 //! The shared state of a running server.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -82,10 +81,12 @@ pub(crate) struct App {
     pub fault_state: Mutex<FaultState>,
     /// Where the store is kept, with `--data`.
     db: Option<Mutex<Db>>,
-    /// Signed-in browsers: session token → username (in memory; a restart signs everyone out).
-    pub sessions: Mutex<BTreeMap<String, String>>,
+    /// Signed-in browsers (in memory; a restart signs everyone out).
+    pub sessions: Mutex<crate::sessions::Sessions>,
     /// Requests answered since the start, for benchmarks that compute their ideal time.
     pub served: std::sync::atomic::AtomicU64,
+    /// Failed credentials per client address.
+    pub failed_keys: crate::throttle::FailedKeys,
     /// Requests whose route panicked (each answered 500).
     pub panics: std::sync::atomic::AtomicU64,
 }
@@ -109,8 +110,9 @@ impl App {
             faults: RwLock::new(faults),
             fault_state: Mutex::new(fault_state),
             db: db.map(Mutex::new),
-            sessions: Mutex::new(BTreeMap::new()),
+            sessions: Mutex::new(crate::sessions::Sessions::default()),
             served: std::sync::atomic::AtomicU64::new(0),
+            failed_keys: crate::throttle::FailedKeys::default(),
             panics: std::sync::atomic::AtomicU64::new(0),
         }
     }

@@ -444,6 +444,41 @@ impl Store {
         depth
     }
 
+    /// How many levels of folders `folder` holds, itself included (1 for an empty folder).
+    fn height(&self, owner: &str, folder: u64) -> usize {
+        let Some(account) = self.account(owner) else { return 0 };
+        let (mut level, mut height) = (vec![folder], 0);
+        while !level.is_empty() && height <= MAX_FOLDER_DEPTH {
+            height += 1;
+            level = level
+                .iter()
+                .flat_map(|id| account.children_of(i64::try_from(*id).unwrap_or(i64::MAX)))
+                .filter(|child| child.kind() == FileType::Folder)
+                .map(|child| child.idlocal)
+                .collect();
+        }
+        height
+    }
+
+    /// The folders between a file and folder `root` (`root` included unless it is home), from
+    /// the file's own folder up: what a path lookup from `root` passes through.
+    pub(crate) fn folders_above(&self, owner: &str, idlocal: u64, root: i64) -> Vec<&FileRecord> {
+        let mut found = Vec::new();
+        let mut current = self.file(owner, idlocal).map(|file| file.parent);
+        while let Some(parent) = current {
+            let Some(record) = u64::try_from(parent).ok().and_then(|id| self.file(owner, id))
+            else {
+                break;
+            };
+            found.push(record);
+            if parent == root || found.len() > MAX_FOLDER_DEPTH {
+                break;
+            }
+            current = Some(record.parent);
+        }
+        found
+    }
+
     /// Creates the folders of `path` under `parent` that do not exist yet; returns the last one.
     /// Paths longer than [`MAX_PATH_BYTES`] or that would nest folders deeper than
     /// [`MAX_FOLDER_DEPTH`] are refused before anything is created.
@@ -578,8 +613,16 @@ impl Store {
         };
         if let Some(parent) = parent {
             self.check_parent(owner, parent)?;
-            if current.kind() == FileType::Folder && self.is_inside(owner, parent, idlocal) {
-                return Err(StoreError::invalid("parent", "a folder cannot move into itself"));
+            if current.kind() == FileType::Folder && parent != current.parent {
+                if self.is_inside(owner, parent, idlocal) {
+                    return Err(StoreError::invalid("parent", "a folder cannot move into itself"));
+                }
+                if self.depth(owner, parent) + self.height(owner, idlocal) > MAX_FOLDER_DEPTH {
+                    return Err(StoreError::invalid(
+                        "parent",
+                        format!("folders may be nested at most {MAX_FOLDER_DEPTH} deep"),
+                    ));
+                }
             }
         }
         let new_parent = parent.unwrap_or(current.parent);
@@ -969,6 +1012,25 @@ mod tests {
         assert!(changed.files.is_empty(), "{changed:?}");
         assert_eq!(changed.views, BTreeSet::from([("alice".to_owned(), id)]));
         assert_eq!(store.file("alice", id).unwrap().views, 1);
+    }
+
+    #[test]
+    fn moving_a_folder_keeps_the_depth_limit() {
+        let mut store = store();
+        let deep = "d/".repeat(MAX_FOLDER_DEPTH - 1);
+        store.mkdir_p("alice", &deep, HOME_FOLDER).unwrap();
+        let chain = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
+        let bottom = store.lookup("alice", deep.trim_end_matches('/'), HOME_FOLDER).unwrap();
+        let outer = store.lookup("alice", "a", HOME_FOLDER).unwrap();
+        let into_bottom = |parent| Changes { parent: Some(parent), ..Changes::default() };
+        // `a` holds `b`: two levels under a folder 63 deep would make 65.
+        let err =
+            store.update("alice", outer, into_bottom(as_parent(bottom).unwrap())).unwrap_err();
+        assert!(err.to_string().contains("at most 64 deep"), "{err}");
+        // `b` alone fits.
+        let inner = u64::try_from(chain).unwrap();
+        store.update("alice", inner, into_bottom(as_parent(bottom).unwrap())).unwrap();
+        assert_eq!(store.depth("alice", chain), MAX_FOLDER_DEPTH);
     }
 
     #[test]

@@ -42,6 +42,7 @@ static PLOTLY_JS: LazyLock<String> = LazyLock::new(|| {
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/static/plotly.min.js", get(plotly_js))
+        .route("/static/chart.js", get(chart_js))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/{user}", get(user_page))
@@ -59,6 +60,23 @@ async fn plotly_js() -> Response {
         .into_response()
 }
 
+/// Draws the figure of a chart page. The figure is data in the page (a JSON block), never
+/// script: the page's policy runs no inline script.
+const CHART_JS: &str = r#"const figure = JSON.parse(document.getElementById("figure").textContent);
+Plotly.newPlot("chart", figure.data || [], figure.layout || {}, {responsive: true});
+"#;
+
+async fn chart_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        CHART_JS,
+    )
+        .into_response()
+}
+
 #[derive(Template)]
 #[template(
     ext = "html",
@@ -71,17 +89,15 @@ h1{font-size:1.3em;margin:0 0 4px}.meta{color:#555;font-size:.9em}#chart{width:1
 </head><body>
 {% if !embed %}<header><h1>{{ title }}</h1><div class="meta">by <a href="/~{{ owner }}/">{{ owner }}</a> · {{ sharing }}</div></header>{% endif %}
 <div id="chart"></div>
-<script>
-const figure = {{ figure|safe }};
-Plotly.newPlot("chart", figure.data || [], figure.layout || {}, {responsive: true});
-</script>
+<script id="figure" type="application/json">{{ figure|safe }}</script>
+<script src="/static/chart.js"></script>
 </body></html>"#
 )]
 struct ChartPage<'a> {
     title: &'a str,
     owner: &'a str,
     sharing: &'a str,
-    /// The figure as JSON, safe inside a script element.
+    /// The figure as JSON, safe inside a script element ([`script_json`]).
     figure: String,
     embed: bool,
 }
@@ -108,22 +124,33 @@ struct UserPage<'a> {
 /// The session cookie's name.
 const SESSION: &str = "cs_session";
 
-/// Who reads a page: the account of the request's credentials (as identified once per
-/// request), else of its session cookie, else anonymous.
-fn reader(app: &Shared, identified: Result<Viewer, Failure>, headers: &HeaderMap) -> Viewer {
-    if let Ok(viewer @ Viewer::User(_)) = identified {
-        return viewer;
-    }
-    let token = headers
+/// The session token a request's cookies carry.
+fn session_token(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
-        .find_map(|cookie| cookie.trim().strip_prefix(SESSION)?.strip_prefix('='));
+        .find_map(|cookie| cookie.trim().strip_prefix(SESSION)?.strip_prefix('='))
+}
+
+/// Whether a request carries a session cookie (its answer is then for one reader).
+pub(crate) fn has_session_cookie(headers: &HeaderMap) -> bool {
+    session_token(headers).is_some()
+}
+
+/// Who reads a page: the account of the request's credentials (as identified once per
+/// request), else of its live session, else anonymous.
+fn reader(app: &Shared, identified: Result<Viewer, Failure>, headers: &HeaderMap) -> Viewer {
+    if let Ok(viewer @ Viewer::User(_)) = identified {
+        return viewer;
+    }
+    let Some(token) = session_token(headers) else { return Viewer::Anonymous };
+    let key_hash = |user: &str| app.store().account(user).map(|account| account.key_hash.clone());
     let sessions = app.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    token
-        .and_then(|token| sessions.get(token))
-        .map_or(Viewer::Anonymous, |name| Viewer::User(name.clone()))
+    sessions
+        .user(token, crate::clock::now_micros(), key_hash)
+        .map_or(Viewer::Anonymous, Viewer::User)
 }
 
 #[derive(Template)]
@@ -146,47 +173,49 @@ struct LoginPage<'a> {
     next: &'a str,
 }
 
-/// Where to go after signing in: a page of this server, never another site.
-fn local_page(next: Option<&String>) -> &str {
-    next.map(String::as_str).filter(|n| n.starts_with("/~") && !n.starts_with("//")).unwrap_or("/")
+/// Where to go after signing in: a page of this server (`/~...`), never another site, and
+/// nothing a `Location` header cannot hold.
+fn local_page(next: Option<&str>) -> &str {
+    next.filter(|next| {
+        next.starts_with("/~") && next.bytes().all(|byte| byte.is_ascii_graphic() && byte != b'\\')
+    })
+    .unwrap_or("/")
 }
 
 async fn login_form(Query(params): Query<BTreeMap<String, String>>) -> Response {
-    rendered(&LoginPage { failed: false, next: local_page(params.get("next")) })
+    rendered(&LoginPage { failed: false, next: local_page(params.get("next").map(String::as_str)) })
 }
 
 async fn login(
     State(app): State<Shared>,
-    axum::Form(form): axum::Form<BTreeMap<String, String>>,
+    crate::auth::Peer(peer): crate::auth::Peer,
+    form: crate::body::Payload,
 ) -> Response {
-    let username = form.get("username").map(String::as_str).unwrap_or_default();
-    let key = form.get("api_key").map(String::as_str).unwrap_or_default();
-    let next = local_page(form.get("next"));
-    let matches = app.store().account(username).is_some_and(|account| {
-        subtle::ConstantTimeEq::ct_eq(
-            account.key_hash.as_bytes(),
-            crate::store::key_hash(key).as_bytes(),
-        )
-        .into()
-    });
-    if !matches {
-        let mut page = rendered(&LoginPage { failed: true, next });
-        *page.status_mut() = StatusCode::UNAUTHORIZED;
-        return page;
+    let field = |name| form.text(name).ok().flatten().unwrap_or_default();
+    let (username, key) = (field("username"), field("api_key"));
+    let next = field("next");
+    let next = local_page(Some(&next));
+    match crate::auth::check_key(&app, peer, &username, &key) {
+        Ok(()) => {}
+        Err(Failure::Unauthorized(_)) => {
+            let mut page = rendered(&LoginPage { failed: true, next });
+            *page.status_mut() = StatusCode::UNAUTHORIZED;
+            return page;
+        }
+        Err(other) => return other.into_response(),
     }
-    let token = crate::store::Store::random_key();
-    app.sessions
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-        .insert(token.clone(), username.to_owned());
+    let token = app.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(
+        &username,
+        &crate::store::key_hash(&key),
+        crate::clock::now_micros(),
+    );
     let next = if next == "/" { format!("/~{username}/") } else { next.to_owned() };
-    (
-        StatusCode::SEE_OTHER,
-        [
-            (header::SET_COOKIE, format!("{SESSION}={token}; {}", cookie_attributes(&app))),
-            (header::LOCATION, next),
-        ],
-    )
+    let cookie = format!(
+        "{SESSION}={token}; {}; Max-Age={}",
+        cookie_attributes(&app),
+        crate::sessions::SESSION_LIFETIME.as_secs()
+    );
+    (StatusCode::SEE_OTHER, [(header::SET_COOKIE, cookie), (header::LOCATION, next)])
         .into_response()
 }
 
@@ -205,10 +234,7 @@ async fn logout(
     headers: HeaderMap,
 ) -> Response {
     if let Viewer::User(name) = reader(&app, identified, &headers) {
-        app.sessions
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .retain(|_, user| *user != name);
+        app.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).end_all(&name);
     }
     (
         StatusCode::SEE_OTHER,
@@ -225,12 +251,21 @@ fn not_found() -> Response {
     let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>\
         <body style=\"font-family:system-ui,sans-serif;margin:20px\"><h1>404</h1>\
         <p>There is no chart here, or it is not shared with you.</p></body></html>";
-    (StatusCode::NOT_FOUND, Html(page)).into_response()
+    let policy = crate::security::page_policy(false);
+    (StatusCode::NOT_FOUND, [(header::CONTENT_SECURITY_POLICY, policy)], Html(page)).into_response()
 }
 
 fn rendered(page: &impl Template) -> Response {
+    rendered_framable(page, false)
+}
+
+/// A page, with the pages' security policy; `framable` pages may be put in other sites' frames.
+fn rendered_framable(page: &impl Template, framable: bool) -> Response {
     match page.render() {
-        Ok(html) => Html(html).into_response(),
+        Ok(html) => {
+            let policy = crate::security::page_policy(framable);
+            ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response()
+        }
         Err(err) => {
             tracing::error!(%err, "a page did not render");
             Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "A page did not render.")
@@ -239,9 +274,11 @@ fn rendered(page: &impl Template) -> Response {
     }
 }
 
-/// JSON that is safe inside a `<script>` element: `</` cannot close it.
+/// JSON that is safe inside a `<script>` element: no `<`, `>` or `&` is left to open a tag or a
+/// comment, close the element or start an entity (each becomes a `\\u` escape, which only JSON
+/// strings can hold).
 fn script_json(value: &serde_json::Value) -> String {
-    value.to_string().replace("</", "<\\/")
+    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
 /// What a file link asks for.
@@ -291,13 +328,15 @@ async fn file_page(
     if let Wanted::Json = wanted {
         return axum::Json(figure).into_response();
     }
-    rendered(&ChartPage {
+    let embed = matches!(wanted, Wanted::Embed);
+    let page = ChartPage {
         title: &title,
         owner: user,
         sharing: &sharing.to_string(),
         figure: script_json(&figure),
-        embed: matches!(wanted, Wanted::Embed),
-    })
+        embed,
+    };
+    rendered_framable(&page, embed)
 }
 
 async fn user_page(

@@ -113,3 +113,50 @@ async fn shared_charts_are_drawn_and_the_rest_is_a_404_page() {
     .await
     .unwrap();
 }
+
+/// Text in a figure that would open a comment or a script, or close the element, is data: the
+/// chart is drawn with the text as its trace's name, and nothing of it runs.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_figure_holding_markup_is_drawn_as_text() {
+    use chart_studio_api::{grids, plots};
+    let server = server().await;
+    let alice = client(&server, Some(ALICE));
+    let data = chart_studio_models::GridContent::from_columns([
+        ("x".to_owned(), vec![1.into(), 2.into()]),
+        ("y".to_owned(), vec![3.into(), 1.into()]),
+    ]);
+    let grid = alice
+        .send(&grids::Create::new(grids::GridCreate::new(data).filename("g").sharing(true, false)))
+        .await
+        .unwrap()
+        .file;
+    let uid = |name: &str| {
+        grid.cols.as_ref().unwrap().iter().find(|c| c.name == name).unwrap().uid.clone()
+    };
+    let name = "<!--<script>x</script><img src=x onerror=document.title='ran'>&amp;";
+    let figure = serde_json::json!({
+        "data": [{"type": "scatter", "name": name,
+                  "xsrc": format!("{}:{}", grid.file.fid, uid("x")),
+                  "ysrc": format!("{}:{}", grid.file.fid, uid("y"))}],
+        "layout": {"title": {"text": "markup"}, "showlegend": true}
+    });
+    let plot = alice
+        .send(&plots::Create::new(
+            plots::PlotCreate::new(figure).filename("markup").sharing(true, false),
+        ))
+        .await
+        .unwrap()
+        .file;
+    let url = plot.file.web_url.clone().unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let profile = profile.path().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let page = dom(&url, &profile);
+        assert!(drawn(&page), "{url} shows no chart:\n{page}");
+        assert!(page.contains("<title>markup</title>"), "no script ran: {page}");
+        assert!(page.contains("&lt;!--&lt;script&gt;"), "the name is shown as text:\n{page}");
+        screenshot(&url, &profile, "markup");
+    })
+    .await
+    .unwrap();
+}

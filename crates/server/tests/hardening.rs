@@ -7,7 +7,7 @@
 mod common;
 
 use chart_studio_api::raw::Raw;
-use common::{ALICE, client, server};
+use common::{ALICE, client, header, http, server};
 use serde_json::Value;
 
 /// Cursors past either end of the public list, in both orders and on the feed, give an empty
@@ -335,4 +335,256 @@ async fn one_address_holds_at_most_its_share_of_connections() {
         assert!(tokio::time::Instant::now() < deadline, "the place was never given back");
         tokio::task::yield_now().await;
     }
+}
+
+/// `Basic` credentials for a raw request.
+fn basic((user, key): (&str, &str)) -> String {
+    use base64::Engine;
+    format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{user}:{key}")))
+}
+
+/// A sign-in form sent from another site (login CSRF) gets no session; the same form from the
+/// server's own page does. `next` with a control character still signs in, to a safe page.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sign_in_from_another_site_gets_no_session() {
+    let server = server().await;
+    let url = server.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let form = "username=alice&api_key=alice-test-key&next=/~alice/";
+        let form_type = ("Content-Type", "application/x-www-form-urlencoded");
+        for (name, extra) in [
+            ("a foreign origin", vec![("Origin", "https://evil.example")]),
+            ("an opaque origin", vec![("Origin", "null")]),
+            ("a foreign referrer", vec![("Referer", "https://evil.example/page")]),
+            ("neither", vec![]),
+        ] {
+            let mut headers = vec![form_type];
+            headers.extend(extra);
+            let (status, head, _) = http(&url, "POST", "/login", &headers, form);
+            assert_eq!(status, 403, "{name}: {head}");
+            assert!(header(&head, "set-cookie").is_none(), "{name}: {head}");
+        }
+        let own = [form_type, ("Referer", &format!("{url}/login"))];
+        let (status, head, _) = http(&url, "POST", "/login", &own, form);
+        assert_eq!(status, 303, "{head}");
+        let cookie = header(&head, "set-cookie").unwrap();
+        assert!(cookie.contains("Max-Age=43200"), "sessions end: {cookie}");
+
+        let form = "username=alice&api_key=alice-test-key&next=/~alice/%0d%0aX-Injected:%201";
+        let (status, head, _) = http(&url, "POST", "/login", &[form_type, ("Origin", &url)], form);
+        assert_eq!(status, 303, "{head}");
+        assert!(header(&head, "set-cookie").is_some(), "{head}");
+        assert_eq!(header(&head, "location"), Some("/~alice/"));
+        assert!(header(&head, "x-injected").is_none());
+    })
+    .await
+    .unwrap();
+}
+
+/// The API reads only JSON (and the forms of older scripts): a `text/plain` body, which a
+/// browser sends to any site without asking, is refused; so is a change another site's page
+/// makes a browser send, credentials or not; and a 401 never asks a browser for a password.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_api_refuses_what_a_browser_may_send_for_another_site() {
+    let server = server().await;
+    let url = server.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let alice = basic(ALICE);
+        let body = r#"{"path": "made"}"#;
+        let as_text = [("Authorization", alice.as_str()), ("Content-Type", "text/plain")];
+        let (status, _, answer) = http(&url, "POST", "/v2/folders", &as_text, body);
+        assert_eq!(status, 415, "{answer}");
+        let foreign = [
+            ("Authorization", alice.as_str()),
+            ("Content-Type", "application/json"),
+            ("Origin", "https://evil.example"),
+        ];
+        let (status, _, answer) = http(&url, "POST", "/v2/folders", &foreign, body);
+        assert_eq!(status, 403, "{answer}");
+        let own = [("Authorization", alice.as_str()), ("Content-Type", "application/json")];
+        let (status, _, answer) = http(&url, "POST", "/v2/folders", &own, body);
+        assert_eq!(status, 201, "scripts send no Origin and are served: {answer}");
+
+        let (status, head, _) = http(&url, "GET", "/v2/users/current", &[], "");
+        assert_eq!(status, 401);
+        let challenge = header(&head, "www-authenticate").unwrap();
+        assert!(!challenge.to_ascii_lowercase().starts_with("basic"), "{challenge}");
+    })
+    .await
+    .unwrap();
+}
+
+/// Wrong keys are refused with one message whether or not the account exists, and an address
+/// that keeps sending them is held off (429) without its keys being checked.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_address_sending_wrong_keys_is_held_off() {
+    let server = server().await;
+    let url = server.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let get = |credentials: (&str, &str)| {
+            let auth = basic(credentials);
+            http(&url, "GET", "/v2/users/current", &[("Authorization", auth.as_str())], "")
+        };
+        let (_, _, unknown) = get(("nobody", "wrong-key"));
+        let (_, _, wrong) = get((ALICE.0, "wrong-key"));
+        assert_eq!(unknown, wrong, "one answer for an unknown user and a wrong key");
+        for _ in 2..20 {
+            assert_eq!(get((ALICE.0, "wrong-key")).0, 401);
+        }
+        let (status, head, body) = get(ALICE);
+        assert_eq!(status, 429, "even the right key waits: {body}");
+        assert!(header(&head, "retry-after").is_some_and(|wait| wait.parse::<u64>().is_ok()));
+        let (status, _, _) = http(&url, "GET", "/v2/plots", &[], "");
+        assert_eq!(status, 200, "requests without credentials go on");
+    })
+    .await
+    .unwrap();
+}
+
+/// Every answer carries the security headers; pages have a policy that runs only the server's
+/// scripts, `.embed` pages may be framed and no other; answers for one reader are not cached.
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_carry_the_security_headers() {
+    let server = server().await;
+    let fids = server.add_plots(ALICE.0, 1, "", true).unwrap();
+    let url = server.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let page = format!("/~alice/{}/", fids[0].rsplit(':').next().unwrap());
+        let embed = format!("{}.embed", page.trim_end_matches('/'));
+        let alice = basic(ALICE);
+        for (path, credentials) in [
+            ("/v2/plots", false),
+            (page.as_str(), false),
+            (embed.as_str(), false),
+            ("/v2/users/current", true),
+            ("/nowhere", false),
+        ] {
+            let headers: &[(&str, &str)] =
+                if credentials { &[("Authorization", alice.as_str())] } else { &[] };
+            let (_, head, _) = http(&url, "GET", path, headers, "");
+            assert_eq!(header(&head, "x-content-type-options"), Some("nosniff"), "{path}");
+            assert_eq!(header(&head, "referrer-policy"), Some("same-origin"), "{path}");
+            let policy = header(&head, "content-security-policy").unwrap();
+            assert!(policy.contains("default-src 'none'"), "{path}: {policy}");
+            if path == embed {
+                assert!(policy.contains("frame-ancestors *"), "{policy}");
+                assert!(header(&head, "x-frame-options").is_none());
+            } else {
+                assert!(policy.contains("frame-ancestors 'none'"), "{path}: {policy}");
+                assert_eq!(header(&head, "x-frame-options"), Some("DENY"), "{path}");
+            }
+            if path == page {
+                let scripts =
+                    policy.split(';').map(str::trim).find(|d| d.starts_with("script-src")).unwrap();
+                assert!(
+                    scripts.contains("'self'") && !scripts.contains("unsafe-inline"),
+                    "{policy}"
+                );
+            }
+            let cache = header(&head, "cache-control");
+            assert_eq!(cache == Some("private, no-store"), credentials, "{path}: {cache:?}");
+        }
+    })
+    .await
+    .unwrap();
+}
+
+/// A lookup by another reader goes only through folders they may read, so it never confirms
+/// the names of private folders; the owner finds everything.
+#[tokio::test]
+async fn a_lookup_does_not_confirm_private_folder_names() {
+    let server = server().await;
+    let alice = client(&server, Some(ALICE));
+    let private = chart_studio_api::folders::Create::new("secret-deal/q3");
+    alice.send(&private).await.unwrap();
+    let made = server.add_plots(ALICE.0, 1, "secret-deal/q3", true).unwrap();
+    let public = server.add_plots(ALICE.0, 1, "open", true).unwrap();
+    // Folders made by the seed helper are private; make `open` public.
+    let open: chart_studio_models::Fid = alice
+        .send(&Raw::new("GET", "files/lookup?path=open"))
+        .await
+        .map(|f: Value| f["fid"].as_str().unwrap().parse().unwrap())
+        .unwrap();
+    let mut public_folder = Raw::new("PATCH", format!("files/{open}"));
+    public_folder.body = Some(serde_json::json!({"world_readable": true}));
+    alice.send(&public_folder).await.unwrap();
+    let bob = client(&server, Some(common::BOB));
+    async fn exists(who: &chart_studio_api::Client, path: &str) -> bool {
+        let request = Raw::new("GET", format!("files/lookup?user=alice&path={path}&exists=true"));
+        let answer: Value = who.send(&request).await.unwrap();
+        answer["exists"].as_bool().unwrap()
+    }
+    assert!(!exists(&bob, "secret-deal/q3/plot%200").await, "the private folders stay unnamed");
+    assert!(!exists(&client(&server, None), "secret-deal/q3/plot%200").await);
+    assert!(exists(&alice, "secret-deal/q3/plot%200").await, "the owner finds it");
+    assert!(exists(&bob, "open/plot%200").await, "through public folders it is found");
+    // The plot itself stays readable by its fid: it is public.
+    let plot: chart_studio_models::Fid = made[0].parse().unwrap();
+    bob.send(&chart_studio_api::plots::Retrieve::new(plot)).await.unwrap();
+    assert_eq!(public.len(), 1);
+}
+
+/// A change to several grid columns is checked whole before any column changes: an unknown uid
+/// or a name another column has leaves the grid as it was.
+#[tokio::test]
+async fn grid_column_changes_are_all_or_nothing() {
+    let server = server().await;
+    let alice = client(&server, Some(ALICE));
+    let made = post(
+        &alice,
+        "grids",
+        serde_json::json!({"data": {"cols": {"a": {"data": [1], "order": 0}, "b": {"data": [2], "order": 1}}}}),
+    )
+    .await
+    .unwrap();
+    let fid = made["file"]["fid"].as_str().unwrap().to_owned();
+    let cols = made["file"]["cols"].as_array().unwrap();
+    let uid = |name: &str| {
+        cols.iter().find(|c| c["name"] == name).unwrap()["uid"].as_str().unwrap().to_owned()
+    };
+    let (a, b) = (uid("a"), uid("b"));
+    let put = |uids: String, cols: Value| {
+        let mut request = Raw::new("PUT", format!("grids/{fid}/col?uid={uids}"));
+        request.body = Some(serde_json::json!({"cols": cols}));
+        let alice = &alice;
+        async move { alice.send(&request).await.map_err(|err| err.status().map(|s| s.as_u16())) }
+    };
+    let changed = serde_json::json!([{"name": "a", "data": [9]}, {"name": "c", "data": [9]}]);
+    assert_eq!(put(format!("{a},nosuch"), changed).await.unwrap_err(), Some(400));
+    let renamed = serde_json::json!([{"name": "b", "data": [9]}]);
+    assert_eq!(put(a.clone(), renamed).await.unwrap_err(), Some(400), "b is taken");
+    let twice = serde_json::json!([{"data": [9]}, {"data": [8]}]);
+    assert_eq!(put(format!("{a},{a}"), twice).await.unwrap_err(), Some(400));
+    let content: Value =
+        alice.send(&Raw::new("GET", format!("grids/{fid}/content"))).await.unwrap();
+    assert_eq!(content["cols"]["a"]["data"], serde_json::json!([1]), "{content}");
+    assert_eq!(content["cols"]["b"]["data"], serde_json::json!([2]), "{content}");
+    // Swapping two names in one change is fine: the result has no duplicate.
+    let swapped = serde_json::json!([{"name": "b", "data": [1]}, {"name": "a", "data": [2]}]);
+    put(format!("{a},{b}"), swapped).await.unwrap();
+}
+
+/// Pagination links name the server's own address, whatever `Host` a client sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn pagination_links_ignore_the_host_header() {
+    let server = server().await;
+    server.add_plots(ALICE.0, 3, "", true).unwrap();
+    let url = server.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        for path in
+            ["/v2/folders/all?user=alice&page_size=1", "/v2/plots?cursor=cD0w&order_by=-views"]
+        {
+            let (status, _, body) = http(&url, "GET", path, &[("Host", "evil.example")], "");
+            assert_eq!(status, 200, "{body}");
+            let page: Value = serde_json::from_str(&body).unwrap();
+            let links = [&page["next"], &page["previous"], &page["children"]["next"]];
+            let links: Vec<&str> = links.iter().filter_map(|link| link.as_str()).collect();
+            assert!(!links.is_empty(), "{path}: {body}");
+            for link in links {
+                assert!(link.starts_with(&url), "{path}: {link}");
+            }
+        }
+    })
+    .await
+    .unwrap();
 }

@@ -100,7 +100,7 @@ async fn https_post(url: &str, ca: &Path, path: &str, form: &str) -> String {
         .await
         .unwrap();
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: https://{host}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
         form.len()
     );
     tls.write_all(request.as_bytes()).await.unwrap();

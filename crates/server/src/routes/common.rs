@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
 use chart_studio_models::{ColumnRef, File, FileType, HOME_FOLDER, NumberedPage};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::access::View;
@@ -49,11 +49,11 @@ impl Collection {
 pub(crate) fn routes(collection: Collection, segment: &str) -> Router<Shared> {
     let at = |rest: &str| format!("/v2/{segment}{rest}");
     let detail: MethodRouter<Shared> =
-        get(move |s, v, p, q, u, h| retrieve(collection, s, v, p, q, u, h))
-            .put(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b))
-            .patch(move |s, v, p, u, h, b| update(collection, s, v, p, u, h, b));
+        get(move |s, v, p, q, u| retrieve(collection, s, v, p, q, u))
+            .put(move |s, v, p, u, b| update(collection, s, v, p, u, b))
+            .patch(move |s, v, p, u, b| update(collection, s, v, p, u, b));
     Router::new()
-        .route(&at("/lookup"), get(move |s, v, q, u, h| lookup(collection, s, v, q, u, h)))
+        .route(&at("/lookup"), get(move |s, v, q, u| lookup(collection, s, v, q, u)))
         .route(&at("/{fid}"), detail)
         .route(&at("/{fid}/content"), get(move |s, v, p, q| content(collection, s, v, p, q)))
         .route(&at("/{fid}/trash"), post(move |s, v, p| set_trashed(collection, s, v, p, true)))
@@ -65,10 +65,10 @@ pub(crate) fn routes(collection: Collection, segment: &str) -> Router<Shared> {
 }
 
 /// The request's own address, for pagination links.
-pub(crate) fn request_url(app: &Shared, headers: &HeaderMap, uri: &http::Uri) -> RequestUrl {
-    let host = headers.get(http::header::HOST).and_then(|h| h.to_str().ok());
-    let fallback = app.urls.api.trim_start_matches("http://").trim_start_matches("https://");
-    RequestUrl::new(host, fallback, uri)
+/// Links name the server's own address, never the request's `Host` header, which a client
+/// chooses.
+pub(crate) fn request_url(app: &Shared, uri: &http::Uri) -> RequestUrl {
+    RequestUrl::new(&app.urls.api, uri)
 }
 
 /// A `page` / `page_size` pair from the query.
@@ -225,7 +225,6 @@ pub(crate) fn page_of(
     rendered
 }
 
-#[allow(clippy::too_many_arguments, reason = "axum extractors")]
 async fn retrieve(
     collection: Collection,
     State(app): State<Shared>,
@@ -233,11 +232,10 @@ async fn retrieve(
     Path(fid): Path<String>,
     Query(params): Params,
     uri: http::Uri,
-    headers: HeaderMap,
 ) -> Result<Json<Value>, Failure> {
     let fid = parse_fid(&fid)?;
     let (page, size) = paging(&app, &params, 100)?;
-    let url = request_url(&app, &headers, &uri);
+    let url = request_url(&app, &uri);
     let answer = {
         let store = app.store();
         let found = readable(
@@ -252,14 +250,12 @@ async fn retrieve(
     Ok(Json(answer.into_json()))
 }
 
-#[allow(clippy::too_many_arguments, reason = "axum extractors")]
 async fn update(
     collection: Collection,
     State(app): State<Shared>,
     viewer: Viewer,
     Path(fid): Path<String>,
     uri: http::Uri,
-    headers: HeaderMap,
     body: Payload,
 ) -> Result<Json<Value>, Failure> {
     let fid = parse_fid(&fid)?;
@@ -272,7 +268,7 @@ async fn update(
         metadata: body.value("metadata").cloned(),
         figure: body.json_or_text("figure")?,
     };
-    let url = request_url(&app, &headers, &uri);
+    let url = request_url(&app, &uri);
     let answer = {
         let mut store = app.store();
         owned(&store, &viewer, &fid, collection.kind().as_ref())?;
@@ -321,7 +317,6 @@ async fn lookup(
     viewer: Viewer,
     Query(params): Params,
     uri: http::Uri,
-    headers: HeaderMap,
 ) -> Result<Response, Failure> {
     let path = params.get("path").ok_or_else(|| Failure::bad_field("path", "path is required"))?;
     let owner = match params.get("user") {
@@ -335,10 +330,17 @@ async fn lookup(
         None => HOME_FOLDER,
     };
     let exists_only = flag_param(&params, "exists")?.unwrap_or(false);
-    let url = request_url(&app, &headers, &uri);
+    let url = request_url(&app, &uri);
     let answer = {
         let store = app.store();
+        // Another reader finds a file by path only through folders they may read, so that a
+        // lookup never confirms the names of private folders.
         let found = store.lookup(&owner, path, parent).and_then(|idlocal| {
+            let through = store.folders_above(&owner, idlocal, parent);
+            if !through.iter().all(|folder| crate::access::can_read(&viewer, &owner, folder, None))
+            {
+                return None;
+            }
             let fid = chart_studio_models::Fid::new(owner.clone(), idlocal).ok()?;
             readable(&store, &viewer, &fid, collection.kind().as_ref(), None).ok()
         });

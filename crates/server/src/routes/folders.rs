@@ -4,7 +4,7 @@ use axum::extract::{Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chart_studio_models::{Created, Folder, HOME_FOLDER, Listing};
-use http::{HeaderMap, StatusCode};
+use http::StatusCode;
 
 use super::common::{Params, page_of, paging, request_url, visible};
 use crate::access::View;
@@ -16,9 +16,9 @@ use crate::state::Shared;
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/v2/folders", post(create))
-        .route("/v2/folders/home", get(|s, v, q, u, h| listing(s, v, q, u, h, Scope::Home)))
-        .route("/v2/folders/all", get(|s, v, q, u, h| listing(s, v, q, u, h, Scope::All)))
-        .route("/v2/folders/trashed", get(|s, v, q, u, h| listing(s, v, q, u, h, Scope::Trash)))
+        .route("/v2/folders/home", get(|s, v, q, u| listing(s, v, q, u, Scope::Home)))
+        .route("/v2/folders/all", get(|s, v, q, u| listing(s, v, q, u, Scope::All)))
+        .route("/v2/folders/trashed", get(|s, v, q, u| listing(s, v, q, u, Scope::Trash)))
 }
 
 /// Creates the folders of `path` (from `parent`, or home); 409 when the last one exists already.
@@ -75,7 +75,6 @@ async fn listing(
     viewer: Viewer,
     Query(params): Params,
     uri: http::Uri,
-    headers: HeaderMap,
     scope: Scope,
 ) -> Result<Json<Listing>, Failure> {
     let user = match params.get("user") {
@@ -84,7 +83,7 @@ async fn listing(
     };
     let filetype = params.get("filetype").cloned();
     let (page, size) = paging(&app, &params, 100)?;
-    let url = request_url(&app, &headers, &uri);
+    let url = request_url(&app, &uri);
     let store = app.store();
     let account = store.account(&user).ok_or(Failure::NotFound)?;
     let of_type =

@@ -227,11 +227,28 @@ async fn columns_replace(
         ));
     }
     let mut store = app.store();
-    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let grid = owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let Body::Grid { columns } = &grid.body else { return Err(Failure::NotFound) };
+    // Every uid and every new name is checked before anything changes.
+    let mut names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+    let mut indexes = Vec::new();
+    for (uid, (name, _)) in wanted.iter().zip(&replacements) {
+        let index = find_column(columns, uid)?;
+        if indexes.contains(&index) {
+            return Err(Failure::bad_field("uid", format!("the column {uid:?} is given twice")));
+        }
+        indexes.push(index);
+        if let Some(name) = name {
+            names[index] = name;
+        }
+    }
+    let mut seen = BTreeSet::new();
+    if let Some(taken) = names.iter().find(|name| !seen.insert(**name)) {
+        return Err(Failure::bad_field("cols", format!("a column named {taken:?} already exists")));
+    }
     let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
     let mut changed = Vec::new();
-    for (uid, (name, data)) in wanted.iter().zip(replacements) {
-        let index = find_column(columns, uid)?;
+    for (index, (name, data)) in indexes.into_iter().zip(replacements) {
         if let Some(name) = name {
             columns[index].name = name;
         }

@@ -4,7 +4,6 @@ use axum::extract::{Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chart_studio_models::{Created, CursorPage, Plot};
-use http::HeaderMap;
 
 use super::common::{Params, check_figure, request_url};
 use crate::access::View;
@@ -22,8 +21,8 @@ const PAGE_SIZE: usize = 10;
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
-        .route("/v2/plots", get(|s, q, u, h| list(s, q, u, h, false)).post(create))
-        .route("/v2/plots/feed", get(|s, q, u, h| list(s, q, u, h, true)))
+        .route("/v2/plots", get(|s, q, u| list(s, q, u, false)).post(create))
+        .route("/v2/plots/feed", get(|s, q, u| list(s, q, u, true)))
 }
 
 /// One public plot's place in the list order.
@@ -36,7 +35,6 @@ async fn list(
     State(app): State<Shared>,
     Query(params): Params,
     uri: http::Uri,
-    headers: HeaderMap,
     feed: bool,
 ) -> Result<Json<CursorPage<Plot>>, Failure> {
     let quality = |name: &str| -> Result<Option<u32>, Failure> {
@@ -64,7 +62,7 @@ async fn list(
         .get("cursor")
         .map(|c| Cursor::decode(c).ok_or_else(|| Failure::bad_field("cursor", "Invalid cursor")))
         .transpose()?;
-    let url = request_url(&app, &headers, &uri);
+    let url = request_url(&app, &uri);
     let link = |cursor: Cursor| url.with("cursor", Some(&cursor.encode()));
     let (page, next, previous) = {
         let store = app.store();

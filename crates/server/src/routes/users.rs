@@ -4,7 +4,6 @@ use axum::extract::{Path, Query, State};
 use axum::routing::get;
 use axum::{Json, Router};
 use chart_studio_models::{File, NumberedPage, User};
-use http::HeaderMap;
 
 use super::common::{Params, page_of, paging, request_url, visible};
 use crate::auth::Viewer;
@@ -48,7 +47,6 @@ async fn search(
     viewer: Viewer,
     Query(params): Params,
     uri: http::Uri,
-    headers: HeaderMap,
 ) -> Result<Json<NumberedPage<File>>, Failure> {
     let query =
         params.get("q").ok_or_else(|| Failure::bad_field("q", "q is required"))?.to_lowercase();
@@ -69,7 +67,7 @@ async fn search(
         }
     }
     let (page, size) = paging(&app, &params, 20)?;
-    let url = request_url(&app, &headers, &uri);
+    let url = request_url(&app, &uri);
     let store = app.store();
     let mut found = Vec::new();
     for account in store.accounts() {
