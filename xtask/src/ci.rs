@@ -20,6 +20,8 @@ pub(crate) enum Step {
     Fixtures,
     /// Scripts written for the real service (doc snippets, the Python client) against the server.
     Compat,
+    /// The server under a small hostile load while an owner works.
+    Hostile,
     /// rustdoc with warnings denied.
     Doc,
     /// A man page for every command.
@@ -42,6 +44,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
         Step::Test,
         Step::Fixtures,
         Step::Compat,
+        Step::Hostile,
         Step::Doc,
         Step::Man,
         Step::Examples,
@@ -70,6 +73,7 @@ pub(crate) fn run(only: Option<Step>) -> Result<()> {
             Step::Test => test(&cargo)?,
             Step::Fixtures => crate::fixtures::run(&crate::project_root().join("fixtures"))?,
             Step::Compat => crate::compat::run()?,
+            Step::Hostile => crate::hostile::run()?,
             Step::Doc => run_command(
                 &cargo,
                 &["doc", "--workspace", "--no-deps", "--all-features"],

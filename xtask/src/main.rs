@@ -6,6 +6,7 @@ mod compat;
 mod demo;
 mod examples;
 mod fixtures;
+mod hostile;
 mod man;
 mod server;
 mod tidy;
