@@ -201,6 +201,17 @@ impl Payload {
         }
     }
 
+    /// A number field; numeric strings are accepted too.
+    pub(crate) fn number(&self, name: &str) -> Result<Option<f64>, Failure> {
+        let invalid = || Failure::bad_field(name, format!("{name} must be a number"));
+        match self.fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(number)) => number.as_f64().map(Some).ok_or_else(invalid),
+            Some(Value::String(text)) => text.trim().parse().map(Some).map_err(|_| invalid()),
+            Some(_) => Err(invalid()),
+        }
+    }
+
     /// A field that may be JSON or a string holding JSON (grid `data`, column `cols`). JSON in a
     /// string counts as if it stood in the string's place, so it keeps the body's nesting limit
     /// and whatever is stored from it reads back.

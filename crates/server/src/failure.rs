@@ -50,6 +50,10 @@ pub(crate) enum Failure {
         "Hi there, you've reached the threshold of {0} combined image exports and chart saves per 24h period. If you need to raise your daily limit, please consider upgrading to a paid plan"
     )]
     Quota(u64),
+    /// 503: a part of the server cannot serve this now (images without a browser, or every
+    /// renderer busy); `retry_after` seconds, when waiting helps.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after: Option<u64> },
     /// 5xx injected on purpose.
     #[error("{1}")]
     Injected(StatusCode, &'static str),
@@ -83,6 +87,7 @@ impl Failure {
             Self::Throttled(_) | Self::TooManyFailures(_) | Self::Quota(_) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Injected(status, _) => *status,
         }
     }
@@ -100,6 +105,9 @@ impl IntoResponse for Failure {
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
+            Self::Unavailable { retry_after: Some(wait), .. } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*wait));
+            }
             Self::Throttled(wait) | Self::TooManyFailures(wait) => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(wait.as_secs().max(1)));
             }

@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+use crate::images::tests::images_off;
 use crate::pages::Cursor;
 use crate::state::{App, Shared, Urls};
 use crate::store::{Body as Content, Changes, NewFile, Store};
@@ -58,8 +59,14 @@ fn fixture() -> (Shared, Hidden) {
     let private_user = store.create("alice", uses_bob).unwrap();
     let fids = (0..5).chain([private_user]).map(|id| format!("alice:{id}")).collect();
     let urls = Urls { api: "http://127.0.0.1:9".to_owned(), web: "http://127.0.0.1:9".to_owned() };
-    let app =
-        std::sync::Arc::new(App::new(store, urls, Limits::default(), Faults::default(), None));
+    let app = std::sync::Arc::new(App::new(
+        store,
+        urls,
+        Limits::default(),
+        Faults::default(),
+        None,
+        images_off(),
+    ));
     (app, Hidden { fids, share_key })
 }
 

@@ -149,6 +149,7 @@ mod tests {
             crate::Limits::default(),
             crate::Faults::default(),
             None,
+            crate::images::tests::images_off(),
         ));
         let router = axum::Router::new()
             .route("/boom", get(boom))

@@ -17,6 +17,7 @@ mod failure;
 mod faults;
 #[cfg(test)]
 mod fuzz;
+mod images;
 mod layer;
 mod pages;
 mod render;
@@ -42,6 +43,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 
 pub use db::Unreadable;
 pub use faults::Faults;
+pub use images::{ImageConfig, RendererConfig, find_chromium};
 pub use seed::DEMO_USER;
 pub use state::{Limits, MAX_JSON_DEPTH};
 pub use tls::{TlsFiles, kept_self_signed, self_signed};
@@ -72,6 +74,8 @@ pub struct ServerConfig {
     pub data_dir: Option<PathBuf>,
     /// Serve HTTPS with this certificate and key (default: plain HTTP).
     pub tls: Option<TlsFiles>,
+    /// How images are drawn.
+    pub images: ImageConfig,
 }
 
 impl Default for ServerConfig {
@@ -87,6 +91,7 @@ impl Default for ServerConfig {
             seed: 0,
             data_dir: None,
             tls: None,
+            images: ImageConfig::default(),
         }
     }
 }
@@ -159,12 +164,21 @@ impl ServerHandle {
         Ok(made)
     }
 
-    /// Stops accepting requests and waits for those in flight, for [`STOP_GRACE`] at most.
+    /// Starts the image renderer now rather than at the first image; an error says why images
+    /// are off.
+    pub async fn warm_images(&self) -> std::result::Result<(), String> {
+        self.app.images.warm().await
+    }
+
+    /// Stops accepting requests, waits for those in flight ([`STOP_GRACE`] at most), and stops
+    /// the image renderer.
     pub async fn stop(mut self) -> Result<()> {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        match tokio::time::timeout(STOP_GRACE, &mut self.task).await {
+        let stopped = tokio::time::timeout(STOP_GRACE, &mut self.task).await;
+        self.app.images.stop().await;
+        match stopped {
             Ok(finished) => finished.context("the server task panicked"),
             Err(_) => {
                 self.task.abort();
@@ -250,7 +264,17 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     }
     let web = config.web_domain.clone().unwrap_or_else(|| url.clone());
     let urls = Urls { api: url.clone(), web: web.trim_end_matches('/').to_owned() };
-    let app: Shared = Arc::new(App::new(store, urls, config.limits, config.faults.clone(), db));
+    let images = images::Images::new(config.images.clone(), config.data_dir.as_deref())?;
+    let app: Shared =
+        Arc::new(App::new(store, urls, config.limits, config.faults.clone(), db, images));
+    if config.images.warm {
+        let app = app.clone();
+        tokio::spawn(async move {
+            if let Err(off) = app.images.warm().await {
+                tracing::warn!(%off, "images are off");
+            }
+        });
+    }
     app.persist().context("could not save the accounts and seeded files")?;
     let router = service(app.clone());
     let (shutdown, signal) = oneshot::channel::<()>();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_server::{Faults, Limits, ServerConfig, TlsFiles};
+use chart_studio_server::{Faults, ImageConfig, Limits, RendererConfig, ServerConfig, TlsFiles};
 use clap::Parser;
 
 /// A local Chart-Studio-compatible v2 API server, for demos, tests and benchmarks.
@@ -98,6 +98,23 @@ struct Args {
     /// Connections one client address may hold open at once; more are closed at once.
     #[arg(long, default_value_t = Limits::default().max_connections_per_address, value_name = "N")]
     max_connections_per_address: usize,
+    /// The browser that draws images (default: chromium-headless-shell, chromium,
+    /// chromium-browser or google-chrome on PATH). Without one, images are off and their
+    /// routes answer 503 saying so.
+    #[arg(long, value_name = "PATH")]
+    chromium: Option<PathBuf>,
+    /// Browser pages drawing images at once (default: the number of CPUs).
+    #[arg(long, value_name = "N")]
+    render_workers: Option<usize>,
+    /// Seconds one image may take to draw (400 after; the page is replaced).
+    #[arg(long, default_value_t = RendererConfig::default().timeout.as_secs(), value_name = "SECONDS")]
+    render_timeout: u64,
+    /// The most pixels one image may have (width × height × scale²).
+    #[arg(long, default_value_t = ImageConfig::default().max_pixels, value_name = "N")]
+    max_image_pixels: u64,
+    /// Megabytes of drawn images kept (in the data folder's image-cache/ with --data).
+    #[arg(long, default_value_t = ImageConfig::default().cache_bytes / (1024 * 1024), value_name = "MB")]
+    image_cache_mb: u64,
     /// Serve HTTPS with this certificate (PEM; any intermediates after it). SIGHUP reads it and
     /// its key again, so a renewed certificate needs no restart.
     #[arg(long, value_name = "FILE", requires = "tls_key", conflicts_with = "tls_self_signed")]
@@ -207,6 +224,28 @@ fn read_users(path: &PathBuf) -> Result<Vec<(String, String)>> {
     Ok(file.users.into_iter().map(|u| (u.username, u.api_key)).collect())
 }
 
+fn images(args: &Args) -> Result<ImageConfig> {
+    let defaults = RendererConfig::default();
+    let workers = args.render_workers.unwrap_or(defaults.workers);
+    if workers == 0 || args.render_timeout == 0 {
+        bail!("--render-workers and --render-timeout must be above 0");
+    }
+    Ok(ImageConfig {
+        renderer: RendererConfig {
+            chromium: args.chromium.clone(),
+            workers,
+            timeout: Duration::from_secs(args.render_timeout),
+            queue: workers * 8,
+            ..defaults
+        },
+        max_pixels: args.max_image_pixels,
+        cache_bytes: args.image_cache_mb.saturating_mul(1024 * 1024),
+        // The first image is then as quick as the rest.
+        warm: true,
+        ..ImageConfig::default()
+    })
+}
+
 fn rate(name: &str, value: f64) -> Result<f64> {
     if !(0.0..=1.0).contains(&value) {
         bail!("--{name} must be between 0 and 1, not {value}");
@@ -238,6 +277,7 @@ fn config(args: Args) -> Result<(ServerConfig, Option<tempfile::TempDir>)> {
         rate_limit: args.rate_limit,
         seed: args.seed_random,
     };
+    let images = images(&args)?;
     let mut temporary = None;
     let tls = match (args.tls_cert, args.tls_key, args.tls_self_signed) {
         (Some(cert), Some(key), _) => Some(TlsFiles { cert, key }),
@@ -267,6 +307,7 @@ fn config(args: Args) -> Result<(ServerConfig, Option<tempfile::TempDir>)> {
         _ => None,
     };
     let config = ServerConfig {
+        images,
         tls,
         listen: args.listen,
         users,
@@ -317,7 +358,14 @@ async fn run(mut args: Args) -> Result<()> {
         None => "data: in memory only, lost when the server stops (--data DIR keeps it)".to_owned(),
     };
     let certificate = config.tls.as_ref().map(|tls| tls.cert.clone());
+    let browser = chart_studio_server::find_chromium(config.images.renderer.chromium.as_deref());
     let server = chart_studio_server::start(config).await?;
+    match &browser {
+        Ok(path) => tracing::info!(chromium = %path.display(), "images: on"),
+        Err(off) => {
+            let _ = writeln!(std::io::stderr(), "{off}");
+        }
+    }
     {
         // Whoever started the server may stop reading after the first line: it keeps serving.
         let mut stdout = std::io::stdout().lock();

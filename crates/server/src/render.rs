@@ -184,6 +184,8 @@ struct Source {
     columns: Arc<Vec<StoredColumn>>,
     column: usize,
     grid_readable: bool,
+    /// When the grid last changed.
+    grid_modified: i64,
 }
 
 /// What a plot's content is made of, gathered under the store's lock without copying any data;
@@ -227,6 +229,7 @@ impl PlotSources {
                 sources.push(Source {
                     path: format!("{trace_path}.{}", attribute.path),
                     grid_readable: crate::access::can_read(viewer, grid_owner, grid, None),
+                    grid_modified: grid.modified,
                     reference,
                     columns: Arc::clone(columns),
                     column,
@@ -234,6 +237,15 @@ impl PlotSources {
             }
         }
         Self { figure: Arc::clone(figure), sources }
+    }
+
+    /// What the content depends on besides the plot itself: each column the viewer sees, with
+    /// when its grid last changed.
+    pub(crate) fn revision(&self) -> String {
+        self.sources
+            .iter()
+            .map(|source| format!("{}@{};", source.reference, source.grid_modified))
+            .collect()
     }
 
     /// The figure; with `inline`, every `*src` reference replaced by the data it points to;

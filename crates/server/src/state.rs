@@ -85,6 +85,8 @@ pub(crate) struct App {
     pub sessions: Mutex<crate::sessions::Sessions>,
     /// Requests answered since the start, for benchmarks that compute their ideal time.
     pub served: std::sync::atomic::AtomicU64,
+    /// The image renderer and its cache.
+    pub images: crate::images::Images,
     /// Failed credentials per client address.
     pub failed_keys: crate::throttle::FailedKeys,
     /// Requests whose route panicked (each answered 500).
@@ -101,6 +103,7 @@ impl App {
         limits: Limits,
         faults: Faults,
         db: Option<Db>,
+        images: crate::images::Images,
     ) -> Self {
         let fault_state = FaultState::new(faults.seed);
         Self {
@@ -112,6 +115,7 @@ impl App {
             db: db.map(Mutex::new),
             sessions: Mutex::new(crate::sessions::Sessions::default()),
             served: std::sync::atomic::AtomicU64::new(0),
+            images,
             failed_keys: crate::throttle::FailedKeys::default(),
             panics: std::sync::atomic::AtomicU64::new(0),
         }

@@ -29,6 +29,16 @@ use crate::failure::Failure;
 use crate::state::Shared;
 use crate::store::Body;
 
+/// plotly.js, as the pages and the image renderer load it.
+pub(crate) fn plotly_js() -> &'static str {
+    PLOTLY_JS.as_str()
+}
+
+/// A query value, percent-encoded.
+fn percent_encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
 /// plotly.js, from the `plotly` crate's `plotly_embed_js` feature (its bundled
 /// `plotly.min.js`; the version is in the file's first comment).
 static PLOTLY_JS: LazyLock<String> = LazyLock::new(|| {
@@ -41,7 +51,7 @@ static PLOTLY_JS: LazyLock<String> = LazyLock::new(|| {
 /// The pages' routes.
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
-        .route("/static/plotly.min.js", get(plotly_js))
+        .route("/static/plotly.min.js", get(plotly_js_file))
         .route("/static/chart.js", get(chart_js))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
@@ -49,7 +59,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/{user}/{file}", get(file_page))
 }
 
-async fn plotly_js() -> Response {
+async fn plotly_js_file() -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
@@ -83,6 +93,10 @@ async fn chart_js() -> Response {
     source = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta property="og:title" content="{{ title }}">
+<meta property="og:image" content="{{ image }}">
+<meta name="twitter:card" content="summary_large_image">
+<meta name="twitter:image" content="{{ image }}">
 <script src="/static/plotly.min.js"></script>
 <style>body{font-family:system-ui,sans-serif;margin:0}header{padding:12px 20px;border-bottom:1px solid #ddd}
 h1{font-size:1.3em;margin:0 0 4px}.meta{color:#555;font-size:.9em}#chart{width:100%;height:{% if embed %}100vh{% else %}calc(100vh - 80px){% endif %}}</style>
@@ -94,6 +108,8 @@ h1{font-size:1.3em;margin:0 0 4px}.meta{color:#555;font-size:.9em}#chart{width:1
 </body></html>"#
 )]
 struct ChartPage<'a> {
+    /// The chart's PNG, absolute, for `og:image`.
+    image: &'a str,
     title: &'a str,
     owner: &'a str,
     sharing: &'a str,
@@ -286,6 +302,7 @@ enum Wanted {
     Page,
     Embed,
     Json,
+    Image(crate::images::Format),
 }
 
 async fn file_page(
@@ -300,13 +317,31 @@ async fn file_page(
         None => (file.as_str(), Wanted::Page),
         Some((id, "embed")) => (id, Wanted::Embed),
         Some((id, "json")) => (id, Wanted::Json),
-        Some(_) => return not_found(),
+        Some((id, extension)) => match crate::images::Format::parse(extension) {
+            Some(format) => (id, Wanted::Image(format)),
+            None => return not_found(),
+        },
     };
     let Some(fid) = id.parse::<u64>().ok().and_then(|id| Fid::new(user, id).ok()) else {
         return not_found();
     };
     let viewer = reader(&app, identified, &headers);
     let share_key = params.get("share_key").map(String::as_str);
+    if let Wanted::Image(format) = wanted {
+        let number = |name: &str| params.get(name).and_then(|value| value.parse::<f64>().ok());
+        let wanted = crate::images::Wanted {
+            format,
+            width: number("width"),
+            height: number("height"),
+            scale: number("scale"),
+        };
+        return match crate::images::of_stored_plot(&app, &viewer, &fid, share_key, wanted, &headers)
+            .await
+        {
+            Some(answer) => answer.unwrap_or_else(IntoResponse::into_response),
+            None => not_found(),
+        };
+    }
     // What the page shows is taken under the store's lock and drawn after it is released.
     let (title, sharing, sources) = {
         let store = app.store();
@@ -329,7 +364,12 @@ async fn file_page(
         return axum::Json(figure).into_response();
     }
     let embed = matches!(wanted, Wanted::Embed);
+    // The picture a shared link unfurls with in chat and social apps.
+    let key =
+        share_key.map(|key| format!("?share_key={}", percent_encode(key))).unwrap_or_default();
+    let image = format!("{}/~{user}/{}.png{key}", app.urls.web, fid.idlocal());
     let page = ChartPage {
+        image: &image,
         title: &title,
         owner: user,
         sharing: &sharing.to_string(),

@@ -4,6 +4,7 @@ mod common;
 mod copy;
 mod folders;
 mod grids;
+mod images;
 mod plots;
 mod root;
 mod users;
@@ -24,6 +25,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .merge(users::routes())
         .merge(root::routes())
         .merge(copy::routes())
+        .merge(images::routes())
         .merge(common::routes(Collection::Files, "files"))
         .merge(common::routes(Collection::Plots, "plots"))
         .merge(common::routes(Collection::Grids, "grids"))
