@@ -147,6 +147,9 @@ fn path() -> impl Strategy<Value = String> {
         Just("/v2/folders/trashed"),
         Just("/v2/search"),
         Just("/v2/folders/alice:5"),
+        Just("/v2/files/alice:7/image"),
+        Just("/~alice/7.png"),
+        Just("/~alice/4.svg"),
     ]
     .prop_map(str::to_owned);
     (prop_oneof![3 => any_path, 2 => listing], any::<bool>()).prop_map(|(path, slash)| {
@@ -246,8 +249,81 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// A JSON value of any shape, a few levels deep.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|n| serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)),
+        any::<i64>().prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-z]{1,6}", inner, 0..4)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+/// Bodies for `POST /v2/images`: figures good and bad, as objects or text, with formats,
+/// sizes and scales of every kind, and bytes that are not JSON at all.
+fn image_body() -> impl Strategy<Value = Vec<u8>> {
+    let figure = prop_oneof![
+        Just(json!({"data": [{"type": "bar", "y": [1, 2]}]})),
+        Just(json!({"data": []})),
+        Just(json!({"layout": {"width": 1e308, "height": -1}})),
+        any_json(),
+    ];
+    let figure = (figure, any::<bool>()).prop_map(|(figure, as_text)| {
+        if as_text { Value::from(figure.to_string()) } else { figure }
+    });
+    let format = prop_oneof![
+        Just(Value::from("png")),
+        Just(Value::from("eps")),
+        Just(Value::from("PDF")),
+        any_json(),
+    ];
+    let number = prop_oneof![
+        any::<f64>()
+            .prop_map(|n| serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)),
+        Just(Value::from("300")),
+        Just(Value::from(0)),
+        Just(Value::from(u64::MAX)),
+        any_json(),
+    ];
+    let fields = (figure, format, number.clone(), number.clone(), number, any_json()).prop_map(
+        |(figure, format, width, height, scale, encoded)| {
+            json!({"figure": figure, "format": format, "width": width, "height": height,
+                   "scale": scale, "encoded": encoded})
+            .to_string()
+            .into_bytes()
+        },
+    );
+    prop_oneof![4 => fields, 1 => proptest::collection::vec(any::<u8>(), 0..64), 1 => any_json().prop_map(|v| v.to_string().into_bytes())]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_image_request_panics_or_errs_500(body in image_body(), who in 0u8..3) {
+        let (app, _) = fixture();
+        let mut request = Request::builder().method(Method::POST).uri("/v2/images");
+        request = match who {
+            0 => request,
+            1 => request.header("authorization", basic("bob", "bob-key-0123456789")),
+            _ => request.header("authorization", basic("alice", "wrong")),
+        };
+        let request = request.header("content-type", "application/json").body(Body::from(body)).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let response = runtime.block_on(crate::service(app.clone()).oneshot(request)).unwrap();
+        prop_assert_eq!(app.panics.load(std::sync::atomic::Ordering::Relaxed), 0);
+        prop_assert!(response.status() != StatusCode::INTERNAL_SERVER_ERROR);
+        prop_assert!(matches!(response.status().as_u16(), 400 | 401 | 503), "{}", response.status());
+    }
 
     #[test]
     fn no_request_panics_errs_500_or_shows_another_accounts_private_files(

@@ -160,3 +160,35 @@ async fn a_figure_holding_markup_is_drawn_as_text() {
     .await
     .unwrap();
 }
+
+/// The `<img src=".../~USER/N.png">` embeds of READMEs and blogs: a public chart's shows, a
+/// private chart's is a broken image.
+#[tokio::test(flavor = "multi_thread")]
+async fn png_links_embed_public_charts_and_not_private_ones() {
+    let server = server().await;
+    let public = server.add_plots(ALICE.0, 1, "shown", true).unwrap();
+    let private = server.add_plots(ALICE.0, 1, "hidden", false).unwrap();
+    let png =
+        |fid: &str| format!("{}/~alice/{}.png", server.url(), fid.rsplit(':').next().unwrap());
+    let page = format!(
+        r#"<!doctype html><html><body>
+<img id="public" src="{}"><img id="private" src="{}">
+<script>window.onload = () => {{ document.body.dataset.widths =
+  [document.getElementById("public").naturalWidth, document.getElementById("private").naturalWidth].join(","); }};</script>
+</body></html>"#,
+        png(&public[0]),
+        png(&private[0])
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("readme.html");
+    std::fs::write(&file, page).unwrap();
+    let url = format!("file://{}", file.display());
+    let profile = dir.path().join("profile");
+    tokio::task::spawn_blocking(move || {
+        let page = dom(&url, &profile);
+        assert!(page.contains(r#"data-widths="700,0""#), "{page}");
+        screenshot(&url, &profile, "png-embeds");
+    })
+    .await
+    .unwrap();
+}

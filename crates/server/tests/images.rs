@@ -395,3 +395,34 @@ fn http_bytes(url: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String, 
     }
     (status, head, body)
 }
+
+/// Past its queue the renderer answers 503 with `Retry-After` at once; pages are replaced
+/// after their share of renders, and drawing goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_queue_answers_busy_and_pages_are_recycled() {
+    let renderer = RendererConfig {
+        workers: 1,
+        queue: 1,
+        recycle_after: 2,
+        timeout: Duration::from_secs(2),
+        ..RendererConfig::default()
+    };
+    let images = ImageConfig { renderer, ..ImageConfig::default() };
+    let server = common::server_with(ServerConfig { images, ..ServerConfig::default() }).await;
+    assert_eq!(post_image(&server, json!({"figure": scatter()})).await.0, 200);
+    let endless = json!({"figure": {"data": [{"type": "scatter", "x": [0, 1], "y": [0, 1]}],
+        "layout": {"xaxis": {"tickmode": "linear", "dtick": 1e-9}}}});
+    let answers =
+        futures_util::future::join_all((0..3).map(|_| post_image(&server, endless.clone()))).await;
+    let busy: Vec<_> = answers.iter().filter(|(status, _, _)| *status == 503).collect();
+    assert_eq!(
+        busy.len(),
+        1,
+        "one drawing, one waiting, one refused: {:?}",
+        answers.iter().map(|a| a.0).collect::<Vec<_>>()
+    );
+    assert_eq!(header(&busy[0].1, "retry-after"), Some("1"));
+    for _ in 0..5 {
+        assert_eq!(post_image(&server, json!({"figure": scatter()})).await.0, 200);
+    }
+}
