@@ -47,6 +47,7 @@ pub mod common;
 pub mod files;
 pub mod folders;
 pub mod grids;
+pub mod images;
 pub mod plots;
 pub mod raw;
 pub mod search;

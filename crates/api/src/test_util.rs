@@ -24,8 +24,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     BoxFuture, Config, Credentials, Endpoint, Error, PageLink, Paged, RequestLine, Transport,
-    TransportError, TransportErrorKind, build_request, files, folders, grids, parse_response,
-    plots, raw, search, users,
+    TransportError, TransportErrorKind, build_request, files, folders, grids, images,
+    parse_response, plots, raw, search, users,
 };
 
 /// A recorded request: what a test expects the client to send.
@@ -364,5 +364,6 @@ registry! {
     "users.current" => users::Current,
     "users.by_name" => users::ByName,
     "search" => search::Search,
+    "images.create" => images::Create,
     "raw" => raw::Raw,
 }

@@ -100,6 +100,9 @@ pub(crate) enum Command {
     Sharing(SharingCommand),
     /// Call any API endpoint and print the JSON answer, like `gh api`.
     Api(ApiArgs),
+    /// Draw a chart as an image (PNG, JPEG, WebP, SVG, PDF or EMF): a figure file, or a plot
+    /// by fid or link.
+    Image(ImageArgs),
     /// Print a shell completion script, e.g. `source <(chart-studio completion bash)`.
     Completion {
         /// The shell.
@@ -124,6 +127,30 @@ pub(crate) enum AuthCommand {
     },
     /// Remove the username and API key from ~/.plotly/.credentials (other entries stay).
     Logout,
+}
+
+/// `image` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct ImageArgs {
+    /// A figure file (JSON; - for stdin), or a plot's fid (alice:12) or link.
+    #[arg(value_name = "FIGURE.json|FID|LINK")]
+    pub chart: String,
+    /// Where to write the image; its extension gives the format (chart.svg). Without it the
+    /// image goes to standard output, which must not be a terminal.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The format: png, jpeg, webp, svg, pdf or emf (default: -o's extension, else png).
+    #[arg(long, value_name = "FORMAT")]
+    pub format: Option<chart_studio_api::images::ImageFormat>,
+    /// Width in CSS pixels (default: the figure's, else 700).
+    #[arg(long, value_name = "PIXELS")]
+    pub width: Option<u32>,
+    /// Height in CSS pixels (default: the figure's, else 500).
+    #[arg(long, value_name = "PIXELS")]
+    pub height: Option<u32>,
+    /// Pixels per CSS pixel, e.g. 2 for a sharp picture on high-density screens.
+    #[arg(long, value_name = "FACTOR")]
+    pub scale: Option<f64>,
 }
 
 /// A file id argument.

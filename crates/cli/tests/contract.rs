@@ -114,6 +114,7 @@ fn every_subcommand_prints_one_json_document_with_the_fields_it_lists() {
         ("files delete", vec![doomed, "--yes"], ""),
         ("sharing audit", vec![], ""),
         ("api", vec!["GET", "/v2/files/cli:0"], ""),
+        ("image", vec![kept, "-o", "chart.svg"], ""),
         ("completion", vec!["bash"], ""),
     ];
     let mut tree = Vec::new();

@@ -5,6 +5,7 @@
 //!   figure), refuse files the caller does not own, apply it, and read every file back;
 //! - [`create`]: make a plot from a figure with raw data (the data goes into a grid) or update
 //!   the plot already at that path;
+//! - [`image`]: a figure or a stored plot drawn as an image by the server;
 //! - [`plans`]: the plans of bulk runs (share, trash, restore, delete, export) from a selection,
 //!   and how a finished run is undone;
 //! - [`runs`]: a plan journaled and executed (stopping cleanly when interrupted), and a journal
@@ -17,6 +18,7 @@
 
 pub mod create;
 mod error;
+pub mod image;
 pub mod plans;
 pub mod runs;
 pub mod settings;

@@ -114,7 +114,7 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
 }
 
 /// Reads and checks the figure file (`-` is stdin).
-fn read_figure(path: &Path) -> Result<Value> {
+pub(super) fn read_figure(path: &Path) -> Result<Value> {
     let mut text = String::new();
     if path == Path::new("-") {
         std::io::stdin()

@@ -11,6 +11,7 @@ mod create;
 mod files;
 mod folders;
 mod grids;
+mod image;
 mod plots;
 mod run_output;
 mod share;
@@ -35,6 +36,7 @@ pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> R
         Command::Bulk(command) => bulk::run(command, settings, out).await,
         Command::Sharing(command) => audit::run(command, settings, out).await,
         Command::Api(args) => api::run(args, settings, out).await,
+        Command::Image(args) => image::run(args, settings, out).await,
         Command::Completion { shell } => completion::run(shell, &out),
     }
 }
