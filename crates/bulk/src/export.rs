@@ -2,7 +2,8 @@
 //!
 //! A folder holds `manifest.jsonl` and one `files/OWNER/IDLOCAL.json` per file: its metadata,
 //! its folder path, and its content (a plot's figure with references and with the data inlined,
-//! a grid's columns). The folder is append-only: a document is never replaced (another version
+//! a grid's columns). An export may also hold pictures of its plots, `files/OWNER/IDLOCAL.png`
+//! (or `.svg`, ...), each in the manifest with its checksum (format version 3). The folder is append-only: a document is never replaced (another version
 //! of the same file is written beside it as `IDLOCAL.N.json`), and the manifest gains one line,
 //! flushed to disk, as each document is verified, so whatever was verified before a kill can
 //! be imported. `manifest.json`, the whole-run manifest of earlier versions, is still read.
@@ -13,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chart_studio_api::common::FileUpdate;
+use chart_studio_api::images::{self, ImageFormat};
 use chart_studio_api::{files, folders, grids, plots};
 use chart_studio_models::{
     ColumnRef, Fid, File, FileType, GridContent, referenced_grids, source_refs, traces,
@@ -30,7 +32,9 @@ use crate::files::{
 use crate::select::file_path;
 
 /// The manifest's first line, which marks a folder as a backup or export.
-const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":2}"#;
+const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":3}"#;
+/// The first line of version 2, without pictures, which reads the same.
+const MANIFEST_HEADER_V2: &str = r#"{"format":"chart-studio-backup","version":2}"#;
 const MANIFEST: &str = "manifest.jsonl";
 const LEGACY_MANIFEST: &str = "manifest.json";
 
@@ -51,6 +55,9 @@ pub struct ManifestEntry {
     pub bytes: u64,
     /// Its SHA-256, in hex.
     pub sha256: String,
+    /// For a picture of a plot: its format (an import leaves pictures alone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<ImageFormat>,
 }
 
 /// What a backup or export folder holds.
@@ -232,30 +239,82 @@ impl BackupDir {
             file: relative,
             bytes: bytes.len() as u64,
             sha256: checksum,
+            image: None,
         };
-        let line = serde_json::to_string(&entry).map_err(|err| Failure::Local(err.to_string()))?;
+        self.add_to_manifest(&entry)?;
+        self.remember(fid);
+        Ok(Verified(entry))
+    }
+
+    /// Draws the plot `fid` (its figure with its data) as `format` on the server, and writes
+    /// the picture beside its document, verified and in the manifest.
+    pub(crate) async fn write_image(
+        &self,
+        engine: &Engine,
+        op: &crate::Op,
+        path: &str,
+        format: ImageFormat,
+    ) -> Result<Verified, Failure> {
+        let figure = engine.send(&plots::Content::new(op.fid.clone()).inline_data(true)).await?;
+        let image = engine.send(&images::Create::new(figure, format)).await?;
+        let checksum = sha256_hex(&image.bytes);
+        let file = self.store_as(&op.fid, format.name(), &image.bytes, &checksum)?;
+        let entry = ManifestEntry {
+            fid: op.fid.clone(),
+            filetype: op.filetype.clone(),
+            filename: op.filename.clone(),
+            path: path.to_owned(),
+            file,
+            bytes: image.bytes.len() as u64,
+            sha256: checksum,
+            image: Some(format),
+        };
+        self.add_to_manifest(&entry)?;
+        Ok(Verified(entry))
+    }
+
+    /// Appends `entry` to the manifest, flushed.
+    fn add_to_manifest(&self, entry: &ManifestEntry) -> Result<(), Failure> {
+        let line = serde_json::to_string(entry).map_err(|err| Failure::Local(err.to_string()))?;
         let manifest = self.dir.join(MANIFEST);
         let mut file = self.manifest.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         file.lock().map_err(|err| local("could not lock", &manifest, err))?;
         let appended = end_torn_line(&mut file, false).and_then(|()| append_line(&mut file, &line));
         let _ = file.unlock();
-        appended.map_err(|err| local("could not write", &manifest, err))?;
-        drop(file);
-        self.remember(fid);
-        Ok(Verified(entry))
+        appended.map_err(|err| local("could not write", &manifest, err))
     }
 
     /// Writes a document under a name no other document has (an identical one is reused),
     /// verifies it, and returns its path relative to the folder.
     fn store(&self, fid: &Fid, bytes: &[u8], checksum: &str) -> Result<String, Failure> {
+        let stored = self.store_as(fid, "json", bytes, checksum)?;
+        let target = self.dir.join(&stored);
+        let written =
+            std::fs::read(&target).map_err(|err| local("could not read back", &target, err))?;
+        if serde_json::from_slice::<Document>(&written).is_err() {
+            return Err(local("the backup did not verify:", &target, "it does not read back"));
+        }
+        Ok(stored)
+    }
+
+    /// Writes `bytes` as `files/OWNER/IDLOCAL.EXTENSION`, or `IDLOCAL.N.EXTENSION` beside other
+    /// content of that name (an identical file is reused), reads it back against `checksum`,
+    /// and returns its path relative to the folder.
+    fn store_as(
+        &self,
+        fid: &Fid,
+        extension: &str,
+        bytes: &[u8],
+        checksum: &str,
+    ) -> Result<String, Failure> {
         let folder = self.dir.join("files").join(fid.owner());
         create_private_dir(&folder).map_err(|err| local("could not create", &folder, err))?;
-        let temp = folder.join(format!("{}.{}.tmp", fid.idlocal(), std::process::id()));
+        let temp = folder.join(format!("{}.{extension}.{}.tmp", fid.idlocal(), std::process::id()));
         write_private(&temp, bytes).map_err(|err| local("could not write", &temp, err))?;
         let stored = (0u32..)
             .map(|n| match n {
-                0 => format!("{}.json", fid.idlocal()),
-                n => format!("{}.{n}.json", fid.idlocal()),
+                0 => format!("{}.{extension}", fid.idlocal()),
+                n => format!("{}.{n}.{extension}", fid.idlocal()),
             })
             .find_map(|name| {
                 let target = folder.join(&name);
@@ -275,8 +334,7 @@ impl BackupDir {
         let target = folder.join(&name);
         let written =
             std::fs::read(&target).map_err(|err| local("could not read back", &target, err))?;
-        if sha256_hex(&written) != checksum || serde_json::from_slice::<Document>(&written).is_err()
-        {
+        if sha256_hex(&written) != checksum {
             return Err(local(
                 "the backup did not verify:",
                 &target,
@@ -303,7 +361,7 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
         Ok(text) => {
             for (number, line) in complete_lines(&text) {
                 if number == 1 {
-                    if line != MANIFEST_HEADER {
+                    if line != MANIFEST_HEADER && line != MANIFEST_HEADER_V2 {
                         return Err(format!("{} is not a backup manifest", path.display()));
                     }
                     continue;
@@ -444,6 +502,7 @@ pub fn import_ops(
     let latest: BTreeMap<&Fid, &ManifestEntry> = manifest
         .files
         .iter()
+        .filter(|entry| entry.image.is_none())
         .filter(|entry| only.is_none_or(|only| only.contains(&entry.fid)))
         .map(|entry| (&entry.fid, entry))
         .collect();

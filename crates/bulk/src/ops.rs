@@ -122,6 +122,13 @@ pub enum OpKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         meta: Option<Box<File>>,
     },
+    /// Draw a plot as a picture into the run's directory, beside its export.
+    Image {
+        /// The plot's folder path.
+        path: String,
+        /// The picture's format.
+        format: chart_studio_api::images::ImageFormat,
+    },
     /// Re-create a file of a backup or export folder on this server.
     Import {
         /// The file in the folder's manifest.
@@ -141,7 +148,9 @@ impl OpKind {
     /// and skips only read or do nothing; an import only adds, unless it overwrites.
     pub fn changes_state(&self) -> bool {
         match self {
-            Self::Export { .. } | Self::Backup { .. } | Self::Skip { .. } => false,
+            Self::Export { .. } | Self::Image { .. } | Self::Backup { .. } | Self::Skip { .. } => {
+                false
+            }
             Self::Import { on_conflict, .. } => *on_conflict == OnConflict::Overwrite,
             _ => true,
         }
@@ -155,6 +164,7 @@ impl OpKind {
             Self::Restore => "restore",
             Self::Delete { .. } => "delete",
             Self::Export { .. } => "export",
+            Self::Image { .. } => "image",
             Self::Backup { .. } => "backup",
             Self::Import { .. } => "import",
             Self::Skip { .. } => "skip",
@@ -358,6 +368,10 @@ async fn perform(run: &Run<'_>, op: &Op) -> Result<Outcome, Failure> {
                 backups()?.write(engine, &op.fid, &op.filetype, path, meta.as_deref()).await?;
             Ok(Outcome::Done { written: Some(entry), already_gone: false, imported: None })
         }
+        OpKind::Image { path, format } => {
+            let Verified(entry) = backups()?.write_image(engine, op, path, *format).await?;
+            Ok(Outcome::Done { written: Some(entry), already_gone: false, imported: None })
+        }
         OpKind::Trash => {
             if run.resumed
                 && let Err(outcome) = still_planned(engine, op).await?
@@ -470,6 +484,7 @@ pub fn undo_ops(done: &[Op]) -> Vec<Op> {
                 OpKind::Delete { .. }
                 | OpKind::Backup { .. }
                 | OpKind::Export { .. }
+                | OpKind::Image { .. }
                 | OpKind::Import { .. }
                 | OpKind::Skip { .. } => return None,
             };

@@ -126,11 +126,24 @@ pub fn restore_ops(selection: &mut Spill<Selected>, plan: &mut PlanWriter) -> st
     })
 }
 
-/// Export: every file, in one phase.
-pub fn export_ops(selection: &mut Spill<Selected>, plan: &mut PlanWriter) -> std::io::Result<()> {
-    each(selection, plan, |s| {
-        (OpKind::Export { path: s.path.clone(), meta: Some(Box::new(s.file.clone())) }, 0)
-    })
+/// Export: every file, then a picture of each plot in each of `images`' formats.
+pub fn export_ops(
+    selection: &mut Spill<Selected>,
+    plan: &mut PlanWriter,
+    images: &[chart_studio_api::images::ImageFormat],
+) -> std::io::Result<()> {
+    for selected in selection.read()? {
+        let s = selected?;
+        let export = OpKind::Export { path: s.path.clone(), meta: Some(Box::new(s.file.clone())) };
+        plan.push(Op::of(0, 0, &s.file, export))?;
+        if s.file.filetype == FileType::Plot {
+            for format in images {
+                let image = OpKind::Image { path: s.path.clone(), format: *format };
+                plan.push(Op::of(0, 1, &s.file, image))?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether a backup of this kind of file can re-create it.

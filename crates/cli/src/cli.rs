@@ -651,6 +651,10 @@ pub(crate) enum BulkCommand {
     Export {
         /// The folder to write.
         dir: PathBuf,
+        /// Also draw each plot as a picture in these formats (png, jpeg, webp, svg, pdf, emf),
+        /// written beside its figure as OWNER/IDLOCAL.FORMAT, e.g. --images png,svg.
+        #[arg(long, value_name = "FORMATS", value_delimiter = ',')]
+        images: Vec<chart_studio_api::images::ImageFormat>,
         #[command(flatten)]
         filter: FilterArgs,
         #[command(flatten)]

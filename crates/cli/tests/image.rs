@@ -64,3 +64,82 @@ fn what_cannot_be_drawn_is_refused_and_writes_nothing() {
     assert_eq!(code(&missing), 1, "{}", stderr(&missing));
     assert!(!home.path().join("x.png").exists(), "nothing is written for a failure");
 }
+
+/// `bulk export --images` draws each plot beside its figure, in the manifest with its
+/// checksum; a plot whose picture fails is reported and its figure still exported; an import
+/// of the folder leaves the pictures alone.
+#[test]
+fn bulk_export_draws_each_plot_beside_its_figure() {
+    let renderer = chart_studio_server::RendererConfig {
+        timeout: std::time::Duration::from_secs(3),
+        ..Default::default()
+    };
+    let images = chart_studio_server::ImageConfig { renderer, ..Default::default() };
+    let server =
+        Server::start_with(chart_studio_server::ServerConfig { images, ..Default::default() });
+    let plots = server.handle().add_plots("cli", 2, "charts", false).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(
+        home.path().join("endless.json"),
+        r#"{"data": [{"type": "scatter", "x": [0, 1], "y": [0, 1]}], "layout": {"xaxis": {"tickmode": "linear", "dtick": 1e-9}}}"#,
+    )
+    .unwrap();
+    let made = json_as(
+        &server,
+        home.path(),
+        CLI,
+        &["plots", "create", "endless.json", "--filename", "charts/endless"],
+    );
+    let endless = made["fid"].as_str().unwrap().to_owned();
+
+    let export = run(
+        &server,
+        home.path(),
+        CLI,
+        &["--json", "bulk", "export", "out", "--folder", "charts", "--images", "png,svg"],
+        "",
+    );
+    assert_eq!(code(&export), 3, "the endless plot's pictures fail: {}", stderr(&export));
+    let report: serde_json::Value = serde_json::from_slice(&export.stdout).unwrap();
+    let failures = report["failures"].to_string();
+    assert!(failures.contains(&endless) && failures.contains("longer than 3 s"), "{failures}");
+    let images =
+        report["actions"].as_array().unwrap().iter().find(|a| a["action"] == "image").unwrap();
+    assert_eq!(
+        (images["done"].as_u64(), images["failed"].as_u64()),
+        (Some(4), Some(2)),
+        "{report}"
+    );
+
+    let out = home.path().join("out");
+    let manifest = std::fs::read_to_string(out.join("manifest.jsonl")).unwrap();
+    assert!(manifest.starts_with(r#"{"format":"chart-studio-backup","version":3}"#));
+    let entries: Vec<serde_json::Value> =
+        manifest.lines().skip(1).map(|line| serde_json::from_str(line).unwrap()).collect();
+    for plot in &plots {
+        let idlocal = plot.rsplit(':').next().unwrap();
+        for (format, magic) in [("png", &b"\x89PNG"[..]), ("svg", &b"<svg"[..])] {
+            let file = format!("files/cli/{idlocal}.{format}");
+            let bytes = std::fs::read(out.join(&file)).unwrap();
+            assert!(bytes.starts_with(magic), "{file}");
+            let entry = entries.iter().find(|e| e["file"] == file.as_str()).unwrap();
+            assert_eq!(entry["image"], format);
+            assert_eq!(entry["bytes"].as_u64(), Some(bytes.len() as u64));
+        }
+    }
+    // Every file matches its checksum.
+    chart_studio_bulk::read_manifest(&out).unwrap();
+    let endless_idlocal = endless.rsplit(':').next().unwrap();
+    assert!(
+        out.join(format!("files/cli/{endless_idlocal}.json")).is_file(),
+        "its figure is exported"
+    );
+
+    // Another account imports the folder: files, not pictures.
+    let other = Some(("other", "other-key"));
+    let import = run(&server, home.path(), other, &["--json", "bulk", "import", "out"], "");
+    assert_eq!(code(&import), 0, "{}", stderr(&import));
+    let imported: serde_json::Value = serde_json::from_slice(&import.stdout).unwrap();
+    let documents = entries.iter().filter(|e| e.get("image").is_none()).count();
+    assert_eq!(imported["files"].as_array().unwrap().len(), documents, "{imported}");
+}

@@ -264,7 +264,8 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     }
     let web = config.web_domain.clone().unwrap_or_else(|| url.clone());
     let urls = Urls { api: url.clone(), web: web.trim_end_matches('/').to_owned() };
-    let images = images::Images::new(config.images.clone(), config.data_dir.as_deref())?;
+    let images =
+        images::Images::new(config.images.clone(), web::plotly_js(), config.data_dir.as_deref())?;
     let app: Shared =
         Arc::new(App::new(store, urls, config.limits, config.faults.clone(), db, images));
     if config.images.warm {

@@ -3,6 +3,8 @@
 //! - `/~USER/IDLOCAL/`: the chart, drawn by plotly.js, with its title, owner and sharing;
 //! - `/~USER/IDLOCAL.embed`: the chart alone, for iframes;
 //! - `/~USER/IDLOCAL.json`: the figure with its data;
+//! - `/~USER/IDLOCAL.png` (`.jpeg`, `.jpg`, `.webp`, `.svg`, `.pdf`): the chart as an image, from
+//!   the image cache (`stored_image`, which `/v2/files/FID/image` uses too);
 //! - `/~USER/`: the user's public plots (all of them for the owner);
 //! - `/static/plotly.min.js`: plotly.js itself, served from here so charts draw offline;
 //! - `/login` (a form: username and API key) and `/logout`.
@@ -22,7 +24,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use chart_studio_models::Fid;
 use chart_studio_sharing::Sharing;
-use http::{HeaderMap, StatusCode, header};
+use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::auth::Viewer;
 use crate::failure::Failure;
@@ -335,9 +337,7 @@ async fn file_page(
             height: number("height"),
             scale: number("scale"),
         };
-        return match crate::images::of_stored_plot(&app, &viewer, &fid, share_key, wanted, &headers)
-            .await
-        {
+        return match stored_image(&app, &viewer, &fid, share_key, wanted, &headers).await {
             Some(answer) => answer.unwrap_or_else(IntoResponse::into_response),
             None => not_found(),
         };
@@ -400,4 +400,69 @@ async fn user_page(
         })
         .collect();
     rendered(&UserPage { owner: user, signed_in: viewer.is(user), plots })
+}
+
+/// An image of the stored plot `fid` as `viewer` may see it (a secret one with `share_key`),
+/// from the cache when it holds one; `None` when the viewer may not read the plot, so that the
+/// caller answers as it answers any unknown file. `If-None-Match` is answered with 304.
+pub(crate) async fn stored_image(
+    app: &Shared,
+    viewer: &Viewer,
+    fid: &Fid,
+    share_key: Option<&str>,
+    wanted: crate::images::Wanted,
+    headers: &HeaderMap,
+) -> Option<Result<Response, Failure>> {
+    let (sources, revision) = {
+        let store = app.store();
+        let kind = chart_studio_models::FileType::Plot;
+        let (_, record, _) =
+            crate::access::readable(&store, viewer, fid, Some(&kind), share_key).ok()?;
+        let Body::Plot { figure } = &record.body else { return None };
+        if record.deleted {
+            return None;
+        }
+        let sources = crate::render::PlotSources::gather(&store, viewer, fid.owner(), figure);
+        let revision = format!("{fid}@{};{}", record.modified, sources.revision());
+        (sources, revision)
+    };
+    let images = &app.images;
+    Some(
+        async move {
+            let figure = sources.content(true, false);
+            let size = images.size(&figure, wanted.width, wanted.height, wanted.scale)?;
+            let key = crate::images::cache_key(&revision, wanted.format, size);
+            let tag = format!("\"{key}\"");
+            let personal = !matches!(viewer, Viewer::Anonymous) || share_key.is_some();
+            let revalidate = |mut response: Response| {
+                let headers = response.headers_mut();
+                if let Ok(tag) = HeaderValue::from_str(&tag) {
+                    headers.insert(header::ETAG, tag);
+                }
+                // Public images are checked again each time (cheaply, by their tag); the layer
+                // marks images for one reader `private, no-store`.
+                if !personal {
+                    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+                }
+                response
+            };
+            let matches = headers
+                .get(header::IF_NONE_MATCH)
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|given| given.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
+            if matches {
+                return Ok(revalidate(StatusCode::NOT_MODIFIED.into_response()));
+            }
+            let bytes = match images.cached(&key) {
+                Some(bytes) => bytes,
+                None => {
+                    let bytes = images.draw(&figure, wanted.format, size).await?;
+                    images.keep(&key, &bytes);
+                    bytes
+                }
+            };
+            Ok(revalidate(crate::images::answer(bytes, wanted.format, false)))
+        }
+        .await,
+    )
 }

@@ -25,7 +25,7 @@ async fn main() -> Result<()> {
     let engine = common::engine(&client);
     let scratch = std::env::temp_dir();
     let planner = Planner { engine: &engine, me: &user, scratch: &scratch };
-    let mut plan = planner.export(&Selection::Matching(Filter::default())).await?;
+    let mut plan = planner.export(&Selection::Matching(Filter::default()), &[]).await?;
     let journal = dir.with_extension("jsonl");
     let api = client.config().api_base().to_string();
     let account = Account { api: &api, user: &user };

@@ -80,10 +80,14 @@ impl Planner<'_> {
         self.plan(&mut gathered, restore_ops)
     }
 
-    /// Export the selection.
-    pub async fn export(&self, selection: &Selection) -> Result<PlanFile, Error> {
+    /// Export the selection, with a picture of each plot in each of `images`' formats.
+    pub async fn export(
+        &self,
+        selection: &Selection,
+        images: &[chart_studio_api::images::ImageFormat],
+    ) -> Result<PlanFile, Error> {
         let mut gathered = self.gather(selection, Source::Live).await?;
-        self.plan(&mut gathered, export_ops)
+        self.plan(&mut gathered, |selection, plan| export_ops(selection, plan, images))
     }
 
     /// The files `selection` names, read one by one (none for a filter).

@@ -66,9 +66,10 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         BulkCommand::Delete { filter, force, no_backup, backup_dir, run } => {
             delete(&ctx, &selection(&filter)?, force, no_backup, backup_dir, run).await
         }
-        BulkCommand::Export { dir, filter, run } => {
+        BulkCommand::Export { dir, images, filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
-            let plan = ctx.planner(&reader, &scratch(&run)).export(&selection(&filter)?).await?;
+            let scratch = scratch(&run);
+            let plan = ctx.planner(&reader, &scratch).export(&selection(&filter)?, &images).await?;
             launch(&ctx, "export", plan, &run, Some(dir)).await
         }
         BulkCommand::Import { dir, on_conflict, run } => {

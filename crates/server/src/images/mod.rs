@@ -1,6 +1,7 @@
-//! Charts as images: `POST /v2/images` draws a figure it is sent; `/~USER/N.png` (and `.jpeg`,
-//! `.webp`, `.svg`, `.pdf`) and `/v2/files/FID/image` draw a stored plot, under the same access
-//! rules as its page, from a cache keyed by what the image shows.
+//! Charts as images: the renderer, the formats and sizes it draws, and the cache of stored
+//! plots' images, keyed by what each image shows. `POST /v2/images` (in `routes/`) draws a
+//! figure it is sent; the pages' `/~USER/N.png` links and `/v2/files/FID/image` draw a stored
+//! plot under the page's access rules (`web.rs`).
 
 mod cache;
 mod emf;
@@ -11,8 +12,7 @@ use std::path::Path;
 
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
-use chart_studio_models::Fid;
-use http::{HeaderMap, HeaderValue, StatusCode, header};
+use http::header;
 use serde_json::Value;
 
 pub(crate) use format::{Format, Size};
@@ -20,11 +20,7 @@ pub(crate) use renderer::RenderError;
 pub use renderer::RendererConfig;
 pub use renderer::find_chromium;
 
-use crate::auth::Viewer;
 use crate::failure::Failure;
-use crate::render::PlotSources;
-use crate::state::Shared;
-use crate::store::Body;
 
 /// How a server draws images.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,9 +59,14 @@ pub(crate) struct Images {
 }
 
 impl Images {
-    pub(crate) fn new(config: ImageConfig, data: Option<&Path>) -> anyhow::Result<Self> {
+    /// Images drawn with `plotly_js`, kept in the data folder `data` (else a temporary one).
+    pub(crate) fn new(
+        config: ImageConfig,
+        plotly_js: &'static str,
+        data: Option<&Path>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
-            renderer: renderer::Renderer::new(config.renderer, crate::web::plotly_js()),
+            renderer: renderer::Renderer::new(config.renderer, plotly_js),
             cache: cache::ImageCache::open(data, config.cache_bytes)?,
             max_pixels: config.max_pixels,
             max_figure_bytes: config.max_figure_bytes,
@@ -91,6 +92,16 @@ impl Images {
         scale: Option<f64>,
     ) -> Result<Size, Failure> {
         Size::of(figure, width, height, scale, self.max_pixels)
+    }
+
+    /// An image kept under `key`, if any.
+    pub(crate) fn cached(&self, key: &str) -> Option<Vec<u8>> {
+        self.cache.get(key)
+    }
+
+    /// Keeps an image under `key`.
+    pub(crate) fn keep(&self, key: &str, bytes: &[u8]) {
+        self.cache.put(key, bytes);
     }
 
     /// Draws `figure`, checked against the size limit first.
@@ -160,73 +171,8 @@ pub(crate) struct Wanted {
     pub scale: Option<f64>,
 }
 
-/// An image of the stored plot `fid` as `viewer` may see it (a secret one with `share_key`),
-/// from the cache when it holds one; `None` when the viewer may not read the plot, so that the
-/// caller answers as it answers any unknown file. `If-None-Match` is answered with 304.
-pub(crate) async fn of_stored_plot(
-    app: &Shared,
-    viewer: &Viewer,
-    fid: &Fid,
-    share_key: Option<&str>,
-    wanted: Wanted,
-    headers: &HeaderMap,
-) -> Option<Result<Response, Failure>> {
-    let (sources, revision) = {
-        let store = app.store();
-        let kind = chart_studio_models::FileType::Plot;
-        let (_, record, _) =
-            crate::access::readable(&store, viewer, fid, Some(&kind), share_key).ok()?;
-        let Body::Plot { figure } = &record.body else { return None };
-        if record.deleted {
-            return None;
-        }
-        let sources = PlotSources::gather(&store, viewer, fid.owner(), figure);
-        let revision = format!("{fid}@{};{}", record.modified, sources.revision());
-        (sources, revision)
-    };
-    let images = &app.images;
-    Some(
-        async move {
-            let figure = sources.content(true, false);
-            let size = images.size(&figure, wanted.width, wanted.height, wanted.scale)?;
-            let key = cache_key(&revision, wanted.format, size);
-            let tag = format!("\"{key}\"");
-            let personal = !matches!(viewer, Viewer::Anonymous) || share_key.is_some();
-            let revalidate = |mut response: Response| {
-                let headers = response.headers_mut();
-                if let Ok(tag) = HeaderValue::from_str(&tag) {
-                    headers.insert(header::ETAG, tag);
-                }
-                // Public images are checked again each time (cheaply, by their tag); the layer
-                // marks images for one reader `private, no-store`.
-                if !personal {
-                    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-                }
-                response
-            };
-            let matches = headers
-                .get(header::IF_NONE_MATCH)
-                .and_then(|value| value.to_str().ok())
-                .is_some_and(|given| given.split(',').any(|t| t.trim() == tag || t.trim() == "*"));
-            if matches {
-                return Ok(revalidate(StatusCode::NOT_MODIFIED.into_response()));
-            }
-            let bytes = match images.cache.get(&key) {
-                Some(bytes) => bytes,
-                None => {
-                    let bytes = images.draw(&figure, wanted.format, size).await?;
-                    images.cache.put(&key, &bytes);
-                    bytes
-                }
-            };
-            Ok(revalidate(answer(bytes, wanted.format, false)))
-        }
-        .await,
-    )
-}
-
 /// The name an image is kept under: a hash of everything it shows.
-fn cache_key(revision: &str, format: Format, size: Size) -> String {
+pub(crate) fn cache_key(revision: &str, format: Format, size: Size) -> String {
     use sha2::Digest;
     let described =
         format!("{revision}|{}|{}x{}@{}", format.name(), size.width, size.height, size.scale);
@@ -243,6 +189,6 @@ pub(crate) mod tests {
             chromium: Some("/nonexistent/chromium".into()),
             ..RendererConfig::default()
         };
-        Images::new(ImageConfig { renderer, ..ImageConfig::default() }, None).unwrap()
+        Images::new(ImageConfig { renderer, ..ImageConfig::default() }, "", None).unwrap()
     }
 }

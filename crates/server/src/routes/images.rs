@@ -94,7 +94,7 @@ async fn thumbnail(
     };
     let wanted = Wanted { format: Format::Png, width, height, scale: None };
     let share_key = params.get("share_key").map(String::as_str);
-    crate::images::of_stored_plot(&app, &viewer, &fid, share_key, wanted, &headers)
+    crate::web::stored_image(&app, &viewer, &fid, share_key, wanted, &headers)
         .await
         .unwrap_or(Err(Failure::NotFound))
 }
