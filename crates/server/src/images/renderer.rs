@@ -242,13 +242,17 @@ wait "$browser"
 kill "$watcher" 2>/dev/null"#;
 
 impl Chromium {
-    /// Starts the browser at `path`, in the sandbox where it can run (not as root), and
-    /// connects to it.
+    /// Starts the browser at `path`, in its sandbox where it can run (not as root, and not
+    /// where the system allows no sandbox), and connects to it.
     async fn launch(path: &Path) -> Result<Self, String> {
+        if running_as_root() {
+            tracing::info!("images: running as root, Chromium runs without its sandbox");
+            return Self::launch_with(path, false).await;
+        }
         match Self::launch_with(path, true).await {
             Ok(chromium) => Ok(chromium),
             Err(sandboxed) => {
-                tracing::warn!(error = %sandboxed, "Chromium did not start in its sandbox (as root it cannot); starting it without");
+                tracing::warn!(error = %sandboxed, "Chromium did not start in its sandbox; starting it without");
                 Self::launch_with(path, false).await
             }
         }
@@ -308,6 +312,17 @@ impl Chromium {
         self.watchdog.take();
         let _ = tokio::time::timeout(Duration::from_secs(5), self.process.wait()).await;
     }
+}
+
+/// Whether this process runs as root (Linux: `/proc/self` belongs to the effective user).
+fn running_as_root() -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata("/proc/self").is_ok_and(|meta| meta.uid() == 0)
+    }
+    #[cfg(not(unix))]
+    false
 }
 
 /// The document every page draws in: it may load nothing but data and blob pictures.

@@ -34,6 +34,20 @@ stopifnot(inherits(fig, "plotly"))
 copied <- api(paste0("files/", made$public$fid, "/copy"), "POST")
 stopifnot(startsWith(copied$file$fid, "pyuser:"), !identical(copied$file$fid, made$public$fid))
 
+# Images, as plotly_IMAGE writes them: the format asked for, at width × scale pixels.
+for (format in c("png", "jpeg", "svg", "pdf")) {
+  out <- tempfile(fileext = paste0(".", format))
+  plotly_IMAGE(p, format = format, width = 300, height = 200, scale = 2, out_file = out)
+  head <- readBin(out, "raw", 64)
+  magic <- list(png = c(0x89, 0x50, 0x4e, 0x47), jpeg = c(0xff, 0xd8, 0xff),
+                svg = c(0x3c, 0x73, 0x76, 0x67), pdf = c(0x25, 0x50, 0x44, 0x46))[[format]]
+  stopifnot(identical(head[seq_along(magic)], as.raw(magic)))
+  if (format == "png") {
+    width <- sum(as.integer(head[17:20]) * c(16777216, 65536, 256, 1))
+    stopifnot(width == 600)
+  }
+}
+
 # Errors come back as R errors.
 failed <- tryCatch({ api("files/pyuser:99999"); FALSE }, error = function(e) TRUE)
 stopifnot(failed)
