@@ -56,8 +56,20 @@ pub(crate) fn run() -> Result<()> {
     if manifest != files {
         bail!("backup_account wrote {manifest} file(s), the account has {files}");
     }
+
+    let charts = project_root().join("target/examples/charts");
+    let _ = std::fs::remove_dir_all(&charts);
+    example(&server, "export_images", &[charts.to_str().context("path")?])?;
+    let plots = listed()?.into_iter().filter(|f| f.filetype == FileType::Plot).count();
+    let pngs = std::fs::read_dir(&charts)?
+        .filter_map(|entry| std::fs::read(entry.ok()?.path()).ok())
+        .filter(|bytes| bytes.starts_with(b"\x89PNG"))
+        .count();
+    if pngs != plots || plots == 0 {
+        bail!("export_images drew {pngs} PNG(s) for {plots} plot(s)");
+    }
     runtime.block_on(server.stop())?;
-    say("examples: all three did what they say");
+    say("examples: all four did what they say");
     Ok(())
 }
 

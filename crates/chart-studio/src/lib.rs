@@ -8,7 +8,7 @@
 //! | [`http`] | the reqwest transport (rustls, proxies, CA bundles, timeouts) | `http` |
 //! | [`sharing`] | public / private / secret, update plans, secret links | `workflows` |
 //! | [`bulk`] | selection, the concurrent engine, journals, backups, import | `workflows` |
-//! | [`workflows`] | sharing changes with read-back, plot creation, run plans and runs, the CLI's settings | `workflows` |
+//! | [`workflows`] | sharing changes with read-back, plot creation, images, run plans and runs, the CLI's settings | `workflows` |
 //!
 //! The examples below run against a local `chart-studio-server` started in the test; against
 //! a real server, only the address and the credentials change.
@@ -110,6 +110,31 @@
 //! let applied = share::apply(&client, &TokioClock::default(), &plan).await;
 //! assert!(applied.iter().all(|file| file.reached), "the plot and its grid are secret");
 //! assert!(applied[0].url.contains("share_key="), "{}", applied[0].url);
+//! # Ok(()) }
+//! ```
+//!
+//! # Draw a chart as an image
+//!
+//! [`workflows::image::draw`] draws a figure, or a stored plot with its data, through the
+//! server's `POST /v2/images` (the local server draws with a headless Chromium).
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> anyhow::Result<()> {
+//! # let server = chart_studio_server::start(chart_studio_server::ServerConfig {
+//! #     users: vec![("alice".into(), "alice-key-1".into())], ..Default::default() }).await?;
+//! # let plots = server.add_plots("alice", 1, "", true)?;
+//! # let client = chart_studio::api::Client::new(
+//! #     chart_studio::http::HttpTransport::new(&Default::default())?,
+//! #     chart_studio::api::Config::new(server.url(), Some(chart_studio::api::Credentials::new("alice", "alice-key-1")), false)?);
+//! use chart_studio::api::images::ImageFormat;
+//! use chart_studio::workflows::image::{Chart, Drawing, draw};
+//!
+//! let chart = Chart::Plot { fid: plots[0].parse()?, share_key: None };
+//! let drawing = Drawing { format: ImageFormat::Svg, width: Some(400), height: Some(300), scale: None };
+//! let image = draw(&client, chart, drawing).await?;
+//! assert_eq!(image.content_type.as_deref(), Some("image/svg+xml"));
+//! assert!(image.bytes.starts_with(b"<svg"));
 //! # Ok(()) }
 //! ```
 //!
