@@ -2,6 +2,8 @@
 //! (`PLOTLY_USERNAME`, `PLOTLY_API_KEY`, `PLOTLY_API_DOMAIN`), and an engine that finds its own
 //! concurrency.
 
+#![allow(dead_code, reason = "each example uses a different part")]
+
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
