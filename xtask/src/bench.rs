@@ -132,6 +132,8 @@ pub(crate) enum Group {
     Auto,
     /// Peak memory of large runs.
     Memory,
+    /// Images from the server's renderer, against Kaleido.
+    Images,
 }
 
 pub(crate) fn run(quick: bool, only: Option<Group>) -> Result<()> {
@@ -170,6 +172,16 @@ pub(crate) fn run(quick: bool, only: Option<Group>) -> Result<()> {
     if wanted(Group::Memory) {
         runs.extend(bench.memory(sizes)?);
     }
+    if wanted(Group::Images) {
+        let table = crate::bench_images::measure(quick)?;
+        say(&format!("\n{table}\n"));
+        if !quick {
+            write_readme_section(IMAGES_MARKERS, &table)?;
+        }
+        if only == Some(Group::Images) {
+            return Ok(());
+        }
+    }
     let report = Report { quick, latency_ms: LATENCY.as_millis() as u64, jobs: JOBS, runs };
     let dir = project_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
@@ -184,7 +196,7 @@ pub(crate) fn run(quick: bool, only: Option<Group>) -> Result<()> {
     let table = table(&serde_json::from_slice(&std::fs::read(&path)?)?);
     say(&format!("\n{table}\n"));
     if !quick && only.is_none() {
-        write_readme_numbers(&table)?;
+        write_readme_section(BULK_MARKERS, &table)?;
     }
     Ok(())
 }
@@ -543,16 +555,21 @@ fn thousands(n: usize) -> String {
     out
 }
 
-/// Replaces the numbers between the README's bench markers with `table`.
-fn write_readme_numbers(table: &str) -> Result<()> {
-    const START: &str = "<!-- bench: written by `cargo xtask bench` -->";
-    const END: &str = "<!-- /bench -->";
+/// The README's markers around the bulk runs' table.
+const BULK_MARKERS: (&str, &str) =
+    ("<!-- bench: written by `cargo xtask bench` -->", "<!-- /bench -->");
+/// The README's markers around the images' table.
+const IMAGES_MARKERS: (&str, &str) =
+    ("<!-- bench-images: written by `cargo xtask bench` -->", "<!-- /bench-images -->");
+
+/// Replaces what stands between the README's `(start, end)` markers with `table`.
+fn write_readme_section((start_marker, end_marker): (&str, &str), table: &str) -> Result<()> {
     let path = project_root().join("README.md");
     let readme = std::fs::read_to_string(&path)?;
-    let (Some(start), Some(end)) = (readme.find(START), readme.find(END)) else {
-        bail!("README.md has no {START} ... {END} section");
+    let (Some(start), Some(end)) = (readme.find(start_marker), readme.find(end_marker)) else {
+        bail!("README.md has no {start_marker} ... {end_marker} section");
     };
-    let updated = format!("{}{START}\n{table}\n{}", &readme[..start], &readme[end..]);
+    let updated = format!("{}{start_marker}\n{table}\n{}", &readme[..start], &readme[end..]);
     std::fs::write(&path, updated)?;
     say("README.md: numbers updated");
     Ok(())

@@ -34,6 +34,10 @@ const TOUR: &[(&str, &[&str])] = &[
         &["files", "delete", "demo:4", "--yes"],
     ),
     ("Every file again", &["folders", "ls"]),
+    (
+        "A chart as a picture, drawn by the server (PNG, JPEG, WebP, SVG, PDF or EMF)",
+        &["image", "demo:3", "-o", "revenue.png"],
+    ),
 ];
 
 /// Lines of each command's output shown.
@@ -58,9 +62,11 @@ pub(crate) fn run() -> Result<()> {
             "$ chart-studio {}",
             args.iter().map(|a| quote(a)).collect::<Vec<_>>().join(" ")
         ));
+        // What a person at a terminal sees: tables with headers, not the piped form.
         let output = Command::new(bin.join("chart-studio"))
             .args(*args)
             .current_dir(&home)
+            .env("CHART_STUDIO_FORCE_TTY", "1")
             .env("HOME", &home)
             .env("PLOTLY_API_DOMAIN", &server.url)
             .env("PLOTLY_USERNAME", user)
@@ -88,11 +94,19 @@ pub(crate) fn run() -> Result<()> {
         }
     }
     say("\nThat was the tour. `chart-studio --help` lists everything else.");
-    say(&format!("\nOpen a chart in a browser: {}/~demo/3/", server.url));
-    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        say("The server keeps running until you press Enter.");
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line)?;
+    say(&format!("\nThe picture: {}", home.join("revenue.png").display()));
+    say(&format!(
+        "Open the chart in a browser: {url}/~demo/3/ (as an image: {url}/~demo/3.png)",
+        url = server.url
+    ));
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        say("The server keeps running so that these links open; press Ctrl-C to stop it.");
+        tokio::runtime::Runtime::new()?.block_on(tokio::signal::ctrl_c())?;
+        say("\nThe server has stopped.");
+    } else {
+        say(
+            "The server has stopped now that the tour is over; run `cargo xtask demo` on a terminal to keep it up.",
+        );
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Project automation, run as `cargo xtask <task>`.
 
 mod bench;
+mod bench_images;
 mod ci;
 mod compat;
 mod demo;

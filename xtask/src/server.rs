@@ -22,6 +22,13 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// The server process's id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
 /// Builds the CLI and the server (debug profile) and returns the folder of the binaries.
 pub(crate) fn build_binaries() -> Result<PathBuf> {
     run_command(

@@ -113,7 +113,9 @@ impl Output {
             json: args.json.is_some() || args.jq.is_some(),
             fields,
             jq: args.jq,
-            tty: std::io::stdout().is_terminal(),
+            // CHART_STUDIO_FORCE_TTY prints as on a terminal, as gh's GH_FORCE_TTY does.
+            tty: std::io::stdout().is_terminal()
+                || std::env::var_os("CHART_STUDIO_FORCE_TTY").is_some_and(|v| !v.is_empty()),
         })
     }
 
