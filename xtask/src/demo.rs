@@ -95,10 +95,18 @@ pub(crate) fn run() -> Result<()> {
     }
     say("\nThat was the tour. `chart-studio --help` lists everything else.");
     say(&format!("\nThe picture: {}", home.join("revenue.png").display()));
-    say(&format!(
-        "Open the chart in a browser: {url}/~demo/3/ (as an image: {url}/~demo/3.png)",
-        url = server.url
-    ));
+    // The tour made the chart secret: its link carries its key.
+    let link = Command::new(bin.join("chart-studio"))
+        .args(["share", "show", "demo:3", "--jq", ".link"])
+        .env("HOME", &home)
+        .env("PLOTLY_API_DOMAIN", &server.url)
+        .env("PLOTLY_USERNAME", user)
+        .env("PLOTLY_API_KEY", key)
+        .output()
+        .context("could not run chart-studio")?;
+    let link = String::from_utf8_lossy(&link.stdout).trim().to_owned();
+    let image = link.replacen("/3/?", "/3.png?", 1);
+    say(&format!("Open the chart in a browser: {link}\nand as a picture: {image}"));
     if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
         say("The server keeps running so that these links open; press Ctrl-C to stop it.");
         tokio::runtime::Runtime::new()?.block_on(tokio::signal::ctrl_c())?;
