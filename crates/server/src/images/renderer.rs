@@ -485,8 +485,13 @@ async fn draw(page: &Page, job: &Job) -> Result<Vec<u8>, DrawFailure> {
         other => other,
     };
     let Size { width, height, scale } = job.size;
-    let call =
-        format!("drawFigure({}, {:?}, {width}, {height}, {scale})", job.figure, drawn_as.name());
+    // The figure goes in as a string for JSON.parse, so that it is read as JSON (a
+    // `__proto__` key stays a key) rather than as script.
+    let figure = serde_json::to_string(&job.figure).unwrap_or_default();
+    let call = format!(
+        "drawFigure(JSON.parse({figure}), {:?}, {width}, {height}, {scale})",
+        drawn_as.name()
+    );
     let url: String = evaluate(page, call).await?;
     let bytes = data_url_bytes(&url).ok_or_else(|| DrawFailure {
         error: RenderError::Failed("plotly.js gave no image".to_owned()),
