@@ -49,15 +49,39 @@ pub(crate) struct CredentialsSaved {
     action: &'static str,
     /// The file.
     path: std::path::PathBuf,
+    /// The server settings given to `auth login` and kept in the profile, so that later
+    /// commands reach the same server.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    kept: Vec<KeptSetting>,
+}
+
+/// A setting `auth login` kept in the profile.
+#[derive(Debug, Serialize)]
+pub(crate) struct KeptSetting {
+    /// The setting.
+    key: &'static str,
+    /// Its value.
+    value: String,
+    /// The profile and file.
+    profile: String,
 }
 
 impl Render for CredentialsSaved {
-    const FIELDS: &'static [&'static str] = &["username", "action", "path"];
+    const FIELDS: &'static [&'static str] = &["username", "action", "path", "kept"];
 
     fn human(&self) -> Human {
         let who = self.username.as_deref().unwrap_or("nobody");
         let path = self.path.display();
         let text = match self.action {
+            "saved" if !self.kept.is_empty() => {
+                let kept: Vec<String> =
+                    self.kept.iter().map(|k| format!("{} = {}", k.key, k.value)).collect();
+                format!(
+                    "Saved the credentials of {who} to {path} (readable only by you), and {} in profile {:?}",
+                    kept.join(", "),
+                    self.kept[0].profile
+                )
+            }
             "saved" => format!("Saved the credentials of {who} to {path} (readable only by you)"),
             "removed" => format!("Removed the credentials of {who} from {path}"),
             _ => format!("No credentials in {path}; nothing to remove"),
@@ -132,16 +156,24 @@ fn credentials_path(settings: &Settings) -> Result<std::path::PathBuf> {
     Ok(dir.join(".credentials"))
 }
 
+/// The server settings `auth login` keeps when they were given to it as flags (as `gh auth
+/// login --hostname` keeps the host): the next command then reaches the same server.
+const LOGIN_KEEPS: [&str; 3] = ["api_domain", "web_domain", "ca_bundle"];
+
 async fn login(settings: &Settings, out: Output, username: String, no_verify: bool) -> Result<()> {
     let printer = out.of::<CredentialsSaved>()?;
     let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        let mut stderr = std::io::stderr().lock();
-        write!(stderr, "Paste the API key for {username} and press Enter: ")?;
-        stderr.flush()?;
-    }
-    let mut key = String::new();
-    stdin.lock().read_line(&mut key).context("could not read the API key from stdin")?;
+    let key = if stdin.is_terminal() {
+        // Not echoed, as gh and Python's getpass read secrets.
+        rpassword::prompt_password(format!(
+            "Paste the API key for {username} (it is not shown) and press Enter: "
+        ))
+        .context("could not read the API key")?
+    } else {
+        let mut key = String::new();
+        stdin.lock().read_line(&mut key).context("could not read the API key from stdin")?;
+        key
+    };
     let key = key.trim();
     if key.is_empty() {
         return Err(UsageError("no API key on stdin: pipe it in, e.g. `chart-studio auth login --username NAME < key.txt`".to_owned()).into());
@@ -154,17 +186,36 @@ async fn login(settings: &Settings, out: Output, username: String, no_verify: bo
     let creds = Credentials::new(&username, key);
     if !no_verify {
         let client = settings.client_as(Some(creds.clone()))?;
-        let user = client
-            .send(&users::Current {})
-            .await
-            .context("the server did not accept this username and key")?;
+        let api = client.config().api_base().to_string();
+        let user = match client.send(&users::Current {}).await {
+            Ok(user) => user,
+            Err(err) if err.as_api().is_some_and(chart_studio_api::ApiError::is_auth) => {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "{api} did not accept this username and key; nothing was saved"
+                )));
+            }
+            Err(err) => {
+                return Err(anyhow::Error::new(err).context(format!(
+                    "could not check the key with {api}, so nothing was saved; check the address (--api-domain), or save without checking with --no-verify"
+                )));
+            }
+        };
         if user.username != username {
             bail!("the key belongs to {:?}, not {username:?}", user.username);
         }
     }
     let path = credentials_path(settings)?;
     save_credentials(&path, &creds)?;
-    printer.print(&CredentialsSaved { username: Some(username), action: "saved", path })
+    let mut kept = Vec::new();
+    for key in LOGIN_KEEPS {
+        let given = settings.origin(key).is_some_and(|origin| origin.starts_with("flag "));
+        if let (true, Some(value)) = (given, settings.text(key)) {
+            let (file, profile) = super::config::target(settings)?;
+            super::config::set(&file, &profile, key, Some(&value))?;
+            kept.push(KeptSetting { key, value, profile });
+        }
+    }
+    printer.print(&CredentialsSaved { username: Some(username), action: "saved", path, kept })
 }
 
 /// Merges the credentials into the Python client's JSON file, written atomically with mode 0600.
@@ -188,7 +239,7 @@ fn logout(settings: &Settings, out: &Output) -> Result<()> {
     } else {
         "none"
     };
-    printer.print(&CredentialsSaved { username, action, path })
+    printer.print(&CredentialsSaved { username, action, path, kept: Vec::new() })
 }
 
 /// The credentials file as a JSON object (empty when missing).

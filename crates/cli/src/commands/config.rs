@@ -116,7 +116,7 @@ pub(super) async fn run(command: ConfigCommand, settings: &Settings, out: Output
 }
 
 /// The config file and the profile that `set` and `unset` write.
-fn target(settings: &Settings) -> Result<(PathBuf, String)> {
+pub(super) fn target(settings: &Settings) -> Result<(PathBuf, String)> {
     let path = settings.config_file.clone().context("no config file location (no home folder?)")?;
     Ok((path, settings.profile.clone().unwrap_or_else(|| "default".to_owned())))
 }
@@ -129,7 +129,7 @@ fn unknown(key: &str) -> UsageError {
 /// Writes `key = value` into `[profiles.PROFILE]` (removes it when `value` is `None`), keeping
 /// the rest of the file as it is. A value that contradicts another setting of the profile is
 /// refused. Returns whether anything changed.
-fn set(path: &Path, profile: &str, key: &str, value: Option<&str>) -> Result<bool> {
+pub(super) fn set(path: &Path, profile: &str, key: &str, value: Option<&str>) -> Result<bool> {
     if !PROFILE_KEYS.contains(&key) {
         if key == "api_key" {
             return Err(UsageError(

@@ -1,0 +1,115 @@
+//! The CLI as a person meets it at a terminal: a login that keeps its server, a key prompt
+//! that does not echo (under a real pseudo-terminal), and completion scripts run by bash.
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use common::{KEY, Server, code, stderr, stdout};
+
+/// Runs the binary with only a private HOME (no server address in the environment).
+fn bare(home: &Path, args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .current_dir(home)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `auth login --api-domain URL` keeps the address in the profile, so that the next command
+/// reaches the same server with no flag; a server that cannot be reached is said to be so,
+/// and nothing is saved.
+#[test]
+fn a_login_keeps_the_server_it_was_given() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let key = format!("{KEY}\n");
+
+    let unreachable = bare(
+        home.path(),
+        &["--api-domain", "http://127.0.0.1:9", "auth", "login", "--username", "cli"],
+        &key,
+    );
+    assert_ne!(code(&unreachable), 0);
+    let said = stderr(&unreachable);
+    assert!(
+        said.contains("could not check the key") && said.contains("nothing was saved"),
+        "{said}"
+    );
+    assert!(!said.contains("did not accept"), "nothing was checked: {said}");
+    assert!(!home.path().join(".plotly/.credentials").exists());
+
+    let login = bare(
+        home.path(),
+        &["--api-domain", &server.url, "auth", "login", "--username", "cli"],
+        &key,
+    );
+    assert_eq!(code(&login), 0, "{}", stderr(&login));
+    let config =
+        std::fs::read_to_string(home.path().join(".config/chart-studio/config.toml")).unwrap();
+    assert!(config.contains(&format!("api_domain = \"{}\"", server.url)), "{config}");
+
+    let status = bare(home.path(), &["auth", "status"], "");
+    assert_eq!(code(&status), 0, "the next command reaches the same server: {}", stderr(&status));
+    assert!(
+        stderr(&status).contains(&format!("Logged in to {}", server.url)),
+        "{}",
+        stderr(&status)
+    );
+}
+
+/// At a terminal the key is read without echo: under a pseudo-terminal, what the terminal
+/// shows holds the prompt but not the key typed.
+#[test]
+fn the_key_prompt_does_not_echo() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    // Python's pty module gives the binary a real pseudo-terminal and collects what it shows.
+    let script = r#"
+import os, pty, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+shown = b""
+typed = False
+while True:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    shown += chunk
+    if not typed and b"API key" in shown:
+        os.write(fd, os.environ["KEY"].encode() + b"\r")
+        typed = True
+os.waitpid(pid, 0)
+sys.stdout.write(shown.decode(errors="replace"))
+"#;
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_chart-studio"))
+        .args(["--api-domain", &server.url, "auth", "login", "--username", "cli"])
+        .env_clear()
+        .env("HOME", home.path())
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("KEY", KEY)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("Paste the API key for cli"), "{shown}");
+    assert!(!shown.contains(KEY), "the key was echoed: {shown}");
+    assert!(shown.contains("Saved the credentials of cli"), "{shown}");
+}
