@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use common::{KEY, Server, code, stderr, stdout};
+use common::{KEY, Server, code, stderr};
 
 /// Runs the binary with only a private HOME (no server address in the environment).
 fn bare(home: &Path, args: &[&str], stdin: &str) -> Output {
