@@ -214,24 +214,3 @@ fn errors_under_json_are_json_on_stderr_with_the_same_exit_codes() {
     assert_eq!(error["error"]["kind"], "usage", "{error}");
     assert!(error["error"]["message"].as_str().unwrap().contains("everyone"), "{error}");
 }
-
-#[test]
-fn bash_completion_loads_and_completes_commands() {
-    let server = Server::start();
-    let home = tempfile::tempdir().unwrap();
-    let script = run(&server, home.path(), None, &["completion", "bash"], "");
-    assert_eq!(code(&script), 0, "{}", stderr(&script));
-    std::fs::write(home.path().join("chart-studio.bash"), &script.stdout).unwrap();
-    // Source the script, then ask it what follows `chart-studio bu`.
-    let probe = r#"source ./chart-studio.bash
-COMP_WORDS=(chart-studio bu); COMP_CWORD=1; COMP_LINE="chart-studio bu"; COMP_POINT=${#COMP_LINE}
-_chart__studio chart-studio bu chart-studio
-printf '%s\n' "${COMPREPLY[@]}""#;
-    let output = std::process::Command::new("bash")
-        .args(["--noprofile", "--norc", "-c", probe])
-        .current_dir(home.path())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert_eq!(String::from_utf8_lossy(&output.stdout), "bulk\n");
-}

@@ -113,3 +113,51 @@ sys.stdout.write(shown.decode(errors="replace"))
     assert!(!shown.contains(KEY), "the key was echoed: {shown}");
     assert!(shown.contains("Saved the credentials of cli"), "{shown}");
 }
+
+/// What bash offers after `words` (the last one being completed), with the script sourced.
+fn bash_completes(home: &Path, words: &[&str]) -> Vec<String> {
+    let line = words.join(" ");
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let probe = format!(
+        r#"source ./chart-studio.bash
+COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{line}'; COMP_POINT=${{#COMP_LINE}}
+complete -p chart-studio >/dev/null || exit 3
+_chart__studio chart-studio '{current}' '{previous}'
+printf '%s\n' "${{COMPREPLY[@]}}""#,
+        words = quoted.join(" "),
+        cword = words.len() - 1,
+        current = words[words.len() - 1],
+        previous = words[words.len() - 2],
+    );
+    let output = Command::new("bash")
+        .args(["--noprofile", "--norc", "-c", &probe])
+        .current_dir(home)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).lines().map(str::to_owned).collect()
+}
+
+/// The bash script, run by a real bash, completes a command, a subcommand below it, a flag
+/// and a flag's value.
+#[test]
+fn bash_completes_commands_subcommands_flags_and_values() {
+    let home = tempfile::tempdir().unwrap();
+    let script = bare(home.path(), &["completion", "bash"], "");
+    assert_eq!(code(&script), 0, "{}", stderr(&script));
+    std::fs::write(home.path().join("chart-studio.bash"), &script.stdout).unwrap();
+
+    assert_eq!(bash_completes(home.path(), &["chart-studio", "bu"]), ["bulk"]);
+    let files = bash_completes(home.path(), &["chart-studio", "files", ""]);
+    assert!(
+        files.contains(&"lookup".to_owned()) && files.contains(&"trash".to_owned()),
+        "{files:?}"
+    );
+    let flags = bash_completes(home.path(), &["chart-studio", "bulk", "share", "--no-"]);
+    assert_eq!(flags, ["--no-grids"], "{flags:?}");
+    let values = bash_completes(home.path(), &["chart-studio", "bulk", "delete", "--filetype", ""]);
+    assert!(
+        values.contains(&"plot".to_owned()) && values.contains(&"grid".to_owned()),
+        "{values:?}"
+    );
+}

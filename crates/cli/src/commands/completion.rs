@@ -24,9 +24,26 @@ impl Render for Completion {
     }
 }
 
+/// The program's name, as the shells complete it.
+const BIN: &str = "chart-studio";
+
 pub(super) fn run(shell: Shell, out: &Output) -> Result<()> {
     let printer = out.of::<Completion>()?;
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut crate::command(), "chart-studio", &mut script);
-    printer.print(&Completion { shell: shell.to_string(), script: String::from_utf8(script)? })
+    clap_complete::generate(shell, &mut crate::command(), BIN, &mut script);
+    let mut script = String::from_utf8(script)?;
+    if shell == Shell::Bash {
+        script = mend_bash(&script);
+    }
+    printer.print(&Completion { shell: shell.to_string(), script })
+}
+
+/// clap_complete (4.6) names the bash script's branches for a program whose name holds a `-`
+/// in a way its own lookups do not match (`chart__subcmd__studio__subcmd__files` against
+/// `chart__studio__subcmd__files`), so that only the first word would complete; the branches
+/// are renamed to what the lookups use.
+fn mend_bash(script: &str) -> String {
+    let broken = BIN.replace('-', "__subcmd__");
+    let meant = BIN.replace('-', "__");
+    script.replace(&broken, &meant)
 }
