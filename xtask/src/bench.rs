@@ -619,6 +619,7 @@ fn cli_command(program: &Path, server: &ServerHandle, user: &str, dir: &Path) ->
         .current_dir(dir)
         .stdout(Stdio::null())
         .env("HOME", dir)
+        .env("XDG_STATE_HOME", dir.join("state"))
         .env("PLOTLY_API_DOMAIN", server.url())
         .env("PLOTLY_USERNAME", user)
         .env("PLOTLY_API_KEY", format!("{user}-bench-key"));

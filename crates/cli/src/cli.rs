@@ -578,7 +578,8 @@ pub(crate) struct RunArgs {
     /// Print the full plan as JSON and change nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Where to write the journal (default: chart-studio-runs/COMMAND-TIME.jsonl).
+    /// Where to write the journal (default: COMMAND-TIME.jsonl in the runs folder,
+    /// ~/.local/state/chart-studio/runs; `bulk runs` lists them).
     #[arg(long, value_name = "FILE")]
     pub journal: Option<PathBuf>,
 }
@@ -692,6 +693,13 @@ pub(crate) enum BulkCommand {
     Plan {
         /// The run's journal.
         journal: PathBuf,
+    },
+    /// List past runs from their journals: command, time, counts, and whether each is done,
+    /// resumable (`bulk resume JOURNAL`) or undone.
+    Runs {
+        /// The folder of journals (default: the runs folder, ~/.local/state/chart-studio/runs).
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
     },
 }
 

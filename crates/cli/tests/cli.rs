@@ -148,7 +148,11 @@ fn files_lifecycle_through_the_cli() {
     let deleted = run(&server, home.path(), CLI, &["files", "delete", "cli:0", "--yes"], "");
     assert_eq!(code(&deleted), 0, "{}", stderr(&deleted));
     assert!(stdout(&deleted).starts_with("delete\t1\t0\t0\t0"), "{}", stdout(&deleted));
-    assert!(stderr(&deleted).contains("folder: chart-studio-runs/delete-"), "{}", stderr(&deleted));
+    assert!(
+        stderr(&deleted).contains(".local/state/chart-studio/runs/delete-"),
+        "journals go to the user's state folder: {}",
+        stderr(&deleted)
+    );
     let gone = run(&server, home.path(), CLI, &["files", "get", "cli:0"], "");
     assert_eq!(code(&gone), 1);
 

@@ -104,6 +104,7 @@ fn every_subcommand_prints_one_json_document_with_the_fields_it_lists() {
         ("config unset", vec!["sharing"], ""),
         ("bulk share", vec!["public", "--folder", "j", "--yes", "--journal", "share.jsonl"], ""),
         ("bulk plan", vec!["share.jsonl"], ""),
+        ("bulk runs", vec![], ""),
         ("bulk resume", vec!["share.jsonl"], ""),
         ("bulk undo", vec!["share.jsonl", "--yes"], ""),
         ("bulk trash", vec!["--name", "renamed", "--yes"], ""),

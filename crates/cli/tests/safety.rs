@@ -249,7 +249,8 @@ fn backup_folders_only_grow_and_foreign_folders_are_refused() {
         before.keys().collect::<Vec<_>>()
     );
 
-    let runs = || std::fs::read_dir(home.path().join("chart-studio-runs")).unwrap().count();
+    let runs =
+        || std::fs::read_dir(home.path().join(".local/state/chart-studio/runs")).unwrap().count();
     let journals = runs();
     std::fs::create_dir(home.path().join("photos")).unwrap();
     std::fs::write(home.path().join("photos/cat.jpg"), "meow").unwrap();
@@ -535,7 +536,7 @@ fn bad_run_options_are_refused_before_anything_is_sent() {
         assert!(stderr(&output).contains(option), "{bad}: {}", stderr(&output));
     }
     assert_eq!(tree(&server, home.path()), before);
-    assert!(!home.path().join("chart-studio-runs").exists());
+    assert!(!home.path().join(".local/state/chart-studio/runs").exists());
 }
 
 #[test]

@@ -161,3 +161,47 @@ fn bash_completes_commands_subcommands_flags_and_values() {
         "{values:?}"
     );
 }
+
+/// Journals go to the user's state folder, not the folder a command runs in (which may be
+/// read-only), and `bulk runs` lists them with where each stands.
+#[test]
+fn runs_keep_their_journals_in_the_state_folder_and_are_listed() {
+    let server = Server::start();
+    server.handle().add_plots("cli", 2, "r", true).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let cwd = home.path().join("read-only");
+    std::fs::create_dir(&cwd).unwrap();
+    #[cfg(unix)]
+    std::fs::set_permissions(&cwd, std::os::unix::fs::PermissionsExt::from_mode(0o555)).unwrap();
+    let in_cwd = |args: &[&str]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_chart-studio"));
+        command
+            .args(args)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("PLOTLY_API_DOMAIN", &server.url)
+            .env("PLOTLY_USERNAME", "cli")
+            .env("PLOTLY_API_KEY", KEY)
+            .current_dir(&cwd);
+        command.output().unwrap()
+    };
+    let shared = in_cwd(&["bulk", "share", "private", "--folder", "r", "--yes"]);
+    assert_eq!(code(&shared), 0, "{}", stderr(&shared));
+    assert_eq!(std::fs::read_dir(&cwd).unwrap().count(), 0, "nothing written where it ran");
+    let runs_dir = home.path().join(".local/state/chart-studio/runs");
+    let journal = std::fs::read_dir(&runs_dir).unwrap().next().unwrap().unwrap().path();
+    let undo = in_cwd(&["bulk", "undo", journal.to_str().unwrap(), "--yes"]);
+    assert_eq!(code(&undo), 0, "{}", stderr(&undo));
+
+    let listed = in_cwd(&["--json", "bulk", "runs"]);
+    assert_eq!(code(&listed), 0, "{}", stderr(&listed));
+    let runs: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 2, "the run and its undo: {runs:?}");
+    let shared = runs.iter().find(|r| r["command"] == "share private").unwrap();
+    assert_eq!(shared["state"], "undone", "{shared}");
+    assert!(shared["done"].as_u64().unwrap() >= 4, "{shared}");
+    let undo = runs.iter().find(|r| r["command"] == "undo of share private").unwrap();
+    assert_eq!(undo["state"], "done", "{undo}");
+}

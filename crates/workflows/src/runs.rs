@@ -166,3 +166,111 @@ pub async fn run(
         Either::Right(((), execution)) => execution.await,
     }
 }
+
+/// Where a past run stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunState {
+    /// Every operation finished (or was skipped).
+    Done,
+    /// Some operations are still to do: `bulk resume` continues it.
+    Resumable,
+    /// Its undo ran to the end.
+    Undone,
+    /// Its journal does not read.
+    Unreadable,
+}
+
+/// A run as its journal tells it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PastRun {
+    /// The journal.
+    pub journal: PathBuf,
+    /// The command, such as `share private`, or why the journal does not read.
+    pub command: String,
+    /// The account, `user@api`.
+    pub account: String,
+    /// Operations planned.
+    pub planned: u64,
+    /// Operations that took effect.
+    pub done: u64,
+    /// Operations whose last try failed.
+    pub failed: u64,
+    /// Operations still to do.
+    pub pending: u64,
+    /// Where it stands.
+    pub state: RunState,
+}
+
+/// The runs whose journals are in `dir` (the `.jsonl` files), in name order, which is the
+/// order they started in for journals named by `bulk` (`COMMAND-TIME.jsonl`). A run whose
+/// undo finished is `undone`; a missing folder holds no runs.
+pub fn past_runs(dir: &Path) -> Result<Vec<PastRun>, Error> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(local(format!("could not read {}", dir.display()), err)),
+    };
+    let mut journals: Vec<PathBuf> = entries
+        .filter_map(|entry| Some(entry.ok()?.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .collect();
+    journals.sort();
+    let mut runs: Vec<PastRun> = journals.iter().map(|path| past_run(path)).collect();
+    // An undo's journal is named after the run it undoes: `RUN.undo-TIME.jsonl`.
+    let undone: Vec<PathBuf> = runs
+        .iter()
+        .filter(|run| run.state == RunState::Done)
+        .filter_map(|run| {
+            let name = run.journal.file_name()?.to_str()?;
+            let (undone, _) = name.split_once(".undo-")?;
+            Some(run.journal.with_file_name(format!("{undone}.jsonl")))
+        })
+        .collect();
+    for run in &mut runs {
+        if run.state == RunState::Done && undone.contains(&run.journal) {
+            run.state = RunState::Undone;
+        }
+    }
+    Ok(runs)
+}
+
+/// One journal's run.
+fn past_run(path: &Path) -> PastRun {
+    match Journal::load(path) {
+        Ok(state) => {
+            let count = |failed: bool| {
+                state
+                    .outcomes
+                    .values()
+                    .filter(|outcome| match outcome {
+                        Outcome::Failed { .. } => failed,
+                        Outcome::Done { .. } => !failed,
+                        _ => false,
+                    })
+                    .count() as u64
+            };
+            let pending = state.pending();
+            PastRun {
+                journal: path.to_owned(),
+                command: state.header.command.clone(),
+                account: format!("{}@{}", state.header.user, state.header.api),
+                planned: state.planned,
+                done: count(false),
+                failed: count(true),
+                pending,
+                state: if pending == 0 { RunState::Done } else { RunState::Resumable },
+            }
+        }
+        Err(why) => PastRun {
+            journal: path.to_owned(),
+            command: why,
+            account: String::new(),
+            planned: 0,
+            done: 0,
+            failed: 0,
+            pending: 0,
+            state: RunState::Unreadable,
+        },
+    }
+}

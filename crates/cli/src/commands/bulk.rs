@@ -35,6 +35,16 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         let state = chart_studio_bulk::Journal::load(journal).map_err(anyhow::Error::msg)?;
         return printer.print(&JournalView::of(state).map_err(anyhow::Error::msg)?);
     }
+    if let BulkCommand::Runs { dir } = &command {
+        // Local files too.
+        let printer = out.of::<Vec<RunRow>>()?;
+        let dir = dir.clone().unwrap_or_else(runs_dir);
+        let runs = runs::past_runs(&dir)?;
+        if runs.is_empty() && !printer.json() {
+            writeln!(std::io::stderr().lock(), "No runs in {}", dir.display())?;
+        }
+        return printer.print(&runs.into_iter().map(RunRow::of).collect());
+    }
     let ctx = Ctx::new(settings, out)?;
     match command {
         BulkCommand::Share { mode, filter, no_grids, run } => {
@@ -77,7 +87,9 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
         BulkCommand::Undo { of, run } => undo(&ctx, &of, run).await,
-        BulkCommand::Plan { .. } => unreachable!("shown above, without an account"),
+        BulkCommand::Plan { .. } | BulkCommand::Runs { .. } => {
+            unreachable!("shown above, without an account")
+        }
     }
 }
 
@@ -168,18 +180,23 @@ fn scratch(run: &RunArgs) -> PathBuf {
     if run.dry_run {
         return std::env::temp_dir();
     }
-    let Some(journal) = &run.journal else { return PathBuf::from(RUNS) };
+    let Some(journal) = &run.journal else { return runs_dir() };
     let dir = journal.parent().filter(|dir| !dir.as_os_str().is_empty());
     dir.unwrap_or(Path::new(".")).to_owned()
 }
 
-/// Where journals go unless `--journal` says otherwise.
-const RUNS: &str = "chart-studio-runs";
+/// Where journals go unless `--journal` says otherwise: the user's state folder
+/// (`$XDG_STATE_HOME/chart-studio/runs`, by default `~/.local/state/chart-studio/runs`; the
+/// local data folder where a system has no state folder), never the folder a command ran in.
+pub(crate) fn runs_dir() -> PathBuf {
+    dirs::state_dir().or_else(dirs::data_local_dir).map_or_else(
+        || PathBuf::from("chart-studio-runs"),
+        |dir| dir.join("chart-studio").join("runs"),
+    )
+}
 
 fn journal_path(run: &RunArgs, command: &str) -> PathBuf {
-    run.journal
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(RUNS).join(format!("{command}-{}.jsonl", stamp())))
+    run.journal.clone().unwrap_or_else(|| runs_dir().join(format!("{command}-{}.jsonl", stamp())))
 }
 
 /// The filter the options describe.
@@ -566,5 +583,68 @@ impl Progress for Bar {
 
     fn finish(&self) {
         self.0.finish_and_clear();
+    }
+}
+
+/// `bulk runs`: one past run.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct RunRow {
+    /// Its journal.
+    journal: PathBuf,
+    /// The command (or why its journal does not read).
+    command: String,
+    /// When its journal last changed, RFC 3339.
+    modified: Option<String>,
+    /// `user@api`.
+    account: String,
+    /// Operations planned, done, failed and still to do.
+    planned: u64,
+    done: u64,
+    failed: u64,
+    pending: u64,
+    /// `done`, `resumable`, `undone` or `unreadable`.
+    state: runs::RunState,
+}
+
+impl RunRow {
+    fn of(run: runs::PastRun) -> Self {
+        let modified = std::fs::metadata(&run.journal)
+            .and_then(|meta| meta.modified())
+            .ok()
+            .and_then(|time| OffsetDateTime::from(time).format(&Rfc3339).ok());
+        Self {
+            journal: run.journal,
+            command: run.command,
+            modified,
+            account: run.account,
+            planned: run.planned,
+            done: run.done,
+            failed: run.failed,
+            pending: run.pending,
+            state: run.state,
+        }
+    }
+}
+
+impl crate::output::Row for RunRow {
+    const FIELDS: &'static [&'static str] = &[
+        "journal", "command", "modified", "account", "planned", "done", "failed", "pending",
+        "state",
+    ];
+    const HEADERS: &'static [&'static str] =
+        &["JOURNAL", "COMMAND", "MODIFIED", "DONE", "FAILED", "PENDING", "STATE"];
+
+    fn cells(&self) -> Vec<String> {
+        let state =
+            serde_json::to_value(self.state).ok().and_then(|v| v.as_str().map(str::to_owned));
+        vec![
+            self.journal.display().to_string(),
+            self.command.clone(),
+            self.modified.clone().unwrap_or_default(),
+            self.done.to_string(),
+            self.failed.to_string(),
+            self.pending.to_string(),
+            state.unwrap_or_default(),
+        ]
     }
 }
