@@ -190,6 +190,11 @@ impl TransportError {
         self.kind
     }
 
+    /// The request that failed, when known.
+    pub fn request(&self) -> Option<&RequestLine> {
+        self.request.as_ref()
+    }
+
     /// Whether the request timed out.
     pub fn is_timeout(&self) -> bool {
         self.kind == TransportErrorKind::Timeout

@@ -151,6 +151,97 @@ pub(crate) fn classify(err: &anyhow::Error) -> Verdict {
     Verdict::new(FAILURE, "failure")
 }
 
+/// An error in words: each step of its chain, a server's answer named by what was being done
+/// (`could not read demo:99: Not found. (404)`), not by the request that carried it.
+pub(crate) fn message(err: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in err.chain() {
+        let api = cause.downcast_ref::<chart_studio_api::Error>().or_else(|| {
+            match cause.downcast_ref::<chart_studio_workflows::Error>() {
+                Some(chart_studio_workflows::Error::Request(err)) => Some(err),
+                _ => None,
+            }
+        });
+        let part = match api {
+            Some(chart_studio_api::Error::Api(answer)) => answered(answer),
+            Some(chart_studio_api::Error::Transport(failure)) => {
+                let what = match failure.kind() {
+                    chart_studio_api::TransportErrorKind::Connect => {
+                        "the server could not be reached"
+                    }
+                    chart_studio_api::TransportErrorKind::Timeout => {
+                        "the server did not answer in time"
+                    }
+                    chart_studio_api::TransportErrorKind::Certificate => {
+                        "the server's certificate is not trusted"
+                    }
+                    chart_studio_api::TransportErrorKind::Interrupted => {
+                        "the connection broke before the answer was complete"
+                    }
+                    _ => "the request failed",
+                };
+                match failure.request() {
+                    Some(request) => format!("{}: {what} ({})", action(request), request.url),
+                    None => what.to_owned(),
+                }
+            }
+            _ => match cause.downcast_ref::<chart_studio_api::ApiError>() {
+                Some(answer) => answered(answer),
+                None => cause.to_string(),
+            },
+        };
+        // A wrapper that says what its cause says adds nothing.
+        if parts.last().is_none_or(|last| !last.ends_with(&part)) {
+            parts.push(part);
+        }
+        // A server's answer says it all; a failed connection's cause follows.
+        if matches!(api, Some(chart_studio_api::Error::Api(_)))
+            || cause.is::<chart_studio_api::ApiError>()
+        {
+            break;
+        }
+    }
+    parts.join(": ")
+}
+
+/// What the server answered to what was being done, in brief.
+fn answered(answer: &chart_studio_api::ApiError) -> String {
+    let said = answer.message();
+    let said = said.lines().next().unwrap_or_default().trim();
+    format!("{}: {said} ({})", action(&answer.request), answer.status.as_u16())
+}
+
+/// What a request was for, in words.
+fn action(request: &chart_studio_api::RequestLine) -> String {
+    let path = url::Url::parse(&request.url).map(|url| url.path().to_owned()).unwrap_or_default();
+    let parts: Vec<&str> =
+        path.trim_start_matches("/v2").split('/').filter(|p| !p.is_empty()).collect();
+    let method = request.method.as_str();
+    let file = parts.get(1).copied().unwrap_or_default();
+    match (method, parts.as_slice()) {
+        ("GET", ["users", "current"]) => "could not check the credentials".to_owned(),
+        ("GET", ["plots"] | ["plots", "feed"]) => "could not list the public plots".to_owned(),
+        ("GET", ["folders", "all" | "home" | "trashed"]) => "could not list the files".to_owned(),
+        ("GET", ["search"]) => "could not search".to_owned(),
+        ("GET", [_, "lookup"]) => "could not look up that path".to_owned(),
+        ("GET", [_, _, "content"]) => format!("could not read the content of {file}"),
+        ("GET", [_, _, "col"]) => format!("could not read the columns of {file}"),
+        ("GET", [_, _]) => format!("could not read {file}"),
+        ("POST", ["images"]) => "could not draw the image".to_owned(),
+        ("POST", ["plots"]) => "could not create the plot".to_owned(),
+        ("POST", ["grids"]) => "could not create the grid".to_owned(),
+        ("POST", ["folders"]) => "could not create the folder".to_owned(),
+        ("POST", [_, _, "trash"]) => format!("could not move {file} to the trash"),
+        ("POST", [_, _, "restore"]) => format!("could not restore {file}"),
+        ("POST", [_, _, "copy"]) => format!("could not copy {file}"),
+        ("POST", [_, _, "row"]) => format!("could not add rows to {file}"),
+        ("DELETE", [_, _, "permanent_delete"]) => format!("could not delete {file} for good"),
+        ("PATCH" | "PUT", [_, _]) => format!("could not change {file}"),
+        (_, [_, _, "col"]) => format!("could not change the columns of {file}"),
+        _ => format!("{method} {path} failed"),
+    }
+}
+
 /// The error document printed on stderr under `--json`.
 pub(crate) fn json_error(message: &str, status: Option<u16>, kind: &str) -> String {
     serde_json::json!({"error": {"message": message, "status": status, "kind": kind}}).to_string()

@@ -25,6 +25,40 @@ pub(crate) enum JqError {
     },
 }
 
+/// What is wrong with an expression that does not parse, in words: `expected closing bracket
+/// at character 2`.
+fn syntax_errors<'a>(
+    expr: &str,
+    errors: impl Iterator<Item = jaq_core::load::Error<&'a str>>,
+) -> String {
+    // Each error points into the expression: its position is its offset there.
+    let at = |piece: &str| {
+        let offset = (piece.as_ptr() as usize).saturating_sub(expr.as_ptr() as usize);
+        if offset >= expr.len() {
+            "at the end".to_owned()
+        } else {
+            format!("at character {}", offset + 1)
+        }
+    };
+    let mut said = Vec::new();
+    for error in errors {
+        match error {
+            jaq_core::load::Error::Lex(found) => said.extend(
+                found
+                    .iter()
+                    .map(|(expected, rest)| format!("expected {} {}", expected.as_str(), at(rest))),
+            ),
+            jaq_core::load::Error::Parse(found) => {
+                said.extend(found.iter().map(|(expected, token)| {
+                    format!("expected {} {}", expected.as_str(), at(token))
+                }));
+            }
+            jaq_core::load::Error::Io(found) => said.extend(found.into_iter().map(|(_, why)| why)),
+        }
+    }
+    said.join("; ")
+}
+
 /// Checks that `expr` compiles, so that a typo is reported before a command changes anything.
 pub(crate) fn check(expr: &str) -> Result<(), JqError> {
     run(expr, &serde_json::Value::Null).map(drop).or_else(|err| match err {
@@ -40,10 +74,9 @@ pub(crate) fn run(expr: &str, input: &serde_json::Value) -> Result<Vec<String>, 
     let defs = jaq_core::defs().chain(jaq_std::defs()).chain(jaq_json::defs());
     let funs = jaq_core::funs().chain(jaq_std::funs()).chain(jaq_json::funs());
     let arena = Arena::default();
-    let modules =
-        Loader::new(defs).load(&arena, File { code: expr, path: () }).map_err(|errors| {
-            invalid(format!("{:?}", errors.into_iter().map(|(_, e)| e).collect::<Vec<_>>()))
-        })?;
+    let modules = Loader::new(defs)
+        .load(&arena, File { code: expr, path: () })
+        .map_err(|errors| invalid(syntax_errors(expr, errors.into_iter().map(|(_, e)| e))))?;
     let filter = Compiler::default().with_funs(funs).compile(modules).map_err(|errors| {
         let names: Vec<String> = errors
             .into_iter()
@@ -71,6 +104,21 @@ pub(crate) fn run(expr: &str, input: &serde_json::Value) -> Result<Vec<String>, 
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn syntax_errors_read_as_words() {
+        for (expr, expected) in [
+            (".[", "expected closing bracket"),
+            (".a |", "expected term at the end"),
+            ("{a: 1", "expected closing brace"),
+        ] {
+            let err = check(expr).unwrap_err().to_string();
+            assert!(
+                err.contains(expected) && !err.contains("Lex") && !err.contains("Delim"),
+                "{err}"
+            );
+        }
+    }
 
     #[test]
     fn filters_objects_and_lists() {

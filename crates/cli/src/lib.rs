@@ -66,7 +66,7 @@ pub fn main() -> ExitCode {
             let verdict = exit::classify(&err);
             if verdict.code != exit::OK {
                 let mut stderr = std::io::stderr().lock();
-                let message = format!("{err:#}");
+                let message = exit::message(&err);
                 let hint = exit::hint(&err);
                 if json {
                     let message = match hint {

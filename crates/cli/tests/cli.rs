@@ -124,7 +124,10 @@ fn files_lifecycle_through_the_cli() {
     let other =
         run(&server, home.path(), Some(("other", "other-key")), &["files", "get", "cli:0"], "");
     assert_eq!(code(&other), 1);
-    assert!(stderr(&other).contains("404 Not Found"), "{}", stderr(&other));
+    assert_eq!(
+        stderr(&other).lines().next(),
+        Some("error: could not read cli:0: Not found. (404)")
+    );
 
     assert_eq!(
         code(&run(&server, home.path(), CLI, &["files", "rename", "cli:0", "renamed"], "")),

@@ -198,8 +198,19 @@ impl Transport for HttpTransport {
         request: http::Request<Bytes>,
     ) -> BoxFuture<'_, Result<http::Response<Bytes>, TransportError>> {
         Box::pin(async move {
+            // One line per request at `info` (`chart-studio -v`): method, path without its query
+            // (which may hold a share key), status and time.
+            let (method, path) = (request.method().clone(), request.uri().path().to_owned());
+            let started = tokio::time::Instant::now();
             let request = reqwest::Request::try_from(request).map_err(classify)?;
             let response = self.client.execute(request).await.map_err(classify)?;
+            tracing::info!(
+                %method,
+                %path,
+                status = response.status().as_u16(),
+                ms = started.elapsed().as_millis() as u64,
+                "request"
+            );
             let mut builder =
                 http::Response::builder().status(response.status()).version(response.version());
             if let Some(headers) = builder.headers_mut() {
