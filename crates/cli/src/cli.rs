@@ -153,32 +153,83 @@ pub(crate) struct ImageArgs {
     pub scale: Option<f64>,
 }
 
-/// A file id argument.
+/// A file argument.
 #[derive(Debug, Args)]
 pub(crate) struct FidArg {
-    /// The file id, `username:number` (e.g. alice:12), or the file's link.
-    #[arg(value_name = "FID", value_parser = fid_or_link)]
-    pub fid: Fid,
+    /// The file: its id (alice:12), its link, or its path in your account (reports/2024/sales).
+    #[arg(value_name = "FILE", value_parser = file_ref)]
+    pub file: FileRef,
 }
 
-/// A file given by fid or by link; a secret link brings its key along.
+/// A file given by fid, by link (a secret link brings its key along), or by its path in the
+/// caller's account.
 #[derive(Debug, Clone)]
 pub(crate) struct FileRef {
-    /// The file.
-    pub fid: Fid,
+    /// The fid, or the path to look up.
+    target: Target,
     /// The key of a secret link.
     pub share_key: Option<String>,
 }
 
-/// Parses `alice:12` or a file link such as `https://host/~alice/12/?share_key=...`.
+#[derive(Debug, Clone)]
+enum Target {
+    Fid(Fid),
+    Path(String),
+}
+
+impl FileRef {
+    /// The file's fid; a path is looked up in the caller's account.
+    pub(crate) async fn fid(&self, client: &chart_studio_api::Client) -> anyhow::Result<Fid> {
+        match &self.target {
+            Target::Fid(fid) => Ok(fid.clone()),
+            Target::Path(path) => {
+                let lookup = chart_studio_api::files::Lookup::new(path.clone());
+                match client.send(&lookup).await {
+                    Ok(file) => Ok(file.fid),
+                    Err(err) if err.status() == Some(http::StatusCode::NOT_FOUND) => {
+                        let list = match path.rsplit_once('/') {
+                            Some((folder, _)) => {
+                                format!("`chart-studio folders ls {folder}` lists that folder")
+                            }
+                            None => "`chart-studio folders ls` lists your files".to_owned(),
+                        };
+                        Err(crate::exit::UsageError(format!(
+                            "no file at {path:?} in your account (a fid looks like alice:12); {list}"
+                        ))
+                        .into())
+                    }
+                    Err(err) => Err(err.into()),
+                }
+            }
+        }
+    }
+}
+
+/// Parses `alice:12`, a file link such as `https://host/~alice/12/?share_key=...`, or else a
+/// path such as `reports/2024/sales`.
 pub(crate) fn file_ref(text: &str) -> Result<FileRef, String> {
     if text.contains("://") {
         let link = chart_studio_sharing::parse_link(text).map_err(|err| err.to_string())?;
-        return Ok(FileRef { fid: link.fid, share_key: link.share_key });
+        return Ok(FileRef { target: Target::Fid(link.fid), share_key: link.share_key });
     }
-    text.parse()
-        .map(|fid| FileRef { fid, share_key: None })
-        .map_err(|err: chart_studio_models::FidError| err.to_string())
+    if text.trim().is_empty() {
+        return Err("give a fid (alice:12), a link or a path".to_owned());
+    }
+    let target = match text.parse::<Fid>() {
+        Ok(fid) => Target::Fid(fid),
+        Err(_) => Target::Path(text.to_owned()),
+    };
+    Ok(FileRef { target, share_key: None })
+}
+
+/// Parses `alice:12` or a file link (no paths: for lists of files).
+pub(crate) fn fid_or_link(text: &str) -> Result<Fid, String> {
+    if text.contains("://") {
+        return chart_studio_sharing::parse_link(text)
+            .map(|link| link.fid)
+            .map_err(|e| e.to_string());
+    }
+    text.parse().map_err(|err: chart_studio_models::FidError| err.to_string())
 }
 
 /// The file links among the command-line arguments, so that each can be checked against the
@@ -189,17 +240,14 @@ pub(crate) fn file_links(args: impl Iterator<Item = String>) -> Vec<url::Url> {
         .collect()
 }
 
-fn fid_or_link(text: &str) -> Result<Fid, String> {
-    file_ref(text).map(|file| file.fid)
-}
-
 /// `files` verbs.
 #[derive(Debug, Subcommand)]
 pub(crate) enum FilesCommand {
     /// Show a file's metadata.
     Get {
-        /// The file id (alice:12) or link; a secret link's key is used to read it.
-        #[arg(value_name = "FID", value_parser = file_ref)]
+        /// The file: its id (alice:12), its link (a secret link's key is used to read it), or
+        /// its path in your account (reports/2024/sales).
+        #[arg(value_name = "FILE", value_parser = file_ref)]
         file: FileRef,
         /// Read a private file through its secret link's key.
         #[arg(long, value_name = "KEY")]
@@ -235,8 +283,9 @@ pub(crate) enum FilesCommand {
     },
     /// Copy a plot (with copies of its grids) or a grid you can read into your account.
     Copy {
-        /// The file id (bob:3) or link; a secret link's key is used to read it.
-        #[arg(value_name = "FID", value_parser = file_ref)]
+        /// The file: its id (bob:3), its link (a secret link's key is used to read it), or its
+        /// path in your account.
+        #[arg(value_name = "FILE", value_parser = file_ref)]
         file: FileRef,
         /// The folder for the copy, e.g. reports/copies (default: home).
         #[arg(long, value_name = "PATH")]
@@ -392,8 +441,9 @@ impl From<SharingArg> for chart_studio_sharing::Sharing {
 pub(crate) struct ShareArgs {
     #[command(subcommand)]
     pub command: Option<ShareCommand>,
-    /// The files (fids or links), then the mode: public, private or secret.
-    #[arg(value_name = "FID... MODE", num_args = 2.., required = true)]
+    /// The mode (public, private or secret), then the files: fids, links or paths. A file
+    /// alone shows who can see it.
+    #[arg(value_name = "MODE FILE", num_args = 1.., required = true)]
     pub args: Vec<String>,
     /// Leave the grids of the plots as they are (by default they follow their plot, so that a
     /// public or secret link shows its data).

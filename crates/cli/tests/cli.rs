@@ -85,12 +85,16 @@ fn auth_login_writes_a_private_credentials_file_that_later_runs_use() {
 fn usage_errors_exit_2_with_one_clear_line() {
     let server = Server::start();
     let home = tempfile::tempdir().unwrap();
+    // What is not a fid is a path in the account: one that names nothing says what a fid
+    // looks like and how to list the folder.
     for bad in ["foo", "foo:", "foo:-3", "a/b:1"] {
         let output = run(&server, home.path(), CLI, &["files", "get", bad], "");
         assert_eq!(code(&output), 2, "{bad}");
         let first = stderr(&output).lines().next().unwrap_or_default().to_owned();
         assert!(
-            first.starts_with("error: invalid value") && first.contains("invalid file id"),
+            first.starts_with(&format!("error: no file at {bad:?}"))
+                && first.contains("a fid looks like alice:12")
+                && first.contains("folders ls"),
             "{first}"
         );
     }

@@ -111,16 +111,19 @@ fn switching_modes_is_verified_and_grids_follow() {
     assert_eq!(steps, [fid.as_str(), grid.as_str()], "closing down: the plot first, then its grid");
     assert!(private["changes"].as_array().unwrap().iter().all(|r| r["result"] == "done"));
 
-    let secret = run(&server, home.path(), CLI, &["share", &fid, "secret"], "");
+    // The mode first, as in `bulk share`; the plot named is reported first (its secret link
+    // is `.changes[0].link`), whatever order the changes were sent in.
+    let secret = run(&server, home.path(), CLI, &["share", "secret", &fid], "");
     assert_eq!(code(&secret), 0, "{}", stderr(&secret));
+    assert!(!stderr(&secret).contains("the mode comes first"), "{}", stderr(&secret));
     let lines = stdout(&secret);
-    assert!(
-        lines.lines().next().unwrap().starts_with(&format!("{grid}\t")),
-        "opening up: the grid first: {lines}"
-    );
+    assert!(lines.lines().next().unwrap().starts_with(&format!("{fid}\t")), "{lines}");
+    assert!(lines.lines().nth(1).unwrap().starts_with(&format!("{grid}\t")), "{lines}");
     assert!(lines.contains("private -> secret\tdone") && lines.contains("?share_key="), "{lines}");
 
+    // The old order still works, with a note.
     let again = run(&server, home.path(), CLI, &["share", &fid, "secret"], "");
+    assert!(stderr(&again).contains("note: the mode comes first now"), "{}", stderr(&again));
     assert!(stdout(&again).is_empty(), "{}", stdout(&again));
     assert!(stderr(&again).contains("Nothing to change"), "{}", stderr(&again));
     assert!(

@@ -205,3 +205,38 @@ fn runs_keep_their_journals_in_the_state_folder_and_are_listed() {
     let undo = runs.iter().find(|r| r["command"] == "undo of share private").unwrap();
     assert_eq!(undo["state"], "done", "{undo}");
 }
+
+/// Wherever a file is asked for, its path in the account works too; `share FILE` alone shows
+/// who can see it.
+#[test]
+fn paths_work_where_fids_do_and_share_shows_one_file() {
+    let server = Server::start();
+    let plots = server.handle().add_plots("cli", 1, "reports/2024", false).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let as_cli = |args: &[&str]| common::run(&server, home.path(), common::CLI, args, "");
+    let got = as_cli(&["--json", "files", "get", "reports/2024/plot 0"]);
+    assert_eq!(code(&got), 0, "{}", stderr(&got));
+    let file: serde_json::Value = serde_json::from_slice(&got.stdout).unwrap();
+    assert_eq!(file["fid"], plots[0].as_str());
+
+    let shared = as_cli(&["--json", "share", "public", "reports/2024/plot 0"]);
+    assert_eq!(code(&shared), 0, "{}", stderr(&shared));
+    let report: serde_json::Value = serde_json::from_slice(&shared.stdout).unwrap();
+    assert_eq!(report["changes"][0]["fid"], plots[0].as_str(), "the file named comes first");
+
+    let shown = as_cli(&["--json", "share", "reports/2024/plot 0"]);
+    assert_eq!(code(&shown), 0, "{}", stderr(&shown));
+    let view: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(view["sharing"], "public", "{view}");
+
+    let missing = as_cli(&["files", "trash", "reports/2024/nothing"]);
+    assert_eq!(code(&missing), 2);
+    assert!(stderr(&missing).contains("folders ls reports/2024"), "{}", stderr(&missing));
+    let modeless = as_cli(&["share", "cli:0", "cli:1"]);
+    assert_eq!(code(&modeless), 2);
+    assert!(
+        stderr(&modeless).contains("share public|private|secret FILE"),
+        "{}",
+        stderr(&modeless)
+    );
+}

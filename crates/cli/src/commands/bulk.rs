@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::run_output::{ImportSummary, JournalView, RunPlan, RunSummary};
 use super::username;
-use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, Jobs, RunArgs, file_ref};
+use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, Jobs, RunArgs};
 use crate::exit::{PartialFailure, RunStopped, UsageError};
 use crate::output::{Output, Printer};
 use crate::settings::Settings;
@@ -260,7 +260,7 @@ fn read_fids(path: &Path) -> Result<Vec<Fid>> {
         .enumerate()
         .filter(|(_, line)| !line.is_empty() && !line.starts_with('#'))
         .map(|(number, line)| {
-            file_ref(line).map(|file| file.fid).map_err(|err| {
+            crate::cli::fid_or_link(line).map_err(|err| {
                 UsageError(format!("{} line {}: {err}", path.display(), number + 1)).into()
             })
         })

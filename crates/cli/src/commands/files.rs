@@ -10,7 +10,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::username;
-use crate::cli::FilesCommand;
+use crate::cli::{FidArg, FilesCommand};
 use crate::exit::UsageError;
 use crate::output::{Human, Output, Render, cell};
 use crate::settings::Settings;
@@ -89,7 +89,7 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
     match command {
         FilesCommand::Get { file, share_key } => {
             let printer = out.of::<File>()?;
-            let mut request = files::Retrieve::new(file.fid);
+            let mut request = files::Retrieve::new(file.fid(&client).await?);
             request.share_key = share_key.or(file.share_key);
             printer.print(&client.send(&request).await?)
         }
@@ -99,49 +99,52 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
             request.user = user;
             printer.print(&client.send(&request).await?)
         }
-        FilesCommand::Trash(fid) => {
+        FilesCommand::Trash(FidArg { file }) => {
             let printer = out.of::<FileChange>()?;
             username(settings)?;
-            let file = client.send(&files::Retrieve::new(fid.fid.clone())).await?;
-            client.send(&files::Trash::new(fid.fid.clone())).await?;
+            let fid = file.fid(&client).await?;
+            let file = client.send(&files::Retrieve::new(fid.clone())).await?;
+            client.send(&files::Trash::new(fid.clone())).await?;
             printer.print(&FileChange {
-                fid: fid.fid,
+                fid,
                 action: "trashed",
                 filename: file.filename,
                 folder: None,
             })
         }
-        FilesCommand::Restore(fid) => {
+        FilesCommand::Restore(FidArg { file }) => {
             let printer = out.of::<FileChange>()?;
             username(settings)?;
-            let file = client.send(&files::Retrieve::new(fid.fid.clone())).await?;
+            let fid = file.fid(&client).await?;
+            let file = client.send(&files::Retrieve::new(fid.clone())).await?;
             if file.deleted == Some(false) {
-                bail!("{} is not in the trash; nothing was restored", fid.fid);
+                bail!("{fid} is not in the trash; nothing was restored");
             }
-            client.send(&files::Restore::new(fid.fid.clone())).await?;
+            client.send(&files::Restore::new(fid.clone())).await?;
             printer.print(&FileChange {
-                fid: fid.fid,
+                fid,
                 action: "restored",
                 filename: file.filename,
                 folder: None,
             })
         }
-        FilesCommand::Delete { fid, yes } => {
+        FilesCommand::Delete { fid: FidArg { file }, yes } => {
+            let fid = file.fid(&client).await?;
             let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             if !yes && !interactive {
                 return Err(UsageError(format!(
-                    "refusing to delete {} permanently without confirmation; pass --yes when not on a terminal",
-                    fid.fid
+                    "refusing to delete {fid} permanently without confirmation; pass --yes when not on a terminal"
                 ))
                 .into());
             }
-            super::bulk::delete_one(settings, out, fid.fid, yes).await
+            super::bulk::delete_one(settings, out, fid, yes).await
         }
         FilesCommand::Copy { file, to } => {
             let printer = out.of::<Copied>()?;
             username(settings)?;
             let folder = to.as_deref().map(chart_studio_bulk::normalise_path).unwrap_or_default();
-            let mut request = files::Copy::new(file.fid.clone());
+            let source = file.fid(&client).await?;
+            let mut request = files::Copy::new(source.clone());
             request.share_key = file.share_key;
             if !folder.is_empty() {
                 request = request.into_folder(&folder);
@@ -150,16 +153,17 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
             printer.print(&Copied {
                 url: chart_studio_sharing::file_link(&copy),
                 fid: copy.fid,
-                source: file.fid,
+                source,
                 filename: copy.filename,
                 folder,
             })
         }
-        FilesCommand::Rename { fid, name } => {
+        FilesCommand::Rename { fid: FidArg { file }, name } => {
             let printer = out.of::<FileChange>()?;
             username(settings)?;
+            let fid = file.fid(&client).await?;
             let file = client
-                .send(&files::Update::patch(fid.fid, FileUpdate::default().filename(&name)))
+                .send(&files::Update::patch(fid, FileUpdate::default().filename(&name)))
                 .await?;
             printer.print(&FileChange {
                 fid: file.fid,
@@ -168,12 +172,13 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
                 folder: None,
             })
         }
-        FilesCommand::Move { fid, folder } => {
+        FilesCommand::Move { fid: FidArg { file }, folder } => {
             let printer = out.of::<FileChange>()?;
             let owner = username(settings)?;
+            let fid = file.fid(&client).await?;
             let parent = resolve_folder(&client, &owner, &folder).await?;
             let file = client
-                .send(&files::Update::patch(fid.fid, FileUpdate::default().parent(parent)))
+                .send(&files::Update::patch(fid, FileUpdate::default().parent(parent)))
                 .await?;
             printer.print(&FileChange {
                 fid: file.fid,

@@ -27,7 +27,7 @@ pub(super) async fn run(command: GridsCommand, settings: &Settings, out: Output)
     match command {
         GridsCommand::Get { file } => {
             let printer = out.of::<GridContent>()?;
-            let mut request = grids::Content::new(file.fid);
+            let mut request = grids::Content::new(file.fid(&client).await?);
             request.share_key = file.share_key;
             printer.print(&client.send(&request).await?)
         }

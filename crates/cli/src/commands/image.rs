@@ -63,9 +63,9 @@ pub(super) async fn run(args: ImageArgs, settings: &Settings, out: Output) -> Re
         }
         None => None,
     };
-    let chart = chart(&args.chart)?;
-    let drawing = Drawing { format, width: args.width, height: args.height, scale: args.scale };
     let client = settings.client()?;
+    let chart = chart(&args.chart, &client).await?;
+    let drawing = Drawing { format, width: args.width, height: args.height, scale: args.scale };
     let image = draw(&client, chart, drawing).await.context("could not draw the chart")?;
     match (printer, args.output) {
         (Some(printer), Some(path)) => {
@@ -80,16 +80,19 @@ pub(super) async fn run(args: ImageArgs, settings: &Settings, out: Output) -> Re
     }
 }
 
-/// A figure file (or `-`), else a plot's fid or link.
-fn chart(text: &str) -> Result<Chart> {
+/// A figure file (or `-`), else a plot's fid, link or path in the account.
+async fn chart(text: &str, client: &chart_studio_api::Client) -> Result<Chart> {
     let path = Path::new(text);
     if text == "-" || path.is_file() {
         return Ok(Chart::Figure(super::create::read_figure(path)?));
     }
     let file = crate::cli::file_ref(text).map_err(|why| {
-        UsageError(format!("{text:?} is neither a figure file nor a plot's fid or link: {why}"))
+        UsageError(format!("{text:?} is neither a figure file nor a plot: {why}"))
     })?;
-    Ok(Chart::Plot { fid: file.fid, share_key: file.share_key })
+    let fid = file.fid(client).await.map_err(|err| {
+        err.context(format!("{text:?} is neither a figure file nor a plot of yours"))
+    })?;
+    Ok(Chart::Plot { fid, share_key: file.share_key })
 }
 
 /// Writes `bytes` to `path` through a temporary file beside it, so that a failure leaves no

@@ -26,7 +26,7 @@ pub(super) async fn run(command: PlotsCommand, settings: &Settings, out: Output)
         }
         PlotsCommand::Content { fid, inline_data, share_key } => {
             let printer = out.of::<serde_json::Value>()?;
-            let mut request = plots::Content::new(fid.fid);
+            let mut request = plots::Content::new(fid.file.fid(&client).await?);
             request.share_key = share_key;
             if inline_data {
                 request = request.inline_data(true);

@@ -111,23 +111,33 @@ pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Re
     let client = settings.client()?;
     if let Some(ShareCommand::Show { file }) = args.command {
         let printer = out.of::<SharingView>()?;
-        return printer.print(&share::describe(&client, &file.fid, file.share_key).await?);
+        let fid = file.fid(&client).await?;
+        return printer.print(&share::describe(&client, &fid, file.share_key).await?);
     }
+    let (mode, targets) = match mode_and_files(&args.args)? {
+        Wanted::Show(file) => {
+            // `share FILE` alone shows who can see it, as `share show FILE` does.
+            let printer = out.of::<SharingView>()?;
+            let file = file_ref(file).map_err(UsageError)?;
+            let fid = file.fid(&client).await?;
+            return printer.print(&share::describe(&client, &fid, file.share_key).await?);
+        }
+        Wanted::Change { mode, files, old_order } => {
+            if old_order && !out.json {
+                writeln!(
+                    std::io::stderr().lock(),
+                    "note: the mode comes first now, as in bulk share: share {mode} FILE..."
+                )?;
+            }
+            (mode, files)
+        }
+    };
     let printer = out.of::<ShareReport>()?;
     let me = username(settings)?;
-    let Some((mode, targets)) = args.args.split_last() else {
-        return Err(UsageError(
-            "give the files, then the mode: share FID... public|private|secret".to_owned(),
-        )
-        .into());
-    };
-    let mode: Sharing =
-        mode.parse().map_err(|err| UsageError(format!("{err} (the mode comes last)")))?;
-    let fids = targets
-        .iter()
-        .map(|text| file_ref(text).map(|file| file.fid))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(UsageError)?;
+    let mut fids = Vec::new();
+    for text in targets {
+        fids.push(file_ref(text).map_err(UsageError)?.fid(&client).await?);
+    }
     let (plan, notes) = share::plan_change(&client, &me, &fids, mode, !args.no_grids).await?;
     if !printer.json() {
         let mut stderr = std::io::stderr().lock();
@@ -148,7 +158,7 @@ pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Re
         error: None,
     });
     if args.dry_run {
-        let changes = planned.collect();
+        let changes = named_first(planned.collect(), &fids);
         return printer.print(&ShareReport { mode, dry_run: true, changes, notes });
     }
     let results = share::apply(&client, &TokioClock::default(), &plan).await;
@@ -162,6 +172,7 @@ pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Re
             ..change
         })
         .collect();
+    let changes = named_first(changes, &fids);
     let drifted: Vec<String> = changes
         .iter()
         .filter(|change| change.result != "done")
@@ -177,4 +188,49 @@ pub(super) async fn run(args: ShareArgs, settings: &Settings, out: Output) -> Re
         bail!("{} file(s) did not become {mode}: {}", drifted.len(), drifted.join("; "));
     }
     Ok(())
+}
+
+/// What `share ARGS...` asks for.
+enum Wanted<'a> {
+    /// Who can see one file.
+    Show(&'a str),
+    /// A change of mode for some files; `old_order` when the mode came last.
+    Change { mode: Sharing, files: &'a [String], old_order: bool },
+}
+
+/// The mode comes first, as in `bulk share`; the old order (files, then the mode) still works.
+fn mode_and_files(args: &[String]) -> Result<Wanted<'_>> {
+    let mode = |text: &String| text.parse::<Sharing>().ok();
+    match args {
+        [] => {
+            Err(UsageError("give a mode and files: share public|private|secret FILE...".to_owned())
+                .into())
+        }
+        [file] if mode(file).is_none() => Ok(Wanted::Show(file)),
+        [only] => {
+            Err(UsageError(format!("which files should become {only}? share {only} FILE..."))
+                .into())
+        }
+        [first, files @ ..] if mode(first).is_some() => Ok(Wanted::Change {
+            mode: mode(first).unwrap_or(Sharing::Private),
+            files,
+            old_order: false,
+        }),
+        [files @ .., last] if mode(last).is_some() => Ok(Wanted::Change {
+            mode: mode(last).unwrap_or(Sharing::Private),
+            files,
+            old_order: true,
+        }),
+        _ => Err(UsageError("give the mode first: share public|private|secret FILE...".to_owned())
+            .into()),
+    }
+}
+
+/// The changes with the files the user named first, in their order, then the files that follow
+/// them (a plot's grids), so that `.changes[0]` is the first file named.
+fn named_first(mut changes: Vec<ShareChange>, named: &[Fid]) -> Vec<ShareChange> {
+    changes.sort_by_key(|change| {
+        named.iter().position(|fid| *fid == change.fid).unwrap_or(usize::MAX)
+    });
+    changes
 }
