@@ -386,7 +386,8 @@ pub(crate) enum FileTypeArg {
     Plot,
     /// Grids.
     Grid,
-    /// Folders.
+    /// Folders (`folder` works too).
+    #[value(alias = "folder")]
     Fold,
     /// Dashboards.
     Dashboard,
@@ -395,17 +396,24 @@ pub(crate) enum FileTypeArg {
 /// `folders` verbs.
 #[derive(Debug, Subcommand)]
 pub(crate) enum FoldersCommand {
-    /// List every file of a user, following all pages.
+    /// List the files of a folder with their paths (`--recursive`: everything below it), or
+    /// every file of a user.
     Ls {
+        /// The folder, such as reports/2024 (default: every file).
+        #[arg(value_name = "PATH")]
+        path: Option<String>,
+        /// The folder, as `bulk` commands take it.
+        #[arg(long, value_name = "PATH", conflicts_with = "path")]
+        folder: Option<String>,
+        /// Everything below the folder, at any depth.
+        #[arg(short, long)]
+        recursive: bool,
         /// Whose files (default: yours).
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
         /// Only files of this type.
         #[arg(long, value_enum)]
         filetype: Option<FileTypeArg>,
-        /// Files per request.
-        #[arg(long, default_value_t = 500, value_name = "N")]
-        page_size: u32,
     },
     /// Create a folder and any missing folders on its path.
     Create {
@@ -625,7 +633,7 @@ pub(crate) struct RunArgs {
     /// Do it without asking (needed when not on a terminal).
     #[arg(short, long)]
     pub yes: bool,
-    /// Print the full plan as JSON and change nothing.
+    /// Show the full plan (a table; JSON with --json) and send nothing that changes anything.
     #[arg(long)]
     pub dry_run: bool,
     /// Where to write the journal (default: COMMAND-TIME.jsonl in the runs folder,

@@ -94,6 +94,37 @@ impl Row for File {
     }
 }
 
+/// `folders ls`: a file and its folder's path.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct ListedFile {
+    /// The file.
+    #[serde(flatten)]
+    pub file: File,
+    /// Its folder's path (`""` for home).
+    pub path: String,
+}
+
+impl Row for ListedFile {
+    const FIELDS: &'static [&'static str] = file_fields!("path");
+    const HEADERS: &'static [&'static str] = &["FID", "TYPE", "SHARING", "PATH", "MODIFIED"];
+
+    fn cells(&self) -> Vec<String> {
+        let file = &self.file;
+        let path = if self.path.is_empty() {
+            file.filename.clone()
+        } else {
+            format!("{}/{}", self.path, file.filename)
+        };
+        vec![
+            file.fid.to_string(),
+            file.filetype.to_string(),
+            Sharing::of(file).to_string(),
+            path,
+            cell(file.date_modified.as_ref()),
+        ]
+    }
+}
+
 /// `plots list`, `plots feed`: one plot per row.
 impl Row for Plot {
     const FIELDS: &'static [&'static str] =

@@ -69,15 +69,11 @@ fn a_login_keeps_the_server_it_was_given() {
     );
 }
 
-/// At a terminal the key is read without echo: under a pseudo-terminal, what the terminal
-/// shows holds the prompt but not the key typed.
-#[test]
-fn the_key_prompt_does_not_echo() {
-    let server = Server::start();
-    let home = tempfile::tempdir().unwrap();
-    // Python's pty module gives the binary a real pseudo-terminal and collects what it shows.
+/// Runs the binary under a real pseudo-terminal (Python's pty module) with `env`, typing
+/// `reply` once `prompt` has been shown; returns everything the terminal showed.
+fn at_terminal(args: &[&str], env: &[(&str, &str)], prompt: &str, reply: &str) -> String {
     let script = r#"
-import os, pty, sys, time
+import os, pty, sys
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
@@ -91,8 +87,8 @@ while True:
     if not chunk:
         break
     shown += chunk
-    if not typed and b"API key" in shown:
-        os.write(fd, os.environ["KEY"].encode() + b"\r")
+    if not typed and os.environ["PROMPT"].encode() in shown:
+        os.write(fd, os.environ["REPLY"].encode() + b"\r")
         typed = True
 os.waitpid(pid, 0)
 sys.stdout.write(shown.decode(errors="replace"))
@@ -101,17 +97,59 @@ sys.stdout.write(shown.decode(errors="replace"))
         .arg("-c")
         .arg(script)
         .arg(env!("CARGO_BIN_EXE_chart-studio"))
-        .args(["--api-domain", &server.url, "auth", "login", "--username", "cli"])
+        .args(args)
         .env_clear()
-        .env("HOME", home.path())
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("KEY", KEY)
+        .envs(env.iter().copied())
+        .env("PROMPT", prompt)
+        .env("REPLY", reply)
         .output()
         .unwrap();
-    let shown = String::from_utf8_lossy(&output.stdout);
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// At a terminal the key is read without echo: what the terminal shows holds the prompt but
+/// not the key typed.
+#[test]
+fn the_key_prompt_does_not_echo() {
+    let server = Server::start();
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path().to_str().unwrap();
+    let shown = at_terminal(
+        &["--api-domain", &server.url, "auth", "login", "--username", "cli"],
+        &[("HOME", home)],
+        "API key",
+        KEY,
+    );
     assert!(shown.contains("Paste the API key for cli"), "{shown}");
     assert!(!shown.contains(KEY), "the key was echoed: {shown}");
     assert!(shown.contains("Saved the credentials of cli"), "{shown}");
+}
+
+/// A bulk change at a terminal asks `[y/N]`: `y` goes on, anything else changes nothing.
+#[test]
+fn a_bulk_change_asks_y_or_n_at_a_terminal() {
+    let server = Server::start();
+    server.handle().add_plots("cli", 3, "", true).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let env = [
+        ("HOME", home.path().to_str().unwrap()),
+        ("PLOTLY_API_DOMAIN", server.url.as_str()),
+        ("PLOTLY_USERNAME", "cli"),
+        ("PLOTLY_API_KEY", KEY),
+    ];
+    let public = || {
+        let out = common::run(&server, home.path(), common::CLI, &["--json", "folders", "ls"], "");
+        let files: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        files.iter().filter(|f| f["world_readable"] == true).count()
+    };
+    let args = ["bulk", "share", "private", "--filetype", "plot"];
+    let refused = at_terminal(&args, &env, "[y/N]", "n");
+    assert!(refused.contains("not confirmed; nothing was changed"), "{refused}");
+    assert_eq!(public(), 6);
+    let done = at_terminal(&args, &env, "[y/N]", "y");
+    assert!(done.contains("share private 6 file(s)? [y/N]"), "the plots and their grids: {done}");
+    assert_eq!(public(), 0, "{done}");
 }
 
 /// What bash offers after `words` (the last one being completed), with the script sourced.
@@ -239,4 +277,43 @@ fn paths_work_where_fids_do_and_share_shows_one_file() {
         "{}",
         stderr(&modeless)
     );
+}
+
+/// `folders ls PATH` lists one folder (with `-r`, everything under it too), each file with its
+/// path; a folder that does not exist is a usage error, not an empty list.
+#[test]
+fn folders_ls_lists_one_folder_or_a_tree_with_paths() {
+    let server = Server::start();
+    server.handle().add_plots("cli", 2, "reports", false).unwrap();
+    server.handle().add_plots("cli", 1, "reports/2024", false).unwrap();
+    server.handle().add_plots("cli", 1, "", false).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let listed = |args: &[&str]| {
+        let out = common::run(&server, home.path(), common::CLI, args, "");
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let files: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        let mut seen: Vec<String> = files
+            .iter()
+            .map(|f| format!("{}|{}", f["path"].as_str().unwrap(), f["filename"].as_str().unwrap()))
+            .collect();
+        seen.sort();
+        seen
+    };
+    assert_eq!(
+        listed(&["folders", "ls", "reports", "--json=path,filename"]),
+        ["reports|2024", "reports|grid 0", "reports|grid 1", "reports|plot 0", "reports|plot 1"]
+    );
+    assert_eq!(
+        listed(&["folders", "ls", "reports", "-r", "--json=path,filename", "--filetype", "plot"]),
+        ["reports/2024|plot 0", "reports|plot 0", "reports|plot 1"]
+    );
+    assert_eq!(
+        listed(&["folders", "ls", "/", "--json=path,filename"]),
+        ["|grid 0", "|plot 0", "|reports"]
+    );
+    assert_eq!(listed(&["folders", "ls", "--json=path,filename"]).len(), 10, "no path: every file");
+
+    let missing = common::run(&server, home.path(), common::CLI, &["folders", "ls", "nowhere"], "");
+    assert_eq!(code(&missing), 2, "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("no folder \"nowhere\""), "{}", stderr(&missing));
 }

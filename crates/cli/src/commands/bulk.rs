@@ -434,10 +434,10 @@ fn confirm(yes: bool, command: &str, count: u64) -> Result<()> {
     if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
         return Err(UsageError(format!("refusing to {command} {count} file(s) without confirmation; pass --yes, or --dry-run to see the plan")).into());
     }
-    write!(std::io::stderr().lock(), "{command} {count} file(s)? Type yes to go on: ")?;
+    write!(std::io::stderr().lock(), "{command} {count} file(s)? [y/N] ")?;
     let mut answer = String::new();
     stdin.lock().read_line(&mut answer)?;
-    if answer.trim() != "yes" {
+    if !matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
         bail!("not confirmed; nothing was changed");
     }
     Ok(())
@@ -562,9 +562,18 @@ impl Bar {
         let visible = !json && std::io::stderr().is_terminal();
         let bar =
             if visible { indicatif::ProgressBar::new(0) } else { indicatif::ProgressBar::hidden() };
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{bar:40} {pos}/{len} {per_sec} eta {eta} {msg}",
-        ) {
+        // Files per second, whole: indicatif's own `{per_sec}` prints four decimals.
+        let style =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {rate} eta {eta} {msg}")
+                .map(|style| {
+                    style.with_key(
+                        "rate",
+                        |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                            let _ = write!(out, "{:.0}/s", state.per_sec());
+                        },
+                    )
+                });
+        if let Ok(style) = style {
             bar.set_style(style);
         }
         Self(bar)

@@ -1,15 +1,22 @@
 //! `folders ls | create`.
 
+use std::io::Write;
+
 use anyhow::Result;
 use chart_studio_api::folders;
-use chart_studio_models::{Fid, File};
+use chart_studio_models::{Fid, File, FileType};
 use futures_util::TryStreamExt;
 use serde::Serialize;
 
 use super::username;
 use crate::cli::{FileTypeArg, FoldersCommand};
+use crate::exit::UsageError;
 use crate::output::{Human, Output, Render};
 use crate::settings::Settings;
+use crate::views::ListedFile;
+
+/// Files asked for per page when listing.
+const LIST_PAGE: u32 = 500;
 
 /// `folders create`: the folder made (or found, when it existed).
 #[derive(Debug, Serialize)]
@@ -34,29 +41,64 @@ impl Render for FolderCreated {
 pub(super) async fn run(command: FoldersCommand, settings: &Settings, out: Output) -> Result<()> {
     let client = settings.client()?;
     match command {
-        FoldersCommand::Ls { user, filetype, page_size } => {
-            let printer = out.of::<Vec<File>>()?;
+        FoldersCommand::Ls { path, folder, recursive, user, filetype } => {
+            let printer = out.of::<Vec<ListedFile>>()?;
             let user = match user {
                 Some(user) => user,
                 None => username(settings)?,
             };
-            let filetype = filetype.map(|kind| {
-                match kind {
-                    FileTypeArg::Plot => "plot",
-                    FileTypeArg::Grid => "grid",
-                    FileTypeArg::Fold => "fold",
-                    FileTypeArg::Dashboard => "dashboard",
-                }
-                .to_owned()
+            let filetype = filetype.map(|kind| match kind {
+                FileTypeArg::Plot => FileType::Plot,
+                FileTypeArg::Grid => FileType::Grid,
+                FileTypeArg::Fold => FileType::Folder,
+                FileTypeArg::Dashboard => FileType::Dashboard,
             });
-            let all =
-                folders::All { user: Some(user), filetype, page_size: Some(page_size), page: None };
-            let mut items = Box::pin(client.items(all));
-            let mut files = Vec::new();
-            while let Some(file) = items.try_next().await? {
-                if !printer.stream(&file)? {
-                    files.push(file);
+            let folder = path.or(folder).map(|path| chart_studio_bulk::normalise_path(&path));
+            let inside = |at: &str| match folder.as_deref() {
+                None | Some("") => recursive || folder.is_none() || at.is_empty(),
+                Some(folder) => {
+                    at == folder || (recursive && at.starts_with(&format!("{folder}/")))
                 }
+            };
+            // The folders' paths first (one listing of folders), then every file as the
+            // server shows it, page by page.
+            let folders_only = folders::All {
+                user: Some(user.clone()),
+                filetype: Some("fold".to_owned()),
+                page_size: Some(LIST_PAGE),
+                page: None,
+            };
+            let folder_list: Vec<File> = client.items(folders_only).try_collect().await?;
+            let paths = chart_studio_bulk::folder_paths(&folder_list);
+            let folder_seen = match folder.as_deref() {
+                None | Some("") => true,
+                Some(folder) => paths.values().any(|path| path == folder),
+            };
+            if !folder_seen {
+                let folder = folder.unwrap_or_default();
+                return Err(UsageError(format!("{user} has no folder {folder:?}")).into());
+            }
+            let all = folders::All {
+                user: Some(user),
+                filetype: None,
+                page_size: Some(LIST_PAGE),
+                page: None,
+            };
+            let mut listed = Box::pin(client.items(all));
+            let mut files = Vec::new();
+            while let Some(file) = listed.try_next().await? {
+                let path = file.parent.and_then(|p| paths.get(&p)).cloned().unwrap_or_default();
+                if !inside(&path) || filetype.as_ref().is_some_and(|t| *t != file.filetype) {
+                    continue;
+                }
+                let item = ListedFile { file, path };
+                if !printer.stream(&item)? {
+                    files.push(item);
+                }
+            }
+            if files.is_empty() && printer.tty() {
+                let place = folder.map_or_else(String::new, |f| format!(" in {f}"));
+                writeln!(std::io::stderr().lock(), "No files{place}")?;
             }
             if printer.json() || printer.tty() {
                 printer.print(&files)?;
