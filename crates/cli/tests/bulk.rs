@@ -38,6 +38,36 @@ fn state(server: &Server, home: &Path) -> BTreeMap<String, (String, bool, bool, 
         .collect()
 }
 
+/// A plan says what each file goes from and to, where a delete's backups go, and a dry run
+/// ends by saying that nothing was sent.
+#[test]
+fn plans_show_each_change_and_where_backups_go() {
+    let server = Server::start();
+    server.handle().add_plots("cli", 2, "reports", true).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let dry = run(&server, home.path(), CLI, &["bulk", "share", "private", "--dry-run"], "");
+    assert_eq!(code(&dry), 0, "{}", stderr(&dry));
+    let rows = stdout(&dry);
+    let changes: Vec<&str> = rows.lines().map(|row| row.rsplit('\t').next().unwrap()).collect();
+    assert_eq!(changes, ["public → private"; 4], "{rows}");
+    assert!(stderr(&dry).contains("Dry run: nothing was sent"), "{}", stderr(&dry));
+
+    let backups = home.path().join("kept");
+    let delete = run(
+        &server,
+        home.path(),
+        CLI,
+        &["bulk", "delete", "--folder", "reports", "--backup-dir", backups.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code(&delete), 2, "not confirmed: {}", stderr(&delete));
+    let shown = stderr(&delete);
+    assert!(shown.contains(&format!("Backups go to {}", backups.display())), "{shown}");
+    assert!(shown.contains("backed up, then deleted for good"), "{shown}");
+    let trash = run(&server, home.path(), CLI, &["bulk", "trash", "--dry-run"], "");
+    assert!(stdout(&trash).contains("folder → trash"), "{}", stdout(&trash));
+}
+
 #[test]
 fn share_with_filters_dry_run_confirmation_journal_and_undo() {
     let server = Server::start();

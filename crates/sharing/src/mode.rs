@@ -3,6 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use chart_studio_api::common::FileUpdate;
 use chart_studio_models::File;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +63,15 @@ impl Sharing {
                 Observed::Known(Self::from_fields(world_readable, enabled))
             }
             _ => Observed::Unknown,
+        }
+    }
+
+    /// The mode an update puts a file in, when the fields it sets decide it.
+    pub fn set_by(update: &FileUpdate) -> Option<Self> {
+        match (update.world_readable, update.share_key_enabled) {
+            (Some(true), _) => Some(Self::Public),
+            (Some(world_readable), Some(enabled)) => Some(Self::from_fields(world_readable, enabled)),
+            _ => None,
         }
     }
 

@@ -392,6 +392,41 @@ pub enum Undo {
     },
 }
 
+/// What an operation changes, in words, from → to: `public → private`, `folder → trash`,
+/// `backed up, then deleted for good`.
+pub fn change(kind: &OpKind) -> String {
+    let at = |path: &str| if path.is_empty() { "home".to_owned() } else { path.to_owned() };
+    match kind {
+        OpKind::Update { request, undo } => {
+            let changes = &request.changes;
+            match (Sharing::set_by(&undo.changes), Sharing::set_by(changes)) {
+                (Some(from), Some(to)) if from != to => format!("{from} → {to}"),
+                (_, Some(to)) => format!("→ {to}"),
+                _ => match (&changes.filename, &changes.parent_path) {
+                    (Some(name), _) => format!("renamed → {name}"),
+                    (None, Some(path)) => format!("moved → {}", at(path)),
+                    (None, None) => "metadata updated".to_owned(),
+                },
+            }
+        }
+        OpKind::Trash => "folder → trash".to_owned(),
+        OpKind::Restore => "trash → folder".to_owned(),
+        OpKind::Delete { backup: true, .. } => "backed up, then deleted for good".to_owned(),
+        OpKind::Delete { backup: false, .. } => "deleted for good, no backup".to_owned(),
+        OpKind::Backup { folder, .. } => format!("backed up (goes with folder {folder})"),
+        OpKind::Export { path, .. } => format!("copied from {}", at(path)),
+        OpKind::Image { format, .. } => format!("drawn as {format}"),
+        OpKind::Import { entry, on_conflict } => {
+            let over = match on_conflict {
+                chart_studio_bulk::OnConflict::Skip => "",
+                chart_studio_bulk::OnConflict::Overwrite => ", over what is there",
+            };
+            format!("backup → {}{over}", at(&entry.path))
+        }
+        OpKind::Skip { reason } => format!("left alone: {reason}"),
+    }
+}
+
 /// How to undo the run `state` describes.
 pub fn undo(state: &JournalState) -> Result<Undo, Error> {
     let done = state.done().map_err(|err| Error::Run(Failure::Local(err)))?;

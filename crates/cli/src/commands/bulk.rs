@@ -302,13 +302,32 @@ async fn launch(
 fn print_plan(ctx: &Ctx, command: &str, mut plan: PlanFile, dir: Option<PathBuf>) -> Result<()> {
     let printer = ctx.out.of::<RunPlan>()?;
     let operations = plan.ops()?.collect::<std::io::Result<_>>()?;
+    let folder = dir.as_deref().map(|dir| folder_note(command, dir));
     printer.print(&RunPlan {
         command: command.to_owned(),
         api: ctx.api.clone(),
         user: ctx.me.clone(),
         dir,
         operations,
-    })
+    })?;
+    if !printer.json() {
+        let mut stderr = std::io::stderr().lock();
+        if let Some(folder) = folder {
+            writeln!(stderr, "{folder}")?;
+        }
+        writeln!(stderr, "Dry run: nothing was sent; run it again without --dry-run to do it.")?;
+    }
+    Ok(())
+}
+
+/// What the folder of a run holds, in words.
+fn folder_note(command: &str, dir: &Path) -> String {
+    let dir = dir.display();
+    match command {
+        "delete" => format!("Backups go to {dir}"),
+        "import" => format!("Files come from {dir}"),
+        _ => format!("Files go to {dir}"),
+    }
 }
 
 /// Shows the plan, asks when it changes what is on the server, journals it and runs it.
@@ -320,7 +339,7 @@ async fn journal_and_run(
     dir: Option<PathBuf>,
 ) -> Result<(Prepared, Report)> {
     let summary = plan.summary();
-    show_plan(command, summary)?;
+    show_plan(command, summary, dir.as_deref())?;
     if summary.changes_state {
         confirm(run.yes, command, summary.active())?;
     }
@@ -408,19 +427,24 @@ fn ctrl_c() -> Result<impl Future<Output = ()>> {
     })
 }
 
-/// Counts by action and type, and the first files, on stderr.
-fn show_plan(command: &str, summary: &PlanSummary) -> Result<()> {
+/// Counts by action and type, the first files with what changes, and where the run's folder
+/// is, on stderr.
+fn show_plan(command: &str, summary: &PlanSummary, dir: Option<&Path>) -> Result<()> {
     let mut stderr = std::io::stderr().lock();
     writeln!(stderr, "Plan for `{command}`:")?;
     for ((action, kind), count) in &summary.counts {
         writeln!(stderr, "  {action:<8} {count:>6} {kind}")?;
     }
     for op in &summary.first {
-        writeln!(stderr, "    {} {} {:?}", op.kind.name(), op.fid, op.filename)?;
+        let change = plans::change(&op.kind);
+        writeln!(stderr, "    {} {} {:?}: {change}", op.kind.name(), op.fid, op.filename)?;
     }
     let more = summary.ops - summary.first.len() as u64;
     if more > 0 {
         writeln!(stderr, "    … and {more} more")?;
+    }
+    if let Some(dir) = dir {
+        writeln!(stderr, "  {}", folder_note(command, dir))?;
     }
     Ok(())
 }

@@ -178,17 +178,17 @@ impl Render for RunPlan {
             .map(|op| {
                 vec![
                     op.id.to_string(),
-                    op.phase.to_string(),
                     op.kind.name().to_owned(),
                     op.fid.to_string(),
                     op.filetype.to_string(),
                     op.filename.clone(),
+                    chart_studio_workflows::plans::change(&op.kind),
                 ]
             })
             .collect();
 
         Human::Table {
-            headers: &["OP", "PHASE", "ACTION", "FID", "TYPE", "NAME"],
+            headers: &["OP", "ACTION", "FID", "TYPE", "NAME", "CHANGE"],
             rows,
             empty: Some(format!("Nothing to {}: no file matches", self.command)),
         }
