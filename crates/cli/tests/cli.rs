@@ -160,8 +160,26 @@ fn files_lifecycle_through_the_cli() {
         "journals go to the user's state folder: {}",
         stderr(&deleted)
     );
+    assert!(
+        stderr(&deleted).contains("undo with `chart-studio bulk undo "),
+        "a delete says how to undo it: {}",
+        stderr(&deleted)
+    );
     let gone = run(&server, home.path(), CLI, &["files", "get", "cli:0"], "");
     assert_eq!(code(&gone), 1);
+
+    // Another user's file is refused before anything is sent: no journal, no backup.
+    let runs = home.path().join(".local/state/chart-studio/runs");
+    let kept: Vec<_> = std::fs::read_dir(&runs).unwrap().collect();
+    let theirs = run(&server, home.path(), CLI, &["files", "delete", "bcowden:30", "--yes"], "");
+    assert_eq!(code(&theirs), 1, "{}", stderr(&theirs));
+    assert!(
+        stderr(&theirs).contains("bcowden:30 belongs to bcowden; only its owner can delete it"),
+        "{}",
+        stderr(&theirs)
+    );
+    assert!(!stderr(&theirs).contains("resume"), "{}", stderr(&theirs));
+    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), kept.len(), "no journal, no backup");
 
     let listed = run(&server, home.path(), CLI, &["folders", "ls"], "");
     let lines: Vec<String> = stdout(&listed).lines().map(str::to_owned).collect();

@@ -68,14 +68,31 @@ impl Planner<'_> {
         plan.finish().map_err(unwritable)
     }
 
+    /// Refuses, before anything is sent, the named files of other accounts: only a file's
+    /// owner can `action` it, so a run could only fail on them.
+    fn mine_only(&self, selection: &Selection, action: &str) -> Result<(), Error> {
+        let Selection::Named(fids) = selection else { return Ok(()) };
+        let theirs: Vec<String> = fids
+            .iter()
+            .filter(|fid| fid.owner() != self.me)
+            .map(|fid| format!("{fid} belongs to {}; only its owner can {action} it", fid.owner()))
+            .collect();
+        if theirs.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Refused(format!("{}; nothing was changed", theirs.join("; "))))
+    }
+
     /// Trash the selection (each file inside a chosen folder gets its own operation).
     pub async fn trash(&self, selection: &Selection) -> Result<PlanFile, Error> {
+        self.mine_only(selection, "trash")?;
         let mut gathered = self.gather(selection, Source::Live).await?;
         self.plan(&mut gathered, trash_ops)
     }
 
     /// Restore the selection, chosen from the trash.
     pub async fn restore(&self, selection: &Selection) -> Result<PlanFile, Error> {
+        self.mine_only(selection, "restore")?;
         let mut gathered = self.gather(selection, Source::Trash).await?;
         self.plan(&mut gathered, restore_ops)
     }
@@ -234,6 +251,7 @@ impl Planner<'_> {
         force: bool,
         backup: bool,
     ) -> Result<PlanFile, Error> {
+        self.mine_only(selection, "delete")?;
         let unwritable = |err| self.unwritable(err);
         let mut gathered = self.gather(selection, Source::LiveAndTrash).await?;
         let mut rules = DeleteRules {

@@ -291,10 +291,15 @@ async fn launch(
         let skipped = &plan.summary().skipped;
         return show_summary(&printer, &RunSummary::nothing_to_do(command, skipped));
     }
+    let changes_state = plan.summary().changes_state;
     let (prepared, report) = journal_and_run(ctx, command, plan, run, dir).await?;
     let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
     let journal = prepared.journal.path().to_owned();
     show_summary(&printer, &RunSummary::of(command, journal.clone(), dir, &report))?;
+    if changes_state && report.totals().done > 0 && !printer.json() {
+        let journal = journal.display();
+        writeln!(std::io::stderr().lock(), "undo with `chart-studio bulk undo {journal}`")?;
+    }
     verdict(&report, journal)
 }
 
