@@ -77,6 +77,7 @@ pub use plan::{
 pub use planned::{FIRST_SHOWN, PlanFile, PlanSummary, PlanWriter};
 pub use report::{ActionCounts, Report};
 pub use select::{
-    Filter, Matcher, Selected, file_path, folder_paths, listed, normalise_path, select_fids,
+    DotSegment, Filter, Matcher, Selected, check_new_path, file_path, folder_paths, listed,
+    normalise_path, select_fids,
 };
 pub use spill::Spill;

@@ -101,6 +101,32 @@ pub fn normalise_path(path: &str) -> String {
     path.split('/').filter(|part| !part.is_empty()).collect::<Vec<_>>().join("/")
 }
 
+/// A path that holds a `.` or `..` segment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "{path:?}: a path may not hold {segment:?} (Chart Studio would make a folder of that name)"
+)]
+pub struct DotSegment {
+    /// The path.
+    pub path: String,
+    /// The segment.
+    pub segment: String,
+}
+
+/// Refuses a path to make something at that holds a `.` or `..` segment: Chart Studio paths
+/// have no such links, so the server would make a folder of that name.
+///
+/// ```
+/// assert!(chart_studio_bulk::check_new_path("a/../b").is_err());
+/// assert!(chart_studio_bulk::check_new_path("a/.b/c").is_ok());
+/// ```
+pub fn check_new_path(path: &str) -> Result<(), DotSegment> {
+    match path.split('/').find(|segment| matches!(*segment, "." | "..")) {
+        Some(segment) => Err(DotSegment { path: path.to_owned(), segment: segment.to_owned() }),
+        None => Ok(()),
+    }
+}
+
 /// The path of file `name` in folder `parent`: `parent/name`, or `name` at home (`""`).
 pub fn file_path(parent: &str, name: &str) -> String {
     if parent.is_empty() { name.to_owned() } else { format!("{parent}/{name}") }

@@ -99,7 +99,14 @@ pub(crate) fn classify(err: &anyhow::Error) -> Verdict {
         if io_kind == Some(std::io::ErrorKind::BrokenPipe) {
             return Verdict::new(OK, "ok");
         }
-        if cause.is::<UsageError>() || cause.is::<chart_studio_workflows::settings::LinkRefused>() {
+        if cause.is::<UsageError>()
+            || cause.is::<crate::output::FieldList>()
+            || cause.is::<chart_studio_workflows::settings::LinkRefused>()
+            || matches!(
+                cause.downcast_ref::<chart_studio_workflows::Error>(),
+                Some(chart_studio_workflows::Error::Figure(_))
+            )
+        {
             return Verdict::new(USAGE, "usage");
         }
         if cause.is::<NoCredentials>() {

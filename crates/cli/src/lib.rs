@@ -37,7 +37,7 @@ pub fn command() -> clap::Command {
 
 /// Runs the CLI with the process's arguments and environment, and returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse().map_err(with_listing_tip) {
         Ok(cli) => cli,
         Err(err)
             if err.use_stderr()
@@ -46,8 +46,12 @@ pub fn main() -> ExitCode {
                 }) =>
         {
             let text = err.to_string();
-            let message = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
-            let error = exit::json_error(message, None, "usage");
+            let mut message =
+                text.lines().next().unwrap_or_default().trim_start_matches("error: ").to_owned();
+            for tip in text.lines().filter_map(|line| line.trim().strip_prefix("tip: ")) {
+                message.push_str(&format!(" (tip: {tip})"));
+            }
+            let error = exit::json_error(&message, None, "usage");
             let _ = writeln!(std::io::stderr().lock(), "{error}");
             return exit::exit(exit::USAGE);
         }
@@ -68,7 +72,8 @@ pub fn main() -> ExitCode {
                 let mut stderr = std::io::stderr().lock();
                 let message = exit::message(&err);
                 let hint = exit::hint(&err);
-                if json {
+                // A list of fields is for reading, so it is text even under --json.
+                if json && !err.is::<output::FieldList>() {
                     let message = match hint {
                         Some(hint) => format!("{message} (hint: {hint})"),
                         None => message,
@@ -85,6 +90,25 @@ pub fn main() -> ExitCode {
             exit::exit(verdict.code)
         }
     }
+}
+
+/// `files ls`, `grids list` and their kin: a tip that files are listed by `folders ls`, as
+/// gh suggests the command a mistyped one meant.
+fn with_listing_tip(mut err: clap::Error) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let listing = matches!(
+        err.get(ContextKind::InvalidSubcommand),
+        Some(ContextValue::String(word)) if matches!(word.as_str(), "ls" | "list")
+    );
+    let group = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    if err.kind() == ErrorKind::InvalidSubcommand
+        && listing
+        && matches!(group.as_deref(), Some("files" | "grids"))
+    {
+        let tip = "list files with `chart-studio folders ls [PATH]` (`-r` for everything below it)";
+        err.insert(ContextKind::Suggested, ContextValue::StyledStrs(vec![tip.into()]));
+    }
+    err
 }
 
 /// Whether to colour a stream: `CLICOLOR_FORCE` (not 0) forces it, `NO_COLOR` (not empty)

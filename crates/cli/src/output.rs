@@ -124,23 +124,50 @@ impl Output {
     /// `--json=` with no fields.
     pub(crate) fn of<T: Render>(&self) -> Result<Printer<T>> {
         if let Some(fields) = &self.fields {
-            let listed = if T::FIELDS.is_empty() {
-                "this command's JSON has no fixed fields; use --jq to pick from it".to_owned()
+            let problem = if fields.is_empty() {
+                Some("name the fields after --json=".to_owned())
             } else {
-                format!("its fields are: {}", T::FIELDS.join(", "))
+                fields
+                    .iter()
+                    .find(|f| !T::FIELDS.is_empty() && !T::FIELDS.contains(&f.as_str()))
+                    .map(|unknown| format!("unknown JSON field {unknown:?}"))
             };
-            if fields.is_empty() {
-                return Err(UsageError(format!("name the fields after --json=; {listed}")).into());
-            }
-            if !T::FIELDS.is_empty()
-                && let Some(unknown) = fields.iter().find(|f| !T::FIELDS.contains(&f.as_str()))
-            {
-                return Err(UsageError(format!("unknown JSON field {unknown:?}; {listed}")).into());
+            if let Some(problem) = problem {
+                return Err(FieldList { problem, fields: T::FIELDS }.into());
             }
         }
         Ok(Printer { out: self.clone(), kind: PhantomData })
     }
 }
+
+/// `--json=` with no fields, or with a field the command's JSON does not have: a usage error
+/// printed as text that lists the fields, one per line (as gh does), even under `--json`.
+#[derive(Debug)]
+pub(crate) struct FieldList {
+    /// What was wrong.
+    problem: String,
+    /// The fields there are.
+    fields: &'static [&'static str],
+}
+
+impl std::fmt::Display for FieldList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.fields.is_empty() {
+            return write!(
+                f,
+                "{}; this command's JSON has no fixed fields: use --jq to pick from it",
+                self.problem
+            );
+        }
+        write!(f, "{}; the fields are (--json=FIELD,...):", self.problem)?;
+        for field in self.fields {
+            write!(f, "\n  {field}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FieldList {}
 
 /// Prints results of one type; made by [`Output::of`].
 #[derive(Debug)]
@@ -298,13 +325,13 @@ mod tests {
         assert!(out(None).of::<Vec<Item>>().is_ok());
         assert!(out(Some("fid")).of::<Vec<Item>>().is_ok());
         let err = out(Some("fid,nope")).of::<Vec<Item>>().unwrap_err();
-        assert!(
-            err.to_string().contains("unknown JSON field \"nope\"; its fields are: fid"),
-            "{err}"
+        assert_eq!(
+            err.to_string(),
+            "unknown JSON field \"nope\"; the fields are (--json=FIELD,...):\n  fid"
         );
-        assert!(err.is::<UsageError>());
+        assert!(err.is::<FieldList>());
         let err = out(Some("")).of::<Vec<Item>>().unwrap_err();
-        assert!(err.to_string().contains("its fields are: fid"), "{err}");
+        assert!(err.to_string().ends_with("(--json=FIELD,...):\n  fid"), "{err}");
         assert!(out(Some("anything")).of::<Value>().is_ok(), "free-form JSON takes any field");
     }
 }

@@ -100,6 +100,15 @@ fn usage_errors_exit_2_with_one_clear_line() {
     }
     let output = run(&server, home.path(), CLI, &["files", "delete", "cli:0"], "");
     assert_eq!(code(&output), 2, "no terminal and no --yes: {}", stderr(&output));
+    // A listing asked of `files` or `grids` points at `folders ls`.
+    for args in [["files", "ls"], ["grids", "list"]] {
+        let output = run(&server, home.path(), CLI, &args, "");
+        assert_eq!(code(&output), 2, "{args:?}");
+        assert!(
+            stderr(&output).contains("tip: list files with `chart-studio folders ls"),
+            "{args:?}"
+        );
+    }
 }
 
 #[test]

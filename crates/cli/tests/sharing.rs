@@ -258,9 +258,28 @@ fn bad_figures_are_refused_and_nothing_is_half_created() {
     assert_eq!(code(&output), 1);
     assert!(stderr(&output).contains("broken.json is not JSON"), "{}", stderr(&output));
 
-    let no_data = figure_file(home.path(), "nodata.json", &json!({"layout": {}}));
-    let output = run(&server, home.path(), CLI, &["plots", "create", &no_data], "");
-    assert!(stderr(&output).contains("has no `data` list of traces"), "{}", stderr(&output));
+    // Figures with nothing to draw, refused before anything is sent (exit 2), as the Python
+    // client refuses them.
+    for (name, figure, says) in [
+        ("nodata", json!({"layout": {}}), "has no `data` list of traces"),
+        ("empty", json!({"data": []}), "`data` list is empty"),
+        ("values", json!([1, 2, 3]), "holds values ([1, 2, 3]) where its traces go"),
+        ("mixed", json!({"data": [{"y": [1]}, "y"]}), "data.1 is a string, not a trace"),
+    ] {
+        let file = figure_file(home.path(), &format!("{name}.json"), &figure);
+        let output = run(&server, home.path(), CLI, &["plots", "create", &file], "");
+        assert_eq!(code(&output), 2, "{name}: {}", stderr(&output));
+        assert!(stderr(&output).contains(says), "{name}: {}", stderr(&output));
+    }
+    let good = figure_file(home.path(), "good.json", &bars());
+    for path in ["a/../b", "./b", "a/.."] {
+        let output =
+            run(&server, home.path(), CLI, &["plots", "create", &good, "--filename", path], "");
+        assert_eq!(code(&output), 2, "{path}: {}", stderr(&output));
+        assert!(stderr(&output).contains("a path may not hold"), "{path}: {}", stderr(&output));
+    }
+    let output = run(&server, home.path(), CLI, &["folders", "create", "x/../y"], "");
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
 
     let dangling = figure_file(
         home.path(),

@@ -28,6 +28,68 @@ pub struct TraceAttribute<'a> {
     pub value: &'a Value,
 }
 
+/// Why a figure cannot make a plot: the Python client refuses the same before sending.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FigureError {
+    /// No `data` list.
+    #[error(
+        "the figure has no `data` list of traces; a figure looks like {{\"data\": [{{\"type\": \"scatter\", \"y\": [1, 2]}}], \"layout\": {{}}}}"
+    )]
+    NoData,
+    /// An empty `data` list: the plot would be a blank page.
+    #[error("the figure's `data` list is empty; a plot needs at least one trace")]
+    Empty,
+    /// Bare values where the traces go, such as `[1, 2, 3]`.
+    #[error(
+        "the figure holds values ({0}) where its traces go; put them in a trace: {{\"data\": [{{\"type\": \"scatter\", \"y\": [1, 2, 3]}}]}}"
+    )]
+    Values(String),
+    /// A trace that is not an object.
+    #[error(
+        "data.{index} is {found}, not a trace (an object such as {{\"type\": \"bar\", \"y\": [1, 2]}})"
+    )]
+    NotATrace {
+        /// Its place in `data`.
+        index: usize,
+        /// What it is instead.
+        found: &'static str,
+    },
+}
+
+/// Checks that `figure` has traces to draw: a non-empty `data` list of objects.
+///
+/// ```
+/// use chart_studio_models::{FigureError, check_traces};
+/// use serde_json::json;
+///
+/// assert_eq!(check_traces(&json!({"data": [{"y": [1]}]})), Ok(()));
+/// assert_eq!(check_traces(&json!({"data": []})), Err(FigureError::Empty));
+/// assert!(matches!(check_traces(&json!({"data": [1, 2, 3]})), Err(FigureError::Values(_))));
+/// ```
+pub fn check_traces(figure: &Value) -> Result<(), FigureError> {
+    let data = figure.get("data").and_then(Value::as_array).ok_or(FigureError::NoData)?;
+    if data.is_empty() {
+        return Err(FigureError::Empty);
+    }
+    let kind = |value: &Value| match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    if data.iter().all(|value| !value.is_object()) {
+        let shown: Vec<String> = data.iter().take(3).map(Value::to_string).collect();
+        let more = if data.len() > 3 { ", …" } else { "" };
+        return Err(FigureError::Values(format!("[{}{more}]", shown.join(", "))));
+    }
+    match data.iter().position(|value| !value.is_object()) {
+        Some(index) => Err(FigureError::NotATrace { index, found: kind(&data[index]) }),
+        None => Ok(()),
+    }
+}
+
 /// Every trace of `figure`, with its path (`data.0`, `frames.2.data.1`).
 pub fn traces(figure: &Value) -> Vec<(String, &Value)> {
     let mut found = Vec::new();

@@ -38,8 +38,9 @@ pub use decode::{DecodeError, from_json_slice};
 pub use error_body::{ErrorBody, ErrorItem};
 pub use fid::{ColumnRef, Fid, FidError, HOME_FOLDER};
 pub use figure::{
-    TraceAttribute, clean_legacy, column_refs, data_arrays, data_columns, referenced_grids,
-    replace_attribute, source_refs, traces, use_reference, value_at_mut,
+    FigureError, TraceAttribute, check_traces, clean_legacy, column_refs, data_arrays,
+    data_columns, referenced_grids, replace_attribute, source_refs, traces, use_reference,
+    value_at_mut,
 };
 pub use file::{Counted, Created, File, FileType};
 pub use folder::{Folder, FolderChildren, Listing};

@@ -70,7 +70,9 @@ impl Sharing {
     pub fn set_by(update: &FileUpdate) -> Option<Self> {
         match (update.world_readable, update.share_key_enabled) {
             (Some(true), _) => Some(Self::Public),
-            (Some(world_readable), Some(enabled)) => Some(Self::from_fields(world_readable, enabled)),
+            (Some(world_readable), Some(enabled)) => {
+                Some(Self::from_fields(world_readable, enabled))
+            }
             _ => None,
         }
     }

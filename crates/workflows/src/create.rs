@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{Sleeper, files, folders, grids, plots};
-use chart_studio_bulk::{Engine, Failure, existing, file_path, is_not_found, put_data_in_grid};
-use chart_studio_models::{ColumnRef, Fid, FileType, source_refs, traces};
+use chart_studio_bulk::{
+    Engine, Failure, check_new_path, existing, file_path, is_not_found, put_data_in_grid,
+};
+use chart_studio_models::{ColumnRef, Fid, FileType, check_traces, source_refs, traces};
 use chart_studio_sharing::Sharing;
 use serde::Serialize;
 use serde_json::Value;
@@ -68,6 +70,9 @@ pub async fn save_plot(
     plot: NewPlot,
 ) -> Result<Saved, Error> {
     let NewPlot { mut figure, folder, mut name, mode, if_exists } = plot;
+    check_traces(&figure)?;
+    check_new_path(&file_path(&folder, &name))
+        .map_err(|err| Error::Refused(format!("{err}; nothing was sent")))?;
     check_references(engine, &figure).await?;
     let mut at_path = match if_exists {
         IfExists::Update => existing(engine, &file_path(&folder, &name), &FileType::Plot).await?,

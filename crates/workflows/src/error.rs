@@ -13,6 +13,9 @@ pub enum Error {
     /// The request is refused before anything is changed, for the reason given.
     #[error("{0}")]
     Refused(String),
+    /// The figure has nothing to draw; nothing was sent.
+    #[error("{0}; nothing was sent")]
+    Figure(#[from] chart_studio_models::FigureError),
     /// A step failed; `context` says which.
     #[error("{context}: {source}")]
     Context {
@@ -30,7 +33,7 @@ impl Error {
             Self::Request(err) => err.as_api(),
             Self::Run(chart_studio_bulk::Failure::Request(err)) => err.as_api(),
             Self::Context { source, .. } => source.as_api(),
-            Self::Run(_) | Self::Refused(_) => None,
+            Self::Run(_) | Self::Refused(_) | Self::Figure(_) => None,
         }
     }
 }

@@ -38,7 +38,10 @@ pub struct Drawing {
 /// Studio server can draw it.
 pub async fn draw(client: &Client, chart: Chart, drawing: Drawing) -> Result<Image, crate::Error> {
     let figure = match chart {
-        Chart::Figure(figure) => figure,
+        Chart::Figure(figure) => {
+            chart_studio_models::check_traces(&figure)?;
+            figure
+        }
         Chart::Plot { fid, share_key } => {
             let mut request = plots::Content::new(fid).inline_data(true);
             request.share_key = share_key;

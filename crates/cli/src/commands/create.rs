@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_bulk::{Engine, EngineConfig, TokioClock, normalise_path};
+use chart_studio_bulk::{Engine, EngineConfig, TokioClock};
 use chart_studio_models::Fid;
 use chart_studio_sharing::{Layer, Sharing, resolve};
 use chart_studio_workflows::create::{IfExists, NewPlot, save_plot};
@@ -113,7 +113,8 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
     Ok(())
 }
 
-/// Reads and checks the figure file (`-` is stdin).
+/// Reads the figure file (`-` is stdin); a bare list is the figure's `data`. The workflows
+/// check its traces.
 pub(super) fn read_figure(path: &Path) -> Result<Value> {
     let mut text = String::new();
     if path == Path::new("-") {
@@ -130,12 +131,6 @@ pub(super) fn read_figure(path: &Path) -> Result<Value> {
         // A bare list of traces, as the Python client's `py.plot(data)` takes it.
         figure = serde_json::json!({ "data": figure });
     }
-    if !figure.get("data").is_some_and(Value::is_array) {
-        bail!(
-            "{} has no `data` list of traces; a figure looks like {{\"data\": [...], \"layout\": {{...}}}}",
-            path.display()
-        );
-    }
     Ok(figure)
 }
 
@@ -147,7 +142,7 @@ fn split_path(filename: Option<&str>, figure: &Path) -> Result<(String, String)>
         .filter(|stem| *stem != "-")
         .unwrap_or("untitled");
     let given = filename.unwrap_or(default);
-    let path = normalise_path(given);
+    let path = super::new_path(given)?;
     let (parent, name) = path.rsplit_once('/').unwrap_or(("", &path));
     if name.is_empty() {
         bail!("--filename {given:?} names no file");

@@ -142,7 +142,7 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
         FilesCommand::Copy { file, to } => {
             let printer = out.of::<Copied>()?;
             username(settings)?;
-            let folder = to.as_deref().map(chart_studio_bulk::normalise_path).unwrap_or_default();
+            let folder = to.as_deref().map(super::new_path).transpose()?.unwrap_or_default();
             let source = file.fid(&client).await?;
             let mut request = files::Copy::new(source.clone());
             request.share_key = file.share_key;

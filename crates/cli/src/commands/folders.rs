@@ -108,7 +108,7 @@ pub(super) async fn run(command: FoldersCommand, settings: &Settings, out: Outpu
         FoldersCommand::Create { path } => {
             let printer = out.of::<FolderCreated>()?;
             username(settings)?;
-            let path = chart_studio_bulk::normalise_path(&path);
+            let path = super::new_path(&path)?;
             let created = client.send(&folders::Create::new(&path)).await?;
             printer.print(&FolderCreated { fid: created.file.file.fid, path })
         }

@@ -41,6 +41,13 @@ pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> R
     }
 }
 
+/// A path to make something at, normalised; one holding `.` or `..` is a usage error.
+fn new_path(given: &str) -> Result<String> {
+    chart_studio_bulk::check_new_path(given)
+        .map_err(|err| crate::exit::UsageError(err.to_string()))?;
+    Ok(chart_studio_bulk::normalise_path(given))
+}
+
 /// The configured username, or the "no credentials" error (exit code 4).
 fn username(settings: &Settings) -> Result<String> {
     settings.credentials().map(|creds| creds.username).ok_or_else(|| NoCredentials.into())
