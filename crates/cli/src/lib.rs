@@ -15,6 +15,7 @@ mod exit;
 mod jq;
 mod output;
 mod views;
+mod waiting;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -146,7 +147,8 @@ fn init_logging(verbose: u8) {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let out = Output::new(JsonArgs { json: cli.global.json.clone(), jq: cli.global.jq.clone() })?;
-    let settings = Settings::load(&inputs(&cli.global))?;
+    let said = waiting::SaidWaits::new(waiting::shown(&out));
+    let settings = Settings::load(&inputs(&cli.global))?.waiting_on(std::sync::Arc::new(said));
     for link in cli::file_links(std::env::args().skip(1)) {
         settings.check_link(&link)?;
     }

@@ -152,12 +152,13 @@ fn creation_never_overwrites_by_surprise() {
         home.path(),
         CLI,
         &["plots", "create", "-", "--if-exists", "new"],
-        r#"{"data": []}"#,
+        r#"{"data": [{"y": [1]}]}"#,
     );
     assert_eq!(code(&piped), 0, "{}", stderr(&piped));
     let row: Vec<String> = stdout(&piped).trim_end().split('\t').map(str::to_owned).collect();
     assert_eq!((row[1].as_str(), row[2].as_str()), ("created", "untitled"), "{row:?}");
-    let again = run(&server, home.path(), CLI, &["plots", "create", "-"], r#"{"data": []}"#);
+    let again =
+        run(&server, home.path(), CLI, &["plots", "create", "-"], r#"{"data": [{"y": [1]}]}"#);
     assert!(stdout(&again).contains("\tupdated\tuntitled\t"), "{}", stdout(&again));
 }
 

@@ -70,10 +70,12 @@ fn a_login_keeps_the_server_it_was_given() {
 }
 
 /// Runs the binary under a real pseudo-terminal (Python's pty module) with `env`, typing
-/// `reply` once `prompt` has been shown; returns everything the terminal showed.
+/// `reply` once `prompt` has been shown (nothing, for an empty prompt; with `HIDDEN` in `env`,
+/// once the program has also turned echo off, as a person types after the prompt); returns
+/// everything the terminal showed.
 fn at_terminal(args: &[&str], env: &[(&str, &str)], prompt: &str, reply: &str) -> String {
     let script = r#"
-import os, pty, sys
+import os, pty, select, sys, termios
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(sys.argv[1], sys.argv[1:])
@@ -87,7 +89,10 @@ while True:
     if not chunk:
         break
     shown += chunk
-    if not typed and os.environ["PROMPT"].encode() in shown:
+    if not typed and os.environ["PROMPT"] and os.environ["PROMPT"].encode() in shown:
+        # A hidden reply is typed once the program has turned the terminal's echo off.
+        while os.environ.get("HIDDEN") and termios.tcgetattr(fd)[3] & termios.ECHO:
+            select.select([], [], [], 0.005)
         os.write(fd, os.environ["REPLY"].encode() + b"\r")
         typed = True
 os.waitpid(pid, 0)
@@ -100,6 +105,7 @@ sys.stdout.write(shown.decode(errors="replace"))
         .args(args)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
         .envs(env.iter().copied())
         .env("PROMPT", prompt)
         .env("REPLY", reply)
@@ -117,7 +123,7 @@ fn the_key_prompt_does_not_echo() {
     let home = home.path().to_str().unwrap();
     let shown = at_terminal(
         &["--api-domain", &server.url, "auth", "login", "--username", "cli"],
-        &[("HOME", home)],
+        &[("HOME", home), ("HIDDEN", "1")],
         "API key",
         KEY,
     );
@@ -316,4 +322,42 @@ fn folders_ls_lists_one_folder_or_a_tree_with_paths() {
     let missing = common::run(&server, home.path(), common::CLI, &["folders", "ls", "nowhere"], "");
     assert_eq!(code(&missing), 2, "{}", stderr(&missing));
     assert!(stderr(&missing).contains("no folder \"nowhere\""), "{}", stderr(&missing));
+}
+
+/// At a terminal, a spinner says what the CLI waits for: a plan being made from a slow server,
+/// and the waits before a request to an unreachable server is sent again. In a pipe, nothing.
+#[test]
+fn waits_show_a_spinner_at_a_terminal_only() {
+    let server = Server::start_with(chart_studio_server::ServerConfig {
+        faults: chart_studio_server::Faults {
+            latency: std::time::Duration::from_millis(300),
+            ..chart_studio_server::Faults::default()
+        },
+        ..chart_studio_server::ServerConfig::default()
+    });
+    server.handle().add_plots("cli", 2, "", true).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let home_dir = home.path().to_str().unwrap();
+    let env = |api: &'static str| {
+        [
+            ("HOME", home_dir),
+            ("PLOTLY_API_DOMAIN", api),
+            ("PLOTLY_USERNAME", "cli"),
+            ("PLOTLY_API_KEY", KEY),
+        ]
+    };
+    let api: &'static str = server.url.clone().leak();
+    let args = ["bulk", "share", "private", "--dry-run"];
+    let shown = at_terminal(&args, &env(api), "", "");
+    assert!(shown.contains("Planning: reading the files of cli"), "{shown}");
+    let piped = common::run(&server, home.path(), common::CLI, &args, "");
+    assert!(!stderr(&piped).contains("Planning"), "{}", stderr(&piped));
+
+    // A port nothing listens on: the single command retries, and says so while it waits.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere: &'static str = format!("http://{}", closed.local_addr().unwrap()).leak();
+    drop(closed);
+    let shown = at_terminal(&["folders", "ls"], &env(nowhere), "", "");
+    assert!(shown.contains("no answer from the server; trying again in"), "{shown}");
+    assert!(shown.contains("the server could not be reached"), "{shown}");
 }

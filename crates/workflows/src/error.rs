@@ -15,7 +15,7 @@ pub enum Error {
     Refused(String),
     /// The figure has nothing to draw; nothing was sent.
     #[error("{0}; nothing was sent")]
-    Figure(#[from] chart_studio_models::FigureError),
+    Figure(chart_studio_models::FigureError),
     /// A step failed; `context` says which.
     #[error("{context}: {source}")]
     Context {
@@ -24,6 +24,12 @@ pub enum Error {
         /// Why it failed.
         source: Box<Error>,
     },
+}
+
+impl From<chart_studio_models::FigureError> for Error {
+    fn from(err: chart_studio_models::FigureError) -> Self {
+        Self::Figure(err)
+    }
 }
 
 impl Error {

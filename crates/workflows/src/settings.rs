@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_api::{Client, Config, Credentials, RetryPolicy};
+use chart_studio_api::{Client, Config, Credentials, RetryPolicy, Sleeper};
 use chart_studio_bulk::TokioClock;
 use chart_studio_http::{HttpSettings, HttpTransport};
 use config::{Map, Source, Value, ValueKind};
@@ -149,6 +149,8 @@ pub struct Settings {
     pub config_file: Option<PathBuf>,
     /// The Python client's folder (`PLOTLY_DIR`, else `~/.plotly`), where `auth login` writes.
     pub plotly_dir: Option<PathBuf>,
+    /// What a client's retries wait on.
+    sleeper: Arc<dyn Sleeper>,
 }
 
 impl Settings {
@@ -197,7 +199,14 @@ impl Settings {
             profile,
             config_file: inputs.config_file.clone(),
             plotly_dir: inputs.plotly_dir.clone(),
+            sleeper: Arc::new(TokioClock::default()),
         })
+    }
+
+    /// The same settings, with clients whose retries wait on `sleeper` (such as one that says
+    /// at a terminal that it is waiting).
+    pub fn waiting_on(self, sleeper: Arc<dyn Sleeper>) -> Self {
+        Self { sleeper, ..self }
     }
 
     /// The `sharing` and `world_readable` of each layer, lowest first, for the sharing engine.
@@ -329,7 +338,7 @@ impl Settings {
         }
         let transport = HttpTransport::new(&http).context("could not set up HTTP")?;
         let retries = RetryPolicy { max_retries: SINGLE_COMMAND_RETRIES, ..RetryPolicy::default() };
-        Ok(Client::new(transport, config).with_retries(retries, Arc::new(TokioClock::default())))
+        Ok(Client::new(transport, config).with_retries(retries, self.sleeper.clone()))
     }
 }
 

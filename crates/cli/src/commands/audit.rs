@@ -15,6 +15,7 @@ use super::username;
 use crate::cli::SharingCommand;
 use crate::output::{Human, Output, Render};
 use crate::settings::Settings;
+use crate::waiting::{self, Spinner};
 
 /// The audit of one user's files.
 #[derive(Debug, Serialize)]
@@ -118,6 +119,7 @@ pub(super) async fn run(command: SharingCommand, settings: &Settings, out: Outpu
     };
     let engine =
         Engine::new(settings.client()?, Arc::new(TokioClock::default()), EngineConfig::default());
+    let reading = Spinner::new(waiting::shown(&out), format!("Reading the files of {user}"));
     let mut files = std::pin::pin!(listed(&engine, &user, false).await?);
     let mut total = Counts::new("all", String::new());
     let mut by_type: BTreeMap<String, Counts> = BTreeMap::new();
@@ -148,6 +150,7 @@ pub(super) async fn run(command: SharingCommand, settings: &Settings, out: Outpu
             }
         }
     }
+    drop(reading);
     most_viewed_first(&mut public);
     public.truncate(top);
     let mut counts = vec![total];

@@ -24,6 +24,7 @@ use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, Jobs, RunArgs};
 use crate::exit::{PartialFailure, RunStopped, UsageError};
 use crate::output::{Output, Printer};
 use crate::settings::Settings;
+use crate::waiting::{self, Spinner};
 
 /// The most requests `--jobs auto` keeps in flight.
 const MAX_AUTO_JOBS: usize = 64;
@@ -51,8 +52,10 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
             let mode = Sharing::from(mode);
             let reader = engine(&ctx.client, run.jobs, None);
             let scratch = scratch(&run);
+            let planning = ctx.planning();
             let (plan, diagnostics) =
                 ctx.planner(&reader, &scratch).share(&selection(&filter)?, mode, !no_grids).await?;
+            drop(planning);
             if !ctx.out.json {
                 let mut stderr = std::io::stderr().lock();
                 for diagnostic in
@@ -65,12 +68,16 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         }
         BulkCommand::Trash { filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
+            let planning = ctx.planning();
             let plan = ctx.planner(&reader, &scratch(&run)).trash(&selection(&filter)?).await?;
+            drop(planning);
             launch(&ctx, "trash", plan, &run, None).await
         }
         BulkCommand::Restore { filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
+            let planning = ctx.planning();
             let plan = ctx.planner(&reader, &scratch(&run)).restore(&selection(&filter)?).await?;
+            drop(planning);
             launch(&ctx, "restore", plan, &run, None).await
         }
         BulkCommand::Delete { filter, force, no_backup, backup_dir, run } => {
@@ -79,7 +86,9 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         BulkCommand::Export { dir, images, filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
             let scratch = scratch(&run);
+            let planning = ctx.planning();
             let plan = ctx.planner(&reader, &scratch).export(&selection(&filter)?, &images).await?;
+            drop(planning);
             launch(&ctx, "export", plan, &run, Some(dir)).await
         }
         BulkCommand::Import { dir, on_conflict, run } => {
@@ -119,7 +128,9 @@ async fn delete(
     let dir = (!no_backup).then(|| backup_dir.unwrap_or_else(|| journal.with_extension("backup")));
     let reader = engine(&ctx.client, run.jobs, None);
     let run = RunArgs { journal: Some(journal), ..run };
+    let planning = ctx.planning();
     let plan = ctx.planner(&reader, &scratch(&run)).delete(selection, force, dir.is_some()).await?;
+    drop(planning);
     launch(ctx, "delete", plan, &run, dir).await
 }
 
@@ -142,6 +153,14 @@ impl Ctx {
     /// The account and server.
     fn account(&self) -> Account<'_> {
         Account { api: &self.api, user: &self.me }
+    }
+
+    /// A spinner while a plan is made (at a terminal).
+    fn planning(&self) -> Spinner {
+        Spinner::new(
+            waiting::shown(&self.out),
+            format!("Planning: reading the files of {}", self.me),
+        )
     }
 
     /// Plans runs over the account, reading through `reader` and writing plans in `scratch`.
@@ -589,8 +608,11 @@ struct Bar(indicatif::ProgressBar);
 impl Bar {
     fn new(json: bool) -> Self {
         let visible = !json && std::io::stderr().is_terminal();
-        let bar =
-            if visible { indicatif::ProgressBar::new(0) } else { indicatif::ProgressBar::hidden() };
+        let bar = if visible {
+            waiting::lines().add(indicatif::ProgressBar::new(0))
+        } else {
+            indicatif::ProgressBar::hidden()
+        };
         // Files per second, whole: indicatif's own `{per_sec}` prints four decimals.
         let style =
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {rate} eta {eta} {msg}")

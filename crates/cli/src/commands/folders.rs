@@ -14,6 +14,7 @@ use crate::exit::UsageError;
 use crate::output::{Human, Output, Render};
 use crate::settings::Settings;
 use crate::views::ListedFile;
+use crate::waiting::{self, Spinner};
 
 /// Files asked for per page when listing.
 const LIST_PAGE: u32 = 500;
@@ -68,6 +69,11 @@ pub(super) async fn run(command: FoldersCommand, settings: &Settings, out: Outpu
                 page_size: Some(LIST_PAGE),
                 page: None,
             };
+            // At a terminal the rows wait for the table; a spinner says what is happening.
+            let spinner = Spinner::new(
+                printer.tty() && waiting::shown(&out),
+                format!("Listing the files of {user}"),
+            );
             let folder_list: Vec<File> = client.items(folders_only).try_collect().await?;
             let paths = chart_studio_bulk::folder_paths(&folder_list);
             let folder_seen = match folder.as_deref() {
@@ -96,6 +102,7 @@ pub(super) async fn run(command: FoldersCommand, settings: &Settings, out: Outpu
                     files.push(item);
                 }
             }
+            drop(spinner);
             if files.is_empty() && printer.tty() {
                 let place = folder.map_or_else(String::new, |f| format!(" in {f}"));
                 writeln!(std::io::stderr().lock(), "No files{place}")?;
