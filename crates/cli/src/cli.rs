@@ -24,8 +24,9 @@ pub(crate) struct Cli {
     pub command: Command,
 }
 
-/// Flags every command takes.
+/// Flags every command takes, listed apart in each command's help (gh's "inherited flags").
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct GlobalArgs {
     /// Use this profile of the config file.
     #[arg(long, global = true, env = "CHART_STUDIO_PROFILE", value_name = "NAME")]
@@ -88,6 +89,7 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Grids(GridsCommand),
     /// Who can see files: make them public, private or secret, or show who can.
+    #[command(after_help = examples::SHARE)]
     Share(ShareArgs),
     /// Read and change settings (`config set sharing private` makes new plots private).
     #[command(subcommand)]
@@ -99,9 +101,11 @@ pub(crate) enum Command {
     #[command(subcommand)]
     Sharing(SharingCommand),
     /// Call any API endpoint and print the JSON answer, like `gh api`.
+    #[command(after_help = examples::API)]
     Api(ApiArgs),
     /// Draw a chart as an image (PNG, JPEG, WebP, SVG, PDF or EMF): a figure file, or a plot
     /// by fid or link.
+    #[command(after_help = examples::IMAGE)]
     Image(ImageArgs),
     /// Print a shell completion script, e.g. `source <(chart-studio completion bash)`.
     Completion {
@@ -117,6 +121,7 @@ pub(crate) enum AuthCommand {
     /// Show each setting with the source it came from, then check the credentials with the server.
     Status,
     /// Save a username and API key (read from stdin) to ~/.plotly/.credentials, readable only by you.
+    #[command(after_help = examples::LOGIN)]
     Login {
         /// The Chart Studio username.
         #[arg(long, value_name = "NAME")]
@@ -244,6 +249,7 @@ pub(crate) fn file_links(args: impl Iterator<Item = String>) -> Vec<url::Url> {
 #[derive(Debug, Subcommand)]
 pub(crate) enum FilesCommand {
     /// Show a file's metadata.
+    #[command(after_help = examples::FILES_GET)]
     Get {
         /// The file: its id (alice:12), its link (a secret link's key is used to read it), or
         /// its path in your account (reports/2024/sales).
@@ -338,6 +344,7 @@ pub(crate) enum PlotsCommand {
     },
     /// Create a plot from a figure (JSON with `data` and `layout`): raw data is uploaded as a
     /// grid and the traces refer to it. An existing plot at the same path is updated in place.
+    #[command(after_help = examples::PLOTS_CREATE)]
     Create {
         /// The figure file, or - for stdin (e.g. the output of `plots content FID --inline-data`).
         #[arg(value_name = "FIGURE.json")]
@@ -398,6 +405,7 @@ pub(crate) enum FileTypeArg {
 pub(crate) enum FoldersCommand {
     /// List the files of a folder with their paths (`--recursive`: everything below it), or
     /// every file of a user.
+    #[command(after_help = examples::FOLDERS_LS)]
     Ls {
         /// The folder, such as reports/2024 (default: every file).
         #[arg(value_name = "PATH")]
@@ -664,6 +672,7 @@ impl From<OnConflictArg> for chart_studio_bulk::OnConflict {
 #[derive(Debug, Subcommand)]
 pub(crate) enum BulkCommand {
     /// Make files public, private or secret; the grids of plots follow them (unless --no-grids).
+    #[command(after_help = examples::BULK_SHARE)]
     Share {
         /// The new mode.
         #[arg(value_enum)]
@@ -691,6 +700,7 @@ pub(crate) enum BulkCommand {
         run: RunArgs,
     },
     /// Delete files for good: back each up, trash it, delete it; plots before their grids.
+    #[command(after_help = examples::BULK_DELETE)]
     Delete {
         #[command(flatten)]
         filter: FilterArgs,
@@ -707,6 +717,7 @@ pub(crate) enum BulkCommand {
         run: RunArgs,
     },
     /// Export files (metadata, figures with their data, grids) to a folder with a manifest.
+    #[command(after_help = examples::BULK_EXPORT)]
     Export {
         /// The folder to write.
         dir: PathBuf,
@@ -740,6 +751,7 @@ pub(crate) enum BulkCommand {
         jobs: Jobs,
     },
     /// Undo a run: put back the sharing it changed and restore what it trashed.
+    #[command(after_help = examples::BULK_UNDO)]
     Undo {
         /// The run's journal.
         #[arg(value_name = "JOURNAL")]
@@ -773,4 +785,19 @@ pub(crate) enum SharingCommand {
         #[arg(long, default_value_t = 10, value_name = "N")]
         top: usize,
     },
+}
+
+/// The examples that end commands' help (gh's EXAMPLES).
+mod examples {
+    pub(super) const API: &str = "Examples:\n  $ chart-studio api GET files/alice:12\n  $ chart-studio api GET /v2/folders/all -f user=alice --paginate --jq '.[].fid'";
+    pub(super) const BULK_DELETE: &str = "Examples:\n  $ chart-studio bulk delete --folder old --dry-run\n  $ chart-studio bulk delete --folder old --yes --backup-dir ~/chart-backups\n  $ chart-studio bulk undo ~/.local/state/chart-studio/runs/delete-20261206-101500-4242.jsonl";
+    pub(super) const BULK_EXPORT: &str = "Examples:\n  $ chart-studio bulk export ./backup\n  $ chart-studio bulk export ./backup --filetype plot --images png,svg";
+    pub(super) const BULK_SHARE: &str = "Examples:\n  $ chart-studio bulk share private --dry-run\n  $ chart-studio bulk share private --folder reports --name \"2024*\" --yes\n  $ chart-studio bulk share public --fids fids.txt";
+    pub(super) const BULK_UNDO: &str = "Examples:\n  $ chart-studio bulk runs\n  $ chart-studio bulk undo ~/.local/state/chart-studio/runs/share-private-20261206-101500-4242.jsonl --yes";
+    pub(super) const FILES_GET: &str = "Examples:\n  $ chart-studio files get alice:12\n  $ chart-studio files get reports/2024/revenue --json=fid,web_url";
+    pub(super) const FOLDERS_LS: &str = "Examples:\n  $ chart-studio folders ls\n  $ chart-studio folders ls reports -r --filetype plot\n  $ chart-studio folders ls --json=fid,path --jq '.[] | select(.path == \"\")'";
+    pub(super) const IMAGE: &str = "Examples:\n  $ chart-studio image alice:12 -o chart.png --width 1200 --scale 2\n  $ chart-studio image figure.json -o figure.svg";
+    pub(super) const LOGIN: &str = "Examples:\n  $ chart-studio auth login --username alice --api-domain https://plotly.example.com\n  $ echo \"$KEY\" | chart-studio auth login --username alice";
+    pub(super) const PLOTS_CREATE: &str = "Examples:\n  $ chart-studio plots create figure.json --filename reports/2024/revenue --sharing secret\n  $ cat figure.json | chart-studio plots create - --if-exists new";
+    pub(super) const SHARE: &str = "Examples:\n  $ chart-studio share secret reports/2024/revenue\n  $ chart-studio share alice:12\n  $ chart-studio share private alice:12 alice:13 --dry-run";
 }

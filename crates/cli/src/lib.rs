@@ -215,4 +215,33 @@ mod tests {
         assert!(colour(false, env(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")])));
         assert!(!colour(false, env(&[("CLICOLOR_FORCE", "0")])));
     }
+
+    /// Every example in every command's help parses as that command.
+    #[test]
+    fn the_examples_in_the_help_parse() {
+        fn walk(command: &clap::Command, found: &mut Vec<String>) {
+            if let Some(help) = command.get_after_help() {
+                found.extend(
+                    help.to_string()
+                        .lines()
+                        .filter_map(|line| Some(line.trim().strip_prefix("$ ")?.to_owned())),
+                );
+            }
+            for sub in command.get_subcommands() {
+                walk(sub, found);
+            }
+        }
+        let mut examples = Vec::new();
+        walk(&command(), &mut examples);
+        assert!(examples.len() >= 20, "{examples:?}");
+        for example in examples {
+            let words = shlex::split(&example).unwrap_or_default();
+            // What a pipe feeds: the command after the last `|`.
+            let words = words.rsplit(|word| word == "|").next().unwrap_or_default();
+            assert_eq!(words.first().map(String::as_str), Some("chart-studio"), "{example}");
+            if let Err(err) = Cli::try_parse_from(words) {
+                panic!("{example}: {err}");
+            }
+        }
+    }
 }
