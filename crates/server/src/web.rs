@@ -55,6 +55,7 @@ pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/static/plotly.min.js", get(plotly_js_file))
         .route("/static/chart.js", get(chart_js))
+        .route("/", get(home_page))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/{user}", get(user_page))
@@ -264,13 +265,80 @@ async fn logout(
         .into_response()
 }
 
-/// The one answer for anything a reader may not see or that does not exist.
-fn not_found() -> Response {
-    let page = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not found</title></head>\
-        <body style=\"font-family:system-ui,sans-serif;margin:20px\"><h1>404</h1>\
-        <p>There is no chart here, or it is not shared with you.</p></body></html>";
-    let policy = crate::security::page_policy(false);
-    (StatusCode::NOT_FOUND, [(header::CONTENT_SECURITY_POLICY, policy)], Html(page)).into_response()
+#[derive(Template)]
+#[template(
+    ext = "html",
+    source = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Not found</title>
+<style>body{font-family:system-ui,sans-serif;margin:20px}</style>
+</head><body><h1>404</h1>
+<p>There is no chart here, or it is not shared with you.</p>
+<p><a href="/login?next={{ next }}">Sign in</a> to see your own charts, or go to the <a href="/">home page</a>.</p>
+</body></html>"#
+)]
+struct NotFoundPage {
+    /// The page to come back to after signing in, percent-encoded.
+    next: String,
+}
+
+/// The one answer for anything a reader may not see or that does not exist at `path`, with a
+/// way to sign in and come back.
+fn not_found(path: &str) -> Response {
+    let next = percent_encode(local_page(Some(path)));
+    let mut page = rendered(&NotFoundPage { next });
+    *page.status_mut() = StatusCode::NOT_FOUND;
+    page
+}
+
+/// An address nothing answers: the 404 page for a browser, the API's JSON 404 for API clients
+/// (and anywhere under `/v2`).
+pub(crate) async fn unknown(uri: http::Uri, headers: HeaderMap) -> Response {
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/html"));
+    if browser && !uri.path().starts_with("/v2") {
+        not_found(uri.path())
+    } else {
+        Failure::NotFound.into_response()
+    }
+}
+
+#[derive(Template)]
+#[template(
+    ext = "html",
+    source = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Chart Studio server</title>
+<style>body{font-family:system-ui,sans-serif;margin:20px;max-width:50em}code{background:#f3f3f3;padding:1px 4px}</style>
+</head><body><h1>Chart Studio server</h1>
+{% match user %}{% when Some with (user) %}<p>Signed in as {{ user }}: <a href="/~{{ user }}/">your charts</a>.
+<form method="post" action="/logout" style="display:inline"><button>Sign out</button></form></p>
+{% when None %}<p><a href="/login">Sign in</a> with your username and API key to see your charts.</p>{% endmatch %}
+<p>A chart's page is <code>/~USER/NUMBER/</code>; add <code>.png</code>, <code>.svg</code> or <code>.pdf</code> for an image, <code>.embed</code> for a frame, <code>.json</code> for its figure.</p>
+<h2>Clients</h2>
+<p>The API is at <code>{{ api }}/v2/</code>. With the chart-studio CLI:
+<code>chart-studio auth login --api-domain {{ api }} --username NAME</code>.
+With Python's chart_studio: <code>chart_studio.tools.set_config_file(plotly_domain="{{ web }}", plotly_api_domain="{{ api }}")</code>.</p>
+</body></html>"#
+)]
+struct HomePage<'a> {
+    user: Option<&'a str>,
+    api: &'a str,
+    web: &'a str,
+}
+
+async fn home_page(
+    State(app): State<Shared>,
+    identified: Result<Viewer, Failure>,
+    headers: HeaderMap,
+) -> Response {
+    let viewer = reader(&app, identified, &headers);
+    let user = match &viewer {
+        Viewer::User(name) => Some(name.as_str()),
+        Viewer::Anonymous => None,
+    };
+    let (api, web) = (app.urls.api.trim_end_matches('/'), app.urls.web.trim_end_matches('/'));
+    rendered(&HomePage { user, api, web })
 }
 
 fn rendered(page: &impl Template) -> Response {
@@ -309,23 +377,24 @@ enum Wanted {
 
 async fn file_page(
     State(app): State<Shared>,
+    uri: http::Uri,
     Path((user, file)): Path<(String, String)>,
     Query(params): Query<BTreeMap<String, String>>,
     identified: Result<Viewer, Failure>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(user) = user.strip_prefix('~') else { return Failure::NotFound.into_response() };
+    let Some(user) = user.strip_prefix('~') else { return unknown(uri, headers).await };
     let (id, wanted) = match file.split_once('.') {
         None => (file.as_str(), Wanted::Page),
         Some((id, "embed")) => (id, Wanted::Embed),
         Some((id, "json")) => (id, Wanted::Json),
         Some((id, extension)) => match crate::images::Format::parse(extension) {
             Some(format) => (id, Wanted::Image(format)),
-            None => return not_found(),
+            None => return not_found(uri.path()),
         },
     };
     let Some(fid) = id.parse::<u64>().ok().and_then(|id| Fid::new(user, id).ok()) else {
-        return not_found();
+        return not_found(uri.path());
     };
     let viewer = reader(&app, identified, &headers);
     let share_key = params.get("share_key").map(String::as_str);
@@ -339,7 +408,7 @@ async fn file_page(
         };
         return match stored_image(&app, &viewer, &fid, share_key, wanted, &headers).await {
             Some(answer) => answer.unwrap_or_else(IntoResponse::into_response),
-            None => not_found(),
+            None => not_found(uri.path()),
         };
     }
     // What the page shows is taken under the store's lock and drawn after it is released.
@@ -349,11 +418,11 @@ async fn file_page(
         let Ok((_, record, _)) =
             crate::access::readable(&store, &viewer, &fid, Some(&kind), share_key)
         else {
-            return not_found();
+            return not_found(uri.path());
         };
-        let Body::Plot { figure } = &record.body else { return not_found() };
+        let Body::Plot { figure } = &record.body else { return not_found(uri.path()) };
         if record.deleted {
-            return not_found();
+            return not_found(uri.path());
         }
         let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
         let sources = crate::render::PlotSources::gather(&store, &viewer, user, figure);
@@ -381,14 +450,15 @@ async fn file_page(
 
 async fn user_page(
     State(app): State<Shared>,
+    uri: http::Uri,
     Path(user): Path<String>,
     identified: Result<Viewer, Failure>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(user) = user.strip_prefix('~') else { return Failure::NotFound.into_response() };
+    let Some(user) = user.strip_prefix('~') else { return unknown(uri, headers).await };
     let viewer = reader(&app, identified, &headers);
     let store = app.store();
-    let Some(account) = store.account(user) else { return not_found() };
+    let Some(account) = store.account(user) else { return not_found(uri.path()) };
     let plots = account
         .files
         .values()

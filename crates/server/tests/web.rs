@@ -68,3 +68,43 @@ async fn the_owner_signs_in_and_sees_private_plots_others_do_not() {
     .await
     .unwrap();
 }
+
+/// `/` is a home page in a browser (sign in, or the signed-in user's charts, and how clients
+/// connect); an address nothing answers is the 404 page with a way to sign in for a browser,
+/// and the API's JSON 404 for API clients and anywhere under `/v2`.
+#[tokio::test(flavor = "multi_thread")]
+async fn home_and_unknown_pages_speak_to_browsers_and_clients_alike() {
+    let server = server().await;
+    let url = server.url().to_owned();
+    tokio::task::spawn_blocking(move || {
+        let browser = [("Accept", "text/html,application/xhtml+xml,*/*;q=0.8")];
+        let (status, head, body) = http(&url, "GET", "/", &browser, "");
+        assert_eq!(status, 200, "{body}");
+        assert!(header(&head, "content-type").unwrap().starts_with("text/html"), "{head}");
+        assert!(header(&head, "content-security-policy").is_some(), "{head}");
+        assert!(body.contains("href=\"/login\"") && body.contains(&format!("{url}/v2/")), "{body}");
+
+        let (_, head) = sign_in(&url, ALICE.0, ALICE.1, "/");
+        let session = header(&head, "set-cookie").unwrap().split(';').next().unwrap().to_owned();
+        let (_, _, body) = http(&url, "GET", "/", &[browser[0], ("Cookie", session.as_str())], "");
+        assert!(body.contains("Signed in as alice") && body.contains("/~alice/"), "{body}");
+
+        for path in ["/nowhere", "/~alice/999/"] {
+            let (status, head, body) = http(&url, "GET", path, &browser, "");
+            assert_eq!(status, 404, "{path}");
+            assert!(header(&head, "content-type").unwrap().starts_with("text/html"), "{path}");
+            assert!(body.contains("/login?next="), "{path}: {body}");
+        }
+        let (_, _, body) = http(&url, "GET", "/~alice/999/", &browser, "");
+        assert!(body.contains("/login?next=%2F%7Ealice%2F999\""), "back to the chart: {body}");
+
+        for (path, accept) in [("/nowhere", "application/json"), ("/v2/nothing", browser[0].1)] {
+            let (status, head, body) = http(&url, "GET", path, &[("Accept", accept)], "");
+            assert_eq!(status, 404, "{path}");
+            assert!(header(&head, "content-type").unwrap().contains("json"), "{path}: {head}");
+            assert!(body.contains("\"detail\":\"Not found.\""), "{path}: {body}");
+        }
+    })
+    .await
+    .unwrap();
+}
