@@ -248,6 +248,25 @@ fn runs_keep_their_journals_in_the_state_folder_and_are_listed() {
     assert!(shared["done"].as_u64().unwrap() >= 4, "{shared}");
     let undo = runs.iter().find(|r| r["command"] == "undo of share private").unwrap();
     assert_eq!(undo["state"], "done", "{undo}");
+
+    // A state folder that cannot be made is said to be, with what to do, before anything is sent.
+    let blocker = home.path().join("a-file");
+    std::fs::write(&blocker, "").unwrap();
+    let state = blocker.join("state");
+    let env = [("XDG_STATE_HOME", state.to_str().unwrap())];
+    let args = ["bulk", "share", "private", "--folder", "r", "--yes"];
+    let refused = common::run_with_env(&server, home.path(), common::CLI, &args, "", &env);
+    assert_eq!(code(&refused), 1, "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("for the run's journal")
+            && stderr(&refused).contains("set XDG_STATE_HOME to a folder you can write"),
+        "{}",
+        stderr(&refused)
+    );
+    let after =
+        common::run(&server, home.path(), common::CLI, &["--json", "folders", "ls", "r"], "");
+    let files: serde_json::Value = serde_json::from_slice(&after.stdout).unwrap();
+    assert!(files.as_array().unwrap().iter().all(|f| f["world_readable"] == true), "{files}");
 }
 
 /// Wherever a file is asked for, its path in the account works too; `share FILE` alone shows

@@ -51,7 +51,7 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         BulkCommand::Share { mode, filter, no_grids, run } => {
             let mode = Sharing::from(mode);
             let reader = engine(&ctx.client, run.jobs, None);
-            let scratch = scratch(&run);
+            let scratch = scratch(&run)?;
             let planning = ctx.planning();
             let (plan, diagnostics) =
                 ctx.planner(&reader, &scratch).share(&selection(&filter)?, mode, !no_grids).await?;
@@ -69,14 +69,14 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         BulkCommand::Trash { filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
             let planning = ctx.planning();
-            let plan = ctx.planner(&reader, &scratch(&run)).trash(&selection(&filter)?).await?;
+            let plan = ctx.planner(&reader, &scratch(&run)?).trash(&selection(&filter)?).await?;
             drop(planning);
             launch(&ctx, "trash", plan, &run, None).await
         }
         BulkCommand::Restore { filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
             let planning = ctx.planning();
-            let plan = ctx.planner(&reader, &scratch(&run)).restore(&selection(&filter)?).await?;
+            let plan = ctx.planner(&reader, &scratch(&run)?).restore(&selection(&filter)?).await?;
             drop(planning);
             launch(&ctx, "restore", plan, &run, None).await
         }
@@ -85,7 +85,7 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
         }
         BulkCommand::Export { dir, images, filter, run } => {
             let reader = engine(&ctx.client, run.jobs, None);
-            let scratch = scratch(&run);
+            let scratch = scratch(&run)?;
             let planning = ctx.planning();
             let plan = ctx.planner(&reader, &scratch).export(&selection(&filter)?, &images).await?;
             drop(planning);
@@ -129,7 +129,8 @@ async fn delete(
     let reader = engine(&ctx.client, run.jobs, None);
     let run = RunArgs { journal: Some(journal), ..run };
     let planning = ctx.planning();
-    let plan = ctx.planner(&reader, &scratch(&run)).delete(selection, force, dir.is_some()).await?;
+    let plan =
+        ctx.planner(&reader, &scratch(&run)?).delete(selection, force, dir.is_some()).await?;
     drop(planning);
     launch(ctx, "delete", plan, &run, dir).await
 }
@@ -193,15 +194,32 @@ fn stamp() -> String {
     )
 }
 
-/// Where a plan is written while it is made: beside the run's journal, or in the temporary
-/// folder for a dry run, which leaves nothing behind.
-fn scratch(run: &RunArgs) -> PathBuf {
+/// Where a plan is written while it is made: beside the run's journal (the folder is created
+/// if need be), or in the temporary folder for a dry run, which leaves nothing behind.
+fn scratch(run: &RunArgs) -> Result<PathBuf> {
     if run.dry_run {
-        return std::env::temp_dir();
+        return Ok(std::env::temp_dir());
     }
-    let Some(journal) = &run.journal else { return runs_dir() };
-    let dir = journal.parent().filter(|dir| !dir.as_os_str().is_empty());
-    dir.unwrap_or(Path::new(".")).to_owned()
+    let dir = match &run.journal {
+        None => runs_dir(),
+        Some(journal) => journal
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned(),
+    };
+    std::fs::create_dir_all(&dir).map_err(|err| {
+        let how = if run.journal.is_some() {
+            "give --journal a file in a folder you can write"
+        } else {
+            "set XDG_STATE_HOME to a folder you can write, or give --journal FILE"
+        };
+        anyhow::anyhow!(
+            "could not make the folder {} for the run's journal ({err}); {how}",
+            dir.display()
+        )
+    })?;
+    Ok(dir)
 }
 
 /// Where journals go unless `--journal` says otherwise: the user's state folder
@@ -415,7 +433,7 @@ async fn import_run(
     run: &RunArgs,
 ) -> Result<()> {
     let ops = chart_studio_bulk::import_ops(&dir, only, on_conflict)?;
-    let plan = PlanFile::of(&scratch(run), ops)?;
+    let plan = PlanFile::of(&scratch(run)?, ops)?;
     if run.dry_run {
         return print_plan(ctx, "import", plan, Some(dir));
     }
@@ -567,7 +585,7 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
             let command = format!("undo of {}", state.header.command);
             let dry_run = run.dry_run;
             let run = RunArgs { journal: Some(undo_journal), ..run };
-            let plan = PlanFile::of(&scratch(&run), ops)?;
+            let plan = PlanFile::of(&scratch(&run)?, ops)?;
             launch(ctx, &command, plan, &run, None).await?;
             if !dry_run {
                 for fid in relinked {
