@@ -120,7 +120,9 @@ pub(crate) enum Command {
 pub(crate) enum AuthCommand {
     /// Show each setting with the source it came from, then check the credentials with the server.
     Status,
-    /// Save a username and API key (read from stdin) to ~/.plotly/.credentials, readable only by you.
+    /// Save a username and API key to ~/.plotly/.credentials, readable only by you: the key is
+    /// typed unseen at a terminal, else read from stdin. `--api-domain`, `--web-domain` and
+    /// `--ca-bundle` given here are kept in the profile, so later commands reach the same server.
     #[command(after_help = examples::LOGIN)]
     Login {
         /// The Chart Studio username.
