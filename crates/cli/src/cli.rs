@@ -443,6 +443,17 @@ pub(crate) enum SharingArg {
     Secret,
 }
 
+impl From<FileTypeArg> for chart_studio_models::FileType {
+    fn from(arg: FileTypeArg) -> Self {
+        match arg {
+            FileTypeArg::Plot => Self::Plot,
+            FileTypeArg::Grid => Self::Grid,
+            FileTypeArg::Fold => Self::Folder,
+            FileTypeArg::Dashboard => Self::Dashboard,
+        }
+    }
+}
+
 impl From<SharingArg> for chart_studio_sharing::Sharing {
     fn from(arg: SharingArg) -> Self {
         match arg {

@@ -20,7 +20,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::run_output::{ImportSummary, JournalView, RunPlan, RunSummary};
 use super::username;
-use crate::cli::{BulkCommand, FileTypeArg, FilterArgs, Jobs, RunArgs};
+use crate::cli::{BulkCommand, FilterArgs, Jobs, RunArgs};
 use crate::exit::{PartialFailure, RunStopped, UsageError};
 use crate::output::{Output, Printer};
 use crate::settings::Settings;
@@ -259,7 +259,7 @@ fn filter_of(args: &FilterArgs) -> Result<Filter> {
         .transpose()?;
     let mode = args.current_sharing.map(Sharing::from);
     Ok(Filter {
-        filetypes: args.filetype.iter().map(|kind| file_type(*kind)).collect(),
+        filetypes: args.filetype.iter().map(|kind| FileType::from(*kind)).collect(),
         folder: args.folder.as_deref().map(chart_studio_bulk::normalise_path),
         name,
         created_before: time("created-before", &args.created_before)?,
@@ -272,15 +272,6 @@ fn filter_of(args: &FilterArgs) -> Result<Filter> {
             Arc::new(move |file: &File| Sharing::of(file) == Observed::Known(mode)) as _
         }),
     })
-}
-
-fn file_type(kind: FileTypeArg) -> FileType {
-    match kind {
-        FileTypeArg::Plot => FileType::Plot,
-        FileTypeArg::Grid => FileType::Grid,
-        FileTypeArg::Fold => FileType::Folder,
-        FileTypeArg::Dashboard => FileType::Dashboard,
-    }
 }
 
 /// The fids listed in a file (or stdin), one per line; blank lines and `#` comments are skipped.

@@ -9,7 +9,7 @@ use futures_util::TryStreamExt;
 use serde::Serialize;
 
 use super::username;
-use crate::cli::{FileTypeArg, FoldersCommand};
+use crate::cli::FoldersCommand;
 use crate::exit::UsageError;
 use crate::output::{Human, Output, Render};
 use crate::settings::Settings;
@@ -48,12 +48,7 @@ pub(super) async fn run(command: FoldersCommand, settings: &Settings, out: Outpu
                 Some(user) => user,
                 None => username(settings)?,
             };
-            let filetype = filetype.map(|kind| match kind {
-                FileTypeArg::Plot => FileType::Plot,
-                FileTypeArg::Grid => FileType::Grid,
-                FileTypeArg::Fold => FileType::Folder,
-                FileTypeArg::Dashboard => FileType::Dashboard,
-            });
+            let filetype = filetype.map(FileType::from);
             let folder = path.or(folder).map(|path| chart_studio_bulk::normalise_path(&path));
             let inside = |at: &str| match folder.as_deref() {
                 None | Some("") => recursive || folder.is_none() || at.is_empty(),
