@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 
 /// Creates `dir` and its missing parents, readable by the owner only.
-pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     let mut builder = std::fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]

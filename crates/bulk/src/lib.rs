@@ -68,6 +68,7 @@ pub use export::{
 };
 pub use fid_set::FidSet;
 pub use figure::{DataGrid, existing, put_data_in_grid};
+pub use files::create_private_dir;
 pub use journal::{Journal, JournalState, Record, RunHeader, read_ops};
 pub use limiter::Limiter;
 pub use ops::{Op, OpKind, Outcome, Run, Subtree, execute, undo_ops};

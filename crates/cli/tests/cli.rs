@@ -131,6 +131,16 @@ fn files_lifecycle_through_the_cli() {
 
     let folder = run(&server, home.path(), CLI, &["folders", "create", "keep/here"], "");
     assert_eq!(code(&folder), 0, "{}", stderr(&folder));
+    // As `mkdir -p`: a folder there already is found, once, not an error.
+    let again = run(&server, home.path(), CLI, &["folders", "create", "keep/here"], "");
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    let (made, found) = (stdout(&folder), stdout(&again));
+    assert_eq!(made.split('\t').next(), found.split('\t').next(), "the same folder: {found}");
+    assert!(found.contains("\tfound\tkeep/here"), "{found}");
+    let over_a_file = run(&server, home.path(), CLI, &["folders", "create", "numbers"], "");
+    assert_eq!(code(&over_a_file), 1, "{}", stderr(&over_a_file));
+    let said = stderr(&over_a_file);
+    assert_eq!(said.matches("not a folder").count(), 1, "said once: {said}");
 
     let get = run(&server, home.path(), CLI, &["files", "get", "cli:0"], "");
     assert!(stdout(&get).contains("sharing\tprivate"), "{}", stdout(&get));

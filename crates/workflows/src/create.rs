@@ -94,7 +94,7 @@ pub async fn save_plot(
         _ => {}
     }
     if !folder.is_empty() {
-        ensure_folder(engine, &folder).await?;
+        self::folder(engine, &folder).await?;
     }
     let sharing = mode.fields();
     let grid = put_data_in_grid(engine, &mut figure, &folder, &format!("{name}_grid"), sharing)
@@ -197,16 +197,37 @@ async fn check_references(engine: &Engine, figure: &Value) -> Result<(), Error> 
     Ok(())
 }
 
-/// Creates the folders of `path`; folders that exist already are fine.
-async fn ensure_folder(engine: &Engine, path: &str) -> Result<(), Error> {
-    match engine.send(&folders::Create::new(path)).await {
-        Ok(_) => Ok(()),
+/// A folder at a path: made by [`folder`], or found there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Folder {
+    /// The folder.
+    pub fid: Fid,
+    /// Whether it was made now (rather than found).
+    pub created: bool,
+}
+
+/// The folder at `path`, made with any missing folders above it, or the one already there
+/// (as `mkdir -p` does); another kind of file at that path is refused.
+pub async fn folder(engine: &Engine, path: &str) -> Result<Folder, Error> {
+    let failed = |err: Failure| context(&format!("could not create the folder {path}"), err.into());
+    let exists = match engine.send(&folders::Create::new(path)).await {
+        Ok(created) => return Ok(Folder { fid: created.file.file.fid, created: true }),
         Err(Failure::Request(err))
             if err.as_api().is_some_and(|api| api.message().contains("already exists")) =>
         {
-            Ok(())
+            Failure::Request(err)
         }
-        Err(err) => Err(context(&format!("could not create the folder {path}"), err.into())),
+        Err(err) => return Err(failed(err)),
+    };
+    match taken(engine, path).await? {
+        Some(file) if file.filetype == FileType::Folder => {
+            Ok(Folder { fid: file.fid, created: false })
+        }
+        Some(file) => Err(Error::Refused(format!(
+            "{path} is a {} ({}), not a folder; nothing was changed",
+            file.filetype, file.fid
+        ))),
+        None => Err(failed(exists)),
     }
 }
 

@@ -194,8 +194,8 @@ fn stamp() -> String {
     )
 }
 
-/// Where a plan is written while it is made: beside the run's journal (the folder is created
-/// if need be), or in the temporary folder for a dry run, which leaves nothing behind.
+/// Where a plan is written while it is made: beside the run's journal (the folder is made,
+/// readable by the owner only, if need be), or in the temporary folder for a dry run, which leaves nothing behind.
 fn scratch(run: &RunArgs) -> Result<PathBuf> {
     if run.dry_run {
         return Ok(std::env::temp_dir());
@@ -208,7 +208,7 @@ fn scratch(run: &RunArgs) -> Result<PathBuf> {
             .unwrap_or(Path::new("."))
             .to_owned(),
     };
-    std::fs::create_dir_all(&dir).map_err(|err| {
+    chart_studio_bulk::create_private_dir(&dir).map_err(|err| {
         let how = if run.journal.is_some() {
             "give --journal a file in a folder you can write"
         } else {

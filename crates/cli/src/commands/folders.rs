@@ -1,10 +1,13 @@
 //! `folders ls | create`.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use anyhow::Result;
 use chart_studio_api::folders;
+use chart_studio_bulk::{Engine, EngineConfig, TokioClock};
 use chart_studio_models::{Fid, File, FileType};
+use chart_studio_workflows::create;
 use futures_util::TryStreamExt;
 use serde::Serialize;
 
@@ -19,22 +22,29 @@ use crate::waiting::{self, Spinner};
 /// Files asked for per page when listing.
 const LIST_PAGE: u32 = 500;
 
-/// `folders create`: the folder made (or found, when it existed).
+/// `folders create`: the folder made, or found when it was there already (as `mkdir -p`).
 #[derive(Debug, Serialize)]
 pub(crate) struct FolderCreated {
     /// The folder.
     fid: Fid,
+    /// `created`, or `found` (it was there already).
+    action: &'static str,
     /// Its path, normalised (`a//b/` is `a/b`).
     path: String,
 }
 
 impl Render for FolderCreated {
-    const FIELDS: &'static [&'static str] = &["fid", "path"];
+    const FIELDS: &'static [&'static str] = &["fid", "action", "path"];
 
     fn human(&self) -> Human {
+        let text = if self.action == "created" {
+            format!("Created folder {} ({})", self.path, self.fid)
+        } else {
+            format!("Folder {} ({}) was there already", self.path, self.fid)
+        };
         Human::Sentence {
-            text: format!("Created folder {} ({})", self.fid, self.path),
-            row: vec![self.fid.to_string(), self.path.clone()],
+            text,
+            row: vec![self.fid.to_string(), self.action.to_owned(), self.path.clone()],
         }
     }
 }
@@ -111,8 +121,11 @@ pub(super) async fn run(command: FoldersCommand, settings: &Settings, out: Outpu
             let printer = out.of::<FolderCreated>()?;
             username(settings)?;
             let path = super::new_path(&path)?;
-            let created = client.send(&folders::Create::new(&path)).await?;
-            printer.print(&FolderCreated { fid: created.file.file.fid, path })
+            let clock = Arc::new(TokioClock::default());
+            let config = EngineConfig { jobs: 1, ..EngineConfig::default() };
+            let folder = create::folder(&Engine::new(client, clock, config), &path).await?;
+            let action = if folder.created { "created" } else { "found" };
+            printer.print(&FolderCreated { fid: folder.fid, action, path })
         }
     }
 }
