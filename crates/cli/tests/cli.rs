@@ -405,8 +405,13 @@ fn timeout_bounds_the_wait_for_a_slow_server_and_logs_are_plain_text() {
     assert_eq!(code(&slow), 1, "{}", stderr(&slow));
     assert!(stderr(&slow).contains("timed out"), "{}", stderr(&slow));
     assert!(!stderr(&slow).contains('\u{1b}'), "no colour codes in a file: {}", stderr(&slow));
-    let patient = run(&server, home.path(), CLI, &["--timeout", "5", "auth", "status"], "");
+    let patient = run(&server, home.path(), CLI, &["-v", "--timeout", "5", "auth", "status"], "");
     assert_eq!(code(&patient), 0, "{}", stderr(&patient));
+    assert!(
+        stderr(&patient).contains("request method=GET path=/v2/users/current status=200 ms="),
+        "-v shows each request: {}",
+        stderr(&patient)
+    );
     let bad = run(&server, home.path(), CLI, &["--timeout", "0", "auth", "status"], "");
     assert_eq!(code(&bad), 2);
 }
