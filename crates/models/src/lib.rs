@@ -24,6 +24,7 @@
 //! ```
 
 mod decode;
+mod document;
 mod error_body;
 mod fid;
 mod figure;
@@ -35,6 +36,7 @@ mod plot;
 mod user;
 
 pub use decode::{DecodeError, from_json_slice};
+pub use document::{Document, PlotLink, plot_link_in_url, plots_in, visit_plots};
 pub use error_body::{ErrorBody, ErrorItem};
 pub use fid::{ColumnRef, Fid, FidError, HOME_FOLDER};
 pub use figure::{

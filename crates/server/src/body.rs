@@ -228,6 +228,22 @@ impl Payload {
             Some(value) => Ok(Some(value.clone())),
         }
     }
+
+    /// A dashboard's or presentation's document: a JSON object, sent as a string (as the
+    /// official clients do) or as an object; kept as a string, within the depth limit.
+    pub(crate) fn document(&self, name: &str) -> Result<Option<String>, Failure> {
+        let text = match self.fields.get(name) {
+            Some(Value::Object(_)) => self.fields[name].to_string(),
+            _ => match self.json_or_text(name)? {
+                None => return Ok(None),
+                Some(Value::Object(_)) => self.text(name)?.unwrap_or_default(),
+                Some(_) => {
+                    return Err(Failure::bad_field(name, format!("{name} must be a JSON object")));
+                }
+            },
+        };
+        Ok(Some(text))
+    }
 }
 
 #[cfg(test)]

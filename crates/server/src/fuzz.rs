@@ -36,7 +36,7 @@ fn fixture() -> (Shared, Hidden) {
         world_readable: Some(false),
         share_key_enabled: Some(true),
         metadata: None,
-        figure: None,
+        body: None,
     };
     store.update("alice", 4, secret).unwrap();
     let share_key = store.file("alice", 4).unwrap().share_key.clone().unwrap();

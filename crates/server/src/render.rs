@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use chart_studio_models::{
-    ColumnInfo, ColumnRef, Counted, Fid, File, Folder, FolderChildren, Grid, Plot, User,
+    ColumnInfo, ColumnRef, Counted, Document, Fid, File, Folder, FolderChildren, Grid, Plot, User,
     replace_attribute,
 };
 use serde_json::Value;
@@ -140,6 +140,13 @@ impl Urls {
             grid.cols = Some(columns.iter().map(|c| ColumnInfo::new(&c.name, &c.uid)).collect());
         }
         grid
+    }
+
+    /// A dashboard or presentation with its document.
+    pub(crate) fn document(&self, account: &Account, record: &FileRecord, view: View) -> Document {
+        let mut document = Document::new(self.file(account, record, view));
+        document.content = record.body.content().map(|content| content.to_string());
+        document
     }
 
     /// A folder with one page of its children.

@@ -138,9 +138,21 @@ pub(crate) struct StoredColumn {
 /// copies it first if a reader still holds it.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Body {
-    Plot { figure: Arc<Value> },
-    Grid { columns: Arc<Vec<StoredColumn>> },
+    Plot {
+        figure: Arc<Value>,
+    },
+    Grid {
+        columns: Arc<Vec<StoredColumn>>,
+    },
     Folder,
+    /// A dashboard's JSON document, kept as it was sent.
+    Dashboard {
+        content: Arc<str>,
+    },
+    /// A spectacle presentation's JSON document, kept as it was sent.
+    Presentation {
+        content: Arc<str>,
+    },
 }
 
 impl Body {
@@ -150,6 +162,34 @@ impl Body {
 
     pub(crate) fn grid(columns: Vec<StoredColumn>) -> Self {
         Self::Grid { columns: Arc::new(columns) }
+    }
+
+    /// The kind of file that holds this content.
+    pub(crate) fn kind(&self) -> FileType {
+        match self {
+            Self::Plot { .. } => FileType::Plot,
+            Self::Grid { .. } => FileType::Grid,
+            Self::Folder => FileType::Folder,
+            Self::Dashboard { .. } => FileType::Dashboard,
+            Self::Presentation { .. } => FileType::Presentation,
+        }
+    }
+
+    /// A dashboard or presentation (`kind`) holding `content`; `None` for other kinds.
+    pub(crate) fn document(kind: &FileType, content: &str) -> Option<Self> {
+        match kind {
+            FileType::Dashboard => Some(Self::Dashboard { content: content.into() }),
+            FileType::Presentation => Some(Self::Presentation { content: content.into() }),
+            _ => None,
+        }
+    }
+
+    /// A dashboard's or presentation's document.
+    pub(crate) fn content(&self) -> Option<&Arc<str>> {
+        match self {
+            Self::Dashboard { content } | Self::Presentation { content } => Some(content),
+            _ => None,
+        }
     }
 }
 
@@ -183,11 +223,7 @@ pub(crate) struct FileRecord {
 
 impl FileRecord {
     pub(crate) fn kind(&self) -> FileType {
-        match self.body {
-            Body::Plot { .. } => FileType::Plot,
-            Body::Grid { .. } => FileType::Grid,
-            Body::Folder => FileType::Folder,
-        }
+        self.body.kind()
     }
 }
 
@@ -214,8 +250,8 @@ pub(crate) struct Changes {
     pub world_readable: Option<bool>,
     pub share_key_enabled: Option<bool>,
     pub metadata: Option<Value>,
-    /// A new figure (plots only).
-    pub figure: Option<Value>,
+    /// New content of the file's own kind: a plot's figure, a dashboard's document.
+    pub body: Option<Body>,
 }
 
 /// What changed since the last [`Store::take_changed`], for the database.
@@ -637,8 +673,14 @@ impl Store {
                 "a filename must be non-empty and hold no `/`",
             ));
         }
-        if changes.figure.is_some() && current.kind() != FileType::Plot {
-            return Err(StoreError::invalid("figure", "only plots have a figure"));
+        if let Some(body) = &changes.body {
+            if body.kind() != current.kind() {
+                let field = if body.content().is_some() { "content" } else { "figure" };
+                return Err(StoreError::invalid(
+                    field,
+                    format!("a {} has no {field}", current.kind()),
+                ));
+            }
         }
         if (new_parent, &new_name) != (current.parent, &current.filename) {
             let account = self.account(owner).ok_or(StoreError::NotFound)?;
@@ -672,13 +714,13 @@ impl Store {
         if let Some(metadata) = changes.metadata {
             file.metadata = Some(metadata);
         }
-        let new_figure = changes.figure.is_some();
-        if let Some(figure) = changes.figure {
-            file.body = Body::plot(figure);
+        let new_body = changes.body.is_some();
+        if let Some(body) = changes.body {
+            file.body = body;
         }
         file.modified = now;
         account.index(idlocal);
-        if new_figure {
+        if new_body {
             self.relink(owner, idlocal);
         }
         Ok(())
@@ -990,13 +1032,15 @@ mod tests {
             store.file("alice", plot).unwrap().references,
             BTreeSet::from([fid("alice", grid)])
         );
-        let changes =
-            Changes { figure: Some(serde_json::json!({"data": []})), ..Changes::default() };
+        let changes = Changes {
+            body: Some(Body::plot(serde_json::json!({"data": []}))),
+            ..Changes::default()
+        };
         store.update("alice", plot, changes).unwrap();
         assert!(store.file("alice", grid).unwrap().referencers.is_empty());
         let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa"}]});
         store
-            .update("alice", plot, Changes { figure: Some(figure), ..Changes::default() })
+            .update("alice", plot, Changes { body: Some(Body::plot(figure)), ..Changes::default() })
             .unwrap();
         store.remove("alice", grid).unwrap();
         assert!(store.file("alice", plot).unwrap().references.is_empty());

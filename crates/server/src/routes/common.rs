@@ -32,6 +32,8 @@ pub(crate) enum Collection {
     Plots,
     Grids,
     Folders,
+    Dashboards,
+    Presentations,
 }
 
 impl Collection {
@@ -41,6 +43,8 @@ impl Collection {
             Self::Plots => Some(FileType::Plot),
             Self::Grids => Some(FileType::Grid),
             Self::Folders => Some(FileType::Folder),
+            Self::Dashboards => Some(FileType::Dashboard),
+            Self::Presentations => Some(FileType::Presentation),
         }
     }
 }
@@ -109,6 +113,7 @@ pub(crate) enum Answer {
     Plot(crate::render::PlotView),
     Grid(chart_studio_models::Grid),
     Folder(chart_studio_models::Folder),
+    Document(chart_studio_models::Document),
 }
 
 impl Answer {
@@ -118,6 +123,7 @@ impl Answer {
             Self::Plot(plot) => serde_json::to_value(plot.into_plot()),
             Self::Grid(grid) => serde_json::to_value(grid),
             Self::Folder(folder) => serde_json::to_value(folder),
+            Self::Document(document) => serde_json::to_value(document),
         }
         .unwrap_or_default()
     }
@@ -149,6 +155,9 @@ pub(crate) fn render(
             let mut grid = urls.grid(account, record, view);
             scrub(&mut grid.file);
             Answer::Grid(grid)
+        }
+        (_, Body::Dashboard { .. } | Body::Presentation { .. }) => {
+            Answer::Document(urls.document(account, record, view))
         }
         (_, Body::Folder) => {
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
@@ -259,24 +268,33 @@ async fn update(
     body: Payload,
 ) -> Result<Json<Value>, Failure> {
     let fid = parse_fid(&fid)?;
-    let changes = Changes {
+    let figure = body.json_or_text("figure")?;
+    let content = body.document("content")?;
+    let mut changes = Changes {
         filename: body.text("filename")?,
         parent: body.integer("parent")?,
         parent_path: body.text("parent_path")?,
         world_readable: body.flag("world_readable")?,
         share_key_enabled: body.flag("share_key_enabled")?,
         metadata: body.value("metadata").cloned(),
-        figure: body.json_or_text("figure")?,
+        body: None,
     };
     let url = request_url(&app, &uri);
     let answer = {
         let mut store = app.store();
-        owned(&store, &viewer, &fid, collection.kind().as_ref())?;
-        if let Some(figure) = &changes.figure {
+        let kind = owned(&store, &viewer, &fid, collection.kind().as_ref())?.kind();
+        changes.body = match (figure, content) {
             // INFER: the real update changed metadata only; accepting a figure lets a plot be
             // replaced in place (same fid and URL), which is what clients that PUT one expect.
-            check_figure(&store, &viewer, figure)?;
-        }
+            (Some(figure), _) => {
+                check_figure(&store, &viewer, &figure)?;
+                Some(Body::plot(figure))
+            }
+            (None, Some(content)) => Some(Body::document(&kind, &content).ok_or_else(|| {
+                Failure::bad_field("content", format!("a {kind} has no content"))
+            })?),
+            (None, None) => None,
+        };
         store.update(fid.owner(), fid.idlocal(), changes)?;
         let found = readable(&store, &viewer, &fid, None, None)?;
         render(&app, &store, &viewer, collection, found, (1, 100, &url))
@@ -378,7 +396,9 @@ async fn content(
                 Content::Plot(PlotSources::gather(&store, &viewer, fid.owner(), figure))
             }
             Body::Grid { columns } => Content::Grid(Arc::clone(columns)),
-            Body::Folder => return Err(Failure::NotFound),
+            Body::Folder | Body::Dashboard { .. } | Body::Presentation { .. } => {
+                return Err(Failure::NotFound);
+            }
         };
         if view == View::Reader {
             store.count_view(fid.owner(), fid.idlocal());

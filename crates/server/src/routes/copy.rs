@@ -50,7 +50,9 @@ async fn copy(
         target.world_readable = false;
     }
     let body = match &source.body {
-        Body::Folder => return Err(Failure::bad("Only plots and grids can be copied.")),
+        Body::Folder | Body::Dashboard { .. } | Body::Presentation { .. } => {
+            return Err(Failure::bad("Only plots and grids can be copied."));
+        }
         Body::Grid { columns } => Body::grid(fresh_uids(&mut store, columns).0),
         Body::Plot { figure } => {
             let mut figure = Value::clone(figure);

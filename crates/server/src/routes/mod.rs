@@ -2,6 +2,7 @@
 
 mod common;
 mod copy;
+mod documents;
 mod folders;
 mod grids;
 mod images;
@@ -26,10 +27,13 @@ pub(crate) fn router(app: Shared) -> Router {
         .merge(root::routes())
         .merge(copy::routes())
         .merge(images::routes())
+        .merge(documents::routes())
         .merge(common::routes(Collection::Files, "files"))
         .merge(common::routes(Collection::Plots, "plots"))
         .merge(common::routes(Collection::Grids, "grids"))
         .merge(common::routes(Collection::Folders, "folders"))
+        .merge(common::routes(Collection::Dashboards, "dashboards"))
+        .merge(common::routes(Collection::Presentations, "spectacle-presentations"))
         .route(
             "/healthz",
             axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
