@@ -44,11 +44,14 @@ mod retry;
 mod transport;
 
 pub mod common;
+pub mod dashboards;
+pub mod documents;
 pub mod files;
 pub mod folders;
 pub mod grids;
 pub mod images;
 pub mod plots;
+pub mod presentations;
 pub mod raw;
 pub mod search;
 pub mod users;
@@ -57,7 +60,7 @@ pub mod users;
 pub mod test_util;
 
 pub use client::Client;
-pub use common::{Collection, Files, Folders, Grids, Plots};
+pub use common::{Collection, Dashboards, Files, Folders, Grids, Plots, Presentations};
 pub use config::{AuthPlacement, Config, ConfigError, is_loopback_host};
 pub use credentials::{ApiKey, Credentials};
 pub use endpoint::{Endpoint, build_request, parse_response};

@@ -57,6 +57,18 @@ fn fixture() -> (Shared, Hidden) {
         idlocal: None,
     };
     let private_user = store.create("alice", uses_bob).unwrap();
+    // A public dashboard (alice:9) over a public plot of each account, and a text box.
+    let board = json!({"layout": {"type": "split", "first": {"type": "box", "boxType": "plot", "fileId": "alice:7"},
+        "second": {"type": "split", "first": {"type": "box", "boxType": "plot", "fileId": "bob:3"},
+            "second": {"type": "box", "boxType": "text", "text": "<b>hi</b>"}}}, "settings": {}, "version": 2});
+    let dashboard = NewFile {
+        filename: Some("board".to_owned()),
+        body: Content::document(&chart_studio_models::FileType::Dashboard, &board.to_string())
+            .unwrap(),
+        world_readable: true,
+        ..private_file()
+    };
+    assert_eq!(store.create("alice", dashboard).unwrap(), 9);
     let fids = (0..5).chain([private_user]).map(|id| format!("alice:{id}")).collect();
     let urls = Urls { api: "http://127.0.0.1:9".to_owned(), web: "http://127.0.0.1:9".to_owned() };
     let app = std::sync::Arc::new(App::new(
@@ -68,6 +80,20 @@ fn fixture() -> (Shared, Hidden) {
         images_off(),
     ));
     (app, Hidden { fids, share_key })
+}
+
+/// A private file in the home folder, to be filled in.
+fn private_file() -> NewFile {
+    NewFile {
+        filename: None,
+        parent: None,
+        parent_path: None,
+        world_readable: false,
+        share_key_enabled: false,
+        metadata: None,
+        body: Content::Folder,
+        idlocal: None,
+    }
 }
 
 fn basic(user: &str, key: &str) -> String {
@@ -121,6 +147,8 @@ fn path() -> impl Strategy<Value = String> {
         Just("folders"),
         Just("users"),
         Just("search"),
+        Just("dashboards"),
+        Just("spectacle-presentations"),
     ];
     let action = prop_oneof![
         6 => Just(""),
@@ -150,6 +178,12 @@ fn path() -> impl Strategy<Value = String> {
         Just("/v2/files/alice:7/image"),
         Just("/~alice/7.png"),
         Just("/~alice/4.svg"),
+        Just("/v2/dashboards"),
+        Just("/v2/spectacle-presentations"),
+        Just("/v2/dashboards/alice:9"),
+        Just("/~alice/9/"),
+        Just("/dashboard/alice:9/present"),
+        Just("/dashboard/alice:4/embed"),
     ]
     .prop_map(str::to_owned);
     (prop_oneof![3 => any_path, 2 => listing], any::<bool>()).prop_map(|(path, slash)| {
@@ -243,6 +277,11 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
                 .into_bytes()
         ),
         Just(b"world_readable=true&filename=z".to_vec()),
+        any_json().prop_map(|content| json!({"content": content.to_string(), "filename": "d"})
+            .to_string()
+            .into_bytes()),
+        any_json()
+            .prop_map(|layout| json!({"content": {"layout": layout}}).to_string().into_bytes()),
         Just(b"{\"cols\": \"[{\\\"name\\\": 1}]\"}".to_vec()),
         Just(b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".to_vec()),
         proptest::collection::vec(any::<u8>(), 0..64),

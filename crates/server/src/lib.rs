@@ -10,6 +10,7 @@
 mod access;
 pub mod admin;
 mod auth;
+mod boards;
 mod body;
 mod clock;
 mod db;

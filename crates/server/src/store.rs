@@ -673,14 +673,11 @@ impl Store {
                 "a filename must be non-empty and hold no `/`",
             ));
         }
-        if let Some(body) = &changes.body {
-            if body.kind() != current.kind() {
-                let field = if body.content().is_some() { "content" } else { "figure" };
-                return Err(StoreError::invalid(
-                    field,
-                    format!("a {} has no {field}", current.kind()),
-                ));
-            }
+        if let Some(body) = &changes.body
+            && body.kind() != current.kind()
+        {
+            let field = if body.content().is_some() { "content" } else { "figure" };
+            return Err(StoreError::invalid(field, format!("a {} has no {field}", current.kind())));
         }
         if (new_parent, &new_name) != (current.parent, &current.filename) {
             let account = self.account(owner).ok_or(StoreError::NotFound)?;

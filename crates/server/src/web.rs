@@ -37,7 +37,7 @@ pub(crate) fn plotly_js() -> &'static str {
 }
 
 /// A query value, percent-encoded.
-fn percent_encode(value: &str) -> String {
+pub(crate) fn percent_encode(value: &str) -> String {
     percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
@@ -55,6 +55,14 @@ pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/static/plotly.min.js", get(plotly_js_file))
         .route("/static/chart.js", get(chart_js))
+        .route("/static/boards.js", get(|| async { script(crate::boards::BOARDS_JS) }))
+        .route("/dashboard/{fid}", get(|s, u, p, q, v, h| dashboard_page(s, u, p, q, v, h, None)))
+        .route(
+            "/dashboard/{fid}/{mode}",
+            get(|s, u, Path((fid, mode)): Path<(String, String)>, q, v, h| {
+                dashboard_page(s, u, Path(fid), q, v, h, Some(mode))
+            }),
+        )
         .route("/", get(home_page))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
@@ -80,14 +88,64 @@ Plotly.newPlot("chart", figure.data || [], figure.layout || {}, {responsive: tru
 "#;
 
 async fn chart_js() -> Response {
+    script(CHART_JS)
+}
+
+/// One of the pages' scripts.
+fn script(source: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
-        CHART_JS,
+        source,
     )
         .into_response()
+}
+
+/// `/dashboard/USER:N/` and its `view`, `present` (no header) and `embed` (no header, framable)
+/// forms.
+async fn dashboard_page(
+    State(app): State<Shared>,
+    uri: http::Uri,
+    Path(fid): Path<String>,
+    Query(params): Query<BTreeMap<String, String>>,
+    identified: Result<Viewer, Failure>,
+    headers: HeaderMap,
+    mode: Option<String>,
+) -> Response {
+    let bare = match mode.as_deref() {
+        None | Some("view") => false,
+        Some("present" | "embed") => true,
+        Some(_) => return not_found(uri.path()),
+    };
+    let Ok(fid) = fid.parse::<Fid>() else { return not_found(uri.path()) };
+    let viewer = reader(&app, identified, &headers);
+    let share_key = params.get("share_key").map(String::as_str);
+    document_page(&app, &viewer, &fid, (share_key, bare), uri.path())
+        .unwrap_or_else(|| not_found(uri.path()))
+}
+
+/// The page of `fid` when it is a dashboard or a presentation (the 404 page of `path` when
+/// `viewer` may not read it, even with `share_key`); `None` for other files, whose pages are
+/// drawn elsewhere. `bare` leaves out the header.
+fn document_page(
+    app: &Shared,
+    viewer: &Viewer,
+    fid: &Fid,
+    (share_key, bare): (Option<&str>, bool),
+    path: &str,
+) -> Option<Response> {
+    let shown = {
+        let store = app.store();
+        let record = store.file(fid.owner(), fid.idlocal())?;
+        record.body.content()?;
+        if record.deleted || !crate::access::can_read(viewer, fid.owner(), record, share_key) {
+            return Some(not_found(path));
+        }
+        crate::boards::Shown::of(record)?
+    };
+    Some(crate::boards::page(app, viewer, fid, shown, bare))
 }
 
 #[derive(Template)]
@@ -346,7 +404,7 @@ fn rendered(page: &impl Template) -> Response {
 }
 
 /// A page, with the pages' security policy; `framable` pages may be put in other sites' frames.
-fn rendered_framable(page: &impl Template, framable: bool) -> Response {
+pub(crate) fn rendered_framable(page: &impl Template, framable: bool) -> Response {
     match page.render() {
         Ok(html) => {
             let policy = crate::security::page_policy(framable);
@@ -363,7 +421,7 @@ fn rendered_framable(page: &impl Template, framable: bool) -> Response {
 /// JSON that is safe inside a `<script>` element: no `<`, `>` or `&` is left to open a tag or a
 /// comment, close the element or start an entity (each becomes a `\\u` escape, which only JSON
 /// strings can hold).
-fn script_json(value: &serde_json::Value) -> String {
+pub(crate) fn script_json(value: &serde_json::Value) -> String {
     value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
@@ -398,6 +456,12 @@ async fn file_page(
     };
     let viewer = reader(&app, identified, &headers);
     let share_key = params.get("share_key").map(String::as_str);
+    if let Wanted::Page | Wanted::Embed = wanted {
+        let bare = matches!(wanted, Wanted::Embed);
+        if let Some(page) = document_page(&app, &viewer, &fid, (share_key, bare), uri.path()) {
+            return page;
+        }
+    }
     if let Wanted::Image(format) = wanted {
         let number = |name: &str| params.get(name).and_then(|value| value.parse::<f64>().ok());
         let wanted = crate::images::Wanted {

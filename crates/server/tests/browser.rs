@@ -192,3 +192,56 @@ async fn png_links_embed_public_charts_and_not_private_ones() {
     .await
     .unwrap();
 }
+
+/// A public dashboard draws each plot its reader may read in its split layout, and a
+/// placeholder for another account's private plot; a text box holding markup is text. A
+/// presentation's page steps through its slides.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dashboard_draws_its_readable_plots_and_hides_the_rest() {
+    use chart_studio_api::documents::DocumentCreate;
+    use chart_studio_api::{dashboards, presentations};
+    use serde_json::json;
+
+    let server = server().await;
+    let mut plots = server.add_plots(ALICE.0, 3, "charts", true).unwrap();
+    plots.extend(server.add_plots(common::BOB.0, 1, "hidden", false).unwrap());
+    let alice = client(&server, Some(ALICE));
+    let plot = |fid: &str| json!({"type": "box", "boxType": "plot", "fileId": fid, "title": fid});
+    let split = |direction: &str, first, second| json!({"type": "split", "direction": direction, "size": 50, "sizeUnit": "%", "first": first, "second": second});
+    let text = json!({"type": "box", "boxType": "text", "text": "<img src=x onerror=\"document.title='ran'\">"});
+    let layout = split(
+        "vertical",
+        split("horizontal", plot(&plots[0]), plot(&plots[1])),
+        split("horizontal", plot(&plots[2]), split("vertical", plot(&plots[3]), text)),
+    );
+    let content = json!({"layout": layout, "settings": {}, "version": 2});
+    let create = DocumentCreate::new(&content).filename("board").sharing(true, false);
+    let board = alice.send(&dashboards::Create::new(create)).await.unwrap().file.file;
+    let slides = json!({"presentation": {"slides": [
+        {"children": [{"type": "Text", "children": ["First slide"]}]},
+        {"children": [{"type": "Plotly", "props": {"src": format!("{}/~alice/{}.embed", server.url(), plots[0].split(':').nth(1).unwrap())}}]}]}});
+    let create = DocumentCreate::new(&slides).filename("deck").sharing(true, false);
+    let deck = alice.send(&presentations::Create::new(create)).await.unwrap().file.file;
+
+    let profile = tempfile::tempdir().unwrap();
+    let profile = profile.path().to_owned();
+    let (board_url, deck_url) = (board.web_url.unwrap(), deck.web_url.unwrap());
+    let present = format!("{}/dashboard/{}/present", server.url(), board.fid);
+    tokio::task::spawn_blocking(move || {
+        for url in [&board_url, &present] {
+            let page = dom(url, &profile);
+            assert_eq!(page.matches("class=\"trace scatter").count(), 3, "{url}: three charts");
+            assert_eq!(page.matches("Private plot").count(), 1, "{url}");
+            assert!(page.contains("&lt;img src=x"), "{url}: the text box is text");
+            assert!(!page.contains("<title>ran"), "{url}: nothing in the text box ran");
+        }
+        screenshot(&board_url, &profile, "dashboard");
+        let page = dom(&deck_url, &profile);
+        assert!(page.contains("1 / 2"), "the deck shows its first slide of two");
+        assert!(page.contains("aria-label=\"slide 2\" hidden"), "the second slide waits");
+        assert_eq!(page.matches("class=\"trace scatter").count(), 1, "the slide's chart is drawn");
+        screenshot(&deck_url, &profile, "presentation");
+    })
+    .await
+    .unwrap();
+}

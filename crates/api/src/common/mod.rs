@@ -1,4 +1,5 @@
-//! Endpoints that every file collection (`files`, `plots`, `grids`, `folders`) shares: retrieve,
+//! Endpoints that every file collection (`files`, `plots`, `grids`, `folders`, `dashboards`,
+//! `spectacle-presentations`) shares: retrieve,
 //! content, update, trash, restore, permanent delete and lookup. Each is generic over a
 //! [`Collection`]; the collection modules name them, e.g. [`crate::plots::Trash`] is `Trash<Plots>`.
 
@@ -42,6 +43,12 @@ pub struct Grids;
 /// `/v2/folders`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Folders;
+/// `/v2/dashboards`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dashboards;
+/// `/v2/spectacle-presentations`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Presentations;
 
 impl Collection for Files {
     const SEGMENT: &'static str = "files";
@@ -61,6 +68,16 @@ impl Collection for Grids {
 impl Collection for Folders {
     const SEGMENT: &'static str = "folders";
     type Object = chart_studio_models::Folder;
+    type Content = serde_json::Value;
+}
+impl Collection for Dashboards {
+    const SEGMENT: &'static str = "dashboards";
+    type Object = chart_studio_models::Document;
+    type Content = serde_json::Value;
+}
+impl Collection for Presentations {
+    const SEGMENT: &'static str = "spectacle-presentations";
+    type Object = chart_studio_models::Document;
     type Content = serde_json::Value;
 }
 

@@ -71,7 +71,7 @@ def main():
     names = py.dashboard_ops.get_dashboard_names()
     assert sorted(names) == ["sales board", "secret board"], names
     read = py.dashboard_ops.get_dashboard("sales board")
-    boxes = sorted(node["fileId"] for node in walk(read["layout"]) if node.get("type") == "box")
+    boxes = sorted(node["fileId"] for node in walk(read["layout"]) if node.get("boxType") == "plot")
     assert boxes == sorted(fid_of(p) for p in plots), boxes
 
     listed = v2_get("spectacle-presentations")
