@@ -88,6 +88,12 @@ pub(crate) enum Command {
     /// Grids: their data as CSV or JSON.
     #[command(subcommand)]
     Grids(GridsCommand),
+    /// Dashboards: plots and text in boxes on one page.
+    #[command(subcommand)]
+    Dashboards(DocumentsCommand),
+    /// Presentations: slide decks of plots, text and code.
+    #[command(subcommand)]
+    Presentations(DocumentsCommand),
     /// Who can see files: make them public, private or secret, or show who can.
     #[command(after_help = examples::SHARE)]
     Share(ShareArgs),
@@ -377,6 +383,40 @@ pub(crate) enum PlotsCommand {
     },
 }
 
+/// `dashboards` and `presentations` verbs.
+#[derive(Debug, Subcommand)]
+pub(crate) enum DocumentsCommand {
+    /// List your own, trashed ones too (marked as such).
+    List {
+        /// Stop after this many (0: all of them).
+        #[arg(long, default_value_t = 100, value_name = "N")]
+        limit: usize,
+    },
+    /// Print one's document as JSON (the file `create` takes).
+    Get {
+        #[command(flatten)]
+        fid: FidArg,
+    },
+    /// Save a document (JSON, as `get` prints it or the Python client's `dashboard_objs` and
+    /// `presentation_objs` make it): one already at the path is updated in place, keeping its
+    /// fid and links.
+    Create {
+        /// The document file, or - for stdin.
+        #[arg(value_name = "FILE.json")]
+        file: PathBuf,
+        /// Where to save it, e.g. reports/sales-board (default: the file's name).
+        #[arg(long, value_name = "PATH")]
+        filename: Option<String>,
+        /// Who can see it (default: the `sharing` setting, public when unset). Each plot on it
+        /// keeps its own sharing.
+        #[arg(long, value_enum)]
+        sharing: Option<SharingArg>,
+        /// Open it in the browser.
+        #[arg(long)]
+        open: bool,
+    },
+}
+
 /// What `plots create` does with a plot already at the path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum IfExistsArg {
@@ -400,6 +440,8 @@ pub(crate) enum FileTypeArg {
     Fold,
     /// Dashboards.
     Dashboard,
+    /// Presentations.
+    Presentation,
 }
 
 /// `folders` verbs.
@@ -450,6 +492,7 @@ impl From<FileTypeArg> for chart_studio_models::FileType {
             FileTypeArg::Grid => Self::Grid,
             FileTypeArg::Fold => Self::Folder,
             FileTypeArg::Dashboard => Self::Dashboard,
+            FileTypeArg::Presentation => Self::Presentation,
         }
     }
 }

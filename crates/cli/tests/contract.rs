@@ -69,6 +69,10 @@ fn every_subcommand_prints_one_json_document_with_the_fields_it_lists() {
     let plots = server.handle().add_plots("cli", 3, "j", false).unwrap();
     let home = tempfile::tempdir().unwrap();
     std::fs::write(home.path().join("figure.json"), r#"[{"type": "bar", "y": [1, 2]}]"#).unwrap();
+    let board =
+        format!(r#"{{"layout": {{"type": "box", "boxType": "plot", "fileId": "{}"}}}}"#, plots[0]);
+    std::fs::write(home.path().join("board.json"), board).unwrap();
+    std::fs::write(home.path().join("deck.json"), r#"{"presentation": {"slides": []}}"#).unwrap();
     let grids =
         run(&server, home.path(), CLI, &["--json", "folders", "ls", "--filetype", "grid"], "");
     let grid = one_document(&[], &grids)[0]["fid"].as_str().unwrap().to_owned();
@@ -93,6 +97,12 @@ fn every_subcommand_prints_one_json_document_with_the_fields_it_lists() {
         ("folders ls", vec![], ""),
         ("folders create", vec!["/x//y/"], ""),
         ("grids get", vec![&grid], ""),
+        ("dashboards create", vec!["board.json"], ""),
+        ("dashboards list", vec![], ""),
+        ("dashboards get", vec!["board"], ""),
+        ("presentations create", vec!["deck.json"], ""),
+        ("presentations list", vec![], ""),
+        ("presentations get", vec!["deck"], ""),
         ("share", vec![kept, "secret"], ""),
         ("share show", vec![kept], ""),
         ("config set", vec!["sharing", "private"], ""),

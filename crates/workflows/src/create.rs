@@ -1,12 +1,14 @@
 //! Plots from figures: raw data goes into a grid (`NAME_grid`, beside the plot), the traces refer
 //! to it, and the plot is created, or updated in place when one is already at that path (its fid
 //! and URL stay the same). Everything is checked before anything is created, and a grid uploaded
-//! for a plot that could not be saved is removed again.
+//! for a plot that could not be saved is removed again. Dashboards and presentations are saved
+//! the same way, created or updated in place at their path.
 
 use std::collections::BTreeMap;
 
 use chart_studio_api::common::FileUpdate;
-use chart_studio_api::{Sleeper, files, folders, grids, plots};
+use chart_studio_api::documents::DocumentCreate;
+use chart_studio_api::{Sleeper, dashboards, files, folders, grids, plots, presentations};
 use chart_studio_bulk::{
     Engine, Failure, check_new_path, existing, file_path, is_not_found, put_data_in_grid,
 };
@@ -133,6 +135,62 @@ pub async fn save_plot(
         sharing: mode,
         read_back,
     })
+}
+
+/// A dashboard or presentation to save.
+#[derive(Debug, Clone)]
+pub struct NewDocument {
+    /// [`FileType::Dashboard`] or [`FileType::Presentation`].
+    pub kind: FileType,
+    /// The document: a JSON object.
+    pub content: Value,
+    /// The folder (`""`: home).
+    pub folder: String,
+    /// The file name.
+    pub name: String,
+    /// Who can see it.
+    pub mode: Sharing,
+}
+
+/// Saves `document` at its path, then reads it back (waiting on `clock`): a dashboard (or
+/// presentation) already there is updated in place, keeping its fid and links, as the Python
+/// client's `upload` does; another kind of file there is refused.
+pub async fn save_document(
+    engine: &Engine,
+    clock: &dyn Sleeper,
+    document: NewDocument,
+) -> Result<Saved, Error> {
+    let NewDocument { kind, content, folder, name, mode } = document;
+    if !content.is_object() {
+        return Err(Error::Refused(format!("a {kind} must be a JSON object; nothing was sent")));
+    }
+    let path = file_path(&folder, &name);
+    check_new_path(&path).map_err(|err| Error::Refused(format!("{err}; nothing was sent")))?;
+    let found = existing(engine, &path, &kind).await?;
+    let (world_readable, share_key_enabled) = mode.fields();
+    let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
+    let sent = match &found {
+        Some(file) => {
+            let update = files::Update::put(file.fid.clone(), sharing.content(&content));
+            engine.send(&update).await.map(|file| file.fid)
+        }
+        None => {
+            let mut body = DocumentCreate::new(&content)
+                .filename(&name)
+                .sharing(world_readable, share_key_enabled);
+            if !folder.is_empty() {
+                body = body.parent_path(&folder);
+            }
+            let created = match kind {
+                FileType::Presentation => engine.send(&presentations::Create::new(body)).await,
+                _ => engine.send(&dashboards::Create::new(body)).await,
+            };
+            created.map(|created| created.file.file.fid)
+        }
+    };
+    let fid = sent.map_err(|err| context(&format!("could not save the {kind}"), err.into()))?;
+    let read_back = verify(engine.client(), clock, &fid, mode).await;
+    Ok(Saved { fid, path, updated: found.is_some(), grid: None, sharing: mode, read_back })
 }
 
 /// The file at `path`, of any type, if there is one.

@@ -33,6 +33,9 @@ pub struct FileUpdate {
     /// A new figure (plots only; the local server accepts it, keeping the plot's fid and URL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub figure: Option<serde_json::Value>,
+    /// A new document (dashboards and presentations), as a JSON string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
 }
 
 impl FileUpdate {
@@ -64,6 +67,12 @@ impl FileUpdate {
     /// Replaces a plot's figure.
     pub fn figure(mut self, figure: serde_json::Value) -> Self {
         self.figure = Some(figure);
+        self
+    }
+
+    /// Replaces a dashboard's or presentation's document.
+    pub fn content(mut self, content: &serde_json::Value) -> Self {
+        self.content = Some(content.to_string());
         self
     }
 

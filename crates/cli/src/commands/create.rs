@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use chart_studio_bulk::{Engine, EngineConfig, TokioClock};
 use chart_studio_models::Fid;
 use chart_studio_sharing::{Layer, Sharing, resolve};
-use chart_studio_workflows::create::{IfExists, NewPlot, save_plot};
+use chart_studio_workflows::create::{IfExists, NewPlot, Saved, save_plot};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -28,24 +28,24 @@ pub(super) struct CreateArgs<'a> {
     pub open: bool,
 }
 
-/// `plots create`: the plot saved.
+/// `plots create`, `dashboards create`, `presentations create`: the file saved.
 #[derive(Debug, Serialize)]
-pub(crate) struct PlotSaved {
-    /// The plot.
-    fid: Fid,
-    /// `created`, or `updated` (a plot at that path was updated in place: same fid and link).
-    action: &'static str,
+pub(crate) struct FileSaved {
+    /// The file.
+    pub fid: Fid,
+    /// `created`, or `updated` (a file at that path was updated in place: same fid and link).
+    pub action: &'static str,
     /// Its path, normalised, with the name it was saved under.
-    path: String,
-    /// Its link (the secret link of a secret plot).
-    url: String,
+    pub path: String,
+    /// Its link (the secret link of a secret file).
+    pub url: String,
     /// Its sharing.
-    sharing: Sharing,
-    /// The grid that holds the figure's raw data, if it had any.
-    grid: Option<Fid>,
+    pub sharing: Sharing,
+    /// The grid that holds a figure's raw data, if it had any.
+    pub grid: Option<Fid>,
 }
 
-impl Render for PlotSaved {
+impl Render for FileSaved {
     const FIELDS: &'static [&'static str] = &["fid", "action", "path", "url", "sharing", "grid"];
 
     fn human(&self) -> Human {
@@ -65,19 +65,11 @@ impl Render for PlotSaved {
 }
 
 pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output) -> Result<()> {
-    let printer = out.of::<PlotSaved>()?;
+    let printer = out.of::<FileSaved>()?;
     username(settings)?;
     let client = settings.client()?;
     let figure = read_figure(args.figure)?;
-    let mut layers = settings.sharing_layers();
-    if let Some(flag) = args.sharing {
-        let mode = Sharing::from(flag);
-        layers.push(Layer {
-            sharing: Some((mode.to_string(), "flag --sharing".to_owned())),
-            world_readable: None,
-        });
-    }
-    let mode = resolve(&layers)?.sharing;
+    let mode = sharing_mode(settings, args.sharing)?;
     let (folder, name) = split_path(args.filename.as_deref(), args.figure)?;
     let if_exists = match args.if_exists {
         IfExistsArg::Update => IfExists::Update,
@@ -89,25 +81,51 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
         Engine::new(client, clock.clone(), EngineConfig { jobs: 1, ..EngineConfig::default() });
     let plot = NewPlot { figure, folder, name, mode, if_exists };
     let saved = save_plot(&engine, clock.as_ref(), plot).await?;
-    let fid = &saved.fid;
-    if !saved.read_back.reached {
-        bail!(
-            "{fid} was saved, but the server shows it as {} instead of {mode}; run `chart-studio share {fid} {mode}`",
-            saved.read_back.observed
-        );
+    let saved = FileSaved::of(saved)?;
+    printer.print(&saved)?;
+    if args.open {
+        open(&saved.url)?;
     }
-    let url = saved.read_back.url.clone();
-    printer.print(&PlotSaved {
-        fid: saved.fid.clone(),
-        action: if saved.updated { "updated" } else { "created" },
-        path: saved.path,
-        url: url.clone(),
-        sharing: mode,
-        grid: saved.grid,
-    })?;
-    if args.open
-        && let Err(err) = webbrowser::open(&url)
-    {
+    Ok(())
+}
+
+/// The sharing new files get: `--sharing`, else the settings'.
+pub(super) fn sharing_mode(settings: &Settings, flag: Option<SharingArg>) -> Result<Sharing> {
+    let mut layers = settings.sharing_layers();
+    if let Some(flag) = flag {
+        let mode = Sharing::from(flag);
+        layers.push(Layer {
+            sharing: Some((mode.to_string(), "flag --sharing".to_owned())),
+            world_readable: None,
+        });
+    }
+    Ok(resolve(&layers)?.sharing)
+}
+
+impl FileSaved {
+    /// What the workflow saved, unless the server shows it with another sharing than asked.
+    pub(super) fn of(saved: Saved) -> Result<Self> {
+        let (fid, mode) = (&saved.fid, saved.sharing);
+        if !saved.read_back.reached {
+            bail!(
+                "{fid} was saved, but the server shows it as {} instead of {mode}; run `chart-studio share {mode} {fid}`",
+                saved.read_back.observed
+            );
+        }
+        Ok(Self {
+            fid: saved.fid,
+            action: if saved.updated { "updated" } else { "created" },
+            path: saved.path,
+            url: saved.read_back.url,
+            sharing: mode,
+            grid: saved.grid,
+        })
+    }
+}
+
+/// Opens `url` in the browser; a failure is a warning.
+pub(super) fn open(url: &str) -> Result<()> {
+    if let Err(err) = webbrowser::open(url) {
         writeln!(std::io::stderr().lock(), "warning: could not open a browser: {err}")?;
     }
     Ok(())
@@ -116,17 +134,7 @@ pub(super) async fn run(args: CreateArgs<'_>, settings: &Settings, out: &Output)
 /// Reads the figure file (`-` is stdin); a bare list is the figure's `data`. The workflows
 /// check its traces.
 pub(super) fn read_figure(path: &Path) -> Result<Value> {
-    let mut text = String::new();
-    if path == Path::new("-") {
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("could not read the figure from stdin")?;
-    } else {
-        text = std::fs::read_to_string(path)
-            .with_context(|| format!("could not read {}", path.display()))?;
-    }
-    let mut figure: Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let mut figure = read_json(path)?;
     if figure.is_array() {
         // A bare list of traces, as the Python client's `py.plot(data)` takes it.
         figure = serde_json::json!({ "data": figure });
@@ -134,8 +142,20 @@ pub(super) fn read_figure(path: &Path) -> Result<Value> {
     Ok(figure)
 }
 
+/// Reads a JSON file (`-` is stdin).
+pub(super) fn read_json(path: &Path) -> Result<Value> {
+    let mut text = String::new();
+    if path == Path::new("-") {
+        std::io::stdin().read_to_string(&mut text).context("could not read stdin")?;
+    } else {
+        text = std::fs::read_to_string(path)
+            .with_context(|| format!("could not read {}", path.display()))?;
+    }
+    serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+}
+
 /// `reports/2024/sales` into (`reports/2024`, `sales`); the figure file's name by default.
-fn split_path(filename: Option<&str>, figure: &Path) -> Result<(String, String)> {
+pub(super) fn split_path(filename: Option<&str>, figure: &Path) -> Result<(String, String)> {
     let default = figure
         .file_stem()
         .and_then(|stem| stem.to_str())

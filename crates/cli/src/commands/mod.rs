@@ -8,6 +8,7 @@ mod bulk;
 mod completion;
 mod config;
 mod create;
+mod documents;
 mod files;
 mod folders;
 mod grids;
@@ -31,6 +32,13 @@ pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> R
         Command::Plots(command) => plots::run(command, settings, out).await,
         Command::Folders(command) => folders::run(command, settings, out).await,
         Command::Grids(command) => grids::run(command, settings, out).await,
+        Command::Dashboards(command) => {
+            documents::run(chart_studio_models::FileType::Dashboard, command, settings, out).await
+        }
+        Command::Presentations(command) => {
+            documents::run(chart_studio_models::FileType::Presentation, command, settings, out)
+                .await
+        }
         Command::Share(args) => share::run(args, settings, out).await,
         Command::Config(command) => config::run(command, settings, out).await,
         Command::Bulk(command) => bulk::run(command, settings, out).await,
