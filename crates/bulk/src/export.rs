@@ -3,7 +3,9 @@
 //! A folder holds `manifest.jsonl` and one `files/OWNER/IDLOCAL.json` per file: its metadata,
 //! its folder path, and its content (a plot's figure with references and with the data inlined,
 //! a grid's columns). An export may also hold pictures of its plots, `files/OWNER/IDLOCAL.png`
-//! (or `.svg`, ...), each in the manifest with its checksum (format version 3). The folder is append-only: a document is never replaced (another version
+//! (or `.svg`, ...), each in the manifest with its checksum (format version 3), and a dashboard's
+//! or presentation's document (version 4; earlier backups hold only their metadata, and an
+//! import says so and leaves them out). The folder is append-only: a document is never replaced (another version
 //! of the same file is written beside it as `IDLOCAL.N.json`), and the manifest gains one line,
 //! flushed to disk, as each document is verified, so whatever was verified before a kill can
 //! be imported. `manifest.json`, the whole-run manifest of earlier versions, is still read.
@@ -14,10 +16,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chart_studio_api::common::FileUpdate;
+use chart_studio_api::documents::DocumentCreate;
 use chart_studio_api::images::{self, ImageFormat};
-use chart_studio_api::{files, folders, grids, plots};
+use chart_studio_api::{dashboards, files, folders, grids, plots, presentations};
 use chart_studio_models::{
-    ColumnRef, Fid, File, FileType, GridContent, referenced_grids, source_refs, traces,
+    ColumnRef, Fid, File, FileType, GridContent, PlotLink, plots_in, referenced_grids, source_refs,
+    traces, visit_plots,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -29,12 +33,17 @@ use crate::files::{
     append_line, complete_lines, create_private_dir, end_torn_line, is_cut, private_options,
     write_private,
 };
+use crate::plan::restorable;
 use crate::select::file_path;
 
 /// The manifest's first line, which marks a folder as a backup or export.
-const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":3}"#;
-/// The first line of version 2, without pictures, which reads the same.
-const MANIFEST_HEADER_V2: &str = r#"{"format":"chart-studio-backup","version":2}"#;
+const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":4}"#;
+/// The first lines of versions 2 (without pictures) and 3 (without documents), which read the
+/// same.
+const OLDER_HEADERS: [&str; 2] = [
+    r#"{"format":"chart-studio-backup","version":2}"#,
+    r#"{"format":"chart-studio-backup","version":3}"#,
+];
 const MANIFEST: &str = "manifest.jsonl";
 const LEGACY_MANIFEST: &str = "manifest.json";
 
@@ -85,6 +94,9 @@ struct Document {
     inline_figure: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     grid: Option<GridContent>,
+    /// A dashboard's or presentation's document, as the server keeps it (a JSON string).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
 }
 
 /// A manifest entry whose file was read back and matched its checksum.
@@ -210,6 +222,7 @@ impl BackupDir {
             figure: None,
             inline_figure: None,
             grid: None,
+            content: None,
         };
         match filetype {
             FileType::Plot => {
@@ -224,6 +237,14 @@ impl BackupDir {
             }
             FileType::Grid => {
                 document.grid = Some(engine.send(&grids::Content::new(fid.clone())).await?);
+            }
+            FileType::Dashboard => {
+                document.content =
+                    engine.send(&dashboards::Retrieve::new(fid.clone())).await?.content;
+            }
+            FileType::Presentation => {
+                document.content =
+                    engine.send(&presentations::Retrieve::new(fid.clone())).await?.content;
             }
             _ => {}
         }
@@ -361,7 +382,7 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest, String> {
         Ok(text) => {
             for (number, line) in complete_lines(&text) {
                 if number == 1 {
-                    if line != MANIFEST_HEADER && line != MANIFEST_HEADER_V2 {
+                    if line != MANIFEST_HEADER && !OLDER_HEADERS.contains(&line) {
                         return Err(format!("{} is not a backup manifest", path.display()));
                     }
                     continue;
@@ -418,6 +439,10 @@ pub struct ImportedAs {
     /// For a grid: each column's uid in the backup → its uid on the target (plots need them).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub columns: BTreeMap<String, String>,
+    /// For a dashboard or presentation: the plots it shows that are not in the backup (left
+    /// as they were, pointing at their fids on the server they came from).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_plots: Vec<Fid>,
 }
 
 /// How an imported file got to the target.
@@ -469,6 +494,12 @@ impl Importing {
         }
     }
 
+    /// The new fid of the backup's file `old`, if imported.
+    fn fid(&self, old: &Fid) -> Option<Fid> {
+        let done = self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        done.fids.get(old).cloned()
+    }
+
     /// The new fid and column uid of column `uid` of the backup's grid `grid`, if imported.
     fn column(&self, grid: &Fid, uid: &str) -> Option<(Fid, String)> {
         let done = self.done.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -479,13 +510,15 @@ impl Importing {
 }
 
 /// The phase of a file's import: folders by depth (parents first), then grids, then plots,
-/// which refer to the grids.
+/// which refer to the grids, then dashboards and presentations, which show the plots.
 fn import_phase(entry: &ManifestEntry) -> u8 {
     match entry.filetype {
         FileType::Folder => u8::try_from(entry.path.split('/').filter(|p| !p.is_empty()).count())
-            .unwrap_or(u8::MAX - 3),
-        FileType::Grid => u8::MAX - 2,
-        FileType::Plot => u8::MAX - 1,
+            .unwrap_or(u8::MAX - 4)
+            .min(u8::MAX - 4),
+        FileType::Grid => u8::MAX - 3,
+        FileType::Plot => u8::MAX - 2,
+        FileType::Dashboard | FileType::Presentation => u8::MAX - 1,
         _ => u8::MAX,
     }
 }
@@ -545,6 +578,13 @@ async fn same_content(
         grid.cols.iter().map(|(name, column)| (name.clone(), column.data.clone())).collect()
     };
     Ok(match found.filetype {
+        FileType::Dashboard | FileType::Presentation => {
+            let there = document_content(engine, &found.filetype, &found.fid).await?;
+            let (mine, _) = mapped_document(engine, doc, &found.filetype, importing).await?;
+            there.is_some_and(|there| {
+                serde_json::from_str::<serde_json::Value>(&there).ok() == Some(mine)
+            })
+        }
         FileType::Grid => {
             let there = engine.send(&grids::Content::new(found.fid.clone())).await?;
             doc.grid.as_ref().map(data) == Some(data(&there))
@@ -591,9 +631,20 @@ pub(crate) async fn import_one(
     let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
     // A grid's create answer names its columns' new uids; a grid found is asked for them.
     let mut new_columns = None;
+    let mut missing_plots = Vec::new();
+    let is_document = matches!(entry.filetype, FileType::Dashboard | FileType::Presentation);
+    if is_document && doc.content.is_none() {
+        return Ok(crate::Outcome::Skipped {
+            reason: format!(
+                "the backup holds only this {}'s metadata (it was exported before format version 4)",
+                entry.filetype
+            ),
+        });
+    }
     let (new, result) = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
-        (FileType::Folder | FileType::Grid | FileType::Plot, Some(found))
-            if same_content(engine, &doc, &found, importing).await? =>
+        (_, Some(found))
+            if restorable(&entry.filetype)
+                && same_content(engine, &doc, &found, importing).await? =>
         {
             (found, ImportResult::Unchanged)
         }
@@ -649,6 +700,33 @@ pub(crate) async fn import_one(
             }
             (engine.send(&plots::Create::new(body)).await?.file.file, ImportResult::Created)
         }
+        (kind @ (FileType::Dashboard | FileType::Presentation), found) => {
+            let (content, missing) = mapped_document(engine, &doc, kind, importing).await?;
+            missing_plots = missing;
+            let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
+            match found {
+                Some(found) => {
+                    let update = files::Update::put(found.fid.clone(), sharing.content(&content));
+                    engine.send(&update).await?;
+                    (found, ImportResult::Overwritten)
+                }
+                None => {
+                    let mut body = DocumentCreate::new(&content)
+                        .filename(&entry.filename)
+                        .sharing(world_readable, share_key_enabled);
+                    if !entry.path.is_empty() {
+                        body = body.parent_path(&entry.path);
+                    }
+                    let made = match kind {
+                        FileType::Dashboard => {
+                            engine.send(&dashboards::Create::new(body)).await?.file.file
+                        }
+                        _ => engine.send(&presentations::Create::new(body)).await?.file.file,
+                    };
+                    (made, ImportResult::Created)
+                }
+            }
+        }
         (other, _) => {
             return Ok(crate::Outcome::Skipped {
                 reason: format!("{other} files are not imported"),
@@ -670,7 +748,7 @@ pub(crate) async fn import_one(
             }
         }
     }
-    let imported = ImportedAs { new: new.fid, result, columns };
+    let imported = ImportedAs { new: new.fid, result, columns, missing_plots };
     importing.remember(&entry.fid, &imported);
     Ok(crate::Outcome::Done { written: None, already_gone: false, imported: Some(imported) })
 }
@@ -723,6 +801,65 @@ async fn mapped_figure(
         }
     }
     Ok(Some(figure))
+}
+
+/// A dashboard's or presentation's document on the target, as a JSON string.
+async fn document_content(
+    engine: &Engine,
+    kind: &FileType,
+    fid: &Fid,
+) -> Result<Option<String>, Failure> {
+    Ok(match kind {
+        FileType::Presentation => engine.send(&presentations::Retrieve::new(fid.clone())).await?,
+        _ => engine.send(&dashboards::Retrieve::new(fid.clone())).await?,
+    }
+    .content)
+}
+
+/// The backup's document (of kind `kind`) with every plot it shows that was imported mapped to
+/// its new fid, and a secret plot's share key to the imported plot's; and the plots it shows
+/// that are not in the backup, which are left as they were.
+async fn mapped_document(
+    engine: &Engine,
+    doc: &Document,
+    kind: &FileType,
+    importing: &Importing,
+) -> Result<(serde_json::Value, Vec<Fid>), Failure> {
+    let text = doc.content.as_deref().unwrap_or("{}");
+    let mut content: serde_json::Value = serde_json::from_str(text)
+        .map_err(|err| Failure::Local(format!("its document is not JSON: {err}")))?;
+    let mut links: BTreeMap<Fid, PlotLink> = BTreeMap::new();
+    let mut missing = Vec::new();
+    for link in plots_in(kind, &content) {
+        if links.contains_key(&link.fid) || missing.contains(&link.fid) {
+            continue;
+        }
+        let Some(new) = importing.fid(&link.fid) else {
+            if importing.planned.contains(&link.fid) {
+                return Err(Failure::Local(format!(
+                    "its plot {} was not imported (see its own failure); a resume imports both",
+                    link.fid
+                )));
+            }
+            missing.push(link.fid);
+            continue;
+        };
+        let share_key = match link.share_key {
+            Some(_) => engine
+                .send(&files::Retrieve::new(new.clone()))
+                .await?
+                .share_key()
+                .map(str::to_owned),
+            None => None,
+        };
+        links.insert(link.fid, PlotLink { fid: new, share_key });
+    }
+    visit_plots(kind, &mut content, |link| {
+        if let Some(new) = links.get(&link.fid) {
+            *link = new.clone();
+        }
+    });
+    Ok((content, missing))
 }
 
 /// The figure to create: references mapped to the imported grids, or, when a grid is neither

@@ -148,7 +148,14 @@ pub fn export_ops(
 
 /// Whether a backup of this kind of file can re-create it.
 pub fn restorable(filetype: &FileType) -> bool {
-    matches!(filetype, FileType::Plot | FileType::Grid | FileType::Folder)
+    matches!(
+        filetype,
+        FileType::Plot
+            | FileType::Grid
+            | FileType::Folder
+            | FileType::Dashboard
+            | FileType::Presentation
+    )
 }
 
 /// What a delete must respect.
@@ -306,14 +313,14 @@ mod tests {
     }
 
     /// home: folder a:0 "a_0" holding plot a:1, grid a:2 and folder a:3 "a_3", which holds
-    /// dashboard a:4 and plot a:5; plot a:6 at home uses grid a:2.
+    /// app a:4 (a kind no backup re-creates) and plot a:5; plot a:6 at home uses grid a:2.
     fn account() -> Vec<Selected> {
         vec![
             at("a:0", FileType::Folder, -1, ""),
             at("a:1", FileType::Plot, 0, "a_0"),
             at("a:2", FileType::Grid, 0, "a_0"),
             at("a:3", FileType::Folder, 0, "a_0"),
-            at("a:4", FileType::Dashboard, 3, "a_0/a_3"),
+            at("a:4", FileType::Other("dash_app".to_owned()), 3, "a_0/a_3"),
             at("a:5", FileType::Plot, 3, "a_0/a_3"),
             at("a:6", FileType::Plot, -1, ""),
         ]
@@ -383,14 +390,14 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert!(reason(2).contains("still used by a:6"), "{}", reason(2));
-        assert!(reason(4).starts_with("refused: a dashboard"), "{}", reason(4));
+        assert!(reason(4).starts_with("refused: a dash_app"), "{}", reason(4));
         assert!(reason(3).contains("a:4"), "{}", reason(3));
         assert!(reason(0).contains("a:2") && reason(0).contains("a:4"), "{}", reason(0));
 
         let forced = DeleteRules { force: true, ..rules.clone() };
-        let mut without_dashboard = selection.clone();
-        without_dashboard.retain(|s| s.file.filetype != FileType::Dashboard);
-        let ops = delete(&without_dashboard, &forced);
+        let mut without_app = selection.clone();
+        without_app.retain(|s| !matches!(s.file.filetype, FileType::Other(_)));
+        let ops = delete(&without_app, &forced);
         assert_eq!(
             plan(&ops),
             [
@@ -409,10 +416,10 @@ mod tests {
         assert_eq!(names(&subtree.files), ["a:1", "a:2", "a:5"]);
         assert_eq!(names(&subtree.folders), ["a:3"]);
         let no_backup = DeleteRules { backup: false, ..forced.clone() };
-        let ops = delete(&without_dashboard, &no_backup);
+        let ops = delete(&without_app, &no_backup);
         assert!(ops.iter().all(|op| op.kind.name() == "delete"), "{:?}", plan(&ops));
         let refused = DeleteRules { folders_refused: Some("no trash".to_owned()), ..forced };
-        let ops = delete(&without_dashboard, &refused);
+        let ops = delete(&without_app, &refused);
         assert_eq!(ops.iter().filter(|op| op.kind.name() == "skip").count(), 2);
     }
 

@@ -18,10 +18,10 @@ use chart_studio_sharing::Sharing;
 use serde_json::Value;
 
 use crate::auth::Viewer;
+use crate::html::{percent_encode, script_json};
 use crate::render::PlotSources;
 use crate::state::Shared;
 use crate::store::Body;
-use crate::web::{percent_encode, script_json};
 
 /// The most plots one page draws; further boxes show why they are not drawn.
 pub(crate) const MAX_DRAWN_PLOTS: usize = 50;
@@ -180,7 +180,7 @@ pub(crate) fn page(app: &Shared, viewer: &Viewer, fid: &Fid, shown: Shown, bare:
         slides,
         figures,
     };
-    crate::web::rendered_framable(&page, bare)
+    crate::html::rendered_framable(&page, bare)
 }
 
 /// The plots a page draws, gathered as its pieces are made.

@@ -18,6 +18,7 @@ mod failure;
 mod faults;
 #[cfg(test)]
 mod fuzz;
+mod html;
 mod images;
 mod layer;
 mod pages;

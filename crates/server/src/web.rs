@@ -6,6 +6,8 @@
 //! - `/~USER/IDLOCAL.png` (`.jpeg`, `.jpg`, `.webp`, `.svg`, `.pdf`): the chart as an image, from
 //!   the image cache (`stored_image`, which `/v2/files/FID/image` uses too);
 //! - `/~USER/`: the user's public plots (all of them for the owner);
+//! - `/~USER/IDLOCAL/` of a dashboard or presentation, and `/dashboard/USER:IDLOCAL/` (with
+//!   `/view`, `/present`, `/embed`): drawn by `boards.rs`;
 //! - `/static/plotly.min.js`: plotly.js itself, served from here so charts draw offline;
 //! - `/login` (a form: username and API key) and `/logout`.
 //!
@@ -20,7 +22,7 @@ use std::sync::LazyLock;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chart_studio_models::Fid;
 use chart_studio_sharing::Sharing;
@@ -28,17 +30,13 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::auth::Viewer;
 use crate::failure::Failure;
+use crate::html::{percent_encode, rendered, rendered_framable, script_json};
 use crate::state::Shared;
 use crate::store::Body;
 
 /// plotly.js, as the pages and the image renderer load it.
 pub(crate) fn plotly_js() -> &'static str {
     PLOTLY_JS.as_str()
-}
-
-/// A query value, percent-encoded.
-pub(crate) fn percent_encode(value: &str) -> String {
-    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// plotly.js, from the `plotly` crate's `plotly_embed_js` feature (its bundled
@@ -397,32 +395,6 @@ async fn home_page(
     };
     let (api, web) = (app.urls.api.trim_end_matches('/'), app.urls.web.trim_end_matches('/'));
     rendered(&HomePage { user, api, web })
-}
-
-fn rendered(page: &impl Template) -> Response {
-    rendered_framable(page, false)
-}
-
-/// A page, with the pages' security policy; `framable` pages may be put in other sites' frames.
-pub(crate) fn rendered_framable(page: &impl Template, framable: bool) -> Response {
-    match page.render() {
-        Ok(html) => {
-            let policy = crate::security::page_policy(framable);
-            ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response()
-        }
-        Err(err) => {
-            tracing::error!(%err, "a page did not render");
-            Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "A page did not render.")
-                .into_response()
-        }
-    }
-}
-
-/// JSON that is safe inside a `<script>` element: no `<`, `>` or `&` is left to open a tag or a
-/// comment, close the element or start an entity (each becomes a `\\u` escape, which only JSON
-/// strings can hold).
-pub(crate) fn script_json(value: &serde_json::Value) -> String {
-    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
 }
 
 /// What a file link asks for.

@@ -222,6 +222,9 @@ pub(crate) struct ImportedFile {
     /// `created`, `overwritten` (same fid, the backup's content) or `unchanged` (found with
     /// the same content).
     pub result: ImportResult,
+    /// For a dashboard or presentation: the plots it shows that are not in the backup (left
+    /// pointing at their old fids).
+    pub missing_plots: Vec<Fid>,
 }
 
 impl ImportSummary {
@@ -248,6 +251,7 @@ impl ImportSummary {
                         old: op.fid.clone(),
                         new: imported.new.clone(),
                         result: imported.result,
+                        missing_plots: imported.missing_plots.clone(),
                     });
                 }
                 Some(Outcome::Conflict { conflict }) => summary.conflicts.push(conflict.clone()),
@@ -278,7 +282,15 @@ impl Render for ImportSummary {
             rows: self
                 .files
                 .iter()
-                .map(|f| vec![f.old.to_string(), f.new.to_string(), result(f.result)])
+                .map(|f| {
+                    let mut said = result(f.result);
+                    if !f.missing_plots.is_empty() {
+                        let fids: Vec<String> =
+                            f.missing_plots.iter().map(Fid::to_string).collect();
+                        said.push_str(&format!("; shows {}, not in the backup", fids.join(", ")));
+                    }
+                    vec![f.old.to_string(), f.new.to_string(), said]
+                })
                 .collect(),
             empty: Some(format!("Nothing imported from {}", self.dir.display())),
         }
