@@ -8,6 +8,35 @@ use std::process::ExitCode;
 #[error("{0}")]
 pub(crate) struct UsageError(pub String);
 
+/// `--json=` with no fields, or with a field the command's JSON does not have: a usage error
+/// printed as text that lists the fields, one per line (as gh does), even under `--json`.
+#[derive(Debug)]
+pub(crate) struct FieldList {
+    /// What was wrong.
+    pub problem: String,
+    /// The fields there are.
+    pub fields: &'static [&'static str],
+}
+
+impl std::fmt::Display for FieldList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.fields.is_empty() {
+            return write!(
+                f,
+                "{}; this command's JSON has no fixed fields: use --jq to pick from it",
+                self.problem
+            );
+        }
+        write!(f, "{}; the fields are (--json=FIELD,...):", self.problem)?;
+        for field in self.fields {
+            write!(f, "\n  {field}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for FieldList {}
+
 /// Credentials are missing or were refused (exit code 4).
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -100,7 +129,7 @@ pub(crate) fn classify(err: &anyhow::Error) -> Verdict {
             return Verdict::new(OK, "ok");
         }
         if cause.is::<UsageError>()
-            || cause.is::<crate::output::FieldList>()
+            || cause.is::<FieldList>()
             || cause.is::<chart_studio_workflows::settings::LinkRefused>()
             || matches!(
                 cause.downcast_ref::<chart_studio_workflows::Error>(),

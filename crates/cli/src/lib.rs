@@ -74,7 +74,7 @@ pub fn main() -> ExitCode {
                 let message = exit::message(&err);
                 let hint = exit::hint(&err);
                 // A list of fields is for reading, so it is text even under --json.
-                if json && !err.is::<output::FieldList>() {
+                if json && !err.is::<exit::FieldList>() {
                     let message = match hint {
                         Some(hint) => format!("{message} (hint: {hint})"),
                         None => message,

@@ -11,7 +11,7 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::exit::UsageError;
+use crate::exit::{FieldList, UsageError};
 
 /// How a value shows without `--json`.
 #[derive(Debug)]
@@ -139,35 +139,6 @@ impl Output {
         Ok(Printer { out: self.clone(), kind: PhantomData })
     }
 }
-
-/// `--json=` with no fields, or with a field the command's JSON does not have: a usage error
-/// printed as text that lists the fields, one per line (as gh does), even under `--json`.
-#[derive(Debug)]
-pub(crate) struct FieldList {
-    /// What was wrong.
-    problem: String,
-    /// The fields there are.
-    fields: &'static [&'static str],
-}
-
-impl std::fmt::Display for FieldList {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.fields.is_empty() {
-            return write!(
-                f,
-                "{}; this command's JSON has no fixed fields: use --jq to pick from it",
-                self.problem
-            );
-        }
-        write!(f, "{}; the fields are (--json=FIELD,...):", self.problem)?;
-        for field in self.fields {
-            write!(f, "\n  {field}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for FieldList {}
 
 /// Prints results of one type; made by [`Output::of`].
 #[derive(Debug)]
