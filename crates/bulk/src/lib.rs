@@ -43,40 +43,43 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod backup;
 mod bucket;
 mod clock;
 mod engine;
-mod export;
 mod fid_set;
 mod figure;
 mod files;
+mod import;
 mod journal;
 mod limiter;
-mod ops;
+mod op;
 mod plan;
 mod planned;
+mod record;
 mod report;
+mod run;
 mod select;
 mod spill;
 
+pub use backup::{BackupDir, Manifest, ManifestEntry, read_manifest};
 pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop, is_not_found};
-pub use export::{
-    BackupDir, Conflict, ImportResult, ImportedAs, Importing, Manifest, ManifestEntry, OnConflict,
-    import_ops, read_manifest,
-};
 pub use fid_set::FidSet;
 pub use figure::{DataGrid, existing, put_data_in_grid};
 pub use files::create_private_dir;
-pub use journal::{Journal, JournalState, Record, RunHeader, read_ops};
+pub use import::{Importing, import_ops};
+pub use journal::{Journal, JournalState, read_ops};
 pub use limiter::Limiter;
-pub use ops::{Op, OpKind, Outcome, Run, Subtree, execute, undo_ops};
+pub use op::{Conflict, ImportResult, ImportedAs, OnConflict, Op, OpKind, Outcome, Subtree};
 pub use plan::{
     DeleteRules, FolderTree, delete_ops, export_ops, grids_of, restorable, restore_ops, trash_ops,
 };
 pub use planned::{FIRST_SHOWN, PlanFile, PlanSummary, PlanWriter};
+pub use record::{PlanSeal, Record, RunHeader};
 pub use report::{ActionCounts, Report};
+pub use run::{Run, execute, undo_ops};
 pub use select::{
     DotSegment, Filter, Matcher, Selected, check_new_path, file_path, folder_paths, listed,
     normalise_path, select_fids,

@@ -11,9 +11,10 @@ use chart_studio_api::plots;
 use chart_studio_models::{Fid, File, FileType, referenced_grids};
 
 use crate::engine::{Engine, Failure, is_not_found};
-use crate::ops::{Op, OpKind, Subtree};
+use crate::op::{Op, OpKind, Subtree};
+use crate::planned::PlanWriter;
 use crate::select::{Selected, file_path};
-use crate::{PlanWriter, Spill};
+use crate::spill::Spill;
 
 /// The grids `plot` uses: from the figure a listing carried, else by reading the plot's
 /// content. A plot that is gone uses nothing.

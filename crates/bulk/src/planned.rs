@@ -8,8 +8,8 @@ use std::path::Path;
 
 use chart_studio_models::Fid;
 
-use crate::journal::{PlanSeal, Record, Sealing};
-use crate::{Op, OpKind};
+use crate::op::{Op, OpKind};
+use crate::record::{PlanSeal, Record, Sealing};
 
 /// How many operations a [`PlanSummary`] keeps, to show the start of a plan.
 pub const FIRST_SHOWN: usize = 10;

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chart_studio_models::Fid;
 use serde::Serialize;
 
-use crate::{Op, Outcome, Stop};
+use crate::engine::Stop;
+use crate::op::{Op, Outcome};
 
 /// Counts of one action.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
