@@ -116,42 +116,105 @@ fn problems() -> Result<Vec<String>> {
             }
         }
     }
-    problems.extend(module_cycles(&project_root().join("crates/server/src"))?);
+    for package in packages {
+        let manifest = std::path::Path::new(package["manifest_path"].as_str().unwrap_or_default());
+        let src = manifest.with_file_name("src");
+        if src.is_dir() {
+            problems.extend(module_cycles(&src)?);
+        }
+    }
     Ok(problems)
 }
 
-/// The cycles among the top modules of a crate's `src` (by their `crate::MODULE` paths; test
-/// modules and the crate root left out): each module should build on the ones below it.
+/// The top modules of the crate whose root is `root` (test-only ones left out), and the names
+/// its root re-exports (`pub use module::{Name, ...}`), each with the module that defines it.
+fn crate_modules(root: &str) -> (BTreeSet<String>, BTreeMap<String, String>) {
+    let mut modules = BTreeSet::new();
+    let mut test_only = false;
+    for line in root.lines().map(str::trim) {
+        let declared = ["mod ", "pub mod ", "pub(crate) mod "]
+            .iter()
+            .find_map(|prefix| line.strip_prefix(prefix)?.strip_suffix(';'));
+        match declared {
+            Some(name) if !test_only => {
+                modules.insert(name.to_owned());
+            }
+            _ => {}
+        }
+        test_only = line.starts_with("#[cfg(test)]");
+    }
+    let mut reexports = BTreeMap::new();
+    for statement in root.split("pub use ").skip(1) {
+        let statement = statement.split(';').next().unwrap_or_default();
+        let Some((module, items)) = statement.split_once("::") else { continue };
+        let module = module.trim();
+        if !modules.contains(module) {
+            continue;
+        }
+        let items = items.trim().trim_start_matches('{').trim_end_matches('}');
+        for item in items.split(',') {
+            let item = item.trim();
+            let name = item.rsplit(" as ").next().unwrap_or(item);
+            let name = name.rsplit("::").next().unwrap_or(name).trim();
+            if !name.is_empty() {
+                reexports.insert(name.to_owned(), module.to_owned());
+            }
+        }
+    }
+    (modules, reexports)
+}
+
+/// The cycles among the top modules of a crate's `src` (by their `crate::NAME` paths, a name
+/// the crate root re-exports counting as its module; test code and the root left out): each
+/// module should build on the ones below it.
 fn module_cycles(src: &std::path::Path) -> Result<Vec<String>> {
+    let root = ["lib.rs", "main.rs"]
+        .iter()
+        .filter_map(|name| std::fs::read_to_string(src.join(name)).ok())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (modules, reexports) = crate_modules(&root);
+    let module_of = |name: &str| -> Option<String> {
+        if modules.contains(name) { Some(name.to_owned()) } else { reexports.get(name).cloned() }
+    };
     let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for file in rust_files(src)? {
         let relative = file.strip_prefix(src)?.with_extension("");
         let module =
             relative.components().next().map(|c| c.as_os_str().to_string_lossy().into_owned());
-        let Some(module) = module.filter(|m| !["lib", "main", "fuzz"].contains(&m.as_str())) else {
+        let Some(module) = module.filter(|m| modules.contains(m)) else {
             continue;
         };
         let text = std::fs::read_to_string(&file)?;
-        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        // Code only: test modules and comments (doc links are no dependency) left out.
+        let code: String = text
+            .split("#[cfg(test)]")
+            .next()
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let mut found = BTreeSet::new();
         for (at, _) in code.match_indices("crate::") {
             let rest = &code[at + "crate::".len()..];
-            if let Some(rest) = rest.strip_prefix('{') {
-                let list = rest.split('}').next().unwrap_or_default();
-                found.extend(
-                    list.split(',')
-                        .map(|item| item.trim().split("::").next().unwrap_or_default().to_owned()),
-                );
-            } else {
-                found.insert(
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(rest) => rest
+                    .split('}')
+                    .next()
+                    .unwrap_or_default()
+                    .split(',')
+                    .map(|item| item.trim().split("::").next().unwrap_or_default())
+                    .collect(),
+                None => vec![
                     rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
                         .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
+                        .unwrap_or_default(),
+                ],
+            };
+            found.extend(names.into_iter().filter_map(module_of));
         }
-        found.retain(|name| !name.is_empty() && *name != module);
+        found.retain(|name| *name != module);
         uses.entry(module).or_default().extend(found);
     }
     let mut cycles = Vec::new();
