@@ -315,30 +315,32 @@ fn a_thousand_files_under_faults_end_in_the_target_mode() {
     }
 }
 
+/// A share run killed after exactly N changes (the server holds every later one, so the kill
+/// lands at a known point), for N from none to all but one: the interrupted state is checked,
+/// then a resume brings every file to the target mode.
 #[test]
 fn a_run_killed_at_any_point_resumes_to_the_same_end() {
-    let server = Server::start_with(ServerConfig {
-        faults: Faults { latency: Duration::from_millis(4), ..Faults::default() },
-        ..ServerConfig::default()
-    });
+    let latency = Faults { latency: Duration::from_millis(4), ..Faults::default() };
+    let server =
+        Server::start_with(ServerConfig { faults: latency.clone(), ..ServerConfig::default() });
     server.handle().add_plots("cli", 60, "k", true).unwrap();
     let home = tempfile::tempdir().unwrap();
-    for (round, kill_after_ms) in [(0, 150u64), (1, 400), (2, 30), (3, 90), (4, 250)] {
+    let public_count = |server: &Server| {
+        state(server, home.path()).values().filter(|f| f.0 != "fold" && f.1).count() as u64
+    };
+    let done = |plan: &Value| {
+        let ops = plan["operations"].as_array().unwrap();
+        let done = ops.iter().filter(|op| op["outcome"]["result"] == "done").count();
+        (done as u64, ops.len() as u64)
+    };
+    // 60 plots and their 60 grids change in each round.
+    for (round, changes) in [0u64, 1, 7, 60, 119].into_iter().enumerate() {
         let mode = if round % 2 == 0 { "private" } else { "public" };
         let journal = home.path().join(format!("run{round}.jsonl"));
+        server.handle().set_faults(Faults { hold_changes_after: Some(changes), ..latency.clone() });
         let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio"))
-            .args([
-                "bulk",
-                "share",
-                mode,
-                "--folder",
-                "k",
-                "--yes",
-                "--jobs",
-                "2",
-                "--journal",
-                journal.to_str().unwrap(),
-            ])
+            .args(["bulk", "share", mode, "--folder", "k", "--yes", "--jobs", "2", "--journal"])
+            .arg(&journal)
             .env_clear()
             .env("HOME", home.path())
             .env("PLOTLY_API_DOMAIN", &server.url)
@@ -348,44 +350,29 @@ fn a_run_killed_at_any_point_resumes_to_the_same_end() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        #[allow(
-            clippy::disallowed_methods,
-            reason = "a real process is killed after a real delay"
-        )]
-        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        server.until_held(1);
         child.kill().unwrap();
         child.wait().unwrap();
-        let resumed = if journal.exists() {
-            run(&server, home.path(), CLI, &["bulk", "resume", journal.to_str().unwrap()], "")
-        } else {
-            // Killed before the journal: nothing was changed yet, so the run starts over.
-            let args = [
-                "bulk",
-                "share",
-                mode,
-                "--folder",
-                "k",
-                "--yes",
-                "--journal",
-                journal.to_str().unwrap(),
-            ];
-            run(&server, home.path(), CLI, &args, "")
-        };
-        assert_eq!(code(&resumed), 0, "round {round}: {}", stderr(&resumed));
-        let want_public = mode == "public";
-        for (fid, (kind, public, _, name)) in state(&server, home.path()) {
-            if kind != "fold" {
-                assert_eq!(public, want_public, "round {round}: {fid} {name}");
-            }
-        }
-        let done = json_of(&server, home.path(), &["bulk", "plan", journal.to_str().unwrap()]);
+        server.handle().set_faults(latency.clone());
+
+        // Killed with exactly `changes` changes made, and the journal knows no more.
+        let public = public_count(&server);
+        let moved = if mode == "public" { public } else { 120 - public };
+        assert_eq!(moved, changes, "round {round}: the kill landed after {changes} changes");
+        let journal_arg = journal.to_str().unwrap();
+        let (done_before, planned) =
+            done(&json_of(&server, home.path(), &["bulk", "plan", journal_arg]));
         assert!(
-            done["operations"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .all(|op| op["outcome"]["result"] == "done")
+            done_before <= changes && planned == 120,
+            "round {round}: {done_before} of {planned}"
         );
+
+        let resumed = run(&server, home.path(), CLI, &["bulk", "resume", journal_arg], "");
+        assert_eq!(code(&resumed), 0, "round {round}: {}", stderr(&resumed));
+        let want = if mode == "public" { 120 } else { 0 };
+        assert_eq!(public_count(&server), want, "round {round}: every file ends {mode}");
+        let finished = json_of(&server, home.path(), &["bulk", "plan", journal_arg]);
+        assert_eq!(done(&finished), (120, 120), "round {round}");
     }
 }
 

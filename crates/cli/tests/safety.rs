@@ -285,34 +285,54 @@ fn journals_and_backups_are_private() {
     assert_eq!(mode("out/files/cli/1.json"), 0o600);
 }
 
+/// A delete killed after exactly N changes (the server holds every later one, so the kill lands
+/// at a known point): a folder deleted whole, killed before anything changed and between its
+/// trash and its permanent delete; plots deleted one by one, killed after 1, 9 and 23 of their
+/// 24 changes (a trash and a permanent delete each). Every time, the interrupted state is
+/// checked, and `bulk import` of the backup brings back every file with its data, no resume
+/// needed.
 #[test]
 fn a_delete_killed_at_any_point_imports_back_without_resume() {
-    let server = Server::start_with(ServerConfig {
-        faults: Faults { latency: Duration::from_millis(3), ..Faults::default() },
-        ..ServerConfig::default()
-    });
+    let latency = Faults { latency: Duration::from_millis(3), ..Faults::default() };
+    let server =
+        Server::start_with(ServerConfig { faults: latency.clone(), ..ServerConfig::default() });
     let home = tempfile::tempdir().unwrap();
-    for (round, kill_after_ms) in [20u64, 80, 160, 320, 640].into_iter().enumerate() {
+    let rounds = [(true, 0u64), (true, 1), (false, 1), (false, 9), (false, 23)];
+    for (round, (whole_folder, changes)) in rounds.into_iter().enumerate() {
         let folder = format!("k{round}");
         server.handle().add_plots("cli", 12, &folder, true).unwrap();
         let before = under(&tree(&server, home.path()), &folder);
         let data = figures(&server, home.path(), &folder);
         let backup = format!("bk{round}");
-        let mut child = spawn(
-            &server,
-            home.path(),
-            &["bulk", "delete", "--name", &folder, "--yes", "--jobs", "4", "--backup-dir", &backup],
-        );
-        #[allow(clippy::disallowed_methods, reason = "a real process is killed at a real moment")]
-        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        let mut args = vec!["bulk", "delete", "--yes", "--jobs", "4", "--backup-dir", &backup];
+        if whole_folder {
+            args.extend(["--name", &folder]);
+        } else {
+            args.extend(["--folder", &folder, "--filetype", "plot"]);
+        }
+        server.handle().set_faults(Faults { hold_changes_after: Some(changes), ..latency.clone() });
+        let mut child = spawn(&server, home.path(), &args);
+        server.until_held(1);
         child.kill().unwrap();
         child.wait().unwrap();
-        let gone = before.len() - under(&tree(&server, home.path()), &folder).len();
-        if home.path().join(&backup).exists() {
-            let imported = run(&server, home.path(), CLI, &["bulk", "import", &backup], "");
-            ok(&imported);
-        } else {
-            assert_eq!(gone, 0, "round {round}: files went without a backup folder");
+        server.handle().set_faults(latency.clone());
+
+        let left = under(&tree(&server, home.path()), &folder);
+        let gone = (before.len() - left.len()) as u64;
+        match (whole_folder, changes) {
+            (true, 0) => assert_eq!(gone, 0, "round {round}: nothing changed yet"),
+            (true, _) => assert!(left.is_empty(), "round {round}: the folder was trashed"),
+            (false, _) => assert!(
+                (changes.div_ceil(2)..=changes).contains(&gone),
+                "round {round}: {gone} plots gone after {changes} changes"
+            ),
+        }
+        let manifest = home.path().join(&backup).join("manifest.jsonl");
+        let backed_up =
+            std::fs::read_to_string(&manifest).map_or(0, |text| text.lines().count() - 1);
+        assert!(backed_up as u64 >= gone, "round {round}: {gone} gone, {backed_up} backed up");
+        if backed_up > 0 {
+            ok(&run(&server, home.path(), CLI, &["bulk", "import", &backup], ""));
         }
         assert_eq!(under(&tree(&server, home.path()), &folder), before, "round {round}");
         assert_eq!(figures(&server, home.path(), &folder), data, "round {round}");
@@ -676,9 +696,12 @@ fn an_import_killed_at_any_point_or_run_twice_at_once_ends_whole_without_duplica
     let expected = tree(&source, home.path());
     let data = figures(&source, home.path(), "imp");
 
-    for (round, kill_after_ms) in [30u64, 90, 200, 400].into_iter().enumerate() {
+    // The import makes its folders, grids and plots one change each (and sets each folder's
+    // sharing); it is killed after exactly N of them.
+    let all_changes = expected.len() as u64 + 2;
+    for (round, changes) in [0u64, 2, 9, all_changes - 1].into_iter().enumerate() {
         let target = Server::start_with(ServerConfig {
-            faults: Faults { latency: Duration::from_millis(3), ..Faults::default() },
+            faults: Faults { hold_changes_after: Some(changes), ..Faults::default() },
             ..ServerConfig::default()
         });
         let journal = format!("import-{round}.jsonl");
@@ -687,10 +710,15 @@ fn an_import_killed_at_any_point_or_run_twice_at_once_ends_whole_without_duplica
             home.path(),
             &["bulk", "import", "out", "--jobs", "4", "--journal", &journal],
         );
-        #[allow(clippy::disallowed_methods, reason = "a real process is killed at a real moment")]
-        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        target.until_held(1);
         child.kill().unwrap();
         child.wait().unwrap();
+        target.handle().set_faults(Faults::default());
+        let made = tree(&target, home.path()).len() as u64;
+        assert!(
+            made <= changes && made < expected.len() as u64,
+            "round {round}: {made} files after {changes} changes"
+        );
         // Either way finishes it: resuming its journal, or importing the folder again.
         if round % 2 == 1 && home.path().join(&journal).exists() {
             ok(&run(&target, home.path(), CLI, &["bulk", "resume", &journal], ""));

@@ -29,6 +29,10 @@ pub struct Faults {
     pub daily_quota: Option<u64>,
     /// Requests per second allowed per user (bursts up to one second's worth); then a throttle 429.
     pub rate_limit: Option<f64>,
+    /// After this many requests that change something (not GET), hold every further one:
+    /// unanswered and not applied until the faults are set again, then answered 503 with no
+    /// effect. Tests stop a client at a known point with it ([`crate::ServerHandle::until_held`]).
+    pub hold_changes_after: Option<u64>,
     /// Seed of the random choices.
     pub seed: u64,
 }
@@ -44,6 +48,7 @@ impl Default for Faults {
             throttle_wait: Duration::from_secs(1),
             daily_quota: None,
             rate_limit: None,
+            hold_changes_after: None,
             seed: 0,
         }
     }
@@ -62,11 +67,18 @@ pub(crate) struct FaultState {
     rng: StdRng,
     quota: BTreeMap<String, (i64, u64)>,
     buckets: BTreeMap<Requester, Bucket>,
+    /// Requests that change something, counted for `hold_changes_after`.
+    changes: u64,
 }
 
 impl FaultState {
     pub(crate) fn new(seed: u64) -> Self {
-        Self { rng: StdRng::seed_from_u64(seed), quota: BTreeMap::new(), buckets: BTreeMap::new() }
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+            quota: BTreeMap::new(),
+            buckets: BTreeMap::new(),
+            changes: 0,
+        }
     }
 
     /// Reseeds the generator and forgets quotas and buckets (new fault settings).
@@ -81,6 +93,8 @@ pub(crate) enum Decision {
     Fail(Failure),
     BadGateway,
     Drop,
+    /// Held until the faults change, then answered 503 with no effect.
+    Hold,
 }
 
 /// Whom a request counts against.
@@ -102,6 +116,13 @@ pub(crate) fn decide(
     let mut delay = faults.latency;
     if !faults.jitter.is_zero() {
         delay += faults.jitter.mul_f64(state.rng.random::<f64>());
+    }
+    let is_change = method != Method::GET && method != Method::HEAD;
+    if let (Some(after), true) = (faults.hold_changes_after, is_change) {
+        state.changes += 1;
+        if state.changes > after {
+            return (delay, Decision::Hold);
+        }
     }
     if let (Some(quota), Requester::Account(user), false) =
         (faults.daily_quota, who, method == Method::GET || method == Method::HEAD)
@@ -173,6 +194,7 @@ mod tests {
                     Decision::Fail(Failure::Throttled(_)) => "throttle",
                     Decision::Fail(_) | Decision::BadGateway => "error",
                     Decision::Drop => "drop",
+                    Decision::Hold => "hold",
                 }
             })
             .collect()
@@ -192,6 +214,15 @@ mod tests {
         let errors = first.iter().filter(|o| **o == "error").count();
         assert!((150..250).contains(&errors), "{errors} errors of 1000 at a rate of 0.2");
         assert!(first.contains(&"drop") && first.contains(&"throttle"));
+    }
+
+    #[test]
+    fn changes_after_the_count_are_held_and_reads_pass() {
+        let faults = Faults { hold_changes_after: Some(2), ..Faults::default() };
+        assert_eq!(outcomes(&faults, 4), ["pass", "pass", "hold", "hold"]);
+        let mut state = FaultState::new(0);
+        let read = decide(&mut state, &faults, &Requester::Account("u".to_owned()), &Method::GET);
+        assert!(matches!(read.1, Decision::Pass));
     }
 
     #[test]

@@ -47,7 +47,13 @@ pub(crate) async fn middleware(
     }
     let mut response = match decision {
         Decision::Pass if cross_site => Failure::CrossSite.into_response(),
-        Decision::Pass => caught(&app, &method, &path, next.run(request)).await,
+        Decision::Pass => {
+            let answer = caught(&app, &method, &path, next.run(request)).await;
+            if method != http::Method::GET && method != http::Method::HEAD {
+                app.changes_answered.send_modify(|answered| *answered += 1);
+            }
+            answer
+        }
         Decision::Fail(failure) => failure.into_response(),
         Decision::BadGateway => (
             StatusCode::BAD_GATEWAY,
@@ -56,6 +62,7 @@ pub(crate) async fn middleware(
         )
             .into_response(),
         Decision::Drop => cut_off(next.run(request).await).await,
+        Decision::Hold => held(&app).await,
     };
     if let Err(err) = app.persist() {
         tracing::error!(error = %format!("{err:#}"), "could not save a change");
@@ -80,6 +87,19 @@ pub(crate) async fn middleware(
         "request"
     );
     response
+}
+
+/// Waits, counted as held, until the faults are set again; then a 503 with no effect.
+async fn held(app: &Shared) -> Response {
+    let mut settings = app.fault_settings.subscribe();
+    app.held.send_modify(|held| *held += 1);
+    let _ = settings.changed().await;
+    app.held.send_modify(|held| *held = held.saturating_sub(1));
+    Failure::Injected(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Service temporarily unavailable, try again later.",
+    )
+    .into_response()
 }
 
 /// The route's answer, or a 500 when it panicked: the panic is logged with the request line and

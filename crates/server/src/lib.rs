@@ -128,6 +128,19 @@ impl ServerHandle {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .reset(faults.seed);
         *self.app.faults.write().unwrap_or_else(std::sync::PoisonError::into_inner) = faults;
+        self.app.changes_answered.send_replace(0);
+        self.app.fault_settings.send_modify(|settings| *settings += 1);
+    }
+
+    /// Waits until at least `count` requests are held (`Faults::hold_changes_after`) and every
+    /// change let through before them is answered: the client that sent them is stopped at a
+    /// known point, with exactly that many changes made.
+    pub async fn until_held(&self, count: u64) {
+        let let_through = self.app.faults().hold_changes_after.unwrap_or(0);
+        let mut held = self.app.held.subscribe();
+        let _ = held.wait_for(|held| *held >= count).await;
+        let mut answered = self.app.changes_answered.subscribe();
+        let _ = answered.wait_for(|answered| *answered >= let_through).await;
     }
 
     /// Requests answered so far (faults and throttles included).

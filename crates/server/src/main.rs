@@ -276,6 +276,7 @@ fn config(args: Args) -> Result<(ServerConfig, Option<tempfile::TempDir>)> {
         daily_quota: args.daily_quota,
         rate_limit: args.rate_limit,
         seed: args.seed_random,
+        ..Faults::default()
     };
     let images = images(&args)?;
     let mut temporary = None;

@@ -91,6 +91,12 @@ pub(crate) struct App {
     pub failed_keys: crate::throttle::FailedKeys,
     /// Requests whose route panicked (each answered 500).
     pub panics: std::sync::atomic::AtomicU64,
+    /// How many times the faults were set: held requests wait for it to change.
+    pub fault_settings: tokio::sync::watch::Sender<u64>,
+    /// Requests held now (`Faults::hold_changes_after`).
+    pub held: tokio::sync::watch::Sender<u64>,
+    /// Requests that changed something answered since the faults were last set.
+    pub changes_answered: tokio::sync::watch::Sender<u64>,
 }
 
 /// The state handed to handlers.
@@ -118,6 +124,9 @@ impl App {
             images,
             failed_keys: crate::throttle::FailedKeys::default(),
             panics: std::sync::atomic::AtomicU64::new(0),
+            fault_settings: tokio::sync::watch::Sender::new(0),
+            held: tokio::sync::watch::Sender::new(0),
+            changes_answered: tokio::sync::watch::Sender::new(0),
         }
     }
 

@@ -4,6 +4,7 @@
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use chart_studio_server::{ServerConfig, ServerHandle, start};
 
@@ -39,6 +40,16 @@ impl Server {
     /// The running server.
     pub(crate) fn handle(&self) -> &ServerHandle {
         self.handle.as_ref().expect("the server runs")
+    }
+
+    /// Waits until `count` requests are held (`Faults::hold_changes_after`): the client that
+    /// sent them is stopped at a known point. A minute without it fails the test.
+    pub(crate) fn until_held(&self, count: u64) {
+        let held = self.handle().until_held(count);
+        let waited = self
+            .runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(60), held).await });
+        assert!(waited.is_ok(), "no request was held within a minute");
     }
 }
 
