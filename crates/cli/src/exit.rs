@@ -130,7 +130,10 @@ pub(crate) fn classify(err: &anyhow::Error) -> Verdict {
         }
         if cause.is::<UsageError>()
             || cause.is::<FieldList>()
-            || cause.is::<chart_studio_workflows::settings::LinkRefused>()
+            || matches!(
+                cause.downcast_ref::<chart_studio_workflows::settings::Error>(),
+                Some(chart_studio_workflows::settings::Error::Usage(_))
+            )
             || matches!(
                 cause.downcast_ref::<chart_studio_workflows::Error>(),
                 Some(chart_studio_workflows::Error::Figure(_))

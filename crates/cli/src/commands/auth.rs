@@ -1,7 +1,6 @@
 //! `auth status | login | logout`.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use chart_studio_api::{Credentials, users};
@@ -147,19 +146,6 @@ async fn status(settings: &Settings, out: Output) -> Result<()> {
     }
 }
 
-/// The Python client's credentials file.
-fn credentials_path(settings: &Settings) -> Result<std::path::PathBuf> {
-    let dir = settings
-        .plotly_dir
-        .clone()
-        .context("no home folder (or PLOTLY_DIR) to keep the credentials in")?;
-    Ok(dir.join(".credentials"))
-}
-
-/// The server settings `auth login` keeps when they were given to it as flags (as `gh auth
-/// login --hostname` keeps the host): the next command then reaches the same server.
-const LOGIN_KEEPS: [&str; 3] = ["api_domain", "web_domain", "ca_bundle"];
-
 async fn login(settings: &Settings, out: Output, username: String, no_verify: bool) -> Result<()> {
     let printer = out.of::<CredentialsSaved>()?;
     let stdin = std::io::stdin();
@@ -204,76 +190,29 @@ async fn login(settings: &Settings, out: Output, username: String, no_verify: bo
             bail!("the key belongs to {:?}, not {username:?}", user.username);
         }
     }
-    let path = credentials_path(settings)?;
-    save_credentials(&path, &creds)?;
-    let mut kept = Vec::new();
-    for key in LOGIN_KEEPS {
-        let given = settings.origin(key).is_some_and(|origin| origin.starts_with("flag "));
-        if let (true, Some(value)) = (given, settings.text(key)) {
-            let (file, profile) = super::config::target(settings)?;
-            super::config::set(&file, &profile, key, Some(&value))?;
-            kept.push(KeptSetting { key, value, profile });
-        }
-    }
-    printer.print(&CredentialsSaved { username: Some(username), action: "saved", path, kept })
-}
-
-/// Merges the credentials into the Python client's JSON file, written atomically with mode 0600.
-fn save_credentials(path: &Path, creds: &Credentials) -> Result<()> {
-    let mut object = read_credentials(path)?;
-    object.insert("username".to_owned(), creds.username.clone().into());
-    object.insert("api_key".to_owned(), creds.api_key.expose().into());
-    super::config::write_private(path, &serde_json::to_string_pretty(&object)?)
+    let saved = settings.save_login(&creds)?;
+    let kept = saved
+        .kept
+        .into_iter()
+        .map(|(key, value, profile)| KeptSetting { key, value, profile })
+        .collect();
+    printer.print(&CredentialsSaved {
+        username: Some(username),
+        action: "saved",
+        path: saved.path,
+        kept,
+    })
 }
 
 /// Removes the username and key from the credentials file; proxy entries stay.
 fn logout(settings: &Settings, out: &Output) -> Result<()> {
     let printer = out.of::<CredentialsSaved>()?;
-    let path = credentials_path(settings)?;
-    let mut object = read_credentials(&path)?;
-    let username = object.remove("username").and_then(|v| v.as_str().map(str::to_owned));
-    let key = object.remove("api_key");
-    let action = if username.is_some() || key.is_some() {
-        super::config::write_private(&path, &serde_json::to_string_pretty(&object)?)?;
-        "removed"
-    } else {
-        "none"
-    };
-    printer.print(&CredentialsSaved { username, action, path, kept: Vec::new() })
-}
-
-/// The credentials file as a JSON object (empty when missing).
-fn read_credentials(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str(&text)
-            .with_context(|| format!("{} is not a JSON object; fix or remove it", path.display())),
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(serde_json::Map::new()),
-        Err(err) => Err(err).with_context(|| format!("could not read {}", path.display())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn credentials_are_merged_and_private() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(".plotly/.credentials");
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, r#"{"username": "old", "api_key": "old", "proxy_username": "p"}"#)
-            .unwrap();
-        save_credentials(&path, &Credentials::new("alice", "k3y")).unwrap();
-        let saved: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        assert_eq!(
-            saved,
-            serde_json::json!({"username": "alice", "api_key": "k3y", "proxy_username": "p"})
-        );
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        }
-    }
+    let done = settings.logout()?;
+    let action = if done.removed { "removed" } else { "none" };
+    printer.print(&CredentialsSaved {
+        username: done.username,
+        action,
+        path: done.path,
+        kept: Vec::new(),
+    })
 }

@@ -3,21 +3,67 @@
 //!
 //! Order, lowest first: defaults < `~/.plotly/.credentials` and `~/.plotly/.config` (the JSON
 //! files the Python and R clients write) < our TOML file's profile < environment < flags.
+//!
+//! This module owns those files: it reads them here and writes them in `write.rs` (`config
+//! set`, `auth login`, `auth logout`).
+
+mod write;
+
+pub use write::{LoginSaved, LogoutDone, SettingWritten};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result, bail};
 use chart_studio_api::{Client, Config, Credentials, RetryPolicy, Sleeper};
 use chart_studio_bulk::TokioClock;
 use chart_studio_http::{HttpSettings, HttpTransport};
 use config::{Map, Source, Value, ValueKind};
 
-/// A file link on a host other than the configured server's.
+/// Why settings could not be read, used or written.
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct LinkRefused(pub String);
+pub enum Error {
+    /// The caller asked for something the settings do not allow: an unknown setting, a value
+    /// of the wrong kind, a contradiction, a link to another server.
+    #[error("{0}")]
+    Usage(String),
+    /// A settings file or value that cannot be used as it is.
+    #[error("{0}")]
+    Invalid(String),
+    /// A settings file that could not be read or written.
+    #[error("could not {action} {}: {source}", .path.display())]
+    File {
+        /// `read` or `write`.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The server's address or the credentials do not make a client.
+    #[error("api_domain from {origin}: {source}")]
+    Address {
+        /// Where the address came from.
+        origin: String,
+        /// Why it does not do.
+        source: chart_studio_api::ConfigError,
+    },
+    /// HTTP could not be set up (a proxy or certificate file that does not do).
+    #[error("could not set up HTTP: {0}")]
+    Http(#[from] chart_studio_http::SetupError),
+    /// The layers could not be combined.
+    #[error("could not combine the configuration layers: {0}")]
+    Layers(#[from] config::ConfigError),
+}
+
+impl Error {
+    fn read(path: &Path, source: std::io::Error) -> Self {
+        Self::File { action: "read", path: path.to_owned(), source }
+    }
+}
+
+/// What reading, using or writing settings gives.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Every setting, with what it means.
 pub const KEYS: &[(&str, &str)] = &[
@@ -172,7 +218,7 @@ impl Settings {
     /// let key = shown.iter().find(|(name, ..)| *name == "api_key").unwrap();
     /// assert_eq!(key.1, "***", "secrets are never shown");
     /// assert!(key.2.ends_with(".credentials"), "and each value says where it came from");
-    /// # Ok::<(), anyhow::Error>(())
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load(inputs: &Inputs) -> Result<Self> {
         let (profile_layer, profile) = profile_layer(inputs)?;
@@ -190,9 +236,7 @@ impl Settings {
         let builder = layers
             .iter()
             .fold(config::Config::builder(), |builder, layer| builder.add_source(layer.clone()));
-        let config = builder.build().context("could not combine the configuration layers")?;
-        let values =
-            config.get_table("settings").context("could not read the combined configuration")?;
+        let values = builder.build()?.get_table("settings")?;
         Ok(Self {
             values,
             layers,
@@ -253,7 +297,7 @@ impl Settings {
             .clone()
             .into_bool()
             .map(Some)
-            .with_context(|| format!("{key} from {origin} must be true or false"))
+            .map_err(|_| Error::Invalid(format!("{key} from {origin} must be true or false")))
     }
 
     /// A number of seconds, above 0 and at most a day.
@@ -262,9 +306,9 @@ impl Settings {
         let origin = value.origin().unwrap_or("?").to_owned();
         let seconds =
             value.clone().into_float().ok().filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0);
-        seconds
-            .map(|s| Some(std::time::Duration::from_secs_f64(s)))
-            .with_context(|| format!("{key} from {origin} must be a number of seconds above 0"))
+        seconds.map(|s| Some(std::time::Duration::from_secs_f64(s))).ok_or_else(|| {
+            Error::Invalid(format!("{key} from {origin} must be a number of seconds above 0"))
+        })
     }
 
     /// Where a setting came from.
@@ -295,11 +339,10 @@ impl Settings {
         if configured.iter().any(|known| known.eq_ignore_ascii_case(host)) {
             return Ok(());
         }
-        Err(LinkRefused(format!(
+        Err(Error::Usage(format!(
             "{link} is a link to {host}, not to the configured server ({}); set web_domain (or pass --web-domain) to use links from there",
             configured.join(", ")
-        ))
-        .into())
+        )))
     }
 
     /// The account, when both a username and a key are configured.
@@ -316,9 +359,11 @@ impl Settings {
     pub fn client_as(&self, credentials: Option<Credentials>) -> Result<Client> {
         let api_domain = self.text("api_domain").unwrap_or_else(|| DEFAULT_API_DOMAIN.to_owned());
         let allow_http = self.flag("allow_insecure_http")?.unwrap_or(false);
-        let mut config = Config::new(&api_domain, credentials, allow_http).with_context(|| {
-            format!("api_domain from {}", self.origin("api_domain").unwrap_or("defaults"))
-        })?;
+        let mut config =
+            Config::new(&api_domain, credentials, allow_http).map_err(|source| Error::Address {
+                origin: self.origin("api_domain").unwrap_or("defaults").to_owned(),
+                source,
+            })?;
         if self.flag("proxy_authorization")?.unwrap_or(false) {
             let proxy = self
                 .text("proxy_username")
@@ -336,7 +381,7 @@ impl Settings {
         if let Some(seconds) = self.seconds("connect_timeout")? {
             http.connect_timeout = seconds;
         }
-        let transport = HttpTransport::new(&http).context("could not set up HTTP")?;
+        let transport = HttpTransport::new(&http)?;
         let retries = RetryPolicy { max_retries: SINGLE_COMMAND_RETRIES, ..RetryPolicy::default() };
         Ok(Client::new(transport, config).with_retries(retries, self.sleeper.clone()))
     }
@@ -357,17 +402,25 @@ fn defaults() -> Layer {
     layer
 }
 
+fn invalid(message: String) -> Error {
+    Error::Invalid(message)
+}
+
 /// Reads a JSON object file; a missing file is an empty layer, an unreadable one an error.
 fn read_json_object(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(serde_json::Map::new()),
-        Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
+        Err(err) => return Err(Error::read(path, err)),
     };
     match serde_json::from_str::<serde_json::Value>(&text) {
         Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => bail!("{} must hold a JSON object; fix or remove it", path.display()),
-        Err(err) => bail!("{} is not valid JSON ({err}); fix or remove it", path.display()),
+        Ok(_) => {
+            Err(invalid(format!("{} must hold a JSON object; fix or remove it", path.display())))
+        }
+        Err(err) => {
+            Err(invalid(format!("{} is not valid JSON ({err}); fix or remove it", path.display())))
+        }
     }
 }
 
@@ -443,18 +496,25 @@ fn profile_layer(inputs: &Inputs) -> Result<(Layer, Option<String>)> {
         Ok(text) => text,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
             if let Some(profile) = &inputs.profile {
-                bail!("profile {profile:?} asked for, but {} does not exist", path.display());
+                return Err(invalid(format!(
+                    "profile {profile:?} asked for, but {} does not exist",
+                    path.display()
+                )));
             }
             return Ok((layer, None));
         }
-        Err(err) => return Err(err).with_context(|| format!("could not read {}", path.display())),
+        Err(err) => return Err(Error::read(path, err)),
     };
-    let file: toml::Table =
-        text.parse().with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let file: toml::Table = text
+        .parse()
+        .map_err(|err| invalid(format!("{} is not valid TOML: {err}", path.display())))?;
     let profiles = match file.get("profiles") {
         Some(toml::Value::Table(profiles)) => profiles.clone(),
         Some(_) => {
-            bail!("{}: `profiles` must be a table of [profiles.NAME] sections", path.display())
+            return Err(invalid(format!(
+                "{}: `profiles` must be a table of [profiles.NAME] sections",
+                path.display()
+            )));
         }
         None => toml::Table::new(),
     };
@@ -469,23 +529,28 @@ fn profile_layer(inputs: &Inputs) -> Result<(Layer, Option<String>)> {
     };
     let Some(toml::Value::Table(profile)) = profiles.get(&name) else {
         let known: Vec<&String> = profiles.keys().collect();
-        bail!("{} has no profile {name:?} (profiles: {known:?})", path.display());
+        return Err(invalid(format!(
+            "{} has no profile {name:?} (profiles: {known:?})",
+            path.display()
+        )));
     };
     for (key, value) in profile {
         let Some(key) = PROFILE_KEYS.iter().find(|k| *k == key) else {
-            bail!(
+            return Err(invalid(format!(
                 "{}: unknown setting {key:?} in profile {name:?} (known: {})",
                 path.display(),
                 PROFILE_KEYS.join(", ")
-            );
+            )));
         };
         let kind = match value {
             toml::Value::String(text) => text.clone().into(),
             toml::Value::Boolean(flag) => (*flag).into(),
-            other => bail!(
-                "{}: {key} in profile {name:?} must be text or true/false, not {other}",
-                path.display()
-            ),
+            other => {
+                return Err(invalid(format!(
+                    "{}: {key} in profile {name:?} must be text or true/false, not {other}",
+                    path.display()
+                )));
+            }
         };
         layer.set(key, format!("{} [profiles.{name}]", path.display()), kind);
     }
