@@ -1,8 +1,10 @@
-//! Figures with raw data: the one way their data goes into a grid and their traces come to refer
-//! to it, for `plots create` and for imports alike.
+//! Saving files at a path, for `plots create`, `dashboards create` and imports alike: the one
+//! way a figure's raw data goes into a grid and its traces come to refer to it, and the one rule
+//! that updates the file already at a path in place or creates one.
 
 use chart_studio_api::common::FileUpdate;
-use chart_studio_api::{files, grids};
+use chart_studio_api::documents::DocumentCreate;
+use chart_studio_api::{dashboards, files, grids, plots, presentations};
 use chart_studio_models::{
     ColumnInfo, Fid, File, FileType, GridContent, data_columns, use_reference,
 };
@@ -112,4 +114,61 @@ pub(crate) async fn refill_grid(
 
 fn uid_of<'a>(cols: &'a [ColumnInfo], name: &str) -> Option<&'a str> {
     cols.iter().find(|c| c.name == name).map(|c| c.uid.as_str())
+}
+
+/// Where a file is saved: its folder (`""`: home, missing folders are made), its name, the file
+/// already at that path (updated in place, keeping its fid and links) if any, and its sharing
+/// (`world_readable`, `share_key_enabled`).
+#[derive(Debug, Clone, Copy)]
+pub struct SaveAt<'a> {
+    /// The folder's path.
+    pub folder: &'a str,
+    /// The file name.
+    pub name: &'a str,
+    /// The file of the same kind already at that path.
+    pub found: Option<&'a Fid>,
+    /// `world_readable` and `share_key_enabled`.
+    pub sharing: (bool, bool),
+}
+
+/// The one rule for saving a plot at a path, for `plots create` and imports alike: the plot
+/// already there gets the figure (same fid and link), otherwise one is created. Returns its fid.
+pub async fn put_plot(engine: &Engine, at: SaveAt<'_>, figure: Value) -> Result<Fid, Failure> {
+    let (world_readable, share_key_enabled) = at.sharing;
+    if let Some(fid) = at.found {
+        let changes =
+            FileUpdate::default().figure(figure).sharing(world_readable, share_key_enabled);
+        return Ok(engine.send(&plots::Update::put(fid.clone(), changes)).await?.file.fid);
+    }
+    let mut body =
+        plots::PlotCreate::new(figure).filename(at.name).sharing(world_readable, share_key_enabled);
+    if !at.folder.is_empty() {
+        body = body.parent_path(at.folder);
+    }
+    Ok(engine.send(&plots::Create::new(body)).await?.file.file.fid)
+}
+
+/// The same rule for a dashboard or presentation (`kind`) and its document.
+pub async fn put_document(
+    engine: &Engine,
+    at: SaveAt<'_>,
+    kind: &FileType,
+    content: &Value,
+) -> Result<Fid, Failure> {
+    let (world_readable, share_key_enabled) = at.sharing;
+    if let Some(fid) = at.found {
+        let changes =
+            FileUpdate::default().content(content).sharing(world_readable, share_key_enabled);
+        return Ok(engine.send(&files::Update::put(fid.clone(), changes)).await?.fid);
+    }
+    let mut body =
+        DocumentCreate::new(content).filename(at.name).sharing(world_readable, share_key_enabled);
+    if !at.folder.is_empty() {
+        body = body.parent_path(at.folder);
+    }
+    let made = match kind {
+        FileType::Presentation => engine.send(&presentations::Create::new(body)).await?,
+        _ => engine.send(&dashboards::Create::new(body)).await?,
+    };
+    Ok(made.file.file.fid)
 }

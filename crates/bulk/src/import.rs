@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use chart_studio_api::common::FileUpdate;
-use chart_studio_api::documents::DocumentCreate;
 use chart_studio_api::{dashboards, files, folders, grids, plots, presentations};
 use chart_studio_models::{
     ColumnRef, Fid, File, FileType, GridContent, PlotLink, plots_in, source_refs, traces,
@@ -15,7 +14,7 @@ use chart_studio_models::{
 
 use crate::backup::{Document, ManifestEntry, local, read_manifest, sha256_hex};
 use crate::engine::{Engine, Failure, is_not_found};
-use crate::figure::{existing, put_data_in_grid, refill_grid};
+use crate::figure::{SaveAt, existing, put_data_in_grid, put_document, put_plot, refill_grid};
 use crate::op::{Conflict, ImportResult, ImportedAs, OnConflict, Op, OpKind, Outcome};
 use crate::plan::restorable;
 use crate::select::file_path;
@@ -198,7 +197,7 @@ pub(crate) async fn import_one(
             if restorable(&entry.filetype)
                 && same_content(engine, &doc, &found, importing).await? =>
         {
-            (found, ImportResult::Unchanged)
+            (found.fid, ImportResult::Unchanged)
         }
         (_, Some(found)) if on_conflict == OnConflict::Skip => {
             return Ok(Outcome::Conflict {
@@ -212,22 +211,13 @@ pub(crate) async fn import_one(
             let cols: Vec<(String, Vec<serde_json::Value>)> =
                 cols.into_iter().map(|(name, c)| (name.clone(), c.data.clone())).collect();
             refill_grid(engine, &found.fid, &cols, (world_readable, share_key_enabled)).await?;
-            (found, ImportResult::Overwritten)
-        }
-        (FileType::Plot, Some(found)) => {
-            let figure = plot_figure(engine, &doc, entry, importing).await?;
-            let changes =
-                FileUpdate::default().figure(figure).sharing(world_readable, share_key_enabled);
-            engine.send(&plots::Update::put(found.fid.clone(), changes)).await?;
-            (found, ImportResult::Overwritten)
+            (found.fid, ImportResult::Overwritten)
         }
         (FileType::Folder, None) => {
             let created = engine.send(&folders::Create::new(&full)).await?.file.file;
             let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
-            (
-                engine.send(&files::Update::patch(created.fid.clone(), sharing)).await?,
-                ImportResult::Created,
-            )
+            engine.send(&files::Update::patch(created.fid.clone(), sharing)).await?;
+            (created.fid, ImportResult::Created)
         }
         (FileType::Grid, None) => {
             let mut data = doc.grid.clone().unwrap_or_default();
@@ -240,44 +230,23 @@ pub(crate) async fn import_one(
             }
             let made = engine.send(&grids::Create::new(body)).await?.file;
             new_columns = made.cols.filter(|cols| !cols.is_empty());
-            (made.file, ImportResult::Created)
+            (made.file.fid, ImportResult::Created)
         }
-        (FileType::Plot, None) => {
+        (FileType::Plot, found) => {
             let figure = plot_figure(engine, &doc, entry, importing).await?;
-            let mut body = plots::PlotCreate::new(figure)
-                .filename(&entry.filename)
-                .sharing(world_readable, share_key_enabled);
-            if !entry.path.is_empty() {
-                body = body.parent_path(&entry.path);
-            }
-            (engine.send(&plots::Create::new(body)).await?.file.file, ImportResult::Created)
+            let found = found.map(|found| found.fid);
+            let at = save_at(entry, found.as_ref(), (world_readable, share_key_enabled));
+            (put_plot(engine, at, figure).await?, overwritten_or_created(found.as_ref()))
         }
         (kind @ (FileType::Dashboard | FileType::Presentation), found) => {
             let (content, missing) = mapped_document(engine, &doc, kind, importing).await?;
             missing_plots = missing;
-            let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
-            match found {
-                Some(found) => {
-                    let update = files::Update::put(found.fid.clone(), sharing.content(&content));
-                    engine.send(&update).await?;
-                    (found, ImportResult::Overwritten)
-                }
-                None => {
-                    let mut body = DocumentCreate::new(&content)
-                        .filename(&entry.filename)
-                        .sharing(world_readable, share_key_enabled);
-                    if !entry.path.is_empty() {
-                        body = body.parent_path(&entry.path);
-                    }
-                    let made = match kind {
-                        FileType::Dashboard => {
-                            engine.send(&dashboards::Create::new(body)).await?.file.file
-                        }
-                        _ => engine.send(&presentations::Create::new(body)).await?.file.file,
-                    };
-                    (made, ImportResult::Created)
-                }
-            }
+            let found = found.map(|found| found.fid);
+            let at = save_at(entry, found.as_ref(), (world_readable, share_key_enabled));
+            (
+                put_document(engine, at, kind, &content).await?,
+                overwritten_or_created(found.as_ref()),
+            )
         }
         (other, _) => {
             return Ok(Outcome::Skipped { reason: format!("{other} files are not imported") });
@@ -287,9 +256,7 @@ pub(crate) async fn import_one(
     if entry.filetype == FileType::Grid {
         let cols = match new_columns {
             Some(cols) => cols,
-            None => {
-                engine.send(&grids::Retrieve::new(new.fid.clone())).await?.cols.unwrap_or_default()
-            }
+            None => engine.send(&grids::Retrieve::new(new.clone())).await?.cols.unwrap_or_default(),
         };
         let names: BTreeMap<String, String> = cols.into_iter().map(|c| (c.name, c.uid)).collect();
         for (name, column) in doc.grid.iter().flat_map(|g| g.cols.iter()) {
@@ -298,9 +265,22 @@ pub(crate) async fn import_one(
             }
         }
     }
-    let imported = ImportedAs { new: new.fid, result, columns, missing_plots };
+    let imported = ImportedAs { new, result, columns, missing_plots };
     importing.remember(&entry.fid, &imported);
     Ok(Outcome::Done { written: None, already_gone: false, imported: Some(imported) })
+}
+
+/// Where `entry` is saved, over the file `found` at its path.
+fn save_at<'a>(
+    entry: &'a ManifestEntry,
+    found: Option<&'a Fid>,
+    sharing: (bool, bool),
+) -> SaveAt<'a> {
+    SaveAt { folder: &entry.path, name: &entry.filename, found, sharing }
+}
+
+fn overwritten_or_created(found: Option<&Fid>) -> ImportResult {
+    if found.is_some() { ImportResult::Overwritten } else { ImportResult::Created }
 }
 
 /// The backup's figure with each column reference mapped to the imported grid's, if every

@@ -67,7 +67,7 @@ pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop, is_not_found};
 pub use fid_set::FidSet;
-pub use figure::{DataGrid, existing, put_data_in_grid};
+pub use figure::{DataGrid, SaveAt, existing, put_data_in_grid, put_document, put_plot};
 pub use files::create_private_dir;
 pub use import::{Importing, import_ops};
 pub use journal::{Journal, JournalState, read_ops};

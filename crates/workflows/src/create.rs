@@ -6,11 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use chart_studio_api::common::FileUpdate;
-use chart_studio_api::documents::DocumentCreate;
-use chart_studio_api::{Sleeper, dashboards, files, folders, grids, plots, presentations};
+use chart_studio_api::{Sleeper, files, folders, grids};
 use chart_studio_bulk::{
-    Engine, Failure, check_new_path, existing, file_path, is_not_found, put_data_in_grid,
+    Engine, Failure, SaveAt, check_new_path, existing, file_path, is_not_found, put_data_in_grid,
+    put_document, put_plot,
 };
 use chart_studio_models::{ColumnRef, Fid, FileType, check_traces, source_refs, traces};
 use chart_studio_sharing::Sharing;
@@ -102,23 +101,9 @@ pub async fn save_plot(
     let grid = put_data_in_grid(engine, &mut figure, &folder, &format!("{name}_grid"), sharing)
         .await
         .map_err(|err| context("could not upload the figure's data as a grid", err.into()))?;
-    let (world_readable, share_key_enabled) = sharing;
-    let sent = match &at_path {
-        Some(file) => {
-            let changes =
-                FileUpdate::default().figure(figure).sharing(world_readable, share_key_enabled);
-            engine.send(&plots::Update::put(file.fid.clone(), changes)).await.map(|p| p.file.fid)
-        }
-        None => {
-            let mut body = plots::PlotCreate::new(figure)
-                .filename(&name)
-                .sharing(world_readable, share_key_enabled);
-            if !folder.is_empty() {
-                body = body.parent_path(&folder);
-            }
-            engine.send(&plots::Create::new(body)).await.map(|created| created.file.file.fid)
-        }
-    };
+    let found = at_path.as_ref().map(|file| &file.fid);
+    let at = SaveAt { folder: &folder, name: &name, found, sharing };
+    let sent = put_plot(engine, at, figure).await;
     let fid = match sent {
         Ok(fid) => fid,
         Err(err) => {
@@ -167,27 +152,13 @@ pub async fn save_document(
     let path = file_path(&folder, &name);
     check_new_path(&path).map_err(|err| Error::Refused(format!("{err}; nothing was sent")))?;
     let found = existing(engine, &path, &kind).await?;
-    let (world_readable, share_key_enabled) = mode.fields();
-    let sharing = FileUpdate::default().sharing(world_readable, share_key_enabled);
-    let sent = match &found {
-        Some(file) => {
-            let update = files::Update::put(file.fid.clone(), sharing.content(&content));
-            engine.send(&update).await.map(|file| file.fid)
-        }
-        None => {
-            let mut body = DocumentCreate::new(&content)
-                .filename(&name)
-                .sharing(world_readable, share_key_enabled);
-            if !folder.is_empty() {
-                body = body.parent_path(&folder);
-            }
-            let created = match kind {
-                FileType::Presentation => engine.send(&presentations::Create::new(body)).await,
-                _ => engine.send(&dashboards::Create::new(body)).await,
-            };
-            created.map(|created| created.file.file.fid)
-        }
+    let at = SaveAt {
+        folder: &folder,
+        name: &name,
+        found: found.as_ref().map(|file| &file.fid),
+        sharing: mode.fields(),
     };
+    let sent = put_document(engine, at, &kind, &content).await;
     let fid = sent.map_err(|err| context(&format!("could not save the {kind}"), err.into()))?;
     let read_back = verify(engine.client(), clock, &fid, mode).await;
     Ok(Saved { fid, path, updated: found.is_some(), grid: None, sharing: mode, read_back })
