@@ -647,23 +647,7 @@ fn timeout(text: &str) -> Result<f64, String> {
 /// The most requests a run may keep in flight.
 pub(crate) const MAX_JOBS: usize = 256;
 
-/// How many requests a run keeps in flight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Jobs {
-    /// At most this many (fewer while the server throttles).
-    Fixed(usize),
-    /// As many as the server answers without slowing down or throttling, found as the run goes.
-    Auto,
-}
-
-impl std::fmt::Display for Jobs {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Fixed(n) => write!(f, "{n}"),
-            Self::Auto => f.write_str("auto"),
-        }
-    }
-}
+pub(crate) use chart_studio_workflows::runs::Jobs;
 
 /// `--jobs`: `auto`, or a whole number from 1 to [`MAX_JOBS`].
 fn jobs(text: &str) -> Result<Jobs, String> {

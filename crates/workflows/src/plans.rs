@@ -391,6 +391,20 @@ impl ShareIndex {
     }
 }
 
+/// The secret links of `fids` as the server shows them now: after an undo makes files secret
+/// again, the server has issued new keys, and these are the links that work.
+pub async fn secret_links(
+    client: &chart_studio_api::Client,
+    fids: &[Fid],
+) -> Result<Vec<(Fid, String)>, Error> {
+    let mut links = Vec::new();
+    for fid in fids {
+        let file = client.send(&chart_studio_api::files::Retrieve::new(fid.clone())).await?;
+        links.push((fid.clone(), chart_studio_sharing::file_link(&file)));
+    }
+    Ok(links)
+}
+
 /// How a finished run is undone.
 #[derive(Debug, Clone)]
 pub enum Undo {

@@ -1,11 +1,15 @@
 //! Bulk runs: a plan is journaled, executed, and later resumed or undone from its journal.
+//! [`launch`] and [`resume`] are each one call for a front end: it gives the plan, a
+//! confirmation callback and a progress sink, and gets the outcome back.
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use chart_studio_api::Client;
 use chart_studio_bulk::{
-    BackupDir, Engine, Failure, Importing, Journal, JournalState, Op, OpKind, Outcome, PlanFile,
-    Progress, Report, Run, RunHeader, Stop, execute,
+    BackupDir, Engine, EngineConfig, Failure, Importing, Journal, JournalState, Op, OpKind,
+    Outcome, PlanFile, PlanSummary, Progress, Report, Run, RunHeader, Stop, TokioClock, execute,
 };
 
 use futures_util::future::{Either, select};
@@ -165,6 +169,223 @@ pub async fn run(
         Either::Left((report, _)) => report,
         Either::Right(((), execution)) => execution.await,
     }
+}
+
+/// How many requests a run keeps in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jobs {
+    /// At most this many (fewer while the server throttles).
+    Fixed(usize),
+    /// As many as the server answers without slowing down or throttling, found as the run
+    /// goes, up to [`MAX_AUTO_JOBS`].
+    Auto,
+}
+
+impl std::fmt::Display for Jobs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Fixed(n) => write!(f, "{n}"),
+            Self::Auto => f.write_str("auto"),
+        }
+    }
+}
+
+/// The most requests [`Jobs::Auto`] keeps in flight.
+pub const MAX_AUTO_JOBS: usize = 64;
+
+/// An engine over `client` that keeps `jobs` requests in flight, at most `rate` a second.
+pub fn engine(client: &Client, jobs: Jobs, rate: Option<f64>) -> Engine {
+    let (jobs, auto) = match jobs {
+        Jobs::Fixed(jobs) => (jobs.max(1), false),
+        Jobs::Auto => (MAX_AUTO_JOBS, true),
+    };
+    let config = EngineConfig { jobs, auto, rate, ..EngineConfig::default() };
+    Engine::new(client.clone(), Arc::new(TokioClock::default()), config)
+}
+
+/// Where journals go unless the caller names one: the user's state folder
+/// (`$XDG_STATE_HOME/chart-studio/runs`, by default `~/.local/state/chart-studio/runs`; the
+/// local data folder where a system has no state folder), never the folder a command ran in.
+pub fn runs_dir() -> PathBuf {
+    dirs::state_dir().or_else(dirs::data_local_dir).map_or_else(
+        || PathBuf::from("chart-studio-runs"),
+        |dir| dir.join("chart-studio").join("runs"),
+    )
+}
+
+/// A timestamp for file names: `YYYYMMDD-HHMMSS-PID`.
+fn stamp() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}-{}",
+        now.year(),
+        u8::from(now.month()),
+        now.day(),
+        now.hour(),
+        now.minute(),
+        now.second(),
+        std::process::id()
+    )
+}
+
+/// Where a run's files go: its journal, and the folder its plan is written in while it is
+/// made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunPaths {
+    /// The journal.
+    pub journal: PathBuf,
+    /// Where the plan is written while it is made: beside the journal, or the temporary
+    /// folder for a dry run, which leaves nothing behind.
+    pub scratch: PathBuf,
+}
+
+impl RunPaths {
+    /// For a run of `command`: the `journal` given, or `COMMAND-TIME.jsonl` in [`runs_dir`].
+    /// The journal's folder is made (readable by the owner only) unless this is a dry run.
+    pub fn new(command: &str, journal: Option<PathBuf>, dry_run: bool) -> Result<Self, Error> {
+        let given = journal.is_some();
+        let journal = journal.unwrap_or_else(|| {
+            runs_dir().join(format!("{}-{}.jsonl", command.replace(' ', "-"), stamp()))
+        });
+        Self::at(journal, given, dry_run)
+    }
+
+    /// For the undo of the run whose journal is `of`: the `journal` given, or
+    /// `RUN.undo-TIME.jsonl` beside it (which [`past_runs`] reads as its undo).
+    pub fn undo_of(of: &Path, journal: Option<PathBuf>, dry_run: bool) -> Result<Self, Error> {
+        let given = journal.is_some();
+        let journal =
+            journal.unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
+        Self::at(journal, given, dry_run)
+    }
+
+    fn at(journal: PathBuf, given: bool, dry_run: bool) -> Result<Self, Error> {
+        if dry_run {
+            return Ok(Self { journal, scratch: std::env::temp_dir() });
+        }
+        let dir = journal
+            .parent()
+            .filter(|dir| !dir.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_owned();
+        chart_studio_bulk::create_private_dir(&dir).map_err(|err| {
+            let how = if given {
+                "give --journal a file in a folder you can write"
+            } else {
+                "set XDG_STATE_HOME to a folder you can write, or give --journal FILE"
+            };
+            Error::Refused(format!(
+                "could not make the folder {} for the run's journal ({err}); {how}",
+                dir.display()
+            ))
+        })?;
+        Ok(Self { journal, scratch: dir })
+    }
+}
+
+/// A run to start: who and where, what it is called, its journal and folder, and its pace.
+#[derive(Debug)]
+pub struct Launch<'a> {
+    /// The account and server.
+    pub account: Account<'a>,
+    /// The client its engine sends through.
+    pub client: &'a Client,
+    /// The command, such as `share private`.
+    pub command: &'a str,
+    /// The journal to create.
+    pub journal: &'a Path,
+    /// Where backups or exports go, or where an import reads.
+    pub dir: Option<PathBuf>,
+    /// Requests in flight.
+    pub jobs: Jobs,
+    /// Requests per second, at most.
+    pub rate: Option<f64>,
+}
+
+/// What became of a run.
+#[derive(Debug)]
+pub enum Ran {
+    /// Nothing to do: every planned operation is a skip (the summary says why).
+    Nothing(PlanSummary),
+    /// It ran, to the end or until stopped.
+    Ran {
+        /// Its journal (held until this is dropped) and folders.
+        prepared: Box<Prepared>,
+        /// What it did.
+        report: Report,
+        /// Whether it could change what is on the server (so that it can be undone).
+        changes_state: bool,
+    },
+}
+
+/// Runs `plan` as `launch` says. `confirm` is given the plan's summary first and may refuse
+/// (its error is returned, and nothing is journaled or sent); once it agrees it hands back the
+/// future that interrupts the run (Ctrl-C, listened to from then on, so that it still ends
+/// the program at a prompt). Then the plan is journaled and executed, shown through
+/// `progress`, until it is done or interrupted, which stops it cleanly for a resume.
+pub async fn launch<E, I>(
+    launch: Launch<'_>,
+    mut plan: PlanFile,
+    confirm: impl FnOnce(&PlanSummary) -> Result<I, E>,
+    progress: &dyn Progress,
+) -> Result<Ran, E>
+where
+    E: From<Error>,
+    I: Future<Output = ()>,
+{
+    if plan.summary().active() == 0 {
+        return Ok(Ran::Nothing(plan.summary().clone()));
+    }
+    let interrupted = confirm(plan.summary())?;
+    let changes_state = plan.summary().changes_state;
+    let prepared = prepare(launch.account, launch.command, launch.journal, launch.dir, &mut plan)?;
+    drop(plan);
+    let engine = engine(launch.client, launch.jobs, launch.rate);
+    let report = run(&engine, &prepared, |_| true, progress, interrupted).await;
+    Ok(Ran::Ran { prepared: Box::new(prepared), report, changes_state })
+}
+
+/// What a resume did.
+#[derive(Debug)]
+pub enum Resumed {
+    /// Every operation of the run had finished already.
+    Finished {
+        /// The run's command.
+        command: String,
+    },
+    /// The operations left ran, to the end or until stopped.
+    Ran {
+        /// The run's command.
+        command: String,
+        /// Its journal (held until this is dropped) and folders.
+        prepared: Box<Prepared>,
+        /// What this resume did.
+        report: Report,
+    },
+}
+
+/// Resumes the run whose journal is `path` (a run of `account`): `starting` is told the
+/// command, the operations left and the operations planned before the rest runs through
+/// `client` at `jobs` requests in flight, shown through `progress`, until done or
+/// `interrupted`.
+pub async fn resume(
+    (account, client): (Account<'_>, &Client),
+    path: &Path,
+    jobs: Jobs,
+    starting: impl FnOnce(&str, u64, u64),
+    progress: &dyn Progress,
+    interrupted: impl Future<Output = ()>,
+) -> Result<Resumed, Error> {
+    let (prepared, state) = take(account, path)?;
+    let command = state.header.command.clone();
+    let pending = state.pending();
+    if pending == 0 {
+        return Ok(Resumed::Finished { command });
+    }
+    starting(&command, pending, state.planned);
+    let engine = engine(client, jobs, None);
+    let report = run(&engine, &prepared, |id| state.is_pending(id), progress, interrupted).await;
+    Ok(Resumed::Ran { command, prepared: Box::new(prepared), report })
 }
 
 /// Where a past run stands.

@@ -7,27 +7,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
-use chart_studio_api::{Client, files};
-use chart_studio_bulk::{
-    Engine, EngineConfig, Filter, OnConflict, PlanFile, PlanSummary, Progress, Report, TokioClock,
-};
+use chart_studio_api::Client;
+use chart_studio_bulk::{Engine, Filter, OnConflict, PlanFile, PlanSummary, Progress, Report};
 use chart_studio_models::{Fid, File, FileType};
 use chart_studio_sharing::{Diagnostic, Observed, Sharing};
 use chart_studio_workflows::plans::{self, Planner, Selection, Undo};
-use chart_studio_workflows::runs::{self, Account, Prepared};
+use chart_studio_workflows::runs::{self, Account, Launch, Ran, Resumed, RunPaths};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::run_output::{ImportSummary, JournalView, RunPlan, RunSummary};
 use super::username;
-use crate::cli::{BulkCommand, FilterArgs, Jobs, RunArgs};
+use crate::cli::{BulkCommand, FilterArgs, RunArgs};
 use crate::exit::{PartialFailure, RunStopped, UsageError};
 use crate::output::{Output, Printer};
 use crate::settings::Settings;
 use crate::waiting::{self, Spinner};
-
-/// The most requests `--jobs auto` keeps in flight.
-const MAX_AUTO_JOBS: usize = 64;
 
 pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) -> Result<()> {
     if let BulkCommand::Plan { journal } = &command {
@@ -39,7 +34,7 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
     if let BulkCommand::Runs { dir } = &command {
         // Local files too.
         let printer = out.of::<Vec<RunRow>>()?;
-        let dir = dir.clone().unwrap_or_else(runs_dir);
+        let dir = dir.clone().unwrap_or_else(runs::runs_dir);
         let runs = runs::past_runs(&dir)?;
         if runs.is_empty() && !printer.json() {
             writeln!(std::io::stderr().lock(), "No runs in {}", dir.display())?;
@@ -50,11 +45,14 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
     match command {
         BulkCommand::Share { mode, filter, no_grids, run } => {
             let mode = Sharing::from(mode);
-            let reader = engine(&ctx.client, run.jobs, None);
-            let scratch = scratch(&run)?;
+            let command = format!("share {mode}");
+            let paths = RunPaths::new(&command, run.journal.clone(), run.dry_run)?;
+            let reader = runs::engine(&ctx.client, run.jobs, None);
             let planning = ctx.planning();
-            let (plan, diagnostics) =
-                ctx.planner(&reader, &scratch).share(&selection(&filter)?, mode, !no_grids).await?;
+            let (plan, diagnostics) = ctx
+                .planner(&reader, &paths.scratch)
+                .share(&selection(&filter)?, mode, !no_grids)
+                .await?;
             drop(planning);
             if !ctx.out.json {
                 let mut stderr = std::io::stderr().lock();
@@ -64,35 +62,39 @@ pub(super) async fn run(command: BulkCommand, settings: &Settings, out: Output) 
                     writeln!(stderr, "note: {diagnostic}")?;
                 }
             }
-            launch(&ctx, &format!("share {mode}"), plan, &run, None).await
+            launch(&ctx, &command, plan, (&run, &paths), None).await
         }
         BulkCommand::Trash { filter, run } => {
-            let reader = engine(&ctx.client, run.jobs, None);
+            let paths = RunPaths::new("trash", run.journal.clone(), run.dry_run)?;
+            let reader = runs::engine(&ctx.client, run.jobs, None);
             let planning = ctx.planning();
-            let plan = ctx.planner(&reader, &scratch(&run)?).trash(&selection(&filter)?).await?;
+            let plan = ctx.planner(&reader, &paths.scratch).trash(&selection(&filter)?).await?;
             drop(planning);
-            launch(&ctx, "trash", plan, &run, None).await
+            launch(&ctx, "trash", plan, (&run, &paths), None).await
         }
         BulkCommand::Restore { filter, run } => {
-            let reader = engine(&ctx.client, run.jobs, None);
+            let paths = RunPaths::new("restore", run.journal.clone(), run.dry_run)?;
+            let reader = runs::engine(&ctx.client, run.jobs, None);
             let planning = ctx.planning();
-            let plan = ctx.planner(&reader, &scratch(&run)?).restore(&selection(&filter)?).await?;
+            let plan = ctx.planner(&reader, &paths.scratch).restore(&selection(&filter)?).await?;
             drop(planning);
-            launch(&ctx, "restore", plan, &run, None).await
+            launch(&ctx, "restore", plan, (&run, &paths), None).await
         }
         BulkCommand::Delete { filter, force, no_backup, backup_dir, run } => {
             delete(&ctx, &selection(&filter)?, force, no_backup, backup_dir, run).await
         }
         BulkCommand::Export { dir, images, filter, run } => {
-            let reader = engine(&ctx.client, run.jobs, None);
-            let scratch = scratch(&run)?;
+            let paths = RunPaths::new("export", run.journal.clone(), run.dry_run)?;
+            let reader = runs::engine(&ctx.client, run.jobs, None);
             let planning = ctx.planning();
-            let plan = ctx.planner(&reader, &scratch).export(&selection(&filter)?, &images).await?;
+            let selection = selection(&filter)?;
+            let plan = ctx.planner(&reader, &paths.scratch).export(&selection, &images).await?;
             drop(planning);
-            launch(&ctx, "export", plan, &run, Some(dir)).await
+            launch(&ctx, "export", plan, (&run, &paths), Some(dir)).await
         }
         BulkCommand::Import { dir, on_conflict, run } => {
-            import_run(&ctx, dir, None, on_conflict.into(), &run).await
+            let paths = RunPaths::new("import", run.journal.clone(), run.dry_run)?;
+            import_run(&ctx, dir, None, on_conflict.into(), (&run, &paths)).await
         }
         BulkCommand::Resume { journal, jobs } => resume(&ctx, &journal, jobs).await,
         BulkCommand::Undo { of, run } => undo(&ctx, &of, run).await,
@@ -110,7 +112,7 @@ pub(super) async fn delete_one(
     yes: bool,
 ) -> Result<()> {
     let ctx = Ctx::new(settings, out)?;
-    let run = RunArgs { jobs: Jobs::Auto, rate: None, yes, dry_run: false, journal: None };
+    let run = RunArgs { jobs: runs::Jobs::Auto, rate: None, yes, dry_run: false, journal: None };
     delete(&ctx, &Selection::Named(vec![fid]), false, false, None, run).await
 }
 
@@ -124,15 +126,14 @@ async fn delete(
     backup_dir: Option<PathBuf>,
     run: RunArgs,
 ) -> Result<()> {
-    let journal = journal_path(&run, "delete");
-    let dir = (!no_backup).then(|| backup_dir.unwrap_or_else(|| journal.with_extension("backup")));
-    let reader = engine(&ctx.client, run.jobs, None);
-    let run = RunArgs { journal: Some(journal), ..run };
+    let paths = RunPaths::new("delete", run.journal.clone(), run.dry_run)?;
+    let dir =
+        (!no_backup).then(|| backup_dir.unwrap_or_else(|| paths.journal.with_extension("backup")));
+    let reader = runs::engine(&ctx.client, run.jobs, None);
     let planning = ctx.planning();
-    let plan =
-        ctx.planner(&reader, &scratch(&run)?).delete(selection, force, dir.is_some()).await?;
+    let plan = ctx.planner(&reader, &paths.scratch).delete(selection, force, dir.is_some()).await?;
     drop(planning);
-    launch(ctx, "delete", plan, &run, dir).await
+    launch(ctx, "delete", plan, (&run, &paths), dir).await
 }
 
 /// What every bulk command needs.
@@ -168,72 +169,6 @@ impl Ctx {
     fn planner<'a>(&'a self, reader: &'a Engine, scratch: &'a Path) -> Planner<'a> {
         Planner { engine: reader, me: &self.me, scratch }
     }
-}
-
-fn engine(client: &Client, jobs: Jobs, rate: Option<f64>) -> Engine {
-    let (jobs, auto) = match jobs {
-        Jobs::Fixed(jobs) => (jobs.max(1), false),
-        Jobs::Auto => (MAX_AUTO_JOBS, true),
-    };
-    let config = EngineConfig { jobs, auto, rate, ..EngineConfig::default() };
-    Engine::new(client.clone(), Arc::new(TokioClock::default()), config)
-}
-
-/// A timestamp for file names.
-fn stamp() -> String {
-    let now = OffsetDateTime::now_utc();
-    format!(
-        "{:04}{:02}{:02}-{:02}{:02}{:02}-{}",
-        now.year(),
-        u8::from(now.month()),
-        now.day(),
-        now.hour(),
-        now.minute(),
-        now.second(),
-        std::process::id()
-    )
-}
-
-/// Where a plan is written while it is made: beside the run's journal (the folder is made,
-/// readable by the owner only, if need be), or in the temporary folder for a dry run, which leaves nothing behind.
-fn scratch(run: &RunArgs) -> Result<PathBuf> {
-    if run.dry_run {
-        return Ok(std::env::temp_dir());
-    }
-    let dir = match &run.journal {
-        None => runs_dir(),
-        Some(journal) => journal
-            .parent()
-            .filter(|dir| !dir.as_os_str().is_empty())
-            .unwrap_or(Path::new("."))
-            .to_owned(),
-    };
-    chart_studio_bulk::create_private_dir(&dir).map_err(|err| {
-        let how = if run.journal.is_some() {
-            "give --journal a file in a folder you can write"
-        } else {
-            "set XDG_STATE_HOME to a folder you can write, or give --journal FILE"
-        };
-        anyhow::anyhow!(
-            "could not make the folder {} for the run's journal ({err}); {how}",
-            dir.display()
-        )
-    })?;
-    Ok(dir)
-}
-
-/// Where journals go unless `--journal` says otherwise: the user's state folder
-/// (`$XDG_STATE_HOME/chart-studio/runs`, by default `~/.local/state/chart-studio/runs`; the
-/// local data folder where a system has no state folder), never the folder a command ran in.
-pub(crate) fn runs_dir() -> PathBuf {
-    dirs::state_dir().or_else(dirs::data_local_dir).map_or_else(
-        || PathBuf::from("chart-studio-runs"),
-        |dir| dir.join("chart-studio").join("runs"),
-    )
-}
-
-fn journal_path(run: &RunArgs, command: &str) -> PathBuf {
-    run.journal.clone().unwrap_or_else(|| runs_dir().join(format!("{command}-{}.jsonl", stamp())))
 }
 
 /// The filter the options describe.
@@ -308,27 +243,63 @@ async fn launch(
     ctx: &Ctx,
     command: &str,
     plan: PlanFile,
-    run: &RunArgs,
+    (run, paths): (&RunArgs, &RunPaths),
     dir: Option<PathBuf>,
 ) -> Result<()> {
     if run.dry_run {
         return print_plan(ctx, command, plan, dir);
     }
     let printer = ctx.out.of::<RunSummary>()?;
-    if plan.summary().active() == 0 {
-        let skipped = &plan.summary().skipped;
-        return show_summary(&printer, &RunSummary::nothing_to_do(command, skipped));
+    match start(ctx, command, plan, (run, paths), dir).await? {
+        Ran::Nothing(summary) => {
+            show_summary(&printer, &RunSummary::nothing_to_do(command, &summary.skipped))
+        }
+        Ran::Ran { prepared, report, changes_state } => {
+            let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
+            let journal = prepared.journal.path().to_owned();
+            show_summary(&printer, &RunSummary::of(command, journal.clone(), dir, &report))?;
+            if changes_state && report.totals().done > 0 && !printer.json() {
+                let journal = journal.display();
+                writeln!(std::io::stderr().lock(), "undo with `chart-studio bulk undo {journal}`")?;
+            }
+            verdict(&report, journal)
+        }
     }
-    let changes_state = plan.summary().changes_state;
-    let (prepared, report) = journal_and_run(ctx, command, plan, run, dir).await?;
-    let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
-    let journal = prepared.journal.path().to_owned();
-    show_summary(&printer, &RunSummary::of(command, journal.clone(), dir, &report))?;
-    if changes_state && report.totals().done > 0 && !printer.json() {
-        let journal = journal.display();
-        writeln!(std::io::stderr().lock(), "undo with `chart-studio bulk undo {journal}`")?;
-    }
-    verdict(&report, journal)
+}
+
+/// The run of `plan` through the workflow: the plan shown on stderr, a confirmation when it
+/// changes what is on the server, the journal named, a progress bar, Ctrl-C listened to.
+async fn start(
+    ctx: &Ctx,
+    command: &str,
+    plan: PlanFile,
+    (run, paths): (&RunArgs, &RunPaths),
+    dir: Option<PathBuf>,
+) -> Result<Ran> {
+    let shown_dir = dir.clone();
+    let confirmed = |summary: &PlanSummary| -> Result<_> {
+        show_plan(command, summary, shown_dir.as_deref())?;
+        if summary.changes_state {
+            confirm(run.yes, command, summary.active())?;
+        }
+        let interrupted = ctrl_c()?;
+        let journal = paths.journal.display();
+        writeln!(
+            std::io::stderr().lock(),
+            "journal: {journal} (resume with `chart-studio bulk resume {journal}`)"
+        )?;
+        Ok(interrupted)
+    };
+    let launch = Launch {
+        account: ctx.account(),
+        client: &ctx.client,
+        command,
+        journal: &paths.journal,
+        dir,
+        jobs: run.jobs,
+        rate: run.rate,
+    };
+    runs::launch(launch, plan, confirmed, &Bar::new(ctx.out.json)).await
 }
 
 /// `--dry-run`: the plan, and nothing sent that changes anything.
@@ -363,45 +334,6 @@ fn folder_note(command: &str, dir: &Path) -> String {
     }
 }
 
-/// Shows the plan, asks when it changes what is on the server, journals it and runs it.
-async fn journal_and_run(
-    ctx: &Ctx,
-    command: &str,
-    mut plan: PlanFile,
-    run: &RunArgs,
-    dir: Option<PathBuf>,
-) -> Result<(Prepared, Report)> {
-    let summary = plan.summary();
-    show_plan(command, summary, dir.as_deref())?;
-    if summary.changes_state {
-        confirm(run.yes, command, summary.active())?;
-    }
-    let interrupted = ctrl_c()?;
-    let path = journal_path(run, &command.replace(' ', "-"));
-    let prepared = runs::prepare(ctx.account(), command, &path, dir, &mut plan)?;
-    drop(plan);
-    writeln!(
-        std::io::stderr().lock(),
-        "journal: {} (resume with `chart-studio bulk resume {}`)",
-        path.display(),
-        path.display()
-    )?;
-    let report = execute(ctx, &prepared, |_| true, (run.jobs, run.rate), interrupted).await;
-    Ok((prepared, report))
-}
-
-/// Executes a prepared run. `interrupted` resolves on Ctrl-C, which stops the run cleanly.
-async fn execute(
-    ctx: &Ctx,
-    prepared: &Prepared,
-    pending: impl Fn(u64) -> bool,
-    (jobs, rate): (Jobs, Option<f64>),
-    interrupted: impl Future<Output = ()>,
-) -> Report {
-    let engine = engine(&ctx.client, jobs, rate);
-    runs::run(&engine, prepared, pending, &Bar::new(ctx.out.json), interrupted).await
-}
-
 /// The exit of a finished run: interrupted or stopped at the quota, some operations failed, or
 /// success.
 fn verdict(report: &Report, journal: PathBuf) -> Result<()> {
@@ -421,17 +353,21 @@ async fn import_run(
     dir: PathBuf,
     only: Option<&BTreeSet<Fid>>,
     on_conflict: OnConflict,
-    run: &RunArgs,
+    (run, paths): (&RunArgs, &RunPaths),
 ) -> Result<()> {
     let ops = chart_studio_bulk::import_ops(&dir, only, on_conflict)?;
-    let plan = PlanFile::of(&scratch(run)?, ops)?;
+    let plan = PlanFile::of(&paths.scratch, ops)?;
     if run.dry_run {
         return print_plan(ctx, "import", plan, Some(dir));
     }
     let printer = ctx.out.of::<ImportSummary>()?;
-    let (prepared, report) = journal_and_run(ctx, "import", plan, run, Some(dir.clone())).await?;
-    let journal = prepared.journal.path().to_owned();
-    drop(prepared);
+    let (journal, report) =
+        match start(ctx, "import", plan, (run, paths), Some(dir.clone())).await? {
+            Ran::Nothing(_) => {
+                return show_import(&printer, ImportSummary::nothing(dir, paths.journal.clone()));
+            }
+            Ran::Ran { prepared, report, .. } => (prepared.journal.path().to_owned(), report),
+        };
     let state = chart_studio_bulk::Journal::load(&journal).map_err(anyhow::Error::msg)?;
     let summary = ImportSummary::of(dir, journal.clone(), &state).map_err(anyhow::Error::msg)?;
     show_import(&printer, summary)?;
@@ -518,27 +454,26 @@ fn show_summary(printer: &Printer<RunSummary>, summary: &RunSummary) -> Result<(
     printer.print(summary)
 }
 
-async fn resume(ctx: &Ctx, path: &Path, jobs: Jobs) -> Result<()> {
+async fn resume(ctx: &Ctx, path: &Path, jobs: runs::Jobs) -> Result<()> {
     let printer = ctx.out.of::<RunSummary>()?;
-    let (prepared, state) = runs::take(ctx.account(), path)?;
-    let pending = state.pending();
-    let command = state.header.command.clone();
-    if pending == 0 {
-        let nothing = format!("resume: every operation of `{command}` finished");
-        return show_summary(&printer, &RunSummary::nothing_to_do(&nothing, &[]));
+    let starting = |command: &str, pending: u64, planned: u64| {
+        let mut stderr = std::io::stderr().lock();
+        let _ = writeln!(stderr, "resuming `{command}`: {pending} of {planned} operations left");
+    };
+    let progress = Bar::new(ctx.out.json);
+    let account = (ctx.account(), &ctx.client);
+    match runs::resume(account, path, jobs, starting, &progress, ctrl_c()?).await? {
+        Resumed::Finished { command } => {
+            let nothing = format!("resume: every operation of `{command}` finished");
+            show_summary(&printer, &RunSummary::nothing_to_do(&nothing, &[]))
+        }
+        Resumed::Ran { command, prepared, report } => {
+            let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
+            let journal = prepared.journal.path().to_owned();
+            show_summary(&printer, &RunSummary::of(&command, journal.clone(), dir, &report))?;
+            verdict(&report, journal)
+        }
     }
-    let interrupted = ctrl_c()?;
-    writeln!(
-        std::io::stderr().lock(),
-        "resuming `{command}`: {pending} of {} operations left",
-        state.planned
-    )?;
-    let pending = |id| state.is_pending(id);
-    let report = execute(ctx, &prepared, pending, (jobs, None), interrupted).await;
-    let dir = prepared.backups.as_ref().map(|backups| backups.path().to_owned());
-    let journal = prepared.journal.path().to_owned();
-    show_summary(&printer, &RunSummary::of(&command, journal.clone(), dir, &report))?;
-    verdict(&report, journal)
 }
 
 /// Undoes a run, holding its journal so that it cannot be resumed meanwhile: sharing changes
@@ -546,14 +481,10 @@ async fn resume(ctx: &Ctx, path: &Path, jobs: Jobs) -> Result<()> {
 /// backup.
 async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
     let (_held, state) = runs::take(ctx.account(), of)?;
+    let paths = RunPaths::undo_of(of, run.journal.clone(), run.dry_run)?;
     match plans::undo(&state)? {
         Undo::Reimport { dir, fids } => {
-            let journal = run
-                .journal
-                .clone()
-                .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
-            let run = RunArgs { journal: Some(journal), ..run };
-            import_run(ctx, dir, Some(&fids), OnConflict::Skip, &run).await
+            import_run(ctx, dir, Some(&fids), OnConflict::Skip, (&run, &paths)).await
         }
         Undo::Revert { ops, relinked } => {
             // Bad --json fields are refused before anything is said or done.
@@ -569,23 +500,12 @@ async fn undo(ctx: &Ctx, of: &Path, run: RunArgs) -> Result<()> {
                     relinked.len()
                 )?;
             }
-            let undo_journal = run
-                .journal
-                .clone()
-                .unwrap_or_else(|| of.with_extension(format!("undo-{}.jsonl", stamp())));
             let command = format!("undo of {}", state.header.command);
-            let dry_run = run.dry_run;
-            let run = RunArgs { journal: Some(undo_journal), ..run };
-            let plan = PlanFile::of(&scratch(&run)?, ops)?;
-            launch(ctx, &command, plan, &run, None).await?;
-            if !dry_run {
-                for fid in relinked {
-                    let file = ctx.client.send(&files::Retrieve::new(fid.clone())).await?;
-                    writeln!(
-                        std::io::stderr().lock(),
-                        "new secret link of {fid}: {}",
-                        chart_studio_sharing::file_link(&file)
-                    )?;
+            let plan = PlanFile::of(&paths.scratch, ops)?;
+            launch(ctx, &command, plan, (&run, &paths), None).await?;
+            if !run.dry_run {
+                for (fid, link) in plans::secret_links(&ctx.client, &relinked).await? {
+                    writeln!(std::io::stderr().lock(), "new secret link of {fid}: {link}")?;
                 }
             }
             Ok(())

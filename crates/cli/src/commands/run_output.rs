@@ -228,6 +228,18 @@ pub(crate) struct ImportedFile {
 }
 
 impl ImportSummary {
+    /// The summary of an import with nothing to import.
+    pub(crate) fn nothing(dir: PathBuf, journal: PathBuf) -> Self {
+        Self {
+            dir,
+            journal,
+            files: Vec::new(),
+            conflicts: Vec::new(),
+            skipped: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
     /// The summary of the import run whose journal is `state`.
     pub(crate) fn of(dir: PathBuf, journal: PathBuf, state: &JournalState) -> Result<Self, String> {
         let mut summary = Self {
