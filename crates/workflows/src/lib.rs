@@ -7,6 +7,7 @@
 //!   dashboard or presentation from its document, or update the one already at that path;
 //! - [`audit`]: how many of a user's files are public, private and secret, and the most viewed
 //!   public ones;
+//! - [`files`]: a file moved into a folder named by `home`, fid or path;
 //! - [`image`]: a figure or a stored plot drawn as an image by the server;
 //! - [`plans`]: the plans of bulk runs (share, trash, restore, delete, export) from a selection,
 //!   and how a finished run is undone;
@@ -21,6 +22,7 @@
 pub mod audit;
 pub mod create;
 mod error;
+pub mod files;
 pub mod image;
 pub mod plans;
 pub mod runs;

@@ -2,11 +2,10 @@
 
 use std::io::IsTerminal;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use chart_studio_api::common::FileUpdate;
-use chart_studio_api::{Client, Error, files, folders};
-use chart_studio_models::{Fid, File, FileType, HOME_FOLDER};
-use http::StatusCode;
+use chart_studio_api::files;
+use chart_studio_models::{Fid, File};
 use serde::Serialize;
 
 use super::username;
@@ -176,10 +175,8 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
             let printer = out.of::<FileChange>()?;
             let owner = username(settings)?;
             let fid = file.fid(&client).await?;
-            let parent = resolve_folder(&client, &owner, &folder).await?;
-            let file = client
-                .send(&files::Update::patch(fid, FileUpdate::default().parent(parent)))
-                .await?;
+            let file =
+                chart_studio_workflows::files::move_to(&client, &owner, fid, &folder).await?;
             printer.print(&FileChange {
                 fid: file.fid,
                 action: "moved",
@@ -187,31 +184,5 @@ pub(super) async fn run(command: FilesCommand, settings: &Settings, out: Output)
                 folder: Some(folder),
             })
         }
-    }
-}
-
-/// The parent number of a folder given as `home`, a fid or a path.
-async fn resolve_folder(client: &Client, owner: &str, folder: &str) -> Result<i64> {
-    if matches!(folder, "home" | "/" | "-1") {
-        return Ok(HOME_FOLDER);
-    }
-    if let Ok(fid) = folder.parse::<Fid>() {
-        if fid.owner() != owner {
-            bail!("{fid} belongs to {}; files can only move into your own folders", fid.owner());
-        }
-        return i64::try_from(fid.idlocal()).context("folder number too large");
-    }
-    let found = client.send(&folders::Lookup::new(folder.trim_matches('/'))).await;
-    match found {
-        Ok(found) if found.file.filetype == FileType::Folder => {
-            i64::try_from(found.file.fid.idlocal()).context("folder number too large")
-        }
-        Ok(found) => bail!("{folder} is a {}, not a folder", found.file.filetype),
-        Err(Error::Api(err)) if err.status == StatusCode::NOT_FOUND => {
-            bail!(
-                "there is no folder {folder:?}; create it with `chart-studio folders create {folder}`"
-            )
-        }
-        Err(err) => Err(err.into()),
     }
 }
