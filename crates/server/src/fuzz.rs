@@ -57,10 +57,16 @@ fn fixture() -> (Shared, Hidden) {
         idlocal: None,
     };
     let private_user = store.create("alice", uses_bob).unwrap();
-    // A public dashboard (alice:9) over a public plot of each account, and a text box.
-    let board = json!({"layout": {"type": "split", "first": {"type": "box", "boxType": "plot", "fileId": "alice:7"},
-        "second": {"type": "split", "first": {"type": "box", "boxType": "plot", "fileId": "bob:3"},
-            "second": {"type": "box", "boxType": "text", "text": "<b>hi</b>"}}}, "settings": {}, "version": 2});
+    // A public dashboard (alice:9) over a public plot of each account, Alice's private plot
+    // and her secret one (without its key), and a text box: its page draws two plots only.
+    let plot = |fid: &str| json!({"type": "box", "boxType": "plot", "fileId": fid});
+    let split = |first, second| json!({"type": "split", "first": first, "second": second});
+    let text = json!({"type": "box", "boxType": "text", "text": "<b>hi</b>"});
+    let layout = split(
+        split(plot("alice:7"), plot("bob:3")),
+        split(plot("alice:2"), split(plot("alice:4"), text)),
+    );
+    let board = json!({"layout": layout, "settings": {}, "version": 2});
     let dashboard = NewFile {
         filename: Some("board".to_owned()),
         body: Content::document(&chart_studio_models::FileType::Dashboard, &board.to_string())
@@ -403,6 +409,11 @@ proptest! {
         prop_assert_eq!(app.panics.load(std::sync::atomic::Ordering::Relaxed), 0, "{} {}?{}: a route panicked", method, path, query);
         prop_assert!(status != StatusCode::INTERNAL_SERVER_ERROR, "{method} {path}?{query}: 500");
         let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
+        if path.starts_with("/~alice/9") || path.starts_with("/dashboard/alice:9") {
+            let page = String::from_utf8_lossy(&bytes);
+            prop_assert!(!page.contains("id=\"figure-2\""), "{path}: a private plot was drawn");
+            prop_assert!(!page.contains("<b>hi"), "{path}: the text box is not text");
+        }
         if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
             let leaked = leaks(&value, &hidden);
             prop_assert!(leaked.is_none(), "{method} {path}?{query} showed {leaked:?}: {value}");
