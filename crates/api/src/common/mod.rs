@@ -93,6 +93,34 @@ pub(crate) fn file_path<C: Collection>(
     }
 }
 
+/// The builder methods every create body shares, for a body with `filename`, `parent_path`,
+/// `world_readable` and `share_key_enabled` fields: `placement_builders!(PlotCreate, "plot");`.
+macro_rules! placement_builders {
+    ($body:ty, $what:literal) => {
+        impl $body {
+            #[doc = concat!("Names the ", $what, ".")]
+            pub fn filename(mut self, name: impl Into<String>) -> Self {
+                self.filename = Some(name.into());
+                self
+            }
+
+            #[doc = concat!("Puts the ", $what, " in the folder at `path`, created when missing.")]
+            pub fn parent_path(mut self, path: impl Into<String>) -> Self {
+                self.parent_path = Some(path.into());
+                self
+            }
+
+            /// Sets `world_readable` and `share_key_enabled`.
+            pub fn sharing(mut self, world_readable: bool, share_key_enabled: bool) -> Self {
+                self.world_readable = Some(world_readable);
+                self.share_key_enabled = Some(share_key_enabled);
+                self
+            }
+        }
+    };
+}
+pub(crate) use placement_builders;
+
 /// Names the shared endpoints for one collection, e.g. `pub type Trash = common::Trash<Plots>;`.
 macro_rules! collection_endpoints {
     ($collection:ident, $segment:literal) => {

@@ -74,26 +74,9 @@ impl DocumentCreate {
             share_key_enabled: None,
         }
     }
-
-    /// Names the document.
-    pub fn filename(mut self, name: impl Into<String>) -> Self {
-        self.filename = Some(name.into());
-        self
-    }
-
-    /// Puts the document in the folder at `path`.
-    pub fn parent_path(mut self, path: impl Into<String>) -> Self {
-        self.parent_path = Some(path.into());
-        self
-    }
-
-    /// Sets `world_readable` and `share_key_enabled`.
-    pub fn sharing(mut self, world_readable: bool, share_key_enabled: bool) -> Self {
-        self.world_readable = Some(world_readable);
-        self.share_key_enabled = Some(share_key_enabled);
-        self
-    }
 }
+
+crate::common::placement_builders!(DocumentCreate, "document");
 
 /// Creates a document of collection `C`; the answer is `{"file": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

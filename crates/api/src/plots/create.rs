@@ -42,26 +42,9 @@ impl PlotCreate {
             source_fid: None,
         }
     }
-
-    /// Names the plot.
-    pub fn filename(mut self, name: impl Into<String>) -> Self {
-        self.filename = Some(name.into());
-        self
-    }
-
-    /// Puts the plot in the folder at `path`.
-    pub fn parent_path(mut self, path: impl Into<String>) -> Self {
-        self.parent_path = Some(path.into());
-        self
-    }
-
-    /// Sets `world_readable` and `share_key_enabled`.
-    pub fn sharing(mut self, world_readable: bool, share_key_enabled: bool) -> Self {
-        self.world_readable = Some(world_readable);
-        self.share_key_enabled = Some(share_key_enabled);
-        self
-    }
 }
+
+crate::common::placement_builders!(PlotCreate, "plot");
 
 /// Creates a plot; the answer is `{"file": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
