@@ -1,47 +1,69 @@
-//! Managing the accounts of a data folder (`chart-studio-server user ...`). A running server
-//! reads its accounts at start: restart it after a change.
+//! Managing the accounts of a data folder (`chart-studio-server user ...`). While a server runs
+//! on the folder, each change goes through it (its control socket) and takes effect at once;
+//! otherwise it is made in the database, under the folder's lock (see `control.rs`).
 
 use std::path::Path;
 
 use anyhow::{Result, bail};
 
-pub use crate::db::AccountSummary;
+pub use crate::control::AccountSummary;
+use crate::control::{Answer, Request, apply, ask, try_lock};
 use crate::db::Db;
-use crate::store::{Store, key_hash};
+use crate::store::Store;
 
 /// Makes the account `username` with a new random key, and returns the key: it is shown once,
 /// since only its hash is kept.
 pub fn add_user(data: &Path, username: &str) -> Result<String> {
-    let mut db = Db::open(data)?;
-    let mut store = Store::new(0);
-    // Files that do not read back stay in the database as they are: `start` reports them.
-    db.load(&mut store)?;
-    store.track_changes();
-    let key = Store::random_key();
-    store.add_account(username, &key)?;
-    let changed = store.take_changed();
-    db.save(&store, &changed)?;
-    Ok(key)
+    key(run(data, &Request::Add { user: username.to_owned() })?)
 }
 
 /// Every account of the data folder.
 pub fn list_users(data: &Path) -> Result<Vec<AccountSummary>> {
-    Db::open(data)?.accounts()
+    match run(data, &Request::List)? {
+        Answer::Accounts { accounts } => Ok(accounts),
+        other => bail!("unexpected answer {other:?}"),
+    }
 }
 
-/// Gives `username` a new random key and returns it; the old key stops working.
+/// Gives `username` a new random key and returns it; the old key stops working at once.
 pub fn rotate_key(data: &Path, username: &str) -> Result<String> {
-    let key = Store::random_key();
-    if !Db::open(data)?.set_key_hash(username, &key_hash(&key))? {
-        bail!("there is no account named {username} in {}", data.display());
-    }
-    Ok(key)
+    key(run(data, &Request::RotateKey { user: username.to_owned() })?)
 }
 
 /// Removes `username` and every file of theirs, for good.
 pub fn remove_user(data: &Path, username: &str) -> Result<()> {
-    if !Db::open(data)?.remove_account(username)? {
-        bail!("there is no account named {username} in {}", data.display());
+    match run(data, &Request::Remove { user: username.to_owned() })? {
+        Answer::Removed => Ok(()),
+        other => bail!("unexpected answer {other:?}"),
     }
-    Ok(())
+}
+
+fn key(answer: Answer) -> Result<String> {
+    match answer {
+        Answer::Key { key } => Ok(key),
+        other => bail!("unexpected answer {other:?}"),
+    }
+}
+
+/// Runs `request` through the server running on `data`, or, with none, on the database under
+/// the folder's lock. A refusal is an error naming the data folder.
+fn run(data: &Path, request: &Request) -> Result<Answer> {
+    let answer = match try_lock(data)? {
+        None => ask(data, request)?,
+        Some(_lock) => {
+            let mut db = Db::open(data)?;
+            let mut store = Store::new(0);
+            // Files that do not read back stay in the database as they are: `start` reports them.
+            db.load(&mut store)?;
+            store.track_changes();
+            let answer = apply(&mut store, request);
+            let changed = store.take_changed();
+            db.save(&store, &changed)?;
+            answer
+        }
+    };
+    match answer {
+        Answer::Refused { error } => bail!("{error} in {}", data.display()),
+        answer => Ok(answer),
+    }
 }

@@ -157,7 +157,11 @@ impl Db {
     pub(crate) fn save(&mut self, store: &Store, changed: &Changed) -> Result<()> {
         let tx = self.conn.transaction()?;
         for username in &changed.accounts {
-            let Some(account) = store.account(username) else { continue };
+            let Some(account) = store.account(username) else {
+                // Removed, with its files (the foreign keys cascade).
+                tx.execute("DELETE FROM accounts WHERE username = ?1", [username])?;
+                continue;
+            };
             tx.execute(
                 "INSERT INTO accounts (username, key_hash, date_joined, next_idlocal)
                  VALUES (?1, ?2, ?3, ?4)
@@ -198,49 +202,6 @@ impl Db {
         }
         tx.commit()?;
         Ok(())
-    }
-}
-
-/// One account, as `user list` shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccountSummary {
-    /// The username.
-    pub username: String,
-    /// When it was made, as the API shows `date_joined`.
-    pub joined: String,
-    /// How many files it has (trash included).
-    pub files: u64,
-}
-
-impl Db {
-    /// The accounts, by name.
-    pub(crate) fn accounts(&self) -> Result<Vec<AccountSummary>> {
-        let mut query = self.conn.prepare(
-            "SELECT username, date_joined, (SELECT COUNT(*) FROM files WHERE owner = username)
-             FROM accounts ORDER BY username",
-        )?;
-        let rows = query.query_map([], |row| {
-            Ok(AccountSummary {
-                username: row.get(0)?,
-                joined: crate::clock::date_joined(row.get(1)?),
-                files: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Sets the key of an existing account; false when there is none by that name.
-    pub(crate) fn set_key_hash(&self, username: &str, key_hash: &str) -> Result<bool> {
-        let changed = self.conn.execute(
-            "UPDATE accounts SET key_hash = ?2 WHERE username = ?1",
-            params![username, key_hash],
-        )?;
-        Ok(changed > 0)
-    }
-
-    /// Removes an account and all its files; false when there is none by that name.
-    pub(crate) fn remove_account(&self, username: &str) -> Result<bool> {
-        Ok(self.conn.execute("DELETE FROM accounts WHERE username = ?1", [username])? > 0)
     }
 }
 

@@ -13,6 +13,7 @@ mod auth;
 mod boards;
 mod body;
 mod clock;
+mod control;
 mod db;
 mod failure;
 mod faults;
@@ -107,6 +108,24 @@ pub struct ServerHandle {
     unreadable: Vec<Unreadable>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    /// With `--data`: the data folder, its lock (held while the server runs) and the task
+    /// answering its control socket.
+    data: Option<DataFolder>,
+}
+
+/// The data folder a server holds.
+#[derive(Debug)]
+struct DataFolder {
+    dir: PathBuf,
+    _lock: std::fs::File,
+    control: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for DataFolder {
+    fn drop(&mut self) {
+        self.control.abort();
+        control::remove_socket(&self.dir);
+    }
 }
 
 impl ServerHandle {
@@ -193,6 +212,8 @@ impl ServerHandle {
         }
         let stopped = tokio::time::timeout(STOP_GRACE, &mut self.task).await;
         self.app.images.stop().await;
+        // The data folder is free for another server or a `user` command from now on.
+        drop(self.data.take());
         match stopped {
             Ok(finished) => finished.context("the server task panicked"),
             Err(_) => {
@@ -258,6 +279,13 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let url = format!("{scheme}://{addr}");
     config.limits.check()?;
     let mut store = Store::new(config.seed);
+    // One writer per data folder: this server, until it stops.
+    let lock = match config.data_dir.as_deref() {
+        Some(dir) => Some(control::try_lock(dir)?.with_context(|| {
+            format!("another chart-studio-server uses {}; stop it first", dir.display())
+        })?),
+        None => None,
+    };
     let db = config.data_dir.as_deref().map(db::Db::open).transpose()?;
     let mut unreadable = Vec::new();
     if let Some(db) = &db {
@@ -309,6 +337,13 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
             tokio::spawn(serve::serve(listener, router, head_timeout, stopped))
         }
     };
+    let data = match (config.data_dir, lock) {
+        (Some(dir), Some(lock)) => {
+            let control = control::serve(app.clone(), &dir)?;
+            Some(DataFolder { dir, _lock: lock, control })
+        }
+        _ => None,
+    };
     tracing::info!(%url, "chart-studio-server listening");
-    Ok(ServerHandle { addr, url, app, unreadable, shutdown: Some(shutdown), task })
+    Ok(ServerHandle { addr, url, app, unreadable, shutdown: Some(shutdown), task, data })
 }

@@ -133,7 +133,7 @@ struct Args {
 /// What to do instead of serving.
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Manage the accounts of a data folder (restart a running server after a change).
+    /// Manage the accounts of a data folder (through the server running on it, if one is).
     #[command(subcommand)]
     User(UserCommand),
 }
@@ -155,7 +155,7 @@ enum UserCommand {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
     },
-    /// Give an account a new random API key and print it; the old key stops working.
+    /// Give an account a new random API key and print it; the old key stops working at once.
     RotateKey {
         /// The username.
         name: String,

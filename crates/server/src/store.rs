@@ -344,6 +344,24 @@ impl Store {
         self.add_account(username, &Self::random_key())
     }
 
+    /// Gives `username` the key `api_key` (kept as its hash); false when there is no such
+    /// account.
+    pub(crate) fn set_key(&mut self, username: &str, api_key: &str) -> bool {
+        let Some(account) = self.accounts.get_mut(username) else { return false };
+        account.key_hash = key_hash(api_key);
+        self.touch_account(username);
+        true
+    }
+
+    /// Removes `username` and every file of theirs; false when there is no such account.
+    pub(crate) fn remove_account(&mut self, username: &str) -> bool {
+        if self.accounts.remove(username).is_none() {
+            return false;
+        }
+        self.touch_account(username);
+        true
+    }
+
     pub(crate) fn account(&self, username: &str) -> Option<&Account> {
         self.accounts.get(username)
     }

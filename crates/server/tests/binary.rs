@@ -204,6 +204,9 @@ async fn with_data_files_fids_share_keys_trash_and_counters_survive_kill_9() {
     assert!(note.contains("in memory only") && note.contains("--data DIR"), "{note}");
 }
 
+/// `user` verbs change a data folder's accounts: through the running server, which then
+/// serves the change at once (and keeps it over a kill -9 and a restart), or, with no server,
+/// in the database. A second server on the same folder is refused.
 #[tokio::test]
 async fn user_verbs_manage_the_accounts_of_a_data_folder() {
     let dir = tempfile::tempdir().unwrap();
@@ -219,28 +222,54 @@ async fn user_verbs_manage_the_accounts_of_a_data_folder() {
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         (output.status.success(), stdout, String::from_utf8_lossy(&output.stderr).into_owned())
     };
+    let key_of = |printed: &str| printed.trim().strip_prefix("gina\t").unwrap().to_owned();
     let (ok, added, _) = verb(&["add", "gina"]);
     assert!(ok);
-    let key = added.trim().strip_prefix("gina\t").unwrap().to_owned();
+    let key = key_of(&added);
     assert_eq!(key.len(), 48, "192 random bits");
     let (ok, _, err) = verb(&["add", "gina"]);
     assert!(!ok && err.contains("already an account named gina"), "{err}");
 
+    // With the server running, each change goes through it and is served at once.
     let (server, url) = start(&["--data", data]);
-    let gina = client(&url, Some(("gina", &key)));
-    assert_eq!(gina.send(&users::Current {}).await.unwrap().username, "gina");
+    let me = |key: &str| client(&url, Some(("gina", key)));
+    assert_eq!(me(&key).send(&users::Current {}).await.unwrap().username, "gina");
+    let (ok, rotated, err) = verb(&["rotate-key", "gina"]);
+    assert!(ok, "{err}");
+    let new_key = key_of(&rotated);
+    assert!(me(&key).send(&users::Current {}).await.is_err(), "the old key is refused at once");
+    me(&new_key).send(&chart_studio_api::folders::Create::new("made")).await.unwrap();
+    let (ok, added, _) = verb(&["add", "hal"]);
+    assert!(ok);
+    let hal = added.trim().strip_prefix("hal\t").unwrap().to_owned();
+    client(&url, Some(("hal", &hal))).send(&users::Current {}).await.unwrap();
+    let second = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0", "--data", data])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        !second.status.success() && said.contains("another chart-studio-server uses"),
+        "{said}"
+    );
+    drop(server); // kill -9
+
+    let (server, url) = start(&["--data", data]);
+    let me = |key: &str| client(&url, Some(("gina", key)));
+    assert!(me(&key).send(&users::Current {}).await.is_err(), "the old key stays refused");
+    me(&new_key).send(&users::Current {}).await.unwrap();
+    let (_, listed, _) = verb(&["list"]);
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    assert!(
+        listed.starts_with("gina\t") && listed.lines().next().unwrap().ends_with("\t1"),
+        "{listed}"
+    );
+    let (ok, _, _) = verb(&["remove", "hal"]);
+    assert!(ok);
+    assert!(client(&url, Some(("hal", &hal))).send(&users::Current {}).await.is_err());
     drop(server);
 
-    let (ok, rotated, _) = verb(&["rotate-key", "gina"]);
-    assert!(ok);
-    let new_key = rotated.trim().strip_prefix("gina\t").unwrap().to_owned();
-    let (_server, url) = start(&["--data", data]);
-    assert!(client(&url, Some(("gina", &key))).send(&users::Current {}).await.is_err());
-    client(&url, Some(("gina", &new_key))).send(&users::Current {}).await.unwrap();
-    let (_, listed, _) = verb(&["list"]);
-    assert!(listed.starts_with("gina\t") && listed.trim_end().ends_with("\t0"), "{listed}");
-    drop(_server);
-
+    // With no server, the database itself.
     let (ok, _, _) = verb(&["remove", "gina"]);
     assert!(ok);
     let (_, listed, _) = verb(&["list"]);
