@@ -33,6 +33,9 @@ pub struct Faults {
     /// unanswered and not applied until the faults are set again, then answered 503 with no
     /// effect. Tests stop a client at a known point with it ([`crate::ServerHandle::until_held`]).
     pub hold_changes_after: Option<u64>,
+    /// Every write to the database fails (with `--data`): tests check that the change is then
+    /// not half applied.
+    pub fail_saves: bool,
     /// Seed of the random choices.
     pub seed: u64,
 }
@@ -49,6 +52,7 @@ impl Default for Faults {
             daily_quota: None,
             rate_limit: None,
             hold_changes_after: None,
+            fail_saves: false,
             seed: 0,
         }
     }

@@ -132,6 +132,8 @@ impl App {
 
     /// Writes every change since the last call to the database, if there is one. The store
     /// stays locked meanwhile, so an answer that follows a change always follows its write.
+    /// When the write fails, the store is read back from the database, so that what the server
+    /// answers stays what is on disk: the change is not half applied.
     pub(crate) fn persist(&self) -> anyhow::Result<()> {
         let Some(db) = &self.db else { return Ok(()) };
         let mut store = self.store();
@@ -140,7 +142,18 @@ impl App {
             return Ok(());
         }
         let mut db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        db.save(&store, &changed)
+        let saved = if self.faults().fail_saves {
+            Err(anyhow::anyhow!("saving is failed on purpose (Faults::fail_saves)"))
+        } else {
+            db.save(&store, &changed)
+        };
+        if saved.is_err() {
+            let mut on_disk = Store::new(crate::clock::now_micros().unsigned_abs());
+            db.load(&mut on_disk)?;
+            on_disk.track_changes();
+            *store = on_disk;
+        }
+        saved
     }
 
     /// The store, locked. A handler that panicked does not poison it for the others.

@@ -590,3 +590,44 @@ async fn pagination_links_ignore_the_host_header() {
     .await
     .unwrap();
 }
+
+/// A change that cannot be saved fails its request, and the server then answers what is on
+/// disk: nothing half applied, before and after a restart.
+#[tokio::test]
+async fn a_change_that_cannot_be_saved_is_not_half_applied() {
+    use chart_studio_api::common::FileUpdate;
+    use chart_studio_api::{files, folders};
+    use chart_studio_server::Faults;
+    let data = tempfile::tempdir().unwrap();
+    let config = || chart_studio_server::ServerConfig {
+        data_dir: Some(data.path().to_owned()),
+        ..Default::default()
+    };
+    let server = common::server_with(config()).await;
+    let alice = client(&server, Some(ALICE));
+    let kept = alice.send(&folders::Create::new("kept")).await.unwrap().file.file.fid;
+
+    server.set_faults(Faults { fail_saves: true, ..Faults::default() });
+    let made = alice.send(&folders::Create::new("lost")).await;
+    assert_eq!(made.unwrap_err().status().map(|s| s.as_u16()), Some(500));
+    let public = FileUpdate::default().sharing(true, false);
+    let changed = alice.send(&files::Update::patch(kept.clone(), public)).await;
+    assert_eq!(changed.unwrap_err().status().map(|s| s.as_u16()), Some(500));
+    let served = |alice: chart_studio_api::Client| async move {
+        let listed: Vec<chart_studio_models::File> =
+            futures_util::TryStreamExt::try_collect(alice.items(folders::All::default()))
+                .await
+                .unwrap();
+        listed.into_iter().map(|f| (f.filename, f.world_readable)).collect::<Vec<_>>()
+    };
+    let before_restart = served(alice.clone()).await;
+    assert_eq!(before_restart, [("kept".to_owned(), Some(false))], "what is on disk");
+
+    server.set_faults(Faults::default());
+    let next = alice.send(&folders::Create::new("next")).await.unwrap().file.file.fid;
+    assert_eq!(next.idlocal(), kept.idlocal() + 1, "the failed create used up no number");
+    server.stop().await.unwrap();
+    let server = common::server_with(config()).await;
+    let after = served(client(&server, Some(ALICE))).await;
+    assert_eq!(after, [("kept".to_owned(), Some(false)), ("next".to_owned(), Some(false))]);
+}
