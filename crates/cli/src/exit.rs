@@ -196,7 +196,11 @@ pub(crate) fn message(err: &anyhow::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     for cause in err.chain() {
         let api = cause.downcast_ref::<chart_studio_api::Error>().or_else(|| {
-            match cause.downcast_ref::<chart_studio_workflows::Error>() {
+            // A workflow's cause comes boxed (`Error::Context`).
+            let workflow = cause.downcast_ref::<chart_studio_workflows::Error>().or_else(|| {
+                cause.downcast_ref::<Box<chart_studio_workflows::Error>>().map(AsRef::as_ref)
+            });
+            match workflow {
                 Some(chart_studio_workflows::Error::Request(err)) => Some(err),
                 _ => None,
             }

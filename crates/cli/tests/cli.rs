@@ -24,6 +24,18 @@ fn auth_status_names_sources_and_checks_the_key() {
     assert_eq!(code(&refused), 4, "{}", stderr(&refused));
     assert!(stderr(&refused).contains("Bad API key"), "{}", stderr(&refused));
 
+    let login = ["auth", "login", "--username", "cli"];
+    let wrong = run(&server, home.path(), None, &login, "wrong-key\n");
+    assert_eq!(code(&wrong), 4, "{}", stderr(&wrong));
+    assert_eq!(
+        stderr(&wrong).lines().next().unwrap(),
+        format!(
+            "error: {}/ did not accept this username and key; nothing was saved: could not check the credentials: Bad API key (401)",
+            server.url
+        ),
+        "the action in words, then the server's answer in brief"
+    );
+
     let missing = run(&server, home.path(), None, &["auth", "status"], "");
     assert_eq!(code(&missing), 4);
     assert!(stderr(&missing).contains("no credentials"), "{}", stderr(&missing));

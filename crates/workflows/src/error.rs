@@ -16,8 +16,12 @@ pub enum Error {
     /// The figure has nothing to draw; nothing was sent.
     #[error("{0}; nothing was sent")]
     Figure(chart_studio_models::FigureError),
-    /// A step failed; `context` says which.
-    #[error("{context}: {source}")]
+    /// The settings could not be read, used or written.
+    #[error(transparent)]
+    Settings(#[from] crate::settings::Error),
+    /// A step failed; `context` says which (the cause is its source, as the error guidelines
+    /// ask, so that a chain of causes shows each once).
+    #[error("{context}")]
     Context {
         /// What was being done.
         context: String,
@@ -39,7 +43,7 @@ impl Error {
             Self::Request(err) => err.as_api(),
             Self::Run(chart_studio_bulk::Failure::Request(err)) => err.as_api(),
             Self::Context { source, .. } => source.as_api(),
-            Self::Run(_) | Self::Refused(_) | Self::Figure(_) => None,
+            Self::Run(_) | Self::Refused(_) | Self::Figure(_) | Self::Settings(_) => None,
         }
     }
 }

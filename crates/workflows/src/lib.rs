@@ -9,6 +9,7 @@
 //!   public ones;
 //! - [`files`]: a file moved into a folder named by `home`, fid or path;
 //! - [`image`]: a figure or a stored plot drawn as an image by the server;
+//! - [`login`]: a key checked with the server, then saved;
 //! - [`plans`]: the plans of bulk runs (share, trash, restore, delete, export) from a selection,
 //!   and how a finished run is undone;
 //! - [`runs`]: a plan journaled and executed (stopping cleanly when interrupted), and a journal
@@ -24,6 +25,7 @@ pub mod create;
 mod error;
 pub mod files;
 pub mod image;
+pub mod login;
 pub mod plans;
 pub mod runs;
 pub mod settings;

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use chart_studio_api::{Credentials, users};
 use chart_studio_models::User;
 use serde::Serialize;
@@ -164,33 +164,8 @@ async fn login(settings: &Settings, out: Output, username: String, no_verify: bo
     if key.is_empty() {
         return Err(UsageError("no API key on stdin: pipe it in, e.g. `chart-studio auth login --username NAME < key.txt`".to_owned()).into());
     }
-    if key.chars().all(|c| c == '•' || c == '*') {
-        bail!(
-            "that is the masked key shown on the settings page, not the key itself; copy the key after revealing it"
-        );
-    }
     let creds = Credentials::new(&username, key);
-    if !no_verify {
-        let client = settings.client_as(Some(creds.clone()))?;
-        let api = client.config().api_base().to_string();
-        let user = match client.send(&users::Current {}).await {
-            Ok(user) => user,
-            Err(err) if err.as_api().is_some_and(chart_studio_api::ApiError::is_auth) => {
-                return Err(anyhow::Error::new(err).context(format!(
-                    "{api} did not accept this username and key; nothing was saved"
-                )));
-            }
-            Err(err) => {
-                return Err(anyhow::Error::new(err).context(format!(
-                    "could not check the key with {api}, so nothing was saved; check the address (--api-domain), or save without checking with --no-verify"
-                )));
-            }
-        };
-        if user.username != username {
-            bail!("the key belongs to {:?}, not {username:?}", user.username);
-        }
-    }
-    let saved = settings.save_login(&creds)?;
+    let saved = chart_studio_workflows::login::login(settings, &creds, !no_verify).await?;
     let kept = saved
         .kept
         .into_iter()
