@@ -38,6 +38,26 @@ pub fn remove_user(data: &Path, username: &str) -> Result<()> {
     }
 }
 
+/// What [`backup`] copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupDone {
+    /// Accounts in the copy.
+    pub accounts: u64,
+    /// Files in the copy (trash included).
+    pub files: u64,
+}
+
+/// Copies the database of data folder `data` to the new file `to`, consistently, while a server
+/// may be using it, and checks the copy. To restore it, stop the server and put the copy in an
+/// empty data folder as `chart-studio.sqlite3`.
+pub fn backup(data: &Path, to: &Path) -> Result<BackupDone> {
+    if !Db::exists(data) {
+        bail!("{} holds no chart-studio database", data.display());
+    }
+    let (accounts, files) = Db::open(data)?.backup_to(to)?;
+    Ok(BackupDone { accounts, files })
+}
+
 fn key(answer: Answer) -> Result<String> {
     match answer {
         Answer::Key { key } => Ok(key),

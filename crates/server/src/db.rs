@@ -102,6 +102,11 @@ impl Db {
         Ok(Self { conn, path })
     }
 
+    /// Whether data folder `dir` holds a database.
+    pub(crate) fn exists(dir: &Path) -> bool {
+        dir.join(FILE).is_file()
+    }
+
     /// Where it is.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -203,6 +208,47 @@ impl Db {
         tx.commit()?;
         Ok(())
     }
+}
+
+impl Db {
+    /// Copies the database to `target` (a new file, 0600) while it may be in use, as one
+    /// consistent snapshot (`VACUUM INTO`), and checks the copy: it must pass SQLite's integrity
+    /// check. Returns how many accounts and files the copy holds; a copy that fails is removed.
+    pub(crate) fn backup_to(&self, target: &Path) -> Result<(u64, u64)> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(target).with_context(|| {
+            format!("could not create {} (a backup never replaces a file)", target.display())
+        })?;
+        let copied =
+            self.conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]).with_context(|| {
+                format!("could not copy {} to {}", self.path.display(), target.display())
+            });
+        let copy = copied.and_then(|_| {
+            let copy = Connection::open(target)?;
+            let check: String = copy.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+            if check != "ok" {
+                bail!("the copy does not pass SQLite's integrity check: {check}");
+            }
+            counts(&copy)
+        });
+        if copy.is_err() {
+            let _ = std::fs::remove_file(target);
+        }
+        copy
+    }
+}
+
+/// How many accounts and files a database holds.
+fn counts(conn: &Connection) -> Result<(u64, u64)> {
+    let count = |table: &str| -> Result<u64> {
+        let n: i64 =
+            conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |row| row.get(0))?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    };
+    Ok((count("accounts")?, count("files")?))
 }
 
 fn idlocal_key(idlocal: u64) -> i64 {

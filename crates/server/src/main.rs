@@ -136,6 +136,17 @@ enum Command {
     /// Manage the accounts of a data folder (through the server running on it, if one is).
     #[command(subcommand)]
     User(UserCommand),
+    /// Copy a data folder's database to a new file while the server may be running, as one
+    /// consistent snapshot, checked (restore: stop the server, put the copy in an empty data
+    /// folder as chart-studio.sqlite3).
+    Backup {
+        /// The data folder.
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The new file to write (never replaced).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
 }
 
 /// `user` verbs.
@@ -349,8 +360,15 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(mut args: Args) -> Result<()> {
-    if let Some(Command::User(command)) = args.command.take() {
-        return user(command);
+    match args.command.take() {
+        Some(Command::User(command)) => return user(command),
+        Some(Command::Backup { data, to }) => {
+            let done = chart_studio_server::admin::backup(&data, &to)?;
+            let (accounts, files) = (done.accounts, done.files);
+            writeln!(std::io::stdout(), "{}\t{accounts} accounts\t{files} files", to.display())?;
+            return Ok(());
+        }
+        None => {}
     }
     // The certificate's temporary folder, if any, lives until the server has stopped.
     let (config, _certificate_folder) = config(args)?;

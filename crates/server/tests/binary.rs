@@ -277,3 +277,44 @@ async fn user_verbs_manage_the_accounts_of_a_data_folder() {
     let (ok, _, err) = verb(&["remove", "gina"]);
     assert!(!ok && err.contains("no account named gina"), "{err}");
 }
+
+/// `backup` copies a data folder's database while its server runs, as one checked snapshot;
+/// the copy, put in an empty data folder, serves the same files; a backup never replaces a file.
+#[tokio::test]
+async fn a_backup_of_a_running_server_restores_into_a_new_data_folder() {
+    use chart_studio_api::{files, folders};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let args = ["--data", data.to_str().unwrap(), "--user", "ida:ida-secret-key"];
+    let (_server, url) = start(&args);
+    let ida = client(&url, Some(("ida", "ida-secret-key")));
+    let folder = ida.send(&folders::Create::new("kept/here")).await.unwrap().file.file.fid;
+
+    let copy = dir.path().join("copy.sqlite3");
+    let backup = |to: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["backup", "--data", data.to_str().unwrap(), "--to", to.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let made = backup(&copy);
+    let said = String::from_utf8_lossy(&made.stdout);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(said.ends_with("\t1 accounts\t2 files\n"), "{said}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let again = backup(&copy);
+    assert!(!again.status.success(), "a backup never replaces a file");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("never replaces"));
+
+    let restored = dir.path().join("restored");
+    std::fs::create_dir(&restored).unwrap();
+    std::fs::copy(&copy, restored.join("chart-studio.sqlite3")).unwrap();
+    let (_other, url) = start(&["--data", restored.to_str().unwrap()]);
+    let ida = client(&url, Some(("ida", "ida-secret-key")));
+    let found = ida.send(&files::Lookup::new("kept/here")).await.unwrap();
+    assert_eq!(found.fid, folder);
+}
