@@ -51,10 +51,7 @@ pub struct BackupDone {
 /// may be using it, and checks the copy. To restore it, stop the server and put the copy in an
 /// empty data folder as `chart-studio.sqlite3`.
 pub fn backup(data: &Path, to: &Path) -> Result<BackupDone> {
-    if !Db::exists(data) {
-        bail!("{} holds no chart-studio database", data.display());
-    }
-    let (accounts, files) = Db::open(data)?.backup_to(to)?;
+    let (accounts, files) = crate::db::backup(data, to)?;
     Ok(BackupDone { accounts, files })
 }
 

@@ -102,11 +102,6 @@ impl Db {
         Ok(Self { conn, path })
     }
 
-    /// Whether data folder `dir` holds a database.
-    pub(crate) fn exists(dir: &Path) -> bool {
-        dir.join(FILE).is_file()
-    }
-
     /// Where it is.
     pub(crate) fn path(&self) -> &Path {
         &self.path
@@ -210,35 +205,39 @@ impl Db {
     }
 }
 
-impl Db {
-    /// Copies the database to `target` (a new file, 0600) while it may be in use, as one
-    /// consistent snapshot (`VACUUM INTO`), and checks the copy: it must pass SQLite's integrity
-    /// check. Returns how many accounts and files the copy holds; a copy that fails is removed.
-    pub(crate) fn backup_to(&self, target: &Path) -> Result<(u64, u64)> {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        options.open(target).with_context(|| {
-            format!("could not create {} (a backup never replaces a file)", target.display())
-        })?;
-        let copied =
-            self.conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]).with_context(|| {
-                format!("could not copy {} to {}", self.path.display(), target.display())
-            });
-        let copy = copied.and_then(|_| {
-            let copy = Connection::open(target)?;
-            let check: String = copy.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
-            if check != "ok" {
-                bail!("the copy does not pass SQLite's integrity check: {check}");
-            }
-            counts(&copy)
-        });
-        if copy.is_err() {
-            let _ = std::fs::remove_file(target);
-        }
-        copy
+/// Copies the database of data folder `dir` to `target` (a new file, 0600) while a server may
+/// be using it, through a read-only connection (a backup never writes the folder), as one
+/// consistent snapshot (`VACUUM INTO`), and checks the copy: it must pass SQLite's integrity
+/// check. Returns how many accounts and files the copy holds; a copy that fails is removed.
+pub(crate) fn backup(dir: &Path, target: &Path) -> Result<(u64, u64)> {
+    let path = dir.join(FILE);
+    if !path.is_file() {
+        bail!("{} holds no chart-studio database", dir.display());
     }
+    let source = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("could not open {}", path.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(target).with_context(|| {
+        format!("could not create {} (a backup never replaces a file)", target.display())
+    })?;
+    let copied = source
+        .execute("VACUUM INTO ?1", [target.to_string_lossy()])
+        .with_context(|| format!("could not copy {} to {}", path.display(), target.display()));
+    let copy = copied.and_then(|_| {
+        let copy = Connection::open(target)?;
+        let check: String = copy.query_row("PRAGMA integrity_check", [], |row| row.get(0))?;
+        if check != "ok" {
+            bail!("the copy does not pass SQLite's integrity check: {check}");
+        }
+        counts(&copy)
+    });
+    if copy.is_err() {
+        let _ = std::fs::remove_file(target);
+    }
+    copy
 }
 
 /// How many accounts and files a database holds.
