@@ -229,20 +229,20 @@ impl Payload {
         }
     }
 
-    /// A dashboard's or presentation's document: a JSON object, sent as a string (as the
-    /// official clients do) or as an object; kept as a string, within the depth limit.
+    /// A dashboard's or presentation's document: a string holding a JSON object, as the
+    /// service takes it (reference section 5: `content` is a JSON string), within the depth
+    /// limit; kept as sent.
     pub(crate) fn document(&self, name: &str) -> Result<Option<String>, Failure> {
-        let text = match self.fields.get(name) {
-            Some(Value::Object(_)) => self.fields[name].to_string(),
-            _ => match self.json_or_text(name)? {
-                None => return Ok(None),
-                Some(Value::Object(_)) => self.text(name)?.unwrap_or_default(),
-                Some(_) => {
-                    return Err(Failure::bad_field(name, format!("{name} must be a JSON object")));
-                }
+        let refused =
+            || Failure::bad_field(name, format!("{name} must be a string holding a JSON object"));
+        match self.fields.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(text)) => match self.json_or_text(name)? {
+                Some(Value::Object(_)) => Ok(Some(text.clone())),
+                _ => Err(refused()),
             },
-        };
-        Ok(Some(text))
+            Some(_) => Err(refused()),
+        }
     }
 }
 
