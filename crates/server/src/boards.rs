@@ -200,7 +200,7 @@ impl Plots {
         title: String,
         link: Option<PlotLink>,
     ) -> Piece {
-        let readable = link.as_ref().and_then(|link| {
+        let readable = link.and_then(|link| {
             let record = store.file(link.fid.owner(), link.fid.idlocal())?;
             let Body::Plot { figure } = &record.body else { return None };
             let may = !record.deleted
@@ -210,15 +210,14 @@ impl Plots {
                     record,
                     link.share_key.as_deref(),
                 );
-            may.then_some(figure)
+            may.then_some((link, figure))
         });
-        let Some(figure) = readable else {
+        let Some((link, figure)) = readable else {
             return Piece::Hidden { title, why: "Private plot" };
         };
         if self.drawn.len() >= MAX_DRAWN_PLOTS {
             return Piece::Hidden { title, why: "Not drawn: a page draws at most 50 plots" };
         }
-        let link = link.expect("a readable plot has a link");
         self.drawn.push(PlotSources::gather(store, viewer, link.fid.owner(), figure));
         self.first.get_or_insert(link);
         Piece::Plot { title, figure: self.drawn.len() - 1 }
