@@ -118,10 +118,11 @@ pub fn import_ops(
         .collect())
 }
 
-/// Whether `found`, at the path of `doc`'s file, holds the same content.
+/// Whether `found`, at the path of `doc`'s file, holds the same content (for a dashboard or
+/// presentation: the backup's document `mapped` to the imported plots).
 async fn same_content(
     engine: &Engine,
-    doc: &Document,
+    (doc, mapped): (&Document, Option<&serde_json::Value>),
     found: &File,
     importing: &Importing,
 ) -> Result<bool, Failure> {
@@ -131,9 +132,8 @@ async fn same_content(
     Ok(match found.filetype {
         FileType::Dashboard | FileType::Presentation => {
             let there = document_content(engine, &found.filetype, &found.fid).await?;
-            let (mine, _) = mapped_document(engine, doc, &found.filetype, importing).await?;
             there.is_some_and(|there| {
-                serde_json::from_str::<serde_json::Value>(&there).ok() == Some(mine)
+                serde_json::from_str::<serde_json::Value>(&there).ok().as_ref() == mapped
             })
         }
         FileType::Grid => {
@@ -183,19 +183,29 @@ pub(crate) async fn import_one(
     // A grid's create answer names its columns' new uids; a grid found is asked for them.
     let mut new_columns = None;
     let mut missing_plots = Vec::new();
-    let is_document = matches!(entry.filetype, FileType::Dashboard | FileType::Presentation);
-    if is_document && doc.content.is_none() {
-        return Ok(Outcome::Skipped {
-            reason: format!(
-                "the backup holds only this {}'s metadata (it was exported before format version 4)",
-                entry.filetype
-            ),
-        });
+    // A dashboard's or presentation's document, mapped to the imported plots once.
+    let mut mapped = None;
+    if matches!(entry.filetype, FileType::Dashboard | FileType::Presentation) {
+        if doc.content.is_none() {
+            return Ok(Outcome::Skipped {
+                reason: format!(
+                    "the backup holds only this {}'s metadata (it was exported before format version 4)",
+                    entry.filetype
+                ),
+            });
+        }
+        mapped = Some(mapped_document(engine, &doc, &entry.filetype, importing).await?);
     }
     let (new, result) = match (&entry.filetype, existing(engine, &full, &entry.filetype).await?) {
         (_, Some(found))
             if restorable(&entry.filetype)
-                && same_content(engine, &doc, &found, importing).await? =>
+                && same_content(
+                    engine,
+                    (&doc, mapped.as_ref().map(|(content, _)| content)),
+                    &found,
+                    importing,
+                )
+                .await? =>
         {
             (found.fid, ImportResult::Unchanged)
         }
@@ -239,7 +249,7 @@ pub(crate) async fn import_one(
             (put_plot(engine, at, figure).await?, overwritten_or_created(found.as_ref()))
         }
         (kind @ (FileType::Dashboard | FileType::Presentation), found) => {
-            let (content, missing) = mapped_document(engine, &doc, kind, importing).await?;
+            let (content, missing) = mapped.take().unwrap_or_default();
             missing_plots = missing;
             let found = found.map(|found| found.fid);
             let at = save_at(entry, found.as_ref(), (world_readable, share_key_enabled));
