@@ -30,7 +30,7 @@ pub(crate) fn run() -> Result<()> {
     let mut names: Vec<String> = std::fs::read_dir(&scripts)
         .with_context(|| format!("could not list {}", scripts.display()))?
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-        .filter(|name| name.ends_with(".py") || name.ends_with(".R"))
+        .filter(|name| !name.starts_with('_') && (name.ends_with(".py") || name.ends_with(".R")))
         .collect();
     names.sort();
     // Every Python script over HTTP, the official Python client once more over HTTPS, trusting

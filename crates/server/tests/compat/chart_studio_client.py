@@ -8,7 +8,6 @@ address and data folder; the flow then reads back what it made before.
 """
 
 import os
-import time
 import warnings
 
 import requests
@@ -18,23 +17,13 @@ import chart_studio.plotly as py
 from chart_studio.api import v2
 from chart_studio.grid_objs import Column, Grid
 
+from _runner import checkpoint
+
 API = os.environ["CS_API"]
 warnings.simplefilter("ignore")  # the client warns that the domains are http, not https
 
 chart_studio.tools.set_credentials_file(username="pyuser", api_key="pyuser-key")
 chart_studio.tools.set_config_file(plotly_domain=API, plotly_api_domain=API)
-
-
-def checkpoint():
-    """Asks the runner for a kill -9 and a restart of the server, and waits until it answers."""
-    marker = os.environ.get("CS_CHECKPOINT")
-    if not marker:
-        return
-    open(marker, "w").close()
-    deadline = time.time() + 60
-    while not os.path.exists(marker + ".done"):
-        assert time.time() < deadline, "the server was not restarted"
-        time.sleep(0.05)
 
 
 def figure(ys):
