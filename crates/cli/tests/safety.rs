@@ -690,13 +690,20 @@ fn an_import_over_changed_content_reports_a_conflict_and_changes_nothing() {
 #[test]
 fn an_import_killed_at_any_point_or_run_twice_at_once_ends_whole_without_duplicates() {
     let source = Server::start();
-    source.handle().add_plots("cli", 8, "imp/sub", true).unwrap();
+    let plots = source.handle().add_plots("cli", 8, "imp/sub", true).unwrap();
     let home = tempfile::tempdir().unwrap();
+    // A dashboard over two of the plots: imported last, after them.
+    let board = serde_json::json!({"layout": {"type": "split",
+        "first": {"type": "box", "boxType": "plot", "fileId": plots[0]},
+        "second": {"type": "box", "boxType": "plot", "fileId": plots[1]}}, "settings": {}, "version": 2});
+    std::fs::write(home.path().join("board.json"), board.to_string()).unwrap();
+    let create = ["dashboards", "create", "board.json", "--filename", "imp/board"];
+    ok(&run(&source, home.path(), CLI, &create, ""));
     ok(&run(&source, home.path(), CLI, &["bulk", "export", "out", "--yes"], ""));
     let expected = tree(&source, home.path());
     let data = figures(&source, home.path(), "imp");
 
-    // The import makes its folders, grids and plots one change each (and sets each folder's
+    // The import makes its folders, grids, plots and the dashboard one change each (and sets each folder's
     // sharing); it is killed after exactly N of them.
     let all_changes = expected.len() as u64 + 2;
     for (round, changes) in [0u64, 2, 9, all_changes - 1].into_iter().enumerate() {
