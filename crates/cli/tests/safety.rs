@@ -703,8 +703,8 @@ fn an_import_killed_at_any_point_or_run_twice_at_once_ends_whole_without_duplica
     let expected = tree(&source, home.path());
     let data = figures(&source, home.path(), "imp");
 
-    // The import makes its folders, grids, plots and the dashboard one change each (and sets each folder's
-    // sharing); it is killed after exactly N of them.
+    // The import makes its folders, grids, plots and the dashboard one change each (and sets
+    // each folder's sharing); it is killed after exactly N of them.
     let all_changes = expected.len() as u64 + 2;
     for (round, changes) in [0u64, 2, 9, all_changes - 1].into_iter().enumerate() {
         let target = Server::start_with(ServerConfig {
