@@ -76,7 +76,7 @@ impl Settings {
         let mut object = read_credentials(&path)?;
         object.insert("username".to_owned(), credentials.username.clone().into());
         object.insert("api_key".to_owned(), credentials.api_key.expose().into());
-        write_private(&path, &json_text(&object))?;
+        write_private(&path, &json_text(&object)?)?;
         let mut kept = Vec::new();
         for key in LOGIN_KEEPS {
             let given = self.origin(key).is_some_and(|origin| origin.starts_with("flag "));
@@ -95,7 +95,7 @@ impl Settings {
         let username = object.remove("username").and_then(|v| v.as_str().map(str::to_owned));
         let removed = object.remove("api_key").is_some() || username.is_some();
         if removed {
-            write_private(&path, &json_text(&object))?;
+            write_private(&path, &json_text(&object)?)?;
         }
         Ok(LogoutDone { path, username, removed })
     }
@@ -205,8 +205,10 @@ fn read_credentials(path: &Path) -> Result<serde_json::Map<String, serde_json::V
     }
 }
 
-fn json_text(object: &serde_json::Map<String, serde_json::Value>) -> String {
-    serde_json::to_string_pretty(object).unwrap_or_else(|_| "{}".to_owned())
+/// The credentials file's text; a map that does not serialise is an error, never an empty file.
+fn json_text(object: &serde_json::Map<String, serde_json::Value>) -> Result<String> {
+    serde_json::to_string_pretty(object)
+        .map_err(|err| Error::Invalid(format!("could not write the credentials: {err}")))
 }
 
 /// Writes a file readable only by its owner, atomically.
