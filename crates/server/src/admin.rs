@@ -68,14 +68,10 @@ fn run(data: &Path, request: &Request) -> Result<Answer> {
     let answer = match try_lock(data)? {
         None => ask(data, request)?,
         Some(_lock) => {
-            let mut db = Db::open(data)?;
-            let mut store = Store::new(0);
             // Files that do not read back stay in the database as they are: `start` reports them.
-            db.load(&mut store)?;
-            store.track_changes();
+            let (mut store, _) = Store::open(Db::open(data)?, 0, 0)?;
             let answer = apply(&mut store, request);
-            let changed = store.take_changed();
-            db.save(&store, &changed)?;
+            store.commit()?;
             answer
         }
     };

@@ -137,14 +137,19 @@ pub(crate) struct Shown {
 }
 
 impl Shown {
-    /// The document of `record`, when it is a dashboard or a presentation.
-    pub(crate) fn of(record: &crate::store::FileRecord) -> Option<Self> {
-        Some(Self {
+    /// The document of `record` (file `fid`), when it is a dashboard or a presentation.
+    pub(crate) fn of(
+        store: &crate::store::Store,
+        fid: &Fid,
+        record: &crate::store::FileRecord,
+    ) -> Result<Option<Self>, crate::store::StoreError> {
+        let Some(body) = store.body(fid.owner(), fid.idlocal())? else { return Ok(None) };
+        Ok(body.content().map(|content| Self {
             kind: record.kind(),
             title: record.filename.clone(),
             sharing: Sharing::from_fields(record.world_readable, record.share_key_enabled),
-            content: std::sync::Arc::clone(record.body.content()?),
-        })
+            content: std::sync::Arc::clone(content),
+        }))
     }
 }
 
@@ -200,25 +205,36 @@ impl Plots {
         title: String,
         link: Option<PlotLink>,
     ) -> Piece {
-        let readable = link.and_then(|link| {
-            let record = store.file(link.fid.owner(), link.fid.idlocal())?;
-            let Body::Plot { figure } = &record.body else { return None };
-            let may = !record.deleted
-                && crate::access::can_read(
-                    viewer,
-                    link.fid.owner(),
-                    record,
-                    link.share_key.as_deref(),
-                );
-            may.then_some((link, figure))
+        let readable = link.filter(|link| {
+            store.file(link.fid.owner(), link.fid.idlocal()).is_some_and(|record| {
+                record.kind() == FileType::Plot
+                    && !record.deleted
+                    && crate::access::can_read(
+                        viewer,
+                        link.fid.owner(),
+                        record,
+                        link.share_key.as_deref(),
+                    )
+            })
         });
-        let Some((link, figure)) = readable else {
+        let Some(link) = readable else {
             return Piece::Hidden { title, why: "Private plot" };
         };
         if self.drawn.len() >= MAX_DRAWN_PLOTS {
             return Piece::Hidden { title, why: "Not drawn: a page draws at most 50 plots" };
         }
-        self.drawn.push(PlotSources::gather(store, viewer, link.fid.owner(), figure));
+        let sources = store.body(link.fid.owner(), link.fid.idlocal()).and_then(|body| {
+            let figure = body.as_ref().and_then(Body::figure).cloned().unwrap_or_default();
+            PlotSources::gather(store, viewer, link.fid.owner(), figure)
+        });
+        let sources = match sources {
+            Ok(sources) => sources,
+            Err(err) => {
+                tracing::error!(plot = %link.fid, error = %err, "a dashboard's plot could not be read");
+                return Piece::Hidden { title, why: "Could not be read" };
+            }
+        };
+        self.drawn.push(sources);
         self.first.get_or_insert(link);
         Piece::Plot { title, figure: self.drawn.len() - 1 }
     }

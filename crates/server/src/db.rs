@@ -1,20 +1,29 @@
-//! Keeping the store in SQLite (`--data DIR`): accounts and files are loaded at start, and every
-//! change is written before its answer goes out (see the layer in `faults.rs`), so a 2xx answer
-//! survives a `kill -9`. The schema is versioned (`PRAGMA user_version`) and migrated forward.
+//! The store's storage, in SQLite: a file in the data folder (`--data DIR`), or in memory
+//! without one. Accounts and file records (metadata and outlines) are read at start; contents
+//! are read per request. Every change is written in one transaction before its answer goes out
+//! (see the layer in `faults.rs`), so a 2xx answer survives a `kill -9`. The schema is
+//! versioned (`PRAGMA user_version`) and migrated forward.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, params};
 
-use crate::store::{Changed, FileRecord, Store};
+use crate::content::{Body, Outline};
 
 /// The database file in the data folder.
 const FILE: &str = "chart-studio.sqlite3";
 
+/// A step of the schema.
+enum Migration {
+    Sql(&'static str),
+    Code(fn(&rusqlite::Transaction<'_>) -> Result<()>),
+}
+
 /// Each migration brings the schema from its index to the next version.
-const MIGRATIONS: &[&str] = &[
-    "
+const MIGRATIONS: &[Migration] = &[
+    Migration::Sql(
+        "
     CREATE TABLE accounts (
         username TEXT PRIMARY KEY,
         key_hash TEXT NOT NULL,
@@ -28,9 +37,11 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (owner, idlocal)
     );
     ",
+    ),
     // View counts move out of the records: SQLite rewrites a whole row to change one field,
     // and a view must not rewrite a file.
-    "
+    Migration::Sql(
+        "
     CREATE TABLE views (
         owner TEXT NOT NULL,
         idlocal INTEGER NOT NULL,
@@ -42,7 +53,102 @@ const MIGRATIONS: &[&str] = &[
         SELECT owner, idlocal, json_extract(record, '$.views') FROM files
         WHERE json_valid(record) AND json_extract(record, '$.views') > 0;
     ",
+    ),
+    // Contents move out of the records, which keep an outline: a server reads the records at
+    // start and a content when a request needs it.
+    Migration::Code(split_contents),
 ];
+
+/// Moves each record's `body` into `contents`, leaving its outline in the record. A record that
+/// does not read is left as it is (the server reports it at start).
+fn split_contents(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "CREATE TABLE contents (
+            owner TEXT NOT NULL,
+            idlocal INTEGER NOT NULL,
+            body TEXT NOT NULL,
+            PRIMARY KEY (owner, idlocal),
+            FOREIGN KEY (owner, idlocal) REFERENCES files(owner, idlocal) ON DELETE CASCADE
+        );",
+    )?;
+    let mut rows = tx.prepare("SELECT owner, idlocal, record FROM files")?;
+    let mut content =
+        tx.prepare("INSERT INTO contents (owner, idlocal, body) VALUES (?1, ?2, ?3)")?;
+    let mut record =
+        tx.prepare("UPDATE files SET record = ?3 WHERE owner = ?1 AND idlocal = ?2")?;
+    let all = rows
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (owner, idlocal, text) in all {
+        let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(&text) else {
+            continue;
+        };
+        let Some(body) = fields.remove("body") else { continue };
+        let Ok(decoded) = serde_json::from_value::<Body>(body.clone()) else { continue };
+        fields.insert("outline".to_owned(), serde_json::to_value(Outline::of(&decoded))?);
+        if !matches!(decoded, Body::Folder) {
+            content.execute(params![owner, idlocal, body.to_string()])?;
+        }
+        record.execute(params![owner, idlocal, serde_json::Value::Object(fields).to_string()])?;
+    }
+    Ok(())
+}
+
+/// An account's stored fields.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountRow {
+    pub username: String,
+    pub key_hash: String,
+    pub date_joined: i64,
+    pub next_idlocal: u64,
+}
+
+/// A change of an account.
+#[derive(Debug)]
+pub(crate) enum AccountChange {
+    /// Created or changed.
+    Put(AccountRow),
+    /// Removed, with its files.
+    Remove(String),
+}
+
+/// A file's record, as JSON.
+#[derive(Debug)]
+pub(crate) struct FileRow {
+    pub owner: String,
+    pub idlocal: u64,
+    pub record: String,
+}
+
+/// The changes one commit writes, in one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub accounts: Vec<AccountChange>,
+    pub files: Vec<FileRow>,
+    /// New contents (owner, idlocal, JSON) of files in `files`.
+    pub contents: Vec<(String, u64, String)>,
+    /// New view counts.
+    pub views: Vec<(String, u64, u64)>,
+    /// Files deleted for good.
+    pub removed: Vec<(String, u64)>,
+}
+
+/// A file's record (JSON) and view count, as read at start.
+#[derive(Debug)]
+pub(crate) struct StoredFile {
+    pub idlocal: u64,
+    pub record: String,
+    pub views: u64,
+}
+
+/// An account and its files, as read at start.
+#[derive(Debug)]
+pub(crate) struct LoadedAccount {
+    pub row: AccountRow,
+    pub files: Vec<StoredFile>,
+}
 
 /// A stored file that does not read back: its fid and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +163,6 @@ pub struct Unreadable {
 #[derive(Debug)]
 pub(crate) struct Db {
     conn: Connection,
-    path: PathBuf,
 }
 
 impl Db {
@@ -77,128 +182,151 @@ impl Db {
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
         options.open(&path).with_context(|| format!("could not create {}", path.display()))?;
-        let mut conn = Connection::open(&path)
+        let conn = Connection::open(&path)
             .with_context(|| format!("could not open {}", path.display()))?;
         // WAL: a commit is in the log before it returns, so a killed process loses nothing.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
+        Self::migrated(conn, &path.display().to_string())
+    }
+
+    /// A database in memory, gone with the process.
+    pub(crate) fn in_memory() -> Result<Self> {
+        Self::migrated(Connection::open_in_memory()?, "the in-memory database")
+    }
+
+    /// `conn` (`name` in messages) with foreign keys on, migrated to the current schema.
+    fn migrated(mut conn: Connection, name: &str) -> Result<Self> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
             bail!(
-                "{} has schema version {version}; this server knows versions up to {}",
-                path.display(),
+                "{name} has schema version {version}; this server knows versions up to {}",
                 MIGRATIONS.len()
             );
         }
         for (at, migration) in MIGRATIONS.iter().enumerate().skip(version) {
             let tx = conn.transaction()?;
-            tx.execute_batch(migration)
-                .with_context(|| format!("migration to schema version {}", at + 1))?;
+            match migration {
+                Migration::Sql(sql) => tx.execute_batch(sql).map_err(anyhow::Error::from),
+                Migration::Code(step) => step(&tx),
+            }
+            .with_context(|| format!("migration of {name} to schema version {}", at + 1))?;
             tx.pragma_update(None, "user_version", i64::try_from(at + 1)?)?;
             tx.commit()?;
         }
-        Ok(Self { conn, path })
+        Ok(Self { conn })
     }
 
-    /// Where it is.
-    pub(crate) fn path(&self) -> &Path {
-        &self.path
+    /// The connection, for tests that break the database on purpose.
+    #[cfg(test)]
+    pub(crate) fn conn_for_tests(&self) -> &Connection {
+        &self.conn
     }
 
-    /// Loads every account and file into `store`. A file that does not read back is left in
-    /// the database, unserved, and returned with the reason, so that one bad row never keeps
-    /// the server (or `user add`) from starting.
-    pub(crate) fn load(&self, store: &mut Store) -> Result<Vec<Unreadable>> {
+    /// Reads every account and file record.
+    pub(crate) fn load(&self) -> Result<Vec<LoadedAccount>> {
         let mut accounts = self
             .conn
             .prepare("SELECT username, key_hash, date_joined, next_idlocal FROM accounts")?;
-        let rows = accounts.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, i64>(3)?,
-            ))
-        })?;
+        let rows = accounts
+            .query_map([], |row| {
+                Ok(AccountRow {
+                    username: row.get(0)?,
+                    key_hash: row.get(1)?,
+                    date_joined: row.get(2)?,
+                    next_idlocal: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
         let mut files = self.conn.prepare(
             "SELECT idlocal, record, COALESCE(views, 0) FROM files LEFT JOIN views USING (owner, idlocal)
              WHERE owner = ?1",
         )?;
-        let mut unreadable = Vec::new();
+        let mut loaded = Vec::new();
         for row in rows {
-            let (username, key_hash, date_joined, next_idlocal) = row?;
-            let mut records = Vec::new();
-            for file in files.query_map([&username], |row| {
-                Ok((row.get::<_, i64>(0)?, row.get::<_, String>(1)?, row.get::<_, i64>(2)?))
-            })? {
-                let (idlocal, text, views) = file?;
-                match serde_json::from_str::<FileRecord>(&text) {
-                    Ok(record) => {
-                        records.push(FileRecord {
-                            views: u64::try_from(views).unwrap_or(0),
-                            ..record
-                        });
-                    }
-                    Err(err) => unreadable.push(Unreadable {
-                        fid: format!("{username}:{idlocal}"),
-                        reason: err.to_string(),
-                    }),
-                }
-            }
-            let next = u64::try_from(next_idlocal).unwrap_or(0);
-            store.restore_account(&username, key_hash, date_joined, next, records);
+            let stored = files
+                .query_map([&row.username], |row| {
+                    Ok(StoredFile {
+                        idlocal: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(u64::MAX),
+                        record: row.get(1)?,
+                        views: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            loaded.push(LoadedAccount { row, files: stored });
         }
-        Ok(unreadable)
+        Ok(loaded)
     }
 
-    /// Writes what changed, in one transaction.
-    pub(crate) fn save(&mut self, store: &Store, changed: &Changed) -> Result<()> {
+    /// The stored content (JSON) of a file, if it has one.
+    pub(crate) fn content(&self, owner: &str, idlocal: u64) -> Result<Option<String>> {
+        let mut query = self
+            .conn
+            .prepare_cached("SELECT body FROM contents WHERE owner = ?1 AND idlocal = ?2")?;
+        let mut rows = query.query(params![owner, idlocal_key(idlocal)])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    }
+
+    /// Writes `batch` in one transaction.
+    pub(crate) fn save(&mut self, batch: &Batch) -> Result<()> {
         let tx = self.conn.transaction()?;
-        for username in &changed.accounts {
-            let Some(account) = store.account(username) else {
-                // Removed, with its files (the foreign keys cascade).
-                tx.execute("DELETE FROM accounts WHERE username = ?1", [username])?;
-                continue;
-            };
-            tx.execute(
-                "INSERT INTO accounts (username, key_hash, date_joined, next_idlocal)
-                 VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(username) DO UPDATE SET key_hash = ?2, next_idlocal = ?4",
-                params![
-                    username,
-                    account.key_hash,
-                    account.date_joined,
-                    i64::try_from(account.next_idlocal()).unwrap_or(i64::MAX)
-                ],
-            )?;
+        for change in &batch.accounts {
+            match change {
+                AccountChange::Remove(username) => {
+                    // The foreign keys cascade to its files.
+                    tx.execute("DELETE FROM accounts WHERE username = ?1", [username])?;
+                }
+                AccountChange::Put(account) => {
+                    tx.execute(
+                        "INSERT INTO accounts (username, key_hash, date_joined, next_idlocal)
+                         VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(username) DO UPDATE SET key_hash = ?2, next_idlocal = ?4",
+                        params![
+                            account.username,
+                            account.key_hash,
+                            account.date_joined,
+                            idlocal_key(account.next_idlocal)
+                        ],
+                    )?;
+                }
+            }
         }
-        for (owner, idlocal) in &changed.files {
-            let Some(record) = store.file(owner, *idlocal) else { continue };
-            tx.execute(
+        {
+            let mut record = tx.prepare_cached(
                 "INSERT INTO files (owner, idlocal, record) VALUES (?1, ?2, ?3)
                  ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3",
-                params![owner, idlocal_key(*idlocal), serde_json::to_string(record)?],
             )?;
-        }
-        for (owner, idlocal) in &changed.views {
-            let Some(record) = store.file(owner, *idlocal) else { continue };
-            tx.execute(
+            for file in &batch.files {
+                record.execute(params![file.owner, idlocal_key(file.idlocal), file.record])?;
+            }
+            let mut content = tx.prepare_cached(
+                "INSERT INTO contents (owner, idlocal, body) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(owner, idlocal) DO UPDATE SET body = ?3",
+            )?;
+            for (owner, idlocal, body) in &batch.contents {
+                content.execute(params![owner, idlocal_key(*idlocal), body])?;
+            }
+            let mut views = tx.prepare_cached(
                 "INSERT INTO views (owner, idlocal, views) VALUES (?1, ?2, ?3)
                  ON CONFLICT(owner, idlocal) DO UPDATE SET views = ?3",
-                params![
+            )?;
+            for (owner, idlocal, count) in &batch.views {
+                views.execute(params![
                     owner,
                     idlocal_key(*idlocal),
-                    i64::try_from(record.views).unwrap_or(i64::MAX)
-                ],
-            )?;
-        }
-        for (owner, idlocal) in &changed.removed {
-            tx.execute(
-                "DELETE FROM files WHERE owner = ?1 AND idlocal = ?2",
-                params![owner, idlocal_key(*idlocal)],
-            )?;
+                    i64::try_from(*count).unwrap_or(i64::MAX)
+                ])?;
+            }
+            let mut removed =
+                tx.prepare_cached("DELETE FROM files WHERE owner = ?1 AND idlocal = ?2")?;
+            for (owner, idlocal) in &batch.removed {
+                removed.execute(params![owner, idlocal_key(*idlocal)])?;
+            }
         }
         tx.commit()?;
         Ok(())

@@ -140,6 +140,13 @@ impl From<crate::store::StoreError> for Failure {
             StoreError::Exists(name) => Self::exists(&name),
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::Invalid { field, message } => Self::bad_field(field, message),
+            StoreError::Storage(reason) => {
+                tracing::error!(%reason, "the storage failed");
+                Self::Injected(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The file could not be read from storage; try again.",
+                )
+            }
         }
     }
 }

@@ -42,7 +42,7 @@ fn fixture() -> (Shared, Hidden) {
     let share_key = store.file("alice", 4).unwrap().share_key.clone().unwrap();
     // A private plot of Alice's drawing from Bob's public grid (bob:1): Bob's grid must not
     // name it.
-    let Some(Content::Grid { columns }) = store.file("bob", 1).map(|grid| grid.body.clone()) else {
+    let Some(Content::Grid { columns }) = store.body("bob", 1).unwrap() else {
         panic!("bob:1 is a grid");
     };
     let figure = json!({"data": [{"ysrc": format!("bob:1:{}", columns[0].uid)}], "layout": {}});
@@ -82,7 +82,6 @@ fn fixture() -> (Shared, Hidden) {
         urls,
         Limits::default(),
         Faults::default(),
-        None,
         images_off(),
     ));
     (app, Hidden { fids, share_key })

@@ -168,7 +168,6 @@ mod tests {
             urls,
             crate::Limits::default(),
             crate::Faults::default(),
-            None,
             crate::images::tests::images_off(),
         ));
         let router = axum::Router::new()

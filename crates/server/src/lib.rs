@@ -13,6 +13,7 @@ mod auth;
 mod boards;
 mod body;
 mod clock;
+mod content;
 mod control;
 mod db;
 mod failure;
@@ -75,6 +76,8 @@ pub struct ServerConfig {
     pub seed: u64,
     /// Keep everything in a SQLite database in this folder (default: in memory only).
     pub data_dir: Option<PathBuf>,
+    /// MiB of recently read contents (figures, grids, documents) kept in memory.
+    pub cache_mb: usize,
     /// Serve HTTPS with this certificate and key (default: plain HTTP).
     pub tls: Option<TlsFiles>,
     /// How images are drawn.
@@ -93,11 +96,15 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             seed: 0,
             data_dir: None,
+            cache_mb: DEFAULT_CACHE_MB,
             tls: None,
             images: ImageConfig::default(),
         }
     }
 }
+
+/// The default bound of the content cache, in MiB (`--cache-mb`).
+pub const DEFAULT_CACHE_MB: usize = 64;
 
 /// A running server.
 #[derive(Debug)]
@@ -278,7 +285,6 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let url = format!("{scheme}://{addr}");
     config.limits.check()?;
-    let mut store = Store::new(config.seed);
     // One writer per data folder: this server, until it stops.
     let lock = match config.data_dir.as_deref() {
         Some(dir) => Some(control::try_lock(dir)?.with_context(|| {
@@ -286,20 +292,18 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         })?),
         None => None,
     };
-    let db = config.data_dir.as_deref().map(db::Db::open).transpose()?;
-    let mut unreadable = Vec::new();
-    if let Some(db) = &db {
-        unreadable = db
-            .load(&mut store)
-            .with_context(|| format!("could not load {}", db.path().display()))?;
-        for file in &unreadable {
-            tracing::error!(
-                file = %file.fid,
-                reason = %file.reason,
-                "a stored file does not read back: it stays in the database and is not served"
-            );
-        }
-        store.track_changes();
+    let db = match config.data_dir.as_deref() {
+        Some(dir) => db::Db::open(dir)?,
+        None => db::Db::in_memory()?,
+    };
+    let (mut store, unreadable) = Store::open(db, config.seed, config.cache_mb << 20)
+        .context("could not load the database")?;
+    for file in &unreadable {
+        tracing::error!(
+            file = %file.fid,
+            reason = %file.reason,
+            "a stored file does not read back: it stays in the database and is not served"
+        );
     }
     accounts(&mut store, &config)?;
     for dir in &config.seed_dirs {
@@ -309,8 +313,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let urls = Urls { api: url.clone(), web: web.trim_end_matches('/').to_owned() };
     let images =
         images::Images::new(config.images.clone(), web::plotly_js(), config.data_dir.as_deref())?;
-    let app: Shared =
-        Arc::new(App::new(store, urls, config.limits, config.faults.clone(), db, images));
+    let app: Shared = Arc::new(App::new(store, urls, config.limits, config.faults.clone(), images));
     if config.images.warm {
         let app = app.clone();
         tokio::spawn(async move {

@@ -47,10 +47,14 @@ struct Args {
     #[arg(long, value_name = "DIR")]
     seed: Vec<PathBuf>,
     /// Keep accounts and files in a SQLite database in this folder (created 0700), so they
-    /// survive restarts; every change is saved before it is answered. Without it, everything
+    /// survive restarts; every change is saved before it is answered. Without it, the database
     /// lives in memory and a restart loses it.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// MiB of recently read figures, grids and documents kept in memory (counted as stored
+    /// JSON); everything else is read from the database when a request needs it.
+    #[arg(long, value_name = "MIB", default_value_t = chart_studio_server::DEFAULT_CACHE_MB)]
+    cache_mb: usize,
     /// The host that web links (`web_url`, `embed_url`) point to.
     #[arg(long, value_name = "URL")]
     web_domain: Option<String>,
@@ -337,6 +341,7 @@ fn config(args: Args) -> Result<(ServerConfig, Option<tempfile::TempDir>)> {
         },
         seed: args.seed_random,
         data_dir: args.data,
+        cache_mb: args.cache_mb,
     };
     Ok((config, temporary))
 }

@@ -12,7 +12,8 @@ use crate::access::View;
 use crate::auth::Viewer;
 use crate::clock;
 use crate::state::Urls;
-use crate::store::{Account, Body, FileRecord, Store, StoredColumn};
+use crate::store::{Account, Body, FileRecord, Outline, Store, StoreError, StoredColumn};
+use chart_studio_models::FileType;
 
 /// Makes a file look as listings show it: the real service leaves `references` and
 /// `referencers` empty in every listing, even for plots whose figure uses grids (the captured
@@ -39,10 +40,8 @@ impl Urls {
             user.readonly = Some(false);
             user.has_password = Some(true);
             user.is_chart_creator = Some(true);
-            user.charts_created_count = Some(
-                account.files.values().filter(|f| matches!(f.body, Body::Plot { .. })).count()
-                    as u64,
-            );
+            user.charts_created_count =
+                Some(account.files.values().filter(|f| f.kind() == FileType::Plot).count() as u64);
             user.is_dash_creator = Some(false);
             user.dash_created_count = Some(0);
         }
@@ -101,11 +100,11 @@ impl Urls {
         file.comments = Some(Counted::default());
         file.stars = Some(Counted::default());
         file.collaborators = Some(Counted::default());
-        file.subfolder_count = match record.body {
-            Body::Folder => Some(
+        file.subfolder_count = match record.kind() {
+            FileType::Folder => Some(
                 account
                     .children_of(i64::try_from(id).unwrap_or(i64::MAX))
-                    .filter(|f| matches!(f.body, Body::Folder))
+                    .filter(|f| f.kind() == FileType::Folder)
                     .count() as u64,
             ),
             _ => None,
@@ -125,28 +124,39 @@ impl Urls {
     }
 
     /// A plot with its figure, which is copied only once the store's lock is released.
-    pub(crate) fn plot(&self, account: &Account, record: &FileRecord, view: View) -> PlotView {
-        let figure = match &record.body {
-            Body::Plot { figure } => Some(Arc::clone(figure)),
-            _ => None,
-        };
-        PlotView { file: self.file(account, record, view), figure }
+    pub(crate) fn plot(
+        &self,
+        store: &Store,
+        account: &Account,
+        record: &FileRecord,
+        view: View,
+    ) -> Result<PlotView, StoreError> {
+        let figure = store.body(&account.username, record.idlocal)?;
+        let figure = figure.as_ref().and_then(Body::figure).cloned();
+        Ok(PlotView { file: self.file(account, record, view), figure })
     }
 
     /// A grid with its column names and uids.
     pub(crate) fn grid(&self, account: &Account, record: &FileRecord, view: View) -> Grid {
         let mut grid = Grid::new(self.file(account, record, view));
-        if let Body::Grid { columns } = &record.body {
+        if let Outline::Grid { columns } = &record.outline {
             grid.cols = Some(columns.iter().map(|c| ColumnInfo::new(&c.name, &c.uid)).collect());
         }
         grid
     }
 
     /// A dashboard or presentation with its document.
-    pub(crate) fn document(&self, account: &Account, record: &FileRecord, view: View) -> Document {
+    pub(crate) fn document(
+        &self,
+        store: &Store,
+        account: &Account,
+        record: &FileRecord,
+        view: View,
+    ) -> Result<Document, StoreError> {
         let mut document = Document::new(self.file(account, record, view));
-        document.content = record.body.content().map(|content| content.to_string());
-        document
+        let body = store.body(&account.username, record.idlocal)?;
+        document.content = body.as_ref().and_then(Body::content).map(|content| content.to_string());
+        Ok(document)
     }
 
     /// A folder with one page of its children.
@@ -212,10 +222,10 @@ impl PlotSources {
         store: &Store,
         viewer: &Viewer,
         plot_owner: &str,
-        figure: &Arc<Value>,
-    ) -> Self {
+        figure: Arc<Value>,
+    ) -> Result<Self, StoreError> {
         let mut sources = Vec::new();
-        for (trace_path, trace) in chart_studio_models::traces(figure) {
+        for (trace_path, trace) in chart_studio_models::traces(&figure) {
             for attribute in chart_studio_models::source_refs(trace) {
                 let Some(reference) =
                     attribute.value.as_str().and_then(|text| text.parse::<ColumnRef>().ok())
@@ -223,27 +233,27 @@ impl PlotSources {
                     continue;
                 };
                 let grid_owner = reference.grid.owner();
-                let Some(grid) = store.file(grid_owner, reference.grid.idlocal()) else {
-                    continue;
-                };
-                let Body::Grid { columns } = &grid.body else { continue };
-                let Some(column) = columns.iter().position(|c| c.uid == reference.uid) else {
-                    continue;
-                };
+                let Some(grid) = store.column_grid(&reference) else { continue };
                 if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
                     continue;
                 }
+                let Some(Body::Grid { columns }) = store.body(grid_owner, grid.idlocal)? else {
+                    continue;
+                };
+                let Some(column) = columns.iter().position(|c| c.uid == reference.uid) else {
+                    continue;
+                };
                 sources.push(Source {
                     path: format!("{trace_path}.{}", attribute.path),
                     grid_readable: crate::access::can_read(viewer, grid_owner, grid, None),
                     grid_modified: grid.modified,
                     reference,
-                    columns: Arc::clone(columns),
+                    columns,
                     column,
                 });
             }
         }
-        Self { figure: Arc::clone(figure), sources }
+        Ok(Self { figure, sources })
     }
 
     /// What the content depends on besides the plot itself: each column the viewer sees, with

@@ -3,7 +3,6 @@
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use crate::db::Db;
 use crate::faults::{FaultState, Faults};
 use crate::store::Store;
 
@@ -79,8 +78,6 @@ pub(crate) struct App {
     pub limits: Limits,
     pub faults: RwLock<Faults>,
     pub fault_state: Mutex<FaultState>,
-    /// Where the store is kept, with `--data`.
-    db: Option<Mutex<Db>>,
     /// Signed-in browsers (in memory; a restart signs everyone out).
     pub sessions: Mutex<crate::sessions::Sessions>,
     /// Requests answered since the start, for benchmarks that compute their ideal time.
@@ -108,7 +105,6 @@ impl App {
         urls: Urls,
         limits: Limits,
         faults: Faults,
-        db: Option<Db>,
         images: crate::images::Images,
     ) -> Self {
         let fault_state = FaultState::new(faults.seed);
@@ -118,7 +114,6 @@ impl App {
             limits,
             faults: RwLock::new(faults),
             fault_state: Mutex::new(fault_state),
-            db: db.map(Mutex::new),
             sessions: Mutex::new(crate::sessions::Sessions::default()),
             served: std::sync::atomic::AtomicU64::new(0),
             images,
@@ -130,30 +125,17 @@ impl App {
         }
     }
 
-    /// Writes every change since the last call to the database, if there is one. The store
-    /// stays locked meanwhile, so an answer that follows a change always follows its write.
-    /// When the write fails, the store is read back from the database, so that what the server
-    /// answers stays what is on disk: the change is not half applied.
+    /// Commits every change since the last call to the database. The store stays locked
+    /// meanwhile, so an answer that follows a change always follows its write. When the write
+    /// fails, the store is read back from the database, so that what the server answers stays
+    /// what is stored: the change is not half applied.
     pub(crate) fn persist(&self) -> anyhow::Result<()> {
-        let Some(db) = &self.db else { return Ok(()) };
         let mut store = self.store();
-        let changed = store.take_changed();
-        if changed.is_empty() {
-            return Ok(());
+        if self.faults().fail_saves && store.has_changes() {
+            store.rollback()?;
+            anyhow::bail!("saving is failed on purpose (Faults::fail_saves)");
         }
-        let mut db = db.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let saved = if self.faults().fail_saves {
-            Err(anyhow::anyhow!("saving is failed on purpose (Faults::fail_saves)"))
-        } else {
-            db.save(&store, &changed)
-        };
-        if saved.is_err() {
-            let mut on_disk = Store::new(crate::clock::now_micros().unsigned_abs());
-            db.load(&mut on_disk)?;
-            on_disk.track_changes();
-            *store = on_disk;
-        }
-        saved
+        store.commit()
     }
 
     /// The store, locked. A handler that panicked does not poison it for the others.

@@ -2,12 +2,17 @@
 //! depend on HTTP (idlocal counters, paths, filename conflicts, trash, recursive folder
 //! operations, grid columns). Handlers check who may do what; the store does what it is told.
 
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chart_studio_models::{ColumnRef, Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
+
+use crate::content::Cache;
+pub(crate) use crate::content::{Body, Outline, StoredColumn};
+use crate::db::{Batch, Db, FileRow, Unreadable};
 
 /// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
 pub(crate) fn key_hash(api_key: &str) -> String {
@@ -27,6 +32,9 @@ pub(crate) enum StoreError {
     /// The request contradicts the state (a permanent delete of a file not in the trash).
     #[error("{0}")]
     Conflict(String),
+    /// The storage failed (a content that does not read back, a database error).
+    #[error("storage: {0}")]
+    Storage(String),
     /// A field's value breaks a rule.
     #[error("{message}")]
     Invalid {
@@ -114,86 +122,13 @@ impl Account {
         }
     }
 
-    /// The idlocal the next new file gets.
-    pub(crate) fn next_idlocal(&self) -> u64 {
-        self.next_idlocal
-    }
-
     /// The files directly inside folder `parent` (trashed ones too).
     pub(crate) fn children_of(&self, parent: i64) -> impl Iterator<Item = &FileRecord> + '_ {
         self.children.get(&parent).into_iter().flatten().filter_map(|id| self.files.get(id))
     }
 }
 
-/// One stored column of a grid.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct StoredColumn {
-    pub name: String,
-    pub uid: String,
-    pub data: Vec<Value>,
-}
-
-/// What a file holds besides its metadata. Content is shared, so that a reader takes it under
-/// the store's lock without copying and builds its answer after the lock is released; a change
-/// copies it first if a reader still holds it.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub(crate) enum Body {
-    Plot {
-        figure: Arc<Value>,
-    },
-    Grid {
-        columns: Arc<Vec<StoredColumn>>,
-    },
-    Folder,
-    /// A dashboard's JSON document, kept as it was sent.
-    Dashboard {
-        content: Arc<str>,
-    },
-    /// A spectacle presentation's JSON document, kept as it was sent.
-    Presentation {
-        content: Arc<str>,
-    },
-}
-
-impl Body {
-    pub(crate) fn plot(figure: Value) -> Self {
-        Self::Plot { figure: Arc::new(figure) }
-    }
-
-    pub(crate) fn grid(columns: Vec<StoredColumn>) -> Self {
-        Self::Grid { columns: Arc::new(columns) }
-    }
-
-    /// The kind of file that holds this content.
-    pub(crate) fn kind(&self) -> FileType {
-        match self {
-            Self::Plot { .. } => FileType::Plot,
-            Self::Grid { .. } => FileType::Grid,
-            Self::Folder => FileType::Folder,
-            Self::Dashboard { .. } => FileType::Dashboard,
-            Self::Presentation { .. } => FileType::Presentation,
-        }
-    }
-
-    /// A dashboard or presentation (`kind`) holding `content`; `None` for other kinds.
-    pub(crate) fn document(kind: &FileType, content: &str) -> Option<Self> {
-        match kind {
-            FileType::Dashboard => Some(Self::Dashboard { content: content.into() }),
-            FileType::Presentation => Some(Self::Presentation { content: content.into() }),
-            _ => None,
-        }
-    }
-
-    /// A dashboard's or presentation's document.
-    pub(crate) fn content(&self) -> Option<&Arc<str>> {
-        match self {
-            Self::Dashboard { content } | Self::Presentation { content } => Some(content),
-            _ => None,
-        }
-    }
-}
-
-/// One file's metadata and content.
+/// One file's metadata and the outline of its content (the content is in the database).
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct FileRecord {
     pub idlocal: u64,
@@ -212,8 +147,8 @@ pub(crate) struct FileRecord {
     pub quality: u32,
     pub featured: bool,
     pub metadata: Option<Value>,
-    pub body: Body,
-    /// Plots: the grids the figure refers to. Kept up to date by the store (not stored).
+    pub outline: Outline,
+    /// Plots: the grids the figure refers to that exist. Kept up to date by the store (not stored).
     #[serde(skip)]
     pub references: BTreeSet<Fid>,
     /// Grids: the plots that refer to this grid. Kept up to date by the store (not stored).
@@ -223,7 +158,7 @@ pub(crate) struct FileRecord {
 
 impl FileRecord {
     pub(crate) fn kind(&self) -> FileType {
-        self.body.kind()
+        self.outline.kind()
     }
 }
 
@@ -254,22 +189,23 @@ pub(crate) struct Changes {
     pub body: Option<Body>,
 }
 
-/// What changed since the last [`Store::take_changed`], for the database.
+/// What changed since the last [`Store::commit`].
 #[derive(Debug, Default)]
-pub(crate) struct Changed {
+struct Changed {
     /// Accounts whose own fields (key, counters) changed.
-    pub accounts: BTreeSet<String>,
+    accounts: BTreeSet<String>,
     /// Files created or changed.
-    pub files: BTreeSet<(String, u64)>,
+    files: BTreeSet<(String, u64)>,
     /// Files deleted for good.
-    pub removed: BTreeSet<(String, u64)>,
+    removed: BTreeSet<(String, u64)>,
     /// Files whose view count changed (and nothing else, unless also in `files`).
-    pub views: BTreeSet<(String, u64)>,
+    views: BTreeSet<(String, u64)>,
+    /// New contents, until they are in the database.
+    contents: BTreeMap<(String, u64), Body>,
 }
 
 impl Changed {
-    /// Whether nothing changed.
-    pub(crate) fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.accounts.is_empty()
             && self.files.is_empty()
             && self.removed.is_empty()
@@ -277,27 +213,191 @@ impl Changed {
     }
 }
 
-/// The whole server state.
+/// The whole server state: accounts and the metadata of their files in memory, contents in
+/// the database, and every rule over them. Changes are kept until [`Store::commit`] writes them
+/// in one transaction.
 #[derive(Debug)]
 pub(crate) struct Store {
     accounts: BTreeMap<String, Account>,
     last_time: i64,
     /// Seeded, for reproducible column uids.
     rng: StdRng,
-    /// What changed, when a database keeps the store (`None`: nothing is tracked).
-    changed: Option<Changed>,
+    changed: Changed,
+    /// Recently read contents.
+    cache: RefCell<Cache>,
+    db: Db,
 }
 
 /// Bytes of randomness in a share key (192 bits).
 const SHARE_KEY_BYTES: usize = 24;
 
 impl Store {
+    /// An empty store over an in-memory database.
+    #[cfg(test)]
     pub(crate) fn new(seed: u64) -> Self {
-        Self {
+        let db = Db::in_memory().expect("an in-memory SQLite database opens");
+        Self::open(db, seed, crate::DEFAULT_CACHE_MB << 20).expect("an empty database loads").0
+    }
+
+    /// The store kept in `db`, with a content cache of `cache_bytes`. Files that do not read
+    /// back stay in the database, unserved, and are returned with the reason, so that one bad
+    /// row never keeps the server (or `user add`) from starting.
+    pub(crate) fn open(
+        db: Db,
+        seed: u64,
+        cache_bytes: usize,
+    ) -> anyhow::Result<(Self, Vec<Unreadable>)> {
+        let mut store = Self {
             accounts: BTreeMap::new(),
             last_time: 0,
             rng: StdRng::seed_from_u64(seed),
-            changed: None,
+            changed: Changed::default(),
+            cache: RefCell::new(Cache::new(cache_bytes)),
+            db,
+        };
+        let unreadable = store.load()?;
+        Ok((store, unreadable))
+    }
+
+    /// Reads every account and file record from the database.
+    fn load(&mut self) -> anyhow::Result<Vec<Unreadable>> {
+        let mut plots = Vec::new();
+        let mut unreadable = Vec::new();
+        for account in self.db.load()? {
+            let mut records = Vec::new();
+            for file in account.files {
+                match serde_json::from_str::<FileRecord>(&file.record) {
+                    Ok(record) => records.push(FileRecord { views: file.views, ..record }),
+                    Err(err) => unreadable.push(Unreadable {
+                        fid: format!("{}:{}", account.row.username, file.idlocal),
+                        reason: err.to_string(),
+                    }),
+                }
+            }
+            plots.extend(self.restore_account(account.row, records));
+        }
+        // Every account first: a plot may use another account's grid.
+        for plot in plots {
+            self.relink(plot.owner(), plot.idlocal());
+        }
+        Ok(unreadable)
+    }
+
+    /// Writes every change since the last commit in one transaction. When that fails, nothing
+    /// of it is kept: the store is read back from the database, so that what the server answers
+    /// stays what is stored.
+    pub(crate) fn commit(&mut self) -> anyhow::Result<()> {
+        if self.changed.is_empty() {
+            return Ok(());
+        }
+        let mut changed = std::mem::take(&mut self.changed);
+        let saved = self.batch(&changed).and_then(|batch| {
+            self.db.save(&batch)?;
+            Ok(batch)
+        });
+        match saved {
+            Ok(batch) => {
+                let mut cache = self.cache.borrow_mut();
+                for (owner, idlocal, text) in batch.contents {
+                    let key = (owner, idlocal);
+                    if let Some(body) = changed.contents.remove(&key) {
+                        cache.put(key, body, text.len());
+                    }
+                }
+                Ok(())
+            }
+            Err(err) => {
+                self.rollback()?;
+                Err(err)
+            }
+        }
+    }
+
+    /// Drops every change since the last commit and reads the store back from the database.
+    pub(crate) fn rollback(&mut self) -> anyhow::Result<()> {
+        self.accounts.clear();
+        self.changed = Changed::default();
+        self.cache.borrow_mut().clear();
+        self.load()?;
+        Ok(())
+    }
+
+    /// Whether something changed since the last commit.
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.changed.is_empty()
+    }
+
+    /// The rows that `changed` writes.
+    fn batch(&self, changed: &Changed) -> anyhow::Result<Batch> {
+        let mut batch = Batch::default();
+        for username in &changed.accounts {
+            batch.accounts.push(match self.account(username) {
+                Some(account) => crate::db::AccountChange::Put(crate::db::AccountRow {
+                    username: username.clone(),
+                    key_hash: account.key_hash.clone(),
+                    date_joined: account.date_joined,
+                    next_idlocal: account.next_idlocal,
+                }),
+                None => crate::db::AccountChange::Remove(username.clone()),
+            });
+        }
+        for (owner, idlocal) in &changed.files {
+            let Some(record) = self.file(owner, *idlocal) else { continue };
+            batch.files.push(FileRow {
+                owner: owner.clone(),
+                idlocal: *idlocal,
+                record: serde_json::to_string(record)?,
+            });
+        }
+        for ((owner, idlocal), body) in &changed.contents {
+            if self.file(owner, *idlocal).is_none() {
+                continue;
+            }
+            batch.contents.push((owner.clone(), *idlocal, serde_json::to_string(body)?));
+        }
+        for (owner, idlocal) in &changed.views {
+            let Some(record) = self.file(owner, *idlocal) else { continue };
+            batch.views.push((owner.clone(), *idlocal, record.views));
+        }
+        batch.removed.extend(changed.removed.iter().cloned());
+        Ok(batch)
+    }
+
+    /// The content of `owner`'s file `idlocal`: the change not yet committed, the cache, or the
+    /// database. `None` when there is no such file.
+    pub(crate) fn body(&self, owner: &str, idlocal: u64) -> Result<Option<Body>, StoreError> {
+        let Some(record) = self.file(owner, idlocal) else { return Ok(None) };
+        if record.kind() == FileType::Folder {
+            return Ok(Some(Body::Folder));
+        }
+        let key = (owner.to_owned(), idlocal);
+        if let Some(body) = self.changed.contents.get(&key) {
+            return Ok(Some(body.clone()));
+        }
+        if let Some(body) = self.cache.borrow_mut().get(&key) {
+            return Ok(Some(body));
+        }
+        let unreadable =
+            |reason: String| StoreError::Storage(format!("{owner}:{idlocal}: {reason}"));
+        let text = self
+            .db
+            .content(owner, idlocal)
+            .map_err(|err| unreadable(format!("{err:#}")))?
+            .ok_or_else(|| unreadable("its content is missing".to_owned()))?;
+        let body: Body = serde_json::from_str(&text).map_err(|err| unreadable(err.to_string()))?;
+        self.cache.borrow_mut().put(key, body.clone(), text.len());
+        Ok(Some(body))
+    }
+
+    /// Gives `owner`'s file `idlocal` new content (and its outline).
+    fn set_body(&mut self, owner: &str, idlocal: u64, body: Body) {
+        let key = (owner.to_owned(), idlocal);
+        self.cache.borrow_mut().remove(&key);
+        if let Some(file) = self.accounts.get_mut(owner).and_then(|a| a.files.get_mut(&idlocal)) {
+            file.outline = Outline::of(&body);
+        }
+        if body.kind() != FileType::Folder {
+            self.changed.contents.insert(key, body);
         }
     }
 
@@ -370,73 +470,61 @@ impl Store {
         self.accounts.values()
     }
 
-    /// Tracks every change from now on, for [`Store::take_changed`].
-    pub(crate) fn track_changes(&mut self) {
-        self.changed.get_or_insert_with(Changed::default);
-    }
-
-    /// What changed since the last call (nothing when changes are not tracked).
-    pub(crate) fn take_changed(&mut self) -> Changed {
-        self.changed.as_mut().map(std::mem::take).unwrap_or_default()
-    }
-
     /// Notes a change of `owner`'s file `idlocal` (`removed`: deleted for good).
     fn touch(&mut self, owner: &str, idlocal: u64, removed: bool) {
-        if let Some(changed) = &mut self.changed {
-            let key = (owner.to_owned(), idlocal);
-            if removed {
-                changed.files.remove(&key);
-                changed.views.remove(&key);
-                changed.removed.insert(key);
-            } else {
-                changed.removed.remove(&key);
-                changed.files.insert(key);
-            }
+        let changed = &mut self.changed;
+        let key = (owner.to_owned(), idlocal);
+        if removed {
+            changed.files.remove(&key);
+            changed.views.remove(&key);
+            changed.contents.remove(&key);
+            self.cache.borrow_mut().remove(&key);
+            changed.removed.insert(key);
+        } else {
+            changed.removed.remove(&key);
+            changed.files.insert(key);
         }
     }
 
     /// Notes a change of `username`'s own stored fields (its key, its idlocal counter).
     fn touch_account(&mut self, username: &str) {
-        if let Some(changed) = &mut self.changed {
-            changed.accounts.insert(username.to_owned());
-        }
+        self.changed.accounts.insert(username.to_owned());
     }
 
     fn account_mut(&mut self, username: &str) -> Result<&mut Account, StoreError> {
         self.accounts.get_mut(username).ok_or(StoreError::NotFound)
     }
 
-    /// Puts a stored account and its files back, as a database loads them.
-    pub(crate) fn restore_account(
-        &mut self,
-        username: &str,
-        key_hash: String,
-        date_joined: i64,
-        next_idlocal: u64,
-        files: Vec<FileRecord>,
-    ) {
+    /// Puts a stored account and its files back, as the database loads them; returns its plots,
+    /// to be linked to their grids.
+    fn restore_account(&mut self, row: crate::db::AccountRow, files: Vec<FileRecord>) -> Vec<Fid> {
+        let username = row.username;
         let mut account = Account {
-            username: username.to_owned(),
-            key_hash,
-            date_joined,
-            next_idlocal,
+            username: username.clone(),
+            key_hash: row.key_hash,
+            date_joined: row.date_joined,
+            next_idlocal: row.next_idlocal,
             files: files.into_iter().map(|f| (f.idlocal, f)).collect(),
             names: BTreeMap::new(),
             children: BTreeMap::new(),
         };
         let ids: Vec<u64> = account.files.keys().copied().collect();
-        for id in &ids {
-            account.index(*id);
+        for id in ids {
+            account.index(id);
         }
         self.last_time = account
             .files
             .values()
             .map(|f| f.created.max(f.modified))
-            .fold(self.last_time.max(date_joined), i64::max);
-        self.accounts.insert(username.to_owned(), account);
-        for id in ids {
-            self.relink(username, id);
-        }
+            .fold(self.last_time.max(row.date_joined), i64::max);
+        let plots = account
+            .files
+            .values()
+            .filter(|f| f.kind() == FileType::Plot)
+            .map(|f| fid(&username, f.idlocal))
+            .collect();
+        self.accounts.insert(username, account);
+        plots
     }
 
     pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Option<&FileRecord> {
@@ -641,7 +729,7 @@ impl Store {
             quality: 0,
             featured: false,
             metadata: new.metadata,
-            body: new.body,
+            outline: Outline::of(&new.body),
             references: BTreeSet::new(),
             referencers: BTreeSet::new(),
         };
@@ -649,6 +737,7 @@ impl Store {
         account.index(idlocal);
         self.touch(owner, idlocal, false);
         self.touch_account(owner);
+        self.set_body(owner, idlocal, new.body);
         self.relink(owner, idlocal);
         Ok(idlocal)
     }
@@ -729,13 +818,10 @@ impl Store {
         if let Some(metadata) = changes.metadata {
             file.metadata = Some(metadata);
         }
-        let new_body = changes.body.is_some();
-        if let Some(body) = changes.body {
-            file.body = body;
-        }
         file.modified = now;
         account.index(idlocal);
-        if new_body {
+        if let Some(body) = changes.body {
+            self.set_body(owner, idlocal, body);
             self.relink(owner, idlocal);
         }
         Ok(())
@@ -848,10 +934,11 @@ impl Store {
     fn relink(&mut self, owner: &str, idlocal: u64) {
         let plot = fid(owner, idlocal);
         let Some(record) = self.file(owner, idlocal) else { return };
-        let Body::Plot { figure } = &record.body else { return };
-        let now: BTreeSet<Fid> = chart_studio_models::referenced_grids(figure)
-            .into_iter()
+        let Outline::Plot { grids, .. } = &record.outline else { return };
+        let now: BTreeSet<Fid> = grids
+            .iter()
             .filter(|grid| self.file(grid.owner(), grid.idlocal()).is_some())
+            .cloned()
             .collect();
         let before =
             self.file_at_mut(&plot).map(|r| std::mem::take(&mut r.references)).unwrap_or_default();
@@ -870,26 +957,29 @@ impl Store {
         }
     }
 
-    /// The grid a column reference points to, and the column's data, if both exist.
-    pub(crate) fn column(&self, reference: &ColumnRef) -> Option<(&FileRecord, &Vec<Value>)> {
+    /// The grid a column reference points to, if it holds that column.
+    pub(crate) fn column_grid(&self, reference: &ColumnRef) -> Option<&FileRecord> {
         let grid = self.file(reference.grid.owner(), reference.grid.idlocal())?;
-        let Body::Grid { columns } = &grid.body else { return None };
-        columns.iter().find(|c| c.uid == reference.uid).map(|c| (grid, &c.data))
+        grid.outline.columns().iter().any(|c| c.uid == reference.uid).then_some(grid)
     }
 
-    /// Mutable access to a grid's columns.
-    pub(crate) fn columns_mut(
+    /// Changes a grid's columns with `change`, which may refuse by returning an error (then
+    /// nothing changes).
+    pub(crate) fn change_columns<T, E: From<StoreError>>(
         &mut self,
         owner: &str,
         idlocal: u64,
-    ) -> Result<&mut Vec<StoredColumn>, StoreError> {
+        change: impl FnOnce(&mut Vec<StoredColumn>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let Some(Body::Grid { columns }) = self.body(owner, idlocal)? else {
+            return Err(StoreError::NotFound.into());
+        };
+        let mut columns = Arc::unwrap_or_clone(columns);
+        let answer = change(&mut columns)?;
         let now = self.tick();
-        let file = self.file_mut(owner, idlocal)?;
-        file.modified = now;
-        match &mut file.body {
-            Body::Grid { columns } => Ok(Arc::make_mut(columns)),
-            _ => Err(StoreError::NotFound),
-        }
+        self.file_mut(owner, idlocal)?.modified = now;
+        self.set_body(owner, idlocal, Body::grid(columns));
+        Ok(answer)
     }
 
     /// Counts a view: only the count changes, never the file's record.
@@ -904,9 +994,7 @@ impl Store {
             return;
         };
         file.views = views(file.views);
-        if let Some(changed) = &mut self.changed {
-            changed.views.insert((owner.to_owned(), idlocal));
-        }
+        self.changed.views.insert((owner.to_owned(), idlocal));
     }
 
     /// Sets the fields only seeds set.
@@ -1065,10 +1153,10 @@ mod tests {
     fn counting_a_view_changes_no_file_record() {
         let mut store = store();
         let id = store.create("alice", new("g", Body::grid(vec![]))).unwrap();
-        store.track_changes();
+        store.commit().unwrap();
         store.count_view("alice", id);
-        let changed = store.take_changed();
-        assert!(changed.files.is_empty(), "{changed:?}");
+        let changed = &store.changed;
+        assert!(changed.files.is_empty() && changed.contents.is_empty(), "{changed:?}");
         assert_eq!(changed.views, BTreeSet::from([("alice".to_owned(), id)]));
         assert_eq!(store.file("alice", id).unwrap().views, 1);
     }
@@ -1100,5 +1188,88 @@ mod tests {
             .update("alice", 0, Changes { parent: Some(outer), ..Changes::default() })
             .unwrap_err();
         assert!(err.to_string().contains("into itself"));
+    }
+
+    /// Everything a store answers about its files, contents included.
+    fn snapshot(store: &Store) -> Vec<String> {
+        let mut seen = Vec::new();
+        for account in store.accounts() {
+            for record in account.files.values() {
+                let body = store.body(&account.username, record.idlocal).unwrap().unwrap();
+                let links = (&record.references, &record.referencers, record.views);
+                seen.push(format!(
+                    "{} {} {links:?} {}",
+                    account.username,
+                    serde_json::to_string(record).unwrap(),
+                    serde_json::to_string(&body).unwrap()
+                ));
+            }
+        }
+        seen
+    }
+
+    #[test]
+    fn what_a_store_commits_reads_back_the_same_from_disk_with_any_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let open = |cache| Store::open(Db::open(dir.path()).unwrap(), 7, cache).unwrap();
+        let (mut store, unreadable) = open(0);
+        assert!(unreadable.is_empty());
+        store.add_account("alice", "alice-key").unwrap();
+        store.add_account("bob", "bob-key-1").unwrap();
+        let column = |name: &str, uid: &str| StoredColumn {
+            name: name.into(),
+            uid: uid.into(),
+            data: vec![Value::from(1), Value::from(2)],
+        };
+        let grid = store.create("bob", new("g", Body::grid(vec![column("x", "aaaaaa")]))).unwrap();
+        let figure = serde_json::json!({"data": [{"type": "bar", "xsrc": "bob:0:aaaaaa"}]});
+        let mut plot = new("p", Body::plot(figure));
+        plot.parent_path = Some("f/g".into());
+        let plot = store.create("alice", plot).unwrap();
+        let board = Body::document(&FileType::Dashboard, r#"{"layout": {}}"#).unwrap();
+        store.create("alice", new("d", board)).unwrap();
+        store.commit().unwrap();
+        store
+            .change_columns("bob", grid, |columns| {
+                columns.push(column("y", "bbbbbb"));
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        store.count_view("alice", plot);
+        store.set_trashed("alice", 0, true).unwrap();
+        let refused = store.change_columns("bob", grid, |columns| {
+            columns.clear();
+            Err::<(), _>(StoreError::NotFound)
+        });
+        assert!(refused.is_err());
+        store.commit().unwrap();
+        let before = snapshot(&store);
+        assert!(before.iter().any(|line| line.contains("bbbbbb")), "{before:?}");
+        assert_eq!(store.cache.borrow().bytes(), 0, "a cache of 0 bytes keeps nothing");
+        drop(store);
+        for cache in [0, 1 << 20] {
+            let (reopened, _) = open(cache);
+            assert_eq!(snapshot(&reopened), before);
+            assert_eq!(
+                reopened.file("bob", grid).unwrap().referencers,
+                BTreeSet::from([fid("alice", plot)]),
+                "another account's plot is linked to the grid it uses"
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_commit_leaves_what_was_committed_before() {
+        let mut store = store();
+        let kept = store.create("alice", new("kept", Body::plot(Value::Null))).unwrap();
+        store.commit().unwrap();
+        let before = snapshot(&store);
+        store.create("alice", new("lost", Body::plot(Value::Null))).unwrap();
+        store.db.conn_for_tests().execute_batch("DROP TABLE contents").unwrap();
+        assert!(store.commit().is_err());
+        assert!(store.lookup("alice", "lost", HOME_FOLDER).is_none(), "nothing half applied");
+        assert_eq!(store.lookup("alice", "kept", HOME_FOLDER), Some(kept));
+        assert_eq!(store.file("alice", kept).map(|f| f.filename.as_str()), Some("kept"));
+        assert_eq!(before.len(), 1);
     }
 }

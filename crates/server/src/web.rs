@@ -33,6 +33,7 @@ use crate::failure::Failure;
 use crate::html::{percent_encode, rendered, rendered_framable, script_json};
 use crate::state::Shared;
 use crate::store::Body;
+use chart_studio_models::FileType;
 
 /// plotly.js, as the pages and the image renderer load it.
 pub(crate) fn plotly_js() -> &'static str {
@@ -137,11 +138,16 @@ fn document_page(
     let shown = {
         let store = app.store();
         let record = store.file(fid.owner(), fid.idlocal())?;
-        record.body.content()?;
+        if !matches!(record.kind(), FileType::Dashboard | FileType::Presentation) {
+            return None;
+        }
         if record.deleted || !crate::access::can_read(viewer, fid.owner(), record, share_key) {
             return Some(not_found(path));
         }
-        crate::boards::Shown::of(record)?
+        match crate::boards::Shown::of(&store, fid, record) {
+            Ok(shown) => shown?,
+            Err(err) => return Some(Failure::from(err).into_response()),
+        }
     };
     Some(crate::boards::page(app, viewer, fid, shown, bare))
 }
@@ -450,18 +456,21 @@ async fn file_page(
     // What the page shows is taken under the store's lock and drawn after it is released.
     let (title, sharing, sources) = {
         let store = app.store();
-        let kind = chart_studio_models::FileType::Plot;
+        let kind = FileType::Plot;
         let Ok((_, record, _)) =
             crate::access::readable(&store, &viewer, &fid, Some(&kind), share_key)
         else {
             return not_found(uri.path());
         };
-        let Body::Plot { figure } = &record.body else { return not_found(uri.path()) };
         if record.deleted {
             return not_found(uri.path());
         }
+        let sources = match plot_sources(&store, &viewer, &fid) {
+            Ok(Some(sources)) => sources,
+            Ok(None) => return not_found(uri.path()),
+            Err(failure) => return failure.into_response(),
+        };
         let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
-        let sources = crate::render::PlotSources::gather(&store, &viewer, user, figure);
         (record.filename.clone(), sharing, sources)
     };
     let figure = sources.content(true, false);
@@ -498,7 +507,7 @@ async fn user_page(
     let plots = account
         .files
         .values()
-        .filter(|f| matches!(f.body, Body::Plot { .. }) && !f.deleted)
+        .filter(|f| f.kind() == FileType::Plot && !f.deleted)
         .filter(|f| viewer.is(user) || f.world_readable)
         .map(|f| {
             let sharing = Sharing::from_fields(f.world_readable, f.share_key_enabled);
@@ -506,6 +515,18 @@ async fn user_page(
         })
         .collect();
     rendered(&UserPage { owner: user, signed_in: viewer.is(user), plots })
+}
+
+/// The figure of plot `fid` and the columns of it `viewer` may see (`None`: not a plot).
+fn plot_sources(
+    store: &crate::store::Store,
+    viewer: &Viewer,
+    fid: &Fid,
+) -> Result<Option<crate::render::PlotSources>, Failure> {
+    let Some(Body::Plot { figure }) = store.body(fid.owner(), fid.idlocal())? else {
+        return Ok(None);
+    };
+    Ok(Some(crate::render::PlotSources::gather(store, viewer, fid.owner(), figure)?))
 }
 
 /// An image of the stored plot `fid` as `viewer` may see it (a secret one with `share_key`),
@@ -521,14 +542,16 @@ pub(crate) async fn stored_image(
 ) -> Option<Result<Response, Failure>> {
     let (sources, revision) = {
         let store = app.store();
-        let kind = chart_studio_models::FileType::Plot;
+        let kind = FileType::Plot;
         let (_, record, _) =
             crate::access::readable(&store, viewer, fid, Some(&kind), share_key).ok()?;
-        let Body::Plot { figure } = &record.body else { return None };
         if record.deleted {
             return None;
         }
-        let sources = crate::render::PlotSources::gather(&store, viewer, fid.owner(), figure);
+        let sources = match plot_sources(&store, viewer, fid) {
+            Ok(sources) => sources?,
+            Err(failure) => return Some(Err(failure)),
+        };
         let revision = format!("{fid}@{};{}", record.modified, sources.revision());
         (sources, revision)
     };

@@ -120,7 +120,7 @@ async fn a_server_starts_and_serves_the_rest_when_one_stored_file_is_unreadable(
         ..Default::default()
     };
     let server = common::server_with(config()).await;
-    let fids = server.add_plots(ALICE.0, 2, "", true).unwrap();
+    let fids = server.add_plots(ALICE.0, 3, "", true).unwrap();
     server.stop().await.unwrap();
     let broken: chart_studio_models::Fid = fids[0].parse().unwrap();
     // The record of a plot whose figure nests too deep to read back.
@@ -134,11 +134,19 @@ async fn a_server_starts_and_serves_the_rest_when_one_stored_file_is_unreadable(
         .unwrap()
     };
     let mut record: Value = serde_json::from_str(&row(&db)).unwrap();
-    record["body"]["Plot"]["figure"] = deep_figure(200);
+    record["metadata"] = deep_figure(200);
     let deep = record.to_string();
     db.execute(
         "UPDATE files SET record = ?1 WHERE owner = ?2 AND idlocal = ?3",
         rusqlite::params![deep, broken.owner(), broken.idlocal() as i64],
+    )
+    .unwrap();
+    // And a plot whose record reads but whose figure does not: found when it is asked for.
+    let damaged: chart_studio_models::Fid = fids[2].parse().unwrap();
+    let content = serde_json::json!({"Plot": {"figure": deep_figure(200)}}).to_string();
+    db.execute(
+        "UPDATE contents SET body = ?1 WHERE owner = ?2 AND idlocal = ?3",
+        rusqlite::params![content, damaged.owner(), damaged.idlocal() as i64],
     )
     .unwrap();
     drop(db);
@@ -153,6 +161,9 @@ async fn a_server_starts_and_serves_the_rest_when_one_stored_file_is_unreadable(
     anonymous.send(&chart_studio_api::plots::Retrieve::new(kept)).await.unwrap();
     let gone = anonymous.send(&chart_studio_api::plots::Retrieve::new(broken.clone())).await;
     assert_eq!(common::status(gone), 404);
+    let unread = anonymous.send(&chart_studio_api::plots::Retrieve::new(damaged)).await;
+    let err = unread.unwrap_err().to_string();
+    assert!(err.contains("500") && err.contains("could not be read"), "{err}");
     // A new file does not take the unreadable file's number.
     let alice = client(&server, Some(ALICE));
     let made = alice.send(&chart_studio_api::folders::Create::new("new folder")).await.unwrap();
@@ -179,14 +190,14 @@ async fn a_depth_limit_that_storage_cannot_keep_is_refused() {
 /// Views are counted beside the files, survive restarts, and come over from databases that
 /// kept them inside each file's record.
 #[tokio::test]
-async fn views_are_kept_beside_the_files_and_migrate_from_the_records() {
+async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them() {
     let data = tempfile::tempdir().unwrap();
     let config = || chart_studio_server::ServerConfig {
         data_dir: Some(data.path().to_owned()),
         ..Default::default()
     };
     let server = common::server_with(config()).await;
-    let fids = server.add_plots(ALICE.0, 2, "", true).unwrap();
+    let fids = server.add_plots(ALICE.0, 3, "", true).unwrap();
     let anonymous = client(&server, None);
     for _ in 0..3 {
         let path = format!("plots/{}/content", fids[0]);
@@ -202,8 +213,28 @@ async fn views_are_kept_beside_the_files_and_migrate_from_the_records() {
     assert_eq!(views(&server, &fids[0]).await, Some(3));
     server.stop().await.unwrap();
 
-    // The same folder as an older server left it: schema version 1, views in the record.
+    let server = common::server_with(config()).await;
+    let content = |server: &chart_studio_server::ServerHandle, fid: &str| {
+        let alice = client(server, Some(ALICE));
+        let path = format!("plots/{fid}/content");
+        async move { alice.send(&Raw::new("GET", path)).await.unwrap() }
+    };
+    let figure = content(&server, &fids[1]).await;
+    server.stop().await.unwrap();
+
+    // The same folder as an older server left it: schema version 1, views and contents in the
+    // records.
     let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
+    db.execute_batch(
+        "UPDATE files SET record = json_set(json_remove(record, '$.outline'), '$.body',
+             json((SELECT body FROM contents c
+                   WHERE c.owner = files.owner AND c.idlocal = files.idlocal)))
+         WHERE json_extract(record, '$.outline.kind') != 'folder';
+         UPDATE files SET record = json_set(json_remove(record, '$.outline'), '$.body', 'Folder')
+         WHERE json_extract(record, '$.outline.kind') = 'folder';
+         DROP TABLE contents;",
+    )
+    .unwrap();
     let second: chart_studio_models::Fid = fids[1].parse().unwrap();
     let record: String = db
         .query_row(
@@ -213,6 +244,7 @@ async fn views_are_kept_beside_the_files_and_migrate_from_the_records() {
         )
         .unwrap();
     let mut record: Value = serde_json::from_str(&record).unwrap();
+    assert!(record["body"]["Plot"]["figure"].is_object(), "{record}");
     record["views"] = Value::from(7);
     db.execute(
         "UPDATE files SET record = ?1 WHERE owner = ?2 AND idlocal = ?3",
@@ -222,8 +254,20 @@ async fn views_are_kept_beside_the_files_and_migrate_from_the_records() {
     db.execute_batch("DROP TABLE views; PRAGMA user_version = 1;").unwrap();
     drop(db);
     let server = common::server_with(config()).await;
+    assert!(server.unreadable().is_empty(), "{:?}", server.unreadable());
     assert_eq!(views(&server, &fids[1]).await, Some(7));
     assert_eq!(views(&server, &fids[0]).await, Some(0), "its count was kept only in the table");
+    assert_eq!(content(&server, &fids[1]).await, figure, "the figure moved out of the record");
+    server.stop().await.unwrap();
+    let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
+    let inside: i64 = db
+        .query_row(
+            "SELECT COUNT(*) FROM files WHERE json_extract(record, '$.body') IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(inside, 0, "no record keeps its content");
 }
 
 /// A server with short connection deadlines and a small cap per address.

@@ -20,7 +20,7 @@ use crate::failure::Failure;
 use crate::pages::{RequestUrl, numbered};
 use crate::render::PlotSources;
 use crate::state::Shared;
-use crate::store::{Account, Body, Changes, FileRecord, Store};
+use crate::store::{Account, Body, Changes, FileRecord, Store, StoreError};
 
 /// Query parameters, read leniently.
 pub(crate) type Params = Query<BTreeMap<String, String>>;
@@ -137,29 +137,29 @@ pub(crate) fn render(
     collection: Collection,
     (account, record, view): (&Account, &FileRecord, View),
     children: (u32, u32, &RequestUrl),
-) -> Answer {
+) -> Result<Answer, StoreError> {
     let urls = &app.urls;
     let scrub = |file: &mut File| only_readable_links(store, viewer, file);
-    match (collection, &record.body) {
+    Ok(match (collection, record.kind()) {
         (Collection::Files, _) => {
             let mut file = urls.file(account, record, view);
             scrub(&mut file);
             Answer::File(file)
         }
-        (_, Body::Plot { .. }) => {
-            let mut plot = urls.plot(account, record, view);
+        (_, FileType::Plot) => {
+            let mut plot = urls.plot(store, account, record, view)?;
             scrub(&mut plot.file);
             Answer::Plot(plot)
         }
-        (_, Body::Grid { .. }) => {
+        (_, FileType::Grid) => {
             let mut grid = urls.grid(account, record, view);
             scrub(&mut grid.file);
             Answer::Grid(grid)
         }
-        (_, Body::Dashboard { .. } | Body::Presentation { .. }) => {
-            Answer::Document(urls.document(account, record, view))
+        (_, FileType::Dashboard | FileType::Presentation) => {
+            Answer::Document(urls.document(store, account, record, view)?)
         }
-        (_, Body::Folder) => {
+        (_, FileType::Folder | FileType::Other(_)) => {
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
             let files = visible(viewer, account, |f| f.parent == inside);
             Answer::Folder(urls.folder(
@@ -169,7 +169,7 @@ pub(crate) fn render(
                 page_of(app, viewer, files, children),
             ))
         }
-    }
+    })
 }
 
 /// Keeps in `references` and `referencers` only the live files `viewer` may read, so that a
@@ -254,7 +254,7 @@ async fn retrieve(
             collection.kind().as_ref(),
             params.get("share_key").map(String::as_str),
         )?;
-        render(&app, &store, &viewer, collection, found, (page, size, &url))
+        render(&app, &store, &viewer, collection, found, (page, size, &url))?
     };
     Ok(Json(answer.into_json()))
 }
@@ -297,7 +297,7 @@ async fn update(
         };
         store.update(fid.owner(), fid.idlocal(), changes)?;
         let found = readable(&store, &viewer, &fid, None, None)?;
-        render(&app, &store, &viewer, collection, found, (1, 100, &url))
+        render(&app, &store, &viewer, collection, found, (1, 100, &url))?
     };
     Ok(Json(answer.into_json()))
 }
@@ -366,7 +366,7 @@ async fn lookup(
             return Ok(Json(json!({"exists": found.is_some()})).into_response());
         }
         let found = found.ok_or(Failure::NotFound)?;
-        render(&app, &store, &viewer, collection, found, (1, 100, &url))
+        render(&app, &store, &viewer, collection, found, (1, 100, &url))?
     };
     Ok(Json(answer.into_json()).into_response())
 }
@@ -391,14 +391,12 @@ async fn content(
             collection.kind().as_ref(),
             params.get("share_key").map(String::as_str),
         )?;
-        let content = match &record.body {
-            Body::Plot { figure } => {
-                Content::Plot(PlotSources::gather(&store, &viewer, fid.owner(), figure))
+        let content = match store.body(fid.owner(), record.idlocal)? {
+            Some(Body::Plot { figure }) => {
+                Content::Plot(PlotSources::gather(&store, &viewer, fid.owner(), figure)?)
             }
-            Body::Grid { columns } => Content::Grid(Arc::clone(columns)),
-            Body::Folder | Body::Dashboard { .. } | Body::Presentation { .. } => {
-                return Err(Failure::NotFound);
-            }
+            Some(Body::Grid { columns }) => Content::Grid(columns),
+            _ => return Err(Failure::NotFound),
         };
         if view == View::Reader {
             store.count_view(fid.owner(), fid.idlocal());
@@ -454,7 +452,7 @@ pub(crate) fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Re
             let reference: ColumnRef = text.parse().map_err(|err| {
                 Failure::bad_field("figure", format!("{trace_path}.{}: {err}", attribute.path))
             })?;
-            let readable = store.column(&reference).is_some_and(|(grid, _)| {
+            let readable = store.column_grid(&reference).is_some_and(|grid| {
                 crate::access::can_read(viewer, reference.grid.owner(), grid, None)
             });
             if !readable {

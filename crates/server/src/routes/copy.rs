@@ -7,11 +7,12 @@
 //! The answer has the shape of a create's: `{"file": {...}}`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::routing::post;
 use axum::{Json, Router};
-use chart_studio_models::{ColumnRef, Created, Fid, source_refs, traces, value_at_mut};
+use chart_studio_models::{ColumnRef, Created, Fid, FileType, source_refs, traces, value_at_mut};
 use serde_json::Value;
 
 use super::common::Params;
@@ -49,13 +50,10 @@ async fn copy(
     if body.flag("world_readable")?.is_none() {
         target.world_readable = false;
     }
-    let body = match &source.body {
-        Body::Folder | Body::Dashboard { .. } | Body::Presentation { .. } => {
-            return Err(Failure::bad("Only plots and grids can be copied."));
-        }
-        Body::Grid { columns } => Body::grid(fresh_uids(&mut store, columns).0),
-        Body::Plot { figure } => {
-            let mut figure = Value::clone(figure);
+    let body = match store.body(fid.owner(), fid.idlocal())? {
+        Some(Body::Grid { columns }) => Body::grid(fresh_uids(&mut store, &columns).0),
+        Some(Body::Plot { figure }) => {
+            let mut figure = Arc::unwrap_or_clone(figure);
             let mut grids: BTreeMap<Fid, GridCopy> = BTreeMap::new();
             let references: Vec<(String, ColumnRef)> = traces(&figure)
                 .into_iter()
@@ -84,13 +82,14 @@ async fn copy(
             }
             Body::plot(figure)
         }
+        _ => return Err(Failure::bad("Only plots and grids can be copied.")),
     };
     let idlocal = create_named(&mut store, &owner, &source.filename, NewFile { body, ..target })?;
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
     let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
-    let rendered = match &record.body {
-        Body::Plot { .. } => {
-            serde_json::to_value(app.urls.plot(account, record, View::Owner).into_plot())
+    let rendered = match record.kind() {
+        FileType::Plot => {
+            serde_json::to_value(app.urls.plot(&store, account, record, View::Owner)?.into_plot())
         }
         _ => serde_json::to_value(app.urls.grid(account, record, View::Owner)),
     };
@@ -109,12 +108,13 @@ fn copy_grid(
     let Some(record) = store.account(fid.owner()).and_then(|a| a.files.get(&fid.idlocal())) else {
         return Ok(None);
     };
-    let (Body::Grid { columns }, true) =
-        (&record.body, can_read(viewer, fid.owner(), record, None))
-    else {
+    if !can_read(viewer, fid.owner(), record, None) {
+        return Ok(None);
+    }
+    let name = record.filename.clone();
+    let Some(Body::Grid { columns }) = store.body(fid.owner(), fid.idlocal())? else {
         return Ok(None);
     };
-    let (name, columns) = (record.filename.clone(), columns.clone());
     let (columns, uids) = fresh_uids(store, &columns);
     let new = NewFile { body: Body::grid(columns), ..target.clone() };
     let idlocal = create_named(store, owner, &name, new)?;

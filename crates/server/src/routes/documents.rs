@@ -64,7 +64,7 @@ async fn create(
     let idlocal = store.create(&owner, new)?;
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
     let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
-    Ok(Json(Created::new(app.urls.document(account, record, View::Owner))))
+    Ok(Json(Created::new(app.urls.document(&store, account, record, View::Owner)?)))
 }
 
 /// `GET /v2/dashboards/schema`: the shape of a dashboard's `content`, as a JSON Schema.

@@ -166,8 +166,10 @@ async fn columns_get(
             Some(&chart_studio_models::FileType::Grid),
             params.get("share_key").map(String::as_str),
         )?;
-        let Body::Grid { columns } = &record.body else { return Err(Failure::NotFound) };
-        std::sync::Arc::clone(columns)
+        let Some(Body::Grid { columns }) = store.body(fid.owner(), record.idlocal)? else {
+            return Err(Failure::NotFound);
+        };
+        columns
     };
     let chosen: Vec<StoredColumn> = wanted
         .iter()
@@ -185,13 +187,11 @@ async fn columns_append(
     let fid = parse_fid(&fid)?;
     let added = new_columns(&body)?;
     let mut store = app.store();
-    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
-    let mut taken: BTreeSet<String> = BTreeSet::new();
-    let mut names: BTreeSet<String> = BTreeSet::new();
-    if let Some(Body::Grid { columns }) = store.file(fid.owner(), fid.idlocal()).map(|f| &f.body) {
-        taken.extend(columns.iter().map(|c| c.uid.clone()));
-        names.extend(columns.iter().map(|c| c.name.clone()));
-    }
+    let grid = owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let mut taken: BTreeSet<String> =
+        grid.outline.columns().iter().map(|c| c.uid.clone()).collect();
+    let mut names: BTreeSet<String> =
+        grid.outline.columns().iter().map(|c| c.name.clone()).collect();
     let mut created = Vec::new();
     for (name, data) in added {
         let name =
@@ -206,7 +206,10 @@ async fn columns_append(
         taken.insert(uid.clone());
         created.push(StoredColumn { name, uid, data });
     }
-    store.columns_mut(fid.owner(), fid.idlocal())?.extend(created.iter().cloned());
+    store.change_columns(fid.owner(), fid.idlocal(), |columns| {
+        columns.extend(created.iter().cloned());
+        Ok::<_, Failure>(())
+    })?;
     Ok(Json(listing(&created, false)))
 }
 
@@ -227,34 +230,41 @@ async fn columns_replace(
         ));
     }
     let mut store = app.store();
-    let grid = owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
-    let Body::Grid { columns } = &grid.body else { return Err(Failure::NotFound) };
-    // Every uid and every new name is checked before anything changes.
-    let mut names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
-    let mut indexes = Vec::new();
-    for (uid, (name, _)) in wanted.iter().zip(&replacements) {
-        let index = find_column(columns, uid)?;
-        if indexes.contains(&index) {
-            return Err(Failure::bad_field("uid", format!("the column {uid:?} is given twice")));
+    owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
+    let changed = store.change_columns(fid.owner(), fid.idlocal(), |columns| {
+        // Every uid and every new name is checked before anything changes.
+        let mut names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
+        let mut indexes = Vec::new();
+        for (uid, (name, _)) in wanted.iter().zip(&replacements) {
+            let index = find_column(columns, uid)?;
+            if indexes.contains(&index) {
+                return Err(Failure::bad_field(
+                    "uid",
+                    format!("the column {uid:?} is given twice"),
+                ));
+            }
+            indexes.push(index);
+            if let Some(name) = name {
+                names[index] = name;
+            }
         }
-        indexes.push(index);
-        if let Some(name) = name {
-            names[index] = name;
+        let mut seen = BTreeSet::new();
+        if let Some(taken) = names.iter().find(|name| !seen.insert(**name)) {
+            return Err(Failure::bad_field(
+                "cols",
+                format!("a column named {taken:?} already exists"),
+            ));
         }
-    }
-    let mut seen = BTreeSet::new();
-    if let Some(taken) = names.iter().find(|name| !seen.insert(**name)) {
-        return Err(Failure::bad_field("cols", format!("a column named {taken:?} already exists")));
-    }
-    let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
-    let mut changed = Vec::new();
-    for (index, (name, data)) in indexes.into_iter().zip(replacements) {
-        if let Some(name) = name {
-            columns[index].name = name;
+        let mut changed = Vec::new();
+        for (index, (name, data)) in indexes.into_iter().zip(replacements) {
+            if let Some(name) = name {
+                columns[index].name = name;
+            }
+            columns[index].data = data;
+            changed.push(columns[index].clone());
         }
-        columns[index].data = data;
-        changed.push(columns[index].clone());
-    }
+        Ok(changed)
+    })?;
     Ok(Json(listing(&changed, false)))
 }
 
@@ -268,11 +278,13 @@ async fn columns_delete(
     let wanted = uids(&params)?;
     let mut store = app.store();
     owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
-    let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
-    for uid in &wanted {
-        find_column(columns, uid)?;
-    }
-    columns.retain(|c| !wanted.contains(&c.uid));
+    store.change_columns(fid.owner(), fid.idlocal(), |columns| {
+        for uid in &wanted {
+            find_column(columns, uid)?;
+        }
+        columns.retain(|c| !wanted.contains(&c.uid));
+        Ok::<_, Failure>(())
+    })?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -290,26 +302,28 @@ async fn rows_append(
         .ok_or_else(|| Failure::bad_field("rows", "rows must be a list of rows"))?;
     let mut store = app.store();
     owned(&store, &viewer, &fid, Some(&chart_studio_models::FileType::Grid))?;
-    let columns = store.columns_mut(fid.owner(), fid.idlocal())?;
-    for (index, row) in rows.iter().enumerate() {
-        let cells = row
-            .as_array()
-            .ok_or_else(|| Failure::bad_field("rows", format!("row {index} is not a list")))?;
-        if cells.len() != columns.len() {
-            return Err(Failure::bad_field(
-                "rows",
-                format!(
-                    "row {index} has {} values; the grid has {} columns",
-                    cells.len(),
-                    columns.len()
-                ),
-            ));
+    store.change_columns(fid.owner(), fid.idlocal(), |columns| {
+        for (index, row) in rows.iter().enumerate() {
+            let cells = row
+                .as_array()
+                .ok_or_else(|| Failure::bad_field("rows", format!("row {index} is not a list")))?;
+            if cells.len() != columns.len() {
+                return Err(Failure::bad_field(
+                    "rows",
+                    format!(
+                        "row {index} has {} values; the grid has {} columns",
+                        cells.len(),
+                        columns.len()
+                    ),
+                ));
+            }
         }
-    }
-    for row in rows.iter().filter_map(Value::as_array) {
-        for (column, cell) in columns.iter_mut().zip(row) {
-            column.data.push(cell.clone());
+        for row in rows.iter().filter_map(Value::as_array) {
+            for (column, cell) in columns.iter_mut().zip(row) {
+                column.data.push(cell.clone());
+            }
         }
-    }
+        Ok(())
+    })?;
     Ok((StatusCode::CREATED, Json(json!({}))))
 }

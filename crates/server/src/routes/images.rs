@@ -64,7 +64,7 @@ async fn create(
     let encoded = body.flag("encoded")?.unwrap_or(false);
     let figure = {
         let store = app.store();
-        PlotSources::gather(&store, &viewer, owner, &std::sync::Arc::new(figure))
+        PlotSources::gather(&store, &viewer, owner, std::sync::Arc::new(figure))?
     }
     .content(true, false);
     let bytes = app.images.draw(&figure, format, size).await?;

@@ -83,8 +83,8 @@ async fn list(
         // Only the page is taken, and its figures are copied once the lock is released.
         let page: Vec<PlotView> = entries[start..end]
             .iter()
-            .map(|e| app.urls.plot(e.account, e.record, View::Reader))
-            .collect();
+            .map(|e| app.urls.plot(&store, e.account, e.record, View::Reader))
+            .collect::<Result<_, _>>()?;
         (page, next, previous)
     };
     let results = page
@@ -164,7 +164,7 @@ fn public_plots(
         .accounts()
         .flat_map(|account| account.files.values().map(move |record| Entry { account, record }))
         .filter(|Entry { record, .. }| {
-            matches!(record.body, Body::Plot { .. })
+            record.kind() == chart_studio_models::FileType::Plot
                 && record.world_readable
                 && !record.deleted
                 && (!feed || record.featured)
@@ -190,7 +190,7 @@ async fn create(
         let idlocal = store.create(&owner, body.new_file(Body::plot(figure))?)?;
         let account = store.account(&owner).ok_or(Failure::NotFound)?;
         let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
-        app.urls.plot(account, record, View::Owner)
+        app.urls.plot(&store, account, record, View::Owner)?
     };
     Ok(Json(Created::new(plot.into_plot())))
 }

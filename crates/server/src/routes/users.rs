@@ -9,7 +9,7 @@ use super::common::{Params, page_of, paging, request_url, visible};
 use crate::auth::Viewer;
 use crate::failure::Failure;
 use crate::state::Shared;
-use crate::store::Body;
+use crate::store::Outline;
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
@@ -71,20 +71,16 @@ async fn search(
     let store = app.store();
     let mut found = Vec::new();
     for account in store.accounts() {
-        // The cheap tests first; a figure's traces are walked only for a plot that passed them.
         found.extend(visible(&viewer, account, |f| {
             let name = f.filename.to_lowercase();
             file_types.iter().all(|t| f.kind().as_str() == t)
                 && words.iter().all(|w| name.contains(w.as_str()))
                 && (plot_types.is_empty() || {
-                    let trace_types: Vec<&str> = match &f.body {
-                        Body::Plot { figure } => chart_studio_models::traces(figure)
-                            .into_iter()
-                            .filter_map(|(_, t)| t.get("type").and_then(|v| v.as_str()))
-                            .collect(),
-                        _ => Vec::new(),
+                    let trace_types = match &f.outline {
+                        Outline::Plot { trace_types, .. } => trace_types.as_slice(),
+                        _ => &[],
                     };
-                    plot_types.iter().all(|t| trace_types.contains(&t.as_str()))
+                    plot_types.iter().all(|t| trace_types.contains(t))
                 })
         }));
     }

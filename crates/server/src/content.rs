@@ -1,0 +1,249 @@
+//! A file's content (a figure, a grid's columns, a document) and what the store keeps of it in
+//! memory: its outline, the little that listings, searches and links read. The content itself
+//! lives in the database and is read per request, through a cache bounded in bytes.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chart_studio_models::{Fid, FileType};
+use serde_json::Value;
+
+/// One stored column of a grid.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct StoredColumn {
+    pub name: String,
+    pub uid: String,
+    pub data: Vec<Value>,
+}
+
+/// What a file holds besides its metadata. Content is shared, so that a reader takes it without
+/// copying and builds its answer after the store's lock is released; a change copies it first
+/// if a reader still holds it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) enum Body {
+    Plot {
+        figure: Arc<Value>,
+    },
+    Grid {
+        columns: Arc<Vec<StoredColumn>>,
+    },
+    Folder,
+    /// A dashboard's JSON document, kept as it was sent.
+    Dashboard {
+        content: Arc<str>,
+    },
+    /// A spectacle presentation's JSON document, kept as it was sent.
+    Presentation {
+        content: Arc<str>,
+    },
+}
+
+impl Body {
+    pub(crate) fn plot(figure: Value) -> Self {
+        Self::Plot { figure: Arc::new(figure) }
+    }
+
+    pub(crate) fn grid(columns: Vec<StoredColumn>) -> Self {
+        Self::Grid { columns: Arc::new(columns) }
+    }
+
+    /// The kind of file that holds this content.
+    pub(crate) fn kind(&self) -> FileType {
+        match self {
+            Self::Plot { .. } => FileType::Plot,
+            Self::Grid { .. } => FileType::Grid,
+            Self::Folder => FileType::Folder,
+            Self::Dashboard { .. } => FileType::Dashboard,
+            Self::Presentation { .. } => FileType::Presentation,
+        }
+    }
+
+    /// A dashboard or presentation (`kind`) holding `content`; `None` for other kinds.
+    pub(crate) fn document(kind: &FileType, content: &str) -> Option<Self> {
+        match kind {
+            FileType::Dashboard => Some(Self::Dashboard { content: content.into() }),
+            FileType::Presentation => Some(Self::Presentation { content: content.into() }),
+            _ => None,
+        }
+    }
+
+    /// A dashboard's or presentation's document.
+    pub(crate) fn content(&self) -> Option<&Arc<str>> {
+        match self {
+            Self::Dashboard { content } | Self::Presentation { content } => Some(content),
+            _ => None,
+        }
+    }
+
+    /// A plot's figure.
+    pub(crate) fn figure(&self) -> Option<&Arc<Value>> {
+        match self {
+            Self::Plot { figure } => Some(figure),
+            _ => None,
+        }
+    }
+}
+
+/// A grid column's name and uid, without its data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ColumnName {
+    pub name: String,
+    pub uid: String,
+}
+
+/// What the store keeps in memory of a file's content, kept in the file's record.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub(crate) enum Outline {
+    Plot {
+        /// The `type` of each trace, for `plottype:` searches.
+        trace_types: Vec<String>,
+        /// The grids the figure's column references name (existing or not).
+        grids: BTreeSet<Fid>,
+    },
+    Grid {
+        columns: Vec<ColumnName>,
+    },
+    Folder,
+    Dashboard,
+    Presentation,
+}
+
+impl Outline {
+    /// The outline of `body`.
+    pub(crate) fn of(body: &Body) -> Self {
+        match body {
+            Body::Plot { figure } => Self::Plot {
+                trace_types: chart_studio_models::traces(figure)
+                    .into_iter()
+                    .filter_map(|(_, trace)| trace.get("type")?.as_str().map(str::to_owned))
+                    .collect(),
+                grids: chart_studio_models::referenced_grids(figure),
+            },
+            Body::Grid { columns } => Self::Grid {
+                columns: columns
+                    .iter()
+                    .map(|c| ColumnName { name: c.name.clone(), uid: c.uid.clone() })
+                    .collect(),
+            },
+            Body::Folder => Self::Folder,
+            Body::Dashboard { .. } => Self::Dashboard,
+            Body::Presentation { .. } => Self::Presentation,
+        }
+    }
+
+    /// The kind of file.
+    pub(crate) fn kind(&self) -> FileType {
+        match self {
+            Self::Plot { .. } => FileType::Plot,
+            Self::Grid { .. } => FileType::Grid,
+            Self::Folder => FileType::Folder,
+            Self::Dashboard => FileType::Dashboard,
+            Self::Presentation => FileType::Presentation,
+        }
+    }
+
+    /// A grid's column names and uids (none for other kinds).
+    pub(crate) fn columns(&self) -> &[ColumnName] {
+        match self {
+            Self::Grid { columns } => columns,
+            _ => &[],
+        }
+    }
+}
+
+/// Recently read contents, least recently used first out, holding at most a number of bytes of
+/// stored (JSON) content.
+#[derive(Debug)]
+pub(crate) struct Cache {
+    entries: lru::LruCache<(String, u64), (Body, usize)>,
+    bytes: usize,
+    limit: usize,
+}
+
+impl Cache {
+    /// A cache of at most `limit` bytes of stored content.
+    pub(crate) fn new(limit: usize) -> Self {
+        Self { entries: lru::LruCache::unbounded(), bytes: 0, limit }
+    }
+
+    /// The content of `key`, if cached (it becomes the most recently used).
+    pub(crate) fn get(&mut self, key: &(String, u64)) -> Option<Body> {
+        self.entries.get(key).map(|(body, _)| body.clone())
+    }
+
+    /// Keeps `body`, `bytes` long when stored, unless it alone is larger than the cache.
+    pub(crate) fn put(&mut self, key: (String, u64), body: Body, bytes: usize) {
+        self.remove(&key);
+        if bytes > self.limit {
+            return;
+        }
+        self.bytes += bytes;
+        self.entries.put(key, (body, bytes));
+        while self.bytes > self.limit {
+            let Some((_, (_, size))) = self.entries.pop_lru() else { break };
+            self.bytes -= size;
+        }
+    }
+
+    /// Forgets `key`.
+    pub(crate) fn remove(&mut self, key: &(String, u64)) {
+        if let Some((_, size)) = self.entries.pop(key) {
+            self.bytes -= size;
+        }
+    }
+
+    /// Forgets everything.
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+        self.bytes = 0;
+    }
+
+    /// Bytes held.
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: u64) -> (String, u64) {
+        ("alice".to_owned(), id)
+    }
+
+    #[test]
+    fn the_cache_keeps_the_recently_used_within_its_bytes() {
+        let mut cache = Cache::new(100);
+        cache.put(key(1), Body::Folder, 40);
+        cache.put(key(2), Body::Folder, 40);
+        assert!(cache.get(&key(1)).is_some(), "1 is now the most recent");
+        cache.put(key(3), Body::Folder, 40);
+        assert!(cache.get(&key(2)).is_none(), "2 was the least recently used");
+        assert!(cache.get(&key(1)).is_some() && cache.get(&key(3)).is_some());
+        assert_eq!(cache.bytes(), 80);
+        cache.put(key(4), Body::Folder, 101);
+        assert!(cache.get(&key(4)).is_none(), "larger than the whole cache");
+        cache.put(key(1), Body::Folder, 10);
+        assert_eq!(cache.bytes(), 50, "a replaced entry counts once");
+        cache.remove(&key(3));
+        cache.clear();
+        assert_eq!(cache.bytes(), 0);
+    }
+
+    #[test]
+    fn an_outline_keeps_what_listings_read() {
+        let figure = serde_json::json!({"data": [{"type": "bar", "xsrc": "bob:3:abcdef"}]});
+        let Outline::Plot { trace_types, grids } = Outline::of(&Body::plot(figure)) else {
+            panic!("a plot's outline")
+        };
+        assert_eq!(trace_types, ["bar"]);
+        assert_eq!(grids, BTreeSet::from([Fid::new("bob", 3).unwrap()]));
+        let columns = vec![StoredColumn { name: "x".into(), uid: "aaaaaa".into(), data: vec![] }];
+        let outline = Outline::of(&Body::grid(columns));
+        assert_eq!(outline.columns(), [ColumnName { name: "x".into(), uid: "aaaaaa".into() }]);
+        assert_eq!(outline.kind(), FileType::Grid);
+    }
+}
