@@ -134,6 +134,8 @@ pub(crate) enum Group {
     Memory,
     /// Images from the server's renderer, against Kaleido.
     Images,
+    /// The server alone: answers per second by engine, memory and restart against data size.
+    Server,
 }
 
 pub(crate) fn run(quick: bool, only: Option<Group>) -> Result<()> {
@@ -179,6 +181,16 @@ pub(crate) fn run(quick: bool, only: Option<Group>) -> Result<()> {
             write_readme_section(IMAGES_MARKERS, &table)?;
         }
         if only == Some(Group::Images) {
+            return Ok(());
+        }
+    }
+    if wanted(Group::Server) {
+        let table = crate::bench_server::measure(quick)?;
+        say(&format!("\n{table}\n"));
+        if !quick {
+            write_readme_section(SERVER_MARKERS, &table)?;
+        }
+        if only == Some(Group::Server) {
             return Ok(());
         }
     }
@@ -561,6 +573,8 @@ const BULK_MARKERS: (&str, &str) =
 /// The README's markers around the images' table.
 const IMAGES_MARKERS: (&str, &str) =
     ("<!-- bench-images: written by `cargo xtask bench` -->", "<!-- /bench-images -->");
+const SERVER_MARKERS: (&str, &str) =
+    ("<!-- bench-server: written by `cargo xtask bench` -->", "<!-- /bench-server -->");
 
 /// Replaces what stands between the README's `(start, end)` markers with `table`.
 fn write_readme_section((start_marker, end_marker): (&str, &str), table: &str) -> Result<()> {

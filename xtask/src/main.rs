@@ -2,6 +2,7 @@
 
 mod bench;
 mod bench_images;
+mod bench_server;
 mod ci;
 mod compat;
 mod demo;

@@ -75,6 +75,24 @@ impl Body {
         }
     }
 
+    /// About how many bytes of memory the content takes, for the cache's bound.
+    pub(crate) fn memory(&self) -> usize {
+        match self {
+            Self::Plot { figure } => value_memory(figure),
+            Self::Grid { columns } => columns
+                .iter()
+                .map(|c| {
+                    size_of::<StoredColumn>()
+                        + c.name.len()
+                        + c.uid.len()
+                        + c.data.iter().map(value_memory).sum::<usize>()
+                })
+                .sum(),
+            Self::Folder => 0,
+            Self::Dashboard { content } | Self::Presentation { content } => content.len(),
+        }
+    }
+
     /// A plot's figure.
     pub(crate) fn figure(&self) -> Option<&Arc<Value>> {
         match self {
@@ -82,6 +100,29 @@ impl Body {
             _ => None,
         }
     }
+}
+
+/// About how many bytes of memory `value` takes: its own slot and what it points to.
+fn value_memory(value: &Value) -> usize {
+    let slot = size_of::<Value>();
+    let mut total = 0;
+    let mut pending = vec![value];
+    while let Some(value) = pending.pop() {
+        total += slot;
+        match value {
+            Value::String(text) => total += text.len(),
+            Value::Array(items) => pending.extend(items),
+            Value::Object(fields) => {
+                for (key, item) in fields {
+                    // A map entry keeps its key and a few words of bookkeeping.
+                    total += key.len() + 4 * size_of::<usize>();
+                    pending.push(item);
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+    total
 }
 
 /// A grid column's name and uid, without its data.
@@ -152,8 +193,8 @@ impl Outline {
     }
 }
 
-/// Recently read contents, least recently used first out, holding at most a number of bytes of
-/// stored (JSON) content.
+/// Recently read contents, least recently used first out, holding at most a number of bytes
+/// of memory (as [`Body::memory`] estimates it).
 #[derive(Debug)]
 pub(crate) struct Cache {
     entries: lru::LruCache<(String, u64), (Body, usize)>,
@@ -162,7 +203,7 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    /// A cache of at most `limit` bytes of stored content.
+    /// A cache of at most `limit` bytes.
     pub(crate) fn new(limit: usize) -> Self {
         Self { entries: lru::LruCache::unbounded(), bytes: 0, limit }
     }
@@ -172,9 +213,10 @@ impl Cache {
         self.entries.get(key).map(|(body, _)| body.clone())
     }
 
-    /// Keeps `body`, `bytes` long when stored, unless it alone is larger than the cache.
-    pub(crate) fn put(&mut self, key: (String, u64), body: Body, bytes: usize) {
+    /// Keeps `body`, unless it alone is larger than the cache.
+    pub(crate) fn put(&mut self, key: (String, u64), body: Body) {
         self.remove(&key);
+        let bytes = body.memory();
         if bytes > self.limit {
             return;
         }
@@ -216,21 +258,33 @@ mod tests {
 
     #[test]
     fn the_cache_keeps_the_recently_used_within_its_bytes() {
+        // A document's memory is its length.
+        let sized = |bytes: usize| Body::Dashboard { content: "x".repeat(bytes).into() };
         let mut cache = Cache::new(100);
-        cache.put(key(1), Body::Folder, 40);
-        cache.put(key(2), Body::Folder, 40);
+        cache.put(key(1), sized(40));
+        cache.put(key(2), sized(40));
         assert!(cache.get(&key(1)).is_some(), "1 is now the most recent");
-        cache.put(key(3), Body::Folder, 40);
+        cache.put(key(3), sized(40));
         assert!(cache.get(&key(2)).is_none(), "2 was the least recently used");
         assert!(cache.get(&key(1)).is_some() && cache.get(&key(3)).is_some());
         assert_eq!(cache.bytes(), 80);
-        cache.put(key(4), Body::Folder, 101);
+        cache.put(key(4), sized(101));
         assert!(cache.get(&key(4)).is_none(), "larger than the whole cache");
-        cache.put(key(1), Body::Folder, 10);
+        cache.put(key(1), sized(10));
         assert_eq!(cache.bytes(), 50, "a replaced entry counts once");
         cache.remove(&key(3));
         cache.clear();
         assert_eq!(cache.bytes(), 0);
+    }
+
+    #[test]
+    fn a_grid_counts_the_memory_of_its_values() {
+        let numbers = (0..1000).map(Value::from).collect();
+        let grid =
+            Body::grid(vec![StoredColumn { name: "x".into(), uid: "a".into(), data: numbers }]);
+        let slot = size_of::<Value>();
+        assert!(grid.memory() >= 1000 * slot, "{}", grid.memory());
+        assert!(grid.memory() < 1000 * slot + 1024, "{}", grid.memory());
     }
 
     #[test]

@@ -18,6 +18,8 @@ mod control;
 mod db;
 mod failure;
 mod faults;
+#[doc(hidden)]
+pub mod fill;
 #[cfg(test)]
 mod fuzz;
 mod html;

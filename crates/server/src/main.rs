@@ -51,8 +51,8 @@ struct Args {
     /// lives in memory and a restart loses it.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
-    /// MiB of recently read figures, grids and documents kept in memory (counted as stored
-    /// JSON); everything else is read from the database when a request needs it.
+    /// MiB of memory for recently read figures, grids and documents; everything else is read
+    /// from the database when a request needs it.
     #[arg(long, value_name = "MIB", default_value_t = chart_studio_server::DEFAULT_CACHE_MB)]
     cache_mb: usize,
     /// The host that web links (`web_url`, `embed_url`) point to.

@@ -290,19 +290,12 @@ impl Store {
         if self.changed.is_empty() {
             return Ok(());
         }
-        let mut changed = std::mem::take(&mut self.changed);
-        let saved = self.batch(&changed).and_then(|batch| {
-            self.db.save(&batch)?;
-            Ok(batch)
-        });
-        match saved {
-            Ok(batch) => {
+        let changed = std::mem::take(&mut self.changed);
+        match self.batch(&changed).and_then(|batch| self.db.save(&batch)) {
+            Ok(()) => {
                 let mut cache = self.cache.borrow_mut();
-                for (owner, idlocal, text) in batch.contents {
-                    let key = (owner, idlocal);
-                    if let Some(body) = changed.contents.remove(&key) {
-                        cache.put(key, body, text.len());
-                    }
+                for (key, body) in changed.contents {
+                    cache.put(key, body);
                 }
                 Ok(())
             }
@@ -385,7 +378,7 @@ impl Store {
             .map_err(|err| unreadable(format!("{err:#}")))?
             .ok_or_else(|| unreadable("its content is missing".to_owned()))?;
         let body: Body = serde_json::from_str(&text).map_err(|err| unreadable(err.to_string()))?;
-        self.cache.borrow_mut().put(key, body.clone(), text.len());
+        self.cache.borrow_mut().put(key, body.clone());
         Ok(Some(body))
     }
 

@@ -1,0 +1,66 @@
+//! Filling a data folder without the HTTP API, for the server benchmark (`cargo xtask bench
+//! --only server`): grids and the plots drawn from them, written through the store's rules in
+//! large transactions.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde_json::{Value, json};
+
+use crate::content::{Body, StoredColumn};
+use crate::db::Db;
+use crate::store::{NewFile, Store};
+
+/// Files committed per transaction (fewer when grids are large).
+const PER_COMMIT: usize = 2_000;
+/// Grid values held before a commit.
+const VALUES_PER_COMMIT: usize = 4_000_000;
+
+/// Adds `pairs` grids of `rows` rows (two number columns) and as many plots, each drawn from
+/// its grid, to `username`'s home folder in data folder `dir` (the account is created with
+/// `api_key` when missing). The files' idlocals follow the account's last: a grid, then its
+/// plot. The folder must not be in use.
+pub fn fill(dir: &Path, username: &str, api_key: &str, pairs: usize, rows: usize) -> Result<()> {
+    let (mut store, _) = Store::open(Db::open(dir)?, 0, 0)?;
+    if store.account(username).is_none() {
+        store.add_account(username, api_key)?;
+    }
+    let first = store.account(username).map_or(0, |account| account.files.len());
+    let per_commit = (VALUES_PER_COMMIT / (2 * rows).max(1)).clamp(1, PER_COMMIT / 2);
+    for pair in first..first + pairs {
+        let column = |name: &str, uid: &str, scale: f64| StoredColumn {
+            name: name.to_owned(),
+            uid: uid.to_owned(),
+            data: (0..rows).map(|row| json!(row as f64 * scale)).collect(),
+        };
+        let columns = vec![column("x", "aaaaaa", 1.0), column("y", "bbbbbb", 0.5)];
+        let grid = store.create(username, public(format!("grid {pair}"), Body::grid(columns)))?;
+        let figure: Value = json!({
+            "data": [{
+                "type": "scatter",
+                "xsrc": format!("{username}:{grid}:aaaaaa"),
+                "ysrc": format!("{username}:{grid}:bbbbbb"),
+            }],
+            "layout": {"title": {"text": format!("plot {pair}")}},
+        });
+        store.create(username, public(format!("plot {pair}"), Body::plot(figure)))?;
+        if (pair + 1) % per_commit == 0 {
+            store.commit()?;
+        }
+    }
+    store.commit()
+}
+
+/// A public file named `name` in home.
+fn public(name: String, body: Body) -> NewFile {
+    NewFile {
+        filename: Some(name),
+        parent: None,
+        parent_path: None,
+        world_readable: true,
+        share_key_enabled: false,
+        metadata: None,
+        body,
+        idlocal: None,
+    }
+}

@@ -1,0 +1,391 @@
+//! `cargo xtask bench --only server` (and the whole bench; `--quick` in CI): the server binary
+//! alone, without a browser. Answers per second to GET file, a listing page of 100, creating a
+//! plot and PATCHing sharing, with 16 requests in flight, on in-memory SQLite and on SQLite on
+//! disk in the same run; then the server's memory and restart time against the size of its
+//! data, on data folders filled directly (through the store's rules, not the API). Results go
+//! to `target/bench/server.json` and, for a full run, to the README's server table and its
+//! chart, `docs/server-memory.svg`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use chart_studio_api::raw::Raw;
+use chart_studio_api::{Client, Config, Credentials};
+use chart_studio_http::{HttpSettings, HttpTransport};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::{cargo, project_root, run_command, say, server};
+
+const USER: (&str, &str) = ("bench", "bench-server-key");
+/// Requests in flight in the throughput runs.
+const IN_FLIGHT: usize = 16;
+/// Rows of the grids beside the plots in the file-count sweep (as in the measure).
+const SMALL_GRID_ROWS: usize = 100;
+/// Rows of the grids of the large-data point: two number columns, about 1.6 MB of JSON.
+const LARGE_GRID_ROWS: usize = 100_000;
+
+/// How much of each measurement.
+#[derive(Debug, Clone, Copy)]
+struct Sizes {
+    /// Seconds of each throughput run.
+    seconds: f64,
+    /// Files in the data folder at each point of the sweep.
+    files: &'static [usize],
+    /// Grids of [`LARGE_GRID_ROWS`] rows (each with its plot) at the large-data point.
+    large_grids: usize,
+    /// Grid contents read after each start.
+    reads: usize,
+}
+
+const FULL: Sizes =
+    Sizes { seconds: 5.0, files: &[10_000, 100_000, 1_000_000], large_grids: 1_300, reads: 200 };
+const QUICK: Sizes = Sizes { seconds: 1.0, files: &[10_000, 40_000], large_grids: 40, reads: 40 };
+
+/// Answers per second of one engine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Throughput {
+    engine: String,
+    get_file: f64,
+    listing: f64,
+    create: f64,
+    share: f64,
+}
+
+/// One point of the size sweep.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SizePoint {
+    files: usize,
+    /// Grid data stored, MB of JSON.
+    grid_mb: f64,
+    /// The database file, MB.
+    database_mb: f64,
+    /// From starting the process to its first answer.
+    restart_seconds: f64,
+    /// Resident memory after the first answer, MB.
+    rss_mb: f64,
+    /// Resident memory after reading grid contents, MB.
+    rss_after_reads_mb: f64,
+    /// The most resident memory the process had, MB.
+    peak_mb: f64,
+}
+
+/// `server.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct Report {
+    quick: bool,
+    throughput: Vec<Throughput>,
+    sizes: Vec<SizePoint>,
+    targets: Vec<(String, bool)>,
+}
+
+/// Runs the measurements and returns the README's table.
+pub(crate) fn measure(quick: bool) -> Result<String> {
+    let sizes = if quick { QUICK } else { FULL };
+    run_command(&cargo(), &["build", "--release", "--quiet", "-p", "chart-studio-server"], &[])?;
+    let bin = project_root().join("target/release");
+    let runtime = tokio::runtime::Runtime::new()?;
+    let scratch = project_root().join("target/bench/server");
+    if scratch.exists() {
+        std::fs::remove_dir_all(&scratch)?;
+    }
+    std::fs::create_dir_all(&scratch)?;
+
+    let mut throughput = Vec::new();
+    for (engine, data) in
+        [("in-memory SQLite", None), ("SQLite on disk", Some(scratch.join("api")))]
+    {
+        let mut args = base_args();
+        if let Some(data) = &data {
+            args.extend(["--data".to_owned(), path_arg(data)?]);
+        }
+        let running = server::start(&bin, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
+        let measured = runtime.block_on(answers_per_second(&running.url, engine, sizes.seconds))?;
+        say(&format!("{measured:?}"));
+        throughput.push(measured);
+    }
+
+    let mut points = Vec::new();
+    let sweep = scratch.join("sweep");
+    let mut stored = 0;
+    for &files in sizes.files {
+        let pairs = (files - stored) / 2;
+        chart_studio_server::fill::fill(&sweep, USER.0, USER.1, pairs, SMALL_GRID_ROWS)?;
+        stored += pairs * 2;
+        let grid_mb = grid_mb(stored / 2, SMALL_GRID_ROWS);
+        points.push(runtime.block_on(restart(&bin, &sweep, stored, grid_mb, sizes.reads))?);
+        say(&format!("{:?}", points.last()));
+    }
+    let large = scratch.join("large");
+    chart_studio_server::fill::fill(&large, USER.0, USER.1, sizes.large_grids, LARGE_GRID_ROWS)?;
+    let grid_mb = grid_mb(sizes.large_grids, LARGE_GRID_ROWS);
+    points.push(runtime.block_on(restart(
+        &bin,
+        &large,
+        sizes.large_grids * 2,
+        grid_mb,
+        sizes.reads,
+    ))?);
+    say(&format!("{:?}", points.last()));
+    std::fs::remove_dir_all(&scratch)?;
+
+    let report =
+        Report { quick, targets: targets(&throughput, &points), throughput, sizes: points };
+    let path = project_root().join("target/bench/server.json");
+    std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
+    say(&format!("written to {}", path.display()));
+    if !quick {
+        chart(&report.sizes, &project_root().join("docs/server-memory.svg"))?;
+    }
+    Ok(table(&report))
+}
+
+/// The arguments of every server of the bench: the account, no browser.
+fn base_args() -> Vec<String> {
+    let user = format!("{}:{}", USER.0, USER.1);
+    ["--user", &user, "--chromium", "/nonexistent/no-images-in-this-bench"]
+        .map(str::to_owned)
+        .to_vec()
+}
+
+fn path_arg(path: &Path) -> Result<String> {
+    path.to_str().map(str::to_owned).context("a non-UTF-8 path")
+}
+
+/// MB of stored JSON of `grids` grids of `rows` rows, measured on one.
+fn grid_mb(grids: usize, rows: usize) -> f64 {
+    let column = |scale: f64| (0..rows).map(|row| json!(row as f64 * scale)).collect::<Vec<_>>();
+    let one = json!([column(1.0), column(0.5)]).to_string().len();
+    (grids * one) as f64 / 1e6
+}
+
+fn client(url: &str) -> Result<Client> {
+    let config = Config::new(url, Some(Credentials::new(USER.0, USER.1)), false)?;
+    Ok(Client::new(HttpTransport::new(&HttpSettings::default())?, config))
+}
+
+/// The four throughput runs against the server at `url`, which starts empty.
+async fn answers_per_second(url: &str, engine: &str, seconds: f64) -> Result<Throughput> {
+    let client = client(url)?;
+    // 100 grids with their plots, for a listing page of 100 and files to read.
+    let mut plots = Vec::new();
+    for index in 0..100 {
+        plots.push(create_plot(&client, index).await?);
+    }
+    let plot = plots[0].clone();
+    let get_file = rate(seconds, |_| {
+        let request = Raw::new("GET", format!("files/{plot}"));
+        send(&client, request)
+    })
+    .await?;
+    let listing = rate(seconds, |_| {
+        let request = Raw::new("GET", "folders/home?page=1&page_size=100");
+        send(&client, request)
+    })
+    .await?;
+    let create = rate(seconds, |index| {
+        let client = &client;
+        async move { create_plot(client, index).await.map(drop) }
+    })
+    .await?;
+    let share = rate(seconds, |index| {
+        let mut request = Raw::new("PATCH", format!("files/{}", plots[index % plots.len()]));
+        request.body = Some(json!({"world_readable": index % 2 == 0}));
+        send(&client, request)
+    })
+    .await?;
+    Ok(Throughput { engine: engine.to_owned(), get_file, listing, create, share })
+}
+
+/// Sends `request`, whose answer must be a success.
+async fn send(client: &Client, request: Raw) -> Result<()> {
+    client.send(&request).await?;
+    Ok(())
+}
+
+/// A small grid and a plot drawn from it; the plot's fid.
+async fn create_plot(client: &Client, index: usize) -> Result<String> {
+    let mut grid = Raw::new("POST", "grids");
+    grid.body = Some(json!({
+        "data": {"cols": {"x": {"data": [1, 2, 3], "order": 0}, "y": {"data": [index, 1, 3], "order": 1}}},
+    }));
+    let grid: Value = client.send(&grid).await?;
+    let fid = grid["file"]["fid"].as_str().context("grid fid")?;
+    let uid = |i: usize| grid["file"]["cols"][i]["uid"].as_str().unwrap_or_default().to_owned();
+    let mut plot = Raw::new("POST", "plots");
+    plot.body = Some(json!({"figure": {"data": [{
+        "type": "scatter", "xsrc": format!("{fid}:{}", uid(0)), "ysrc": format!("{fid}:{}", uid(1)),
+    }]}}));
+    let plot: Value = client.send(&plot).await?;
+    Ok(plot["file"]["fid"].as_str().context("plot fid")?.to_owned())
+}
+
+/// Answers per second to `request(n)` with [`IN_FLIGHT`] in flight for `seconds`.
+async fn rate<F, R>(seconds: f64, request: F) -> Result<f64>
+where
+    F: Fn(usize) -> R,
+    R: Future<Output = Result<()>>,
+{
+    use futures_util::StreamExt;
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let mut answered = 0usize;
+    let mut next = 0usize;
+    let mut flying = futures_util::stream::FuturesUnordered::new();
+    while next < IN_FLIGHT {
+        flying.push(request(next));
+        next += 1;
+    }
+    while let Some(done) = flying.next().await {
+        done?;
+        answered += 1;
+        if Instant::now() < until {
+            flying.push(request(next));
+            next += 1;
+        }
+    }
+    Ok(answered as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Starts the server on `data`, times its first answer, reads `reads` grid contents and
+/// measures its memory.
+async fn restart(
+    bin: &Path,
+    data: &Path,
+    files: usize,
+    grid_mb: f64,
+    reads: usize,
+) -> Result<SizePoint> {
+    let database_mb = std::fs::metadata(data.join("chart-studio.sqlite3"))?.len() as f64 / 1e6;
+    let mut args = base_args();
+    args.extend(["--data".to_owned(), path_arg(data)?]);
+    let started = Instant::now();
+    let running = server::start(bin, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let client = client(&running.url)?;
+    client.send(&Raw::new("GET", format!("files/{}:1", USER.0))).await?;
+    let restart_seconds = started.elapsed().as_secs_f64();
+    let rss_mb = status_mb(running.pid(), "VmRSS:")?;
+    let grids = files / 2;
+    for read in 0..reads.min(grids) {
+        // Grids sit at even idlocals, spread over the whole folder.
+        let idlocal = (read * grids / reads.min(grids)) * 2;
+        let content: Value =
+            client.send(&Raw::new("GET", format!("grids/{}:{idlocal}/content", USER.0))).await?;
+        if content["cols"].as_object().is_none_or(serde_json::Map::is_empty) {
+            bail!("grid {idlocal} came back without columns");
+        }
+    }
+    Ok(SizePoint {
+        files,
+        grid_mb,
+        database_mb,
+        restart_seconds,
+        rss_mb,
+        rss_after_reads_mb: status_mb(running.pid(), "VmRSS:")?,
+        peak_mb: status_mb(running.pid(), "VmHWM:")?,
+    })
+}
+
+/// A memory field of `/proc/PID/status`, in MB.
+fn status_mb(pid: u32, field: &str) -> Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb = status
+        .lines()
+        .find_map(|line| line.strip_prefix(field))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+        .with_context(|| format!("no {field} in /proc/{pid}/status"))?;
+    Ok(kb * 1024.0 / 1e6)
+}
+
+fn targets(throughput: &[Throughput], points: &[SizePoint]) -> Vec<(String, bool)> {
+    let (memory, disk) = (&throughput[0], &throughput[1]);
+    let most_rss = points.iter().map(|p| p.peak_mb).fold(0.0, f64::max);
+    let slowest = points.iter().map(|p| p.restart_seconds).fold(0.0, f64::max);
+    let get_ratio = disk.get_file / memory.get_file;
+    let listing_ratio = disk.listing / memory.listing;
+    vec![
+        (format!("peak RSS below 300 MB at every size ({most_rss:.0} MB)"), most_rss < 300.0),
+        (
+            format!("restart to first answer under 1 s at every size ({slowest:.2} s)"),
+            slowest < 1.0,
+        ),
+        (
+            format!("GET file on disk ≥ 80% of in memory ({:.0}%)", get_ratio * 100.0),
+            get_ratio >= 0.8,
+        ),
+        (
+            format!("listing page on disk ≥ 80% of in memory ({:.0}%)", listing_ratio * 100.0),
+            listing_ratio >= 0.8,
+        ),
+    ]
+}
+
+/// The README's server table.
+fn table(report: &Report) -> String {
+    let mut out = String::from(
+        "| engine | GET file /s | listing page of 100 /s | create plot /s | PATCH sharing /s |\n|---|---:|---:|---:|---:|\n",
+    );
+    for t in &report.throughput {
+        out.push_str(&format!(
+            "| {} | {:.0} | {:.0} | {:.0} | {:.0} |\n",
+            t.engine, t.get_file, t.listing, t.create, t.share
+        ));
+    }
+    out.push_str(
+        "\n| files | grid data | database | restart to first answer | RSS | RSS after reading grids | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for p in &report.sizes {
+        out.push_str(&format!(
+            "| {} | {:.0} MB | {:.0} MB | {:.2} s | {:.0} MB | {:.0} MB | {:.0} MB |\n",
+            p.files,
+            p.grid_mb,
+            p.database_mb,
+            p.restart_seconds,
+            p.rss_mb,
+            p.rss_after_reads_mb,
+            p.peak_mb
+        ));
+    }
+    out.push('\n');
+    for (target, met) in &report.targets {
+        out.push_str(&format!("- {} {target}\n", if *met { "met:" } else { "missed:" }));
+    }
+    out
+}
+
+/// Peak RSS against the database's size, as an SVG line chart.
+fn chart(points: &[SizePoint], path: &PathBuf) -> Result<()> {
+    use plotters::prelude::*;
+    let most_db = points.iter().map(|p| p.database_mb).fold(1.0, f64::max) * 1.1;
+    let most_rss = points.iter().map(|p| p.peak_mb).fold(300.0, f64::max) * 1.1;
+    let root = SVGBackend::new(path, (640, 360)).into_drawing_area();
+    root.fill(&WHITE).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("chart-studio-server: peak memory against data size", ("sans-serif", 18))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(52)
+        .build_cartesian_2d(0.0..most_db, 0.0..most_rss)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    chart
+        .configure_mesh()
+        .x_desc("database size (MB)")
+        .y_desc("peak RSS (MB)")
+        .draw()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut sorted: Vec<&SizePoint> = points.iter().collect();
+    sorted.sort_by(|a, b| a.database_mb.total_cmp(&b.database_mb));
+    let line = sorted.iter().map(|p| (p.database_mb, p.peak_mb));
+    chart.draw_series(LineSeries::new(line.clone(), &BLUE)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    chart
+        .draw_series(line.map(|at| Circle::new(at, 4, BLUE.filled())))
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    chart
+        .draw_series(LineSeries::new([(0.0, 300.0), (most_db, 300.0)], &RED))
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .label("target: 300 MB");
+    root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(())
+}
