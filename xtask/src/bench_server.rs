@@ -6,7 +6,7 @@
 //! to `target/bench/server.json` and, for a full run, to the README's server table and its
 //! chart, `docs/server-memory.svg`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -34,7 +34,8 @@ struct Sizes {
     seconds: f64,
     /// Files in the data folder at each point of the sweep.
     files: &'static [usize],
-    /// Grids of [`LARGE_GRID_ROWS`] rows (each with its plot) at the large-data point.
+    /// Grids of [`LARGE_GRID_ROWS`] rows (each with its plot) at the last large-data point
+    /// (the others have a quarter and a half of them).
     large_grids: usize,
     /// Grid contents read after each start.
     reads: usize,
@@ -57,6 +58,8 @@ struct Throughput {
 /// One point of the size sweep.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct SizePoint {
+    /// Rows of each grid (each grid has a plot).
+    grid_rows: usize,
     files: usize,
     /// Grid data stored, MB of JSON.
     grid_mb: f64,
@@ -115,20 +118,21 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
         chart_studio_server::fill::fill(&sweep, USER.0, USER.1, pairs, SMALL_GRID_ROWS)?;
         stored += pairs * 2;
         let grid_mb = grid_mb(stored / 2, SMALL_GRID_ROWS);
-        points.push(runtime.block_on(restart(&bin, &sweep, stored, grid_mb, sizes.reads))?);
+        let at = (SMALL_GRID_ROWS, stored, grid_mb);
+        points.push(runtime.block_on(restart(&bin, &sweep, at, sizes.reads))?);
         say(&format!("{:?}", points.last()));
     }
     let large = scratch.join("large");
-    chart_studio_server::fill::fill(&large, USER.0, USER.1, sizes.large_grids, LARGE_GRID_ROWS)?;
-    let grid_mb = grid_mb(sizes.large_grids, LARGE_GRID_ROWS);
-    points.push(runtime.block_on(restart(
-        &bin,
-        &large,
-        sizes.large_grids * 2,
-        grid_mb,
-        sizes.reads,
-    ))?);
-    say(&format!("{:?}", points.last()));
+    let mut grids = 0;
+    for step in [4, 2, 1] {
+        let more = sizes.large_grids / step - grids;
+        chart_studio_server::fill::fill(&large, USER.0, USER.1, more, LARGE_GRID_ROWS)?;
+        grids += more;
+        let grid_mb = grid_mb(grids, LARGE_GRID_ROWS);
+        let at = (LARGE_GRID_ROWS, grids * 2, grid_mb);
+        points.push(runtime.block_on(restart(&bin, &large, at, sizes.reads))?);
+        say(&format!("{:?}", points.last()));
+    }
     std::fs::remove_dir_all(&scratch)?;
 
     let report =
@@ -185,9 +189,10 @@ async fn answers_per_second(url: &str, engine: &str, seconds: f64) -> Result<Thr
         send(&client, request)
     })
     .await?;
+    let named = plots.len();
     let create = rate(seconds, |index| {
         let client = &client;
-        async move { create_plot(client, index).await.map(drop) }
+        async move { create_plot(client, named + index).await.map(drop) }
     })
     .await?;
     let share = rate(seconds, |index| {
@@ -205,17 +210,19 @@ async fn send(client: &Client, request: Raw) -> Result<()> {
     Ok(())
 }
 
-/// A small grid and a plot drawn from it; the plot's fid.
+/// A small grid and a plot drawn from it, both named by `index` (as clients name their files;
+/// the server's `untitled N` names cost a search of the folder); the plot's fid.
 async fn create_plot(client: &Client, index: usize) -> Result<String> {
     let mut grid = Raw::new("POST", "grids");
     grid.body = Some(json!({
+        "filename": format!("grid {index}"),
         "data": {"cols": {"x": {"data": [1, 2, 3], "order": 0}, "y": {"data": [index, 1, 3], "order": 1}}},
     }));
     let grid: Value = client.send(&grid).await?;
     let fid = grid["file"]["fid"].as_str().context("grid fid")?;
     let uid = |i: usize| grid["file"]["cols"][i]["uid"].as_str().unwrap_or_default().to_owned();
     let mut plot = Raw::new("POST", "plots");
-    plot.body = Some(json!({"figure": {"data": [{
+    plot.body = Some(json!({"filename": format!("plot {index}"), "figure": {"data": [{
         "type": "scatter", "xsrc": format!("{fid}:{}", uid(0)), "ysrc": format!("{fid}:{}", uid(1)),
     }]}}));
     let plot: Value = client.send(&plot).await?;
@@ -249,13 +256,12 @@ where
     Ok(answered as f64 / started.elapsed().as_secs_f64())
 }
 
-/// Starts the server on `data`, times its first answer, reads `reads` grid contents and
-/// measures its memory.
+/// Starts the server on `data` (`files` files, grids of `grid_rows` rows, `grid_mb` of grid
+/// data), times its first answer, reads `reads` grid contents and measures its memory.
 async fn restart(
     bin: &Path,
     data: &Path,
-    files: usize,
-    grid_mb: f64,
+    (grid_rows, files, grid_mb): (usize, usize, f64),
     reads: usize,
 ) -> Result<SizePoint> {
     let database_mb = std::fs::metadata(data.join("chart-studio.sqlite3"))?.len() as f64 / 1e6;
@@ -278,6 +284,7 @@ async fn restart(
         }
     }
     Ok(SizePoint {
+        grid_rows,
         files,
         grid_mb,
         database_mb,
@@ -334,12 +341,13 @@ fn table(report: &Report) -> String {
         ));
     }
     out.push_str(
-        "\n| files | grid data | database | restart to first answer | RSS | RSS after reading grids | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|\n",
+        "\n| files | rows per grid | grid data | database | restart to first answer | RSS | RSS after reading grids | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for p in &report.sizes {
         out.push_str(&format!(
-            "| {} | {:.0} MB | {:.0} MB | {:.2} s | {:.0} MB | {:.0} MB | {:.0} MB |\n",
+            "| {} | {} | {:.0} MB | {:.0} MB | {:.2} s | {:.0} MB | {:.0} MB | {:.0} MB |\n",
             p.files,
+            p.grid_rows,
             p.grid_mb,
             p.database_mb,
             p.restart_seconds,
@@ -355,8 +363,9 @@ fn table(report: &Report) -> String {
     out
 }
 
-/// Peak RSS against the database's size, as an SVG line chart.
-fn chart(points: &[SizePoint], path: &PathBuf) -> Result<()> {
+/// Peak RSS against the database's size, as an SVG line chart: one line for many small files,
+/// one for large grids.
+fn chart(points: &[SizePoint], path: &Path) -> Result<()> {
     use plotters::prelude::*;
     let most_db = points.iter().map(|p| p.database_mb).fold(1.0, f64::max) * 1.1;
     let most_rss = points.iter().map(|p| p.peak_mb).fold(300.0, f64::max) * 1.1;
@@ -375,17 +384,71 @@ fn chart(points: &[SizePoint], path: &PathBuf) -> Result<()> {
         .y_desc("peak RSS (MB)")
         .draw()
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut sorted: Vec<&SizePoint> = points.iter().collect();
-    sorted.sort_by(|a, b| a.database_mb.total_cmp(&b.database_mb));
-    let line = sorted.iter().map(|p| (p.database_mb, p.peak_mb));
-    chart.draw_series(LineSeries::new(line.clone(), &BLUE)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let series = [
+        ("plots with 100-row grids", SMALL_GRID_ROWS, BLUE),
+        ("plots with 100,000-row grids", LARGE_GRID_ROWS, RGBColor(0, 140, 0)),
+    ];
+    for (label, rows, color) in series {
+        let points = points.iter().filter(|p| p.grid_rows == rows);
+        let line: Vec<(f64, f64)> = points.map(|p| (p.database_mb, p.peak_mb)).collect();
+        chart
+            .draw_series(LineSeries::new(line.clone(), color))
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .label(label)
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], color));
+        chart
+            .draw_series(line.into_iter().map(|at| Circle::new(at, 4, color.filled())))
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+    }
     chart
-        .draw_series(line.map(|at| Circle::new(at, 4, BLUE.filled())))
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    chart
-        .draw_series(LineSeries::new([(0.0, 300.0), (most_db, 300.0)], &RED))
+        .draw_series(LineSeries::new([(0.0, 300.0), (most_db, 300.0)], RED))
         .map_err(|e| anyhow::anyhow!("{e}"))?
-        .label("target: 300 MB");
+        .label("target: 300 MB")
+        .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RED));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperLeft)
+        .draw()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     root.present().map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(grid_rows: usize, files: usize, database_mb: f64, peak_mb: f64) -> SizePoint {
+        SizePoint {
+            grid_rows,
+            files,
+            grid_mb: 0.0,
+            database_mb,
+            restart_seconds: 0.1,
+            rss_mb: peak_mb,
+            rss_after_reads_mb: peak_mb,
+            peak_mb,
+        }
+    }
+
+    #[test]
+    fn the_chart_draws_a_line_per_kind_of_data_and_the_target() {
+        let points = [
+            point(SMALL_GRID_ROWS, 10_000, 11.0, 45.0),
+            point(SMALL_GRID_ROWS, 100_000, 107.0, 156.0),
+            point(LARGE_GRID_ROWS, 650, 510.0, 120.0),
+            point(LARGE_GRID_ROWS, 2_600, 2_040.0, 134.0),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chart.svg");
+        chart(&points, &path).unwrap();
+        let svg = std::fs::read_to_string(&path).unwrap();
+        for label in ["plots with 100-row grids", "plots with 100,000-row grids", "target: 300 MB"]
+        {
+            assert!(svg.contains(label), "{label} is missing");
+        }
+        assert_eq!(svg.matches("<circle").count(), points.len(), "a dot per point");
+    }
 }

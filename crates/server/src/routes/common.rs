@@ -377,7 +377,7 @@ async fn content(
     viewer: Viewer,
     Path(fid): Path<String>,
     Query(params): Params,
-) -> Result<Json<Value>, Failure> {
+) -> Result<Response, Failure> {
     let fid = parse_fid(&fid)?;
     let inline = flag_param(&params, "inline_data")?.unwrap_or(false);
     let map_unreadable = params.get("map_data").is_some_and(|v| v == "unreadable");
@@ -403,10 +403,10 @@ async fn content(
         }
         content
     };
-    Ok(Json(match content {
-        Content::Plot(sources) => sources.content(inline, map_unreadable),
-        Content::Grid(columns) => grid_content(&columns),
-    }))
+    Ok(match content {
+        Content::Plot(sources) => Json(sources.content(inline, map_unreadable)).into_response(),
+        Content::Grid(columns) => Json(GridContent(columns)).into_response(),
+    })
 }
 
 /// A file's content, taken under the store's lock without copying it.
@@ -415,14 +415,37 @@ enum Content {
     Grid(Arc<Vec<crate::store::StoredColumn>>),
 }
 
-/// `{"cols": {name: {data, order, uid}}}`.
-pub(crate) fn grid_content(columns: &[crate::store::StoredColumn]) -> Value {
-    let cols: serde_json::Map<String, Value> = columns
-        .iter()
-        .enumerate()
-        .map(|(order, c)| (c.name.clone(), json!({"data": c.data, "order": order, "uid": c.uid})))
-        .collect();
-    json!({ "cols": cols })
+/// A grid's content, `{"cols": {name: {data, order, uid}}}` with the names in order, written
+/// straight from the stored columns (nothing is copied into a JSON tree first).
+struct GridContent(Arc<Vec<crate::store::StoredColumn>>);
+
+impl serde::Serialize for GridContent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        #[derive(serde::Serialize)]
+        struct Column<'a> {
+            data: &'a [Value],
+            order: usize,
+            uid: &'a str,
+        }
+        struct Columns<'a>(&'a [crate::store::StoredColumn]);
+        impl serde::Serialize for Columns<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let mut by_name: Vec<(usize, &crate::store::StoredColumn)> =
+                    self.0.iter().enumerate().collect();
+                by_name.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+                let mut map = serializer.serialize_map(Some(by_name.len()))?;
+                for (order, column) in by_name {
+                    let value = Column { data: &column.data, order, uid: &column.uid };
+                    map.serialize_entry(&column.name, &value)?;
+                }
+                map.end()
+            }
+        }
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("cols", &Columns(&self.0))?;
+        map.end()
+    }
 }
 
 /// Refuses figures without `data` or `layout`, raw data arrays, and references to columns that
