@@ -358,7 +358,7 @@ fn table(report: &Report) -> String {
     }
     out.push('\n');
     for (target, met) in &report.targets {
-        out.push_str(&format!("- {} {target}\n", if *met { "met:" } else { "missed:" }));
+        out.push_str(&format!("- {} {target}\n", if *met { "met:" } else { "**missed**:" }));
     }
     out
 }

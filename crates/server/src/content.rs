@@ -2,7 +2,6 @@
 //! memory: its outline, the little that listings, searches and links read. The content itself
 //! lives in the database and is read per request, through a cache bounded in bytes.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chart_studio_models::{Fid, FileType};
@@ -125,6 +124,63 @@ fn value_memory(value: &Value) -> usize {
     total
 }
 
+/// A sorted set of fids in a vector: most files link to none or a few, and a set per file
+/// must cost little (a `BTreeSet` allocates a whole node for one fid).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Links(Vec<Fid>);
+
+impl Links {
+    /// Adds `fid`; false when it was there.
+    pub(crate) fn insert(&mut self, fid: Fid) -> bool {
+        match self.0.binary_search(&fid) {
+            Ok(_) => false,
+            Err(at) => {
+                self.0.insert(at, fid);
+                true
+            }
+        }
+    }
+
+    /// Removes `fid`; false when it was not there.
+    pub(crate) fn remove(&mut self, fid: &Fid) -> bool {
+        match self.0.binary_search(fid) {
+            Ok(at) => {
+                self.0.remove(at);
+                true
+            }
+            Err(_) => false,
+        }
+    }
+
+    pub(crate) fn contains(&self, fid: &Fid) -> bool {
+        self.0.binary_search(fid).is_ok()
+    }
+
+    pub(crate) fn iter(&self) -> std::slice::Iter<'_, Fid> {
+        self.0.iter()
+    }
+}
+
+impl FromIterator<Fid> for Links {
+    fn from_iter<I: IntoIterator<Item = Fid>>(fids: I) -> Self {
+        let mut fids: Vec<Fid> = fids.into_iter().collect();
+        fids.sort_unstable();
+        fids.dedup();
+        fids.shrink_to_fit();
+        Self(fids)
+    }
+}
+
+impl<'a> IntoIterator for &'a Links {
+    type Item = &'a Fid;
+    type IntoIter = std::slice::Iter<'a, Fid>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
 /// A grid column's name and uid, without its data.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(crate) struct ColumnName {
@@ -140,7 +196,7 @@ pub(crate) enum Outline {
         /// The `type` of each trace, for `plottype:` searches.
         trace_types: Vec<String>,
         /// The grids the figure's column references name (existing or not).
-        grids: BTreeSet<Fid>,
+        grids: Links,
     },
     Grid {
         columns: Vec<ColumnName>,
@@ -159,7 +215,7 @@ impl Outline {
                     .into_iter()
                     .filter_map(|(_, trace)| trace.get("type")?.as_str().map(str::to_owned))
                     .collect(),
-                grids: chart_studio_models::referenced_grids(figure),
+                grids: chart_studio_models::referenced_grids(figure).into_iter().collect(),
             },
             Body::Grid { columns } => Self::Grid {
                 columns: columns
@@ -278,6 +334,20 @@ mod tests {
     }
 
     #[test]
+    fn links_stay_a_sorted_set() {
+        let fid = |n| Fid::new("alice", n).unwrap();
+        let mut links: Links = [fid(3), fid(1), fid(3)].into_iter().collect();
+        assert_eq!(links.iter().cloned().collect::<Vec<_>>(), [fid(1), fid(3)]);
+        assert!(links.insert(fid(2)) && !links.insert(fid(2)));
+        assert_eq!(links.iter().cloned().collect::<Vec<_>>(), [fid(1), fid(2), fid(3)]);
+        assert!(links.remove(&fid(1)) && !links.remove(&fid(1)));
+        assert!(links.contains(&fid(3)) && !links.contains(&fid(1)));
+        let text = serde_json::to_string(&links).unwrap();
+        assert_eq!(text, r#"["alice:2","alice:3"]"#, "stored as a list, as the set was");
+        assert_eq!(serde_json::from_str::<Links>(&text).unwrap(), links);
+    }
+
+    #[test]
     fn a_grid_counts_the_memory_of_its_values() {
         let numbers = (0..1000).map(Value::from).collect();
         let grid =
@@ -294,7 +364,7 @@ mod tests {
             panic!("a plot's outline")
         };
         assert_eq!(trace_types, ["bar"]);
-        assert_eq!(grids, BTreeSet::from([Fid::new("bob", 3).unwrap()]));
+        assert_eq!(grids, Links::from_iter([Fid::new("bob", 3).unwrap()]));
         let columns = vec![StoredColumn { name: "x".into(), uid: "aaaaaa".into(), data: vec![] }];
         let outline = Outline::of(&Body::grid(columns));
         assert_eq!(outline.columns(), [ColumnName { name: "x".into(), uid: "aaaaaa".into() }]);

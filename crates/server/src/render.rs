@@ -92,8 +92,8 @@ impl Urls {
         file.preview = Some(String::new());
         // INFER: the read-only `references` / `referencers` list the grids a plot uses and the
         // plots that use a grid, by fid (the captured public list shows them empty).
-        let fids = |set: &std::collections::BTreeSet<Fid>| {
-            set.iter().map(|f| Value::String(f.to_string())).collect()
+        let fids = |links: &crate::store::Links| {
+            links.iter().map(|f| Value::String(f.to_string())).collect()
         };
         file.references = Some(fids(&record.references));
         file.referencers = Some(fids(&record.referencers));

@@ -11,7 +11,7 @@ use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
 use crate::content::Cache;
-pub(crate) use crate::content::{Body, Outline, StoredColumn};
+pub(crate) use crate::content::{Body, Links, Outline, StoredColumn};
 use crate::db::{Batch, Db, FileRow, Unreadable};
 
 /// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
@@ -150,10 +150,10 @@ pub(crate) struct FileRecord {
     pub outline: Outline,
     /// Plots: the grids the figure refers to that exist. Kept up to date by the store (not stored).
     #[serde(skip)]
-    pub references: BTreeSet<Fid>,
+    pub references: Links,
     /// Grids: the plots that refer to this grid. Kept up to date by the store (not stored).
     #[serde(skip)]
-    pub referencers: BTreeSet<Fid>,
+    pub referencers: Links,
 }
 
 impl FileRecord {
@@ -723,8 +723,8 @@ impl Store {
             featured: false,
             metadata: new.metadata,
             outline: Outline::of(&new.body),
-            references: BTreeSet::new(),
-            referencers: BTreeSet::new(),
+            references: Links::default(),
+            referencers: Links::default(),
         };
         account.files.insert(idlocal, record);
         account.index(idlocal);
@@ -928,14 +928,14 @@ impl Store {
         let plot = fid(owner, idlocal);
         let Some(record) = self.file(owner, idlocal) else { return };
         let Outline::Plot { grids, .. } = &record.outline else { return };
-        let now: BTreeSet<Fid> = grids
+        let now: Links = grids
             .iter()
             .filter(|grid| self.file(grid.owner(), grid.idlocal()).is_some())
             .cloned()
             .collect();
         let before =
             self.file_at_mut(&plot).map(|r| std::mem::take(&mut r.references)).unwrap_or_default();
-        for grid in before.difference(&now) {
+        for grid in before.iter().filter(|grid| !now.contains(grid)) {
             if let Some(grid) = self.file_at_mut(grid) {
                 grid.referencers.remove(&plot);
             }
@@ -1122,24 +1122,24 @@ mod tests {
         let plot_fid = fid("alice", plot);
         assert_eq!(
             store.file("alice", grid).unwrap().referencers,
-            BTreeSet::from([plot_fid.clone()])
+            Links::from_iter([plot_fid.clone()])
         );
         assert_eq!(
             store.file("alice", plot).unwrap().references,
-            BTreeSet::from([fid("alice", grid)])
+            Links::from_iter([fid("alice", grid)])
         );
         let changes = Changes {
             body: Some(Body::plot(serde_json::json!({"data": []}))),
             ..Changes::default()
         };
         store.update("alice", plot, changes).unwrap();
-        assert!(store.file("alice", grid).unwrap().referencers.is_empty());
+        assert!(store.file("alice", grid).unwrap().referencers == Links::default());
         let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa"}]});
         store
             .update("alice", plot, Changes { body: Some(Body::plot(figure)), ..Changes::default() })
             .unwrap();
         store.remove("alice", grid).unwrap();
-        assert!(store.file("alice", plot).unwrap().references.is_empty());
+        assert!(store.file("alice", plot).unwrap().references == Links::default());
     }
 
     #[test]
@@ -1245,7 +1245,7 @@ mod tests {
             assert_eq!(snapshot(&reopened), before);
             assert_eq!(
                 reopened.file("bob", grid).unwrap().referencers,
-                BTreeSet::from([fid("alice", plot)]),
+                Links::from_iter([fid("alice", plot)]),
                 "another account's plot is linked to the grid it uses"
             );
         }
