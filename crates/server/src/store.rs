@@ -87,6 +87,10 @@ pub(crate) struct Account {
     names: BTreeMap<(i64, String), u64>,
     /// Every file (trashed ones too) by folder, so a folder's subtree costs its own size.
     children: BTreeMap<i64, BTreeSet<u64>>,
+    /// Per folder, an n such that the default names below it (`untitled`, `untitled 2`, ...,
+    /// `untitled n-1`) are all taken, so that the next default name is found without searching
+    /// the folder from the start.
+    untitled_taken_below: BTreeMap<i64, u64>,
 }
 
 impl std::fmt::Debug for Account {
@@ -119,7 +123,22 @@ impl Account {
         let key = (file.parent, file.filename.clone());
         if self.names.get(&key) == Some(&id) {
             self.names.remove(&key);
+            if let Some(freed) = untitled_number(&key.1)
+                && let Some(below) = self.untitled_taken_below.get_mut(&key.0)
+            {
+                *below = (*below).min(freed);
+            }
         }
+    }
+
+    /// `untitled`, `untitled 2`, ...: the first free default name in `parent`.
+    fn untitled(&mut self, parent: i64) -> String {
+        let mut n = self.untitled_taken_below.get(&parent).copied().unwrap_or(1);
+        while self.names.contains_key(&(parent, untitled_name(n))) {
+            n += 1;
+        }
+        self.untitled_taken_below.insert(parent, n);
+        untitled_name(n)
     }
 
     /// The files directly inside folder `parent` (trashed ones too).
@@ -425,6 +444,7 @@ impl Store {
                 files: BTreeMap::new(),
                 names: BTreeMap::new(),
                 children: BTreeMap::new(),
+                untitled_taken_below: BTreeMap::new(),
             },
         );
         self.touch_account(username);
@@ -500,6 +520,7 @@ impl Store {
             files: files.into_iter().map(|f| (f.idlocal, f)).collect(),
             names: BTreeMap::new(),
             children: BTreeMap::new(),
+            untitled_taken_below: BTreeMap::new(),
         };
         let ids: Vec<u64> = account.files.keys().copied().collect();
         for id in ids {
@@ -695,7 +716,7 @@ impl Store {
                 ));
             }
             Some(name) => name,
-            None => untitled(account, parent),
+            None => account.untitled(parent),
         };
         if Self::child_named(account, parent, &filename).is_some() {
             return Err(StoreError::Exists(filename.clone()));
@@ -1022,12 +1043,19 @@ fn as_parent(idlocal: u64) -> Result<i64, StoreError> {
     i64::try_from(idlocal).map_err(|_| StoreError::invalid("parent", "folder number too large"))
 }
 
-/// `untitled`, `untitled 2`, ...: the first free default name in `parent`.
-fn untitled(account: &Account, parent: i64) -> String {
-    (1..)
-        .map(|n| if n == 1 { "untitled".to_owned() } else { format!("untitled {n}") })
-        .find(|name| Store::child_named(account, parent, name).is_none())
-        .unwrap_or_default()
+/// The `n`th default name: `untitled`, `untitled 2`, ...
+fn untitled_name(n: u64) -> String {
+    if n == 1 { "untitled".to_owned() } else { format!("untitled {n}") }
+}
+
+/// Which default name `name` is, if it is one.
+fn untitled_number(name: &str) -> Option<u64> {
+    let n = match name.strip_prefix("untitled") {
+        Some("") => 1,
+        Some(rest) => rest.strip_prefix(' ')?.parse().ok()?,
+        None => return None,
+    };
+    (n >= 1 && untitled_name(n) == name).then_some(n)
 }
 
 #[cfg(test)]
@@ -1264,5 +1292,35 @@ mod tests {
         assert_eq!(store.lookup("alice", "kept", HOME_FOLDER), Some(kept));
         assert_eq!(store.file("alice", kept).map(|f| f.filename.as_str()), Some("kept"));
         assert_eq!(before.len(), 1);
+    }
+
+    #[test]
+    fn default_names_take_the_first_free_number_without_searching_from_the_start() {
+        let mut store = store();
+        let unnamed = |store: &mut Store| {
+            let id = store.create("alice", NewFile { filename: None, ..new("", Body::Folder) });
+            store.file("alice", id.unwrap()).unwrap().filename.clone()
+        };
+        let names: Vec<String> = (0..3).map(|_| unnamed(&mut store)).collect();
+        assert_eq!(names, ["untitled", "untitled 2", "untitled 3"]);
+        store.create("alice", new("untitled 4", Body::Folder)).unwrap();
+        assert_eq!(unnamed(&mut store), "untitled 5", "a name given by hand is skipped");
+        let second = store.lookup("alice", "untitled 2", HOME_FOLDER).unwrap();
+        store.set_trashed("alice", second, true).unwrap();
+        assert_eq!(unnamed(&mut store), "untitled 2", "a freed number is taken again");
+        assert_eq!(unnamed(&mut store), "untitled 6");
+        let renamed = Changes { filename: Some("kept".into()), ..Changes::default() };
+        let first = store.lookup("alice", "untitled", HOME_FOLDER).unwrap();
+        store.update("alice", first, renamed).unwrap();
+        assert_eq!(unnamed(&mut store), "untitled");
+        for (name, number) in [
+            ("untitled", Some(1)),
+            ("untitled 7", Some(7)),
+            ("untitled 07", None),
+            ("untitled 1", None),
+            ("untitledx", None),
+        ] {
+            assert_eq!(untitled_number(name), number, "{name}");
+        }
     }
 }
