@@ -278,15 +278,22 @@ impl Store {
         Ok((store, unreadable))
     }
 
-    /// Reads every account and file record from the database.
+    /// Reads every account and file record from the database, in place of what is held.
     fn load(&mut self) -> anyhow::Result<Vec<Unreadable>> {
+        self.accounts.clear();
+        self.cache.borrow_mut().clear();
         let mut plots = Vec::new();
         let mut unreadable = Vec::new();
         for account in self.db.load()? {
             let mut records = Vec::new();
             for file in account.files {
                 match serde_json::from_str::<FileRecord>(&file.record) {
-                    Ok(record) => records.push(FileRecord { views: file.views, ..record }),
+                    // The row's number is the file's, whatever its record says.
+                    Ok(record) => records.push(FileRecord {
+                        idlocal: file.idlocal,
+                        views: file.views,
+                        ..record
+                    }),
                     Err(err) => unreadable.push(Unreadable {
                         fid: format!("{}:{}", account.row.username, file.idlocal),
                         reason: err.to_string(),
@@ -327,9 +334,7 @@ impl Store {
 
     /// Drops every change since the last commit and reads the store back from the database.
     pub(crate) fn rollback(&mut self) -> anyhow::Result<()> {
-        self.accounts.clear();
         self.changed = Changed::default();
-        self.cache.borrow_mut().clear();
         self.load()?;
         Ok(())
     }
@@ -1321,6 +1326,75 @@ mod tests {
             ("untitledx", None),
         ] {
             assert_eq!(untitled_number(name), number, "{name}");
+        }
+    }
+
+    /// A stored record or content, as odd or damaged as it may be.
+    fn stored_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,12}".prop_map(Value::from),
+        ];
+        let json = leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z_]{1,10}", inner, 0..4)
+                    .prop_map(|map| Value::Object(map.into_iter().collect())),
+            ]
+        });
+        prop_oneof![
+            ".{0,40}",
+            json.clone().prop_map(|v| v.to_string()),
+            json.clone().prop_map(|v| serde_json::json!({"Plot": {"figure": v}}).to_string()),
+            json.clone().prop_map(|v| serde_json::json!({"Grid": {"columns": v}}).to_string()),
+            // A record that reads, under another number, with any or a valid outline.
+            (json, any::<bool>()).prop_map(|(v, valid)| {
+                let outline = if valid { serde_json::json!({"kind": "folder"}) } else { v };
+                serde_json::json!({"idlocal": 7, "filename": "x", "parent": -1,
+                    "world_readable": true, "share_key_enabled": false, "share_key": null,
+                    "deleted": false, "created": 1, "modified": 1, "quality": 0,
+                    "featured": false, "metadata": null, "outline": outline})
+                .to_string()
+            }),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 300, ..Default::default() })]
+
+        #[test]
+        fn no_stored_row_makes_the_store_panic(record in stored_text(), content in stored_text()) {
+            let mut store = store();
+            let kept = store.create("alice", new("kept", Body::plot(Value::Null))).unwrap();
+            let odd = store.create("alice", new("odd", Body::plot(Value::Null))).unwrap();
+            store.commit().unwrap();
+            let conn = store.db.conn_for_tests();
+            conn.execute(
+                "UPDATE files SET record = ?1 WHERE idlocal = ?2",
+                rusqlite::params![record, odd as i64],
+            )
+            .unwrap();
+            conn.execute(
+                "UPDATE contents SET body = ?1 WHERE idlocal = ?2",
+                rusqlite::params![content, kept as i64],
+            )
+            .unwrap();
+            let unreadable = store.load().unwrap();
+            proptest::prop_assert!(unreadable.len() <= 1);
+            proptest::prop_assert_eq!(store.file("alice", kept).map(|f| f.idlocal), Some(kept));
+            if unreadable.is_empty() {
+                let read = store.file("alice", odd).map(|f| f.idlocal);
+                proptest::prop_assert_eq!(read, Some(odd), "the row's number wins");
+            }
+            for id in [kept, odd] {
+                match store.body("alice", id) {
+                    Ok(_) | Err(StoreError::Storage(_)) => {}
+                    Err(other) => proptest::prop_assert!(false, "{other}"),
+                }
+            }
         }
     }
 }
