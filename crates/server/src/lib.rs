@@ -298,8 +298,9 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         Some(dir) => db::Db::open(dir)?,
         None => db::Db::in_memory()?,
     };
-    let (mut store, unreadable) = Store::open(db, config.seed, config.cache_mb << 20)
-        .context("could not load the database")?;
+    let (mut store, unreadable) =
+        Store::open(db, config.seed, config.cache_mb.saturating_mul(1 << 20))
+            .context("could not load the database")?;
     for file in &unreadable {
         tracing::error!(
             file = %file.fid,

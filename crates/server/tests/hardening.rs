@@ -675,3 +675,29 @@ async fn a_change_that_cannot_be_saved_is_not_half_applied() {
     let after = served(client(&server, Some(ALICE))).await;
     assert_eq!(after, [("kept".to_owned(), Some(false)), ("next".to_owned(), Some(false))]);
 }
+
+/// Contents read the same whether the cache keeps none of them, some, or all (a size too large
+/// to count in bytes is taken as "all").
+#[tokio::test]
+async fn any_content_cache_size_serves_the_same_contents() {
+    let mut seen = Vec::new();
+    for cache_mb in [0, 1, usize::MAX] {
+        let config = chart_studio_server::ServerConfig { cache_mb, ..Default::default() };
+        let server = common::server_with(config).await;
+        let fids = server.add_plots(ALICE.0, 3, "", true).unwrap();
+        let alice = client(&server, Some(ALICE));
+        let mut contents = Vec::new();
+        for _ in 0..2 {
+            for fid in &fids {
+                let path = format!("plots/{fid}/content?inline_data=true");
+                let content: Value = alice.send(&Raw::new("GET", path)).await.unwrap();
+                contents.push(content);
+            }
+        }
+        assert_eq!(contents[..3], contents[3..], "a second read matches the first");
+        assert!(contents[0]["data"][0]["x"].is_array(), "{}", contents[0]);
+        seen.push(contents);
+        server.stop().await.unwrap();
+    }
+    assert!(seen.windows(2).all(|pair| pair[0] == pair[1]), "the cache changes nothing");
+}
