@@ -166,8 +166,17 @@ pub(crate) fn page(app: &Shared, viewer: &Viewer, fid: &Fid, shown: Shown, bare:
             _ => (dashboard(&content, &mut plot), Vec::new()),
         }
     };
-    let figures: Vec<String> =
-        plots.drawn.into_iter().map(|sources| script_json(&sources.content(true, false))).collect();
+    let figures: Vec<String> = plots
+        .drawn
+        .into_iter()
+        .map(|sources| match sources.content(true, false) {
+            Ok(figure) => script_json(&figure),
+            Err(err) => {
+                tracing::error!(error = %err, "a dashboard's plot data could not be read");
+                script_json(&Value::Null)
+            }
+        })
+        .collect();
     let image = plots.first.map(|link| {
         let key = link
             .share_key

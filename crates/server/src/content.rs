@@ -249,11 +249,48 @@ impl Outline {
     }
 }
 
+/// A content's place in the cache: its file's owner, idlocal and modification time, so that a
+/// content read before a change never stands for the content after it.
+pub(crate) type CacheKey = (String, u64, i64);
+
+/// The cache as the store and the readers it hands contents to share it.
+pub(crate) type SharedCache = Arc<std::sync::Mutex<Cache>>;
+
+/// A content handed out by the store: ready, or its stored JSON, read under the store's lock
+/// and decoded by [`ContentRead::load`] after the lock is released, so that decoding a large
+/// grid holds up no other request.
+#[derive(Debug)]
+pub(crate) enum ContentRead {
+    Ready(Body),
+    Stored { text: String, key: CacheKey, cache: SharedCache },
+}
+
+impl ContentRead {
+    /// The content, decoded (and cached) if it was read as JSON. The error is the decoder's.
+    pub(crate) fn load(self) -> Result<Body, String> {
+        match self {
+            Self::Ready(body) => Ok(body),
+            Self::Stored { text, key, cache } => {
+                let body: Body = serde_json::from_str(&text)
+                    .map_err(|err| format!("{}:{}: {err}", key.0, key.1))?;
+                drop(text);
+                lock(&cache).put(key, body.clone());
+                Ok(body)
+            }
+        }
+    }
+}
+
+/// The cache, locked; a reader that panicked does not poison it for the others.
+pub(crate) fn lock(cache: &SharedCache) -> std::sync::MutexGuard<'_, Cache> {
+    cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Recently read contents, least recently used first out, holding at most a number of bytes
 /// of memory (as [`Body::memory`] estimates it).
 #[derive(Debug)]
 pub(crate) struct Cache {
-    entries: lru::LruCache<(String, u64), (Body, usize)>,
+    entries: lru::LruCache<CacheKey, (Body, usize)>,
     bytes: usize,
     limit: usize,
 }
@@ -265,12 +302,12 @@ impl Cache {
     }
 
     /// The content of `key`, if cached (it becomes the most recently used).
-    pub(crate) fn get(&mut self, key: &(String, u64)) -> Option<Body> {
+    pub(crate) fn get(&mut self, key: &CacheKey) -> Option<Body> {
         self.entries.get(key).map(|(body, _)| body.clone())
     }
 
     /// Keeps `body`, unless it alone is larger than the cache.
-    pub(crate) fn put(&mut self, key: (String, u64), body: Body) {
+    pub(crate) fn put(&mut self, key: CacheKey, body: Body) {
         self.remove(&key);
         let bytes = body.memory();
         if bytes > self.limit {
@@ -285,7 +322,7 @@ impl Cache {
     }
 
     /// Forgets `key`.
-    pub(crate) fn remove(&mut self, key: &(String, u64)) {
+    pub(crate) fn remove(&mut self, key: &CacheKey) {
         if let Some((_, size)) = self.entries.pop(key) {
             self.bytes -= size;
         }
@@ -308,8 +345,8 @@ impl Cache {
 mod tests {
     use super::*;
 
-    fn key(id: u64) -> (String, u64) {
-        ("alice".to_owned(), id)
+    fn key(id: u64) -> CacheKey {
+        ("alice".to_owned(), id, 0)
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Stored records as the API's JSON models, from one requester's point of view.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chart_studio_models::{
@@ -12,7 +13,7 @@ use crate::access::View;
 use crate::auth::Viewer;
 use crate::clock;
 use crate::state::Urls;
-use crate::store::{Account, Body, FileRecord, Outline, Store, StoreError, StoredColumn};
+use crate::store::{Account, Body, ContentRead, FileRecord, Outline, Store, StoreError};
 use chart_studio_models::FileType;
 
 /// Makes a file look as listings show it: the real service leaves `references` and
@@ -198,15 +199,16 @@ impl PlotView {
 struct Source {
     path: String,
     reference: ColumnRef,
-    columns: Arc<Vec<StoredColumn>>,
+    /// The column's place in its grid.
     column: usize,
     grid_readable: bool,
     /// When the grid last changed.
     grid_modified: i64,
 }
 
-/// What a plot's content is made of, gathered under the store's lock without copying any data;
-/// [`PlotSources::content`] builds the answer after the lock is released.
+/// What a plot's content is made of, gathered under the store's lock without copying or
+/// decoding any grid; [`PlotSources::content`] decodes the grids and builds the answer after
+/// the lock is released.
 ///
 /// Whoever may read a plot may see the data of its owner's live grids, as a shared chart would
 /// show it (INFER); another account's grid shows only while the viewer may read it.
@@ -214,6 +216,8 @@ struct Source {
 pub(crate) struct PlotSources {
     figure: Arc<Value>,
     sources: Vec<Source>,
+    /// Each grid the sources draw from, once.
+    grids: BTreeMap<Fid, ContentRead>,
 }
 
 impl PlotSources {
@@ -225,6 +229,7 @@ impl PlotSources {
         figure: Arc<Value>,
     ) -> Result<Self, StoreError> {
         let mut sources = Vec::new();
+        let mut grids = BTreeMap::new();
         for (trace_path, trace) in chart_studio_models::traces(&figure) {
             for attribute in chart_studio_models::source_refs(trace) {
                 let Some(reference) =
@@ -237,23 +242,25 @@ impl PlotSources {
                 if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
                     continue;
                 }
-                let Some(Body::Grid { columns }) = store.body(grid_owner, grid.idlocal)? else {
+                let Some(column) =
+                    grid.outline.columns().iter().position(|c| c.uid == reference.uid)
+                else {
                     continue;
                 };
-                let Some(column) = columns.iter().position(|c| c.uid == reference.uid) else {
-                    continue;
-                };
+                if !grids.contains_key(&reference.grid) {
+                    let Some(read) = store.read(grid_owner, grid.idlocal)? else { continue };
+                    grids.insert(reference.grid.clone(), read);
+                }
                 sources.push(Source {
                     path: format!("{trace_path}.{}", attribute.path),
                     grid_readable: crate::access::can_read(viewer, grid_owner, grid, None),
                     grid_modified: grid.modified,
                     reference,
-                    columns,
                     column,
                 });
             }
         }
-        Ok(Self { figure, sources })
+        Ok(Self { figure, sources, grids })
     }
 
     /// What the content depends on besides the plot itself: each column the viewer sees, with
@@ -268,11 +275,22 @@ impl PlotSources {
     /// The figure; with `inline`, every `*src` reference replaced by the data it points to;
     /// with `map_unreadable`, a `map_data` object holding the data of grids the viewer cannot
     /// read.
-    pub(crate) fn content(self, inline: bool, map_unreadable: bool) -> Value {
+    pub(crate) fn content(self, inline: bool, map_unreadable: bool) -> Result<Value, StoreError> {
+        let mut columns = BTreeMap::new();
+        for (grid, read) in self.grids {
+            if let Body::Grid { columns: stored } = read.load().map_err(StoreError::Storage)? {
+                columns.insert(grid, stored);
+            }
+        }
         let mut figure = Arc::unwrap_or_clone(self.figure);
         let mut mapped = serde_json::Map::new();
         for source in self.sources {
-            let data = Value::Array(source.columns[source.column].data.clone());
+            let Some(column) =
+                columns.get(&source.reference.grid).and_then(|grid| grid.get(source.column))
+            else {
+                continue;
+            };
+            let data = Value::Array(column.data.clone());
             if inline {
                 let key = source
                     .path
@@ -291,6 +309,6 @@ impl PlotSources {
         {
             object.insert("map_data".to_owned(), Value::Object(mapped));
         }
-        figure
+        Ok(figure)
     }
 }

@@ -2,16 +2,16 @@
 //! depend on HTTP (idlocal counters, paths, filename conflicts, trash, recursive folder
 //! operations, grid columns). Handlers check who may do what; the store does what it is told.
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 use chart_studio_models::{ColumnRef, Fid, FileType, HOME_FOLDER};
 use rand::{Rng, RngCore, SeedableRng, rngs::StdRng};
 use serde_json::Value;
 
-use crate::content::Cache;
-pub(crate) use crate::content::{Body, Links, Outline, StoredColumn};
+pub(crate) use crate::content::{Body, ContentRead, Links, Outline, StoredColumn};
+use crate::content::{Cache, SharedCache, lock};
 use crate::db::{Batch, Db, FileRow, Unreadable};
 
 /// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
@@ -242,8 +242,8 @@ pub(crate) struct Store {
     /// Seeded, for reproducible column uids.
     rng: StdRng,
     changed: Changed,
-    /// Recently read contents.
-    cache: RefCell<Cache>,
+    /// Recently read contents, shared with the readers it hands contents to.
+    cache: SharedCache,
     db: Db,
 }
 
@@ -271,7 +271,7 @@ impl Store {
             last_time: 0,
             rng: StdRng::seed_from_u64(seed),
             changed: Changed::default(),
-            cache: RefCell::new(Cache::new(cache_bytes)),
+            cache: Arc::new(Mutex::new(Cache::new(cache_bytes))),
             db,
         };
         let unreadable = store.load()?;
@@ -281,7 +281,7 @@ impl Store {
     /// Reads every account and file record from the database, in place of what is held.
     fn load(&mut self) -> anyhow::Result<Vec<Unreadable>> {
         self.accounts.clear();
-        self.cache.borrow_mut().clear();
+        lock(&self.cache).clear();
         let mut plots = Vec::new();
         let mut unreadable = Vec::new();
         for account in self.db.load()? {
@@ -319,9 +319,11 @@ impl Store {
         let changed = std::mem::take(&mut self.changed);
         match self.batch(&changed).and_then(|batch| self.db.save(&batch)) {
             Ok(()) => {
-                let mut cache = self.cache.borrow_mut();
-                for (key, body) in changed.contents {
-                    cache.put(key, body);
+                let mut cache = lock(&self.cache);
+                for ((owner, idlocal), body) in changed.contents {
+                    if let Some(file) = self.file(&owner, idlocal) {
+                        cache.put((owner, idlocal, file.modified), body);
+                    }
                 }
                 Ok(())
             }
@@ -380,19 +382,30 @@ impl Store {
         Ok(batch)
     }
 
-    /// The content of `owner`'s file `idlocal`: the change not yet committed, the cache, or the
-    /// database. `None` when there is no such file.
+    /// The content of `owner`'s file `idlocal`, decoded now (under the store's lock): for
+    /// the rules and small contents. `None` when there is no such file.
     pub(crate) fn body(&self, owner: &str, idlocal: u64) -> Result<Option<Body>, StoreError> {
+        self.read(owner, idlocal)?.map(|read| read.load().map_err(StoreError::Storage)).transpose()
+    }
+
+    /// The content of `owner`'s file `idlocal`: the change not yet committed, the cache, or the
+    /// database's JSON, to be decoded with [`ContentRead::load`] once the store's lock is
+    /// released. `None` when there is no such file.
+    pub(crate) fn read(
+        &self,
+        owner: &str,
+        idlocal: u64,
+    ) -> Result<Option<ContentRead>, StoreError> {
         let Some(record) = self.file(owner, idlocal) else { return Ok(None) };
         if record.kind() == FileType::Folder {
-            return Ok(Some(Body::Folder));
+            return Ok(Some(ContentRead::Ready(Body::Folder)));
         }
-        let key = (owner.to_owned(), idlocal);
-        if let Some(body) = self.changed.contents.get(&key) {
-            return Ok(Some(body.clone()));
+        if let Some(body) = self.changed.contents.get(&(owner.to_owned(), idlocal)) {
+            return Ok(Some(ContentRead::Ready(body.clone())));
         }
-        if let Some(body) = self.cache.borrow_mut().get(&key) {
-            return Ok(Some(body));
+        let key = (owner.to_owned(), idlocal, record.modified);
+        if let Some(body) = lock(&self.cache).get(&key) {
+            return Ok(Some(ContentRead::Ready(body)));
         }
         let unreadable =
             |reason: String| StoreError::Storage(format!("{owner}:{idlocal}: {reason}"));
@@ -401,15 +414,13 @@ impl Store {
             .content(owner, idlocal)
             .map_err(|err| unreadable(format!("{err:#}")))?
             .ok_or_else(|| unreadable("its content is missing".to_owned()))?;
-        let body: Body = serde_json::from_str(&text).map_err(|err| unreadable(err.to_string()))?;
-        self.cache.borrow_mut().put(key, body.clone());
-        Ok(Some(body))
+        Ok(Some(ContentRead::Stored { text, key, cache: Arc::clone(&self.cache) }))
     }
 
-    /// Gives `owner`'s file `idlocal` new content (and its outline).
+    /// Gives `owner`'s file `idlocal` new content (and its outline). The content cached for the
+    /// file stays under its older modification time, unused, until the cache lets it go.
     fn set_body(&mut self, owner: &str, idlocal: u64, body: Body) {
         let key = (owner.to_owned(), idlocal);
-        self.cache.borrow_mut().remove(&key);
         if let Some(file) = self.accounts.get_mut(owner).and_then(|a| a.files.get_mut(&idlocal)) {
             file.outline = Outline::of(&body);
         }
@@ -496,7 +507,9 @@ impl Store {
             changed.files.remove(&key);
             changed.views.remove(&key);
             changed.contents.remove(&key);
-            self.cache.borrow_mut().remove(&key);
+            if let Some(file) = self.accounts.get(owner).and_then(|a| a.files.get(&idlocal)) {
+                lock(&self.cache).remove(&(owner.to_owned(), idlocal, file.modified));
+            }
             changed.removed.insert(key);
         } else {
             changed.removed.remove(&key);
@@ -1271,7 +1284,7 @@ mod tests {
         store.commit().unwrap();
         let before = snapshot(&store);
         assert!(before.iter().any(|line| line.contains("bbbbbb")), "{before:?}");
-        assert_eq!(store.cache.borrow().bytes(), 0, "a cache of 0 bytes keeps nothing");
+        assert_eq!(lock(&store.cache).bytes(), 0, "a cache of 0 bytes keeps nothing");
         drop(store);
         for cache in [0, 1 << 20] {
             let (reopened, _) = open(cache);
@@ -1396,5 +1409,39 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_content_is_decoded_after_the_lock_and_an_old_read_never_stands_for_a_newer_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut store, _) = Store::open(Db::open(dir.path()).unwrap(), 7, 1 << 20).unwrap();
+        store.add_account("alice", "alice-key").unwrap();
+        let column = |value: i64| StoredColumn {
+            name: "x".into(),
+            uid: "aaaaaa".into(),
+            data: vec![Value::from(value)],
+        };
+        let grid = store.create("alice", new("g", Body::grid(vec![column(1)]))).unwrap();
+        store.commit().unwrap();
+        lock(&store.cache).clear();
+        let old = store.read("alice", grid).unwrap().unwrap();
+        assert!(matches!(old, ContentRead::Stored { .. }), "not decoded under the lock");
+        store
+            .change_columns("alice", grid, |columns| {
+                columns[0] = column(2);
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        store.commit().unwrap();
+        lock(&store.cache).clear();
+        // The read taken before the change is decoded only now, and cached under its time.
+        let Body::Grid { columns } = old.load().unwrap() else { panic!("a grid") };
+        assert_eq!(columns[0].data, [Value::from(1)]);
+        let Some(Body::Grid { columns }) = store.body("alice", grid).unwrap() else {
+            panic!("a grid")
+        };
+        assert_eq!(columns[0].data, [Value::from(2)], "the newer content, not the old read");
+        let again = store.read("alice", grid).unwrap().unwrap();
+        assert!(matches!(again, ContentRead::Ready(_)), "read once, then from the cache");
     }
 }

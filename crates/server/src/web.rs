@@ -473,7 +473,10 @@ async fn file_page(
         let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
         (record.filename.clone(), sharing, sources)
     };
-    let figure = sources.content(true, false);
+    let figure = match sources.content(true, false) {
+        Ok(figure) => figure,
+        Err(err) => return Failure::from(err).into_response(),
+    };
     if let Wanted::Json = wanted {
         return axum::Json(figure).into_response();
     }
@@ -558,7 +561,7 @@ pub(crate) async fn stored_image(
     let images = &app.images;
     Some(
         async move {
-            let figure = sources.content(true, false);
+            let figure = sources.content(true, false)?;
             let size = images.size(&figure, wanted.width, wanted.height, wanted.scale)?;
             let key = crate::images::cache_key(&revision, wanted.format, size);
             let tag = format!("\"{key}\"");

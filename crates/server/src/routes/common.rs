@@ -391,11 +391,16 @@ async fn content(
             collection.kind().as_ref(),
             params.get("share_key").map(String::as_str),
         )?;
-        let content = match store.body(fid.owner(), record.idlocal)? {
-            Some(Body::Plot { figure }) => {
+        let content = match record.kind() {
+            FileType::Plot => {
+                let Some(Body::Plot { figure }) = store.body(fid.owner(), record.idlocal)? else {
+                    return Err(Failure::NotFound);
+                };
                 Content::Plot(PlotSources::gather(&store, &viewer, fid.owner(), figure)?)
             }
-            Some(Body::Grid { columns }) => Content::Grid(columns),
+            FileType::Grid => {
+                Content::Grid(store.read(fid.owner(), record.idlocal)?.ok_or(Failure::NotFound)?)
+            }
             _ => return Err(Failure::NotFound),
         };
         if view == View::Reader {
@@ -404,15 +409,20 @@ async fn content(
         content
     };
     Ok(match content {
-        Content::Plot(sources) => Json(sources.content(inline, map_unreadable)).into_response(),
-        Content::Grid(columns) => Json(GridContent(columns)).into_response(),
+        Content::Plot(sources) => Json(sources.content(inline, map_unreadable)?).into_response(),
+        Content::Grid(read) => {
+            let Body::Grid { columns } = read.load().map_err(StoreError::Storage)? else {
+                return Err(Failure::NotFound);
+            };
+            Json(GridContent(columns)).into_response()
+        }
     })
 }
 
-/// A file's content, taken under the store's lock without copying it.
+/// A file's content, taken under the store's lock without copying or decoding its data.
 enum Content {
     Plot(PlotSources),
-    Grid(Arc<Vec<crate::store::StoredColumn>>),
+    Grid(crate::store::ContentRead),
 }
 
 /// A grid's content, `{"cols": {name: {data, order, uid}}}` with the names in order, written

@@ -16,7 +16,7 @@ use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::failure::Failure;
 use crate::state::Shared;
-use crate::store::{Body, NewFile, StoredColumn};
+use crate::store::{Body, NewFile, StoreError, StoredColumn};
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
@@ -156,7 +156,7 @@ async fn columns_get(
 ) -> Result<Json<ColumnList>, Failure> {
     let fid = parse_fid(&fid)?;
     let wanted = uids(&params)?;
-    // The columns are taken under the lock and copied after it is released.
+    // The columns are read under the lock, and decoded and copied after it is released.
     let columns = {
         let store = app.store();
         let (_, record, _) = readable(
@@ -166,10 +166,10 @@ async fn columns_get(
             Some(&chart_studio_models::FileType::Grid),
             params.get("share_key").map(String::as_str),
         )?;
-        let Some(Body::Grid { columns }) = store.body(fid.owner(), record.idlocal)? else {
-            return Err(Failure::NotFound);
-        };
-        columns
+        store.read(fid.owner(), record.idlocal)?.ok_or(Failure::NotFound)?
+    };
+    let Body::Grid { columns } = columns.load().map_err(StoreError::Storage)? else {
+        return Err(Failure::NotFound);
     };
     let chosen: Vec<StoredColumn> = wanted
         .iter()
