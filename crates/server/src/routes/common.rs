@@ -408,15 +408,30 @@ async fn content(
         }
         content
     };
-    Ok(match content {
-        Content::Plot(sources) => Json(sources.content(inline, map_unreadable)?).into_response(),
+    json_off_the_workers(move || match content {
+        Content::Plot(sources) => Ok(serde_json::to_vec(&sources.content(inline, map_unreadable)?)),
         Content::Grid(read) => {
             let Body::Grid { columns } = read.load().map_err(StoreError::Storage)? else {
                 return Err(Failure::NotFound);
             };
-            Json(GridContent(columns)).into_response()
+            Ok(serde_json::to_vec(&GridContent(columns)))
         }
     })
+    .await
+}
+
+/// A JSON answer made by `work` on a thread for blocking work: decoding and writing a large
+/// grid takes long enough to hold up the other requests of an async worker.
+pub(crate) async fn json_off_the_workers(
+    work: impl FnOnce() -> Result<serde_json::Result<Vec<u8>>, Failure> + Send + 'static,
+) -> Result<Response, Failure> {
+    let written = tokio::task::spawn_blocking(work).await.map_err(|_| {
+        Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "The answer could not be made.")
+    })??;
+    let bytes = written.map_err(|_| {
+        Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "The answer could not be written.")
+    })?;
+    Ok(([(http::header::CONTENT_TYPE, "application/json")], bytes).into_response())
 }
 
 /// A file's content, taken under the store's lock without copying or decoding its data.

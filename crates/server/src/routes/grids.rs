@@ -153,11 +153,11 @@ async fn columns_get(
     viewer: Viewer,
     Path(fid): Path<String>,
     Query(params): Params,
-) -> Result<Json<ColumnList>, Failure> {
+) -> Result<axum::response::Response, Failure> {
     let fid = parse_fid(&fid)?;
     let wanted = uids(&params)?;
     // The columns are read under the lock, and decoded and copied after it is released.
-    let columns = {
+    let read = {
         let store = app.store();
         let (_, record, _) = readable(
             &store,
@@ -168,14 +168,17 @@ async fn columns_get(
         )?;
         store.read(fid.owner(), record.idlocal)?.ok_or(Failure::NotFound)?
     };
-    let Body::Grid { columns } = columns.load().map_err(StoreError::Storage)? else {
-        return Err(Failure::NotFound);
-    };
-    let chosen: Vec<StoredColumn> = wanted
-        .iter()
-        .map(|uid| find_column(&columns, uid).map(|i| columns[i].clone()))
-        .collect::<Result<_, _>>()?;
-    Ok(Json(listing(&chosen, true)))
+    super::common::json_off_the_workers(move || {
+        let Body::Grid { columns } = read.load().map_err(StoreError::Storage)? else {
+            return Err(Failure::NotFound);
+        };
+        let chosen: Vec<StoredColumn> = wanted
+            .iter()
+            .map(|uid| find_column(&columns, uid).map(|i| columns[i].clone()))
+            .collect::<Result<_, _>>()?;
+        Ok(serde_json::to_vec(&listing(&chosen, true)))
+    })
+    .await
 }
 
 async fn columns_append(
