@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::content::{Body, StoredColumn};
@@ -19,8 +19,11 @@ const VALUES_PER_COMMIT: usize = 4_000_000;
 /// Adds `pairs` grids of `rows` rows (two number columns) and as many plots, each drawn from
 /// its grid, to `username`'s home folder in data folder `dir` (the account is created with
 /// `api_key` when missing). The files' idlocals follow the account's last: a grid, then its
-/// plot. The folder must not be in use.
+/// plot. A folder a running server holds is refused: one writer per data folder.
 pub fn fill(dir: &Path, username: &str, api_key: &str, pairs: usize, rows: usize) -> Result<()> {
+    let _lock = crate::control::try_lock(dir)?.with_context(|| {
+        format!("a chart-studio-server uses {}; stop it before filling it", dir.display())
+    })?;
     let (mut store, _) = Store::open(Db::open(dir)?, 0, 0)?;
     if store.account(username).is_none() {
         store.add_account(username, api_key)?;
