@@ -420,12 +420,16 @@ impl Store {
     /// Gives `owner`'s file `idlocal` new content (and its outline). The content cached for the
     /// file stays under its older modification time, unused, until the cache lets it go.
     fn set_body(&mut self, owner: &str, idlocal: u64, body: Body) {
-        let key = (owner.to_owned(), idlocal);
         if let Some(file) = self.accounts.get_mut(owner).and_then(|a| a.files.get_mut(&idlocal)) {
             file.outline = Outline::of(&body);
         }
+        self.keep_content(owner, idlocal, body);
+    }
+
+    /// Keeps `body` as the file's content until the next commit writes it.
+    fn keep_content(&mut self, owner: &str, idlocal: u64, body: Body) {
         if body.kind() != FileType::Folder {
-            self.changed.contents.insert(key, body);
+            self.changed.contents.insert((owner.to_owned(), idlocal), body);
         }
     }
 
@@ -769,7 +773,7 @@ impl Store {
         account.index(idlocal);
         self.touch(owner, idlocal, false);
         self.touch_account(owner);
-        self.set_body(owner, idlocal, new.body);
+        self.keep_content(owner, idlocal, new.body);
         self.relink(owner, idlocal);
         Ok(idlocal)
     }
