@@ -2,7 +2,8 @@
 //! alone, without a browser. Answers per second to GET file, a listing page of 100, creating a
 //! plot and PATCHing sharing, with 16 requests in flight, on in-memory SQLite and on SQLite on
 //! disk in the same run; then the server's memory and restart time against the size of its
-//! data, on data folders filled directly (through the store's rules, not the API). Results go
+//! data, on data folders filled directly (through the store's rules, not the API); then how
+//! long small answers wait while large grids are read. Results go
 //! to `target/bench/server.json` and, for a full run, to the README's server table and its
 //! chart, `docs/server-memory.svg`.
 
@@ -75,12 +76,28 @@ struct SizePoint {
     peak_mb: f64,
 }
 
+/// Small answers while another client reads large grids, with no content cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stall {
+    /// 99th percentile of a small GET alone, ms.
+    quiet_p99_ms: f64,
+    /// 99th percentile of a small GET while large grids are read, ms.
+    loaded_p99_ms: f64,
+    /// The slowest small GET while large grids are read, ms.
+    loaded_max_ms: f64,
+    /// Median time of one large grid's content read, ms.
+    large_read_ms: f64,
+    /// Large grid contents read during the loaded run.
+    large_reads: usize,
+}
+
 /// `server.json`.
 #[derive(Debug, Serialize, Deserialize)]
 struct Report {
     quick: bool,
     throughput: Vec<Throughput>,
     sizes: Vec<SizePoint>,
+    stall: Stall,
     targets: Vec<(String, bool)>,
 }
 
@@ -133,10 +150,17 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
         points.push(runtime.block_on(restart(&bin, &large, at, sizes.reads))?);
         say(&format!("{:?}", points.last()));
     }
+    let stall = runtime.block_on(stall(&bin, &large, sizes.seconds))?;
+    say(&format!("{stall:?}"));
     std::fs::remove_dir_all(&scratch)?;
 
-    let report =
-        Report { quick, targets: targets(&throughput, &points), throughput, sizes: points };
+    let report = Report {
+        quick,
+        targets: targets(&throughput, &points, &stall),
+        throughput,
+        sizes: points,
+        stall,
+    };
     let path = project_root().join("target/bench/server.json");
     std::fs::write(&path, serde_json::to_vec_pretty(&report)?)?;
     say(&format!("written to {}", path.display()));
@@ -295,6 +319,63 @@ async fn restart(
     })
 }
 
+/// Starts the server on `data` (large grids) without a content cache and times small GETs,
+/// alone for `seconds`, then for as long again while another task reads large grid contents
+/// one after the other.
+async fn stall(bin: &Path, data: &Path, seconds: f64) -> Result<Stall> {
+    let mut args = base_args();
+    args.extend(["--data".to_owned(), path_arg(data)?, "--cache-mb".to_owned(), "0".to_owned()]);
+    let running = server::start(bin, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
+    let client = std::sync::Arc::new(client(&running.url)?);
+    let small = Raw::new("GET", format!("files/{}:1", USER.0));
+    let small_gets = |until: Instant| {
+        let (client, small) = (std::sync::Arc::clone(&client), small.clone());
+        async move {
+            let mut waits = Vec::new();
+            while Instant::now() < until {
+                let sent = Instant::now();
+                send(&client, small.clone()).await?;
+                waits.push(sent.elapsed().as_secs_f64() * 1e3);
+            }
+            anyhow::Ok(waits)
+        }
+    };
+    let quiet = small_gets(Instant::now() + Duration::from_secs_f64(seconds)).await?;
+    let until = Instant::now() + Duration::from_secs_f64(seconds);
+    let reader = tokio::spawn({
+        let client = std::sync::Arc::clone(&client);
+        let large = Raw::new("GET", format!("grids/{}:0/content", USER.0));
+        async move {
+            let mut reads = Vec::new();
+            while Instant::now() < until {
+                let sent = Instant::now();
+                send(&client, large.clone()).await?;
+                reads.push(sent.elapsed().as_secs_f64() * 1e3);
+            }
+            anyhow::Ok(reads)
+        }
+    });
+    let loaded = small_gets(until).await?;
+    let reads = reader.await??;
+    if reads.is_empty() || quiet.is_empty() || loaded.is_empty() {
+        bail!("the stall run made no requests");
+    }
+    Ok(Stall {
+        quiet_p99_ms: percentile(&quiet, 0.99),
+        loaded_p99_ms: percentile(&loaded, 0.99),
+        loaded_max_ms: percentile(&loaded, 1.0),
+        large_read_ms: percentile(&reads, 0.5),
+        large_reads: reads.len(),
+    })
+}
+
+/// The `q` quantile (0 to 1) of `values`, which is not empty.
+fn percentile(values: &[f64], q: f64) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
 /// A memory field of `/proc/PID/status`, in MB.
 fn status_mb(pid: u32, field: &str) -> Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
@@ -306,7 +387,7 @@ fn status_mb(pid: u32, field: &str) -> Result<f64> {
     Ok(kb * 1024.0 / 1e6)
 }
 
-fn targets(throughput: &[Throughput], points: &[SizePoint]) -> Vec<(String, bool)> {
+fn targets(throughput: &[Throughput], points: &[SizePoint], stall: &Stall) -> Vec<(String, bool)> {
     let (memory, disk) = (&throughput[0], &throughput[1]);
     let most_rss = points.iter().map(|p| p.peak_mb).fold(0.0, f64::max);
     let slowest = points.iter().map(|p| p.restart_seconds).fold(0.0, f64::max);
@@ -325,6 +406,13 @@ fn targets(throughput: &[Throughput], points: &[SizePoint]) -> Vec<(String, bool
         (
             format!("listing page on disk ≥ 80% of in memory ({:.0}%)", listing_ratio * 100.0),
             listing_ratio >= 0.8,
+        ),
+        (
+            format!(
+                "small GET p99 while large grids are read ≤ 1/4 of one large read ({:.1} ms of {:.1} ms)",
+                stall.loaded_p99_ms, stall.large_read_ms
+            ),
+            stall.loaded_p99_ms * 4.0 <= stall.large_read_ms,
         ),
     ]
 }
@@ -356,7 +444,18 @@ fn table(report: &Report) -> String {
             p.peak_mb
         ));
     }
-    out.push('\n');
+    let stall = &report.stall;
+    out.push_str(&format!(
+        "\nSmall GET file while another client reads {}-row grids one after the other (no \
+         content cache): p99 {:.1} ms (alone: {:.1} ms), slowest {:.1} ms; one large read \
+         takes {:.1} ms (median of {}).\n\n",
+        LARGE_GRID_ROWS,
+        stall.loaded_p99_ms,
+        stall.quiet_p99_ms,
+        stall.loaded_max_ms,
+        stall.large_read_ms,
+        stall.large_reads
+    ));
     for (target, met) in &report.targets {
         out.push_str(&format!("- {} {target}\n", if *met { "met:" } else { "**missed**:" }));
     }

@@ -12,16 +12,16 @@
 //! not fetched (the page may load nothing but this server).
 
 use askama::Template;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use chart_studio_models::{Fid, FileType, PlotLink};
 use chart_studio_sharing::Sharing;
 use serde_json::Value;
 
 use crate::auth::Viewer;
+use crate::failure::Failure;
 use crate::html::{percent_encode, script_json};
 use crate::render::PlotSources;
 use crate::state::Shared;
-use crate::store::Body;
 
 /// The most plots one page draws; further boxes show why they are not drawn.
 pub(crate) const MAX_DRAWN_PLOTS: usize = 50;
@@ -154,7 +154,13 @@ impl Shown {
 }
 
 /// The page of a document `viewer` may read; `bare` leaves out the header.
-pub(crate) fn page(app: &Shared, viewer: &Viewer, fid: &Fid, shown: Shown, bare: bool) -> Response {
+pub(crate) async fn page(
+    app: &Shared,
+    viewer: &Viewer,
+    fid: &Fid,
+    shown: Shown,
+    bare: bool,
+) -> Response {
     let content: Value = serde_json::from_str(&shown.content).unwrap_or(Value::Null);
     let mut plots = Plots::default();
     let (pieces, slides) = {
@@ -166,17 +172,25 @@ pub(crate) fn page(app: &Shared, viewer: &Viewer, fid: &Fid, shown: Shown, bare:
             _ => (dashboard(&content, &mut plot), Vec::new()),
         }
     };
-    let figures: Vec<String> = plots
-        .drawn
-        .into_iter()
-        .map(|sources| match sources.content(true, false) {
-            Ok(figure) => script_json(&figure),
-            Err(err) => {
-                tracing::error!(error = %err, "a dashboard's plot data could not be read");
-                script_json(&Value::Null)
-            }
-        })
-        .collect();
+    // The plots' data is decoded on a thread for blocking work (see `PlotSources::inlined`).
+    let drawn = plots.drawn;
+    let figures = crate::render::off_the_workers(move || {
+        drawn
+            .into_iter()
+            .map(|sources| match sources.content(true, false) {
+                Ok(figure) => script_json(&figure),
+                Err(err) => {
+                    tracing::error!(error = %err, "a dashboard's plot data could not be read");
+                    script_json(&Value::Null)
+                }
+            })
+            .collect::<Vec<String>>()
+    })
+    .await;
+    let figures = match figures {
+        Ok(figures) => figures,
+        Err(err) => return Failure::from(err).into_response(),
+    };
     let image = plots.first.map(|link| {
         let key = link
             .share_key
@@ -232,12 +246,9 @@ impl Plots {
         if self.drawn.len() >= MAX_DRAWN_PLOTS {
             return Piece::Hidden { title, why: "Not drawn: a page draws at most 50 plots" };
         }
-        let sources = store.body(link.fid.owner(), link.fid.idlocal()).and_then(|body| {
-            let figure = body.as_ref().and_then(Body::figure).cloned().unwrap_or_default();
-            PlotSources::gather(store, viewer, link.fid.owner(), figure)
-        });
-        let sources = match sources {
-            Ok(sources) => sources,
+        let sources = match PlotSources::of(store, viewer, link.fid.owner(), link.fid.idlocal()) {
+            Ok(Some(sources)) => sources,
+            Ok(None) => return Piece::Hidden { title, why: "Could not be read" },
             Err(err) => {
                 tracing::error!(plot = %link.fid, error = %err, "a dashboard's plot could not be read");
                 return Piece::Hidden { title, why: "Could not be read" };

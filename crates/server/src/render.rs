@@ -221,6 +221,18 @@ pub(crate) struct PlotSources {
 }
 
 impl PlotSources {
+    /// The figure of plot `owner`:`idlocal` and the columns of it `viewer` may see (`None`:
+    /// not a plot).
+    pub(crate) fn of(
+        store: &Store,
+        viewer: &Viewer,
+        owner: &str,
+        idlocal: u64,
+    ) -> Result<Option<Self>, StoreError> {
+        let Some(Body::Plot { figure }) = store.body(owner, idlocal)? else { return Ok(None) };
+        Self::gather(store, viewer, owner, figure).map(Some)
+    }
+
     /// The figure of a plot of `plot_owner`, and the columns of it `viewer` may see.
     pub(crate) fn gather(
         store: &Store,
@@ -261,6 +273,12 @@ impl PlotSources {
             }
         }
         Ok(Self { figure, sources, grids })
+    }
+
+    /// The figure with its data inlined, built on a thread for blocking work (decoding large
+    /// grids would hold up the other requests of an async worker).
+    pub(crate) async fn inlined(self) -> Result<Value, StoreError> {
+        off_the_workers(move || self.content(true, false)).await?
     }
 
     /// What the content depends on besides the plot itself: each column the viewer sees, with
@@ -311,4 +329,13 @@ impl PlotSources {
         }
         Ok(figure)
     }
+}
+
+/// Runs `work` on a thread for blocking work, so that it holds up no async worker.
+pub(crate) async fn off_the_workers<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|err| StoreError::Storage(format!("a blocking task stopped: {err}")))
 }

@@ -31,8 +31,8 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 use crate::auth::Viewer;
 use crate::failure::Failure;
 use crate::html::{percent_encode, rendered, rendered_framable, script_json};
+use crate::render::PlotSources;
 use crate::state::Shared;
-use crate::store::Body;
 use chart_studio_models::FileType;
 
 /// plotly.js, as the pages and the image renderer load it.
@@ -122,13 +122,14 @@ async fn dashboard_page(
     let viewer = reader(&app, identified, &headers);
     let share_key = params.get("share_key").map(String::as_str);
     document_page(&app, &viewer, &fid, (share_key, bare), uri.path())
+        .await
         .unwrap_or_else(|| not_found(uri.path()))
 }
 
 /// The page of `fid` when it is a dashboard or a presentation (the 404 page of `path` when
 /// `viewer` may not read it, even with `share_key`); `None` for other files, whose pages are
 /// drawn elsewhere. `bare` leaves out the header.
-fn document_page(
+async fn document_page(
     app: &Shared,
     viewer: &Viewer,
     fid: &Fid,
@@ -149,7 +150,7 @@ fn document_page(
             Err(err) => return Some(Failure::from(err).into_response()),
         }
     };
-    Some(crate::boards::page(app, viewer, fid, shown, bare))
+    Some(crate::boards::page(app, viewer, fid, shown, bare).await)
 }
 
 #[derive(Template)]
@@ -436,7 +437,8 @@ async fn file_page(
     let share_key = params.get("share_key").map(String::as_str);
     if let Wanted::Page | Wanted::Embed = wanted {
         let bare = matches!(wanted, Wanted::Embed);
-        if let Some(page) = document_page(&app, &viewer, &fid, (share_key, bare), uri.path()) {
+        if let Some(page) = document_page(&app, &viewer, &fid, (share_key, bare), uri.path()).await
+        {
             return page;
         }
     }
@@ -465,15 +467,15 @@ async fn file_page(
         if record.deleted {
             return not_found(uri.path());
         }
-        let sources = match plot_sources(&store, &viewer, &fid) {
+        let sources = match PlotSources::of(&store, &viewer, fid.owner(), fid.idlocal()) {
             Ok(Some(sources)) => sources,
             Ok(None) => return not_found(uri.path()),
-            Err(failure) => return failure.into_response(),
+            Err(err) => return Failure::from(err).into_response(),
         };
         let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
         (record.filename.clone(), sharing, sources)
     };
-    let figure = match sources.content(true, false) {
+    let figure = match sources.inlined().await {
         Ok(figure) => figure,
         Err(err) => return Failure::from(err).into_response(),
     };
@@ -520,18 +522,6 @@ async fn user_page(
     rendered(&UserPage { owner: user, signed_in: viewer.is(user), plots })
 }
 
-/// The figure of plot `fid` and the columns of it `viewer` may see (`None`: not a plot).
-fn plot_sources(
-    store: &crate::store::Store,
-    viewer: &Viewer,
-    fid: &Fid,
-) -> Result<Option<crate::render::PlotSources>, Failure> {
-    let Some(Body::Plot { figure }) = store.body(fid.owner(), fid.idlocal())? else {
-        return Ok(None);
-    };
-    Ok(Some(crate::render::PlotSources::gather(store, viewer, fid.owner(), figure)?))
-}
-
 /// An image of the stored plot `fid` as `viewer` may see it (a secret one with `share_key`),
 /// from the cache when it holds one; `None` when the viewer may not read the plot, so that the
 /// caller answers as it answers any unknown file. `If-None-Match` is answered with 304.
@@ -551,9 +541,9 @@ pub(crate) async fn stored_image(
         if record.deleted {
             return None;
         }
-        let sources = match plot_sources(&store, viewer, fid) {
+        let sources = match PlotSources::of(&store, viewer, fid.owner(), fid.idlocal()) {
             Ok(sources) => sources?,
-            Err(failure) => return Some(Err(failure)),
+            Err(err) => return Some(Err(err.into())),
         };
         let revision = format!("{fid}@{};{}", record.modified, sources.revision());
         (sources, revision)
@@ -561,7 +551,7 @@ pub(crate) async fn stored_image(
     let images = &app.images;
     Some(
         async move {
-            let figure = sources.content(true, false)?;
+            let figure = sources.inlined().await?;
             let size = images.size(&figure, wanted.width, wanted.height, wanted.scale)?;
             let key = crate::images::cache_key(&revision, wanted.format, size);
             let tag = format!("\"{key}\"");

@@ -392,12 +392,10 @@ async fn content(
             params.get("share_key").map(String::as_str),
         )?;
         let content = match record.kind() {
-            FileType::Plot => {
-                let Some(Body::Plot { figure }) = store.body(fid.owner(), record.idlocal)? else {
-                    return Err(Failure::NotFound);
-                };
-                Content::Plot(PlotSources::gather(&store, &viewer, fid.owner(), figure)?)
-            }
+            FileType::Plot => Content::Plot(
+                PlotSources::of(&store, &viewer, fid.owner(), record.idlocal)?
+                    .ok_or(Failure::NotFound)?,
+            ),
             FileType::Grid => {
                 Content::Grid(store.read(fid.owner(), record.idlocal)?.ok_or(Failure::NotFound)?)
             }
@@ -425,9 +423,7 @@ async fn content(
 pub(crate) async fn json_off_the_workers(
     work: impl FnOnce() -> Result<serde_json::Result<Vec<u8>>, Failure> + Send + 'static,
 ) -> Result<Response, Failure> {
-    let written = tokio::task::spawn_blocking(work).await.map_err(|_| {
-        Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "The answer could not be made.")
-    })??;
+    let written = crate::render::off_the_workers(work).await??;
     let bytes = written.map_err(|_| {
         Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "The answer could not be written.")
     })?;

@@ -66,7 +66,8 @@ async fn create(
         let store = app.store();
         PlotSources::gather(&store, &viewer, owner, std::sync::Arc::new(figure))?
     }
-    .content(true, false)?;
+    .inlined()
+    .await?;
     let bytes = app.images.draw(&figure, format, size).await?;
     Ok(crate::images::answer(bytes, format, encoded))
 }
