@@ -26,6 +26,8 @@ mod html;
 mod images;
 mod layer;
 mod pages;
+#[doc(hidden)]
+pub mod pg_cluster;
 mod render;
 mod routes;
 mod security;
@@ -57,8 +59,8 @@ pub use tls::{TlsFiles, kept_self_signed, self_signed};
 use crate::state::{App, Shared, Urls};
 use crate::store::Store;
 
-/// How to run a server.
-#[derive(Debug, Clone)]
+/// How to run a server. `Debug` shows neither API keys nor the database's connection string.
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Where to listen; port 0 picks a free port.
     pub listen: SocketAddr,
@@ -76,8 +78,12 @@ pub struct ServerConfig {
     pub limits: Limits,
     /// Seed of generated column uids.
     pub seed: u64,
-    /// Keep everything in a SQLite database in this folder (default: in memory only).
+    /// The data folder: its lock, control socket and image cache, and (without `database`)
+    /// everything in a SQLite database in it. Default: in memory only.
     pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`): keep
+    /// everything there instead. One server process uses a database at a time.
+    pub database: Option<String>,
     /// MiB of recently read contents (figures, grids, documents) kept in memory.
     pub cache_mb: usize,
     /// Serve HTTPS with this certificate and key (default: plain HTTP).
@@ -98,10 +104,32 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             seed: 0,
             data_dir: None,
+            database: None,
             cache_mb: DEFAULT_CACHE_MB,
             tls: None,
             images: ImageConfig::default(),
         }
+    }
+}
+
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let users: Vec<&str> = self.users.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("ServerConfig")
+            .field("listen", &self.listen)
+            .field("users", &users)
+            .field("demo_data", &self.demo_data)
+            .field("seed_dirs", &self.seed_dirs)
+            .field("web_domain", &self.web_domain)
+            .field("faults", &self.faults)
+            .field("limits", &self.limits)
+            .field("seed", &self.seed)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database.as_ref().map(|_| "***"))
+            .field("cache_mb", &self.cache_mb)
+            .field("tls", &self.tls)
+            .field("images", &self.images)
+            .finish()
     }
 }
 
@@ -294,9 +322,10 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         })?),
         None => None,
     };
-    let db = match config.data_dir.as_deref() {
-        Some(dir) => db::Db::open(dir)?,
-        None => db::Db::in_memory()?,
+    let db = match (&config.database, config.data_dir.as_deref()) {
+        (Some(url), _) => db::Db::postgres(url)?,
+        (None, Some(dir)) => db::Db::open(dir)?,
+        (None, None) => db::Db::in_memory()?,
     };
     let (mut store, unreadable) =
         Store::open(db, config.seed, config.cache_mb.saturating_mul(1 << 20))

@@ -51,6 +51,12 @@ struct Args {
     /// lives in memory and a restart loses it.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Keep accounts and files in this PostgreSQL database instead (`postgres://USER@HOST/DB`
+    /// or `host=/run/postgresql dbname=charts`); tables are made on first use. One server
+    /// process uses a database at a time. Give a password through the environment, not the
+    /// command line, which every user of the machine sees.
+    #[arg(long, value_name = "URL", env = "CHART_STUDIO_DATABASE", hide_env_values = true)]
+    database: Option<String>,
     /// MiB of memory for recently read figures, grids and documents; everything else is read
     /// from the database when a request needs it.
     #[arg(long, value_name = "MIB", default_value_t = chart_studio_server::DEFAULT_CACHE_MB)]
@@ -341,6 +347,7 @@ fn config(args: Args) -> Result<(ServerConfig, Option<tempfile::TempDir>)> {
         },
         seed: args.seed_random,
         data_dir: args.data,
+        database: args.database,
         cache_mb: args.cache_mb,
     };
     Ok((config, temporary))
@@ -377,9 +384,12 @@ async fn run(mut args: Args) -> Result<()> {
     }
     // The certificate's temporary folder, if any, lives until the server has stopped.
     let (config, _certificate_folder) = config(args)?;
-    let kept = match &config.data_dir {
-        Some(dir) => format!("data: kept in {}", dir.display()),
-        None => "data: in memory only, lost when the server stops (--data DIR keeps it)".to_owned(),
+    let kept = match (&config.database, &config.data_dir) {
+        (Some(_), _) => "data: kept in PostgreSQL".to_owned(),
+        (None, Some(dir)) => format!("data: kept in {}", dir.display()),
+        (None, None) => {
+            "data: in memory only, lost when the server stops (--data DIR keeps it)".to_owned()
+        }
     };
     let certificate = config.tls.as_ref().map(|tls| tls.cert.clone());
     let browser = chart_studio_server::find_chromium(config.images.renderer.chromium.as_deref());

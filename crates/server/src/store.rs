@@ -317,7 +317,7 @@ impl Store {
             return Ok(());
         }
         let changed = std::mem::take(&mut self.changed);
-        match self.batch(&changed).and_then(|batch| self.db.save(&batch)) {
+        match self.batch(&changed).and_then(|batch| self.db.save(batch)) {
             Ok(()) => {
                 let mut cache = lock(&self.cache);
                 for ((owner, idlocal), body) in changed.contents {
@@ -1103,93 +1103,131 @@ mod tests {
         store
     }
 
+    /// Runs a rule test on a store (with the account alice) on each engine: in-memory SQLite,
+    /// SQLite on disk and PostgreSQL (a cluster of its own); on the last two, what the test
+    /// leaves is committed and must read back the same from a store opened again.
+    fn on_every_engine(test: impl Fn(&mut Store)) {
+        let mut memory = store();
+        test(&mut memory);
+        memory.commit().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        round_trip(|| Db::open(dir.path()).unwrap(), &test);
+        let cluster = crate::pg_cluster::TempCluster::start().unwrap();
+        round_trip(|| Db::postgres(&cluster.url()).unwrap(), &test);
+    }
+
+    fn round_trip(open: impl Fn() -> Db, test: &impl Fn(&mut Store)) {
+        let (mut store, _) = Store::open(open(), 7, 1 << 20).unwrap();
+        store.add_account("alice", "alice-key").unwrap();
+        test(&mut store);
+        store.commit().unwrap();
+        let before = snapshot(&store);
+        drop(store);
+        let (reopened, unreadable) = Store::open(open(), 7, 0).unwrap();
+        assert!(unreadable.is_empty(), "{unreadable:?}");
+        assert_eq!(snapshot(&reopened), before, "what was committed reads back the same");
+    }
+
     #[test]
     fn idlocals_count_from_zero_and_paths_create_folders() {
-        let mut store = store();
-        assert_eq!(store.create("alice", new("g", Body::grid(vec![]))).unwrap(), 0);
-        let mut plot = new("p", Body::plot(Value::Null));
-        plot.parent_path = Some("a/b".to_owned());
-        let id = store.create("alice", plot).unwrap();
-        assert_eq!(id, 3, "folders a (1) and b (2) come first");
-        assert_eq!(store.lookup("alice", "a/b/p", HOME_FOLDER), Some(3));
-        assert_eq!(store.file("alice", 3).unwrap().parent, 2);
-        assert_eq!(store.mkdir_p("alice", "a/b/c", HOME_FOLDER).unwrap(), 4);
+        on_every_engine(|store| {
+            assert_eq!(store.create("alice", new("g", Body::grid(vec![]))).unwrap(), 0);
+            let mut plot = new("p", Body::plot(Value::Null));
+            plot.parent_path = Some("a/b".to_owned());
+            let id = store.create("alice", plot).unwrap();
+            assert_eq!(id, 3, "folders a (1) and b (2) come first");
+            assert_eq!(store.lookup("alice", "a/b/p", HOME_FOLDER), Some(3));
+            assert_eq!(store.file("alice", 3).unwrap().parent, 2);
+            assert_eq!(store.mkdir_p("alice", "a/b/c", HOME_FOLDER).unwrap(), 4);
+        });
     }
 
     #[test]
     fn filename_conflicts_are_409s() {
-        let mut store = store();
-        store.create("alice", new("same", Body::Folder)).unwrap();
-        let err = store.create("alice", new("same", Body::grid(vec![]))).unwrap_err();
-        assert_eq!(err.to_string(), "Sorry, a file named 'same' already exists");
+        on_every_engine(|store| {
+            store.create("alice", new("same", Body::Folder)).unwrap();
+            let err = store.create("alice", new("same", Body::grid(vec![]))).unwrap_err();
+            assert_eq!(err.to_string(), "Sorry, a file named 'same' already exists");
+        });
     }
 
     #[test]
     fn trash_restore_and_delete_act_on_folder_contents() {
-        let mut store = store();
-        let mut plot = new("p", Body::plot(Value::Null));
-        plot.parent_path = Some("f".to_owned());
-        let plot = store.create("alice", plot).unwrap();
-        assert!(
-            store
-                .permanent_delete("alice", 0)
-                .unwrap_err()
-                .to_string()
-                .contains("not in the trash")
-        );
-        store.set_trashed("alice", 0, true).unwrap();
-        assert!(store.file("alice", plot).unwrap().deleted);
-        store.set_trashed("alice", 0, false).unwrap();
-        assert!(!store.file("alice", plot).unwrap().deleted);
-        store.set_trashed("alice", 0, true).unwrap();
-        store.permanent_delete("alice", 0).unwrap();
-        assert!(store.file("alice", plot).is_none());
+        on_every_engine(|store| {
+            let mut plot = new("p", Body::plot(Value::Null));
+            plot.parent_path = Some("f".to_owned());
+            let plot = store.create("alice", plot).unwrap();
+            assert!(
+                store
+                    .permanent_delete("alice", 0)
+                    .unwrap_err()
+                    .to_string()
+                    .contains("not in the trash")
+            );
+            store.set_trashed("alice", 0, true).unwrap();
+            assert!(store.file("alice", plot).unwrap().deleted);
+            store.set_trashed("alice", 0, false).unwrap();
+            assert!(!store.file("alice", plot).unwrap().deleted);
+            store.set_trashed("alice", 0, true).unwrap();
+            store.permanent_delete("alice", 0).unwrap();
+            assert!(store.file("alice", plot).is_none());
+        });
     }
 
     #[test]
     fn share_keys_are_long_random_and_revocable() {
-        let mut store = store();
-        let id = store.create("alice", new("p", Body::plot(Value::Null))).unwrap();
-        let on = Changes { share_key_enabled: Some(true), ..Changes::default() };
-        store.update("alice", id, on.clone()).unwrap();
-        let first = store.file("alice", id).unwrap().share_key.clone().unwrap();
-        assert_eq!(first.len(), SHARE_KEY_BYTES * 2);
-        store
-            .update("alice", id, Changes { share_key_enabled: Some(false), ..Changes::default() })
-            .unwrap();
-        assert!(store.file("alice", id).unwrap().share_key.is_none());
-        store.update("alice", id, on).unwrap();
-        assert_ne!(store.file("alice", id).unwrap().share_key.as_deref(), Some(first.as_str()));
+        on_every_engine(|store| {
+            let id = store.create("alice", new("p", Body::plot(Value::Null))).unwrap();
+            let on = Changes { share_key_enabled: Some(true), ..Changes::default() };
+            store.update("alice", id, on.clone()).unwrap();
+            let first = store.file("alice", id).unwrap().share_key.clone().unwrap();
+            assert_eq!(first.len(), SHARE_KEY_BYTES * 2);
+            store
+                .update(
+                    "alice",
+                    id,
+                    Changes { share_key_enabled: Some(false), ..Changes::default() },
+                )
+                .unwrap();
+            assert!(store.file("alice", id).unwrap().share_key.is_none());
+            store.update("alice", id, on).unwrap();
+            assert_ne!(store.file("alice", id).unwrap().share_key.as_deref(), Some(first.as_str()));
+        });
     }
 
     #[test]
     fn plots_and_grids_know_each_other() {
-        let mut store = store();
-        let grid = store.create("alice", new("g", Body::grid(vec![]))).unwrap();
-        let figure =
-            serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa", "ysrc": "alice:0:bbbbbb"}]});
-        let plot = store.create("alice", new("p", Body::plot(figure))).unwrap();
-        let plot_fid = fid("alice", plot);
-        assert_eq!(
-            store.file("alice", grid).unwrap().referencers,
-            Links::from_iter([plot_fid.clone()])
-        );
-        assert_eq!(
-            store.file("alice", plot).unwrap().references,
-            Links::from_iter([fid("alice", grid)])
-        );
-        let changes = Changes {
-            body: Some(Body::plot(serde_json::json!({"data": []}))),
-            ..Changes::default()
-        };
-        store.update("alice", plot, changes).unwrap();
-        assert!(store.file("alice", grid).unwrap().referencers == Links::default());
-        let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa"}]});
-        store
-            .update("alice", plot, Changes { body: Some(Body::plot(figure)), ..Changes::default() })
-            .unwrap();
-        store.remove("alice", grid).unwrap();
-        assert!(store.file("alice", plot).unwrap().references == Links::default());
+        on_every_engine(|store| {
+            let grid = store.create("alice", new("g", Body::grid(vec![]))).unwrap();
+            let figure =
+                serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa", "ysrc": "alice:0:bbbbbb"}]});
+            let plot = store.create("alice", new("p", Body::plot(figure))).unwrap();
+            let plot_fid = fid("alice", plot);
+            assert_eq!(
+                store.file("alice", grid).unwrap().referencers,
+                Links::from_iter([plot_fid.clone()])
+            );
+            assert_eq!(
+                store.file("alice", plot).unwrap().references,
+                Links::from_iter([fid("alice", grid)])
+            );
+            let changes = Changes {
+                body: Some(Body::plot(serde_json::json!({"data": []}))),
+                ..Changes::default()
+            };
+            store.update("alice", plot, changes).unwrap();
+            assert!(store.file("alice", grid).unwrap().referencers == Links::default());
+            let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa"}]});
+            store
+                .update(
+                    "alice",
+                    plot,
+                    Changes { body: Some(Body::plot(figure)), ..Changes::default() },
+                )
+                .unwrap();
+            store.remove("alice", grid).unwrap();
+            assert!(store.file("alice", plot).unwrap().references == Links::default());
+        });
     }
 
     #[test]
@@ -1206,31 +1244,33 @@ mod tests {
 
     #[test]
     fn moving_a_folder_keeps_the_depth_limit() {
-        let mut store = store();
-        let deep = "d/".repeat(MAX_FOLDER_DEPTH - 1);
-        store.mkdir_p("alice", &deep, HOME_FOLDER).unwrap();
-        let chain = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
-        let bottom = store.lookup("alice", deep.trim_end_matches('/'), HOME_FOLDER).unwrap();
-        let outer = store.lookup("alice", "a", HOME_FOLDER).unwrap();
-        let into_bottom = |parent| Changes { parent: Some(parent), ..Changes::default() };
-        // `a` holds `b`: two levels under a folder 63 deep would make 65.
-        let err =
-            store.update("alice", outer, into_bottom(as_parent(bottom).unwrap())).unwrap_err();
-        assert!(err.to_string().contains("at most 64 deep"), "{err}");
-        // `b` alone fits.
-        let inner = u64::try_from(chain).unwrap();
-        store.update("alice", inner, into_bottom(as_parent(bottom).unwrap())).unwrap();
-        assert_eq!(store.depth("alice", chain), MAX_FOLDER_DEPTH);
+        on_every_engine(|store| {
+            let deep = "d/".repeat(MAX_FOLDER_DEPTH - 1);
+            store.mkdir_p("alice", &deep, HOME_FOLDER).unwrap();
+            let chain = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
+            let bottom = store.lookup("alice", deep.trim_end_matches('/'), HOME_FOLDER).unwrap();
+            let outer = store.lookup("alice", "a", HOME_FOLDER).unwrap();
+            let into_bottom = |parent| Changes { parent: Some(parent), ..Changes::default() };
+            // `a` holds `b`: two levels under a folder 63 deep would make 65.
+            let err =
+                store.update("alice", outer, into_bottom(as_parent(bottom).unwrap())).unwrap_err();
+            assert!(err.to_string().contains("at most 64 deep"), "{err}");
+            // `b` alone fits.
+            let inner = u64::try_from(chain).unwrap();
+            store.update("alice", inner, into_bottom(as_parent(bottom).unwrap())).unwrap();
+            assert_eq!(store.depth("alice", chain), MAX_FOLDER_DEPTH);
+        });
     }
 
     #[test]
     fn a_folder_cannot_move_into_itself() {
-        let mut store = store();
-        let outer = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
-        let err = store
-            .update("alice", 0, Changes { parent: Some(outer), ..Changes::default() })
-            .unwrap_err();
-        assert!(err.to_string().contains("into itself"));
+        on_every_engine(|store| {
+            let outer = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
+            let err = store
+                .update("alice", 0, Changes { parent: Some(outer), ..Changes::default() })
+                .unwrap_err();
+            assert!(err.to_string().contains("into itself"));
+        });
     }
 
     /// Everything a store answers about its files, contents included.
@@ -1308,7 +1348,7 @@ mod tests {
         store.commit().unwrap();
         let before = snapshot(&store);
         store.create("alice", new("lost", Body::plot(Value::Null))).unwrap();
-        store.db.conn_for_tests().execute_batch("DROP TABLE contents").unwrap();
+        store.db.sqlite_for_tests().execute_batch("DROP TABLE contents").unwrap();
         assert!(store.commit().is_err());
         assert!(store.lookup("alice", "lost", HOME_FOLDER).is_none(), "nothing half applied");
         assert_eq!(store.lookup("alice", "kept", HOME_FOLDER), Some(kept));
@@ -1318,32 +1358,33 @@ mod tests {
 
     #[test]
     fn default_names_take_the_first_free_number_without_searching_from_the_start() {
-        let mut store = store();
-        let unnamed = |store: &mut Store| {
-            let id = store.create("alice", NewFile { filename: None, ..new("", Body::Folder) });
-            store.file("alice", id.unwrap()).unwrap().filename.clone()
-        };
-        let names: Vec<String> = (0..3).map(|_| unnamed(&mut store)).collect();
-        assert_eq!(names, ["untitled", "untitled 2", "untitled 3"]);
-        store.create("alice", new("untitled 4", Body::Folder)).unwrap();
-        assert_eq!(unnamed(&mut store), "untitled 5", "a name given by hand is skipped");
-        let second = store.lookup("alice", "untitled 2", HOME_FOLDER).unwrap();
-        store.set_trashed("alice", second, true).unwrap();
-        assert_eq!(unnamed(&mut store), "untitled 2", "a freed number is taken again");
-        assert_eq!(unnamed(&mut store), "untitled 6");
-        let renamed = Changes { filename: Some("kept".into()), ..Changes::default() };
-        let first = store.lookup("alice", "untitled", HOME_FOLDER).unwrap();
-        store.update("alice", first, renamed).unwrap();
-        assert_eq!(unnamed(&mut store), "untitled");
-        for (name, number) in [
-            ("untitled", Some(1)),
-            ("untitled 7", Some(7)),
-            ("untitled 07", None),
-            ("untitled 1", None),
-            ("untitledx", None),
-        ] {
-            assert_eq!(untitled_number(name), number, "{name}");
-        }
+        on_every_engine(|store| {
+            let unnamed = |store: &mut Store| {
+                let id = store.create("alice", NewFile { filename: None, ..new("", Body::Folder) });
+                store.file("alice", id.unwrap()).unwrap().filename.clone()
+            };
+            let names: Vec<String> = (0..3).map(|_| unnamed(store)).collect();
+            assert_eq!(names, ["untitled", "untitled 2", "untitled 3"]);
+            store.create("alice", new("untitled 4", Body::Folder)).unwrap();
+            assert_eq!(unnamed(store), "untitled 5", "a name given by hand is skipped");
+            let second = store.lookup("alice", "untitled 2", HOME_FOLDER).unwrap();
+            store.set_trashed("alice", second, true).unwrap();
+            assert_eq!(unnamed(store), "untitled 2", "a freed number is taken again");
+            assert_eq!(unnamed(store), "untitled 6");
+            let renamed = Changes { filename: Some("kept".into()), ..Changes::default() };
+            let first = store.lookup("alice", "untitled", HOME_FOLDER).unwrap();
+            store.update("alice", first, renamed).unwrap();
+            assert_eq!(unnamed(store), "untitled");
+            for (name, number) in [
+                ("untitled", Some(1)),
+                ("untitled 7", Some(7)),
+                ("untitled 07", None),
+                ("untitled 1", None),
+                ("untitledx", None),
+            ] {
+                assert_eq!(untitled_number(name), number, "{name}");
+            }
+        });
     }
 
     /// A stored record or content, as odd or damaged as it may be.
@@ -1388,7 +1429,7 @@ mod tests {
             let kept = store.create("alice", new("kept", Body::plot(Value::Null))).unwrap();
             let odd = store.create("alice", new("odd", Body::plot(Value::Null))).unwrap();
             store.commit().unwrap();
-            let conn = store.db.conn_for_tests();
+            let conn = store.db.sqlite_for_tests();
             conn.execute(
                 "UPDATE files SET record = ?1 WHERE idlocal = ?2",
                 rusqlite::params![record, odd as i64],

@@ -1,7 +1,4 @@
-//! The store's storage, in SQLite: a file in the data folder (`--data DIR`), or in memory
-//! without one. Accounts and file records (metadata and outlines) are read at start; contents
-//! are read per request. Every change is written in one transaction before its answer goes out
-//! (see the layer in `faults.rs`), so a 2xx answer survives a `kill -9`. The schema is
+//! SQLite: a file in the data folder (`--data DIR`), or in memory without one. The schema is
 //! versioned (`PRAGMA user_version`) and migrated forward.
 
 use std::path::Path;
@@ -9,6 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, params};
 
+use super::{AccountChange, AccountRow, Batch, LoadedAccount, StoredFile, idlocal_key};
 use crate::content::{Body, Outline};
 
 /// The database file in the data folder.
@@ -59,6 +57,9 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Code(split_contents),
 ];
 
+/// The schema version the migrations reach.
+pub(super) const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// Moves each record's `body` into `contents`, leaving its outline in the record. A record that
 /// does not read is left as it is (the server reports it at start).
 fn split_contents(tx: &rusqlite::Transaction<'_>) -> Result<()> {
@@ -96,76 +97,13 @@ fn split_contents(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
-/// An account's stored fields.
-#[derive(Debug, Clone)]
-pub(crate) struct AccountRow {
-    pub username: String,
-    pub key_hash: String,
-    pub date_joined: i64,
-    pub next_idlocal: u64,
-}
-
-/// A change of an account.
+/// An open SQLite database.
 #[derive(Debug)]
-pub(crate) enum AccountChange {
-    /// Created or changed.
-    Put(AccountRow),
-    /// Removed, with its files.
-    Remove(String),
-}
-
-/// A file's record, as JSON.
-#[derive(Debug)]
-pub(crate) struct FileRow {
-    pub owner: String,
-    pub idlocal: u64,
-    pub record: String,
-}
-
-/// The changes one commit writes, in one transaction.
-#[derive(Debug, Default)]
-pub(crate) struct Batch {
-    pub accounts: Vec<AccountChange>,
-    pub files: Vec<FileRow>,
-    /// New contents (owner, idlocal, JSON) of files in `files`.
-    pub contents: Vec<(String, u64, String)>,
-    /// New view counts.
-    pub views: Vec<(String, u64, u64)>,
-    /// Files deleted for good.
-    pub removed: Vec<(String, u64)>,
-}
-
-/// A file's record (JSON) and view count, as read at start.
-#[derive(Debug)]
-pub(crate) struct StoredFile {
-    pub idlocal: u64,
-    pub record: String,
-    pub views: u64,
-}
-
-/// An account and its files, as read at start.
-#[derive(Debug)]
-pub(crate) struct LoadedAccount {
-    pub row: AccountRow,
-    pub files: Vec<StoredFile>,
-}
-
-/// A stored file that does not read back: its fid and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreadable {
-    /// `owner:idlocal`.
-    pub fid: String,
-    /// The decoder's message.
-    pub reason: String,
-}
-
-/// An open database.
-#[derive(Debug)]
-pub(crate) struct Db {
+pub(crate) struct Sqlite {
     conn: Connection,
 }
 
-impl Db {
+impl Sqlite {
     /// Opens (creating, 0700) the data folder `dir` and its database, migrated to the current
     /// schema. A database newer than this server is refused.
     pub(crate) fn open(dir: &Path) -> Result<Self> {
@@ -376,8 +314,4 @@ fn counts(conn: &Connection) -> Result<(u64, u64)> {
         Ok(u64::try_from(n).unwrap_or(0))
     };
     Ok((count("accounts")?, count("files")?))
-}
-
-fn idlocal_key(idlocal: u64) -> i64 {
-    i64::try_from(idlocal).unwrap_or(i64::MAX)
 }

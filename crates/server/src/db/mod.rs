@@ -1,0 +1,140 @@
+//! The store's storage: SQLite (a file in the data folder, or in memory) or PostgreSQL
+//! (`--database`). Accounts and file records (metadata and outlines) are read at start;
+//! contents are read per request. Every change is written in one transaction before its answer
+//! goes out (see the layer in `faults.rs`), so a 2xx answer survives a `kill -9`. Both engines
+//! hold the same tables at the same schema version.
+
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use anyhow::Result;
+
+pub(crate) use sqlite::backup;
+
+/// An account's stored fields.
+#[derive(Debug, Clone)]
+pub(crate) struct AccountRow {
+    pub username: String,
+    pub key_hash: String,
+    pub date_joined: i64,
+    pub next_idlocal: u64,
+}
+
+/// A change of an account.
+#[derive(Debug)]
+pub(crate) enum AccountChange {
+    /// Created or changed.
+    Put(AccountRow),
+    /// Removed, with its files.
+    Remove(String),
+}
+
+/// A file's record, as JSON.
+#[derive(Debug)]
+pub(crate) struct FileRow {
+    pub owner: String,
+    pub idlocal: u64,
+    pub record: String,
+}
+
+/// The changes one commit writes, in one transaction.
+#[derive(Debug, Default)]
+pub(crate) struct Batch {
+    pub accounts: Vec<AccountChange>,
+    pub files: Vec<FileRow>,
+    /// New contents (owner, idlocal, JSON) of files in `files`.
+    pub contents: Vec<(String, u64, String)>,
+    /// New view counts.
+    pub views: Vec<(String, u64, u64)>,
+    /// Files deleted for good.
+    pub removed: Vec<(String, u64)>,
+}
+
+/// A file's record (JSON) and view count, as read at start.
+#[derive(Debug)]
+pub(crate) struct StoredFile {
+    pub idlocal: u64,
+    pub record: String,
+    pub views: u64,
+}
+
+/// An account and its files, as read at start.
+#[derive(Debug)]
+pub(crate) struct LoadedAccount {
+    pub row: AccountRow,
+    pub files: Vec<StoredFile>,
+}
+
+/// A stored file that does not read back: its fid and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// `owner:idlocal`.
+    pub fid: String,
+    /// The decoder's message.
+    pub reason: String,
+}
+
+/// An open database of either engine.
+#[derive(Debug)]
+pub(crate) enum Db {
+    /// SQLite, in a data folder or in memory.
+    Sqlite(sqlite::Sqlite),
+    /// PostgreSQL.
+    Postgres(postgres::Postgres),
+}
+
+impl Db {
+    /// The SQLite database of data folder `dir` (see [`sqlite::Sqlite::open`]).
+    pub(crate) fn open(dir: &std::path::Path) -> Result<Self> {
+        sqlite::Sqlite::open(dir).map(Self::Sqlite)
+    }
+
+    /// The PostgreSQL database of connection string `url`, used by this process alone (see
+    /// [`postgres::Postgres::connect`]).
+    pub(crate) fn postgres(url: &str) -> Result<Self> {
+        postgres::Postgres::connect(url).map(Self::Postgres)
+    }
+
+    /// A SQLite database in memory, gone with the process.
+    pub(crate) fn in_memory() -> Result<Self> {
+        sqlite::Sqlite::in_memory().map(Self::Sqlite)
+    }
+
+    /// The SQLite connection, for tests that break the database on purpose.
+    #[cfg(test)]
+    pub(crate) fn sqlite_for_tests(&self) -> &rusqlite::Connection {
+        match self {
+            Self::Sqlite(db) => db.conn_for_tests(),
+            Self::Postgres(_) => panic!("not a SQLite database"),
+        }
+    }
+
+    /// Reads every account and file record.
+    pub(crate) fn load(&self) -> Result<Vec<LoadedAccount>> {
+        match self {
+            Self::Sqlite(db) => db.load(),
+            Self::Postgres(db) => db.load(),
+        }
+    }
+
+    /// The stored content (JSON) of a file, if it has one.
+    pub(crate) fn content(&self, owner: &str, idlocal: u64) -> Result<Option<String>> {
+        match self {
+            Self::Sqlite(db) => db.content(owner, idlocal),
+            Self::Postgres(db) => db.content(owner, idlocal),
+        }
+    }
+
+    /// Writes `batch` in one transaction.
+    pub(crate) fn save(&mut self, batch: Batch) -> Result<()> {
+        match self {
+            Self::Sqlite(db) => db.save(&batch),
+            Self::Postgres(db) => db.save(batch),
+        }
+    }
+}
+
+/// An idlocal as the databases store it.
+fn idlocal_key(idlocal: u64) -> i64 {
+    i64::try_from(idlocal).unwrap_or(i64::MAX)
+}
