@@ -1,8 +1,10 @@
-//! Managing the accounts of a data folder (`chart-studio-server user ...`). While a server runs
-//! on the folder, each change goes through it (its control socket) and takes effect at once;
-//! otherwise it is made in the database, under the folder's lock (see `control.rs`).
+//! Managing the accounts of a server's data (`chart-studio-server user ...`). While a server
+//! runs on the data folder, each change goes through it (its control socket) and takes effect
+//! at once; otherwise it is made in the database, under the folder's lock (see `control.rs`) or
+//! PostgreSQL's (a server using the database without a data folder given here is waited for a
+//! moment, then refused).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
@@ -11,14 +13,39 @@ use crate::control::{Answer, Request, apply, ask, try_lock};
 use crate::db::Db;
 use crate::store::Store;
 
+/// Where a server keeps its data: a data folder (SQLite, or the lock and control socket of a
+/// server on PostgreSQL), a PostgreSQL database, or both.
+#[derive(Debug, Clone, Default)]
+pub struct Data {
+    /// The data folder.
+    pub folder: Option<PathBuf>,
+    /// The PostgreSQL connection string.
+    pub database: Option<crate::DatabaseUrl>,
+}
+
+impl Data {
+    /// The data folder `dir` alone.
+    pub fn folder(dir: &Path) -> Self {
+        Self { folder: Some(dir.to_owned()), database: None }
+    }
+
+    /// How messages name it.
+    fn name(&self) -> String {
+        match &self.folder {
+            Some(dir) => dir.display().to_string(),
+            None => "the database".to_owned(),
+        }
+    }
+}
+
 /// Makes the account `username` with a new random key, and returns the key: it is shown once,
 /// since only its hash is kept.
-pub fn add_user(data: &Path, username: &str) -> Result<String> {
+pub fn add_user(data: &Data, username: &str) -> Result<String> {
     key(run(data, &Request::Add { user: username.to_owned() })?)
 }
 
 /// Every account of the data folder.
-pub fn list_users(data: &Path) -> Result<Vec<AccountSummary>> {
+pub fn list_users(data: &Data) -> Result<Vec<AccountSummary>> {
     match run(data, &Request::List)? {
         Answer::Accounts { accounts } => Ok(accounts),
         other => bail!("unexpected answer {other:?}"),
@@ -26,12 +53,12 @@ pub fn list_users(data: &Path) -> Result<Vec<AccountSummary>> {
 }
 
 /// Gives `username` a new random key and returns it; the old key stops working at once.
-pub fn rotate_key(data: &Path, username: &str) -> Result<String> {
+pub fn rotate_key(data: &Data, username: &str) -> Result<String> {
     key(run(data, &Request::RotateKey { user: username.to_owned() })?)
 }
 
 /// Removes `username` and every file of theirs, for good.
-pub fn remove_user(data: &Path, username: &str) -> Result<()> {
+pub fn remove_user(data: &Data, username: &str) -> Result<()> {
     match run(data, &Request::Remove { user: username.to_owned() })? {
         Answer::Removed => Ok(()),
         other => bail!("unexpected answer {other:?}"),
@@ -62,21 +89,29 @@ fn key(answer: Answer) -> Result<String> {
     }
 }
 
-/// Runs `request` through the server running on `data`, or, with none, on the database under
-/// the folder's lock. A refusal is an error naming the data folder.
-fn run(data: &Path, request: &Request) -> Result<Answer> {
-    let answer = match try_lock(data)? {
-        None => ask(data, request)?,
-        Some(_lock) => {
-            // Files that do not read back stay in the database as they are: `start` reports them.
-            let (mut store, _) = Store::open(Db::open(data)?, 0, 0)?;
-            let answer = apply(&mut store, request);
-            store.commit()?;
-            answer
-        }
+/// Runs `request` through the server running on `data`'s folder, or, with none, on the
+/// database, under the folder's lock. A refusal is an error naming the data.
+fn run(data: &Data, request: &Request) -> Result<Answer> {
+    let lock = match &data.folder {
+        Some(dir) => match try_lock(dir)? {
+            None => return refused(data, ask(dir, request)?),
+            lock => lock,
+        },
+        None if data.database.is_none() => bail!("give the data folder or the database"),
+        None => None,
     };
+    // Files that do not read back stay in the database as they are: `start` reports them.
+    let db = Db::at(data.folder.as_deref(), data.database.as_ref())?;
+    let (mut store, _) = Store::open(db, 0, 0)?;
+    let answer = apply(&mut store, request);
+    store.commit()?;
+    drop(lock);
+    refused(data, answer)
+}
+
+fn refused(data: &Data, answer: Answer) -> Result<Answer> {
     match answer {
-        Answer::Refused { error } => bail!("{error} in {}", data.display()),
+        Answer::Refused { error } => bail!("{error} in {}", data.name()),
         answer => Ok(answer),
     }
 }

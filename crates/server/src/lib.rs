@@ -49,7 +49,7 @@ use tokio::sync::oneshot;
 use tower::Layer;
 use tower_http::normalize_path::NormalizePathLayer;
 
-pub use db::Unreadable;
+pub use db::{DatabaseUrl, Unreadable};
 pub use faults::Faults;
 pub use images::{ImageConfig, RendererConfig, find_chromium};
 pub use seed::DEMO_USER;
@@ -83,7 +83,7 @@ pub struct ServerConfig {
     pub data_dir: Option<PathBuf>,
     /// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`): keep
     /// everything there instead. One server process uses a database at a time.
-    pub database: Option<String>,
+    pub database: Option<DatabaseUrl>,
     /// MiB of recently read contents (figures, grids, documents) kept in memory.
     pub cache_mb: usize,
     /// Serve HTTPS with this certificate and key (default: plain HTTP).
@@ -125,7 +125,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("limits", &self.limits)
             .field("seed", &self.seed)
             .field("data_dir", &self.data_dir)
-            .field("database", &self.database.as_ref().map(|_| "***"))
+            .field("database", &self.database)
             .field("cache_mb", &self.cache_mb)
             .field("tls", &self.tls)
             .field("images", &self.images)
@@ -322,11 +322,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         })?),
         None => None,
     };
-    let db = match (&config.database, config.data_dir.as_deref()) {
-        (Some(url), _) => db::Db::postgres(url)?,
-        (None, Some(dir)) => db::Db::open(dir)?,
-        (None, None) => db::Db::in_memory()?,
-    };
+    let db = db::Db::at(config.data_dir.as_deref(), config.database.as_ref())?;
     let (mut store, unreadable) =
         Store::open(db, config.seed, config.cache_mb.saturating_mul(1 << 20))
             .context("could not load the database")?;

@@ -56,7 +56,7 @@ struct Args {
     /// process uses a database at a time. Give a password through the environment, not the
     /// command line, which every user of the machine sees.
     #[arg(long, value_name = "URL", env = "CHART_STUDIO_DATABASE", hide_env_values = true)]
-    database: Option<String>,
+    database: Option<chart_studio_server::DatabaseUrl>,
     /// MiB of memory for recently read figures, grids and documents; everything else is read
     /// from the database when a request needs it.
     #[arg(long, value_name = "MIB", default_value_t = chart_studio_server::DEFAULT_CACHE_MB)]
@@ -143,7 +143,8 @@ struct Args {
 /// What to do instead of serving.
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Manage the accounts of a data folder (through the server running on it, if one is).
+    /// Manage the accounts of a server's data (through the server running on its data folder,
+    /// if one is).
     #[command(subcommand)]
     User(UserCommand),
     /// Copy a data folder's database to a new file while the server may be running, as one
@@ -159,6 +160,23 @@ enum Command {
     },
 }
 
+/// Where the server keeps its data, for the `user` verbs.
+#[derive(Debug, clap::Args)]
+struct DataArgs {
+    /// The data folder (through the server running on it, if one is).
+    #[arg(long, value_name = "DIR", required_unless_present = "database")]
+    data: Option<PathBuf>,
+    /// The server's PostgreSQL database (its --database).
+    #[arg(long, value_name = "URL", env = "CHART_STUDIO_DATABASE", hide_env_values = true)]
+    database: Option<chart_studio_server::DatabaseUrl>,
+}
+
+impl DataArgs {
+    fn data(self) -> chart_studio_server::admin::Data {
+        chart_studio_server::admin::Data { folder: self.data, database: self.database }
+    }
+}
+
 /// `user` verbs.
 #[derive(Debug, clap::Subcommand)]
 enum UserCommand {
@@ -166,31 +184,27 @@ enum UserCommand {
     Add {
         /// The username.
         name: String,
-        /// The data folder.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// List the accounts, with when they were made and how many files they have.
     List {
-        /// The data folder.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Give an account a new random API key and print it; the old key stops working at once.
     RotateKey {
         /// The username.
         name: String,
-        /// The data folder.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Remove an account and every file of theirs, for good.
     Remove {
         /// The username.
         name: String,
-        /// The data folder.
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -200,21 +214,21 @@ fn user(command: UserCommand) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
     match command {
         UserCommand::Add { name, data } => {
-            let key = admin::add_user(&data, &name)?;
+            let key = admin::add_user(&data.data(), &name)?;
             writeln!(stdout, "{name}\t{key}")?;
             writeln!(std::io::stderr(), "keep the key: it is not shown again")?;
         }
         UserCommand::List { data } => {
-            for account in admin::list_users(&data)? {
+            for account in admin::list_users(&data.data())? {
                 writeln!(stdout, "{}\t{}\t{}", account.username, account.joined, account.files)?;
             }
         }
         UserCommand::RotateKey { name, data } => {
-            let key = admin::rotate_key(&data, &name)?;
+            let key = admin::rotate_key(&data.data(), &name)?;
             writeln!(stdout, "{name}\t{key}")?;
         }
         UserCommand::Remove { name, data } => {
-            admin::remove_user(&data, &name)?;
+            admin::remove_user(&data.data(), &name)?;
             writeln!(stdout, "removed {name} and their files")?;
         }
     }

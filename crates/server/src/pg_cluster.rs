@@ -48,8 +48,10 @@ impl TempCluster {
     }
 
     /// The connection string of its `postgres` database.
-    pub fn url(&self) -> String {
-        format!("host={} port=5432 user=postgres dbname=postgres", self.dir.path().display())
+    pub fn url(&self) -> crate::DatabaseUrl {
+        let url =
+            format!("host={} port=5432 user=postgres dbname=postgres", self.dir.path().display());
+        url.parse().unwrap_or_else(|never| match never {})
     }
 
     /// The folder of its data.

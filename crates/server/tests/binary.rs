@@ -209,14 +209,29 @@ async fn with_data_files_fids_share_keys_trash_and_counters_survive_kill_9() {
 /// in the database. A second server on the same folder is refused.
 #[tokio::test]
 async fn user_verbs_manage_the_accounts_of_a_data_folder() {
+    user_verbs_manage_the_accounts(None).await;
+}
+
+/// The same with the data in PostgreSQL (the data folder holds the lock and control socket);
+/// a second server on the same database, with a folder of its own, is refused too, and the
+/// folder alone is not taken for an empty SQLite one.
+#[tokio::test]
+async fn user_verbs_manage_the_accounts_of_a_postgresql_database() {
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
+    user_verbs_manage_the_accounts(Some(cluster.url().expose())).await;
+}
+
+async fn user_verbs_manage_the_accounts(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
+    let mut storage = vec!["--data", data];
+    storage.extend(database.iter().flat_map(|url| ["--database", url]));
     let verb = |args: &[&str]| {
         let output = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
             .args(["user"])
             .args(args)
-            .args(["--data", data])
+            .args(&storage)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
@@ -231,7 +246,7 @@ async fn user_verbs_manage_the_accounts_of_a_data_folder() {
     assert!(!ok && err.contains("already an account named gina"), "{err}");
 
     // With the server running, each change goes through it and is served at once.
-    let (server, url) = start(&["--data", data]);
+    let (server, url) = start(&storage);
     let me = |key: &str| client(&url, Some(("gina", key)));
     assert_eq!(me(&key).send(&users::Current {}).await.unwrap().username, "gina");
     let (ok, rotated, err) = verb(&["rotate-key", "gina"]);
@@ -252,9 +267,24 @@ async fn user_verbs_manage_the_accounts_of_a_data_folder() {
         !second.status.success() && said.contains("another chart-studio-server uses"),
         "{said}"
     );
+    if let Some(url) = database {
+        let elsewhere = dir.path().join("elsewhere");
+        let second = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["--listen", "127.0.0.1:0", "--database", url, "--data"])
+            .arg(&elsewhere)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&second.stderr);
+        assert!(
+            !second.status.success()
+                && said.contains("another chart-studio-server uses this database"),
+            "{said}"
+        );
+        assert!(!said.contains(url), "the connection string is not shown: {said}");
+    }
     drop(server); // kill -9
 
-    let (server, url) = start(&["--data", data]);
+    let (server, url) = start(&storage);
     let me = |key: &str| client(&url, Some(("gina", key)));
     assert!(me(&key).send(&users::Current {}).await.is_err(), "the old key stays refused");
     me(&new_key).send(&users::Current {}).await.unwrap();
@@ -276,6 +306,15 @@ async fn user_verbs_manage_the_accounts_of_a_data_folder() {
     assert_eq!(listed, "");
     let (ok, _, err) = verb(&["remove", "gina"]);
     assert!(!ok && err.contains("no account named gina"), "{err}");
+    if database.is_some() {
+        let alone = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["user", "list", "--data", data])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&alone.stderr);
+        assert!(!alone.status.success() && said.contains("in PostgreSQL"), "{said}");
+        assert!(!std::path::Path::new(data).join("chart-studio.sqlite3").exists());
+    }
 }
 
 /// `backup` copies a data folder's database while its server runs, as one checked snapshot;

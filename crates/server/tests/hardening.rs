@@ -170,7 +170,11 @@ async fn a_server_starts_and_serves_the_rest_when_one_stored_file_is_unreadable(
     assert!(made.file.file.fid.idlocal() > broken.idlocal());
     server.stop().await.unwrap();
     // Managing accounts works on the folder too.
-    chart_studio_server::admin::add_user(data.path(), "carol").unwrap();
+    chart_studio_server::admin::add_user(
+        &chart_studio_server::admin::Data::folder(data.path()),
+        "carol",
+    )
+    .unwrap();
     let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
     assert_eq!(row(&db), deep, "the unreadable row is left as it was");
 }

@@ -7,8 +7,9 @@
 pub(crate) mod postgres;
 pub(crate) mod sqlite;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 
+pub use postgres::DatabaseUrl;
 pub(crate) use sqlite::backup;
 
 /// An account's stored fields.
@@ -83,7 +84,43 @@ pub(crate) enum Db {
     Postgres(postgres::Postgres),
 }
 
+/// The file a data folder holds when its server keeps its data in PostgreSQL, so that the
+/// folder is never mistaken for an empty SQLite one.
+const POSTGRES_MARK: &str = "database-is-postgresql";
+
 impl Db {
+    /// The database of a server with data folder `folder` and PostgreSQL connection string
+    /// `database` (each optional): PostgreSQL when given (marked in the folder), else the
+    /// folder's SQLite, else SQLite in memory. A folder marked for PostgreSQL is refused
+    /// without `database`.
+    pub(crate) fn at(
+        folder: Option<&std::path::Path>,
+        database: Option<&DatabaseUrl>,
+    ) -> Result<Self> {
+        match (folder, database) {
+            (Some(dir), Some(url)) => {
+                let db = Self::postgres(url)?;
+                let mark = dir.join(POSTGRES_MARK);
+                if !mark.exists() {
+                    std::fs::write(
+                        &mark,
+                        "this server keeps its data in PostgreSQL (--database)\n",
+                    )
+                    .with_context(|| format!("could not write {}", mark.display()))?;
+                }
+                Ok(db)
+            }
+            (None, Some(url)) => Self::postgres(url),
+            (Some(dir), None) if dir.join(POSTGRES_MARK).exists() => bail!(
+                "the server of {} keeps its data in PostgreSQL: give its --database (or \
+                 CHART_STUDIO_DATABASE)",
+                dir.display()
+            ),
+            (Some(dir), None) => Self::open(dir),
+            (None, None) => Self::in_memory(),
+        }
+    }
+
     /// The SQLite database of data folder `dir` (see [`sqlite::Sqlite::open`]).
     pub(crate) fn open(dir: &std::path::Path) -> Result<Self> {
         sqlite::Sqlite::open(dir).map(Self::Sqlite)
@@ -91,7 +128,7 @@ impl Db {
 
     /// The PostgreSQL database of connection string `url`, used by this process alone (see
     /// [`postgres::Postgres::connect`]).
-    pub(crate) fn postgres(url: &str) -> Result<Self> {
+    pub(crate) fn postgres(url: &DatabaseUrl) -> Result<Self> {
         postgres::Postgres::connect(url).map(Self::Postgres)
     }
 

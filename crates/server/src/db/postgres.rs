@@ -50,6 +50,32 @@ const SCHEMA: &str = "
     );
 ";
 
+/// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`), which may hold
+/// a password: `Debug` does not show it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The connection string.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(***)")
+    }
+}
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(Self(url.to_owned()))
+    }
+}
+
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
 
 /// An open PostgreSQL database, used by this process alone.
@@ -69,8 +95,9 @@ impl std::fmt::Debug for Postgres {
 impl Postgres {
     /// Connects to the database of connection string `url` (`postgres://...` or
     /// `host=... dbname=...`), takes the server's lock on it and creates or checks its schema.
-    pub(crate) fn connect(url: &str) -> Result<Self> {
+    pub(crate) fn connect(url: &DatabaseUrl) -> Result<Self> {
         let config: postgres::Config = url
+            .expose()
             .parse()
             .map_err(|err| anyhow!("the database is not a PostgreSQL connection string: {err}"))?;
         let (jobs, queue) = mpsc::channel::<Job>();
