@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 pub use crate::control::AccountSummary;
 use crate::control::{Answer, Request, apply, ask, try_lock};
@@ -80,6 +80,68 @@ pub struct BackupDone {
 pub fn backup(data: &Path, to: &Path) -> Result<BackupDone> {
     let (accounts, files) = crate::db::backup(data, to)?;
     Ok(BackupDone { accounts, files })
+}
+
+/// What [`copy`] copied: the same in the source and the copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CopyDone {
+    /// Accounts copied.
+    pub accounts: u64,
+    /// Files copied (trash included).
+    pub files: u64,
+    /// Contents copied (figures, grids, documents).
+    pub contents: u64,
+    /// SHA-256 (hex) over every row of both, in order.
+    pub checksum: String,
+}
+
+impl Data {
+    /// A data folder, or a PostgreSQL connection string (`postgres://...`,
+    /// `postgresql://...`, or `key=value ...`), as `copy` takes them.
+    pub fn parse(text: &str) -> Self {
+        let postgres = text.starts_with("postgres://")
+            || text.starts_with("postgresql://")
+            || text.contains('=');
+        match text.parse::<crate::DatabaseUrl>() {
+            Ok(url) if postgres => Self { folder: None, database: Some(url) },
+            _ => Self::folder(Path::new(text)),
+        }
+    }
+}
+
+/// Copies every account and file of `from` into `to`, which must hold no account (SQLite to
+/// PostgreSQL, back, or to another folder), and checks that both hold the same: counts and a
+/// checksum of every row. No server may run on either; `from` is only read.
+pub fn copy(from: &Data, to: &Data) -> Result<CopyDone> {
+    if from.folder == to.folder && from.database == to.database {
+        bail!("the source and the target are the same");
+    }
+    let mut locks = Vec::new();
+    for data in [from, to] {
+        if let Some(dir) = &data.folder {
+            let lock = try_lock(dir)?.with_context(|| {
+                format!("a chart-studio-server runs on {}; stop it first", dir.display())
+            })?;
+            locks.push(lock);
+        }
+    }
+    if let (Some(dir), None) = (&from.folder, &from.database)
+        && !crate::db::sqlite::is_in(dir)
+    {
+        bail!("{} holds no chart-studio database", dir.display());
+    }
+    let source = Db::at(from.folder.as_deref(), from.database.as_ref())
+        .context("could not open the source")?;
+    let mut target =
+        Db::at(to.folder.as_deref(), to.database.as_ref()).context("could not open the target")?;
+    let done = source.copy_to(&mut target)?;
+    drop(locks);
+    Ok(CopyDone {
+        accounts: done.accounts,
+        files: done.files,
+        contents: done.contents,
+        checksum: done.checksum,
+    })
 }
 
 fn key(answer: Answer) -> Result<String> {

@@ -158,6 +158,17 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
+    /// Copy a server's accounts and files into an empty database: a data folder's SQLite to
+    /// PostgreSQL, back, or to another folder. Both must be stopped. Prints the counts and the
+    /// checksum found the same in both.
+    Copy {
+        /// A data folder, or a PostgreSQL connection string (postgres://... or key=value ...).
+        #[arg(long, value_name = "DIR|URL")]
+        from: String,
+        /// The same, holding no account yet.
+        #[arg(long, value_name = "DIR|URL")]
+        to: String,
+    },
 }
 
 /// Where the server keeps its data, for the `user` verbs.
@@ -388,6 +399,19 @@ async fn main() -> std::process::ExitCode {
 async fn run(mut args: Args) -> Result<()> {
     match args.command.take() {
         Some(Command::User(command)) => return user(command),
+        Some(Command::Copy { from, to }) => {
+            use chart_studio_server::admin::{Data, copy};
+            let done = copy(&Data::parse(&from), &Data::parse(&to))?;
+            writeln!(
+                std::io::stdout(),
+                "copied {} accounts, {} files, {} contents; sha256 {} in both",
+                done.accounts,
+                done.files,
+                done.contents,
+                done.checksum
+            )?;
+            return Ok(());
+        }
         Some(Command::Backup { data, to }) => {
             let done = chart_studio_server::admin::backup(&data, &to)?;
             let (accounts, files) = (done.accounts, done.files);

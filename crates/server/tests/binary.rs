@@ -357,3 +357,91 @@ async fn a_backup_of_a_running_server_restores_into_a_new_data_folder() {
     let found = ida.send(&files::Lookup::new("kept/here")).await.unwrap();
     assert_eq!(found.fid, folder);
 }
+
+/// `copy` moves a stopped server's data from SQLite to PostgreSQL and back: every file, share
+/// key, view count and content answers the same from a server on the copy, and both ends
+/// print the same counts and checksum. It refuses a running source and a target with accounts.
+#[tokio::test]
+async fn copy_moves_a_server_between_sqlite_and_postgresql_and_back() {
+    use chart_studio_api::raw::Raw;
+    use serde_json::{Value, json};
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
+    let postgres = cluster.url().expose().to_owned();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let user = ["--user", "ida:ida-secret-key"];
+    let copy = |from: &str, to: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["copy", "--from", from, "--to", to])
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        (out.status.success(), said, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // What a client sees of a plot, its grid and the home folder, server links aside.
+    let seen = |url: String, grid: String, plot: String| async move {
+        let ida = client(&url, Some(("ida", "ida-secret-key")));
+        let get = |path: String| {
+            let ida = &ida;
+            async move { ida.send(&Raw::new("GET", path)).await.unwrap() }
+        };
+        let file = get(format!("files/{plot}")).await;
+        let fields = ["filename", "share_key", "views", "date_modified", "world_readable"];
+        let kept: Vec<&Value> = fields.iter().map(|field| &file[*field]).collect();
+        let listing = get("folders/home?page_size=100".to_owned()).await;
+        let names: Vec<&Value> = listing["children"]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|child| &child["filename"])
+            .collect();
+        let grid = get(format!("grids/{grid}/content")).await;
+        let plot = get(format!("plots/{plot}/content?inline_data=true")).await;
+        format!("{kept:?} {names:?} {grid} {plot}")
+    };
+
+    let (server, url) = start(&[&["--data", data], &user[..]].concat());
+    let ida = client(&url, Some(("ida", "ida-secret-key")));
+    let mut grid = Raw::new("POST", "grids");
+    grid.body =
+        Some(json!({"filename": "g", "data": {"cols": {"x": {"data": [1, 2], "order": 0}}}}));
+    let grid: Value = ida.send(&grid).await.unwrap();
+    let grid_fid = grid["file"]["fid"].as_str().unwrap().to_owned();
+    let uid = grid["file"]["cols"][0]["uid"].as_str().unwrap();
+    let mut plot = Raw::new("POST", "plots");
+    plot.body = Some(json!({"filename": "p", "world_readable": false, "figure": {"data": [
+        {"type": "bar", "xsrc": format!("{grid_fid}:{uid}")}]}}));
+    let plot: Value = ida.send(&plot).await.unwrap();
+    let plot_fid = plot["file"]["fid"].as_str().unwrap().to_owned();
+    let mut secret = Raw::new("PATCH", format!("files/{plot_fid}"));
+    secret.body = Some(json!({"share_key_enabled": true}));
+    let shared: Value = ida.send(&secret).await.unwrap();
+    let share_key = shared["share_key"].as_str().unwrap().to_owned();
+    let mut folder = Raw::new("POST", "folders");
+    folder.body = Some(json!({"path": "old"}));
+    let folder: Value = ida.send(&folder).await.unwrap();
+    let folder_fid = folder["file"]["fid"].as_str().unwrap();
+    ida.send(&Raw::new("POST", format!("folders/{folder_fid}/trash"))).await.unwrap();
+    let (ok, _, err) = copy(data, &postgres);
+    assert!(!ok && err.contains("runs on"), "a running source is refused: {err}");
+    let before = seen(url, grid_fid.clone(), plot_fid.clone()).await;
+    assert!(before.contains(&share_key) && before.contains(r#""x":[1,2]"#), "{before}");
+    drop(server);
+
+    let (ok, there, err) = copy(data, &postgres);
+    assert!(ok, "{err}");
+    assert!(there.starts_with("copied 1 accounts, 3 files, 2 contents; sha256 "), "{there}");
+    let (ok, _, err) = copy(data, &postgres);
+    assert!(!ok && err.contains("already holds accounts"), "{err}");
+    let (server, url) = start(&[&["--database", postgres.as_str()], &user[..]].concat());
+    assert_eq!(seen(url, grid_fid.clone(), plot_fid.clone()).await, before);
+    drop(server);
+
+    let back = dir.path().join("back");
+    let (ok, again, err) = copy(&postgres, back.to_str().unwrap());
+    assert!(ok, "{err}");
+    assert_eq!(again, there, "the same counts and checksum at each end");
+    let (_server, url) = start(&[&["--data", back.to_str().unwrap()], &user[..]].concat());
+    assert_eq!(seen(url, grid_fid, plot_fid).await, before);
+}

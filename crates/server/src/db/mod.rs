@@ -84,6 +84,20 @@ pub(crate) enum Db {
     Postgres(postgres::Postgres),
 }
 
+/// What a database holds, to compare two after a copy: counts, and a SHA-256 over every row
+/// in order (accounts; each file's record, view count and content).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Summary {
+    pub accounts: u64,
+    pub files: u64,
+    pub contents: u64,
+    /// Hex SHA-256.
+    pub checksum: String,
+}
+
+/// Contents written per transaction by a copy, in bytes (about).
+const COPY_BATCH_BYTES: usize = 64 << 20;
+
 /// The file a data folder holds when its server keeps its data in PostgreSQL, so that the
 /// folder is never mistaken for an empty SQLite one.
 const POSTGRES_MARK: &str = "database-is-postgresql";
@@ -168,6 +182,81 @@ impl Db {
             Self::Sqlite(db) => db.save(&batch),
             Self::Postgres(db) => db.save(batch),
         }
+    }
+
+    /// Counts and checksums everything stored.
+    pub(crate) fn summary(&self) -> Result<Summary> {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            hash.update((bytes.len() as u64).to_le_bytes());
+            hash.update(bytes);
+        };
+        let mut loaded = self.load()?;
+        loaded.sort_by(|a, b| a.row.username.cmp(&b.row.username));
+        let (mut files, mut contents) = (0, 0);
+        for account in &mut loaded {
+            let row = &account.row;
+            field(row.username.as_bytes());
+            field(row.key_hash.as_bytes());
+            field(&row.date_joined.to_le_bytes());
+            field(&row.next_idlocal.to_le_bytes());
+            account.files.sort_by_key(|file| file.idlocal);
+            for file in &account.files {
+                files += 1;
+                field(&file.idlocal.to_le_bytes());
+                field(file.record.as_bytes());
+                field(&file.views.to_le_bytes());
+                let content = self.content(&row.username, file.idlocal)?;
+                contents += u64::from(content.is_some());
+                field(content.as_deref().unwrap_or_default().as_bytes());
+            }
+        }
+        let checksum = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Ok(Summary { accounts: loaded.len() as u64, files, contents, checksum })
+    }
+
+    /// Copies everything stored into `target`, which must hold no account, in transactions of
+    /// about [`COPY_BATCH_BYTES`] of contents; then checks that the target's summary equals
+    /// this one's. A failed copy leaves this database as it was (the target may hold part).
+    pub(crate) fn copy_to(&self, target: &mut Db) -> Result<Summary> {
+        if !target.load()?.is_empty() {
+            bail!("the target already holds accounts: a copy goes into an empty database");
+        }
+        let source = self.summary()?;
+        let loaded = self.load()?;
+        let mut batch = Batch {
+            accounts: loaded
+                .iter()
+                .map(|account| AccountChange::Put(account.row.clone()))
+                .collect(),
+            ..Batch::default()
+        };
+        let mut bytes = 0;
+        for account in loaded {
+            let owner = account.row.username;
+            for file in account.files {
+                let idlocal = file.idlocal;
+                batch.files.push(FileRow { owner: owner.clone(), idlocal, record: file.record });
+                if file.views > 0 {
+                    batch.views.push((owner.clone(), idlocal, file.views));
+                }
+                if let Some(body) = self.content(&owner, idlocal)? {
+                    bytes += body.len();
+                    batch.contents.push((owner.clone(), idlocal, body));
+                }
+                if bytes >= COPY_BATCH_BYTES {
+                    target.save(std::mem::take(&mut batch))?;
+                    bytes = 0;
+                }
+            }
+        }
+        target.save(batch)?;
+        let copied = target.summary()?;
+        if copied != source {
+            bail!("the copy does not match its source: source {source:?}, copy {copied:?}");
+        }
+        Ok(copied)
     }
 }
 

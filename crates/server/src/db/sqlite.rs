@@ -97,6 +97,11 @@ fn split_contents(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Whether data folder `dir` holds a database.
+pub(crate) fn is_in(dir: &Path) -> bool {
+    dir.join(FILE).is_file()
+}
+
 /// An open SQLite database.
 #[derive(Debug)]
 pub(crate) struct Sqlite {
