@@ -1,11 +1,11 @@
 //! `cargo xtask bench --only server` (and the whole bench; `--quick` in CI): the server binary
 //! alone, without a browser. Answers per second to GET file, a listing page of 100, creating a
-//! plot and PATCHing sharing, with 16 requests in flight, on in-memory SQLite and on SQLite on
-//! disk in the same run; then the server's memory and restart time against the size of its
-//! data, on data folders filled directly (through the store's rules, not the API); then how
-//! long small answers wait while large grids are read. Results go
-//! to `target/bench/server.json` and, for a full run, to the README's server table and its
-//! chart, `docs/server-memory.svg`.
+//! plot and PATCHing sharing, with 16 requests in flight, on in-memory SQLite, SQLite on disk
+//! and PostgreSQL (a cluster of its own on a unix socket) in the same run; then the server's
+//! memory and restart time against the size of its data, on data folders filled directly
+//! (through the store's rules, not the API); then how long small answers wait while large
+//! grids are read. Results go to `target/bench/server.json` and, for a full run, to the
+//! README's server table and its chart, `docs/server-memory.svg`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -114,13 +114,15 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
     std::fs::create_dir_all(&scratch)?;
 
     let mut throughput = Vec::new();
-    for (engine, data) in
-        [("in-memory SQLite", None), ("SQLite on disk", Some(scratch.join("api")))]
-    {
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start()?;
+    let engines = [
+        ("in-memory SQLite", vec![]),
+        ("SQLite on disk", vec!["--data".to_owned(), path_arg(&scratch.join("api"))?]),
+        ("PostgreSQL", vec!["--database".to_owned(), cluster.url().expose().to_owned()]),
+    ];
+    for (engine, storage) in engines {
         let mut args = base_args();
-        if let Some(data) = &data {
-            args.extend(["--data".to_owned(), path_arg(data)?]);
-        }
+        args.extend(storage);
         let running = server::start(&bin, &args.iter().map(String::as_str).collect::<Vec<_>>())?;
         let measured = runtime.block_on(answers_per_second(&running.url, engine, sizes.seconds))?;
         say(&format!("{measured:?}"));

@@ -41,7 +41,7 @@ impl TempCluster {
             &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
         )?;
         let options =
-            format!("-k {} -c listen_addresses='' -p 5432 -F", cluster.dir.path().display());
+            format!("-k {} -c listen_addresses='' -p 5432", cluster.dir.path().display());
         let log = cluster.dir.path().join("log").display().to_string();
         cluster.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "start"])?;
         Ok(cluster)
