@@ -132,8 +132,10 @@ pub fn copy(from: &Data, to: &Data) -> Result<CopyDone> {
     }
     let source = Db::at(from.folder.as_deref(), from.database.as_ref())
         .context("could not open the source")?;
+    source.claim().context("the source")?;
     let mut target =
         Db::at(to.folder.as_deref(), to.database.as_ref()).context("could not open the target")?;
+    target.claim().context("the target")?;
     let done = source.copy_to(&mut target)?;
     drop(locks);
     Ok(CopyDone {
@@ -164,9 +166,17 @@ fn run(data: &Data, request: &Request) -> Result<Answer> {
     };
     // Files that do not read back stay in the database as they are: `start` reports them.
     let db = Db::at(data.folder.as_deref(), data.database.as_ref())?;
+    // Servers sharing a PostgreSQL database read the change before their next request.
+    let writes = db.write_locker();
+    if let Some(locker) = &writes {
+        locker.lock()?;
+    }
     let (mut store, _) = Store::open(db, 0, 0)?;
     let answer = apply(&mut store, request);
     store.commit()?;
+    if let Some(locker) = &writes {
+        locker.unlock()?;
+    }
     drop(lock);
     refused(data, answer)
 }

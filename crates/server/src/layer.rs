@@ -23,6 +23,21 @@ pub(crate) async fn middleware(
     next: Next,
 ) -> Response {
     let started = tokio::time::Instant::now();
+    let change = !matches!(*request.method(), http::Method::GET | http::Method::HEAD);
+    // Held until the change is committed, below.
+    let _writing = match app.begin(change).await {
+        Ok(writing) => writing,
+        Err(err) => {
+            tracing::error!(error = %format!("{err:#}"), "could not read the database");
+            let mut response = Failure::Injected(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The database could not be read; try again.",
+            )
+            .into_response();
+            crate::security::add_headers(&app.urls, response.headers_mut(), true);
+            return response;
+        }
+    };
     let faults = app.faults();
     let peer = crate::auth::peer(request.extensions());
     // Identified once: the routes' `Viewer` extractor takes it from the request.

@@ -333,6 +333,12 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
             "a stored file does not read back: it stays in the database and is not served"
         );
     }
+    // Processes started at once on one PostgreSQL database add the accounts and seeds once.
+    let writes = store.write_locker();
+    if let Some(locker) = &writes {
+        locker.lock()?;
+        store.sync()?;
+    }
     accounts(&mut store, &config)?;
     for dir in &config.seed_dirs {
         seed::directory(&mut store, dir)?;
@@ -351,6 +357,9 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         });
     }
     app.persist().context("could not save the accounts and seeded files")?;
+    if let Some(locker) = &writes {
+        locker.unlock()?;
+    }
     let router = service(app.clone());
     let (shutdown, signal) = oneshot::channel::<()>();
     let stopped = async move {

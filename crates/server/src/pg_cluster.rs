@@ -40,8 +40,7 @@ impl TempCluster {
             "initdb",
             &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
         )?;
-        let options =
-            format!("-k {} -c listen_addresses='' -p 5432", cluster.dir.path().display());
+        let options = format!("-k {} -c listen_addresses='' -p 5432", cluster.dir.path().display());
         let log = cluster.dir.path().join("log").display().to_string();
         cluster.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "start"])?;
         Ok(cluster)

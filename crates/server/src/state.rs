@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
+use crate::db::postgres::WriteLocker;
 use crate::faults::{FaultState, Faults};
 use crate::store::Store;
 
@@ -94,6 +95,22 @@ pub(crate) struct App {
     pub held: tokio::sync::watch::Sender<u64>,
     /// Requests that changed something answered since the faults were last set.
     pub changes_answered: tokio::sync::watch::Sender<u64>,
+    /// The lock changes are written under when other processes share the database.
+    writes: Option<WriteLocker>,
+}
+
+/// The lock for writes a change holds until it is committed; given back when dropped.
+#[derive(Debug)]
+pub(crate) struct Writing(Option<WriteLocker>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        if let Some(locker) = &self.0
+            && let Err(err) = locker.unlock()
+        {
+            tracing::error!(error = %format!("{err:#}"), "could not give back the lock for writes");
+        }
+    }
 }
 
 /// The state handed to handlers.
@@ -108,7 +125,9 @@ impl App {
         images: crate::images::Images,
     ) -> Self {
         let fault_state = FaultState::new(faults.seed);
+        let writes = store.write_locker();
         Self {
+            writes,
             store: Mutex::new(store),
             urls,
             limits,
@@ -136,6 +155,25 @@ impl App {
             anyhow::bail!("saving is failed on purpose (Faults::fail_saves)");
         }
         store.commit()
+    }
+
+    /// Gets the store ready for a request: for one that may change something (`change`),
+    /// takes the lock for writes other processes sharing the database also take, held until
+    /// the returned guard is dropped (after [`App::persist`]); then reads what other processes
+    /// committed ([`Store::sync`]).
+    pub(crate) async fn begin(&self, change: bool) -> anyhow::Result<Option<Writing>> {
+        let writing = match (&self.writes, change) {
+            (Some(locker), true) => {
+                let locker = locker.clone();
+                let waited = locker.clone();
+                tokio::task::spawn_blocking(move || waited.lock()).await??;
+                Some(Writing(Some(locker)))
+            }
+            (None, true) => Some(Writing(None)),
+            (_, false) => None,
+        };
+        self.store().sync()?;
+        Ok(writing)
     }
 
     /// The store, locked. A handler that panicked does not poison it for the others.

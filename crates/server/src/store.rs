@@ -217,8 +217,8 @@ struct Changed {
     files: BTreeSet<(String, u64)>,
     /// Files deleted for good.
     removed: BTreeSet<(String, u64)>,
-    /// Files whose view count changed (and nothing else, unless also in `files`).
-    views: BTreeSet<(String, u64)>,
+    /// Views added to files' counts (and nothing else changed, unless also in `files`).
+    views: BTreeMap<(String, u64), i64>,
     /// New contents, until they are in the database.
     contents: BTreeMap<(String, u64), Body>,
 }
@@ -245,6 +245,8 @@ pub(crate) struct Store {
     /// Recently read contents, shared with the readers it hands contents to.
     cache: SharedCache,
     db: Db,
+    /// The newest change of the database's log read, and when (see [`Store::sync`]).
+    synced: (i64, i64),
 }
 
 /// Bytes of randomness in a share key (192 bits).
@@ -273,6 +275,7 @@ impl Store {
             changed: Changed::default(),
             cache: Arc::new(Mutex::new(Cache::new(cache_bytes))),
             db,
+            synced: (0, 0),
         };
         let unreadable = store.load()?;
         Ok((store, unreadable))
@@ -280,6 +283,8 @@ impl Store {
 
     /// Reads every account and file record from the database, in place of what is held.
     fn load(&mut self) -> anyhow::Result<Vec<Unreadable>> {
+        // Read first: a change committed while the rest is read is read again by `sync`.
+        self.synced = (self.db.newest_change()?, crate::clock::now_micros());
         self.accounts.clear();
         lock(&self.cache).clear();
         let mut plots = Vec::new();
@@ -334,11 +339,111 @@ impl Store {
         }
     }
 
+    /// Reads again what other processes sharing the database (PostgreSQL) committed since the
+    /// last call: each account and file the log of changes names, or everything when the log
+    /// may no longer reach back that far. What this process has not committed yet is left as
+    /// it is: changes are written under a lock for writes that its writer holds, so no other
+    /// process changed the same account or file meanwhile. On SQLite, which one process uses,
+    /// there is nothing to read.
+    pub(crate) fn sync(&mut self) -> anyhow::Result<()> {
+        let now = crate::clock::now_micros();
+        let (seen, at) = self.synced;
+        if let Some(kept) = self.db.log_kept_micros()
+            && now.saturating_sub(at) > kept / 2
+            && !self.has_changes()
+        {
+            self.load()?;
+            return Ok(());
+        }
+        let (newest, changed) = self.db.changes_since(seen)?;
+        self.synced = (newest, now);
+        let mut done = BTreeSet::new();
+        for (owner, idlocal) in changed {
+            if !done.insert((owner.clone(), idlocal)) {
+                continue;
+            }
+            match idlocal {
+                None if !self.changed.accounts.contains(&owner) => self.reload_account(&owner)?,
+                Some(idlocal) if !self.is_pending(&owner, idlocal) => {
+                    self.reload_file(&owner, idlocal)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether this process has a change of the file it has not committed.
+    fn is_pending(&self, owner: &str, idlocal: u64) -> bool {
+        let key = (owner.to_owned(), idlocal);
+        let changed = &self.changed;
+        changed.files.contains(&key)
+            || changed.removed.contains(&key)
+            || changed.contents.contains_key(&key)
+    }
+
+    /// Reads an account's own fields again; an account gone from the database goes with its
+    /// files.
+    fn reload_account(&mut self, username: &str) -> anyhow::Result<()> {
+        match self.db.account(username)? {
+            Some(row) => match self.accounts.get_mut(username) {
+                Some(account) => {
+                    account.key_hash = row.key_hash;
+                    account.date_joined = row.date_joined;
+                    account.next_idlocal = row.next_idlocal;
+                }
+                None => {
+                    self.restore_account(row, Vec::new());
+                }
+            },
+            None => self.drop_account(username),
+        }
+        Ok(())
+    }
+
+    /// Reads a file's record again (gone from the database: forgets it), with its links.
+    fn reload_file(&mut self, owner: &str, idlocal: u64) -> anyhow::Result<()> {
+        if !self.accounts.contains_key(owner) {
+            return Ok(());
+        }
+        let stored = self.db.file(owner, idlocal)?;
+        let referencers =
+            self.forget(owner, idlocal).map(|old| old.referencers).unwrap_or_default();
+        if let Some(stored) = stored {
+            let record = match serde_json::from_str::<FileRecord>(&stored.record) {
+                Ok(record) => FileRecord { idlocal, views: stored.views, ..record },
+                Err(err) => {
+                    tracing::error!(file = %fid(owner, idlocal), error = %err, "a stored file does not read back");
+                    return Ok(());
+                }
+            };
+            self.last_time = self.last_time.max(record.created).max(record.modified);
+            let plot = record.kind() == FileType::Plot;
+            if let Some(account) = self.accounts.get_mut(owner) {
+                account.files.insert(idlocal, record);
+                account.index(idlocal);
+            }
+            if plot {
+                self.relink(owner, idlocal);
+            }
+        }
+        for plot in &referencers {
+            self.relink(plot.owner(), plot.idlocal());
+        }
+        Ok(())
+    }
+
     /// Drops every change since the last commit and reads the store back from the database.
     pub(crate) fn rollback(&mut self) -> anyhow::Result<()> {
         self.changed = Changed::default();
         self.load()?;
         Ok(())
+    }
+
+    /// The lock every change is written under, when other processes may share the database
+    /// (PostgreSQL): a change is made and committed while it is held, after a [`Store::sync`].
+    pub(crate) fn write_locker(&self) -> Option<crate::db::postgres::WriteLocker> {
+        self.db.write_locker()
     }
 
     /// Whether something changed since the last commit.
@@ -374,9 +479,10 @@ impl Store {
             }
             batch.contents.push((owner.clone(), *idlocal, serde_json::to_string(body)?));
         }
-        for (owner, idlocal) in &changed.views {
-            let Some(record) = self.file(owner, *idlocal) else { continue };
-            batch.views.push((owner.clone(), *idlocal, record.views));
+        for ((owner, idlocal), added) in &changed.views {
+            if self.file(owner, *idlocal).is_some() {
+                batch.views.push((owner.clone(), *idlocal, *added));
+            }
         }
         batch.removed.extend(changed.removed.iter().cloned());
         Ok(batch)
@@ -488,9 +594,10 @@ impl Store {
 
     /// Removes `username` and every file of theirs; false when there is no such account.
     pub(crate) fn remove_account(&mut self, username: &str) -> bool {
-        if self.accounts.remove(username).is_none() {
+        if !self.accounts.contains_key(username) {
             return false;
         }
+        self.drop_account(username);
         self.touch_account(username);
         true
     }
@@ -935,31 +1042,45 @@ impl Store {
 
     /// Removes a file and its subtree at once, and the links to and from them.
     pub(crate) fn remove(&mut self, owner: &str, idlocal: u64) -> Result<(), StoreError> {
-        let ids = self.subtree(owner, idlocal);
-        for id in &ids {
-            self.touch(owner, *id, true);
-        }
-        let mut removed = Vec::new();
-        let account = self.account_mut(owner)?;
-        for id in ids {
-            account.unindex(id);
-            if let Some(record) = account.files.remove(&id) {
-                removed.push((fid(owner, id), record));
-            }
-        }
-        for (gone, record) in removed {
-            for grid in &record.references {
-                if let Some(grid) = self.file_at_mut(grid) {
-                    grid.referencers.remove(&gone);
-                }
-            }
-            for plot in &record.referencers {
-                if let Some(plot) = self.file_at_mut(plot) {
-                    plot.references.remove(&gone);
-                }
-            }
+        self.account_mut(owner)?;
+        for id in self.subtree(owner, idlocal) {
+            self.touch(owner, id, true);
+            self.forget(owner, id);
         }
         Ok(())
+    }
+
+    /// Takes a file out of memory with the links to and from it (not a change to commit);
+    /// returns its record.
+    fn forget(&mut self, owner: &str, idlocal: u64) -> Option<FileRecord> {
+        let account = self.accounts.get_mut(owner)?;
+        account.unindex(idlocal);
+        let record = account.files.remove(&idlocal)?;
+        let gone = fid(owner, idlocal);
+        for grid in &record.references {
+            if let Some(grid) = self.file_at_mut(grid) {
+                grid.referencers.remove(&gone);
+            }
+        }
+        for plot in &record.referencers {
+            if let Some(plot) = self.file_at_mut(plot) {
+                plot.references.remove(&gone);
+            }
+        }
+        Some(record)
+    }
+
+    /// Takes an account out of memory with its files and their links (not a change).
+    fn drop_account(&mut self, username: &str) {
+        let ids: Vec<u64> = self
+            .accounts
+            .get(username)
+            .map(|a| a.files.keys().copied().collect())
+            .unwrap_or_default();
+        for id in ids {
+            self.forget(username, id);
+        }
+        self.accounts.remove(username);
     }
 
     fn file_at_mut(&mut self, fid: &Fid) -> Option<&mut FileRecord> {
@@ -1029,8 +1150,11 @@ impl Store {
         else {
             return;
         };
-        file.views = views(file.views);
-        self.changed.views.insert((owner.to_owned(), idlocal));
+        let before = file.views;
+        file.views = views(before);
+        let added = i64::try_from(file.views).unwrap_or(i64::MAX)
+            - i64::try_from(before).unwrap_or(i64::MAX);
+        *self.changed.views.entry((owner.to_owned(), idlocal)).or_default() += added;
     }
 
     /// Sets the fields only seeds set.
@@ -1238,7 +1362,7 @@ mod tests {
         store.count_view("alice", id);
         let changed = &store.changed;
         assert!(changed.files.is_empty() && changed.contents.is_empty(), "{changed:?}");
-        assert_eq!(changed.views, BTreeSet::from([("alice".to_owned(), id)]));
+        assert_eq!(changed.views, BTreeMap::from([(("alice".to_owned(), id), 1)]));
         assert_eq!(store.file("alice", id).unwrap().views, 1);
     }
 

@@ -213,8 +213,8 @@ async fn user_verbs_manage_the_accounts_of_a_data_folder() {
 }
 
 /// The same with the data in PostgreSQL (the data folder holds the lock and control socket);
-/// a second server on the same database, with a folder of its own, is refused too, and the
-/// folder alone is not taken for an empty SQLite one.
+/// a second server on the same database, with a folder of its own, serves the same accounts,
+/// and the folder alone is not taken for an empty SQLite one.
 #[tokio::test]
 async fn user_verbs_manage_the_accounts_of_a_postgresql_database() {
     let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
@@ -267,20 +267,17 @@ async fn user_verbs_manage_the_accounts(database: Option<&str>) {
         !second.status.success() && said.contains("another chart-studio-server uses"),
         "{said}"
     );
-    if let Some(url) = database {
+    if let Some(database) = database {
+        // A second server on the same database, with a folder of its own, serves the same
+        // accounts, and a change made through it is served by the first at once.
         let elsewhere = dir.path().join("elsewhere");
-        let second = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
-            .args(["--listen", "127.0.0.1:0", "--database", url, "--data"])
-            .arg(&elsewhere)
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&second.stderr);
-        assert!(
-            !second.status.success()
-                && said.contains("another chart-studio-server uses this database"),
-            "{said}"
-        );
-        assert!(!said.contains(url), "the connection string is not shown: {said}");
+        let (_other, other_url) =
+            start(&["--database", database, "--data", elsewhere.to_str().unwrap()]);
+        let there = client(&other_url, Some(("gina", &new_key)));
+        assert_eq!(there.send(&users::Current {}).await.unwrap().username, "gina");
+        there.send(&chart_studio_api::folders::Create::new("made there")).await.unwrap();
+        let here = me(&new_key).send(&chart_studio_api::files::Lookup::new("made there")).await;
+        assert!(here.is_ok(), "{here:?}");
     }
     drop(server); // kill -9
 
@@ -291,7 +288,12 @@ async fn user_verbs_manage_the_accounts(database: Option<&str>) {
     let (_, listed, _) = verb(&["list"]);
     assert_eq!(listed.lines().count(), 2, "{listed}");
     assert!(
-        listed.starts_with("gina\t") && listed.lines().next().unwrap().ends_with("\t1"),
+        listed.starts_with("gina\t")
+            && listed.lines().next().unwrap().ends_with(if database.is_some() {
+                "\t2"
+            } else {
+                "\t1"
+            }),
         "{listed}"
     );
     let (ok, _, _) = verb(&["remove", "hal"]);
@@ -436,6 +438,9 @@ async fn copy_moves_a_server_between_sqlite_and_postgresql_and_back() {
     assert!(!ok && err.contains("already holds accounts"), "{err}");
     let (server, url) = start(&[&["--database", postgres.as_str()], &user[..]].concat());
     assert_eq!(seen(url, grid_fid.clone(), plot_fid.clone()).await, before);
+    let elsewhere = dir.path().join("elsewhere");
+    let (ok, _, err) = copy(&postgres, elsewhere.to_str().unwrap());
+    assert!(!ok && err.contains("uses this database"), "a database in use is refused: {err}");
     drop(server);
 
     let back = dir.path().join("back");
@@ -444,4 +449,82 @@ async fn copy_moves_a_server_between_sqlite_and_postgresql_and_back() {
     assert_eq!(again, there, "the same counts and checksum at each end");
     let (_server, url) = start(&[&["--data", back.to_str().unwrap()], &user[..]].concat());
     assert_eq!(seen(url, grid_fid, plot_fid).await, before);
+}
+
+/// Two servers on one PostgreSQL database, as behind a load balancer: a file made through one
+/// is at once readable, listed, shared and deleted through the other; creates sent to both at
+/// once get distinct fids and names; a `kill -9` of one loses nothing the other or a restart
+/// does not serve.
+#[tokio::test]
+async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
+    use chart_studio_api::raw::Raw;
+    use serde_json::{Value, json};
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
+    let url = cluster.url().expose().to_owned();
+    let args = ["--database", url.as_str(), "--user", "ida:ida-secret-key"];
+    let (first, one) = start(&args);
+    let (_second, two) = start(&args);
+    let one = client(&one, Some(("ida", "ida-secret-key")));
+    let two = client(&two, Some(("ida", "ida-secret-key")));
+    let send = |client: &Client, method: &str, path: String, body: Option<Value>| {
+        let mut request = Raw::new(method, path);
+        request.body = body;
+        let client = client.clone();
+        async move { client.send(&request).await }
+    };
+
+    let made =
+        send(&one, "POST", "folders".into(), Some(json!({"path": "made/here"}))).await.unwrap();
+    let fid = made["file"]["fid"].as_str().unwrap().to_owned();
+    let read = send(&two, "GET", format!("files/{fid}"), None).await.unwrap();
+    assert_eq!(read["filename"], "here");
+    let found = send(&two, "GET", "files/lookup?path=made/here".into(), None).await.unwrap();
+    assert_eq!(found["fid"], fid.as_str());
+    let shared =
+        send(&two, "PATCH", format!("files/{fid}"), Some(json!({"share_key_enabled": true})))
+            .await
+            .unwrap();
+    let key = shared["share_key"].as_str().unwrap().to_owned();
+    let again = send(&one, "GET", format!("files/{fid}"), None).await.unwrap();
+    assert_eq!(again["share_key"], key.as_str(), "shared through the other server");
+    send(&two, "POST", format!("folders/{fid}/trash"), None).await.unwrap();
+    send(&one, "DELETE", format!("folders/{fid}/permanent_delete"), None).await.unwrap();
+    let gone = send(&two, "GET", format!("files/{fid}"), None).await;
+    assert!(gone.is_err(), "deleted through the other server: {gone:?}");
+
+    // Creates sent to both at once, unnamed: the servers take turns under the lock for writes.
+    let creates = (0..40).map(|n| {
+        let client = if n % 2 == 0 { &one } else { &two };
+        send(client, "POST", "folders".into(), Some(json!({"path": format!("batch/{n}")})))
+    });
+    let made: Vec<Value> =
+        futures_util::future::join_all(creates).await.into_iter().map(Result::unwrap).collect();
+    let unnamed = (0..10).map(|n| {
+        let client = if n % 2 == 0 { &one } else { &two };
+        send(client, "POST", "grids".into(), Some(json!({"data": {"cols": {"x": {"data": [n]}}}})))
+    });
+    let grids: Vec<Value> =
+        futures_util::future::join_all(unnamed).await.into_iter().map(Result::unwrap).collect();
+    let mut fids: Vec<&str> =
+        made.iter().chain(&grids).map(|m| m["file"]["fid"].as_str().unwrap()).collect();
+    fids.sort_unstable();
+    fids.dedup();
+    assert_eq!(fids.len(), 50, "distinct fids");
+    let mut names: Vec<&str> =
+        grids.iter().map(|g| g["file"]["filename"].as_str().unwrap()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), 10, "distinct default names: {names:?}");
+
+    drop(first); // kill -9
+    send(&two, "POST", "folders".into(), Some(json!({"path": "after"}))).await.unwrap();
+    let (_first, one) = start(&args);
+    let one = client(&one, Some(("ida", "ida-secret-key")));
+    let listed = send(&one, "GET", "folders/home?page_size=100".into(), None).await.unwrap();
+    let children = listed["children"]["results"].as_array().unwrap();
+    let names: Vec<&str> = children.iter().map(|c| c["filename"].as_str().unwrap()).collect();
+    assert!(names.contains(&"after") && names.contains(&"batch"), "{names:?}");
+    let batch = send(&one, "GET", "files/lookup?path=batch/39".into(), None).await.unwrap();
+    assert_eq!(batch["filename"], "39");
+    assert_eq!(names.iter().filter(|n| n.starts_with("untitled")).count(), 10, "{names:?}");
 }

@@ -45,8 +45,8 @@ pub(crate) struct Batch {
     pub files: Vec<FileRow>,
     /// New contents (owner, idlocal, JSON) of files in `files`.
     pub contents: Vec<(String, u64, String)>,
-    /// New view counts.
-    pub views: Vec<(String, u64, u64)>,
+    /// Views to add to files' counts (negative: to take away).
+    pub views: Vec<(String, u64, i64)>,
     /// Files deleted for good.
     pub removed: Vec<(String, u64)>,
 }
@@ -83,6 +83,10 @@ pub(crate) enum Db {
     /// PostgreSQL.
     Postgres(postgres::Postgres),
 }
+
+/// The newest seq of the log of changes read, and each (owner, idlocal) changed, oldest first
+/// (`None`: the account's own row).
+pub(crate) type Changes = (i64, Vec<(String, Option<u64>)>);
 
 /// What a database holds, to compare two after a copy: counts, and a SHA-256 over every row
 /// in order (accounts; each file's record, view count and content).
@@ -184,6 +188,64 @@ impl Db {
         }
     }
 
+    /// The log of changes past `seq` (see [`postgres`]): the newest seq and each (owner,
+    /// idlocal) changed (`None`: the account's own row). SQLite is used by one process, which
+    /// made every change itself: nothing.
+    pub(crate) fn changes_since(&self, seq: i64) -> Result<Changes> {
+        match self {
+            Self::Sqlite(_) => Ok((seq, Vec::new())),
+            Self::Postgres(db) => db.changes_since(seq),
+        }
+    }
+
+    /// The newest seq of the log of changes.
+    pub(crate) fn newest_change(&self) -> Result<i64> {
+        match self {
+            Self::Sqlite(_) => Ok(0),
+            Self::Postgres(db) => db.newest_change(),
+        }
+    }
+
+    /// How long the log of changes keeps a row, in microseconds (`None`: there is no log).
+    pub(crate) fn log_kept_micros(&self) -> Option<i64> {
+        match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(_) => Some(postgres::LOG_KEPT_MINUTES * 60 * 1_000_000),
+        }
+    }
+
+    /// An account's stored fields, if it exists.
+    pub(crate) fn account(&self, username: &str) -> Result<Option<AccountRow>> {
+        match self {
+            Self::Sqlite(db) => db.account(username),
+            Self::Postgres(db) => db.account(username),
+        }
+    }
+
+    /// A file's record and view count, if it exists.
+    pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Result<Option<StoredFile>> {
+        match self {
+            Self::Sqlite(db) => db.file(owner, idlocal),
+            Self::Postgres(db) => db.file(owner, idlocal),
+        }
+    }
+
+    /// The lock every change is written under, when other processes may share the database.
+    pub(crate) fn write_locker(&self) -> Option<postgres::WriteLocker> {
+        match self {
+            Self::Sqlite(_) => None,
+            Self::Postgres(db) => Some(db.write_locker()),
+        }
+    }
+
+    /// Makes sure no other process uses the database (a data folder's lock does it for SQLite).
+    pub(crate) fn claim(&self) -> Result<()> {
+        match self {
+            Self::Sqlite(_) => Ok(()),
+            Self::Postgres(db) => db.claim(),
+        }
+    }
+
     /// Counts and checksums everything stored.
     pub(crate) fn summary(&self) -> Result<Summary> {
         use sha2::Digest;
@@ -239,7 +301,8 @@ impl Db {
                 let idlocal = file.idlocal;
                 batch.files.push(FileRow { owner: owner.clone(), idlocal, record: file.record });
                 if file.views > 0 {
-                    batch.views.push((owner.clone(), idlocal, file.views));
+                    let views = i64::try_from(file.views).unwrap_or(i64::MAX);
+                    batch.views.push((owner.clone(), idlocal, views));
                 }
                 if let Some(body) = self.content(&owner, idlocal)? {
                     bytes += body.len();

@@ -1,23 +1,38 @@
-//! PostgreSQL (`--database`): the same tables as SQLite, at the same schema version. One
-//! server process uses a database at a time: it holds a session-level advisory lock, which
-//! PostgreSQL releases when the process's connection ends, however the process ends (a new
-//! process waits up to [`LOCK_WAIT`] for a killed one's session to end).
+//! PostgreSQL (`--database`): the same tables as SQLite, at the same schema version, and a log
+//! of changes, so that several server processes can share one database:
+//!
+//! - Every change is written under one advisory lock for writes ([`WriteLocker`], on a
+//!   connection of its own so that waiting for it holds up no read), with a row in `changes`
+//!   naming each account and file it touched; changes therefore commit in the log's order.
+//! - Before each request a process reads the log past what it has seen and reads those
+//!   accounts and files again ([`Postgres::changes_since`]), so what another process committed
+//!   is served at once. Rows older than [`LOG_KEPT_MINUTES`] are pruned; a process that has not
+//!   read the log for half that long reads everything again.
+//! - Servers hold a shared advisory lock while they run; `copy` takes it exclusively, so it
+//!   never copies a database a server is changing.
 //!
 //! The `postgres` client runs its own runtime, which may not be blocked on from an async
-//! worker, so the connection lives on a thread of its own and each call is sent to it.
+//! worker, so each connection lives on a thread of its own and each call is sent to it.
 
 use std::sync::mpsc;
 
 use anyhow::{Context, Result, anyhow, bail};
 use postgres::{Client, NoTls};
 
-use super::{AccountChange, AccountRow, Batch, LoadedAccount, StoredFile, idlocal_key};
+use super::{AccountChange, AccountRow, Batch, Changes, LoadedAccount, StoredFile, idlocal_key};
 
-/// The advisory lock a server holds on its database (`pg_try_advisory_lock`).
-const SERVER_LOCK: i64 = 0x6368_6172_7473; // "charts"
+/// The advisory lock servers hold shared while they run, and `copy` exclusively.
+const PRESENCE_LOCK: i64 = 0x6368_6172_7473; // "charts"
+/// The advisory lock every change is written under.
+const WRITE_LOCK: i64 = PRESENCE_LOCK + 1;
+/// The advisory lock the schema is made or checked under.
+const SCHEMA_LOCK: i64 = PRESENCE_LOCK + 2;
+/// The advisory lock a transaction that logs changes commits under, so that the log's rows
+/// become visible in the order of their numbers.
+const COMMIT_LOCK: i64 = PRESENCE_LOCK + 3;
 
-/// How long opening a database waits for another process's lock.
-const LOCK_WAIT: &str = "3s";
+/// How long the log of changes keeps a row.
+pub(crate) const LOG_KEPT_MINUTES: i64 = 10;
 
 /// The tables of the current schema version (SQLite reaches the same by its migrations).
 const SCHEMA: &str = "
@@ -41,6 +56,14 @@ const SCHEMA: &str = "
         PRIMARY KEY (owner, idlocal),
         FOREIGN KEY (owner, idlocal) REFERENCES files(owner, idlocal) ON DELETE CASCADE
     );
+    CREATE TABLE changes (
+        seq BIGSERIAL PRIMARY KEY,
+        owner TEXT NOT NULL,
+        -- NULL: the account's own row.
+        idlocal BIGINT,
+        at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX changes_at ON changes (at);
     CREATE TABLE contents (
         owner TEXT NOT NULL,
         idlocal BIGINT NOT NULL,
@@ -78,61 +101,36 @@ impl std::str::FromStr for DatabaseUrl {
 
 type Job = Box<dyn FnOnce(&mut Client) + Send>;
 
-/// An open PostgreSQL database, used by this process alone.
-pub(crate) struct Postgres {
+/// A connection on a thread of its own, taking calls in order.
+struct Connection {
     /// `None` once dropped.
     jobs: Option<mpsc::Sender<Job>>,
-    connection: Option<std::thread::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl std::fmt::Debug for Postgres {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The connection string may hold a password: it is not kept.
-        f.write_str("Postgres")
-    }
-}
-
-impl Postgres {
-    /// Connects to the database of connection string `url` (`postgres://...` or
-    /// `host=... dbname=...`), takes the server's lock on it and creates or checks its schema.
-    pub(crate) fn connect(url: &DatabaseUrl) -> Result<Self> {
-        let config: postgres::Config = url
-            .expose()
-            .parse()
-            .map_err(|err| anyhow!("the database is not a PostgreSQL connection string: {err}"))?;
+impl Connection {
+    fn open(config: postgres::Config, name: &str) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
-        let connection =
-            std::thread::Builder::new().name("postgres".to_owned()).spawn(move || match config
-                .connect(NoTls)
-            {
-                Ok(mut client) => {
-                    let _ = ready.send(Ok(()));
-                    for job in queue {
-                        job(&mut client);
+        let thread =
+            std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+                match config.connect(NoTls) {
+                    Ok(mut client) => {
+                        let _ = ready.send(Ok(()));
+                        for job in queue {
+                            job(&mut client);
+                        }
                     }
-                }
-                Err(err) => {
-                    let _ = ready.send(Err(err));
+                    Err(err) => {
+                        let _ = ready.send(Err(err));
+                    }
                 }
             })?;
         connected
             .recv()
             .map_err(|_| anyhow!("the PostgreSQL connection thread stopped"))?
             .context("could not connect to PostgreSQL")?;
-        let db = Self { jobs: Some(jobs), connection: Some(connection) };
-        db.call(|client| {
-            client.batch_execute(&format!("SET lock_timeout = '{LOCK_WAIT}'"))?;
-            if let Err(err) = client.execute("SELECT pg_advisory_lock($1)", &[&SERVER_LOCK]) {
-                if err.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE) {
-                    bail!("another chart-studio-server uses this database; stop it first");
-                }
-                return Err(err.into());
-            }
-            client.batch_execute("SET lock_timeout = 0")?;
-            migrate(client)
-        })?;
-        Ok(db)
+        Ok(Self { jobs: Some(jobs), thread: Some(thread) })
     }
 
     /// Runs `work` on the connection's thread and waits for its result.
@@ -150,6 +148,161 @@ impl Postgres {
             }))
             .map_err(|_| stopped())?;
         answered.recv().map_err(|_| stopped())?
+    }
+}
+
+impl Drop for Connection {
+    /// Closes the connection before the process goes on, so that its locks are free at once.
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Takes and gives back the lock every change is written under, on a connection of its own.
+/// Clones share the connection.
+#[derive(Clone)]
+pub(crate) struct WriteLocker(std::sync::Arc<Connection>);
+
+impl std::fmt::Debug for WriteLocker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteLocker")
+    }
+}
+
+impl WriteLocker {
+    /// Waits for the lock (blocking).
+    pub(crate) fn lock(&self) -> Result<()> {
+        self.0.call(|client| {
+            client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+            Ok(())
+        })
+    }
+
+    /// Gives the lock back.
+    pub(crate) fn unlock(&self) -> Result<()> {
+        self.0.call(|client| {
+            client.execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
+            Ok(())
+        })
+    }
+}
+
+/// An open PostgreSQL database.
+pub(crate) struct Postgres {
+    queries: Connection,
+    writes: WriteLocker,
+}
+
+impl std::fmt::Debug for Postgres {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The connection string may hold a password: it is not kept.
+        f.write_str("Postgres")
+    }
+}
+
+impl Postgres {
+    /// Connects to the database of connection string `url` (`postgres://...` or
+    /// `host=... dbname=...`), takes the server's lock on it and creates or checks its schema.
+    pub(crate) fn connect(url: &DatabaseUrl) -> Result<Self> {
+        let config: postgres::Config = url
+            .expose()
+            .parse()
+            .map_err(|err| anyhow!("the database is not a PostgreSQL connection string: {err}"))?;
+        let queries = Connection::open(config.clone(), "postgres")?;
+        let writes = WriteLocker(std::sync::Arc::new(Connection::open(config, "postgres-lock")?));
+        queries.call(|client| {
+            client.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK])?;
+            migrate(client)
+        })?;
+        Ok(Self { queries, writes })
+    }
+
+    /// Makes sure no other process uses the database (for `copy`): takes the presence lock
+    /// exclusively, which fails while any server holds it.
+    pub(crate) fn claim(&self) -> Result<()> {
+        self.queries.call(|client| {
+            let claimed: bool =
+                client.query_one("SELECT pg_try_advisory_lock($1)", &[&PRESENCE_LOCK])?.get(0);
+            if !claimed {
+                bail!("a chart-studio-server uses this database; stop it first");
+            }
+            Ok(())
+        })
+    }
+
+    /// The lock every change is written under.
+    pub(crate) fn write_locker(&self) -> WriteLocker {
+        self.writes.clone()
+    }
+
+    fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Client) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.queries.call(work)
+    }
+
+    /// The log of changes past `seq`: the newest seq and each (owner, idlocal) changed (`None`:
+    /// the account's own row), oldest first.
+    pub(crate) fn changes_since(&self, seq: i64) -> Result<Changes> {
+        self.call(move |client| {
+            let mut newest = seq;
+            let mut changed = Vec::new();
+            for row in client.query(
+                "SELECT seq, owner, idlocal FROM changes WHERE seq > $1 ORDER BY seq",
+                &[&seq],
+            )? {
+                newest = newest.max(row.get(0));
+                let idlocal: Option<i64> = row.get(2);
+                changed.push((row.get(1), idlocal.map(|id| u64::try_from(id).unwrap_or(u64::MAX))));
+            }
+            Ok((newest, changed))
+        })
+    }
+
+    /// The newest seq of the log.
+    pub(crate) fn newest_change(&self) -> Result<i64> {
+        self.call(|client| {
+            Ok(client.query_one("SELECT COALESCE(max(seq), 0) FROM changes", &[])?.get(0))
+        })
+    }
+
+    /// An account's stored fields, if it exists.
+    pub(crate) fn account(&self, username: &str) -> Result<Option<AccountRow>> {
+        let username = username.to_owned();
+        self.call(move |client| {
+            let row = client.query_opt(
+                "SELECT username, key_hash, date_joined, next_idlocal FROM accounts
+                 WHERE username = $1",
+                &[&username],
+            )?;
+            Ok(row.map(|row| AccountRow {
+                username: row.get(0),
+                key_hash: row.get(1),
+                date_joined: row.get(2),
+                next_idlocal: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
+            }))
+        })
+    }
+
+    /// A file's record and view count, if it exists.
+    pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Result<Option<StoredFile>> {
+        let owner = owner.to_owned();
+        self.call(move |client| {
+            let row = client.query_opt(
+                "SELECT idlocal, record, COALESCE(views, 0) FROM files
+                 LEFT JOIN views USING (owner, idlocal) WHERE owner = $1 AND idlocal = $2",
+                &[&owner, &idlocal_key(idlocal)],
+            )?;
+            Ok(row.map(|row| StoredFile {
+                idlocal: u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX),
+                record: row.get(1),
+                views: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
+            }))
+        })
     }
 
     /// Reads every account and file record.
@@ -200,10 +353,34 @@ impl Postgres {
         })
     }
 
-    /// Writes `batch` in one transaction.
+    /// Writes `batch` in one transaction, with a row in the log of changes for each account
+    /// and file it changes (view counts are added, not logged).
     pub(crate) fn save(&self, batch: Batch) -> Result<()> {
         self.call(move |client| {
             let mut tx = client.transaction()?;
+            let logged = !(batch.accounts.is_empty()
+                && batch.files.is_empty()
+                && batch.removed.is_empty());
+            if logged {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])?;
+                tx.execute(
+                    "DELETE FROM changes WHERE at < now() - make_interval(mins => $1)",
+                    &[&(LOG_KEPT_MINUTES as i32)],
+                )?;
+                let log = tx.prepare("INSERT INTO changes (owner, idlocal) VALUES ($1, $2)")?;
+                for change in &batch.accounts {
+                    let username = match change {
+                        AccountChange::Remove(username) => username,
+                        AccountChange::Put(account) => &account.username,
+                    };
+                    tx.execute(&log, &[username, &None::<i64>])?;
+                }
+                let files = batch.files.iter().map(|file| (&file.owner, file.idlocal));
+                let removed = batch.removed.iter().map(|(owner, idlocal)| (owner, *idlocal));
+                for (owner, idlocal) in files.chain(removed) {
+                    tx.execute(&log, &[owner, &Some(idlocal_key(idlocal))])?;
+                }
+            }
             for change in &batch.accounts {
                 match change {
                     AccountChange::Remove(username) => {
@@ -241,11 +418,10 @@ impl Postgres {
             }
             let views = tx.prepare(
                 "INSERT INTO views (owner, idlocal, views) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner, idlocal) DO UPDATE SET views = EXCLUDED.views",
+                 ON CONFLICT (owner, idlocal) DO UPDATE SET views = views.views + EXCLUDED.views",
             )?;
-            for (owner, idlocal, count) in &batch.views {
-                let count = i64::try_from(*count).unwrap_or(i64::MAX);
-                tx.execute(&views, &[owner, &idlocal_key(*idlocal), &count])?;
+            for (owner, idlocal, added) in &batch.views {
+                tx.execute(&views, &[owner, &idlocal_key(*idlocal), added])?;
             }
             let removed = tx.prepare("DELETE FROM files WHERE owner = $1 AND idlocal = $2")?;
             for (owner, idlocal) in &batch.removed {
@@ -257,25 +433,12 @@ impl Postgres {
     }
 }
 
-impl Drop for Postgres {
-    /// Gives the lock back and closes the connection before the process goes on, so that
-    /// the database can be opened again at once.
-    fn drop(&mut self) {
-        let _ = self.call(|client| {
-            client.execute("SELECT pg_advisory_unlock($1)", &[&SERVER_LOCK])?;
-            Ok(())
-        });
-        self.jobs = None;
-        if let Some(connection) = self.connection.take() {
-            let _ = connection.join();
-        }
-    }
-}
-
 /// Creates the schema in an empty database, or checks the version of an existing one.
 fn migrate(client: &mut Client) -> Result<()> {
     let current = i32::try_from(super::sqlite::SCHEMA_VERSION)?;
     let mut tx = client.transaction()?;
+    // Servers started at once make the schema once.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
     let exists: bool =
         tx.query_one("SELECT to_regclass('chart_studio_schema') IS NOT NULL", &[])?.get(0);
     if !exists {

@@ -203,6 +203,36 @@ impl Sqlite {
         Ok(loaded)
     }
 
+    /// An account's stored fields, if it exists.
+    pub(crate) fn account(&self, username: &str) -> Result<Option<AccountRow>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT username, key_hash, date_joined, next_idlocal FROM accounts WHERE username = ?1",
+        )?;
+        let mut rows = query.query([username])?;
+        let Some(row) = rows.next()? else { return Ok(None) };
+        Ok(Some(AccountRow {
+            username: row.get(0)?,
+            key_hash: row.get(1)?,
+            date_joined: row.get(2)?,
+            next_idlocal: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+        }))
+    }
+
+    /// A file's record and view count, if it exists.
+    pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Result<Option<StoredFile>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT idlocal, record, COALESCE(views, 0) FROM files LEFT JOIN views USING (owner, idlocal)
+             WHERE owner = ?1 AND idlocal = ?2",
+        )?;
+        let mut rows = query.query(params![owner, idlocal_key(idlocal)])?;
+        let Some(row) = rows.next()? else { return Ok(None) };
+        Ok(Some(StoredFile {
+            idlocal: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(u64::MAX),
+            record: row.get(1)?,
+            views: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
+        }))
+    }
+
     /// The stored content (JSON) of a file, if it has one.
     pub(crate) fn content(&self, owner: &str, idlocal: u64) -> Result<Option<String>> {
         let mut query = self
@@ -256,14 +286,10 @@ impl Sqlite {
             }
             let mut views = tx.prepare_cached(
                 "INSERT INTO views (owner, idlocal, views) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(owner, idlocal) DO UPDATE SET views = ?3",
+                 ON CONFLICT(owner, idlocal) DO UPDATE SET views = views + ?3",
             )?;
-            for (owner, idlocal, count) in &batch.views {
-                views.execute(params![
-                    owner,
-                    idlocal_key(*idlocal),
-                    i64::try_from(*count).unwrap_or(i64::MAX)
-                ])?;
+            for (owner, idlocal, added) in &batch.views {
+                views.execute(params![owner, idlocal_key(*idlocal), added])?;
             }
             let mut removed =
                 tx.prepare_cached("DELETE FROM files WHERE owner = ?1 AND idlocal = ?2")?;
