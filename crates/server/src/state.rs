@@ -79,8 +79,6 @@ pub(crate) struct App {
     pub limits: Limits,
     pub faults: RwLock<Faults>,
     pub fault_state: Mutex<FaultState>,
-    /// Signed-in browsers (in memory; a restart signs everyone out).
-    pub sessions: Mutex<crate::sessions::Sessions>,
     /// Requests answered since the start, for benchmarks that compute their ideal time.
     pub served: std::sync::atomic::AtomicU64,
     /// The image renderer and its cache.
@@ -133,7 +131,6 @@ impl App {
             limits,
             faults: RwLock::new(faults),
             fault_state: Mutex::new(fault_state),
-            sessions: Mutex::new(crate::sessions::Sessions::default()),
             served: std::sync::atomic::AtomicU64::new(0),
             images,
             failed_keys: crate::throttle::FailedKeys::default(),

@@ -446,6 +446,34 @@ impl Store {
         self.db.write_locker()
     }
 
+    /// Starts a session of `username`, who signed in at `now` with the key whose hash is
+    /// `key_hash`; returns its token (only its hash is stored).
+    pub(crate) fn start_session(
+        &self,
+        username: &str,
+        key_hash: &str,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        let token = Self::random_key();
+        let session = crate::sessions::Session::new(username, key_hash, now);
+        self.db.put_session(&self::key_hash(&token), &session, now).map_err(storage)?;
+        Ok(token)
+    }
+
+    /// The account signed in with session `token` at `now`, if it is live.
+    pub(crate) fn session_user(&self, token: &str, now: i64) -> Result<Option<String>, StoreError> {
+        let Some(session) = self.db.session(&key_hash(token)).map_err(storage)? else {
+            return Ok(None);
+        };
+        let current = self.account(&session.username).map(|account| account.key_hash.as_str());
+        Ok(session.user(now, current).map(str::to_owned))
+    }
+
+    /// Ends every session of `username`.
+    pub(crate) fn end_sessions(&self, username: &str) -> Result<(), StoreError> {
+        self.db.end_sessions(username).map_err(storage)
+    }
+
     /// Whether something changed since the last commit.
     pub(crate) fn has_changes(&self) -> bool {
         !self.changed.is_empty()
@@ -1177,6 +1205,11 @@ impl Store {
             }
         }
     }
+}
+
+/// A database error, as the store reports it.
+fn storage(err: anyhow::Error) -> StoreError {
+    StoreError::Storage(format!("{err:#}"))
 }
 
 /// The fid of a stored file (account names are checked when accounts are added).

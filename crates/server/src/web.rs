@@ -228,11 +228,13 @@ fn reader(app: &Shared, identified: Result<Viewer, Failure>, headers: &HeaderMap
         return viewer;
     }
     let Some(token) = session_token(headers) else { return Viewer::Anonymous };
-    let key_hash = |user: &str| app.store().account(user).map(|account| account.key_hash.clone());
-    let sessions = app.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    sessions
-        .user(token, crate::clock::now_micros(), key_hash)
-        .map_or(Viewer::Anonymous, Viewer::User)
+    match app.store().session_user(token, crate::clock::now_micros()) {
+        Ok(user) => user.map_or(Viewer::Anonymous, Viewer::User),
+        Err(err) => {
+            tracing::error!(error = %err, "a session could not be read");
+            Viewer::Anonymous
+        }
+    }
 }
 
 #[derive(Template)]
@@ -286,11 +288,15 @@ async fn login(
         }
         Err(other) => return other.into_response(),
     }
-    let token = app.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).start(
+    let started = app.store().start_session(
         &username,
         &crate::store::key_hash(&key),
         crate::clock::now_micros(),
     );
+    let token = match started {
+        Ok(token) => token,
+        Err(err) => return Failure::from(err).into_response(),
+    };
     let next = if next == "/" { format!("/~{username}/") } else { next.to_owned() };
     let cookie = format!(
         "{SESSION}={token}; {}; Max-Age={}",
@@ -315,8 +321,10 @@ async fn logout(
     identified: Result<Viewer, Failure>,
     headers: HeaderMap,
 ) -> Response {
-    if let Viewer::User(name) = reader(&app, identified, &headers) {
-        app.sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).end_all(&name);
+    if let Viewer::User(name) = reader(&app, identified, &headers)
+        && let Err(err) = app.store().end_sessions(&name)
+    {
+        return Failure::from(err).into_response();
     }
     (
         StatusCode::SEE_OTHER,

@@ -453,8 +453,8 @@ async fn copy_moves_a_server_between_sqlite_and_postgresql_and_back() {
 
 /// Two servers on one PostgreSQL database, as behind a load balancer: a file made through one
 /// is at once readable, listed, shared and deleted through the other; creates sent to both at
-/// once get distinct fids and names; a `kill -9` of one loses nothing the other or a restart
-/// does not serve.
+/// once get distinct fids and names; a sign-in works on both; a `kill -9` of one loses
+/// nothing the other or a restart does not serve.
 #[tokio::test]
 async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     use chart_studio_api::raw::Raw;
@@ -462,10 +462,10 @@ async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
     let url = cluster.url().expose().to_owned();
     let args = ["--database", url.as_str(), "--user", "ida:ida-secret-key"];
-    let (first, one) = start(&args);
-    let (_second, two) = start(&args);
-    let one = client(&one, Some(("ida", "ida-secret-key")));
-    let two = client(&two, Some(("ida", "ida-secret-key")));
+    let (first, one_url) = start(&args);
+    let (_second, two_url) = start(&args);
+    let one = client(&one_url, Some(("ida", "ida-secret-key")));
+    let two = client(&two_url, Some(("ida", "ida-secret-key")));
     let send = |client: &Client, method: &str, path: String, body: Option<Value>| {
         let mut request = Raw::new(method, path);
         request.body = body;
@@ -515,6 +515,23 @@ async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), 10, "distinct default names: {names:?}");
+
+    // A sign-in through one server is a session on the other; signing out there ends it.
+    let form = "username=ida&api_key=ida-secret-key&next=/~ida/";
+    let (status, head, _) = common::http(
+        &one_url,
+        "POST",
+        "/login",
+        &[("Origin", &one_url), ("Content-Type", "application/x-www-form-urlencoded")],
+        form,
+    );
+    assert_eq!(status, 303, "{head}");
+    let cookie = common::header(&head, "set-cookie").unwrap().split(';').next().unwrap().to_owned();
+    let page = |url: &str| common::http(url, "GET", "/~ida/", &[("Cookie", &cookie)], "").2;
+    assert!(page(&two_url).contains("Signed in"), "the session is known to the other server");
+    let headers = [("Origin", two_url.as_str()), ("Cookie", cookie.as_str())];
+    assert_eq!(common::http(&two_url, "POST", "/logout", &headers, "").0, 303);
+    assert!(!page(&one_url).contains("Signed in"), "signed out through the other server");
 
     drop(first); // kill -9
     send(&two, "POST", "folders".into(), Some(json!({"path": "after"}))).await.unwrap();

@@ -246,6 +246,35 @@ impl Db {
         }
     }
 
+    /// Keeps a session under the hash of its token, and forgets those that ended by `now`.
+    pub(crate) fn put_session(
+        &self,
+        token_hash: &str,
+        session: &crate::sessions::Session,
+        now: i64,
+    ) -> Result<()> {
+        match self {
+            Self::Sqlite(db) => db.put_session(token_hash, session, now),
+            Self::Postgres(db) => db.put_session(token_hash, session, now),
+        }
+    }
+
+    /// The session of a token's hash.
+    pub(crate) fn session(&self, token_hash: &str) -> Result<Option<crate::sessions::Session>> {
+        match self {
+            Self::Sqlite(db) => db.session(token_hash),
+            Self::Postgres(db) => db.session(token_hash),
+        }
+    }
+
+    /// Ends every session of `username`.
+    pub(crate) fn end_sessions(&self, username: &str) -> Result<()> {
+        match self {
+            Self::Sqlite(db) => db.end_sessions(username),
+            Self::Postgres(db) => db.end_sessions(username),
+        }
+    }
+
     /// Counts and checksums everything stored.
     pub(crate) fn summary(&self) -> Result<Summary> {
         use sha2::Digest;

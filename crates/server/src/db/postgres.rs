@@ -19,6 +19,8 @@ use std::sync::mpsc;
 use anyhow::{Context, Result, anyhow, bail};
 use postgres::{Client, NoTls};
 
+use crate::sessions::Session;
+
 use super::{AccountChange, AccountRow, Batch, Changes, LoadedAccount, StoredFile, idlocal_key};
 
 /// The advisory lock servers hold shared while they run, and `copy` exclusively.
@@ -64,6 +66,12 @@ const SCHEMA: &str = "
         at TIMESTAMPTZ NOT NULL DEFAULT now()
     );
     CREATE INDEX changes_at ON changes (at);
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL,
+        ends BIGINT NOT NULL
+    );
     CREATE TABLE contents (
         owner TEXT NOT NULL,
         idlocal BIGINT NOT NULL,
@@ -338,6 +346,45 @@ impl Postgres {
             }
             tx.commit()?;
             Ok(loaded)
+        })
+    }
+
+    /// Keeps a session under the hash of its token, and forgets those that ended by `now`.
+    pub(crate) fn put_session(&self, token_hash: &str, session: &Session, now: i64) -> Result<()> {
+        let (token_hash, session) = (token_hash.to_owned(), session.clone());
+        self.call(move |client| {
+            let mut tx = client.transaction()?;
+            tx.execute("DELETE FROM sessions WHERE ends <= $1", &[&now])?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, username, key_hash, ends) VALUES ($1, $2, $3, $4)",
+                &[&token_hash, &session.username, &session.key_hash, &session.ends],
+            )?;
+            Ok(tx.commit()?)
+        })
+    }
+
+    /// The session of a token's hash.
+    pub(crate) fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let token_hash = token_hash.to_owned();
+        self.call(move |client| {
+            let row = client.query_opt(
+                "SELECT username, key_hash, ends FROM sessions WHERE token_hash = $1",
+                &[&token_hash],
+            )?;
+            Ok(row.map(|row| Session {
+                username: row.get(0),
+                key_hash: row.get(1),
+                ends: row.get(2),
+            }))
+        })
+    }
+
+    /// Ends every session of `username`.
+    pub(crate) fn end_sessions(&self, username: &str) -> Result<()> {
+        let username = username.to_owned();
+        self.call(move |client| {
+            client.execute("DELETE FROM sessions WHERE username = $1", &[&username])?;
+            Ok(())
         })
     }
 

@@ -8,6 +8,7 @@ use rusqlite::{Connection, params};
 
 use super::{AccountChange, AccountRow, Batch, LoadedAccount, StoredFile, idlocal_key};
 use crate::content::{Body, Outline};
+use crate::sessions::Session;
 
 /// The database file in the data folder.
 const FILE: &str = "chart-studio.sqlite3";
@@ -55,6 +56,17 @@ const MIGRATIONS: &[Migration] = &[
     // Contents move out of the records, which keep an outline: a server reads the records at
     // start and a content when a request needs it.
     Migration::Code(split_contents),
+    // Sign-in sessions move out of the process's memory (by the hash of their token).
+    Migration::Sql(
+        "
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
+        key_hash TEXT NOT NULL,
+        ends INTEGER NOT NULL
+    );
+    ",
+    ),
 ];
 
 /// The schema version the migrations reach.
@@ -231,6 +243,32 @@ impl Sqlite {
             record: row.get(1)?,
             views: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
         }))
+    }
+
+    /// Keeps a session under the hash of its token, and forgets those that ended by `now`.
+    pub(crate) fn put_session(&self, token_hash: &str, session: &Session, now: i64) -> Result<()> {
+        self.conn.execute("DELETE FROM sessions WHERE ends <= ?1", [now])?;
+        self.conn.execute(
+            "INSERT INTO sessions (token_hash, username, key_hash, ends) VALUES (?1, ?2, ?3, ?4)",
+            params![token_hash, session.username, session.key_hash, session.ends],
+        )?;
+        Ok(())
+    }
+
+    /// The session of a token's hash.
+    pub(crate) fn session(&self, token_hash: &str) -> Result<Option<Session>> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT username, key_hash, ends FROM sessions WHERE token_hash = ?1",
+        )?;
+        let mut rows = query.query([token_hash])?;
+        let Some(row) = rows.next()? else { return Ok(None) };
+        Ok(Some(Session { username: row.get(0)?, key_hash: row.get(1)?, ends: row.get(2)? }))
+    }
+
+    /// Ends every session of `username`.
+    pub(crate) fn end_sessions(&self, username: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        Ok(())
     }
 
     /// The stored content (JSON) of a file, if it has one.
