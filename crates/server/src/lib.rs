@@ -306,6 +306,24 @@ fn service(app: Shared) -> tower_http::normalize_path::NormalizePath<axum::Route
     NormalizePathLayer::trim_trailing_slash().layer(routes::router(app))
 }
 
+/// How often a server on a shared database reads the log of changes while it gets no request.
+const QUIET_SYNC: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Reads what other processes changed every [`QUIET_SYNC`], so that a quiet server stays
+/// within the log's reach and its first request after a pause need not read everything again.
+/// Ends with the server.
+async fn keep_synced(app: std::sync::Weak<App>) {
+    let mut every = tokio::time::interval(QUIET_SYNC);
+    loop {
+        every.tick().await;
+        let Some(app) = app.upgrade() else { return };
+        let synced = tokio::task::spawn_blocking(move || app.store().sync()).await;
+        if let Ok(Err(err)) = synced {
+            tracing::warn!(error = %format!("{err:#}"), "could not read the log of changes");
+        }
+    }
+}
+
 /// Binds and starts a server in the background of the current tokio runtime.
 pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -359,6 +377,7 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     app.persist().context("could not save the accounts and seeded files")?;
     if let Some(locker) = &writes {
         locker.unlock()?;
+        tokio::spawn(keep_synced(Arc::downgrade(&app)));
     }
     let router = service(app.clone());
     let (shutdown, signal) = oneshot::channel::<()>();
