@@ -3,6 +3,8 @@
 //! Python client `chart_studio`, installed into a virtual environment under `target/`. The
 //! server keeps its data (`--data`); after each script it is killed (`kill -9`) and restarted,
 //! and every file the script left must still be there, with the same fid, name and sharing.
+//! The official client runs once more against two servers on one PostgreSQL database behind a
+//! round-robin balancer (its requests alternate between them), one of them killed halfway.
 
 use std::path::Path;
 use std::process::Command;
@@ -62,26 +64,10 @@ pub(crate) fn run() -> Result<()> {
         if let Some(ca) = &ca {
             command.env("REQUESTS_CA_BUNDLE", ca).env("CS_CA", ca);
         }
-        let mut script = command.spawn().with_context(|| {
-            format!("could not run {label} (R scripts need Rscript and the r-cran-plotly package)")
-        })?;
         // A script that reaches its checkpoint gets a kill -9 and a restart of its server, on
         // the same address and data, in the middle of its flow.
-        let status = loop {
-            if let Some(status) = script.try_wait()? {
-                break status;
-            }
-            if checkpoint.exists() && !checkpoint.with_extension("done").exists() {
-                let address = server.url.split("://").nth(1).unwrap_or_default().to_owned();
-                drop(server); // SIGKILL
-                let mut again = args.to_vec();
-                again.extend(["--listen", &address]);
-                server = server::start(&bin, &again)?;
-                std::fs::write(checkpoint.with_extension("done"), "")?;
-            }
-            #[allow(clippy::disallowed_methods, reason = "polling a child process and a file")]
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        };
+        let status =
+            run_script(command, &checkpoint, &label, || restart(&bin, &args, &mut server))?;
         if !status.success() {
             failed += 1;
             say(&format!("FAIL {label} ({status})"));
@@ -97,11 +83,137 @@ pub(crate) fn run() -> Result<()> {
             say(&format!("FAIL {label}: the files differ after a kill -9 and a restart"));
         }
     }
+    match two_servers_on_postgresql(&bin, &python, &scripts.join("chart_studio_client.py")) {
+        Ok(count) => say(&format!(
+            "chart_studio_client.py over two servers on PostgreSQL: {count} file(s) intact after a kill -9 of one"
+        )),
+        Err(err) => {
+            failed += 1;
+            say(&format!("FAIL chart_studio_client.py over two servers on PostgreSQL: {err:#}"));
+        }
+    }
+    let runs_count = runs_count + 1;
     say(&format!("compat: {} passed, {failed} failed", runs_count - failed));
     if failed > 0 {
         bail!("{failed} compatibility script(s) failed");
     }
     Ok(())
+}
+
+/// Runs `command` (a script) until it exits; when it reaches its checkpoint, `at_checkpoint`
+/// (which kills and restarts a server) runs and the script is told to go on.
+fn run_script(
+    mut command: Command,
+    checkpoint: &Path,
+    label: &str,
+    mut at_checkpoint: impl FnMut() -> Result<()>,
+) -> Result<std::process::ExitStatus> {
+    let mut script = command.spawn().with_context(|| {
+        format!("could not run {label} (R scripts need Rscript and the r-cran-plotly package)")
+    })?;
+    loop {
+        if let Some(status) = script.try_wait()? {
+            return Ok(status);
+        }
+        if checkpoint.exists() && !checkpoint.with_extension("done").exists() {
+            at_checkpoint()?;
+            std::fs::write(checkpoint.with_extension("done"), "")?;
+        }
+        #[allow(clippy::disallowed_methods, reason = "polling a child process and a file")]
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Kills `server` (SIGKILL) and starts it again with `args` on the same address.
+fn restart(bin: &Path, args: &[&str], server: &mut server::Server) -> Result<()> {
+    let address = server.url.split("://").nth(1).unwrap_or_default().to_owned();
+    server.kill();
+    let mut again = args.to_vec();
+    again.extend(["--listen", &address]);
+    *server = server::start(bin, &again)?;
+    Ok(())
+}
+
+/// The official client's flow through a round-robin balancer in front of two servers on one
+/// PostgreSQL database (a cluster of its own), with a kill -9 and a restart of one of them at
+/// the checkpoint; then both are killed and one started alone must list the same files.
+/// Returns how many files the flow left.
+fn two_servers_on_postgresql(bin: &Path, python: &Path, script: &Path) -> Result<usize> {
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start()?;
+    let url = cluster.url().expose().to_owned();
+    let args = ["--user", ACCOUNTS[0], "--user", ACCOUNTS[1], "--database", &url];
+    let mut first = server::start(bin, &args)?;
+    let second = server::start(bin, &args)?;
+    let address = |server: &server::Server| server.url.trim_start_matches("http://").to_owned();
+    let balancer = Balancer::start([address(&first), address(&second)])?;
+    let home = tempdir(&project_root(), "chart_studio_client.py-postgresql")?;
+    let checkpoint = home.join("checkpoint");
+    let mut command = Command::new(python);
+    command
+        .arg(script)
+        .env("CS_API", &balancer.url)
+        .env("CS_CHECKPOINT", &checkpoint)
+        .env("HOME", &home);
+    let status = run_script(command, &checkpoint, "the flow on PostgreSQL", || {
+        restart(bin, &args, &mut first)
+    })?;
+    if !status.success() {
+        bail!("the script failed ({status})");
+    }
+    let [one, two] = balancer.connections();
+    if one.min(two) * 3 < one + two {
+        bail!("the requests did not alternate between the servers ({one} and {two} connections)");
+    }
+    let before = files(&balancer.url, None)?;
+    let (served_by_first, served_by_second) = (files(&first.url, None)?, files(&second.url, None)?);
+    if served_by_first != before || served_by_second != before {
+        bail!("the two servers list different files");
+    }
+    drop((first, second, balancer)); // SIGKILL both
+    let alone = server::start(bin, &args)?;
+    if files(&alone.url, None)? != before {
+        bail!("the files differ after a kill -9 of both servers and a restart");
+    }
+    Ok(before.len())
+}
+
+/// A round-robin TCP balancer on a free loopback port: each new connection goes to the next
+/// backend in turn (the official client opens one per request). Stops when dropped.
+struct Balancer {
+    url: String,
+    /// Connections sent to each backend.
+    sent: std::sync::Arc<[std::sync::atomic::AtomicUsize; 2]>,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Balancer {
+    fn start(backends: [String; 2]) -> Result<Self> {
+        let runtime = tokio::runtime::Runtime::new()?;
+        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let sent = std::sync::Arc::new([0, 0].map(std::sync::atomic::AtomicUsize::new));
+        let counted = std::sync::Arc::clone(&sent);
+        runtime.spawn(async move {
+            let mut next = 0usize;
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                let turn = next % backends.len();
+                next += 1;
+                counted[turn].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let backend = backends[turn].clone();
+                tokio::spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        Ok(Self { url, sent, _runtime: runtime })
+    }
+
+    /// Connections sent to each backend so far.
+    fn connections(&self) -> [usize; 2] {
+        [0, 1].map(|turn| self.sent[turn].load(std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// The scripts' accounts, as `--user` takes them.

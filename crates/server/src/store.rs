@@ -1498,6 +1498,51 @@ mod tests {
         }
     }
 
+    /// Two stores on one PostgreSQL database, as two server processes: what one commits, the
+    /// other reads at its next sync (new files, their links across accounts, a new key, a
+    /// deleted file, a removed account), and a change it has not committed yet is left alone.
+    #[test]
+    fn a_sync_reads_what_another_process_committed() {
+        let cluster = crate::pg_cluster::TempCluster::start().unwrap();
+        let open = || Store::open(Db::postgres(&cluster.url()).unwrap(), 7, 1 << 20).unwrap().0;
+        let (mut one, mut two) = (open(), open());
+        one.add_account("alice", "alice-key").unwrap();
+        one.add_account("bob", "bob-key-1").unwrap();
+        let column = StoredColumn { name: "x".into(), uid: "aaaaaa".into(), data: vec![] };
+        let grid = one.create("bob", new("g", Body::grid(vec![column]))).unwrap();
+        one.commit().unwrap();
+        two.sync().unwrap();
+        let figure = serde_json::json!({"data": [{"xsrc": format!("bob:{grid}:aaaaaa")}]});
+        let plot = two.create("alice", new("p", Body::plot(figure))).unwrap();
+        two.commit().unwrap();
+        one.sync().unwrap();
+        assert_eq!(one.file("alice", plot).map(|f| f.filename.as_str()), Some("p"));
+        assert_eq!(
+            one.file("bob", grid).unwrap().referencers,
+            Links::from_iter([fid("alice", plot)]),
+            "a plot made by the other process is linked to the grid it uses"
+        );
+        assert_eq!(snapshot(&one), snapshot(&two));
+
+        // A change not yet committed stays as it is; the other's changes arrive.
+        let renamed = Changes { filename: Some("mine".into()), ..Changes::default() };
+        two.update("alice", plot, renamed).unwrap();
+        one.set_key("bob", "bob-key-2");
+        one.remove("bob", grid).unwrap();
+        one.commit().unwrap();
+        two.sync().unwrap();
+        assert_eq!(two.file("alice", plot).map(|f| f.filename.as_str()), Some("mine"));
+        assert!(two.file("bob", grid).is_none(), "the deleted grid is gone");
+        assert!(two.file("alice", plot).unwrap().references == Links::default());
+        assert_eq!(two.account("bob").unwrap().key_hash, key_hash("bob-key-2"));
+        two.commit().unwrap();
+        one.remove_account("alice");
+        one.commit().unwrap();
+        two.sync().unwrap();
+        assert!(two.account("alice").is_none() && two.file("alice", plot).is_none());
+        assert_eq!(snapshot(&one), snapshot(&two));
+    }
+
     #[test]
     fn a_failed_commit_leaves_what_was_committed_before() {
         let mut store = store();
