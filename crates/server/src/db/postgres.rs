@@ -17,7 +17,8 @@
 use std::sync::mpsc;
 
 use anyhow::{Context, Result, anyhow, bail};
-use postgres::{Client, NoTls};
+use postgres::types::ToSql;
+use postgres::{Client, NoTls, Row};
 
 use crate::sessions::Session;
 
@@ -107,7 +108,54 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-type Job = Box<dyn FnOnce(&mut Client) + Send>;
+type Job = Box<dyn FnOnce(&mut Connected) + Send>;
+
+/// A connection and the statements prepared on it (a statement is parsed once, then each call
+/// is one round trip).
+struct Connected {
+    client: Client,
+    prepared: std::collections::BTreeMap<&'static str, postgres::Statement>,
+}
+
+impl Connected {
+    /// The rows `sql` (prepared once) answers.
+    fn query(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.query(&statement, params)?)
+    }
+
+    /// The row `sql` (prepared once) answers, if any.
+    fn query_opt(
+        &mut self,
+        sql: &'static str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.query_opt(&statement, params)?)
+    }
+
+    /// The one row `sql` (prepared once) answers.
+    fn query_one(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<Row> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.query_one(&statement, params)?)
+    }
+
+    /// Runs `sql` (prepared once); how many rows it changed.
+    fn execute(&mut self, sql: &'static str, params: &[&(dyn ToSql + Sync)]) -> Result<u64> {
+        let statement = self.prepared(sql)?;
+        Ok(self.client.execute(&statement, params)?)
+    }
+
+    /// `sql`, prepared on this connection once.
+    fn prepared(&mut self, sql: &'static str) -> Result<postgres::Statement> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client.prepare(sql)?;
+        self.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
+}
 
 /// A connection on a thread of its own, taking calls in order.
 struct Connection {
@@ -123,10 +171,12 @@ impl Connection {
         let thread =
             std::thread::Builder::new().name(name.to_owned()).spawn(move || {
                 match config.connect(NoTls) {
-                    Ok(mut client) => {
+                    Ok(client) => {
                         let _ = ready.send(Ok(()));
+                        let mut connected =
+                            Connected { client, prepared: std::collections::BTreeMap::new() };
                         for job in queue {
-                            job(&mut client);
+                            job(&mut connected);
                         }
                     }
                     Err(err) => {
@@ -144,15 +194,15 @@ impl Connection {
     /// Runs `work` on the connection's thread and waits for its result.
     fn call<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Client) -> Result<T> + Send + 'static,
+        work: impl FnOnce(&mut Connected) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let stopped = || anyhow!("the PostgreSQL connection has stopped");
         let (answer, answered) = mpsc::sync_channel(1);
         self.jobs
             .as_ref()
             .ok_or_else(stopped)?
-            .send(Box::new(move |client| {
-                let _ = answer.send(work(client));
+            .send(Box::new(move |connected| {
+                let _ = answer.send(work(connected));
             }))
             .map_err(|_| stopped())?;
         answered.recv().map_err(|_| stopped())?
@@ -183,16 +233,16 @@ impl std::fmt::Debug for WriteLocker {
 impl WriteLocker {
     /// Waits for the lock (blocking).
     pub(crate) fn lock(&self) -> Result<()> {
-        self.0.call(|client| {
-            client.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+        self.0.call(|db| {
+            db.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
             Ok(())
         })
     }
 
     /// Gives the lock back.
     pub(crate) fn unlock(&self) -> Result<()> {
-        self.0.call(|client| {
-            client.execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
+        self.0.call(|db| {
+            db.execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
             Ok(())
         })
     }
@@ -221,9 +271,9 @@ impl Postgres {
             .map_err(|err| anyhow!("the database is not a PostgreSQL connection string: {err}"))?;
         let queries = Connection::open(config.clone(), "postgres")?;
         let writes = WriteLocker(std::sync::Arc::new(Connection::open(config, "postgres-lock")?));
-        queries.call(|client| {
-            client.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK])?;
-            migrate(client)
+        queries.call(|db| {
+            db.client.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK])?;
+            migrate(&mut db.client)
         })?;
         Ok(Self { queries, writes })
     }
@@ -231,9 +281,9 @@ impl Postgres {
     /// Makes sure no other process uses the database (for `copy`): takes the presence lock
     /// exclusively, which fails while any server holds it.
     pub(crate) fn claim(&self) -> Result<()> {
-        self.queries.call(|client| {
+        self.queries.call(|db| {
             let claimed: bool =
-                client.query_one("SELECT pg_try_advisory_lock($1)", &[&PRESENCE_LOCK])?.get(0);
+                db.client.query_one("SELECT pg_try_advisory_lock($1)", &[&PRESENCE_LOCK])?.get(0);
             if !claimed {
                 bail!("a chart-studio-server uses this database; stop it first");
             }
@@ -248,7 +298,7 @@ impl Postgres {
 
     fn call<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut Client) -> Result<T> + Send + 'static,
+        work: impl FnOnce(&mut Connected) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         self.queries.call(work)
     }
@@ -256,10 +306,10 @@ impl Postgres {
     /// The log of changes past `seq`: the newest seq and each (owner, idlocal) changed (`None`:
     /// the account's own row), oldest first.
     pub(crate) fn changes_since(&self, seq: i64) -> Result<Changes> {
-        self.call(move |client| {
+        self.call(move |db| {
             let mut newest = seq;
             let mut changed = Vec::new();
-            for row in client.query(
+            for row in db.query(
                 "SELECT seq, owner, idlocal FROM changes WHERE seq > $1 ORDER BY seq",
                 &[&seq],
             )? {
@@ -273,16 +323,14 @@ impl Postgres {
 
     /// The newest seq of the log.
     pub(crate) fn newest_change(&self) -> Result<i64> {
-        self.call(|client| {
-            Ok(client.query_one("SELECT COALESCE(max(seq), 0) FROM changes", &[])?.get(0))
-        })
+        self.call(|db| Ok(db.query_one("SELECT COALESCE(max(seq), 0) FROM changes", &[])?.get(0)))
     }
 
     /// An account's stored fields, if it exists.
     pub(crate) fn account(&self, username: &str) -> Result<Option<AccountRow>> {
         let username = username.to_owned();
-        self.call(move |client| {
-            let row = client.query_opt(
+        self.call(move |db| {
+            let row = db.query_opt(
                 "SELECT username, key_hash, date_joined, next_idlocal FROM accounts
                  WHERE username = $1",
                 &[&username],
@@ -299,8 +347,8 @@ impl Postgres {
     /// A file's record and view count, if it exists.
     pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Result<Option<StoredFile>> {
         let owner = owner.to_owned();
-        self.call(move |client| {
-            let row = client.query_opt(
+        self.call(move |db| {
+            let row = db.query_opt(
                 "SELECT idlocal, record, COALESCE(views, 0) FROM files
                  LEFT JOIN views USING (owner, idlocal) WHERE owner = $1 AND idlocal = $2",
                 &[&owner, &idlocal_key(idlocal)],
@@ -315,8 +363,8 @@ impl Postgres {
 
     /// Reads every account and file record.
     pub(crate) fn load(&self) -> Result<Vec<LoadedAccount>> {
-        self.call(|client| {
-            let mut tx = client.build_transaction().read_only(true).start()?;
+        self.call(|db| {
+            let mut tx = db.client.build_transaction().read_only(true).start()?;
             let mut loaded = Vec::new();
             for row in
                 tx.query("SELECT username, key_hash, date_joined, next_idlocal FROM accounts", &[])?
@@ -352,8 +400,8 @@ impl Postgres {
     /// Keeps a session under the hash of its token, and forgets those that ended by `now`.
     pub(crate) fn put_session(&self, token_hash: &str, session: &Session, now: i64) -> Result<()> {
         let (token_hash, session) = (token_hash.to_owned(), session.clone());
-        self.call(move |client| {
-            let mut tx = client.transaction()?;
+        self.call(move |db| {
+            let mut tx = db.client.transaction()?;
             tx.execute("DELETE FROM sessions WHERE ends <= $1", &[&now])?;
             tx.execute(
                 "INSERT INTO sessions (token_hash, username, key_hash, ends) VALUES ($1, $2, $3, $4)",
@@ -366,8 +414,8 @@ impl Postgres {
     /// The session of a token's hash.
     pub(crate) fn session(&self, token_hash: &str) -> Result<Option<Session>> {
         let token_hash = token_hash.to_owned();
-        self.call(move |client| {
-            let row = client.query_opt(
+        self.call(move |db| {
+            let row = db.query_opt(
                 "SELECT username, key_hash, ends FROM sessions WHERE token_hash = $1",
                 &[&token_hash],
             )?;
@@ -382,8 +430,8 @@ impl Postgres {
     /// Ends every session of `username`.
     pub(crate) fn end_sessions(&self, username: &str) -> Result<()> {
         let username = username.to_owned();
-        self.call(move |client| {
-            client.execute("DELETE FROM sessions WHERE username = $1", &[&username])?;
+        self.call(move |db| {
+            db.execute("DELETE FROM sessions WHERE username = $1", &[&username])?;
             Ok(())
         })
     }
@@ -391,8 +439,8 @@ impl Postgres {
     /// The stored content (JSON) of a file, if it has one.
     pub(crate) fn content(&self, owner: &str, idlocal: u64) -> Result<Option<String>> {
         let owner = owner.to_owned();
-        self.call(move |client| {
-            let row = client.query_opt(
+        self.call(move |db| {
+            let row = db.query_opt(
                 "SELECT body FROM contents WHERE owner = $1 AND idlocal = $2",
                 &[&owner, &idlocal_key(idlocal)],
             )?;
@@ -403,8 +451,22 @@ impl Postgres {
     /// Writes `batch` in one transaction, with a row in the log of changes for each account
     /// and file it changes (view counts are added, not logged).
     pub(crate) fn save(&self, batch: Batch) -> Result<()> {
-        self.call(move |client| {
-            let mut tx = client.transaction()?;
+        self.call(move |db| {
+            let log = db.prepared("INSERT INTO changes (owner, idlocal) VALUES ($1, $2)")?;
+            let record = db.prepared(
+                "INSERT INTO files (owner, idlocal, record) VALUES ($1, $2, $3)
+                 ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record",
+            )?;
+            let content = db.prepared(
+                "INSERT INTO contents (owner, idlocal, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (owner, idlocal) DO UPDATE SET body = EXCLUDED.body",
+            )?;
+            let views = db.prepared(
+                "INSERT INTO views (owner, idlocal, views) VALUES ($1, $2, $3)
+                 ON CONFLICT (owner, idlocal) DO UPDATE SET views = views.views + EXCLUDED.views",
+            )?;
+            let removed = db.prepared("DELETE FROM files WHERE owner = $1 AND idlocal = $2")?;
+            let mut tx = db.client.transaction()?;
             let logged = !(batch.accounts.is_empty()
                 && batch.files.is_empty()
                 && batch.removed.is_empty());
@@ -414,7 +476,6 @@ impl Postgres {
                     "DELETE FROM changes WHERE at < now() - make_interval(mins => $1)",
                     &[&(LOG_KEPT_MINUTES as i32)],
                 )?;
-                let log = tx.prepare("INSERT INTO changes (owner, idlocal) VALUES ($1, $2)")?;
                 for change in &batch.accounts {
                     let username = match change {
                         AccountChange::Remove(username) => username,
@@ -423,8 +484,8 @@ impl Postgres {
                     tx.execute(&log, &[username, &None::<i64>])?;
                 }
                 let files = batch.files.iter().map(|file| (&file.owner, file.idlocal));
-                let removed = batch.removed.iter().map(|(owner, idlocal)| (owner, *idlocal));
-                for (owner, idlocal) in files.chain(removed) {
+                let gone = batch.removed.iter().map(|(owner, idlocal)| (owner, *idlocal));
+                for (owner, idlocal) in files.chain(gone) {
                     tx.execute(&log, &[owner, &Some(idlocal_key(idlocal))])?;
                 }
             }
@@ -449,28 +510,15 @@ impl Postgres {
                     }
                 }
             }
-            let record = tx.prepare(
-                "INSERT INTO files (owner, idlocal, record) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record",
-            )?;
             for file in &batch.files {
                 tx.execute(&record, &[&file.owner, &idlocal_key(file.idlocal), &file.record])?;
             }
-            let content = tx.prepare(
-                "INSERT INTO contents (owner, idlocal, body) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner, idlocal) DO UPDATE SET body = EXCLUDED.body",
-            )?;
             for (owner, idlocal, body) in &batch.contents {
                 tx.execute(&content, &[owner, &idlocal_key(*idlocal), body])?;
             }
-            let views = tx.prepare(
-                "INSERT INTO views (owner, idlocal, views) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner, idlocal) DO UPDATE SET views = views.views + EXCLUDED.views",
-            )?;
             for (owner, idlocal, added) in &batch.views {
                 tx.execute(&views, &[owner, &idlocal_key(*idlocal), added])?;
             }
-            let removed = tx.prepare("DELETE FROM files WHERE owner = $1 AND idlocal = $2")?;
             for (owner, idlocal) in &batch.removed {
                 tx.execute(&removed, &[owner, &idlocal_key(*idlocal)])?;
             }
