@@ -141,11 +141,15 @@ fn restart(bin: &Path, args: &[&str], server: &mut server::Server) -> Result<()>
 fn two_servers_on_postgresql(bin: &Path, python: &Path, script: &Path) -> Result<usize> {
     let cluster = chart_studio_server::pg_cluster::TempCluster::start()?;
     let url = cluster.url().expose().to_owned();
-    let args = ["--user", ACCOUNTS[0], "--user", ACCOUNTS[1], "--database", &url];
+    let mut balancer = Balancer::bind()?;
+    let web = balancer.url.clone();
+    // Links the servers hand out point at the balancer, as an admin sets them behind one.
+    let args =
+        ["--user", ACCOUNTS[0], "--user", ACCOUNTS[1], "--database", &url, "--web-domain", &web];
     let mut first = server::start(bin, &args)?;
     let second = server::start(bin, &args)?;
     let address = |server: &server::Server| server.url.trim_start_matches("http://").to_owned();
-    let balancer = Balancer::start([address(&first), address(&second)])?;
+    balancer.serve([address(&first), address(&second)]);
     let home = tempdir(&project_root(), "chart_studio_client.py-postgresql")?;
     let checkpoint = home.join("checkpoint");
     let mut command = Command::new(python);
@@ -183,17 +187,26 @@ struct Balancer {
     url: String,
     /// Connections sent to each backend.
     sent: std::sync::Arc<[std::sync::atomic::AtomicUsize; 2]>,
-    _runtime: tokio::runtime::Runtime,
+    /// Until it is served.
+    listener: Option<tokio::net::TcpListener>,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Balancer {
-    fn start(backends: [String; 2]) -> Result<Self> {
+    /// Takes a free port; nothing is served until [`Balancer::serve`].
+    fn bind() -> Result<Self> {
         let runtime = tokio::runtime::Runtime::new()?;
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let url = format!("http://{}", listener.local_addr()?);
         let sent = std::sync::Arc::new([0, 0].map(std::sync::atomic::AtomicUsize::new));
-        let counted = std::sync::Arc::clone(&sent);
-        runtime.spawn(async move {
+        Ok(Self { url, sent, listener: Some(listener), runtime })
+    }
+
+    /// Sends each new connection to the next of `backends` in turn.
+    fn serve(&mut self, backends: [String; 2]) {
+        let Some(listener) = self.listener.take() else { return };
+        let counted = std::sync::Arc::clone(&self.sent);
+        self.runtime.spawn(async move {
             let mut next = 0usize;
             while let Ok((mut inbound, _)) = listener.accept().await {
                 let turn = next % backends.len();
@@ -207,7 +220,6 @@ impl Balancer {
                 });
             }
         });
-        Ok(Self { url, sent, _runtime: runtime })
     }
 
     /// Connections sent to each backend so far.

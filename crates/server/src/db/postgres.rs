@@ -549,3 +549,38 @@ fn migrate(client: &mut Client) -> Result<()> {
     }
     Ok(tx.commit()?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The tables both engines hold (PostgreSQL adds its log of changes and schema version).
+    const SHARED: [&str; 5] = ["accounts", "contents", "files", "sessions", "views"];
+
+    #[test]
+    fn both_engines_hold_the_same_tables_and_columns() {
+        let sqlite = super::super::sqlite::Sqlite::in_memory().unwrap();
+        let mut in_sqlite = BTreeSet::new();
+        for table in SHARED {
+            let conn = sqlite.conn_for_tests();
+            let mut columns = conn.prepare(&format!("PRAGMA table_info({table})")).unwrap();
+            let names = columns.query_map([], |row| row.get::<_, String>(1)).unwrap();
+            in_sqlite.extend(names.map(|name| (table.to_owned(), name.unwrap())));
+        }
+        let cluster = crate::pg_cluster::TempCluster::start().unwrap();
+        let postgres = Postgres::connect(&cluster.url()).unwrap();
+        let in_postgres: BTreeSet<(String, String)> = postgres
+            .call(|db| {
+                let rows = db.client.query(
+                    "SELECT table_name::text, column_name::text FROM information_schema.columns
+                     WHERE table_schema = 'public' AND table_name = ANY($1)",
+                    &[&SHARED.to_vec()],
+                )?;
+                Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
+            })
+            .unwrap();
+        assert_eq!(in_postgres, in_sqlite);
+        assert_eq!(in_sqlite.len(), 17, "{in_sqlite:?}");
+    }
+}
