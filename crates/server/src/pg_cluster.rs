@@ -41,7 +41,7 @@ impl TempCluster {
             &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
         )?;
         let options = format!("-k {} -c listen_addresses='' -p 5432", cluster.dir.path().display());
-        let log = cluster.dir.path().join("log").display().to_string();
+        let log = cluster.log();
         cluster.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "start"])?;
         Ok(cluster)
     }
@@ -51,6 +51,18 @@ impl TempCluster {
         let url =
             format!("host={} port=5432 user=postgres dbname=postgres", self.dir.path().display());
         url.parse().unwrap_or_else(|never| match never {})
+    }
+
+    /// Restarts the cluster (fast shutdown: every connection is closed), as an admin or a
+    /// failover would; returns once it accepts connections again.
+    pub fn restart(&self) -> Result<()> {
+        let (data, log) = (self.data(), self.log());
+        self.run("pg_ctl", &["-D", &data, "-l", &log, "-m", "fast", "-w", "restart"])
+    }
+
+    /// The cluster's log file (the server's output goes there, not to the pipes of `run`).
+    fn log(&self) -> String {
+        self.dir.path().join("log").display().to_string()
     }
 
     /// The folder of its data.

@@ -545,3 +545,27 @@ async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     assert_eq!(batch["filename"], "39");
     assert_eq!(names.iter().filter(|n| n.starts_with("untitled")).count(), 10, "{names:?}");
 }
+
+/// A server on PostgreSQL outlives a restart of PostgreSQL: the request the restart cut off
+/// fails, the next ones open a new connection and go on, reads and changes alike.
+#[tokio::test]
+async fn a_server_on_postgresql_reconnects_after_postgresql_restarts() {
+    use chart_studio_api::folders;
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
+    let url = cluster.url().expose().to_owned();
+    let (_server, api) = start(&["--database", &url, "--user", "ida:ida-secret-key"]);
+    let ida = client(&api, Some(("ida", "ida-secret-key")));
+    ida.send(&folders::Create::new("before")).await.unwrap();
+    cluster.restart().unwrap();
+    let first = ida.send(&users::Current {}).await;
+    let again = ida.send(&users::Current {}).await.unwrap();
+    assert_eq!(again.username, "ida", "the next request is served ({first:?} before it)");
+    let made = ida.send(&folders::Create::new("after")).await;
+    if made.is_err() {
+        // The lock connection learns of the restart on its first call.
+        ida.send(&folders::Create::new("after")).await.unwrap();
+    }
+    let found = ida.send(&chart_studio_api::files::Lookup::new("before")).await.unwrap();
+    assert_eq!(found.filename, "before");
+    ida.send(&chart_studio_api::files::Lookup::new("after")).await.unwrap();
+}

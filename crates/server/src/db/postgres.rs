@@ -108,7 +108,7 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-type Job = Box<dyn FnOnce(&mut Connected) + Send>;
+type Job = Box<dyn FnOnce(Result<&mut Connected>) + Send>;
 
 /// A connection and the statements prepared on it (a statement is parsed once, then each call
 /// is one round trip).
@@ -165,29 +165,44 @@ struct Connection {
 }
 
 impl Connection {
-    fn open(config: postgres::Config, name: &str) -> Result<Self> {
+    /// Connects on a thread named `name`, running `setup` on the new connection. A connection
+    /// that closes (PostgreSQL restarted, the network failed) is opened again, with `setup`, by
+    /// the next call: the call it closed under fails, the later ones go on.
+    fn open(
+        config: postgres::Config,
+        name: &str,
+        setup: fn(&mut Client) -> Result<()>,
+    ) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
-        let thread =
-            std::thread::Builder::new().name(name.to_owned()).spawn(move || {
-                match config.connect(NoTls) {
-                    Ok(client) => {
-                        let _ = ready.send(Ok(()));
-                        let mut connected =
-                            Connected { client, prepared: std::collections::BTreeMap::new() };
-                        for job in queue {
-                            job(&mut connected);
+        let connect = move || -> Result<Connected> {
+            let mut client = config.connect(NoTls).context("could not connect to PostgreSQL")?;
+            setup(&mut client)?;
+            Ok(Connected { client, prepared: std::collections::BTreeMap::new() })
+        };
+        let thread = std::thread::Builder::new().name(name.to_owned()).spawn(move || {
+            let mut connected = match connect() {
+                Ok(connected) => connected,
+                Err(err) => {
+                    let _ = ready.send(Err(err));
+                    return;
+                }
+            };
+            let _ = ready.send(Ok(()));
+            for job in queue {
+                if connected.client.is_closed() {
+                    match connect() {
+                        Ok(again) => connected = again,
+                        Err(err) => {
+                            job(Err(err));
+                            continue;
                         }
                     }
-                    Err(err) => {
-                        let _ = ready.send(Err(err));
-                    }
                 }
-            })?;
-        connected
-            .recv()
-            .map_err(|_| anyhow!("the PostgreSQL connection thread stopped"))?
-            .context("could not connect to PostgreSQL")?;
+                job(Ok(&mut connected));
+            }
+        })?;
+        connected.recv().map_err(|_| anyhow!("the PostgreSQL connection thread stopped"))??;
         Ok(Self { jobs: Some(jobs), thread: Some(thread) })
     }
 
@@ -202,7 +217,7 @@ impl Connection {
             .as_ref()
             .ok_or_else(stopped)?
             .send(Box::new(move |connected| {
-                let _ = answer.send(work(connected));
+                let _ = answer.send(connected.and_then(work));
             }))
             .map_err(|_| stopped())?;
         answered.recv().map_err(|_| stopped())?
@@ -269,12 +284,13 @@ impl Postgres {
             .expose()
             .parse()
             .map_err(|err| anyhow!("the database is not a PostgreSQL connection string: {err}"))?;
-        let queries = Connection::open(config.clone(), "postgres")?;
-        let writes = WriteLocker(std::sync::Arc::new(Connection::open(config, "postgres-lock")?));
-        queries.call(|db| {
-            db.client.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK])?;
-            migrate(&mut db.client)
+        let queries = Connection::open(config.clone(), "postgres", |client| {
+            client.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK])?;
+            Ok(())
         })?;
+        let writes = Connection::open(config, "postgres-lock", |_| Ok(()))?;
+        let writes = WriteLocker(std::sync::Arc::new(writes));
+        queries.call(|db| migrate(&mut db.client))?;
         Ok(Self { queries, writes })
     }
 
