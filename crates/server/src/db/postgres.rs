@@ -12,7 +12,8 @@
 //!   never copies a database a server is changing.
 //!
 //! The `postgres` client runs its own runtime, which may not be blocked on from an async
-//! worker, so each connection lives on a thread of its own and each call is sent to it.
+//! worker, so each connection lives on a thread of its own and each call is sent to it. A
+//! connection that closes (PostgreSQL restarted) is opened again by the next call.
 
 use std::sync::mpsc;
 
@@ -278,7 +279,8 @@ impl std::fmt::Debug for Postgres {
 
 impl Postgres {
     /// Connects to the database of connection string `url` (`postgres://...` or
-    /// `host=... dbname=...`), takes the server's lock on it and creates or checks its schema.
+    /// `host=... dbname=...`), takes the servers' shared lock on it and creates or checks its
+    /// schema.
     pub(crate) fn connect(url: &DatabaseUrl) -> Result<Self> {
         let config: postgres::Config = url
             .expose()
