@@ -162,9 +162,13 @@ impl App {
         let writing = match (&self.writes, change) {
             (Some(locker), true) => {
                 let locker = locker.clone();
-                let waited = locker.clone();
-                tokio::task::spawn_blocking(move || waited.lock()).await??;
-                Some(Writing(Some(locker)))
+                // The guard is made where the lock is taken: a request dropped while waiting
+                // (its client went away) drops the guard with the task's output, giving the
+                // lock back, instead of leaving it held for every other process.
+                let taken = tokio::task::spawn_blocking(move || {
+                    locker.lock().map(|()| Writing(Some(locker)))
+                });
+                Some(taken.await??)
             }
             (None, true) => Some(Writing(None)),
             (_, false) => None,
