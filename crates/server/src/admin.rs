@@ -1,8 +1,8 @@
 //! Managing the accounts of a server's data (`chart-studio-server user ...`). While a server
 //! runs on the data folder, each change goes through it (its control socket) and takes effect
-//! at once; otherwise it is made in the database, under the folder's lock (see `control.rs`) or
-//! PostgreSQL's (a server using the database without a data folder given here is waited for a
-//! moment, then refused).
+//! at once; otherwise it is made in the database: under the folder's lock (see `control.rs`),
+//! or on PostgreSQL under the lock for writes, where the servers sharing the database read it
+//! before their next request.
 
 use std::path::{Path, PathBuf};
 
