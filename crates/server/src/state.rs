@@ -99,13 +99,11 @@ pub(crate) struct App {
 
 /// The lock for writes a change holds until it is committed; given back when dropped.
 #[derive(Debug)]
-pub(crate) struct Writing(Option<WriteLocker>);
+pub(crate) struct Writing(WriteLocker);
 
 impl Drop for Writing {
     fn drop(&mut self) {
-        if let Some(locker) = &self.0
-            && let Err(err) = locker.unlock()
-        {
+        if let Err(err) = self.0.unlock() {
             tracing::error!(error = %format!("{err:#}"), "could not give back the lock for writes");
         }
     }
@@ -155,7 +153,7 @@ impl App {
     }
 
     /// Gets the store ready for a request: for one that may change something (`change`),
-    /// takes the lock for writes other processes sharing the database also take, held until
+    /// on a shared database, takes the lock for writes the other processes also take, held until
     /// the returned guard is dropped (after [`App::persist`]); then reads what other processes
     /// committed ([`Store::sync`]).
     pub(crate) async fn begin(&self, change: bool) -> anyhow::Result<Option<Writing>> {
@@ -165,13 +163,11 @@ impl App {
                 // The guard is made where the lock is taken: a request dropped while waiting
                 // (its client went away) drops the guard with the task's output, giving the
                 // lock back, instead of leaving it held for every other process.
-                let taken = tokio::task::spawn_blocking(move || {
-                    locker.lock().map(|()| Writing(Some(locker)))
-                });
+                let taken =
+                    tokio::task::spawn_blocking(move || locker.lock().map(|()| Writing(locker)));
                 Some(taken.await??)
             }
-            (None, true) => Some(Writing(None)),
-            (_, false) => None,
+            _ => None,
         };
         self.store().sync()?;
         Ok(writing)

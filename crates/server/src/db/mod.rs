@@ -277,6 +277,15 @@ impl Db {
 
     /// Counts and checksums everything stored.
     pub(crate) fn summary(&self) -> Result<Summary> {
+        self.walk(|_, _| Ok(()))
+    }
+
+    /// Hands every account (with `None`), then each of its files with its content, to `visit`,
+    /// in order (accounts by name, files by number), and counts and checksums them.
+    fn walk(
+        &self,
+        mut visit: impl FnMut(&AccountRow, Option<(StoredFile, Option<String>)>) -> Result<()>,
+    ) -> Result<Summary> {
         use sha2::Digest;
         let mut hash = sha2::Sha256::new();
         let mut field = |bytes: &[u8]| {
@@ -285,15 +294,16 @@ impl Db {
         };
         let mut loaded = self.load()?;
         loaded.sort_by(|a, b| a.row.username.cmp(&b.row.username));
-        let (mut files, mut contents) = (0, 0);
-        for account in &mut loaded {
+        let (accounts, mut files, mut contents) = (loaded.len() as u64, 0, 0);
+        for mut account in loaded {
             let row = &account.row;
             field(row.username.as_bytes());
             field(row.key_hash.as_bytes());
             field(&row.date_joined.to_le_bytes());
             field(&row.next_idlocal.to_le_bytes());
+            visit(row, None)?;
             account.files.sort_by_key(|file| file.idlocal);
-            for file in &account.files {
+            for file in account.files {
                 files += 1;
                 field(&file.idlocal.to_le_bytes());
                 field(file.record.as_bytes());
@@ -301,48 +311,44 @@ impl Db {
                 let content = self.content(&row.username, file.idlocal)?;
                 contents += u64::from(content.is_some());
                 field(content.as_deref().unwrap_or_default().as_bytes());
+                visit(row, Some((file, content)))?;
             }
         }
         let checksum = hash.finalize().iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Summary { accounts: loaded.len() as u64, files, contents, checksum })
+        Ok(Summary { accounts, files, contents, checksum })
     }
 
     /// Copies everything stored into `target`, which must hold no account, in transactions of
-    /// about [`COPY_BATCH_BYTES`] of contents; then checks that the target's summary equals
-    /// this one's. A failed copy leaves this database as it was (the target may hold part).
+    /// about [`COPY_BATCH_BYTES`] of contents, reading each row once; then checks that the
+    /// target's summary equals this one's. A failed copy leaves this database as it was (the
+    /// target may hold part).
     pub(crate) fn copy_to(&self, target: &mut Db) -> Result<Summary> {
         if !target.load()?.is_empty() {
             bail!("the target already holds accounts: a copy goes into an empty database");
         }
-        let source = self.summary()?;
-        let loaded = self.load()?;
-        let mut batch = Batch {
-            accounts: loaded
-                .iter()
-                .map(|account| AccountChange::Put(account.row.clone()))
-                .collect(),
-            ..Batch::default()
-        };
+        let mut batch = Batch::default();
         let mut bytes = 0;
-        for account in loaded {
-            let owner = account.row.username;
-            for file in account.files {
-                let idlocal = file.idlocal;
-                batch.files.push(FileRow { owner: owner.clone(), idlocal, record: file.record });
-                if file.views > 0 {
-                    let views = i64::try_from(file.views).unwrap_or(i64::MAX);
-                    batch.views.push((owner.clone(), idlocal, views));
-                }
-                if let Some(body) = self.content(&owner, idlocal)? {
-                    bytes += body.len();
-                    batch.contents.push((owner.clone(), idlocal, body));
-                }
-                if bytes >= COPY_BATCH_BYTES {
-                    target.save(std::mem::take(&mut batch))?;
-                    bytes = 0;
-                }
+        let source = self.walk(|row, file| {
+            let Some((file, content)) = file else {
+                batch.accounts.push(AccountChange::Put(row.clone()));
+                return Ok(());
+            };
+            let (owner, idlocal) = (&row.username, file.idlocal);
+            batch.files.push(FileRow { owner: owner.clone(), idlocal, record: file.record });
+            if file.views > 0 {
+                let views = i64::try_from(file.views).unwrap_or(i64::MAX);
+                batch.views.push((owner.clone(), idlocal, views));
             }
-        }
+            if let Some(body) = content {
+                bytes += body.len();
+                batch.contents.push((owner.clone(), idlocal, body));
+            }
+            if bytes >= COPY_BATCH_BYTES {
+                target.save(std::mem::take(&mut batch))?;
+                bytes = 0;
+            }
+            Ok(())
+        })?;
         target.save(batch)?;
         let copied = target.summary()?;
         if copied != source {
