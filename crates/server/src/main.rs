@@ -160,7 +160,8 @@ enum Command {
     },
     /// Copy a server's accounts and files into an empty database: a data folder's SQLite to
     /// PostgreSQL, back, or to another folder. Both must be stopped. Prints the counts and the
-    /// checksum found the same in both.
+    /// checksum found the same in both. A target left by a copy that stopped is not served
+    /// until the copy is run again (it starts over).
     Copy {
         /// A data folder, or a PostgreSQL connection string (postgres://... or key=value ...).
         #[arg(long, value_name = "DIR|URL")]

@@ -268,6 +268,12 @@ impl Store {
         seed: u64,
         cache_bytes: usize,
     ) -> anyhow::Result<(Self, Vec<Unreadable>)> {
+        if db.holds_unfinished_copy()? {
+            anyhow::bail!(
+                "the database holds an unfinished copy (`chart-studio-server copy` into it was \
+                 stopped or failed before its check): run the copy again, it starts over"
+            );
+        }
         let mut store = Self {
             accounts: BTreeMap::new(),
             last_time: 0,
@@ -1446,6 +1452,50 @@ mod tests {
             }
         }
         seen
+    }
+
+    /// A copy stopped after marking its target, or after part of its rows, leaves a target no
+    /// store opens; run again, the copy starts over and ends equal to its source, which it only
+    /// reads. A target with accounts of its own (no unfinished copy) is refused untouched.
+    #[test]
+    fn an_unfinished_copy_is_refused_until_a_copy_starts_it_over() {
+        let mut source = store();
+        source.create("alice", new("g", Body::grid(vec![]))).unwrap();
+        source.create("alice", new("p", Body::plot(Value::Null))).unwrap();
+        source.commit().unwrap();
+        let want = source.db.summary().unwrap();
+        let refused = |db: Db| {
+            let err = Store::open(db, 7, 0).map(drop).unwrap_err().to_string();
+            assert!(err.contains("unfinished copy"), "{err}");
+        };
+        let check = |open: &dyn Fn() -> Db| {
+            let mut target = open();
+            target.start_copy().unwrap();
+            refused(target);
+            let mut target = open();
+            let mut part = Batch::default();
+            part.accounts.push(crate::db::AccountChange::Put(crate::db::AccountRow {
+                username: "alice".to_owned(),
+                key_hash: key_hash("alice-key"),
+                date_joined: 0,
+                next_idlocal: 9,
+            }));
+            target.save(part).unwrap();
+            refused(target);
+            let mut target = open();
+            assert_eq!(source.db.copy_to(&mut target).unwrap(), want);
+            assert_eq!(source.db.summary().unwrap(), want, "the source is only read");
+            let (copied, _) = Store::open(target, 7, 0).unwrap();
+            assert_eq!(snapshot(&copied), snapshot(&source));
+            let mut target = open();
+            let err = source.db.copy_to(&mut target).unwrap_err().to_string();
+            assert!(err.contains("already holds accounts"), "{err}");
+            assert_eq!(target.summary().unwrap(), want, "a refused target is left as it was");
+        };
+        let dir = tempfile::tempdir().unwrap();
+        check(&|| Db::open(dir.path()).unwrap());
+        let cluster = crate::pg_cluster::TempCluster::start().unwrap();
+        check(&|| Db::postgres(&cluster.url()).unwrap());
     }
 
     #[test]

@@ -451,6 +451,88 @@ async fn copy_moves_a_server_between_sqlite_and_postgresql_and_back() {
     assert_eq!(seen(url, grid_fid, plot_fid).await, before);
 }
 
+/// A `copy` killed (`kill -9`) while it runs leaves a target that neither a server nor a user
+/// command opens, saying why; the same copy run again starts over and the target then serves
+/// what the source held.
+#[tokio::test]
+async fn a_killed_copy_is_refused_until_it_is_run_again() {
+    use chart_studio_api::raw::Raw;
+    use serde_json::{Value, json};
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
+    let postgres = cluster.url().expose().to_owned();
+    let (server, url) = start(&["--database", postgres.as_str(), "--user", "ida:ida-secret-key"]);
+    let ida = client(&url, Some(("ida", "ida-secret-key")));
+    let mut grid = Raw::new("POST", "grids");
+    grid.body =
+        Some(json!({"filename": "g", "data": {"cols": {"y": {"data": [4, 2], "order": 0}}}}));
+    let grid: Value = ida.send(&grid).await.unwrap();
+    let fid = grid["file"]["fid"].as_str().unwrap().to_owned();
+    drop(server);
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target");
+    let target = target.to_str().unwrap();
+    let copy = || {
+        Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+            .args(["copy", "--from", postgres.as_str(), "--to", target])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+
+    // Holding the source's contents stops the copy after it marked its target: it waits there
+    // until it is killed. (The blocking PostgreSQL client runs off the test's runtime.)
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut holder = postgres::Client::connect(&postgres, postgres::NoTls).unwrap();
+            let mut watcher = postgres::Client::connect(&postgres, postgres::NoTls).unwrap();
+            let mut held = holder.transaction().unwrap();
+            held.batch_execute("LOCK TABLE contents IN ACCESS EXCLUSIVE MODE").unwrap();
+            let mut copying = copy();
+            let waits = (0..100_000).any(|_| {
+                let waiting = watcher
+                    .query_one(
+                        "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation IS NOT NULL",
+                        &[],
+                    )
+                    .unwrap();
+                waiting.get::<_, i64>(0) > 0
+            });
+            assert!(waits, "the copy never reached the source's contents");
+            copying.kill().unwrap();
+            copying.wait().unwrap();
+            held.rollback().unwrap();
+        });
+    });
+
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0", "--data", target])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(serve.stdout.take().unwrap()).lines().next();
+    if let Some(Ok(line)) = first {
+        serve.kill().unwrap();
+        panic!("a server started on the unfinished copy: {line}");
+    }
+    let serve = serve.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&serve.stderr);
+    assert!(!serve.status.success() && said.contains("unfinished copy"), "{said}");
+    let list = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["user", "list", "--data", target])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&list.stderr);
+    assert!(!list.status.success() && said.contains("unfinished copy"), "{said}");
+
+    assert!(copy().wait().unwrap().success(), "the copy run again passes its check");
+    let (_server, url) = start(&["--data", target]);
+    let ida = client(&url, Some(("ida", "ida-secret-key")));
+    let content: Value = ida.send(&Raw::new("GET", format!("grids/{fid}/content"))).await.unwrap();
+    assert_eq!(content["cols"]["y"]["data"], json!([4, 2]));
+}
+
 /// Two servers on one PostgreSQL database, as behind a load balancer: a file made through one
 /// is at once readable, listed, shared and deleted through the other; creates sent to both at
 /// once get distinct fids and names; a sign-in works on both; a `kill -9` of one loses

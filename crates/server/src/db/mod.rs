@@ -99,6 +99,9 @@ pub(crate) struct Summary {
     pub checksum: String,
 }
 
+/// Why a copy refuses its target.
+const NOT_EMPTY: &str = "the target already holds accounts: a copy goes into an empty database";
+
 /// Contents written per transaction by a copy, in bytes (about).
 const COPY_BATCH_BYTES: usize = 64 << 20;
 
@@ -275,6 +278,34 @@ impl Db {
         }
     }
 
+    /// Whether a copy into this database started and was not checked (it was killed or
+    /// failed): such a database holds part of its source and is not served.
+    pub(crate) fn holds_unfinished_copy(&self) -> Result<bool> {
+        match self {
+            Self::Sqlite(db) => db.holds_unfinished_copy(),
+            Self::Postgres(db) => db.holds_unfinished_copy(),
+        }
+    }
+
+    /// Marks this database as the target of an unfinished copy and empties it, in one
+    /// transaction. It must hold no account, or an unfinished copy (which a copy run again
+    /// starts over).
+    pub(crate) fn start_copy(&mut self) -> Result<()> {
+        let now = crate::clock::now_micros();
+        match self {
+            Self::Sqlite(db) => db.start_copy(now),
+            Self::Postgres(db) => db.start_copy(now),
+        }
+    }
+
+    /// Takes away the mark of [`Db::start_copy`]: the copy is checked.
+    fn finish_copy(&mut self) -> Result<()> {
+        match self {
+            Self::Sqlite(db) => db.finish_copy(),
+            Self::Postgres(db) => db.finish_copy(),
+        }
+    }
+
     /// Counts and checksums everything stored.
     pub(crate) fn summary(&self) -> Result<Summary> {
         self.walk(|_, _| Ok(()))
@@ -318,14 +349,14 @@ impl Db {
         Ok(Summary { accounts, files, contents, checksum })
     }
 
-    /// Copies everything stored into `target`, which must hold no account, in transactions of
-    /// about [`COPY_BATCH_BYTES`] of contents, reading each row once; then checks that the
-    /// target's summary equals this one's. A failed copy leaves this database as it was (the
-    /// target may hold part).
+    /// Copies everything stored into `target`, which must hold no account (or an unfinished
+    /// copy, dropped first), in transactions of about [`COPY_BATCH_BYTES`] of contents, reading
+    /// each row once; then checks that the target's summary equals this one's. This database is
+    /// only read. The target is marked unfinished from its first write until the check passes,
+    /// so a copy killed or failed at any point leaves a target no server starts on, and running
+    /// the copy again starts it over.
     pub(crate) fn copy_to(&self, target: &mut Db) -> Result<Summary> {
-        if !target.load()?.is_empty() {
-            bail!("the target already holds accounts: a copy goes into an empty database");
-        }
+        target.start_copy()?;
         let mut batch = Batch::default();
         let mut bytes = 0;
         let source = self.walk(|row, file| {
@@ -354,6 +385,7 @@ impl Db {
         if copied != source {
             bail!("the copy does not match its source: source {source:?}, copy {copied:?}");
         }
+        target.finish_copy()?;
         Ok(copied)
     }
 }

@@ -81,7 +81,15 @@ const SCHEMA: &str = "
         PRIMARY KEY (owner, idlocal),
         FOREIGN KEY (owner, idlocal) REFERENCES files(owner, idlocal) ON DELETE CASCADE
     );
+    CREATE TABLE unfinished_copy (started BIGINT NOT NULL);
 ";
+
+/// The schema version the first PostgreSQL servers made.
+const FIRST_VERSION: i32 = 4;
+
+/// Each step brings a database made at [`FIRST_VERSION`] (plus its index) one version up, as
+/// SQLite's migration of the same number does.
+const UPGRADES: &[&str] = &["CREATE TABLE unfinished_copy (started BIGINT NOT NULL);"];
 
 /// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`), which may hold
 /// a password: `Debug` does not show it.
@@ -305,6 +313,41 @@ impl Postgres {
             if !claimed {
                 bail!("a chart-studio-server uses this database; stop it first");
             }
+            Ok(())
+        })
+    }
+
+    /// Whether a copy into this database has not been checked.
+    pub(crate) fn holds_unfinished_copy(&self) -> Result<bool> {
+        self.call(|db| {
+            Ok(db.query_one("SELECT EXISTS (SELECT 1 FROM unfinished_copy)", &[])?.get(0))
+        })
+    }
+
+    /// See [`super::Db::start_copy`].
+    pub(crate) fn start_copy(&self, now: i64) -> Result<()> {
+        self.call(move |db| {
+            let mut tx = db.client.transaction()?;
+            let row = tx.query_one(
+                "SELECT EXISTS (SELECT 1 FROM accounts), EXISTS (SELECT 1 FROM unfinished_copy)",
+                &[],
+            )?;
+            if row.get::<_, bool>(0) && !row.get::<_, bool>(1) {
+                bail!(super::NOT_EMPTY);
+            }
+            // The foreign keys cascade to files, views, contents and sessions.
+            tx.batch_execute(
+                "DELETE FROM accounts; DELETE FROM changes; DELETE FROM unfinished_copy;",
+            )?;
+            tx.execute("INSERT INTO unfinished_copy (started) VALUES ($1)", &[&now])?;
+            Ok(tx.commit()?)
+        })
+    }
+
+    /// See [`super::Db::finish_copy`].
+    pub(crate) fn finish_copy(&self) -> Result<()> {
+        self.call(|db| {
+            db.execute("DELETE FROM unfinished_copy", &[])?;
             Ok(())
         })
     }
@@ -560,11 +603,16 @@ fn migrate(client: &mut Client) -> Result<()> {
         return Ok(tx.commit()?);
     }
     let version: i32 = tx.query_one("SELECT version FROM chart_studio_schema", &[])?.get(0);
-    if version != current {
+    if !(FIRST_VERSION..=current).contains(&version) {
         bail!(
-            "the database has schema version {version}; this server knows version {current} on PostgreSQL"
+            "the database has schema version {version}; this server knows versions \
+             {FIRST_VERSION} to {current} on PostgreSQL"
         );
     }
+    for step in (version..current).map(|from| from - FIRST_VERSION) {
+        tx.batch_execute(UPGRADES[usize::try_from(step)?])?;
+    }
+    tx.execute("UPDATE chart_studio_schema SET version = $1", &[&current])?;
     Ok(tx.commit()?)
 }
 
@@ -574,7 +622,33 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// The tables both engines hold (PostgreSQL adds its log of changes and schema version).
-    const SHARED: [&str; 5] = ["accounts", "contents", "files", "sessions", "views"];
+    const SHARED: [&str; 6] =
+        ["accounts", "contents", "files", "sessions", "unfinished_copy", "views"];
+
+    /// A database made at an older schema version is brought up to the current one; one older
+    /// than the first PostgreSQL schema is refused.
+    #[test]
+    fn an_older_schema_is_upgraded() {
+        let cluster = crate::pg_cluster::TempCluster::start().unwrap();
+        let version = |db: &Postgres| {
+            db.call(|db| Ok(db.client.query_one("SELECT version FROM chart_studio_schema", &[])?))
+                .map(|row| row.get::<_, i32>(0))
+                .unwrap()
+        };
+        let set_back = |db: &Postgres, sql: &'static str| {
+            db.call(|db| Ok(db.client.batch_execute(sql)?)).unwrap();
+        };
+        let db = Postgres::connect(&cluster.url()).unwrap();
+        set_back(&db, "DROP TABLE unfinished_copy; UPDATE chart_studio_schema SET version = 4;");
+        drop(db);
+        let db = Postgres::connect(&cluster.url()).unwrap();
+        assert_eq!(version(&db), i32::try_from(super::super::sqlite::SCHEMA_VERSION).unwrap());
+        assert!(!db.holds_unfinished_copy().unwrap());
+        set_back(&db, "UPDATE chart_studio_schema SET version = 3;");
+        drop(db);
+        let err = Postgres::connect(&cluster.url()).map(drop).unwrap_err().to_string();
+        assert!(err.contains("schema version 3"), "{err}");
+    }
 
     #[test]
     fn both_engines_hold_the_same_tables_and_columns() {
@@ -599,6 +673,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(in_postgres, in_sqlite);
-        assert_eq!(in_sqlite.len(), 17, "{in_sqlite:?}");
+        assert_eq!(in_sqlite.len(), 18, "{in_sqlite:?}");
     }
 }

@@ -67,6 +67,12 @@ const MIGRATIONS: &[Migration] = &[
     );
     ",
     ),
+    // A copy into the database marks it until the copy is checked (see `Db::start_copy`).
+    Migration::Sql(
+        "
+    CREATE TABLE unfinished_copy (started INTEGER NOT NULL);
+    ",
+    ),
 ];
 
 /// The schema version the migrations reach.
@@ -284,6 +290,36 @@ impl Sqlite {
     }
 
     /// Writes `batch` in one transaction.
+    /// Whether a copy into this database has not been checked.
+    pub(crate) fn holds_unfinished_copy(&self) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM unfinished_copy)", [], |row| row.get(0))?)
+    }
+
+    /// See [`super::Db::start_copy`].
+    pub(crate) fn start_copy(&mut self, now: i64) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        let (accounts, marked): (bool, bool) = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM accounts), EXISTS (SELECT 1 FROM unfinished_copy)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        if accounts && !marked {
+            bail!(super::NOT_EMPTY);
+        }
+        // The foreign keys cascade to files, views, contents and sessions.
+        tx.execute_batch("DELETE FROM accounts; DELETE FROM unfinished_copy;")?;
+        tx.execute("INSERT INTO unfinished_copy (started) VALUES (?1)", [now])?;
+        Ok(tx.commit()?)
+    }
+
+    /// See [`super::Db::finish_copy`].
+    pub(crate) fn finish_copy(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM unfinished_copy", [])?;
+        Ok(())
+    }
+
     pub(crate) fn save(&mut self, batch: &Batch) -> Result<()> {
         let tx = self.conn.transaction()?;
         for change in &batch.accounts {
