@@ -533,6 +533,38 @@ async fn a_killed_copy_is_refused_until_it_is_run_again() {
     assert_eq!(content["cols"]["y"]["data"], json!([4, 2]));
 }
 
+/// A server reaches PostgreSQL over TCP with TLS (the cluster lets in nothing else there),
+/// checking its certificate against `PGSSLROOTCERT`; without the authority, commands refuse the
+/// connection and say why.
+#[tokio::test]
+async fn a_server_reaches_postgresql_over_tls() {
+    use chart_studio_api::raw::Raw;
+    use serde_json::Value;
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start_with_tls().unwrap();
+    let url = cluster.tls_url().unwrap().expose().to_owned();
+    let list = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["user", "list", "--database", url.as_str()])
+        .env_remove("PGSSLROOTCERT")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&list.stderr);
+    assert!(!list.status.success() && said.contains("certificate"), "{said}");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0", "--database", url.as_str()])
+        .args(["--user", "ida:ida-secret-key"])
+        .env("PGSSLROOTCERT", cluster.authority())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
+    let _server = Running(child);
+    let url = first.strip_prefix("listening on ").unwrap();
+    let ida = client(url, Some(("ida", "ida-secret-key")));
+    let me: Value = ida.send(&Raw::new("GET", "users/current")).await.unwrap();
+    assert_eq!(me["username"], "ida");
+}
+
 /// Two servers on one PostgreSQL database, as behind a load balancer: a file made through one
 /// is at once readable, listed, shared and deleted through the other; creates sent to both at
 /// once get distinct fids and names; a sign-in works on both; a `kill -9` of one loses

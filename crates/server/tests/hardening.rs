@@ -227,7 +227,7 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     server.stop().await.unwrap();
 
     // The same folder as an older server left it: schema version 1, views and contents in the
-    // records, no sessions.
+    // records, no sessions, no mark of an unfinished copy.
     let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
     db.execute_batch(
         "UPDATE files SET record = json_set(json_remove(record, '$.outline'), '$.body',
@@ -255,7 +255,11 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
         rusqlite::params![record.to_string(), second.owner(), second.idlocal() as i64],
     )
     .unwrap();
-    db.execute_batch("DROP TABLE views; DROP TABLE sessions; PRAGMA user_version = 1;").unwrap();
+    db.execute_batch(
+        "DROP TABLE views; DROP TABLE sessions; DROP TABLE unfinished_copy;
+         PRAGMA user_version = 1;",
+    )
+    .unwrap();
     drop(db);
     let server = common::server_with(config()).await;
     assert!(server.unreadable().is_empty(), "{:?}", server.unreadable());

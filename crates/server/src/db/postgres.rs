@@ -11,6 +11,11 @@
 //! - Servers hold a shared advisory lock while they run; `copy` takes it exclusively, so it
 //!   never copies a database a server is changing.
 //!
+//! Connections to another machine are encrypted (TLS, the server's certificate checked against
+//! the system's authorities and `PGSSLROOTCERT`) unless the connection string says
+//! `sslmode=disable`; on this machine (a unix socket or loopback) only `sslmode=require` asks
+//! for TLS. See [`tls_for`].
+//!
 //! The `postgres` client runs its own runtime, which may not be blocked on from an async
 //! worker, so each connection lives on a thread of its own and each call is sent to it. A
 //! connection that closes (PostgreSQL restarted) is opened again by the next call.
@@ -18,8 +23,10 @@
 use std::sync::mpsc;
 
 use anyhow::{Context, Result, anyhow, bail};
+use postgres::config::{Host, SslMode};
 use postgres::types::ToSql;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::sessions::Session;
 
@@ -178,14 +185,15 @@ impl Connection {
     /// that closes (PostgreSQL restarted, the network failed) is opened again, with `setup`, by
     /// the next call: the call it closed under fails, the later ones go on.
     fn open(
-        config: postgres::Config,
+        (config, tls): (postgres::Config, MakeRustlsConnect),
         name: &str,
         setup: fn(&mut Client) -> Result<()>,
     ) -> Result<Self> {
         let (jobs, queue) = mpsc::channel::<Job>();
         let (ready, connected) = mpsc::sync_channel(1);
         let connect = move || -> Result<Connected> {
-            let mut client = config.connect(NoTls).context("could not connect to PostgreSQL")?;
+            let mut client =
+                config.connect(tls.clone()).context("could not connect to PostgreSQL")?;
             setup(&mut client)?;
             Ok(Connected { client, prepared: std::collections::BTreeMap::new() })
         };
@@ -290,15 +298,17 @@ impl Postgres {
     /// `host=... dbname=...`), takes the servers' shared lock on it and creates or checks its
     /// schema.
     pub(crate) fn connect(url: &DatabaseUrl) -> Result<Self> {
-        let config: postgres::Config = url
+        let mut config: postgres::Config = url
             .expose()
             .parse()
             .map_err(|err| anyhow!("the database is not a PostgreSQL connection string: {err}"))?;
-        let queries = Connection::open(config.clone(), "postgres", |client| {
+        let roots = std::env::var_os("PGSSLROOTCERT").map(std::path::PathBuf::from);
+        let tls = tls_for(&mut config, roots.as_deref())?;
+        let queries = Connection::open((config.clone(), tls.clone()), "postgres", |client| {
             client.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK])?;
             Ok(())
         })?;
-        let writes = Connection::open(config, "postgres-lock", |_| Ok(()))?;
+        let writes = Connection::open((config, tls), "postgres-lock", |_| Ok(()))?;
         let writes = WriteLocker(std::sync::Arc::new(writes));
         queries.call(|db| migrate(&mut db.client))?;
         Ok(Self { queries, writes })
@@ -589,6 +599,49 @@ impl Postgres {
     }
 }
 
+/// Whether every host of `config` is on this machine: a unix socket or a loopback address.
+fn is_local(config: &postgres::Config) -> bool {
+    let host_is_local = |host: &Host| match host {
+        Host::Unix(_) => true,
+        Host::Tcp(name) => {
+            name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        }
+    };
+    config.get_hosts().iter().all(host_is_local)
+        && config.get_hostaddrs().iter().all(std::net::IpAddr::is_loopback)
+}
+
+/// Sets how `config` encrypts, and makes the TLS it uses: to another machine, TLS is required
+/// (`sslmode` `prefer`, the default, becomes `require`; only `sslmode=disable` sends in the
+/// clear); on this machine, TLS only with `sslmode=require`. A certificate is always checked,
+/// against the system's authorities and those of the PEM file `roots` (`PGSSLROOTCERT`).
+fn tls_for(
+    config: &mut postgres::Config,
+    roots: Option<&std::path::Path>,
+) -> Result<MakeRustlsConnect> {
+    if config.get_ssl_mode() == SslMode::Prefer {
+        config.ssl_mode(if is_local(config) { SslMode::Disable } else { SslMode::Require });
+    }
+    let mut store = rustls::RootCertStore::empty();
+    store.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    if let Some(path) = roots {
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(Iterator::collect::<Result<Vec<_>, _>>)
+            .map_err(|err| anyhow!("could not read PGSSLROOTCERT {}: {err}", path.display()))?;
+        let (added, _) = store.add_parsable_certificates(certs);
+        if added == 0 {
+            bail!("PGSSLROOTCERT {} holds no certificate", path.display());
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(tls))
+}
+
 /// Creates the schema in an empty database, or checks the version of an existing one.
 fn migrate(client: &mut Client) -> Result<()> {
     let current = i32::try_from(super::sqlite::SCHEMA_VERSION)?;
@@ -624,6 +677,51 @@ mod tests {
     /// The tables both engines hold (PostgreSQL adds its log of changes and schema version).
     const SHARED: [&str; 6] =
         ["accounts", "contents", "files", "sessions", "unfinished_copy", "views"];
+
+    /// To another machine TLS is required unless the connection string says otherwise; on
+    /// this machine it is used when asked for.
+    #[test]
+    fn another_machine_gets_tls_this_one_when_asked() {
+        let mode = |url: &str| {
+            let mut config: postgres::Config = url.parse().unwrap();
+            tls_for(&mut config, None).unwrap();
+            config.get_ssl_mode()
+        };
+        for remote in [
+            "host=db.example.com user=charts",
+            "postgres://charts:secret@10.0.0.5/charts",
+            "host=localhost hostaddr=10.0.0.5 user=charts",
+            "host=/run/postgresql,db.example.com user=charts",
+            "host=localhost sslmode=require",
+        ] {
+            assert_eq!(mode(remote), SslMode::Require, "{remote}");
+        }
+        for local in [
+            "host=/run/postgresql user=charts",
+            "host=localhost user=charts",
+            "postgres://charts@127.0.0.1/charts",
+            "postgres://charts@[::1]/charts",
+            "host=db.example.com sslmode=disable",
+        ] {
+            assert_eq!(mode(local), SslMode::Disable, "{local}");
+        }
+    }
+
+    /// Over TCP with TLS the server's certificate is checked: without its authority the
+    /// connection is refused; with it (`PGSSLROOTCERT`) it is encrypted.
+    #[test]
+    fn a_tls_connection_checks_the_certificate() {
+        let cluster = crate::pg_cluster::TempCluster::start_with_tls().unwrap();
+        let mut config: postgres::Config = cluster.tls_url().unwrap().expose().parse().unwrap();
+        let unknown = tls_for(&mut config, None).unwrap();
+        let Err(err) = config.connect(unknown) else { panic!("an unknown authority is accepted") };
+        let err = format!("{:#}", anyhow::Error::from(err));
+        assert!(err.contains("certificate"), "{err}");
+        let known = tls_for(&mut config, Some(&cluster.authority())).unwrap();
+        let mut client = config.connect(known).unwrap();
+        let row = client.query_one("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[]);
+        assert!(row.unwrap().get::<_, bool>(0), "the connection is encrypted");
+    }
 
     /// A database made at an older schema version is brought up to the current one; one older
     /// than the first PostgreSQL schema is refused.
