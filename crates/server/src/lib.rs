@@ -28,6 +28,7 @@ mod layer;
 mod pages;
 #[doc(hidden)]
 pub mod pg_cluster;
+mod record;
 mod render;
 mod routes;
 mod security;

@@ -36,27 +36,25 @@ impl RequestUrl {
     }
 }
 
-/// One page (from 1) of `items`, with links built from `url`.
-pub(crate) fn numbered<T>(
-    items: Vec<T>,
+/// Page `page` (from 1; past the last: the last) of `page_size` of `count` items, without its
+/// results, and the position of its first item.
+pub(crate) fn numbered_window<T>(
+    count: u64,
     page: u32,
     page_size: u32,
     url: &RequestUrl,
-) -> NumberedPage<T> {
-    let size = page_size.max(1) as usize;
-    let count = items.len();
+) -> (NumberedPage<T>, u64) {
+    let size = u64::from(page_size.max(1));
     let last = count.div_ceil(size).max(1);
-    let page = (page.max(1) as usize).min(last);
-    let link = |n: usize| url.with("page", Some(&n.to_string()));
-    let results: Vec<T> = items.into_iter().skip((page - 1) * size).take(size).collect();
+    let page = u64::from(page.max(1)).min(last);
+    let link = |n: u64| url.with("page", Some(&n.to_string()));
     let mut out = NumberedPage::default();
-    out.count = Some(count as u64);
+    out.count = Some(count);
     out.next = (page < last).then(|| link(page + 1));
     out.previous = (page > 1).then(|| link(page - 1));
     out.first = Some(link(1));
     out.last = Some(link(last));
-    out.results = results;
-    out
+    (out, (page - 1) * size)
 }
 
 /// A decoded cursor.
@@ -111,8 +109,8 @@ mod tests {
     fn numbered_pages_link_to_their_neighbours() {
         let uri: http::Uri = "/v2/folders/all?user=a&page_size=2".parse().unwrap();
         let url = RequestUrl::new("http://127.0.0.1:9", &uri);
-        let page = numbered((0..5).collect(), 2, 2, &url);
-        assert_eq!(page.results, [2, 3]);
+        let (page, offset) = numbered_window::<u8>(5, 2, 2, &url);
+        assert_eq!(offset, 2);
         assert_eq!(page.count, Some(5));
         assert_eq!(
             page.next.as_deref(),
@@ -126,7 +124,9 @@ mod tests {
             page.last.as_deref(),
             Some("http://127.0.0.1:9/v2/folders/all?user=a&page_size=2&page=3")
         );
-        let empty = numbered(Vec::<u8>::new(), 1, 2, &url);
-        assert_eq!((empty.next, empty.count), (None, Some(0)));
+        let (empty, offset) = numbered_window::<u8>(0, 1, 2, &url);
+        assert_eq!((empty.next, empty.count, offset), (None, Some(0), 0));
+        let (past, offset) = numbered_window::<u8>(5, 9, 2, &url);
+        assert_eq!((past.next, offset), (None, 4), "a page past the end is the last");
     }
 }

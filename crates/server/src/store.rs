@@ -12,7 +12,8 @@ use serde_json::Value;
 
 pub(crate) use crate::content::{Body, ContentRead, Links, Outline, StoredColumn};
 use crate::content::{Cache, SharedCache, lock};
-use crate::db::{Batch, Db, FileRow, Unreadable};
+use crate::db::{Batch, Db, FileRow, Listing, Unreadable};
+pub(crate) use crate::record::FileRecord;
 
 /// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
 pub(crate) fn key_hash(api_key: &str) -> String {
@@ -144,40 +145,6 @@ impl Account {
     /// The files directly inside folder `parent` (trashed ones too).
     pub(crate) fn children_of(&self, parent: i64) -> impl Iterator<Item = &FileRecord> + '_ {
         self.children.get(&parent).into_iter().flatten().filter_map(|id| self.files.get(id))
-    }
-}
-
-/// One file's metadata and the outline of its content (the content is in the database).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub(crate) struct FileRecord {
-    pub idlocal: u64,
-    pub filename: String,
-    pub parent: i64,
-    pub world_readable: bool,
-    pub share_key_enabled: bool,
-    pub share_key: Option<String>,
-    pub deleted: bool,
-    /// Creation time in microseconds since the epoch; unique across the server (cursor order).
-    pub created: i64,
-    pub modified: i64,
-    /// Kept beside the record, not in it, so that counting a view never rewrites the file.
-    #[serde(skip)]
-    pub views: u64,
-    pub quality: u32,
-    pub featured: bool,
-    pub metadata: Option<Value>,
-    pub outline: Outline,
-    /// Plots: the grids the figure refers to that exist. Kept up to date by the store (not stored).
-    #[serde(skip)]
-    pub references: Links,
-    /// Grids: the plots that refer to this grid. Kept up to date by the store (not stored).
-    #[serde(skip)]
-    pub referencers: Links,
-}
-
-impl FileRecord {
-    pub(crate) fn kind(&self) -> FileType {
-        self.outline.kind()
     }
 }
 
@@ -505,6 +472,7 @@ impl Store {
                 owner: owner.clone(),
                 idlocal: *idlocal,
                 record: serde_json::to_string(record)?,
+                columns: crate::db::FileColumns::of(record),
             });
         }
         for ((owner, idlocal), body) in &changed.contents {
@@ -520,6 +488,23 @@ impl Store {
         }
         batch.removed.extend(changed.removed.iter().cloned());
         Ok(batch)
+    }
+
+    /// How many files `listing` holds (what is committed).
+    pub(crate) fn count(&self, listing: &Listing<'_>) -> Result<u64, StoreError> {
+        self.db.count(listing).map_err(storage)
+    }
+
+    /// The records of `limit` files of `listing` from `offset`, in idlocal order (a file
+    /// deleted for good since the last commit is left out).
+    pub(crate) fn page(
+        &self,
+        listing: &Listing<'_>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<&FileRecord>, StoreError> {
+        let idlocals = self.db.page(listing, offset, limit).map_err(storage)?;
+        Ok(idlocals.iter().filter_map(|&idlocal| self.file(listing.owner, idlocal)).collect())
     }
 
     /// The content of `owner`'s file `idlocal`, decoded now (under the store's lock): for
@@ -1452,6 +1437,88 @@ mod tests {
             }
         }
         seen
+    }
+
+    /// A listing's query holds what the store's records and the reading rule say: for the
+    /// owner and a stranger, each scope and file type, in idlocal order, paged.
+    #[test]
+    fn listings_hold_the_files_the_reader_may_see() {
+        use crate::auth::Viewer;
+        use crate::db::Scope;
+        on_every_engine(|store| {
+            let folder = store.mkdir_p("alice", "f", -1).unwrap();
+            for (n, (public, parent)) in
+                [(true, None), (false, None), (true, Some("f")), (false, Some("f"))]
+                    .iter()
+                    .enumerate()
+            {
+                let mut plot = new(&format!("p{n}"), Body::plot(Value::Null));
+                plot.world_readable = *public;
+                plot.parent_path = parent.map(str::to_owned);
+                store.create("alice", plot).unwrap();
+                let mut grid = new(&format!("g{n}"), Body::grid(vec![]));
+                grid.world_readable = *public;
+                store.create("alice", grid).unwrap();
+            }
+            let secret = store.create("alice", new("s", Body::plot(Value::Null))).unwrap();
+            store
+                .update(
+                    "alice",
+                    secret,
+                    Changes { share_key_enabled: Some(true), ..Changes::default() },
+                )
+                .unwrap();
+            store.set_trashed("alice", 1, true).unwrap();
+            let trashed_public = store.create("alice", new("t", Body::plot(Value::Null))).unwrap();
+            store
+                .update(
+                    "alice",
+                    trashed_public,
+                    Changes { world_readable: Some(true), ..Changes::default() },
+                )
+                .unwrap();
+            store.set_trashed("alice", trashed_public, true).unwrap();
+            store.commit().unwrap();
+            let viewers = [Viewer::User("alice".to_owned()), Viewer::Anonymous];
+            let scopes = [Scope::Folder(-1), Scope::Folder(folder), Scope::Live, Scope::Trash];
+            let kinds = [None, Some("plot"), Some("grid")];
+            let cases = viewers.iter().flat_map(|viewer| {
+                scopes.iter().flat_map(move |&scope| kinds.map(|kind| (viewer, scope, kind)))
+            });
+            for (viewer, scope, kind) in cases {
+                let owner = viewer.is("alice");
+                if scope == Scope::Trash && !owner {
+                    continue;
+                }
+                let listing = Listing { owner: "alice", scope, kind, public_only: !owner };
+                let want: Vec<u64> = store
+                    .account("alice")
+                    .unwrap()
+                    .files
+                    .values()
+                    .filter(|f| match scope {
+                        Scope::Folder(parent) => !f.deleted && f.parent == parent,
+                        Scope::Live => !f.deleted,
+                        Scope::Trash => f.deleted,
+                    })
+                    .filter(|f| kind.is_none_or(|kind| f.kind().as_str() == kind))
+                    .filter(|f| crate::access::can_read(viewer, "alice", f, None))
+                    .map(|f| f.idlocal)
+                    .collect();
+                let got: Vec<u64> =
+                    store.page(&listing, 0, 100).unwrap().iter().map(|f| f.idlocal).collect();
+                let case = format!("{viewer:?} {scope:?} {kind:?}");
+                assert_eq!(got, want, "{case}");
+                assert_eq!(store.count(&listing).unwrap(), want.len() as u64, "{case}");
+                let paged: Vec<u64> =
+                    store.page(&listing, 1, 2).unwrap().iter().map(|f| f.idlocal).collect();
+                assert_eq!(
+                    paged,
+                    want.iter().skip(1).take(2).copied().collect::<Vec<_>>(),
+                    "{case}"
+                );
+            }
+        });
     }
 
     /// A copy stopped after marking its target, or after part of its rows, leaves a target no

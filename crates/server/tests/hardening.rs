@@ -227,7 +227,7 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     server.stop().await.unwrap();
 
     // The same folder as an older server left it: schema version 1, views and contents in the
-    // records, no sessions, no mark of an unfinished copy.
+    // records, no sessions, no mark of an unfinished copy, no columns for listings.
     let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
     db.execute_batch(
         "UPDATE files SET record = json_set(json_remove(record, '$.outline'), '$.body',
@@ -257,6 +257,9 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     .unwrap();
     db.execute_batch(
         "DROP TABLE views; DROP TABLE sessions; DROP TABLE unfinished_copy;
+         DROP INDEX files_by_folder; ALTER TABLE files DROP COLUMN parent;
+         ALTER TABLE files DROP COLUMN filename; ALTER TABLE files DROP COLUMN kind;
+         ALTER TABLE files DROP COLUMN deleted; ALTER TABLE files DROP COLUMN world_readable;
          PRAGMA user_version = 1;",
     )
     .unwrap();
@@ -266,6 +269,19 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     assert_eq!(views(&server, &fids[1]).await, Some(7));
     assert_eq!(views(&server, &fids[0]).await, Some(0), "its count was kept only in the table");
     assert_eq!(content(&server, &fids[1]).await, figure, "the figure moved out of the record");
+    let home: Value = client(&server, None)
+        .send(&Raw::new("GET", format!("folders/home?user={}", ALICE.0)))
+        .await
+        .unwrap();
+    let listed: Vec<&str> = home["children"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|file| file["fid"].as_str())
+        .collect();
+    // The three plots and their grids, from the columns the migration filled.
+    assert_eq!(listed.len(), 6, "{listed:?}");
+    assert!(fids.iter().all(|fid| listed.contains(&fid.as_str())), "{listed:?}");
     server.stop().await.unwrap();
     let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
     let inside: i64 = db

@@ -30,12 +30,127 @@ pub(crate) enum AccountChange {
     Remove(String),
 }
 
-/// A file's record, as JSON.
+/// A file's record, as JSON, and the fields queries select on.
 #[derive(Debug)]
 pub(crate) struct FileRow {
     pub owner: String,
     pub idlocal: u64,
     pub record: String,
+    pub columns: FileColumns,
+}
+
+/// The fields of a file's record that listings select on, kept in columns of their own beside
+/// the record (always derived from it, here).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileColumns {
+    pub parent: i64,
+    pub filename: String,
+    /// The file type's API name, or [`UNREADABLE`].
+    pub kind: String,
+    pub deleted: bool,
+    pub world_readable: bool,
+}
+
+/// The kind of a record that does not read back: no listing holds it.
+const UNREADABLE: &str = "unreadable";
+
+impl FileColumns {
+    /// The columns of `record`.
+    pub(crate) fn of(record: &crate::record::FileRecord) -> Self {
+        Self {
+            parent: record.parent,
+            filename: record.filename.clone(),
+            kind: record.kind().as_str().to_owned(),
+            deleted: record.deleted,
+            world_readable: record.world_readable,
+        }
+    }
+
+    /// The columns of a stored record (JSON); one that does not read is [`UNREADABLE`].
+    pub(crate) fn of_stored(record: &str) -> Self {
+        match serde_json::from_str::<crate::record::FileRecord>(record) {
+            Ok(record) => Self::of(&record),
+            Err(_) => Self {
+                parent: -1,
+                filename: String::new(),
+                kind: UNREADABLE.to_owned(),
+                deleted: true,
+                world_readable: false,
+            },
+        }
+    }
+}
+
+/// Which of an account's files a listing holds, in idlocal order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// The live files directly in a folder (`-1`: home).
+    Folder(i64),
+    /// Every live file.
+    Live,
+    /// The files in the trash.
+    Trash,
+}
+
+/// A listing of one account's files.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Listing<'a> {
+    pub owner: &'a str,
+    pub scope: Scope,
+    /// Only files of this type (its API name).
+    pub kind: Option<&'a str>,
+    /// Only public files (the reader is not the owner: see [`crate::access::can_read`]).
+    pub public_only: bool,
+}
+
+impl Listing<'_> {
+    /// The condition of the listing's rows, with `$1` the owner, then the type and the folder
+    /// when given, and the values those take (after the owner).
+    fn condition(&self) -> (String, Vec<Param>) {
+        let mut sql = format!("owner = $1 AND kind <> '{UNREADABLE}'");
+        let mut params = Vec::new();
+        sql.push_str(match self.scope {
+            Scope::Trash => " AND deleted",
+            Scope::Folder(_) | Scope::Live => " AND NOT deleted",
+        });
+        if self.public_only {
+            sql.push_str(" AND world_readable");
+        }
+        if let Some(kind) = self.kind {
+            params.push(Param::Text(kind.to_owned()));
+            sql.push_str(&format!(" AND kind = ${}", params.len() + 1));
+        }
+        if let Scope::Folder(parent) = self.scope {
+            params.push(Param::Integer(parent));
+            sql.push_str(&format!(" AND parent = ${}", params.len() + 1));
+        }
+        (sql, params)
+    }
+
+    /// The query that counts the listing's files.
+    fn count(&self) -> (String, Vec<Param>) {
+        let (condition, params) = self.condition();
+        (format!("SELECT count(*) FROM files WHERE {condition}"), params)
+    }
+
+    /// The query of `limit` of the listing's idlocals from `offset`.
+    fn page(&self, offset: u64, limit: u64) -> (String, Vec<Param>) {
+        let (condition, mut params) = self.condition();
+        params.push(Param::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+        params.push(Param::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+        let (limit, offset) = (params.len(), params.len() + 1);
+        let sql = format!(
+            "SELECT idlocal FROM files WHERE {condition} ORDER BY idlocal LIMIT ${limit} OFFSET ${offset}"
+        );
+        (sql, params)
+    }
+}
+
+/// A value of a listing's query.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Integer(i64),
 }
 
 /// The changes one commit writes, in one transaction.
@@ -233,6 +348,26 @@ impl Db {
         }
     }
 
+    /// How many files `listing` holds.
+    pub(crate) fn count(&self, listing: &Listing<'_>) -> Result<u64> {
+        let (sql, params) = listing.count();
+        let values = match self {
+            Self::Sqlite(db) => db.select_integers(listing.owner, &sql, params),
+            Self::Postgres(db) => db.select_integers(listing.owner, sql, params),
+        }?;
+        Ok(values.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    /// The idlocals of `limit` files of `listing` from `offset`, in order.
+    pub(crate) fn page(&self, listing: &Listing<'_>, offset: u64, limit: u64) -> Result<Vec<u64>> {
+        let (sql, params) = listing.page(offset, limit);
+        let values = match self {
+            Self::Sqlite(db) => db.select_integers(listing.owner, &sql, params),
+            Self::Postgres(db) => db.select_integers(listing.owner, sql, params),
+        }?;
+        Ok(values.into_iter().filter_map(|n| u64::try_from(n).ok()).collect())
+    }
+
     /// The lock every change is written under, when other processes may share the database.
     pub(crate) fn write_locker(&self) -> Option<postgres::WriteLocker> {
         match self {
@@ -365,7 +500,13 @@ impl Db {
                 return Ok(());
             };
             let (owner, idlocal) = (&row.username, file.idlocal);
-            batch.files.push(FileRow { owner: owner.clone(), idlocal, record: file.record });
+            let columns = FileColumns::of_stored(&file.record);
+            batch.files.push(FileRow {
+                owner: owner.clone(),
+                idlocal,
+                record: file.record,
+                columns,
+            });
             if file.views > 0 {
                 let views = i64::try_from(file.views).unwrap_or(i64::MAX);
                 batch.views.push((owner.clone(), idlocal, views));

@@ -58,8 +58,14 @@ const SCHEMA: &str = "
         owner TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
         idlocal BIGINT NOT NULL,
         record TEXT NOT NULL,
+        parent BIGINT NOT NULL DEFAULT -1,
+        filename TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL DEFAULT '',
+        deleted BOOLEAN NOT NULL DEFAULT FALSE,
+        world_readable BOOLEAN NOT NULL DEFAULT FALSE,
         PRIMARY KEY (owner, idlocal)
     );
+    CREATE INDEX files_by_folder ON files (owner, parent, idlocal);
     CREATE TABLE views (
         owner TEXT NOT NULL,
         idlocal BIGINT NOT NULL,
@@ -94,9 +100,43 @@ const SCHEMA: &str = "
 /// The schema version the first PostgreSQL servers made.
 const FIRST_VERSION: i32 = 4;
 
+/// A step of the schema.
+enum Upgrade {
+    Sql(&'static str),
+    Code(fn(&mut postgres::Transaction<'_>) -> Result<()>),
+}
+
 /// Each step brings a database made at [`FIRST_VERSION`] (plus its index) one version up, as
 /// SQLite's migration of the same number does.
-const UPGRADES: &[&str] = &["CREATE TABLE unfinished_copy (started BIGINT NOT NULL);"];
+const UPGRADES: &[Upgrade] = &[
+    Upgrade::Sql("CREATE TABLE unfinished_copy (started BIGINT NOT NULL);"),
+    Upgrade::Code(add_file_columns),
+];
+
+/// Adds the columns of [`super::FileColumns`] to `files`, filled from each record.
+fn add_file_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    tx.batch_execute(
+        "ALTER TABLE files ADD COLUMN parent BIGINT NOT NULL DEFAULT -1,
+             ADD COLUMN filename TEXT NOT NULL DEFAULT '',
+             ADD COLUMN kind TEXT NOT NULL DEFAULT '',
+             ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE,
+             ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;
+         CREATE INDEX files_by_folder ON files (owner, parent, idlocal);",
+    )?;
+    let update = tx.prepare(
+        "UPDATE files SET parent = $3, filename = $4, kind = $5, deleted = $6, world_readable = $7
+         WHERE owner = $1 AND idlocal = $2",
+    )?;
+    for row in tx.query("SELECT owner, idlocal, record FROM files", &[])? {
+        let (owner, idlocal, record): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
+        let c = super::FileColumns::of_stored(&record);
+        tx.execute(
+            &update,
+            &[&owner, &idlocal, &c.parent, &c.filename, &c.kind, &c.deleted, &c.world_readable],
+        )?;
+    }
+    Ok(())
+}
 
 /// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`), which may hold
 /// a password: `Debug` does not show it.
@@ -130,7 +170,7 @@ type Job = Box<dyn FnOnce(Result<&mut Connected>) + Send>;
 /// is one round trip).
 struct Connected {
     client: Client,
-    prepared: std::collections::BTreeMap<&'static str, postgres::Statement>,
+    prepared: std::collections::BTreeMap<String, postgres::Statement>,
 }
 
 impl Connected {
@@ -163,12 +203,12 @@ impl Connected {
     }
 
     /// `sql`, prepared on this connection once.
-    fn prepared(&mut self, sql: &'static str) -> Result<postgres::Statement> {
+    fn prepared(&mut self, sql: &str) -> Result<postgres::Statement> {
         if let Some(statement) = self.prepared.get(sql) {
             return Ok(statement.clone());
         }
         let statement = self.client.prepare(sql)?;
-        self.prepared.insert(sql, statement.clone());
+        self.prepared.insert(sql.to_owned(), statement.clone());
         Ok(statement)
     }
 }
@@ -468,6 +508,29 @@ impl Postgres {
         })
     }
 
+    /// The first column, an integer, of each row `sql` (with `$1` for `owner`, then `params`)
+    /// answers.
+    pub(crate) fn select_integers(
+        &self,
+        owner: &str,
+        sql: String,
+        params: Vec<super::Param>,
+    ) -> Result<Vec<i64>> {
+        let owner = owner.to_owned();
+        self.call(move |db| {
+            let mut values: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(owner)];
+            for param in params {
+                values.push(match param {
+                    super::Param::Text(text) => Box::new(text),
+                    super::Param::Integer(n) => Box::new(n),
+                });
+            }
+            let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
+            let statement = db.prepared(&sql)?;
+            Ok(db.client.query(&statement, &values)?.iter().map(|row| row.get(0)).collect())
+        })
+    }
+
     /// Keeps a session under the hash of its token, and forgets those that ended by `now`.
     pub(crate) fn put_session(&self, token_hash: &str, session: &Session, now: i64) -> Result<()> {
         let (token_hash, session) = (token_hash.to_owned(), session.clone());
@@ -525,8 +588,13 @@ impl Postgres {
         self.call(move |db| {
             let log = db.prepared("INSERT INTO changes (owner, idlocal) VALUES ($1, $2)")?;
             let record = db.prepared(
-                "INSERT INTO files (owner, idlocal, record) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record",
+                "INSERT INTO files
+                     (owner, idlocal, record, parent, filename, kind, deleted, world_readable)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record,
+                     parent = EXCLUDED.parent, filename = EXCLUDED.filename,
+                     kind = EXCLUDED.kind, deleted = EXCLUDED.deleted,
+                     world_readable = EXCLUDED.world_readable",
             )?;
             let content = db.prepared(
                 "INSERT INTO contents (owner, idlocal, body) VALUES ($1, $2, $3)
@@ -582,7 +650,20 @@ impl Postgres {
                 }
             }
             for file in &batch.files {
-                tx.execute(&record, &[&file.owner, &idlocal_key(file.idlocal), &file.record])?;
+                let c = &file.columns;
+                tx.execute(
+                    &record,
+                    &[
+                        &file.owner,
+                        &idlocal_key(file.idlocal),
+                        &file.record,
+                        &c.parent,
+                        &c.filename,
+                        &c.kind,
+                        &c.deleted,
+                        &c.world_readable,
+                    ],
+                )?;
             }
             for (owner, idlocal, body) in &batch.contents {
                 tx.execute(&content, &[owner, &idlocal_key(*idlocal), body])?;
@@ -663,7 +744,10 @@ fn migrate(client: &mut Client) -> Result<()> {
         );
     }
     for step in (version..current).map(|from| from - FIRST_VERSION) {
-        tx.batch_execute(UPGRADES[usize::try_from(step)?])?;
+        match &UPGRADES[usize::try_from(step)?] {
+            Upgrade::Sql(sql) => tx.batch_execute(sql)?,
+            Upgrade::Code(step) => step(&mut tx)?,
+        }
     }
     tx.execute("UPDATE chart_studio_schema SET version = $1", &[&current])?;
     Ok(tx.commit()?)
@@ -736,12 +820,61 @@ mod tests {
         let set_back = |db: &Postgres, sql: &'static str| {
             db.call(|db| Ok(db.client.batch_execute(sql)?)).unwrap();
         };
+        let (mut store, _) =
+            crate::store::Store::open(super::super::Db::postgres(&cluster.url()).unwrap(), 7, 0)
+                .unwrap();
+        store.add_account("alice", "alice-key").unwrap();
+        let mut plot = crate::store::NewFile {
+            filename: Some("p".to_owned()),
+            parent: None,
+            parent_path: Some("a".to_owned()),
+            world_readable: true,
+            share_key_enabled: false,
+            metadata: None,
+            body: crate::content::Body::plot(serde_json::Value::Null),
+            idlocal: None,
+        };
+        store.create("alice", plot.clone()).unwrap();
+        plot.world_readable = false;
+        plot.parent_path = None;
+        store.create("alice", plot).unwrap();
+        store.commit().unwrap();
+        drop(store);
         let db = Postgres::connect(&cluster.url()).unwrap();
-        set_back(&db, "DROP TABLE unfinished_copy; UPDATE chart_studio_schema SET version = 4;");
+        set_back(
+            &db,
+            "DROP TABLE unfinished_copy; DROP INDEX files_by_folder;
+             ALTER TABLE files DROP COLUMN parent, DROP COLUMN filename, DROP COLUMN kind,
+                 DROP COLUMN deleted, DROP COLUMN world_readable;
+             UPDATE chart_studio_schema SET version = 4;",
+        );
         drop(db);
         let db = Postgres::connect(&cluster.url()).unwrap();
         assert_eq!(version(&db), i32::try_from(super::super::sqlite::SCHEMA_VERSION).unwrap());
         assert!(!db.holds_unfinished_copy().unwrap());
+        let columns = db
+            .call(|db| {
+                let rows = db.client.query(
+                    "SELECT idlocal, parent, filename, kind, deleted, world_readable FROM files
+                     ORDER BY idlocal",
+                    &[],
+                )?;
+                Ok(rows
+                    .iter()
+                    .map(|row| {
+                        let (id, parent): (i64, i64) = (row.get(0), row.get(1));
+                        let (name, kind): (String, String) = (row.get(2), row.get(3));
+                        let (deleted, public): (bool, bool) = (row.get(4), row.get(5));
+                        format!("{id} {parent} {name} {kind} {deleted} {public}")
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .unwrap();
+        assert_eq!(
+            columns,
+            ["0 -1 a fold false false", "1 0 p plot false true", "2 -1 p plot false false"],
+            "the new columns are filled from each record"
+        );
         set_back(&db, "UPDATE chart_studio_schema SET version = 3;");
         drop(db);
         let err = Postgres::connect(&cluster.url()).map(drop).unwrap_err().to_string();
@@ -771,6 +904,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(in_postgres, in_sqlite);
-        assert_eq!(in_sqlite.len(), 18, "{in_sqlite:?}");
+        assert_eq!(in_sqlite.len(), 23, "{in_sqlite:?}");
     }
 }

@@ -73,6 +73,8 @@ const MIGRATIONS: &[Migration] = &[
     CREATE TABLE unfinished_copy (started INTEGER NOT NULL);
     ",
     ),
+    // Listings become queries: the fields they select on get columns of their own.
+    Migration::Code(add_file_columns),
 ];
 
 /// The schema version the migrations reach.
@@ -111,6 +113,41 @@ fn split_contents(tx: &rusqlite::Transaction<'_>) -> Result<()> {
             content.execute(params![owner, idlocal, body.to_string()])?;
         }
         record.execute(params![owner, idlocal, serde_json::Value::Object(fields).to_string()])?;
+    }
+    Ok(())
+}
+
+/// Adds the columns of [`super::FileColumns`] to `files`, filled from each record.
+fn add_file_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    tx.execute_batch(
+        "ALTER TABLE files ADD COLUMN parent INTEGER NOT NULL DEFAULT -1;
+         ALTER TABLE files ADD COLUMN filename TEXT NOT NULL DEFAULT '';
+         ALTER TABLE files ADD COLUMN kind TEXT NOT NULL DEFAULT '';
+         ALTER TABLE files ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE;
+         ALTER TABLE files ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;
+         CREATE INDEX files_by_folder ON files (owner, parent, idlocal);",
+    )?;
+    let mut rows = tx.prepare("SELECT owner, idlocal, record FROM files")?;
+    let mut update = tx.prepare(
+        "UPDATE files SET parent = ?3, filename = ?4, kind = ?5, deleted = ?6, world_readable = ?7
+         WHERE owner = ?1 AND idlocal = ?2",
+    )?;
+    let all = rows
+        .query_map([], |row| {
+            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    for (owner, idlocal, record) in all {
+        let c = super::FileColumns::of_stored(&record);
+        update.execute(params![
+            owner,
+            idlocal,
+            c.parent,
+            c.filename,
+            c.kind,
+            c.deleted,
+            c.world_readable
+        ])?;
     }
     Ok(())
 }
@@ -251,6 +288,27 @@ impl Sqlite {
         }))
     }
 
+    /// The first column, an integer, of each row `sql` (with `$1` for `owner`, then `params`)
+    /// answers.
+    pub(crate) fn select_integers(
+        &self,
+        owner: &str,
+        sql: &str,
+        params: Vec<super::Param>,
+    ) -> Result<Vec<i64>> {
+        use rusqlite::types::Value;
+        let values =
+            std::iter::once(Value::Text(owner.to_owned())).chain(params.into_iter().map(|param| {
+                match param {
+                    super::Param::Text(text) => Value::Text(text),
+                    super::Param::Integer(n) => Value::Integer(n),
+                }
+            }));
+        let mut query = self.conn.prepare_cached(&sql.replace('$', "?"))?;
+        let rows = query.query_map(rusqlite::params_from_iter(values), |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    }
+
     /// Keeps a session under the hash of its token, and forgets those that ended by `now`.
     pub(crate) fn put_session(&self, token_hash: &str, session: &Session, now: i64) -> Result<()> {
         self.conn.execute("DELETE FROM sessions WHERE ends <= ?1", [now])?;
@@ -345,11 +403,24 @@ impl Sqlite {
         }
         {
             let mut record = tx.prepare_cached(
-                "INSERT INTO files (owner, idlocal, record) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3",
+                "INSERT INTO files
+                     (owner, idlocal, record, parent, filename, kind, deleted, world_readable)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3, parent = ?4,
+                     filename = ?5, kind = ?6, deleted = ?7, world_readable = ?8",
             )?;
             for file in &batch.files {
-                record.execute(params![file.owner, idlocal_key(file.idlocal), file.record])?;
+                let c = &file.columns;
+                record.execute(params![
+                    file.owner,
+                    idlocal_key(file.idlocal),
+                    file.record,
+                    c.parent,
+                    c.filename,
+                    c.kind,
+                    c.deleted,
+                    c.world_readable
+                ])?;
             }
             let mut content = tx.prepare_cached(
                 "INSERT INTO contents (owner, idlocal, body) VALUES (?1, ?2, ?3)

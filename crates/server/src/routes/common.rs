@@ -17,7 +17,7 @@ use crate::access::{owned, parse_fid, readable};
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::failure::Failure;
-use crate::pages::{RequestUrl, numbered};
+use crate::pages::{RequestUrl, numbered_window};
 use crate::render::PlotSources;
 use crate::state::Shared;
 use crate::store::{Account, Body, Changes, FileRecord, Store, StoreError};
@@ -212,11 +212,22 @@ pub(crate) fn page_of(
     files: Vec<(&Account, &FileRecord)>,
     (page, size, url): (u32, u32, &RequestUrl),
 ) -> NumberedPage<File> {
-    let chosen = numbered(files, page, size, url);
+    let (window, offset) = numbered_window(files.len() as u64, page, size, url);
+    let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+    let on_page = files.into_iter().skip(offset).take(size.max(1) as usize).collect();
+    render_page(app, viewer, window, on_page)
+}
+
+/// `window` (a page's links and count) with `files`, its files, rendered as listings show them.
+pub(crate) fn render_page(
+    app: &Shared,
+    viewer: &Viewer,
+    mut window: NumberedPage<File>,
+    files: Vec<(&Account, &FileRecord)>,
+) -> NumberedPage<File> {
     let view =
         |account: &Account| if viewer.is(&account.username) { View::Owner } else { View::Reader };
-    let results = chosen
-        .results
+    window.results = files
         .iter()
         .map(|(account, f)| {
             let mut file = app.urls.file(account, f, view(account));
@@ -224,14 +235,7 @@ pub(crate) fn page_of(
             file
         })
         .collect();
-    let mut rendered = NumberedPage::default();
-    rendered.count = chosen.count;
-    rendered.next = chosen.next;
-    rendered.previous = chosen.previous;
-    rendered.first = chosen.first;
-    rendered.last = chosen.last;
-    rendered.results = results;
-    rendered
+    window
 }
 
 async fn retrieve(

@@ -6,18 +6,23 @@ use axum::{Json, Router};
 use chart_studio_models::{Created, Folder, HOME_FOLDER, Listing};
 use http::StatusCode;
 
-use super::common::{Params, page_of, paging, request_url, visible};
+use super::common::{Params, paging, render_page, request_url};
 use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
+use crate::db::Scope;
 use crate::failure::Failure;
+use crate::pages::numbered_window;
 use crate::state::Shared;
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/v2/folders", post(create))
-        .route("/v2/folders/home", get(|s, v, q, u| listing(s, v, q, u, Scope::Home)))
-        .route("/v2/folders/all", get(|s, v, q, u| listing(s, v, q, u, Scope::All)))
+        .route(
+            "/v2/folders/home",
+            get(|s, v, q, u| listing(s, v, q, u, Scope::Folder(HOME_FOLDER))),
+        )
+        .route("/v2/folders/all", get(|s, v, q, u| listing(s, v, q, u, Scope::Live)))
         .route("/v2/folders/trashed", get(|s, v, q, u| listing(s, v, q, u, Scope::Trash)))
 }
 
@@ -58,18 +63,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(Created::new(folder))))
 }
 
-/// Which files a listing holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// The live files at the root.
-    Home,
-    /// Every live file.
-    All,
-    /// The files in the trash (owner only).
-    Trash,
-}
-
-/// `home`, `all` or `trashed`, as page-number pages.
+/// `home`, `all` or `trashed` (owner only), as page-number pages: queries of the database.
 async fn listing(
     State(app): State<Shared>,
     viewer: Viewer,
@@ -81,28 +75,22 @@ async fn listing(
         Some(user) => user.clone(),
         None => viewer.require()?.to_owned(),
     };
-    let filetype = params.get("filetype").cloned();
     let (page, size) = paging(&app, &params, 100)?;
     let url = request_url(&app, &uri);
     let store = app.store();
     let account = store.account(&user).ok_or(Failure::NotFound)?;
-    let of_type =
-        |f: &crate::store::FileRecord| filetype.as_deref().is_none_or(|t| f.kind().as_str() == t);
-    let files = match scope {
-        Scope::Home => visible(&viewer, account, |f| f.parent == HOME_FOLDER && of_type(f)),
-        Scope::All => visible(&viewer, account, of_type),
-        Scope::Trash => {
-            if !viewer.is(&user) {
-                viewer.require()?;
-                return Err(Failure::Forbidden);
-            }
-            account
-                .files
-                .values()
-                .filter(|f| f.deleted && of_type(f))
-                .map(|f| (account, f))
-                .collect()
-        }
+    if scope == Scope::Trash && !viewer.is(&user) {
+        viewer.require()?;
+        return Err(Failure::Forbidden);
+    }
+    let listing = crate::db::Listing {
+        owner: &user,
+        scope,
+        kind: params.get("filetype").map(String::as_str),
+        public_only: !viewer.is(&user),
     };
-    Ok(Json(Listing::new(page_of(&app, &viewer, files, (page, size, &url)))))
+    let (window, offset) = numbered_window(store.count(&listing)?, page, size, &url);
+    let records = store.page(&listing, offset, u64::from(size))?;
+    let files = records.into_iter().map(|record| (account, record)).collect();
+    Ok(Json(Listing::new(render_page(&app, &viewer, window, files))))
 }
