@@ -1479,6 +1479,19 @@ mod tests {
                 .unwrap();
             store.set_trashed("alice", trashed_public, true).unwrap();
             store.commit().unwrap();
+            // Counts follow moves, deletes for good and accounts that go.
+            let moved = Changes { parent: Some(folder), ..Changes::default() };
+            store.update("alice", 3, moved).unwrap();
+            store.permanent_delete("alice", 1).unwrap();
+            store.add_account("bob", "bob-key-12345").unwrap();
+            store.create("bob", new("b", Body::plot(Value::Null))).unwrap();
+            store.commit().unwrap();
+            assert!(store.remove_account("bob"));
+            store.commit().unwrap();
+            store.add_account("bob", "bob-key-12345").unwrap();
+            store.commit().unwrap();
+            let bob = Listing { owner: "bob", scope: Scope::Live, kind: None, public_only: false };
+            assert_eq!(store.count(&bob).unwrap(), 0, "a removed account's files are not counted");
             let viewers = [Viewer::User("alice".to_owned()), Viewer::Anonymous];
             let scopes = [Scope::Folder(-1), Scope::Folder(folder), Scope::Live, Scope::Trash];
             let kinds = [None, Some("plot"), Some("grid")];

@@ -257,7 +257,9 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     .unwrap();
     db.execute_batch(
         "DROP TABLE views; DROP TABLE sessions; DROP TABLE unfinished_copy;
-         DROP INDEX files_by_folder; ALTER TABLE files DROP COLUMN parent;
+         DROP TABLE file_counts; DROP TRIGGER files_counted; DROP TRIGGER files_uncounted;
+         DROP TRIGGER files_recounted; DROP INDEX files_by_folder; DROP INDEX files_in_order;
+         ALTER TABLE files DROP COLUMN parent;
          ALTER TABLE files DROP COLUMN filename; ALTER TABLE files DROP COLUMN kind;
          ALTER TABLE files DROP COLUMN deleted; ALTER TABLE files DROP COLUMN world_readable;
          PRAGMA user_version = 1;",

@@ -45,7 +45,8 @@ const COMMIT_LOCK: i64 = PRESENCE_LOCK + 3;
 /// How long the log of changes keeps a row.
 pub(crate) const LOG_KEPT_MINUTES: i64 = 10;
 
-/// The tables of the current schema version (SQLite reaches the same by its migrations).
+/// The tables of [`FIRST_VERSION`]; a new database then takes every upgrade, as SQLite takes
+/// its migrations.
 const SCHEMA: &str = "
     CREATE TABLE chart_studio_schema (version INTEGER NOT NULL);
     CREATE TABLE accounts (
@@ -58,14 +59,8 @@ const SCHEMA: &str = "
         owner TEXT NOT NULL REFERENCES accounts(username) ON DELETE CASCADE,
         idlocal BIGINT NOT NULL,
         record TEXT NOT NULL,
-        parent BIGINT NOT NULL DEFAULT -1,
-        filename TEXT NOT NULL DEFAULT '',
-        kind TEXT NOT NULL DEFAULT '',
-        deleted BOOLEAN NOT NULL DEFAULT FALSE,
-        world_readable BOOLEAN NOT NULL DEFAULT FALSE,
         PRIMARY KEY (owner, idlocal)
     );
-    CREATE INDEX files_by_folder ON files (owner, parent, idlocal);
     CREATE TABLE views (
         owner TEXT NOT NULL,
         idlocal BIGINT NOT NULL,
@@ -94,7 +89,6 @@ const SCHEMA: &str = "
         PRIMARY KEY (owner, idlocal),
         FOREIGN KEY (owner, idlocal) REFERENCES files(owner, idlocal) ON DELETE CASCADE
     );
-    CREATE TABLE unfinished_copy (started BIGINT NOT NULL);
 ";
 
 /// The schema version the first PostgreSQL servers made.
@@ -120,8 +114,7 @@ fn add_file_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
              ADD COLUMN filename TEXT NOT NULL DEFAULT '',
              ADD COLUMN kind TEXT NOT NULL DEFAULT '',
              ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE,
-             ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;
-         CREATE INDEX files_by_folder ON files (owner, parent, idlocal);",
+             ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;",
     )?;
     let update = tx.prepare(
         "UPDATE files SET parent = $3, filename = $4, kind = $5, deleted = $6, world_readable = $7
@@ -135,8 +128,32 @@ fn add_file_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
             &[&owner, &idlocal, &c.parent, &c.filename, &c.kind, &c.deleted, &c.world_readable],
         )?;
     }
+    tx.batch_execute(super::LISTING_TABLES)?;
+    tx.batch_execute(COUNT_TRIGGER)?;
     Ok(())
 }
+
+/// Keeps `file_counts` (see [`super::LISTING_TABLES`]) as files come, change and go.
+const COUNT_TRIGGER: &str = "
+    CREATE FUNCTION chart_studio_count_files() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+            UPDATE file_counts SET n = n - 1
+            WHERE owner = OLD.owner AND deleted = OLD.deleted AND parent = OLD.parent
+                AND kind = OLD.kind AND world_readable = OLD.world_readable;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'INSERT') THEN
+            INSERT INTO file_counts (owner, deleted, parent, kind, world_readable, n)
+            VALUES (NEW.owner, NEW.deleted, NEW.parent, NEW.kind, NEW.world_readable, 1)
+            ON CONFLICT (owner, deleted, parent, kind, world_readable)
+            DO UPDATE SET n = file_counts.n + 1;
+        END IF;
+        RETURN NULL;
+    END $$;
+    CREATE TRIGGER files_counted
+        AFTER INSERT OR DELETE OR UPDATE OF parent, deleted, kind, world_readable ON files
+        FOR EACH ROW EXECUTE FUNCTION chart_studio_count_files();
+";
 
 /// A PostgreSQL connection string (`postgres://...` or `host=... dbname=...`), which may hold
 /// a password: `Debug` does not show it.
@@ -733,8 +750,7 @@ fn migrate(client: &mut Client) -> Result<()> {
         tx.query_one("SELECT to_regclass('chart_studio_schema') IS NOT NULL", &[])?.get(0);
     if !exists {
         tx.batch_execute(SCHEMA)?;
-        tx.execute("INSERT INTO chart_studio_schema (version) VALUES ($1)", &[&current])?;
-        return Ok(tx.commit()?);
+        tx.execute("INSERT INTO chart_studio_schema (version) VALUES ($1)", &[&FIRST_VERSION])?;
     }
     let version: i32 = tx.query_one("SELECT version FROM chart_studio_schema", &[])?.get(0);
     if !(FIRST_VERSION..=current).contains(&version) {
@@ -759,8 +775,8 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// The tables both engines hold (PostgreSQL adds its log of changes and schema version).
-    const SHARED: [&str; 6] =
-        ["accounts", "contents", "files", "sessions", "unfinished_copy", "views"];
+    const SHARED: [&str; 7] =
+        ["accounts", "contents", "file_counts", "files", "sessions", "unfinished_copy", "views"];
 
     /// To another machine TLS is required unless the connection string says otherwise; on
     /// this machine it is used when asked for.
@@ -843,7 +859,9 @@ mod tests {
         let db = Postgres::connect(&cluster.url()).unwrap();
         set_back(
             &db,
-            "DROP TABLE unfinished_copy; DROP INDEX files_by_folder;
+            "DROP TABLE unfinished_copy; DROP TABLE file_counts;
+             DROP TRIGGER files_counted ON files; DROP FUNCTION chart_studio_count_files();
+             DROP INDEX files_by_folder; DROP INDEX files_in_order;
              ALTER TABLE files DROP COLUMN parent, DROP COLUMN filename, DROP COLUMN kind,
                  DROP COLUMN deleted, DROP COLUMN world_readable;
              UPDATE chart_studio_schema SET version = 4;",
@@ -875,6 +893,23 @@ mod tests {
             ["0 -1 a fold false false", "1 0 p plot false true", "2 -1 p plot false false"],
             "the new columns are filled from each record"
         );
+        let counts = db
+            .call(|db| {
+                let rows = db.client.query(
+                    "SELECT parent, kind, world_readable, n FROM file_counts ORDER BY parent, n",
+                    &[],
+                )?;
+                Ok(rows
+                    .iter()
+                    .map(|row| {
+                        let (parent, kind): (i64, String) = (row.get(0), row.get(1));
+                        let (public, n): (bool, i64) = (row.get(2), row.get(3));
+                        format!("{parent} {kind} {public} {n}")
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .unwrap();
+        assert_eq!(counts, ["-1 fold false 1", "-1 plot false 1", "0 plot true 1"]);
         set_back(&db, "UPDATE chart_studio_schema SET version = 3;");
         drop(db);
         let err = Postgres::connect(&cluster.url()).map(drop).unwrap_err().to_string();
@@ -904,6 +939,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(in_postgres, in_sqlite);
-        assert_eq!(in_sqlite.len(), 23, "{in_sqlite:?}");
+        assert_eq!(in_sqlite.len(), 29, "{in_sqlite:?}");
     }
 }

@@ -124,8 +124,7 @@ fn add_file_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
          ALTER TABLE files ADD COLUMN filename TEXT NOT NULL DEFAULT '';
          ALTER TABLE files ADD COLUMN kind TEXT NOT NULL DEFAULT '';
          ALTER TABLE files ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE;
-         ALTER TABLE files ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;
-         CREATE INDEX files_by_folder ON files (owner, parent, idlocal);",
+         ALTER TABLE files ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;",
     )?;
     let mut rows = tx.prepare("SELECT owner, idlocal, record FROM files")?;
     let mut update = tx.prepare(
@@ -149,8 +148,33 @@ fn add_file_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
             c.world_readable
         ])?;
     }
+    tx.execute_batch(super::LISTING_TABLES)?;
+    tx.execute_batch(COUNT_TRIGGERS)?;
     Ok(())
 }
+
+/// Keep `file_counts` (see [`super::LISTING_TABLES`]) as files come, change and go.
+const COUNT_TRIGGERS: &str = "
+    CREATE TRIGGER files_counted AFTER INSERT ON files BEGIN
+        INSERT INTO file_counts (owner, deleted, parent, kind, world_readable, n)
+        VALUES (NEW.owner, NEW.deleted, NEW.parent, NEW.kind, NEW.world_readable, 1)
+        ON CONFLICT (owner, deleted, parent, kind, world_readable) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER files_uncounted AFTER DELETE ON files BEGIN
+        UPDATE file_counts SET n = n - 1
+        WHERE owner = OLD.owner AND deleted = OLD.deleted AND parent = OLD.parent
+            AND kind = OLD.kind AND world_readable = OLD.world_readable;
+    END;
+    CREATE TRIGGER files_recounted
+    AFTER UPDATE OF parent, deleted, kind, world_readable ON files BEGIN
+        UPDATE file_counts SET n = n - 1
+        WHERE owner = OLD.owner AND deleted = OLD.deleted AND parent = OLD.parent
+            AND kind = OLD.kind AND world_readable = OLD.world_readable;
+        INSERT INTO file_counts (owner, deleted, parent, kind, world_readable, n)
+        VALUES (NEW.owner, NEW.deleted, NEW.parent, NEW.kind, NEW.world_readable, 1)
+        ON CONFLICT (owner, deleted, parent, kind, world_readable) DO UPDATE SET n = n + 1;
+    END;
+";
 
 /// Whether data folder `dir` holds a database.
 pub(crate) fn is_in(dir: &Path) -> bool {
