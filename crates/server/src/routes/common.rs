@@ -16,6 +16,7 @@ use crate::access::View;
 use crate::access::{owned, parse_fid, readable};
 use crate::auth::Viewer;
 use crate::body::Payload;
+use crate::db::Scope;
 use crate::failure::Failure;
 use crate::pages::{RequestUrl, numbered_window};
 use crate::render::PlotSources;
@@ -161,13 +162,9 @@ pub(crate) fn render(
         }
         (_, FileType::Folder | FileType::Other(_)) => {
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
-            let files = visible(viewer, account, |f| f.parent == inside);
-            Answer::Folder(urls.folder(
-                account,
-                record,
-                view,
-                page_of(app, viewer, files, children),
-            ))
+            let page =
+                listed(app, store, viewer, (account, Scope::Folder(inside), None), children)?;
+            Answer::Folder(urls.folder(account, record, view, page))
         }
     })
 }
@@ -205,6 +202,27 @@ pub(crate) fn visible<'a>(
         .collect()
 }
 
+/// One page of `account`'s files in `scope` (of type `kind` when given) that `viewer` may see
+/// in a listing, read from the database's listing queries.
+pub(crate) fn listed(
+    app: &Shared,
+    store: &Store,
+    viewer: &Viewer,
+    (account, scope, kind): (&Account, Scope, Option<&str>),
+    (page, size, url): (u32, u32, &RequestUrl),
+) -> Result<NumberedPage<File>, StoreError> {
+    let listing = crate::db::Listing {
+        owner: &account.username,
+        scope,
+        kind,
+        public_only: !viewer.is(&account.username),
+    };
+    let (window, offset) = numbered_window(store.count(&listing)?, page, size, url);
+    let records = store.page(&listing, offset, u64::from(size))?;
+    let files = records.into_iter().map(|record| (account, record)).collect();
+    Ok(render_page(app, viewer, window, files))
+}
+
 /// One page of `files`; only the files on the page are rendered.
 pub(crate) fn page_of(
     app: &Shared,
@@ -219,7 +237,7 @@ pub(crate) fn page_of(
 }
 
 /// `window` (a page's links and count) with `files`, its files, rendered as listings show them.
-pub(crate) fn render_page(
+fn render_page(
     app: &Shared,
     viewer: &Viewer,
     mut window: NumberedPage<File>,

@@ -6,13 +6,12 @@ use axum::{Json, Router};
 use chart_studio_models::{Created, Folder, HOME_FOLDER, Listing};
 use http::StatusCode;
 
-use super::common::{Params, paging, render_page, request_url};
+use super::common::{Params, listed, paging, request_url};
 use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::db::Scope;
 use crate::failure::Failure;
-use crate::pages::numbered_window;
 use crate::state::Shared;
 
 pub(crate) fn routes() -> Router<Shared> {
@@ -83,14 +82,7 @@ async fn listing(
         viewer.require()?;
         return Err(Failure::Forbidden);
     }
-    let listing = crate::db::Listing {
-        owner: &user,
-        scope,
-        kind: params.get("filetype").map(String::as_str),
-        public_only: !viewer.is(&user),
-    };
-    let (window, offset) = numbered_window(store.count(&listing)?, page, size, &url);
-    let records = store.page(&listing, offset, u64::from(size))?;
-    let files = records.into_iter().map(|record| (account, record)).collect();
-    Ok(Json(Listing::new(render_page(&app, &viewer, window, files))))
+    let kind = params.get("filetype").map(String::as_str);
+    let page = listed(&app, &store, &viewer, (account, scope, kind), (page, size, &url))?;
+    Ok(Json(Listing::new(page)))
 }
