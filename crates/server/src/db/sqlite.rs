@@ -92,17 +92,11 @@ fn split_contents(tx: &rusqlite::Transaction<'_>) -> Result<()> {
             FOREIGN KEY (owner, idlocal) REFERENCES files(owner, idlocal) ON DELETE CASCADE
         );",
     )?;
-    let mut rows = tx.prepare("SELECT owner, idlocal, record FROM files")?;
     let mut content =
         tx.prepare("INSERT INTO contents (owner, idlocal, body) VALUES (?1, ?2, ?3)")?;
     let mut record =
         tx.prepare("UPDATE files SET record = ?3 WHERE owner = ?1 AND idlocal = ?2")?;
-    let all = rows
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (owner, idlocal, text) in all {
+    for (owner, idlocal, text) in every_record(tx)? {
         let Ok(serde_json::Value::Object(mut fields)) = serde_json::from_str(&text) else {
             continue;
         };
@@ -117,6 +111,13 @@ fn split_contents(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Every file's owner, idlocal and record, for a migration that rewrites them.
+fn every_record(tx: &rusqlite::Transaction<'_>) -> Result<Vec<(String, i64, String)>> {
+    let mut rows = tx.prepare("SELECT owner, idlocal, record FROM files")?;
+    let all = rows.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
+    Ok(all.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// Adds the columns of [`super::FileColumns`] to `files`, filled from each record.
 fn add_file_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     tx.execute_batch(
@@ -126,17 +127,11 @@ fn add_file_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
          ALTER TABLE files ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE;
          ALTER TABLE files ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;",
     )?;
-    let mut rows = tx.prepare("SELECT owner, idlocal, record FROM files")?;
     let mut update = tx.prepare(
         "UPDATE files SET parent = ?3, filename = ?4, kind = ?5, deleted = ?6, world_readable = ?7
          WHERE owner = ?1 AND idlocal = ?2",
     )?;
-    let all = rows
-        .query_map([], |row| {
-            Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?, row.get::<_, String>(2)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    for (owner, idlocal, record) in all {
+    for (owner, idlocal, record) in every_record(tx)? {
         let c = super::FileColumns::of_stored(&record);
         update.execute(params![
             owner,
