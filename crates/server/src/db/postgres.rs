@@ -759,6 +759,20 @@ fn migrate(client: &mut Client) -> Result<()> {
              {FIRST_VERSION} to {current} on PostgreSQL"
         );
     }
+    // A server of an older version would go on writing rows the new schema reads wrong: an
+    // existing database is upgraded only by a process alone on it.
+    let upgrading = exists && version < current;
+    if upgrading {
+        let alone: bool =
+            tx.query_one("SELECT pg_try_advisory_lock($1)", &[&PRESENCE_LOCK])?.get(0);
+        if !alone {
+            bail!(
+                "the database has schema version {version} and other processes use it (servers \
+                 of an older version?): stop them, start one server to upgrade it to version \
+                 {current}, then the others"
+            );
+        }
+    }
     for step in (version..current).map(|from| from - FIRST_VERSION) {
         match &UPGRADES[usize::try_from(step)?] {
             Upgrade::Sql(sql) => tx.batch_execute(sql)?,
@@ -766,7 +780,11 @@ fn migrate(client: &mut Client) -> Result<()> {
         }
     }
     tx.execute("UPDATE chart_studio_schema SET version = $1", &[&current])?;
-    Ok(tx.commit()?)
+    tx.commit()?;
+    if upgrading {
+        client.execute("SELECT pg_advisory_unlock($1)", &[&PRESENCE_LOCK])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -867,8 +885,18 @@ mod tests {
              UPDATE chart_studio_schema SET version = 4;",
         );
         drop(db);
+        // A process of an older version still on the database holds the upgrade off.
+        let config: postgres::Config = cluster.url().expose().parse().unwrap();
+        let mut older = config.connect(postgres::NoTls).unwrap();
+        older.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK]).unwrap();
+        let err = Postgres::connect(&cluster.url()).map(drop).unwrap_err().to_string();
+        assert!(err.contains("other processes use it"), "{err}");
+        drop(older);
         let db = Postgres::connect(&cluster.url()).unwrap();
         assert_eq!(version(&db), i32::try_from(super::super::sqlite::SCHEMA_VERSION).unwrap());
+        let mut another = config.connect(postgres::NoTls).unwrap();
+        let shared = another.query_one("SELECT pg_try_advisory_lock_shared($1)", &[&PRESENCE_LOCK]);
+        assert!(shared.unwrap().get::<_, bool>(0), "the upgrade gave its exclusive lock back");
         assert!(!db.holds_unfinished_copy().unwrap());
         let columns = db
             .call(|db| {
