@@ -111,8 +111,9 @@ impl Data {
 
 /// Copies every account and file of `from` into `to`, which must hold no account (SQLite to
 /// PostgreSQL, back, or to another folder), and checks that both hold the same: counts and a
-/// checksum of every row. No server may run on either; `from` is only read.
-pub fn copy(from: &Data, to: &Data) -> Result<CopyDone> {
+/// checksum of every row. No server may run on either; `from` is only read. `progress` hears,
+/// after each transaction, how many files and bytes of contents are copied.
+pub fn copy(from: &Data, to: &Data, progress: impl FnMut(u64, u64)) -> Result<CopyDone> {
     if from.folder == to.folder && from.database == to.database {
         bail!("the source and the target are the same");
     }
@@ -136,7 +137,7 @@ pub fn copy(from: &Data, to: &Data) -> Result<CopyDone> {
     let mut target =
         Db::at(to.folder.as_deref(), to.database.as_ref()).context("could not open the target")?;
     target.claim().context("the target")?;
-    let done = source.copy_to(&mut target)?;
+    let done = source.copy_to(&mut target, progress)?;
     drop(locks);
     Ok(CopyDone {
         accounts: done.accounts,

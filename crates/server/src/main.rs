@@ -159,9 +159,9 @@ enum Command {
         to: PathBuf,
     },
     /// Copy a server's accounts and files into an empty database: a data folder's SQLite to
-    /// PostgreSQL, back, or to another folder. Both must be stopped. Prints the counts and the
-    /// checksum found the same in both. A target left by a copy that stopped is not served
-    /// until the copy is run again (it starts over).
+    /// PostgreSQL, back, or to another folder. Both must be stopped. Tells its progress on
+    /// stderr, then prints the counts and the checksum found the same in both. A target left by
+    /// a copy that stopped is not served until the copy is run again (it starts over).
     Copy {
         /// A data folder, or a PostgreSQL connection string (postgres://... or key=value ...).
         #[arg(long, value_name = "DIR|URL")]
@@ -402,7 +402,11 @@ async fn run(mut args: Args) -> Result<()> {
         Some(Command::User(command)) => return user(command),
         Some(Command::Copy { from, to }) => {
             use chart_studio_server::admin::{Data, copy};
-            let done = copy(&Data::parse(&from), &Data::parse(&to))?;
+            let progress = |files, bytes: u64| {
+                let megabytes = bytes as f64 / 1e6;
+                let _ = writeln!(std::io::stderr(), "copied {files} files, {megabytes:.0} MB");
+            };
+            let done = copy(&Data::parse(&from), &Data::parse(&to), progress)?;
             writeln!(
                 std::io::stdout(),
                 "copied {} accounts, {} files, {} contents; sha256 {} in both",

@@ -1563,12 +1563,15 @@ mod tests {
             target.save(part).unwrap();
             refused(target);
             let mut target = open();
-            assert_eq!(source.db.copy_to(&mut target).unwrap(), want);
+            let mut heard = Vec::new();
+            let copied = source.db.copy_to(&mut target, |files, _| heard.push(files)).unwrap();
+            assert_eq!(copied, want);
+            assert_eq!(heard.last(), Some(&want.files), "the progress ends at every file");
             assert_eq!(source.db.summary().unwrap(), want, "the source is only read");
             let (copied, _) = Store::open(target, 7, 0).unwrap();
             assert_eq!(snapshot(&copied), snapshot(&source));
             let mut target = open();
-            let err = source.db.copy_to(&mut target).unwrap_err().to_string();
+            let err = source.db.copy_to(&mut target, |_, _| ()).unwrap_err().to_string();
             assert!(err.contains("already holds accounts"), "{err}");
             assert_eq!(target.summary().unwrap(), want, "a refused target is left as it was");
         };

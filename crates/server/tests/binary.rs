@@ -433,6 +433,7 @@ async fn copy_moves_a_server_between_sqlite_and_postgresql_and_back() {
 
     let (ok, there, err) = copy(data, &postgres);
     assert!(ok, "{err}");
+    assert!(err.contains("copied 3 files"), "the progress is told on stderr: {err}");
     assert!(there.starts_with("copied 1 accounts, 3 files, 2 contents; sha256 "), "{there}");
     let (ok, _, err) = copy(data, &postgres);
     assert!(!ok && err.contains("already holds accounts"), "{err}");

@@ -514,10 +514,16 @@ impl Db {
     /// only read. The target is marked unfinished from its first write until the check passes,
     /// so a copy killed or failed at any point leaves a target no server starts on, and running
     /// the copy again starts it over.
-    pub(crate) fn copy_to(&self, target: &mut Db) -> Result<Summary> {
+    /// `progress` hears, after each transaction, how many files and bytes of contents are
+    /// in the target so far.
+    pub(crate) fn copy_to(
+        &self,
+        target: &mut Db,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<Summary> {
         target.start_copy()?;
         let mut batch = Batch::default();
-        let mut bytes = 0;
+        let (mut bytes, mut files, mut copied_bytes) = (0, 0, 0);
         let source = self.walk(|row, file| {
             let Some((file, content)) = file else {
                 batch.accounts.push(AccountChange::Put(row.clone()));
@@ -539,13 +545,17 @@ impl Db {
                 bytes += body.len();
                 batch.contents.push((owner.clone(), idlocal, body));
             }
+            files += 1;
             if bytes >= COPY_BATCH_BYTES {
                 target.save(std::mem::take(&mut batch))?;
+                copied_bytes += bytes as u64;
                 bytes = 0;
+                progress(files, copied_bytes);
             }
             Ok(())
         })?;
         target.save(batch)?;
+        progress(files, copied_bytes + bytes as u64);
         let copied = target.summary()?;
         if copied != source {
             bail!("the copy does not match its source: source {source:?}, copy {copied:?}");
