@@ -260,7 +260,7 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
          DROP TABLE file_counts; DROP TRIGGER files_counted; DROP TRIGGER files_uncounted;
          DROP TRIGGER files_recounted; DROP INDEX files_by_folder; DROP INDEX files_in_order;
          ALTER TABLE files DROP COLUMN parent;
-         ALTER TABLE files DROP COLUMN filename; ALTER TABLE files DROP COLUMN kind;
+         ALTER TABLE files DROP COLUMN kind;
          ALTER TABLE files DROP COLUMN deleted; ALTER TABLE files DROP COLUMN world_readable;
          PRAGMA user_version = 1;",
     )

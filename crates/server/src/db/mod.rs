@@ -44,7 +44,6 @@ pub(crate) struct FileRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FileColumns {
     pub parent: i64,
-    pub filename: String,
     /// The file type's API name, or [`UNREADABLE`].
     pub kind: String,
     pub deleted: bool,
@@ -59,7 +58,6 @@ impl FileColumns {
     pub(crate) fn of(record: &crate::record::FileRecord) -> Self {
         Self {
             parent: record.parent,
-            filename: record.filename.clone(),
             kind: record.kind().as_str().to_owned(),
             deleted: record.deleted,
             world_readable: record.world_readable,
@@ -72,7 +70,6 @@ impl FileColumns {
             Ok(record) => Self::of(&record),
             Err(_) => Self {
                 parent: -1,
-                filename: String::new(),
                 kind: UNREADABLE.to_owned(),
                 deleted: true,
                 world_readable: false,
@@ -125,8 +122,9 @@ pub(crate) struct Listing<'a> {
 }
 
 impl Listing<'_> {
-    /// The condition of the listing's rows (in `files` and in `file_counts`), with `$1` the owner, then the type and the folder
-    /// when given, and the values those take (after the owner).
+    /// The condition of the listing's rows (in `files` and in `file_counts`), with `$1` the
+    /// owner, then the type and the folder when given, and the values those take (after the
+    /// owner).
     fn condition(&self) -> (String, Vec<Param>) {
         let mut sql = format!("owner = $1 AND kind <> '{UNREADABLE}'");
         let mut params = Vec::new();
@@ -514,6 +512,7 @@ impl Db {
     /// only read. The target is marked unfinished from its first write until the check passes,
     /// so a copy killed or failed at any point leaves a target no server starts on, and running
     /// the copy again starts it over.
+    ///
     /// `progress` hears, after each transaction, how many files and bytes of contents are
     /// in the target so far.
     pub(crate) fn copy_to(

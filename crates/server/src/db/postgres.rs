@@ -111,13 +111,12 @@ const UPGRADES: &[Upgrade] = &[
 fn add_file_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     tx.batch_execute(
         "ALTER TABLE files ADD COLUMN parent BIGINT NOT NULL DEFAULT -1,
-             ADD COLUMN filename TEXT NOT NULL DEFAULT '',
              ADD COLUMN kind TEXT NOT NULL DEFAULT '',
              ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE,
              ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;",
     )?;
     let update = tx.prepare(
-        "UPDATE files SET parent = $3, filename = $4, kind = $5, deleted = $6, world_readable = $7
+        "UPDATE files SET parent = $3, kind = $4, deleted = $5, world_readable = $6
          WHERE owner = $1 AND idlocal = $2",
     )?;
     for row in tx.query("SELECT owner, idlocal, record FROM files", &[])? {
@@ -125,7 +124,7 @@ fn add_file_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
         let c = super::FileColumns::of_stored(&record);
         tx.execute(
             &update,
-            &[&owner, &idlocal, &c.parent, &c.filename, &c.kind, &c.deleted, &c.world_readable],
+            &[&owner, &idlocal, &c.parent, &c.kind, &c.deleted, &c.world_readable],
         )?;
     }
     tx.batch_execute(super::LISTING_TABLES)?;
@@ -606,10 +605,10 @@ impl Postgres {
             let log = db.prepared("INSERT INTO changes (owner, idlocal) VALUES ($1, $2)")?;
             let record = db.prepared(
                 "INSERT INTO files
-                     (owner, idlocal, record, parent, filename, kind, deleted, world_readable)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     (owner, idlocal, record, parent, kind, deleted, world_readable)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                  ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record,
-                     parent = EXCLUDED.parent, filename = EXCLUDED.filename,
+                     parent = EXCLUDED.parent,
                      kind = EXCLUDED.kind, deleted = EXCLUDED.deleted,
                      world_readable = EXCLUDED.world_readable",
             )?;
@@ -675,7 +674,6 @@ impl Postgres {
                         &idlocal_key(file.idlocal),
                         &file.record,
                         &c.parent,
-                        &c.filename,
                         &c.kind,
                         &c.deleted,
                         &c.world_readable,
@@ -880,7 +878,7 @@ mod tests {
             "DROP TABLE unfinished_copy; DROP TABLE file_counts;
              DROP TRIGGER files_counted ON files; DROP FUNCTION chart_studio_count_files();
              DROP INDEX files_by_folder; DROP INDEX files_in_order;
-             ALTER TABLE files DROP COLUMN parent, DROP COLUMN filename, DROP COLUMN kind,
+             ALTER TABLE files DROP COLUMN parent, DROP COLUMN kind,
                  DROP COLUMN deleted, DROP COLUMN world_readable;
              UPDATE chart_studio_schema SET version = 4;",
         );
@@ -901,24 +899,24 @@ mod tests {
         let columns = db
             .call(|db| {
                 let rows = db.client.query(
-                    "SELECT idlocal, parent, filename, kind, deleted, world_readable FROM files
+                    "SELECT idlocal, parent, kind, deleted, world_readable FROM files
                      ORDER BY idlocal",
                     &[],
                 )?;
                 Ok(rows
                     .iter()
                     .map(|row| {
-                        let (id, parent): (i64, i64) = (row.get(0), row.get(1));
-                        let (name, kind): (String, String) = (row.get(2), row.get(3));
-                        let (deleted, public): (bool, bool) = (row.get(4), row.get(5));
-                        format!("{id} {parent} {name} {kind} {deleted} {public}")
+                        let (id, parent, kind): (i64, i64, String) =
+                            (row.get(0), row.get(1), row.get(2));
+                        let (deleted, public): (bool, bool) = (row.get(3), row.get(4));
+                        format!("{id} {parent} {kind} {deleted} {public}")
                     })
                     .collect::<Vec<_>>())
             })
             .unwrap();
         assert_eq!(
             columns,
-            ["0 -1 a fold false false", "1 0 p plot false true", "2 -1 p plot false false"],
+            ["0 -1 fold false false", "1 0 plot false true", "2 -1 plot false false"],
             "the new columns are filled from each record"
         );
         let counts = db
@@ -967,6 +965,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(in_postgres, in_sqlite);
-        assert_eq!(in_sqlite.len(), 29, "{in_sqlite:?}");
+        assert_eq!(in_sqlite.len(), 28, "{in_sqlite:?}");
     }
 }

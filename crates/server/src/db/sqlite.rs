@@ -122,26 +122,17 @@ fn every_record(tx: &rusqlite::Transaction<'_>) -> Result<Vec<(String, i64, Stri
 fn add_file_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     tx.execute_batch(
         "ALTER TABLE files ADD COLUMN parent INTEGER NOT NULL DEFAULT -1;
-         ALTER TABLE files ADD COLUMN filename TEXT NOT NULL DEFAULT '';
          ALTER TABLE files ADD COLUMN kind TEXT NOT NULL DEFAULT '';
          ALTER TABLE files ADD COLUMN deleted BOOLEAN NOT NULL DEFAULT FALSE;
          ALTER TABLE files ADD COLUMN world_readable BOOLEAN NOT NULL DEFAULT FALSE;",
     )?;
     let mut update = tx.prepare(
-        "UPDATE files SET parent = ?3, filename = ?4, kind = ?5, deleted = ?6, world_readable = ?7
+        "UPDATE files SET parent = ?3, kind = ?4, deleted = ?5, world_readable = ?6
          WHERE owner = ?1 AND idlocal = ?2",
     )?;
     for (owner, idlocal, record) in every_record(tx)? {
         let c = super::FileColumns::of_stored(&record);
-        update.execute(params![
-            owner,
-            idlocal,
-            c.parent,
-            c.filename,
-            c.kind,
-            c.deleted,
-            c.world_readable
-        ])?;
+        update.execute(params![owner, idlocal, c.parent, c.kind, c.deleted, c.world_readable])?;
     }
     tx.execute_batch(super::LISTING_TABLES)?;
     tx.execute_batch(COUNT_TRIGGERS)?;
@@ -423,10 +414,10 @@ impl Sqlite {
         {
             let mut record = tx.prepare_cached(
                 "INSERT INTO files
-                     (owner, idlocal, record, parent, filename, kind, deleted, world_readable)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                     (owner, idlocal, record, parent, kind, deleted, world_readable)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                  ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3, parent = ?4,
-                     filename = ?5, kind = ?6, deleted = ?7, world_readable = ?8",
+                     kind = ?5, deleted = ?6, world_readable = ?7",
             )?;
             for file in &batch.files {
                 let c = &file.columns;
@@ -435,7 +426,6 @@ impl Sqlite {
                     idlocal_key(file.idlocal),
                     file.record,
                     c.parent,
-                    c.filename,
                     c.kind,
                     c.deleted,
                     c.world_readable
