@@ -70,8 +70,8 @@ fn what_cannot_be_drawn_is_refused_and_writes_nothing() {
 /// of the folder leaves the pictures alone.
 #[test]
 fn bulk_export_draws_each_plot_beside_its_figure() {
-    // Long enough that an ordinary plot draws in time on a loaded machine; the endless one
-    // never does.
+    // Long enough that an ordinary plot draws in time on a loaded machine; the endless one,
+    // about 10 s per axis, never does.
     let renderer = chart_studio_server::RendererConfig {
         timeout: std::time::Duration::from_secs(10),
         ..Default::default()
@@ -81,11 +81,23 @@ fn bulk_export_draws_each_plot_beside_its_figure() {
         Server::start_with(chart_studio_server::ServerConfig { images, ..Default::default() });
     let plots = server.handle().add_plots("cli", 2, "charts", false).unwrap();
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(
-        home.path().join("endless.json"),
-        r#"{"data": [{"type": "scatter", "x": [0, 1], "y": [0, 1]}], "layout": {"xaxis": {"tickmode": "linear", "dtick": 1e-9}}}"#,
-    )
-    .unwrap();
+    // Four subplots whose eight axes are ticked every nanometre of a unit range.
+    let mut figure = serde_json::json!({
+        "data": [],
+        "layout": {"grid": {"rows": 2, "columns": 2, "pattern": "independent"}}
+    });
+    for n in ["", "2", "3", "4"] {
+        let trace = serde_json::json!({
+            "type": "scatter", "x": [0, 1], "y": [0, 1],
+            "xaxis": format!("x{n}"), "yaxis": format!("y{n}")
+        });
+        figure["data"].as_array_mut().unwrap().push(trace);
+        for axis in ["xaxis", "yaxis"] {
+            figure["layout"][format!("{axis}{n}")] =
+                serde_json::json!({"tickmode": "linear", "dtick": 1e-9});
+        }
+    }
+    std::fs::write(home.path().join("endless.json"), figure.to_string()).unwrap();
     let made = json_as(
         &server,
         home.path(),
