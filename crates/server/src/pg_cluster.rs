@@ -17,6 +17,8 @@ pub struct TempCluster {
     user: Option<String>,
     /// With TLS: its port on 127.0.0.1.
     tls_port: Option<u16>,
+    /// The server's command-line options (its socket, its port, its TLS).
+    options: String,
 }
 
 /// Files of the cluster's TLS: its certificate authority, its certificate and its key.
@@ -51,13 +53,13 @@ impl TempCluster {
             std::os::unix::fs::chown(dir.path(), Some(id("-u")?), Some(id("-g")?))?;
         }
         let tls_port = if tls { Some(free_port()?) } else { None };
-        let cluster = Self { dir, bin, user, tls_port };
+        let mut cluster = Self { dir, bin, user, tls_port, options: String::new() };
         let data = cluster.data();
         cluster.run(
             "initdb",
             &["-D", &data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"],
         )?;
-        let mut options =
+        cluster.options =
             format!("-k {} -c listen_addresses='' -p 5432", cluster.dir.path().display());
         if let Some(port) = tls_port {
             cluster.make_tls()?;
@@ -65,14 +67,24 @@ impl TempCluster {
             let hba = Path::new(&data).join("pg_hba.conf");
             std::fs::write(&hba, "local all all trust\nhostssl all all 127.0.0.1/32 trust\n")?;
             let dir = cluster.dir.path().display();
-            options = format!(
+            cluster.options = format!(
                 "-k {dir} -c listen_addresses=127.0.0.1 -p {port} -c ssl=on \
                  -c ssl_cert_file={dir}/server.crt -c ssl_key_file={dir}/server.key"
             );
         }
-        let log = cluster.log();
-        cluster.run("pg_ctl", &["-D", &data, "-o", &options, "-l", &log, "-w", "start"])?;
+        cluster.start_again()?;
         Ok(cluster)
+    }
+
+    /// Stops the cluster (fast shutdown: every connection is closed).
+    pub fn stop(&self) -> Result<()> {
+        self.run("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"])
+    }
+
+    /// Starts the stopped cluster; returns once it accepts connections.
+    pub fn start_again(&self) -> Result<()> {
+        let (data, log) = (self.data(), self.log());
+        self.run("pg_ctl", &["-D", &data, "-o", &self.options, "-l", &log, "-w", "start"])
     }
 
     /// The connection string of its `postgres` database.

@@ -214,6 +214,9 @@ pub(crate) struct Store {
     db: Db,
     /// The newest change of the database's log read, and when (see [`Store::sync`]).
     synced: (i64, i64),
+    /// Memory may differ from the database (a rollback could not read back what it dropped):
+    /// the next [`Store::sync`] reads everything again, and fails until it can.
+    stale: bool,
 }
 
 /// Bytes of randomness in a share key (192 bits).
@@ -249,6 +252,7 @@ impl Store {
             cache: Arc::new(Mutex::new(Cache::new(cache_bytes))),
             db,
             synced: (0, 0),
+            stale: false,
         };
         let unreadable = store.load()?;
         Ok((store, unreadable))
@@ -288,8 +292,8 @@ impl Store {
     }
 
     /// Writes every change since the last commit in one transaction. When that fails, nothing
-    /// of it is kept: the store is read back from the database, so that what the server answers
-    /// stays what is stored.
+    /// of it is kept: what it touched is read back from the database, so that what the server
+    /// answers stays what is stored.
     pub(crate) fn commit(&mut self) -> anyhow::Result<()> {
         if self.changed.is_empty() {
             return Ok(());
@@ -306,7 +310,7 @@ impl Store {
                 Ok(())
             }
             Err(err) => {
-                self.rollback()?;
+                self.undo(&changed)?;
                 Err(err)
             }
         }
@@ -321,11 +325,13 @@ impl Store {
     pub(crate) fn sync(&mut self) -> anyhow::Result<()> {
         let now = crate::clock::now_micros();
         let (seen, at) = self.synced;
-        if let Some(kept) = self.db.log_kept_micros()
-            && now.saturating_sub(at) > kept / 2
-            && !self.has_changes()
-        {
+        let log_too_old = self
+            .db
+            .log_kept_micros()
+            .is_some_and(|kept| now.saturating_sub(at) > kept / 2 && !self.has_changes());
+        if self.stale || log_too_old {
             self.load()?;
+            self.stale = false;
             return Ok(());
         }
         let (newest, changed) = self.db.changes_since(seen)?;
@@ -406,10 +412,37 @@ impl Store {
         Ok(())
     }
 
-    /// Drops every change since the last commit and reads the store back from the database.
+    /// Drops every change since the last commit.
     pub(crate) fn rollback(&mut self) -> anyhow::Result<()> {
-        self.changed = Changed::default();
-        self.load()?;
+        let changed = std::mem::take(&mut self.changed);
+        self.undo(&changed)
+    }
+
+    /// Drops the changes `changed` names: what they touched is read back from the database
+    /// (everything, when they removed an account). When that read fails, the store is marked
+    /// stale, so that nothing is served from it until a sync reads it all.
+    fn undo(&mut self, changed: &Changed) -> anyhow::Result<()> {
+        let read_back = if changed.accounts.iter().any(|name| !self.accounts.contains_key(name)) {
+            self.load().map(drop)
+        } else {
+            self.read_back(changed)
+        };
+        if read_back.is_err() {
+            self.stale = true;
+        }
+        read_back
+    }
+
+    /// Reads again each account and file that `changed` names.
+    fn read_back(&mut self, changed: &Changed) -> anyhow::Result<()> {
+        for username in &changed.accounts {
+            self.reload_account(username)?;
+        }
+        let files = changed.files.iter().chain(&changed.removed);
+        let files = files.chain(changed.views.keys()).chain(changed.contents.keys());
+        for (owner, idlocal) in files.collect::<BTreeSet<_>>() {
+            self.reload_file(owner, *idlocal)?;
+        }
         Ok(())
     }
 
@@ -1419,6 +1452,69 @@ mod tests {
                 .unwrap_err();
             assert!(err.to_string().contains("into itself"));
         });
+    }
+
+    /// A dropped change of each kind leaves the store as the database holds it, and the
+    /// numbers and default names it took are free again.
+    #[test]
+    fn a_dropped_change_leaves_what_was_committed() {
+        on_every_engine(|store| {
+            let grid = store.create("alice", new("g", Body::grid(vec![]))).unwrap();
+            let figure = serde_json::json!({"data": [{"xsrc": "alice:0:aaaaaa"}]});
+            let mut plot = new("p", Body::plot(figure));
+            plot.parent_path = Some("f".to_owned());
+            let plot = store.create("alice", plot).unwrap();
+            let viewed = store.create("alice", new("v", Body::Folder)).unwrap();
+            store.commit().unwrap();
+            let before = (accounts(store), snapshot(store));
+
+            assert!(store.set_key("alice", "another-key"));
+            store.add_account("bob", "bob-key-1").unwrap();
+            let untitled = NewFile { filename: None, ..new("", Body::Folder) };
+            let made = store.create("alice", untitled.clone()).unwrap();
+            assert_eq!(store.file("alice", made).unwrap().filename, "untitled");
+            let changes = Changes {
+                body: Some(Body::plot(serde_json::json!({"data": []}))),
+                share_key_enabled: Some(true),
+                ..Changes::default()
+            };
+            store.update("alice", plot, changes).unwrap();
+            store.count_view("alice", viewed);
+            store.set_trashed("alice", 1, true).unwrap();
+            store.remove("alice", grid).unwrap();
+            store.rollback().unwrap();
+
+            assert_eq!((accounts(store), snapshot(store)), before);
+            let again = store.create("alice", untitled).unwrap();
+            assert_eq!(again, made, "the dropped create's number is free again");
+            assert_eq!(store.file("alice", again).unwrap().filename, "untitled");
+        });
+    }
+
+    /// A change dropped while the database is away cannot be read back: nothing is served
+    /// from the store until the database answers again and the store is read anew.
+    #[test]
+    fn a_change_dropped_while_the_database_is_away_is_forgotten_when_it_returns() {
+        let cluster = crate::pg_cluster::TempCluster::start().unwrap();
+        let (mut store, _) = Store::open(Db::postgres(&cluster.url()).unwrap(), 7, 0).unwrap();
+        store.add_account("alice", "alice-key").unwrap();
+        store.create("alice", new("kept", Body::Folder)).unwrap();
+        store.commit().unwrap();
+        let before = (accounts(&store), snapshot(&store));
+
+        store.create("alice", new("lost", Body::Folder)).unwrap();
+        cluster.stop().unwrap();
+        assert!(store.commit().is_err());
+        assert!(store.sync().is_err(), "not served while the database is away");
+        cluster.start_again().unwrap();
+        store.sync().unwrap();
+        assert_eq!((accounts(&store), snapshot(&store)), before);
+    }
+
+    /// Every account's stored fields.
+    fn accounts(store: &Store) -> Vec<(String, String, u64)> {
+        let fields = |a: &Account| (a.username.clone(), a.key_hash.clone(), a.next_idlocal);
+        store.accounts().map(fields).collect()
     }
 
     /// Everything a store answers about its files, contents included.
