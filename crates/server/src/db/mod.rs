@@ -372,22 +372,27 @@ impl Db {
 
     /// How many files `listing` holds.
     pub(crate) fn count(&self, listing: &Listing<'_>) -> Result<u64> {
-        let (sql, params) = listing.count();
-        let values = match self {
-            Self::Sqlite(db) => db.select_integers(listing.owner, &sql, params),
-            Self::Postgres(db) => db.select_integers(listing.owner, sql, params),
-        }?;
+        let values = self.select_integers(listing.owner, listing.count())?;
         Ok(values.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
     }
 
     /// The idlocals of `limit` files of `listing` from `offset`, in order.
     pub(crate) fn page(&self, listing: &Listing<'_>, offset: u64, limit: u64) -> Result<Vec<u64>> {
-        let (sql, params) = listing.page(offset, limit);
-        let values = match self {
-            Self::Sqlite(db) => db.select_integers(listing.owner, &sql, params),
-            Self::Postgres(db) => db.select_integers(listing.owner, sql, params),
-        }?;
+        let values = self.select_integers(listing.owner, listing.page(offset, limit))?;
         Ok(values.into_iter().filter_map(|n| u64::try_from(n).ok()).collect())
+    }
+
+    /// The first column, an integer, of each row a listing's query (`sql` with `$1` for
+    /// `owner`, then `params`) answers.
+    fn select_integers(
+        &self,
+        owner: &str,
+        (sql, params): (String, Vec<Param>),
+    ) -> Result<Vec<i64>> {
+        match self {
+            Self::Sqlite(db) => db.select_integers(owner, &sql, params),
+            Self::Postgres(db) => db.select_integers(owner, sql, params),
+        }
     }
 
     /// The lock every change is written under, when other processes may share the database.
