@@ -70,11 +70,11 @@ pub(crate) fn readable<'a>(
     fid: &Fid,
     kind: Option<&FileType>,
     share_key: Option<&str>,
-) -> Result<(&'a Account, &'a FileRecord, View), Failure> {
+) -> Result<(&'a Account, FileRecord, View), Failure> {
     let account = store.account(fid.owner()).ok_or(Failure::NotFound)?;
-    let record = account.files.get(&fid.idlocal()).ok_or(Failure::NotFound)?;
+    let record = store.file(fid.owner(), fid.idlocal())?.ok_or(Failure::NotFound)?;
     if kind.is_some_and(|kind| *kind != record.kind())
-        || !can_read(viewer, fid.owner(), record, share_key)
+        || !can_read(viewer, fid.owner(), &record, share_key)
     {
         return Err(Failure::NotFound);
     }
@@ -83,12 +83,12 @@ pub(crate) fn readable<'a>(
 }
 
 /// A file the viewer owns: 401 anonymous, 404 when not readable, 403 when readable but not theirs.
-pub(crate) fn owned<'a>(
-    store: &'a Store,
+pub(crate) fn owned(
+    store: &Store,
     viewer: &Viewer,
     fid: &Fid,
     kind: Option<&FileType>,
-) -> Result<&'a FileRecord, Failure> {
+) -> Result<FileRecord, Failure> {
     viewer.require()?;
     let (_, record, view) = readable(store, viewer, fid, kind, None)?;
     if view != View::Owner {

@@ -229,13 +229,15 @@ impl Plots {
         link: Option<PlotLink>,
     ) -> Piece {
         let readable = link.filter(|link| {
-            store.file(link.fid.owner(), link.fid.idlocal()).is_some_and(|record| {
+            // A plot that cannot be read from the database is shown as one the viewer may
+            // not read.
+            store.file(link.fid.owner(), link.fid.idlocal()).ok().flatten().is_some_and(|record| {
                 record.kind() == FileType::Plot
                     && !record.deleted
                     && crate::access::can_read(
                         viewer,
                         link.fid.owner(),
-                        record,
+                        &record,
                         link.share_key.as_deref(),
                     )
             })

@@ -124,8 +124,7 @@ fn value_memory(value: &Value) -> usize {
     total
 }
 
-/// A sorted set of fids in a vector: most files link to none or a few, and a set per file
-/// must cost little (a `BTreeSet` allocates a whole node for one fid).
+/// A sorted set of fids in a vector: most files link to none or a few.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
 pub(crate) struct Links(Vec<Fid>);
@@ -140,21 +139,6 @@ impl Links {
                 true
             }
         }
-    }
-
-    /// Removes `fid`; false when it was not there.
-    pub(crate) fn remove(&mut self, fid: &Fid) -> bool {
-        match self.0.binary_search(fid) {
-            Ok(at) => {
-                self.0.remove(at);
-                true
-            }
-            Err(_) => false,
-        }
-    }
-
-    pub(crate) fn contains(&self, fid: &Fid) -> bool {
-        self.0.binary_search(fid).is_ok()
     }
 
     pub(crate) fn iter(&self) -> std::slice::Iter<'_, Fid> {
@@ -377,10 +361,8 @@ mod tests {
         assert_eq!(links.iter().cloned().collect::<Vec<_>>(), [fid(1), fid(3)]);
         assert!(links.insert(fid(2)) && !links.insert(fid(2)));
         assert_eq!(links.iter().cloned().collect::<Vec<_>>(), [fid(1), fid(2), fid(3)]);
-        assert!(links.remove(&fid(1)) && !links.remove(&fid(1)));
-        assert!(links.contains(&fid(3)) && !links.contains(&fid(1)));
         let text = serde_json::to_string(&links).unwrap();
-        assert_eq!(text, r#"["alice:2","alice:3"]"#, "stored as a list, as the set was");
+        assert_eq!(text, r#"["alice:1","alice:2","alice:3"]"#, "stored as a list, as the set was");
         assert_eq!(serde_json::from_str::<Links>(&text).unwrap(), links);
     }
 

@@ -79,16 +79,19 @@ pub(crate) fn apply(store: &mut Store, request: &Request) -> Answer {
                 missing(user)
             }
         }
-        Request::List => Answer::Accounts {
-            accounts: store
-                .accounts()
-                .map(|account| AccountSummary {
+        Request::List => {
+            let accounts = store.accounts().map(|account| {
+                Ok(AccountSummary {
                     username: account.username.clone(),
                     joined: crate::clock::date_joined(account.date_joined),
-                    files: account.files.len() as u64,
+                    files: store.file_count(&account.username, None)?,
                 })
-                .collect(),
-        },
+            });
+            match accounts.collect::<Result<_, crate::store::StoreError>>() {
+                Ok(accounts) => Answer::Accounts { accounts },
+                Err(err) => Answer::Refused { error: err.to_string() },
+            }
+        }
     }
 }
 

@@ -28,7 +28,7 @@ pub fn fill(dir: &Path, username: &str, api_key: &str, pairs: usize, rows: usize
     if store.account(username).is_none() {
         store.add_account(username, api_key)?;
     }
-    let first = store.account(username).map_or(0, |account| account.files.len());
+    let first = usize::try_from(store.file_count(username, None)?)?;
     let per_commit = (VALUES_PER_COMMIT / (2 * rows).max(1)).clamp(1, PER_COMMIT / 2);
     for pair in first..first + pairs {
         let column = |name: &str, uid: &str, scale: f64| StoredColumn {

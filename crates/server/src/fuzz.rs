@@ -39,7 +39,7 @@ fn fixture() -> (Shared, Hidden) {
         body: None,
     };
     store.update("alice", 4, secret).unwrap();
-    let share_key = store.file("alice", 4).unwrap().share_key.clone().unwrap();
+    let share_key = store.file("alice", 4).unwrap().unwrap().share_key.clone().unwrap();
     // A private plot of Alice's drawing from Bob's public grid (bob:1): Bob's grid must not
     // name it.
     let Some(Content::Grid { columns }) = store.body("bob", 1).unwrap() else {

@@ -25,8 +25,8 @@ pub(crate) fn as_listed(file: &mut File) {
 }
 
 impl Urls {
-    /// A user's public (or, for themselves, private) profile.
-    pub(crate) fn user(&self, account: &Account, private: bool) -> User {
+    /// A user's public profile, or, with the number of plots they made, their private one.
+    pub(crate) fn user(&self, account: &Account, private: Option<u64>) -> User {
         let mut user = User::new(&account.username);
         user.profile_url = Some(format!("{}/~{}", self.web, account.username));
         user.avatar_url = Some(format!("{}/static/avatar.png", self.web));
@@ -35,14 +35,13 @@ impl Urls {
         user.nickname = Some(String::new());
         user.website = Some(String::new());
         user.date_joined = Some(clock::date_joined(account.date_joined));
-        if private {
+        if let Some(plots) = private {
             user.email = Some(format!("{}@localhost", account.username));
             user.is_active = Some(true);
             user.readonly = Some(false);
             user.has_password = Some(true);
             user.is_chart_creator = Some(true);
-            user.charts_created_count =
-                Some(account.files.values().filter(|f| f.kind() == FileType::Plot).count() as u64);
+            user.charts_created_count = Some(plots);
             user.is_dash_creator = Some(false);
             user.dash_created_count = Some(0);
         }
@@ -50,7 +49,13 @@ impl Urls {
     }
 
     /// The metadata every file has.
-    pub(crate) fn file(&self, account: &Account, record: &FileRecord, view: View) -> File {
+    pub(crate) fn file(
+        &self,
+        store: &Store,
+        account: &Account,
+        record: &FileRecord,
+        view: View,
+    ) -> Result<File, StoreError> {
         let owner = &account.username;
         let id = record.idlocal;
         let fid =
@@ -102,17 +107,12 @@ impl Urls {
         file.stars = Some(Counted::default());
         file.collaborators = Some(Counted::default());
         file.subfolder_count = match record.kind() {
-            FileType::Folder => Some(
-                account
-                    .children_of(i64::try_from(id).unwrap_or(i64::MAX))
-                    .filter(|f| f.kind() == FileType::Folder)
-                    .count() as u64,
-            ),
+            FileType::Folder => Some(store.subfolder_count(owner, id)?),
             _ => None,
         };
         file.current_user_permission =
             Some(if view == View::Owner { "admin" } else { "read" }.to_owned());
-        file.user = Some(self.user(account, false));
+        file.user = Some(self.user(account, None));
         if view == View::Owner {
             file.share_key_enabled = Some(record.share_key_enabled);
             file.share_key = Some(record.share_key.clone());
@@ -121,7 +121,7 @@ impl Urls {
         if let Some(metadata) = &record.metadata {
             file.extra.insert("metadata".to_owned(), metadata.clone());
         }
-        file
+        Ok(file)
     }
 
     /// A plot with its figure, which is copied only once the store's lock is released.
@@ -134,16 +134,22 @@ impl Urls {
     ) -> Result<PlotView, StoreError> {
         let figure = store.body(&account.username, record.idlocal)?;
         let figure = figure.as_ref().and_then(Body::figure).cloned();
-        Ok(PlotView { file: self.file(account, record, view), figure })
+        Ok(PlotView { file: self.file(store, account, record, view)?, figure })
     }
 
     /// A grid with its column names and uids.
-    pub(crate) fn grid(&self, account: &Account, record: &FileRecord, view: View) -> Grid {
-        let mut grid = Grid::new(self.file(account, record, view));
+    pub(crate) fn grid(
+        &self,
+        store: &Store,
+        account: &Account,
+        record: &FileRecord,
+        view: View,
+    ) -> Result<Grid, StoreError> {
+        let mut grid = Grid::new(self.file(store, account, record, view)?);
         if let Outline::Grid { columns } = &record.outline {
             grid.cols = Some(columns.iter().map(|c| ColumnInfo::new(&c.name, &c.uid)).collect());
         }
-        grid
+        Ok(grid)
     }
 
     /// A dashboard or presentation with its document.
@@ -154,7 +160,7 @@ impl Urls {
         record: &FileRecord,
         view: View,
     ) -> Result<Document, StoreError> {
-        let mut document = Document::new(self.file(account, record, view));
+        let mut document = Document::new(self.file(store, account, record, view)?);
         let body = store.body(&account.username, record.idlocal)?;
         document.content = body.as_ref().and_then(Body::content).map(|content| content.to_string());
         Ok(document)
@@ -163,12 +169,13 @@ impl Urls {
     /// A folder with one page of its children.
     pub(crate) fn folder(
         &self,
+        store: &Store,
         account: &Account,
         record: &FileRecord,
         view: View,
         children: FolderChildren,
-    ) -> Folder {
-        Folder::new(self.file(account, record, view), children)
+    ) -> Result<Folder, StoreError> {
+        Ok(Folder::new(self.file(store, account, record, view)?, children))
     }
 }
 
@@ -250,8 +257,8 @@ impl PlotSources {
                     continue;
                 };
                 let grid_owner = reference.grid.owner();
-                let Some(grid) = store.column_grid(&reference) else { continue };
-                if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, grid) {
+                let Some(grid) = store.column_grid(&reference)? else { continue };
+                if !crate::access::may_serve_data(viewer, plot_owner, grid_owner, &grid) {
                     continue;
                 }
                 let Some(column) =
@@ -265,7 +272,7 @@ impl PlotSources {
                 }
                 sources.push(Source {
                     path: format!("{trace_path}.{}", attribute.path),
-                    grid_readable: crate::access::can_read(viewer, grid_owner, grid, None),
+                    grid_readable: crate::access::can_read(viewer, grid_owner, &grid, None),
                     grid_modified: grid.modified,
                     reference,
                     column,

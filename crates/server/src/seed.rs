@@ -79,21 +79,21 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
             if store.account(grid.owner()).is_none() {
                 store.add_locked_account(grid.owner())?;
             }
-            if store.file(grid.owner(), grid.idlocal()).is_some() {
+            if store.file(grid.owner(), grid.idlocal())?.is_some() {
                 continue;
             }
             let mut new = file(&format!("{} data", plot.file.filename), Body::grid(columns), true);
             new.idlocal = Some(grid.idlocal());
             store.create(grid.owner(), new)?;
         }
-        if store.file(owner, fid.idlocal()).is_some() {
+        if store.file(owner, fid.idlocal())?.is_some() {
             continue; // Loaded from the data folder by an earlier run.
         }
         let mut new = file(&plot.file.filename, Body::plot(figure), true);
         new.idlocal = Some(fid.idlocal());
         store.create(owner, new)?;
         let created = plot.file.creation_time.as_deref().and_then(clock::parse_creation_time);
-        store.set_seed_fields(owner, fid.idlocal(), plot.file.views.unwrap_or(0), 5, true, created);
+        store.set_seed_fields(owner, fid.idlocal(), plot.file.views.unwrap_or(0), 5, true, created)?;
     }
     Ok(())
 }
@@ -213,18 +213,19 @@ mod tests {
     fn the_demo_seed_loads_the_captured_plots_with_their_grids() {
         let mut store = Store::new(1);
         demo(&mut store).unwrap();
-        let bcowden = store.account("bcowden").unwrap();
-        assert_eq!(bcowden.files[&30].kind(), chart_studio_models::FileType::Plot);
+        let plot = store.file("bcowden", 30).unwrap().unwrap();
+        assert_eq!(plot.kind(), chart_studio_models::FileType::Plot);
         let Some(Body::Grid { columns }) = store.body("bcowden", 31).unwrap() else {
             panic!("bcowden:31 is a grid")
         };
         let mut uids: Vec<&str> = columns.iter().map(|c| c.uid.as_str()).collect();
         uids.sort_unstable();
         assert_eq!(uids, ["3614f4", "4e213c", "7ef4ff"]);
-        assert_eq!(clock::creation_time(bcowden.files[&30].created), "2019-06-17T22:51:45.856936Z");
-        let demo = store.account("demo").unwrap();
-        assert!(demo.files.values().any(|f| f.share_key_enabled && f.share_key.is_some()));
-        assert!(demo.files.values().any(|f| !f.world_readable
+        assert_eq!(clock::creation_time(plot.created), "2019-06-17T22:51:45.856936Z");
+        store.commit().unwrap();
+        let demo = store.files_of_kind("demo", &chart_studio_models::FileType::Plot).unwrap();
+        assert!(demo.iter().any(|f| f.share_key_enabled && f.share_key.is_some()));
+        assert!(demo.iter().any(|f| !f.world_readable
             && !f.share_key_enabled
             && f.kind() == chart_studio_models::FileType::Plot));
     }

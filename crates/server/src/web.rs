@@ -138,14 +138,17 @@ async fn document_page(
 ) -> Option<Response> {
     let shown = {
         let store = app.store();
-        let record = store.file(fid.owner(), fid.idlocal())?;
+        let record = match store.file(fid.owner(), fid.idlocal()) {
+            Ok(record) => record?,
+            Err(err) => return Some(Failure::from(err).into_response()),
+        };
         if !matches!(record.kind(), FileType::Dashboard | FileType::Presentation) {
             return None;
         }
-        if record.deleted || !crate::access::can_read(viewer, fid.owner(), record, share_key) {
+        if record.deleted || !crate::access::can_read(viewer, fid.owner(), &record, share_key) {
             return Some(not_found(path));
         }
-        match crate::boards::Shown::of(&store, fid, record) {
+        match crate::boards::Shown::of(&store, fid, &record) {
             Ok(shown) => shown?,
             Err(err) => return Some(Failure::from(err).into_response()),
         }
@@ -516,11 +519,16 @@ async fn user_page(
     let Some(user) = user.strip_prefix('~') else { return unknown(uri, headers).await };
     let viewer = reader(&app, identified, &headers);
     let store = app.store();
-    let Some(account) = store.account(user) else { return not_found(uri.path()) };
-    let plots = account
-        .files
-        .values()
-        .filter(|f| f.kind() == FileType::Plot && !f.deleted)
+    if store.account(user).is_none() {
+        return not_found(uri.path());
+    }
+    let plots = match store.files_of_kind(user, &FileType::Plot) {
+        Ok(plots) => plots,
+        Err(err) => return Failure::from(err).into_response(),
+    };
+    let plots = plots
+        .iter()
+        .filter(|f| !f.deleted)
         .filter(|f| viewer.is(user) || f.world_readable)
         .map(|f| {
             let sharing = Sharing::from_fields(f.world_readable, f.share_key_enabled);

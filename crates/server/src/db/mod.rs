@@ -1,6 +1,6 @@
 //! The store's storage: SQLite (a file in the data folder, or in memory) or PostgreSQL
-//! (`--database`). Accounts and file records (metadata and outlines) are read at start;
-//! contents are read per request. Every change is written in one transaction before its answer
+//! (`--database`). Accounts are read at start; file records (metadata and outlines) and
+//! contents are read per request, by the indexed queries of [`Select`]. Every change is written in one transaction before its answer
 //! goes out (see the layer in `faults.rs`), so a 2xx answer survives a `kill -9`. Both engines
 //! hold the same tables at the same schema version.
 
@@ -39,15 +39,18 @@ pub(crate) struct FileRow {
     pub columns: FileColumns,
 }
 
-/// The fields of a file's record that listings select on, kept in columns of their own beside
-/// the record (always derived from it, here).
+/// The fields of a file's record that queries select on, kept in columns (and the `links`
+/// table) beside the record (always derived from it, here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct FileColumns {
     pub parent: i64,
+    pub filename: String,
     /// The file type's API name, or [`UNREADABLE`].
     pub kind: String,
     pub deleted: bool,
     pub world_readable: bool,
+    /// A plot's figure's grids (existing or not), as (owner, idlocal).
+    pub grids: Vec<(String, i64)>,
 }
 
 /// The kind of a record that does not read back: no listing holds it.
@@ -56,11 +59,20 @@ const UNREADABLE: &str = "unreadable";
 impl FileColumns {
     /// The columns of `record`.
     pub(crate) fn of(record: &crate::record::FileRecord) -> Self {
+        let grids = match &record.outline {
+            crate::content::Outline::Plot { grids, .. } => grids
+                .iter()
+                .map(|grid| (grid.owner().to_owned(), idlocal_key(grid.idlocal())))
+                .collect(),
+            _ => Vec::new(),
+        };
         Self {
             parent: record.parent,
+            filename: record.filename.clone(),
             kind: record.kind().as_str().to_owned(),
             deleted: record.deleted,
             world_readable: record.world_readable,
+            grids,
         }
     }
 
@@ -70,9 +82,11 @@ impl FileColumns {
             Ok(record) => Self::of(&record),
             Err(_) => Self {
                 parent: -1,
+                filename: String::new(),
                 kind: UNREADABLE.to_owned(),
                 deleted: true,
                 world_readable: false,
+                grids: Vec::new(),
             },
         }
     }
@@ -122,12 +136,11 @@ pub(crate) struct Listing<'a> {
 }
 
 impl Listing<'_> {
-    /// The condition of the listing's rows (in `files` and in `file_counts`), with `$1` the
-    /// owner, then the type and the folder when given, and the values those take (after the
-    /// owner).
+    /// The condition of the listing's rows (in `files` and in `file_counts`): `$1` the owner,
+    /// then the type and the folder when given; and the values those take.
     fn condition(&self) -> (String, Vec<Param>) {
         let mut sql = format!("owner = $1 AND kind <> '{UNREADABLE}'");
-        let mut params = Vec::new();
+        let mut params = vec![Param::Text(self.owner.to_owned())];
         sql.push_str(match self.scope {
             Scope::Trash => " AND deleted = TRUE",
             Scope::Folder(_) | Scope::Live => " AND deleted = FALSE",
@@ -137,11 +150,11 @@ impl Listing<'_> {
         }
         if let Some(kind) = self.kind {
             params.push(Param::Text(kind.to_owned()));
-            sql.push_str(&format!(" AND kind = ${}", params.len() + 1));
+            sql.push_str(&format!(" AND kind = ${}", params.len()));
         }
         if let Scope::Folder(parent) = self.scope {
             params.push(Param::Integer(parent));
-            sql.push_str(&format!(" AND parent = ${}", params.len() + 1));
+            sql.push_str(&format!(" AND parent = ${}", params.len()));
         }
         (sql, params)
     }
@@ -155,18 +168,105 @@ impl Listing<'_> {
         (sql, params)
     }
 
-    /// The query of `limit` of the listing's idlocals from `offset`.
+    /// The query of `limit` of the listing's files from `offset`.
     fn page(&self, offset: u64, limit: u64) -> (String, Vec<Param>) {
         let (condition, mut params) = self.condition();
         params.push(Param::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
         params.push(Param::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-        let (limit, offset) = (params.len(), params.len() + 1);
+        let (limit, offset) = (params.len() - 1, params.len());
         let sql = format!(
-            "SELECT idlocal FROM files WHERE {condition} ORDER BY idlocal LIMIT ${limit} OFFSET ${offset}"
+            "{SELECT_FILES} WHERE {condition} ORDER BY idlocal LIMIT ${limit} OFFSET ${offset}"
         );
         (sql, params)
     }
 }
+
+/// The columns of a [`StoredFile`], from `files` and `views`.
+const SELECT_FILES: &str = "SELECT owner, idlocal, record, COALESCE(views, 0) FROM files \
+     LEFT JOIN views USING (owner, idlocal)";
+
+/// The files a request reads, each an indexed query.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Select<'a> {
+    /// One file.
+    One(&'a str, u64),
+    /// The live files of a folder (owner, folder, name) named so (seeds may hold several).
+    Named(&'a str, i64, &'a str),
+    /// The files of a folder (owner, folder), trashed ones too; only its folders when `true`.
+    Children(&'a str, i64, bool),
+    /// The plots whose figures name the grid (owner, idlocal).
+    Referencers(&'a str, u64),
+    /// An account's files of one type (its API name), trashed ones too.
+    OfKind(&'a str, &'a str),
+    /// Every file of an account.
+    OfOwner(&'a str),
+    /// Every account's live public plots.
+    PublicPlots,
+    /// Every live file an account (`""`: anyone) may find: its own and the public ones.
+    Findable(&'a str),
+    /// The files whose records do not read back.
+    Unreadable,
+}
+
+impl Select<'_> {
+    /// The query and its values.
+    fn query(&self) -> (String, Vec<Param>) {
+        let text = |text: &str| Param::Text(text.to_owned());
+        let (condition, params) = match *self {
+            Self::One(owner, idlocal) => (
+                "owner = $1 AND idlocal = $2".to_owned(),
+                vec![text(owner), Param::Integer(idlocal_key(idlocal))],
+            ),
+            Self::Named(owner, parent, name) => (
+                "owner = $1 AND parent = $2 AND filename = $3 AND deleted = FALSE".to_owned(),
+                vec![text(owner), Param::Integer(parent), text(name)],
+            ),
+            Self::Children(owner, parent, folders_only) => {
+                let only = if folders_only { " AND kind = 'folder'" } else { "" };
+                (format!("owner = $1 AND parent = $2{only}"), vec![text(owner), Param::Integer(parent)])
+            }
+            Self::Referencers(owner, idlocal) => (
+                "(owner, idlocal) IN \
+                 (SELECT owner, idlocal FROM links WHERE grid_owner = $1 AND grid_idlocal = $2)"
+                    .to_owned(),
+                vec![text(owner), Param::Integer(idlocal_key(idlocal))],
+            ),
+            Self::OfKind(owner, kind) => {
+                ("owner = $1 AND kind = $2".to_owned(), vec![text(owner), text(kind)])
+            }
+            Self::OfOwner(owner) => ("owner = $1".to_owned(), vec![text(owner)]),
+            Self::PublicPlots => (
+                "kind = 'plot' AND world_readable = TRUE AND deleted = FALSE".to_owned(),
+                Vec::new(),
+            ),
+            Self::Findable(reader) => (
+                "deleted = FALSE AND (world_readable = TRUE OR owner = $1)".to_owned(),
+                vec![text(reader)],
+            ),
+            Self::Unreadable => (format!("kind = '{UNREADABLE}'"), Vec::new()),
+        };
+        (format!("{SELECT_FILES} WHERE {condition} ORDER BY owner, idlocal"), params)
+    }
+}
+
+/// Which plots' figures name which grids (existing or not), kept beside each plot's record.
+const LINKS_TABLE: &str = "
+    CREATE TABLE links (
+        owner TEXT NOT NULL,
+        idlocal BIGINT NOT NULL,
+        grid_owner TEXT NOT NULL,
+        grid_idlocal BIGINT NOT NULL,
+        PRIMARY KEY (owner, idlocal, grid_owner, grid_idlocal),
+        FOREIGN KEY (owner, idlocal) REFERENCES files(owner, idlocal) ON DELETE CASCADE
+    );
+";
+
+/// What the lookups read: a folder's files by name, and a grid's plots. Made after `filename`
+/// and `links` are filled.
+const LOOKUP_INDEXES: &str = "
+    CREATE INDEX files_by_name ON files (owner, parent, filename);
+    CREATE INDEX links_to_grid ON links (grid_owner, grid_idlocal);
+";
 
 /// A value of a listing's query.
 #[derive(Debug, Clone)]
@@ -188,15 +288,16 @@ pub(crate) struct Batch {
     pub removed: Vec<(String, u64)>,
 }
 
-/// A file's record (JSON) and view count, as read at start.
+/// A file's record (JSON) and view count.
 #[derive(Debug)]
 pub(crate) struct StoredFile {
+    pub owner: String,
     pub idlocal: u64,
     pub record: String,
     pub views: u64,
 }
 
-/// An account and its files, as read at start.
+/// An account and its files, as a copy reads them.
 #[derive(Debug)]
 pub(crate) struct LoadedAccount {
     pub row: AccountRow,
@@ -362,36 +463,69 @@ impl Db {
         }
     }
 
-    /// A file's record and view count, if it exists.
-    pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Result<Option<StoredFile>> {
+    /// Every account's stored fields.
+    pub(crate) fn accounts(&self) -> Result<Vec<AccountRow>> {
         match self {
-            Self::Sqlite(db) => db.file(owner, idlocal),
-            Self::Postgres(db) => db.file(owner, idlocal),
+            Self::Sqlite(db) => db.accounts(),
+            Self::Postgres(db) => db.accounts(),
         }
+    }
+
+    /// The files `select` names, by owner and idlocal.
+    pub(crate) fn files(&self, select: Select<'_>) -> Result<Vec<StoredFile>> {
+        self.select_files(select.query())
     }
 
     /// How many files `listing` holds.
     pub(crate) fn count(&self, listing: &Listing<'_>) -> Result<u64> {
-        let values = self.select_integers(listing.owner, listing.count())?;
+        let values = self.select_integers(listing.count())?;
         Ok(values.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
     }
 
-    /// The idlocals of `limit` files of `listing` from `offset`, in order.
-    pub(crate) fn page(&self, listing: &Listing<'_>, offset: u64, limit: u64) -> Result<Vec<u64>> {
-        let values = self.select_integers(listing.owner, listing.page(offset, limit))?;
-        Ok(values.into_iter().filter_map(|n| u64::try_from(n).ok()).collect())
+    /// `limit` files of `listing` from `offset`, in idlocal order.
+    pub(crate) fn page(
+        &self,
+        listing: &Listing<'_>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<StoredFile>> {
+        self.select_files(listing.page(offset, limit))
     }
 
-    /// The first column, an integer, of each row a listing's query (`sql` with `$1` for
-    /// `owner`, then `params`) answers.
-    fn select_integers(
-        &self,
-        owner: &str,
-        (sql, params): (String, Vec<Param>),
-    ) -> Result<Vec<i64>> {
+    /// How many files `owner` has (trashed ones too), of type `kind` (its API name) when given.
+    pub(crate) fn file_count(&self, owner: &str, kind: Option<&str>) -> Result<u64> {
+        let mut params = vec![Param::Text(owner.to_owned())];
+        let mut sql = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM file_counts \
+                       WHERE owner = $1"
+            .to_owned();
+        if let Some(kind) = kind {
+            params.push(Param::Text(kind.to_owned()));
+            sql.push_str(" AND kind = $2");
+        }
+        let values = self.select_integers((sql, params))?;
+        Ok(values.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    /// Whether `owner` has a row numbered `idlocal`, readable or not.
+    pub(crate) fn holds(&self, owner: &str, idlocal: u64) -> Result<bool> {
+        let sql = "SELECT idlocal FROM files WHERE owner = $1 AND idlocal = $2".to_owned();
+        let params = vec![Param::Text(owner.to_owned()), Param::Integer(idlocal_key(idlocal))];
+        Ok(!self.select_integers((sql, params))?.is_empty())
+    }
+
+    /// The first column, an integer, of each row `sql` answers (`$1`... the `params`).
+    fn select_integers(&self, (sql, params): (String, Vec<Param>)) -> Result<Vec<i64>> {
         match self {
-            Self::Sqlite(db) => db.select_integers(owner, &sql, params),
-            Self::Postgres(db) => db.select_integers(owner, sql, params),
+            Self::Sqlite(db) => db.select_integers(&sql, params),
+            Self::Postgres(db) => db.select_integers(sql, params),
+        }
+    }
+
+    /// The files `sql` (a [`SELECT_FILES`] query, `$1`... the `params`) answers.
+    fn select_files(&self, (sql, params): (String, Vec<Param>)) -> Result<Vec<StoredFile>> {
+        match self {
+            Self::Sqlite(db) => db.select_files(&sql, params),
+            Self::Postgres(db) => db.select_files(sql, params),
         }
     }
 

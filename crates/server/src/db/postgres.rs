@@ -105,6 +105,7 @@ enum Upgrade {
 const UPGRADES: &[Upgrade] = &[
     Upgrade::Sql("CREATE TABLE unfinished_copy (started BIGINT NOT NULL);"),
     Upgrade::Code(add_file_columns),
+    Upgrade::Code(add_lookups),
 ];
 
 /// Adds the columns of [`super::FileColumns`] to `files`, filled from each record.
@@ -131,6 +132,29 @@ fn add_file_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
     tx.batch_execute(COUNT_TRIGGER)?;
     Ok(())
 }
+
+/// Adds `filename` to `files` and the `links` table, filled from each record, and their
+/// indexes.
+fn add_lookups(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    tx.batch_execute("ALTER TABLE files ADD COLUMN filename TEXT NOT NULL DEFAULT '';")?;
+    tx.batch_execute(super::LINKS_TABLE)?;
+    let update = tx.prepare("UPDATE files SET filename = $3 WHERE owner = $1 AND idlocal = $2")?;
+    let link = tx.prepare(LINK)?;
+    for row in tx.query("SELECT owner, idlocal, record FROM files", &[])? {
+        let (owner, idlocal, record): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
+        let c = super::FileColumns::of_stored(&record);
+        tx.execute(&update, &[&owner, &idlocal, &c.filename])?;
+        for (grid_owner, grid_idlocal) in &c.grids {
+            tx.execute(&link, &[&owner, &idlocal, grid_owner, grid_idlocal])?;
+        }
+    }
+    tx.batch_execute(super::LOOKUP_INDEXES)?;
+    Ok(())
+}
+
+/// Links a plot to a grid its figure names.
+const LINK: &str = "INSERT INTO links (owner, idlocal, grid_owner, grid_idlocal)
+    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
 
 /// Keeps `file_counts` (see [`super::LISTING_TABLES`]) as files come, change and go.
 const COUNT_TRIGGER: &str = "
@@ -462,88 +486,64 @@ impl Postgres {
                  WHERE username = $1",
                 &[&username],
             )?;
-            Ok(row.map(|row| AccountRow {
-                username: row.get(0),
-                key_hash: row.get(1),
-                date_joined: row.get(2),
-                next_idlocal: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
-            }))
+            Ok(row.as_ref().map(account_row))
         })
     }
 
-    /// A file's record and view count, if it exists.
-    pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Result<Option<StoredFile>> {
-        let owner = owner.to_owned();
-        self.call(move |db| {
-            let row = db.query_opt(
-                "SELECT idlocal, record, COALESCE(views, 0) FROM files
-                 LEFT JOIN views USING (owner, idlocal) WHERE owner = $1 AND idlocal = $2",
-                &[&owner, &idlocal_key(idlocal)],
+    /// Every account's stored fields.
+    pub(crate) fn accounts(&self) -> Result<Vec<AccountRow>> {
+        self.call(|db| {
+            let rows = db.query(
+                "SELECT username, key_hash, date_joined, next_idlocal FROM accounts",
+                &[],
             )?;
-            Ok(row.map(|row| StoredFile {
-                idlocal: u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX),
-                record: row.get(1),
-                views: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
-            }))
+            Ok(rows.iter().map(account_row).collect())
         })
     }
 
-    /// Reads every account and file record.
+    /// Reads every account and file record, as one snapshot.
     pub(crate) fn load(&self) -> Result<Vec<LoadedAccount>> {
         self.call(|db| {
             let mut tx = db.client.build_transaction().read_only(true).start()?;
+            let rows =
+                tx.query("SELECT username, key_hash, date_joined, next_idlocal FROM accounts", &[])?;
+            let (sql, _) = super::Select::OfOwner("").query();
+            let files = tx.prepare(&sql)?;
             let mut loaded = Vec::new();
-            for row in
-                tx.query("SELECT username, key_hash, date_joined, next_idlocal FROM accounts", &[])?
-            {
-                loaded.push(LoadedAccount {
-                    row: AccountRow {
-                        username: row.get(0),
-                        key_hash: row.get(1),
-                        date_joined: row.get(2),
-                        next_idlocal: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
-                    },
-                    files: Vec::new(),
-                });
-            }
-            let files = tx.prepare(
-                "SELECT idlocal, record, COALESCE(views, 0) FROM files
-                 LEFT JOIN views USING (owner, idlocal) WHERE owner = $1",
-            )?;
-            for account in &mut loaded {
-                for row in tx.query(&files, &[&account.row.username])? {
-                    account.files.push(StoredFile {
-                        idlocal: u64::try_from(row.get::<_, i64>(0)).unwrap_or(u64::MAX),
-                        record: row.get(1),
-                        views: u64::try_from(row.get::<_, i64>(2)).unwrap_or(0),
-                    });
-                }
+            for row in rows.iter().map(account_row) {
+                let files = tx.query(&files, &[&row.username])?.iter().map(stored_file).collect();
+                loaded.push(LoadedAccount { row, files });
             }
             tx.commit()?;
             Ok(loaded)
         })
     }
 
-    /// The first column, an integer, of each row `sql` (with `$1` for `owner`, then `params`)
-    /// answers.
+    /// The first column, an integer, of each row `sql` (`$1`... the `params`) answers.
     pub(crate) fn select_integers(
         &self,
-        owner: &str,
         sql: String,
         params: Vec<super::Param>,
     ) -> Result<Vec<i64>> {
-        let owner = owner.to_owned();
         self.call(move |db| {
-            let mut values: Vec<Box<dyn ToSql + Sync>> = vec![Box::new(owner)];
-            for param in params {
-                values.push(match param {
-                    super::Param::Text(text) => Box::new(text),
-                    super::Param::Integer(n) => Box::new(n),
-                });
-            }
-            let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
             let statement = db.prepared(&sql)?;
+            let values = values(params);
+            let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
             Ok(db.client.query(&statement, &values)?.iter().map(|row| row.get(0)).collect())
+        })
+    }
+
+    /// The files `sql` (`$1`... the `params`) answers.
+    pub(crate) fn select_files(
+        &self,
+        sql: String,
+        params: Vec<super::Param>,
+    ) -> Result<Vec<StoredFile>> {
+        self.call(move |db| {
+            let statement = db.prepared(&sql)?;
+            let values = values(params);
+            let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
+            Ok(db.client.query(&statement, &values)?.iter().map(stored_file).collect())
         })
     }
 
@@ -605,13 +605,15 @@ impl Postgres {
             let log = db.prepared("INSERT INTO changes (owner, idlocal) VALUES ($1, $2)")?;
             let record = db.prepared(
                 "INSERT INTO files
-                     (owner, idlocal, record, parent, kind, deleted, world_readable)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                     (owner, idlocal, record, parent, kind, deleted, world_readable, filename)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record,
                      parent = EXCLUDED.parent,
                      kind = EXCLUDED.kind, deleted = EXCLUDED.deleted,
-                     world_readable = EXCLUDED.world_readable",
+                     world_readable = EXCLUDED.world_readable, filename = EXCLUDED.filename",
             )?;
+            let unlink = db.prepared("DELETE FROM links WHERE owner = $1 AND idlocal = $2")?;
+            let link = db.prepared(LINK)?;
             let content = db.prepared(
                 "INSERT INTO contents (owner, idlocal, body) VALUES ($1, $2, $3)
                  ON CONFLICT (owner, idlocal) DO UPDATE SET body = EXCLUDED.body",
@@ -666,19 +668,24 @@ impl Postgres {
                 }
             }
             for file in &batch.files {
-                let c = &file.columns;
+                let (c, idlocal) = (&file.columns, idlocal_key(file.idlocal));
                 tx.execute(
                     &record,
                     &[
                         &file.owner,
-                        &idlocal_key(file.idlocal),
+                        &idlocal,
                         &file.record,
                         &c.parent,
                         &c.kind,
                         &c.deleted,
                         &c.world_readable,
+                        &c.filename,
                     ],
                 )?;
+                tx.execute(&unlink, &[&file.owner, &idlocal])?;
+                for (grid_owner, grid_idlocal) in &c.grids {
+                    tx.execute(&link, &[&file.owner, &idlocal, grid_owner, grid_idlocal])?;
+                }
             }
             for (owner, idlocal, body) in &batch.contents {
                 tx.execute(&content, &[owner, &idlocal_key(*idlocal), body])?;
@@ -693,6 +700,39 @@ impl Postgres {
             Ok(())
         })
     }
+}
+
+/// An account's row.
+fn account_row(row: &Row) -> AccountRow {
+    AccountRow {
+        username: row.get(0),
+        key_hash: row.get(1),
+        date_joined: row.get(2),
+        next_idlocal: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
+    }
+}
+
+/// A row of a [`super::Select`] query.
+fn stored_file(row: &Row) -> StoredFile {
+    StoredFile {
+        owner: row.get(0),
+        idlocal: u64::try_from(row.get::<_, i64>(1)).unwrap_or(u64::MAX),
+        record: row.get(2),
+        views: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
+    }
+}
+
+/// A query's values.
+fn values(params: Vec<super::Param>) -> Vec<Box<dyn ToSql + Sync>> {
+    params
+        .into_iter()
+        .map(|param| -> Box<dyn ToSql + Sync> {
+            match param {
+                super::Param::Text(text) => Box::new(text),
+                super::Param::Integer(n) => Box::new(n),
+            }
+        })
+        .collect()
 }
 
 /// Whether every host of `config` is on this machine: a unix socket or a loopback address.
@@ -791,8 +831,16 @@ mod tests {
     use std::collections::BTreeSet;
 
     /// The tables both engines hold (PostgreSQL adds its log of changes and schema version).
-    const SHARED: [&str; 7] =
-        ["accounts", "contents", "file_counts", "files", "sessions", "unfinished_copy", "views"];
+    const SHARED: [&str; 8] = [
+        "accounts",
+        "contents",
+        "file_counts",
+        "files",
+        "links",
+        "sessions",
+        "unfinished_copy",
+        "views",
+    ];
 
     /// To another machine TLS is required unless the connection string says otherwise; on
     /// this machine it is used when asked for.
@@ -863,7 +911,7 @@ mod tests {
             world_readable: true,
             share_key_enabled: false,
             metadata: None,
-            body: crate::content::Body::plot(serde_json::Value::Null),
+            body: crate::content::Body::plot(serde_json::json!({"data": [{"xsrc": "bob:3:aaaaaa"}]})),
             idlocal: None,
         };
         store.create("alice", plot.clone()).unwrap();
@@ -875,7 +923,8 @@ mod tests {
         let db = Postgres::connect(&cluster.url()).unwrap();
         set_back(
             &db,
-            "DROP TABLE unfinished_copy; DROP TABLE file_counts;
+            "DROP TABLE links; DROP INDEX files_by_name; ALTER TABLE files DROP COLUMN filename;
+             DROP TABLE unfinished_copy; DROP TABLE file_counts;
              DROP TRIGGER files_counted ON files; DROP FUNCTION chart_studio_count_files();
              DROP INDEX files_by_folder; DROP INDEX files_in_order;
              ALTER TABLE files DROP COLUMN parent, DROP COLUMN kind,
@@ -899,8 +948,10 @@ mod tests {
         let columns = db
             .call(|db| {
                 let rows = db.client.query(
-                    "SELECT idlocal, parent, kind, deleted, world_readable FROM files
-                     ORDER BY idlocal",
+                    "SELECT idlocal, parent, kind, deleted, world_readable, filename,
+                         (SELECT string_agg(grid_owner || ':' || grid_idlocal, ',') FROM links
+                          WHERE links.owner = files.owner AND links.idlocal = files.idlocal)
+                     FROM files ORDER BY idlocal",
                     &[],
                 )?;
                 Ok(rows
@@ -909,14 +960,20 @@ mod tests {
                         let (id, parent, kind): (i64, i64, String) =
                             (row.get(0), row.get(1), row.get(2));
                         let (deleted, public): (bool, bool) = (row.get(3), row.get(4));
-                        format!("{id} {parent} {kind} {deleted} {public}")
+                        let (name, links): (String, Option<String>) = (row.get(5), row.get(6));
+                        let links = links.unwrap_or_default();
+                        format!("{id} {parent} {kind} {deleted} {public} {name} [{links}]")
                     })
                     .collect::<Vec<_>>())
             })
             .unwrap();
         assert_eq!(
             columns,
-            ["0 -1 fold false false", "1 0 plot false true", "2 -1 plot false false"],
+            [
+                "0 -1 fold false false a []",
+                "1 0 plot false true p [bob:3]",
+                "2 -1 plot false false p [bob:3]"
+            ],
             "the new columns are filled from each record"
         );
         let counts = db
@@ -965,6 +1022,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(in_postgres, in_sqlite);
-        assert_eq!(in_sqlite.len(), 28, "{in_sqlite:?}");
+        assert_eq!(in_sqlite.len(), 33, "{in_sqlite:?}");
     }
 }

@@ -75,6 +75,8 @@ const MIGRATIONS: &[Migration] = &[
     ),
     // Listings become queries: the fields they select on get columns of their own.
     Migration::Code(add_file_columns),
+    // Records leave the server's memory: lookups by name and plot-grid links become queries.
+    Migration::Code(add_lookups),
 ];
 
 /// The schema version the migrations reach.
@@ -139,6 +141,29 @@ fn add_file_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Adds `filename` to `files` and the `links` table, filled from each record, and their
+/// indexes.
+fn add_lookups(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    tx.execute_batch("ALTER TABLE files ADD COLUMN filename TEXT NOT NULL DEFAULT '';")?;
+    tx.execute_batch(super::LINKS_TABLE)?;
+    let mut update =
+        tx.prepare("UPDATE files SET filename = ?3 WHERE owner = ?1 AND idlocal = ?2")?;
+    let mut link = tx.prepare(LINK)?;
+    for (owner, idlocal, record) in every_record(tx)? {
+        let c = super::FileColumns::of_stored(&record);
+        update.execute(params![owner, idlocal, c.filename])?;
+        for (grid_owner, grid_idlocal) in &c.grids {
+            link.execute(params![owner, idlocal, grid_owner, grid_idlocal])?;
+        }
+    }
+    tx.execute_batch(super::LOOKUP_INDEXES)?;
+    Ok(())
+}
+
+/// Links a plot to a grid its figure names.
+const LINK: &str = "INSERT INTO links (owner, idlocal, grid_owner, grid_idlocal)
+    VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
+
 /// Keep `file_counts` (see [`super::LISTING_TABLES`]) as files come, change and go.
 const COUNT_TRIGGERS: &str = "
     CREATE TRIGGER files_counted AFTER INSERT ON files BEGIN
@@ -161,6 +186,25 @@ const COUNT_TRIGGERS: &str = "
         ON CONFLICT (owner, deleted, parent, kind, world_readable) DO UPDATE SET n = n + 1;
     END;
 ";
+
+/// An account's row.
+fn account_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AccountRow> {
+    Ok(AccountRow {
+        username: row.get(0)?,
+        key_hash: row.get(1)?,
+        date_joined: row.get(2)?,
+        next_idlocal: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+    })
+}
+
+/// A query's values.
+fn values(params: Vec<super::Param>) -> impl rusqlite::Params {
+    use rusqlite::types::Value;
+    rusqlite::params_from_iter(params.into_iter().map(|param| match param {
+        super::Param::Text(text) => Value::Text(text),
+        super::Param::Integer(n) => Value::Integer(n),
+    }))
+}
 
 /// Whether data folder `dir` holds a database.
 pub(crate) fn is_in(dir: &Path) -> bool {
@@ -233,37 +277,22 @@ impl Sqlite {
         &self.conn
     }
 
-    /// Reads every account and file record.
-    pub(crate) fn load(&self) -> Result<Vec<LoadedAccount>> {
+    /// Every account's stored fields.
+    pub(crate) fn accounts(&self) -> Result<Vec<AccountRow>> {
         let mut accounts = self
             .conn
-            .prepare("SELECT username, key_hash, date_joined, next_idlocal FROM accounts")?;
-        let rows = accounts
-            .query_map([], |row| {
-                Ok(AccountRow {
-                    username: row.get(0)?,
-                    key_hash: row.get(1)?,
-                    date_joined: row.get(2)?,
-                    next_idlocal: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
-                })
-            })?
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        let mut files = self.conn.prepare(
-            "SELECT idlocal, record, COALESCE(views, 0) FROM files LEFT JOIN views USING (owner, idlocal)
-             WHERE owner = ?1",
-        )?;
+            .prepare_cached("SELECT username, key_hash, date_joined, next_idlocal FROM accounts")?;
+        let rows = accounts.query_map([], account_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Reads every account and file record.
+    pub(crate) fn load(&self) -> Result<Vec<LoadedAccount>> {
         let mut loaded = Vec::new();
-        for row in rows {
-            let stored = files
-                .query_map([&row.username], |row| {
-                    Ok(StoredFile {
-                        idlocal: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(u64::MAX),
-                        record: row.get(1)?,
-                        views: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
-                    })
-                })?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            loaded.push(LoadedAccount { row, files: stored });
+        for row in self.accounts()? {
+            let select = super::Select::OfOwner(&row.username).query();
+            let files = self.select_files(&select.0, select.1)?;
+            loaded.push(LoadedAccount { row, files });
         }
         Ok(loaded)
     }
@@ -273,50 +302,33 @@ impl Sqlite {
         let mut query = self.conn.prepare_cached(
             "SELECT username, key_hash, date_joined, next_idlocal FROM accounts WHERE username = ?1",
         )?;
-        let mut rows = query.query([username])?;
-        let Some(row) = rows.next()? else { return Ok(None) };
-        Ok(Some(AccountRow {
-            username: row.get(0)?,
-            key_hash: row.get(1)?,
-            date_joined: row.get(2)?,
-            next_idlocal: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
-        }))
+        let mut rows = query.query_map([username], account_row)?;
+        Ok(rows.next().transpose()?)
     }
 
-    /// A file's record and view count, if it exists.
-    pub(crate) fn file(&self, owner: &str, idlocal: u64) -> Result<Option<StoredFile>> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT idlocal, record, COALESCE(views, 0) FROM files LEFT JOIN views USING (owner, idlocal)
-             WHERE owner = ?1 AND idlocal = ?2",
-        )?;
-        let mut rows = query.query(params![owner, idlocal_key(idlocal)])?;
-        let Some(row) = rows.next()? else { return Ok(None) };
-        Ok(Some(StoredFile {
-            idlocal: u64::try_from(row.get::<_, i64>(0)?).unwrap_or(u64::MAX),
-            record: row.get(1)?,
-            views: u64::try_from(row.get::<_, i64>(2)?).unwrap_or(0),
-        }))
+    /// The first column, an integer, of each row `sql` (`$1`... the `params`) answers.
+    pub(crate) fn select_integers(&self, sql: &str, params: Vec<super::Param>) -> Result<Vec<i64>> {
+        let mut query = self.conn.prepare_cached(&sql.replace('$', "?"))?;
+        let rows = query.query_map(values(params), |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
     }
 
-    /// The first column, an integer, of each row `sql` (with `$1` for `owner`, then `params`)
-    /// answers.
-    pub(crate) fn select_integers(
+    /// The files `sql` (`$1`... the `params`) answers.
+    pub(crate) fn select_files(
         &self,
-        owner: &str,
         sql: &str,
         params: Vec<super::Param>,
-    ) -> Result<Vec<i64>> {
-        use rusqlite::types::Value;
-        let values =
-            std::iter::once(Value::Text(owner.to_owned())).chain(params.into_iter().map(|param| {
-                match param {
-                    super::Param::Text(text) => Value::Text(text),
-                    super::Param::Integer(n) => Value::Integer(n),
-                }
-            }));
+    ) -> Result<Vec<StoredFile>> {
         let mut query = self.conn.prepare_cached(&sql.replace('$', "?"))?;
-        let rows = query.query_map(rusqlite::params_from_iter(values), |row| row.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+        let rows = query.query_map(values(params), |row| {
+            Ok(StoredFile {
+                owner: row.get(0)?,
+                idlocal: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(u64::MAX),
+                record: row.get(2)?,
+                views: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Keeps a session under the hash of its token, and forgets those that ended by `now`.
@@ -414,22 +426,30 @@ impl Sqlite {
         {
             let mut record = tx.prepare_cached(
                 "INSERT INTO files
-                     (owner, idlocal, record, parent, kind, deleted, world_readable)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     (owner, idlocal, record, parent, kind, deleted, world_readable, filename)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3, parent = ?4,
-                     kind = ?5, deleted = ?6, world_readable = ?7",
+                     kind = ?5, deleted = ?6, world_readable = ?7, filename = ?8",
             )?;
+            let mut unlink =
+                tx.prepare_cached("DELETE FROM links WHERE owner = ?1 AND idlocal = ?2")?;
+            let mut link = tx.prepare_cached(LINK)?;
             for file in &batch.files {
-                let c = &file.columns;
+                let (c, idlocal) = (&file.columns, idlocal_key(file.idlocal));
                 record.execute(params![
                     file.owner,
-                    idlocal_key(file.idlocal),
+                    idlocal,
                     file.record,
                     c.parent,
                     c.kind,
                     c.deleted,
-                    c.world_readable
+                    c.world_readable,
+                    c.filename
                 ])?;
+                unlink.execute(params![file.owner, idlocal])?;
+                for (grid_owner, grid_idlocal) in &c.grids {
+                    link.execute(params![file.owner, idlocal, grid_owner, grid_idlocal])?;
+                }
             }
             let mut content = tx.prepare_cached(
                 "INSERT INTO contents (owner, idlocal, body) VALUES (?1, ?2, ?3)

@@ -130,31 +130,45 @@ impl Answer {
     }
 }
 
+/// The account and the record, with its links, of the file `owner` just created.
+pub(crate) fn created<'a>(
+    store: &'a Store,
+    owner: &str,
+    idlocal: u64,
+) -> Result<(&'a Account, FileRecord), Failure> {
+    let account = store.account(owner).ok_or(Failure::NotFound)?;
+    let mut record = store.file(owner, idlocal)?.ok_or(Failure::NotFound)?;
+    store.link(owner, &mut record)?;
+    Ok((account, record))
+}
+
 /// `record` as its collection shows it; folders carry one page of children.
 pub(crate) fn render(
     app: &Shared,
     store: &Store,
     viewer: &Viewer,
     collection: Collection,
-    (account, record, view): (&Account, &FileRecord, View),
+    (account, mut record, view): (&Account, FileRecord, View),
     children: (u32, u32, &RequestUrl),
 ) -> Result<Answer, StoreError> {
     let urls = &app.urls;
+    store.link(&account.username, &mut record)?;
+    let record = &record;
     let scrub = |file: &mut File| only_readable_links(store, viewer, file);
     Ok(match (collection, record.kind()) {
         (Collection::Files, _) => {
-            let mut file = urls.file(account, record, view);
-            scrub(&mut file);
+            let mut file = urls.file(store, account, record, view)?;
+            scrub(&mut file)?;
             Answer::File(file)
         }
         (_, FileType::Plot) => {
             let mut plot = urls.plot(store, account, record, view)?;
-            scrub(&mut plot.file);
+            scrub(&mut plot.file)?;
             Answer::Plot(plot)
         }
         (_, FileType::Grid) => {
-            let mut grid = urls.grid(account, record, view);
-            scrub(&mut grid.file);
+            let mut grid = urls.grid(store, account, record, view)?;
+            scrub(&mut grid.file)?;
             Answer::Grid(grid)
         }
         (_, FileType::Dashboard | FileType::Presentation) => {
@@ -164,43 +178,35 @@ pub(crate) fn render(
             let inside = i64::try_from(record.idlocal).unwrap_or(i64::MAX);
             let page =
                 listed(app, store, viewer, (account, Scope::Folder(inside), None), children)?;
-            Answer::Folder(urls.folder(account, record, view, page))
+            Answer::Folder(urls.folder(store, account, record, view, page)?)
         }
     })
 }
 
 /// Keeps in `references` and `referencers` only the live files `viewer` may read, so that a
 /// grid's page never reveals another account's private plots.
-fn only_readable_links(store: &Store, viewer: &Viewer, file: &mut File) {
-    let readable = |link: &Value| {
-        link.as_str().and_then(|text| text.parse::<chart_studio_models::Fid>().ok()).is_some_and(
-            |fid| {
-                store.file(fid.owner(), fid.idlocal()).is_some_and(|record| {
-                    !record.deleted && crate::access::can_read(viewer, fid.owner(), record, None)
-                })
-            },
-        )
+fn only_readable_links(store: &Store, viewer: &Viewer, file: &mut File) -> Result<(), StoreError> {
+    let readable = |link: &Value| -> Result<bool, StoreError> {
+        let Some(fid) = link.as_str().and_then(|text| text.parse::<chart_studio_models::Fid>().ok())
+        else {
+            return Ok(false);
+        };
+        Ok(store.file(fid.owner(), fid.idlocal())?.is_some_and(|record| {
+            !record.deleted && crate::access::can_read(viewer, fid.owner(), &record, None)
+        }))
     };
     for links in [&mut file.references, &mut file.referencers].into_iter().flatten() {
-        links.retain(readable);
+        let mut kept = Vec::new();
+        for link in links.drain(..) {
+            if readable(&link)? {
+                kept.push(link);
+            }
+        }
+        *links = kept;
     }
+    Ok(())
 }
 
-/// The live files of `account` that `viewer` may read and that `keep` accepts, by idlocal.
-pub(crate) fn visible<'a>(
-    viewer: &Viewer,
-    account: &'a Account,
-    keep: impl Fn(&FileRecord) -> bool,
-) -> Vec<(&'a Account, &'a FileRecord)> {
-    account
-        .files
-        .values()
-        .filter(|f| {
-            !f.deleted && keep(f) && crate::access::can_read(viewer, &account.username, f, None)
-        })
-        .map(|f| (account, f))
-        .collect()
-}
 
 /// One page of `account`'s files in `scope` (of type `kind` when given) that `viewer` may see
 /// in a listing, read from the database's listing queries.
@@ -220,40 +226,42 @@ pub(crate) fn listed(
     let (window, offset) = numbered_window(store.count(&listing)?, page, size, url);
     let records = store.page(&listing, offset, u64::from(size))?;
     let files = records.into_iter().map(|record| (account, record)).collect();
-    Ok(render_page(app, viewer, window, files))
+    render_page(app, store, viewer, window, files)
 }
 
 /// One page of `files`; only the files on the page are rendered.
 pub(crate) fn page_of(
     app: &Shared,
+    store: &Store,
     viewer: &Viewer,
-    files: Vec<(&Account, &FileRecord)>,
+    files: Vec<(&Account, FileRecord)>,
     (page, size, url): (u32, u32, &RequestUrl),
-) -> NumberedPage<File> {
+) -> Result<NumberedPage<File>, StoreError> {
     let (window, offset) = numbered_window(files.len() as u64, page, size, url);
     let offset = usize::try_from(offset).unwrap_or(usize::MAX);
     let on_page = files.into_iter().skip(offset).take(size.max(1) as usize).collect();
-    render_page(app, viewer, window, on_page)
+    render_page(app, store, viewer, window, on_page)
 }
 
 /// `window` (a page's links and count) with `files`, its files, rendered as listings show them.
 fn render_page(
     app: &Shared,
+    store: &Store,
     viewer: &Viewer,
     mut window: NumberedPage<File>,
-    files: Vec<(&Account, &FileRecord)>,
-) -> NumberedPage<File> {
+    files: Vec<(&Account, FileRecord)>,
+) -> Result<NumberedPage<File>, StoreError> {
     let view =
         |account: &Account| if viewer.is(&account.username) { View::Owner } else { View::Reader };
     window.results = files
         .iter()
         .map(|(account, f)| {
-            let mut file = app.urls.file(account, f, view(account));
+            let mut file = app.urls.file(store, account, f, view(account))?;
             crate::render::as_listed(&mut file);
-            file
+            Ok(file)
         })
-        .collect();
-    window
+        .collect::<Result<_, StoreError>>()?;
+    Ok(window)
 }
 
 async fn retrieve(
@@ -375,15 +383,23 @@ async fn lookup(
         let store = app.store();
         // Another reader finds a file by path only through folders they may read, so that a
         // lookup never confirms the names of private folders.
-        let found = store.lookup(&owner, path, parent).and_then(|idlocal| {
-            let through = store.folders_above(&owner, idlocal, parent);
-            if !through.iter().all(|folder| crate::access::can_read(&viewer, &owner, folder, None))
-            {
-                return None;
+        let found = match store.lookup(&owner, path, parent)? {
+            Some(idlocal) => {
+                let through = store.folders_above(&owner, idlocal, parent)?;
+                let fid = chart_studio_models::Fid::new(owner.clone(), idlocal).ok();
+                match fid {
+                    Some(fid)
+                        if through.iter().all(|folder| {
+                            crate::access::can_read(&viewer, &owner, folder, None)
+                        }) =>
+                    {
+                        readable(&store, &viewer, &fid, collection.kind().as_ref(), None).ok()
+                    }
+                    _ => None,
+                }
             }
-            let fid = chart_studio_models::Fid::new(owner.clone(), idlocal).ok()?;
-            readable(&store, &viewer, &fid, collection.kind().as_ref(), None).ok()
-        });
+            None => None,
+        };
         if exists_only {
             return Ok(Json(json!({"exists": found.is_some()})).into_response());
         }
@@ -518,8 +534,8 @@ pub(crate) fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Re
             let reference: ColumnRef = text.parse().map_err(|err| {
                 Failure::bad_field("figure", format!("{trace_path}.{}: {err}", attribute.path))
             })?;
-            let readable = store.column_grid(&reference).is_some_and(|grid| {
-                crate::access::can_read(viewer, reference.grid.owner(), grid, None)
+            let readable = store.column_grid(&reference)?.is_some_and(|grid| {
+                crate::access::can_read(viewer, reference.grid.owner(), &grid, None)
             });
             if !readable {
                 return Err(Failure::bad_field(

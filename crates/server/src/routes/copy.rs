@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use chart_studio_models::{ColumnRef, Created, Fid, FileType, source_refs, traces, value_at_mut};
 use serde_json::Value;
 
-use super::common::Params;
+use super::common::{Params, created};
 use crate::access::{View, can_read, parse_fid, readable};
 use crate::auth::Viewer;
 use crate::body::Payload;
@@ -85,13 +85,12 @@ async fn copy(
         _ => return Err(Failure::bad("Only plots and grids can be copied.")),
     };
     let idlocal = create_named(&mut store, &owner, &source.filename, NewFile { body, ..target })?;
-    let account = store.account(&owner).ok_or(Failure::NotFound)?;
-    let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
+    let (account, record) = created(&store, &owner, idlocal)?;
     let rendered = match record.kind() {
         FileType::Plot => {
-            serde_json::to_value(app.urls.plot(&store, account, record, View::Owner)?.into_plot())
+            serde_json::to_value(app.urls.plot(&store, account, &record, View::Owner)?.into_plot())
         }
-        _ => serde_json::to_value(app.urls.grid(account, record, View::Owner)),
+        _ => serde_json::to_value(app.urls.grid(&store, account, &record, View::Owner)?),
     };
     Ok(Json(Created::new(rendered.unwrap_or_default())))
 }
@@ -105,10 +104,10 @@ fn copy_grid(
     target: &NewFile,
     fid: &Fid,
 ) -> Result<Option<GridCopy>, Failure> {
-    let Some(record) = store.account(fid.owner()).and_then(|a| a.files.get(&fid.idlocal())) else {
+    let Some(record) = store.file(fid.owner(), fid.idlocal())? else {
         return Ok(None);
     };
-    if !can_read(viewer, fid.owner(), record, None) {
+    if !can_read(viewer, fid.owner(), &record, None) {
         return Ok(None);
     }
     let name = record.filename.clone();

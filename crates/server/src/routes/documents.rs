@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use chart_studio_models::{Created, Document, File, FileType, NumberedPage};
 use serde_json::{Value, json};
 
-use super::common::{Params, page_of, paging, request_url};
+use super::common::{Params, created, page_of, paging, request_url};
 use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
@@ -43,8 +43,8 @@ async fn list(
     let url = request_url(&app, &uri);
     let store = app.store();
     let account = store.account(&owner).ok_or(Failure::NotFound)?;
-    let files = account.files.values().filter(|f| f.kind() == kind).map(|f| (account, f)).collect();
-    Ok(Json(page_of(&app, &viewer, files, (page, size, &url))))
+    let files = store.files_of_kind(&owner, &kind)?.into_iter().map(|f| (account, f)).collect();
+    Ok(Json(page_of(&app, &store, &viewer, files, (page, size, &url))?))
 }
 
 /// `POST`: `content` (the document, a JSON string or object) is required; the other fields
@@ -62,9 +62,8 @@ async fn create(
     let new = body.new_file(Body::document(&kind, &content).ok_or(Failure::NotFound)?)?;
     let mut store = app.store();
     let idlocal = store.create(&owner, new)?;
-    let account = store.account(&owner).ok_or(Failure::NotFound)?;
-    let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
-    Ok(Json(Created::new(app.urls.document(&store, account, record, View::Owner)?)))
+    let (account, record) = created(&store, &owner, idlocal)?;
+    Ok(Json(Created::new(app.urls.document(&store, account, &record, View::Owner)?)))
 }
 
 /// `GET /v2/dashboards/schema`: the shape of a dashboard's `content`, as a JSON Schema.

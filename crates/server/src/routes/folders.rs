@@ -6,7 +6,7 @@ use axum::{Json, Router};
 use chart_studio_models::{Created, Folder, HOME_FOLDER, Listing};
 use http::StatusCode;
 
-use super::common::{Params, listed, paging, request_url};
+use super::common::{Params, created, listed, paging, request_url};
 use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
@@ -44,21 +44,19 @@ async fn create(
     }
     let mut store = app.store();
     let parent = parent.unwrap_or(HOME_FOLDER);
-    if store.lookup(&owner, &path, parent).is_some() {
+    if store.lookup(&owner, &path, parent)?.is_some() {
         return Err(Failure::exists(path.rsplit('/').next().unwrap_or(&path)));
     }
     let folder = store.mkdir_p(&owner, &path, parent)?;
-    let account = store.account(&owner).ok_or(Failure::NotFound)?;
-    let record = u64::try_from(folder)
-        .ok()
-        .and_then(|id| account.files.get(&id))
-        .ok_or(Failure::NotFound)?;
+    let idlocal = u64::try_from(folder).map_err(|_| Failure::NotFound)?;
+    let (account, record) = created(&store, &owner, idlocal)?;
     let folder = app.urls.folder(
+        &store,
         account,
-        record,
+        &record,
         View::Owner,
         chart_studio_models::FolderChildren::default(),
-    );
+    )?;
     Ok((StatusCode::CREATED, Json(Created::new(folder))))
 }
 

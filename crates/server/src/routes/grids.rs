@@ -9,7 +9,7 @@ use chart_studio_models::{ColumnInfo, ColumnList, Created, Grid};
 use http::StatusCode;
 use serde_json::{Value, json};
 
-use super::common::Params;
+use super::common::{Params, created};
 use crate::access::View;
 use crate::access::{owned, parse_fid, readable};
 use crate::auth::Viewer;
@@ -72,9 +72,9 @@ async fn create(
         ..body.new_file(Body::grid(columns))?
     };
     let idlocal = store.create(&owner, new)?;
-    let account = store.account(&owner).ok_or(Failure::NotFound)?;
-    let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
-    Ok((StatusCode::CREATED, Json(Created::new(app.urls.grid(account, record, View::Owner)))))
+    let (account, record) = created(&store, &owner, idlocal)?;
+    let grid = app.urls.grid(&store, account, &record, View::Owner)?;
+    Ok((StatusCode::CREATED, Json(Created::new(grid))))
 }
 
 async fn destroy(

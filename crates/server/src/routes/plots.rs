@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chart_studio_models::{Created, CursorPage, Plot};
 
-use super::common::{Params, check_figure, request_url};
+use super::common::{Params, check_figure, created, request_url};
 use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
@@ -14,7 +14,7 @@ use crate::failure::Failure;
 use crate::pages::Cursor;
 use crate::render::PlotView;
 use crate::state::Shared;
-use crate::store::{Account, Body, FileRecord, Store};
+use crate::store::{Account, Body, FileRecord, Store, StoreError};
 
 /// Plots per cursor page, as on the real server.
 const PAGE_SIZE: usize = 10;
@@ -28,7 +28,7 @@ pub(crate) fn routes() -> Router<Shared> {
 /// One public plot's place in the list order.
 struct Entry<'a> {
     account: &'a Account,
-    record: &'a FileRecord,
+    record: FileRecord,
 }
 
 async fn list(
@@ -66,7 +66,7 @@ async fn list(
     let link = |cursor: Cursor| url.with("cursor", Some(&cursor.encode()));
     let (page, next, previous) = {
         let store = app.store();
-        let mut entries = public_plots(&store, feed, min_quality, max_quality);
+        let mut entries = public_plots(&store, feed, min_quality, max_quality)?;
         match by_views {
             Some(most_first) => entries.sort_by_key(|e| {
                 let (views, created) = (e.record.views, e.record.created);
@@ -83,7 +83,7 @@ async fn list(
         // Only the page is taken, and its figures are copied once the lock is released.
         let page: Vec<PlotView> = entries[start..end]
             .iter()
-            .map(|e| app.urls.plot(&store, e.account, e.record, View::Reader))
+            .map(|e| app.urls.plot(&store, e.account, &e.record, View::Reader))
             .collect::<Result<_, _>>()?;
         (page, next, previous)
     };
@@ -159,19 +159,16 @@ fn public_plots(
     feed: bool,
     min_quality: Option<u32>,
     max_quality: Option<u32>,
-) -> Vec<Entry<'_>> {
-    store
-        .accounts()
-        .flat_map(|account| account.files.values().map(move |record| Entry { account, record }))
-        .filter(|Entry { record, .. }| {
-            record.kind() == chart_studio_models::FileType::Plot
-                && record.world_readable
-                && !record.deleted
-                && (!feed || record.featured)
-                && min_quality.is_none_or(|q| record.quality >= q)
-                && max_quality.is_none_or(|q| record.quality <= q)
-        })
-        .collect()
+) -> Result<Vec<Entry<'_>>, StoreError> {
+    let plots = store.public_plots()?.into_iter().filter(|(_, record)| {
+        (!feed || record.featured)
+            && min_quality.is_none_or(|q| record.quality >= q)
+            && max_quality.is_none_or(|q| record.quality <= q)
+    });
+    let entries = plots.filter_map(|(owner, record)| {
+        store.account(&owner).map(|account| Entry { account, record })
+    });
+    Ok(entries.collect())
 }
 
 /// `POST /v2/plots`: the figure may hold only references to grid columns the creator can read.
@@ -188,9 +185,8 @@ async fn create(
         let mut store = app.store();
         check_figure(&store, &viewer, &figure)?;
         let idlocal = store.create(&owner, body.new_file(Body::plot(figure))?)?;
-        let account = store.account(&owner).ok_or(Failure::NotFound)?;
-        let record = account.files.get(&idlocal).ok_or(Failure::NotFound)?;
-        app.urls.plot(&store, account, record, View::Owner)?
+        let (account, record) = created(&store, &owner, idlocal)?;
+        app.urls.plot(&store, account, &record, View::Owner)?
     };
     Ok(Json(Created::new(plot.into_plot())))
 }

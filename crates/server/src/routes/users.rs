@@ -5,7 +5,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chart_studio_models::{File, NumberedPage, User};
 
-use super::common::{Params, page_of, paging, request_url, visible};
+use super::common::{Params, page_of, paging, request_url};
 use crate::auth::Viewer;
 use crate::failure::Failure;
 use crate::state::Shared;
@@ -22,7 +22,8 @@ async fn current(State(app): State<Shared>, viewer: Viewer) -> Result<Json<User>
     let name = viewer.require()?;
     let store = app.store();
     let account = store.account(name).ok_or(Failure::NotFound)?;
-    Ok(Json(app.urls.user(account, true)))
+    let plots = store.file_count(name, Some(chart_studio_models::FileType::Plot))?;
+    Ok(Json(app.urls.user(account, Some(plots))))
 }
 
 async fn by_name(
@@ -32,7 +33,11 @@ async fn by_name(
 ) -> Result<Json<User>, Failure> {
     let store = app.store();
     let account = store.account(&username).ok_or(Failure::NotFound)?;
-    Ok(Json(app.urls.user(account, viewer.is(&username))))
+    let plots = match viewer.is(&username) {
+        true => Some(store.file_count(&username, Some(chart_studio_models::FileType::Plot))?),
+        false => None,
+    };
+    Ok(Json(app.urls.user(account, plots)))
 }
 
 /// The most terms a search query may have (INFER: bounds the work of one search).
@@ -69,20 +74,24 @@ async fn search(
     let (page, size) = paging(&app, &params, 20)?;
     let url = request_url(&app, &uri);
     let store = app.store();
+    let keep = |f: &crate::store::FileRecord| {
+        let name = f.filename.to_lowercase();
+        file_types.iter().all(|t| f.kind().as_str() == t)
+            && words.iter().all(|w| name.contains(w.as_str()))
+            && (plot_types.is_empty() || {
+                let trace_types = match &f.outline {
+                    Outline::Plot { trace_types, .. } => trace_types.as_slice(),
+                    _ => &[],
+                };
+                plot_types.iter().all(|t| trace_types.contains(t))
+            })
+    };
     let mut found = Vec::new();
-    for account in store.accounts() {
-        found.extend(visible(&viewer, account, |f| {
-            let name = f.filename.to_lowercase();
-            file_types.iter().all(|t| f.kind().as_str() == t)
-                && words.iter().all(|w| name.contains(w.as_str()))
-                && (plot_types.is_empty() || {
-                    let trace_types = match &f.outline {
-                        Outline::Plot { trace_types, .. } => trace_types.as_slice(),
-                        _ => &[],
-                    };
-                    plot_types.iter().all(|t| trace_types.contains(t))
-                })
-        }));
+    for (owner, file) in store.findable(viewer.require().ok())? {
+        let Some(account) = store.account(&owner) else { continue };
+        if keep(&file) && crate::access::can_read(&viewer, &owner, &file, None) {
+            found.push((account, file));
+        }
     }
-    Ok(Json(page_of(&app, &viewer, found, (page, size, &url))))
+    Ok(Json(page_of(&app, &store, &viewer, found, (page, size, &url))?))
 }
