@@ -93,7 +93,14 @@ fn captured_plots(store: &mut Store, page: &CursorPage<Plot>) -> Result<()> {
         new.idlocal = Some(fid.idlocal());
         store.create(owner, new)?;
         let created = plot.file.creation_time.as_deref().and_then(clock::parse_creation_time);
-        store.set_seed_fields(owner, fid.idlocal(), plot.file.views.unwrap_or(0), 5, true, created)?;
+        store.set_seed_fields(
+            owner,
+            fid.idlocal(),
+            plot.file.views.unwrap_or(0),
+            5,
+            true,
+            created,
+        )?;
     }
     Ok(())
 }

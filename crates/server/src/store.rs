@@ -418,12 +418,22 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<FileRecord>, StoreError> {
-        Ok(self.db.page(listing, offset, limit).map_err(storage)?.into_iter().filter_map(decode).collect())
+        Ok(self
+            .db
+            .page(listing, offset, limit)
+            .map_err(storage)?
+            .into_iter()
+            .filter_map(decode)
+            .collect())
     }
 
     /// How many files `owner` has (trashed ones too), of type `kind` when given (what is
     /// committed).
-    pub(crate) fn file_count(&self, owner: &str, kind: Option<FileType>) -> Result<u64, StoreError> {
+    pub(crate) fn file_count(
+        &self,
+        owner: &str,
+        kind: Option<FileType>,
+    ) -> Result<u64, StoreError> {
         self.db.file_count(owner, kind.as_ref().map(FileType::as_str)).map_err(storage)
     }
 
@@ -477,7 +487,8 @@ impl Store {
         }
         if record.kind() == FileType::Grid {
             let grid = fid(owner, record.idlocal);
-            let rows = self.db.files(Select::Referencers(owner, record.idlocal)).map_err(storage)?;
+            let rows =
+                self.db.files(Select::Referencers(owner, record.idlocal)).map_err(storage)?;
             let mut plots: Links = rows
                 .iter()
                 .filter(|row| !self.changed.files.contains_key(&(row.owner.clone(), row.idlocal)))
@@ -982,9 +993,7 @@ impl Store {
             return Err(StoreError::invalid(field, format!("a {} has no {field}", current.kind())));
         }
         if (new_parent, &new_name) != (current.parent, &current.filename) {
-            if self
-                .child_named(owner, new_parent, &new_name)?
-                .is_some_and(|other| other != idlocal)
+            if self.child_named(owner, new_parent, &new_name)?.is_some_and(|other| other != idlocal)
             {
                 return Err(StoreError::Exists(new_name.clone()));
             }
@@ -1322,7 +1331,10 @@ mod tests {
                 .unwrap();
             assert!(store.file("alice", id).unwrap().unwrap().share_key.is_none());
             store.update("alice", id, on).unwrap();
-            assert_ne!(store.file("alice", id).unwrap().unwrap().share_key.as_deref(), Some(first.as_str()));
+            assert_ne!(
+                store.file("alice", id).unwrap().unwrap().share_key.as_deref(),
+                Some(first.as_str())
+            );
         });
     }
 
@@ -1379,7 +1391,8 @@ mod tests {
             let deep = "d/".repeat(MAX_FOLDER_DEPTH - 1);
             store.mkdir_p("alice", &deep, HOME_FOLDER).unwrap();
             let chain = store.mkdir_p("alice", "a/b", HOME_FOLDER).unwrap();
-            let bottom = store.lookup("alice", deep.trim_end_matches('/'), HOME_FOLDER).unwrap().unwrap();
+            let bottom =
+                store.lookup("alice", deep.trim_end_matches('/'), HOME_FOLDER).unwrap().unwrap();
             let outer = store.lookup("alice", "a", HOME_FOLDER).unwrap().unwrap();
             let into_bottom = |parent| Changes { parent: Some(parent), ..Changes::default() };
             // `a` holds `b`: two levels under a folder 63 deep would make 65.
@@ -1749,7 +1762,10 @@ mod tests {
         store.create("alice", new("lost", Body::plot(Value::Null))).unwrap();
         store.db.sqlite_for_tests().execute_batch("DROP TABLE contents").unwrap();
         assert!(store.commit().is_err());
-        assert!(store.lookup("alice", "lost", HOME_FOLDER).unwrap().is_none(), "nothing half applied");
+        assert!(
+            store.lookup("alice", "lost", HOME_FOLDER).unwrap().is_none(),
+            "nothing half applied"
+        );
         assert_eq!(store.lookup("alice", "kept", HOME_FOLDER).unwrap(), Some(kept));
         assert_eq!(store.file("alice", kept).unwrap().map(|f| f.filename), Some("kept".to_owned()));
         assert_eq!(before.len(), 1);

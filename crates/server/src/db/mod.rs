@@ -223,7 +223,10 @@ impl Select<'_> {
             ),
             Self::Children(owner, parent, folders_only) => {
                 let only = if folders_only { " AND kind = 'folder'" } else { "" };
-                (format!("owner = $1 AND parent = $2{only}"), vec![text(owner), Param::Integer(parent)])
+                (
+                    format!("owner = $1 AND parent = $2{only}"),
+                    vec![text(owner), Param::Integer(parent)],
+                )
             }
             Self::Referencers(owner, idlocal) => (
                 "(owner, idlocal) IN \

@@ -493,10 +493,8 @@ impl Postgres {
     /// Every account's stored fields.
     pub(crate) fn accounts(&self) -> Result<Vec<AccountRow>> {
         self.call(|db| {
-            let rows = db.query(
-                "SELECT username, key_hash, date_joined, next_idlocal FROM accounts",
-                &[],
-            )?;
+            let rows = db
+                .query("SELECT username, key_hash, date_joined, next_idlocal FROM accounts", &[])?;
             Ok(rows.iter().map(account_row).collect())
         })
     }
@@ -505,8 +503,8 @@ impl Postgres {
     pub(crate) fn load(&self) -> Result<Vec<LoadedAccount>> {
         self.call(|db| {
             let mut tx = db.client.build_transaction().read_only(true).start()?;
-            let rows =
-                tx.query("SELECT username, key_hash, date_joined, next_idlocal FROM accounts", &[])?;
+            let rows = tx
+                .query("SELECT username, key_hash, date_joined, next_idlocal FROM accounts", &[])?;
             let (sql, _) = super::Select::OfOwner("").query();
             let files = tx.prepare(&sql)?;
             let mut loaded = Vec::new();
@@ -911,7 +909,9 @@ mod tests {
             world_readable: true,
             share_key_enabled: false,
             metadata: None,
-            body: crate::content::Body::plot(serde_json::json!({"data": [{"xsrc": "bob:3:aaaaaa"}]})),
+            body: crate::content::Body::plot(
+                serde_json::json!({"data": [{"xsrc": "bob:3:aaaaaa"}]}),
+            ),
             idlocal: None,
         };
         store.create("alice", plot.clone()).unwrap();

@@ -187,7 +187,8 @@ pub(crate) fn render(
 /// grid's page never reveals another account's private plots.
 fn only_readable_links(store: &Store, viewer: &Viewer, file: &mut File) -> Result<(), StoreError> {
     let readable = |link: &Value| -> Result<bool, StoreError> {
-        let Some(fid) = link.as_str().and_then(|text| text.parse::<chart_studio_models::Fid>().ok())
+        let Some(fid) =
+            link.as_str().and_then(|text| text.parse::<chart_studio_models::Fid>().ok())
         else {
             return Ok(false);
         };
@@ -206,7 +207,6 @@ fn only_readable_links(store: &Store, viewer: &Viewer, file: &mut File) -> Resul
     }
     Ok(())
 }
-
 
 /// One page of `account`'s files in `scope` (of type `kind` when given) that `viewer` may see
 /// in a listing, read from the database's listing queries.
