@@ -132,8 +132,8 @@ impl Urls {
         record: &FileRecord,
         view: View,
     ) -> Result<PlotView, StoreError> {
-        let figure = store.body(&account.username, record.idlocal)?;
-        let figure = figure.as_ref().and_then(Body::figure).cloned();
+        let figure = store.body_of(&account.username, record)?;
+        let figure = figure.figure().cloned();
         Ok(PlotView { file: self.file(store, account, record, view)?, figure })
     }
 
@@ -161,8 +161,8 @@ impl Urls {
         view: View,
     ) -> Result<Document, StoreError> {
         let mut document = Document::new(self.file(store, account, record, view)?);
-        let body = store.body(&account.username, record.idlocal)?;
-        document.content = body.as_ref().and_then(Body::content).map(|content| content.to_string());
+        let body = store.body_of(&account.username, record)?;
+        document.content = body.content().map(|content| content.to_string());
         Ok(document)
     }
 

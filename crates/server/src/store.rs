@@ -145,6 +145,8 @@ struct Changed {
     accounts: BTreeSet<String>,
     /// Files created or changed, as they now are (`None`: deleted for good).
     files: BTreeMap<(String, u64), Option<FileRecord>>,
+    /// The files of `files` (not deleted for good) by owner and folder.
+    in_folder: BTreeSet<(String, i64, u64)>,
     /// Views added to files' counts (and nothing else changed, unless also in `files`).
     views: BTreeMap<(String, u64), i64>,
     /// New contents, until they are in the database.
@@ -473,35 +475,45 @@ impl Store {
             .collect())
     }
 
-    /// Fills in a file's links: the existing grids a plot's figure names, and the plots that
-    /// name a grid.
-    pub(crate) fn link(&self, owner: &str, record: &mut FileRecord) -> Result<(), StoreError> {
+    /// Fills in a file's links that `keep` accepts (given each linked file's owner and
+    /// record): the existing grids a plot's figure names, and the plots that name a grid.
+    pub(crate) fn link(
+        &self,
+        owner: &str,
+        record: &mut FileRecord,
+        keep: impl Fn(&str, &FileRecord) -> bool,
+    ) -> Result<(), StoreError> {
         if let Outline::Plot { grids, .. } = &record.outline {
-            let mut existing = Links::default();
+            let mut kept = Links::default();
             for grid in grids {
-                if self.file(grid.owner(), grid.idlocal())?.is_some() {
-                    existing.insert(grid.clone());
+                let file = self.file(grid.owner(), grid.idlocal())?;
+                if file.is_some_and(|file| keep(grid.owner(), &file)) {
+                    kept.insert(grid.clone());
                 }
             }
-            record.references = existing;
+            record.references = kept;
         }
         if record.kind() == FileType::Grid {
             let grid = fid(owner, record.idlocal);
             let rows =
                 self.db.files(Select::Referencers(owner, record.idlocal)).map_err(storage)?;
-            let mut plots: Links = rows
-                .iter()
+            let stored = rows
+                .into_iter()
                 .filter(|row| !self.changed.files.contains_key(&(row.owner.clone(), row.idlocal)))
-                .map(|row| fid(&row.owner, row.idlocal))
+                .filter_map(|row| {
+                    let owner = row.owner.clone();
+                    decode(row).map(|file| (owner, file))
+                });
+            let changed = self.changed.files.iter().filter_map(|((owner, _), file)| {
+                let file = file.as_ref()?;
+                let Outline::Plot { grids, .. } = &file.outline else { return None };
+                grids.iter().any(|named| *named == grid).then(|| (owner.clone(), file.clone()))
+            });
+            record.referencers = stored
+                .chain(changed)
+                .filter(|(owner, file)| keep(owner, file))
+                .map(|(owner, file)| fid(&owner, file.idlocal))
                 .collect();
-            for ((plot_owner, idlocal), file) in &self.changed.files {
-                if let Some(Outline::Plot { grids, .. }) = file.as_ref().map(|f| &f.outline)
-                    && grids.iter().any(|named| *named == grid)
-                {
-                    plots.insert(fid(plot_owner, *idlocal));
-                }
-            }
-            record.referencers = plots;
         }
         Ok(())
     }
@@ -514,27 +526,44 @@ impl Store {
     /// The content of `owner`'s file `idlocal`, decoded now (under the store's lock): for
     /// the rules and small contents. `None` when there is no such file.
     pub(crate) fn body(&self, owner: &str, idlocal: u64) -> Result<Option<Body>, StoreError> {
-        self.read(owner, idlocal)?.map(|read| read.load().map_err(StoreError::Storage)).transpose()
+        let Some(record) = self.file(owner, idlocal)? else { return Ok(None) };
+        self.body_of(owner, &record).map(Some)
     }
 
-    /// The content of `owner`'s file `idlocal`: the change not yet committed, the cache, or the
-    /// database's JSON, to be decoded with [`ContentRead::load`] once the store's lock is
-    /// released. `None` when there is no such file.
+    /// The content of `owner`'s file `record`, decoded now (see [`Store::body`]).
+    pub(crate) fn body_of(&self, owner: &str, record: &FileRecord) -> Result<Body, StoreError> {
+        self.read_of(owner, record)?.load().map_err(StoreError::Storage)
+    }
+
+    /// The content of `owner`'s file `idlocal`: see [`Store::read_of`]. `None` when there is no
+    /// such file.
     pub(crate) fn read(
         &self,
         owner: &str,
         idlocal: u64,
     ) -> Result<Option<ContentRead>, StoreError> {
         let Some(record) = self.file(owner, idlocal)? else { return Ok(None) };
+        self.read_of(owner, &record).map(Some)
+    }
+
+    /// The content of `owner`'s file `record`: the change not yet committed, the cache, or the
+    /// database's JSON, to be decoded with [`ContentRead::load`] once the store's lock is
+    /// released.
+    pub(crate) fn read_of(
+        &self,
+        owner: &str,
+        record: &FileRecord,
+    ) -> Result<ContentRead, StoreError> {
+        let idlocal = record.idlocal;
         if record.kind() == FileType::Folder {
-            return Ok(Some(ContentRead::Ready(Body::Folder)));
+            return Ok(ContentRead::Ready(Body::Folder));
         }
         if let Some(body) = self.changed.contents.get(&(owner.to_owned(), idlocal)) {
-            return Ok(Some(ContentRead::Ready(body.clone())));
+            return Ok(ContentRead::Ready(body.clone()));
         }
         let key = (owner.to_owned(), idlocal, record.modified);
         if let Some(body) = lock(&self.cache).get(&key) {
-            return Ok(Some(ContentRead::Ready(body)));
+            return Ok(ContentRead::Ready(body));
         }
         let unreadable =
             |reason: String| StoreError::Storage(format!("{owner}:{idlocal}: {reason}"));
@@ -543,7 +572,7 @@ impl Store {
             .content(owner, idlocal)
             .map_err(|err| unreadable(format!("{err:#}")))?
             .ok_or_else(|| unreadable("its content is missing".to_owned()))?;
-        Ok(Some(ContentRead::Stored { text, key, cache: Arc::clone(&self.cache) }))
+        Ok(ContentRead::Stored { text, key, cache: Arc::clone(&self.cache) })
     }
 
     /// Gives `file` new content (and its outline). The content cached for the file stays under
@@ -608,6 +637,7 @@ impl Store {
             return false;
         }
         self.changed.files.retain(|(owner, _), _| owner != username);
+        self.changed.in_folder.retain(|(owner, _, _)| owner != username);
         self.touch_account(username);
         true
     }
@@ -620,9 +650,17 @@ impl Store {
         self.accounts.values()
     }
 
-    /// Keeps `file` of `owner` as it now is, until the next commit writes it.
-    fn put(&mut self, owner: &str, file: FileRecord) {
-        self.changed.files.insert((owner.to_owned(), file.idlocal), Some(file));
+    /// Keeps `file` of `owner` as it now is (`None`: deleted for good), until the next
+    /// commit writes it.
+    fn put(&mut self, owner: &str, idlocal: u64, file: Option<FileRecord>) {
+        let changed = &mut self.changed;
+        if let Some(Some(old)) = changed.files.get(&(owner.to_owned(), idlocal)) {
+            changed.in_folder.remove(&(owner.to_owned(), old.parent, idlocal));
+        }
+        if let Some(file) = &file {
+            changed.in_folder.insert((owner.to_owned(), file.parent, idlocal));
+        }
+        changed.files.insert((owner.to_owned(), idlocal), file);
     }
 
     /// Notes a change of `username`'s own stored fields (its key, its idlocal counter).
@@ -660,26 +698,27 @@ impl Store {
         self.file(owner, idlocal)?.ok_or(StoreError::NotFound)
     }
 
-    /// The files of `owner` that the database answers to `select`, as this process's changes
-    /// leave them: those changed are taken as they now are, kept only when `keep` accepts them
-    /// (which must accept what `select` does), by idlocal.
+    /// The files of `owner` in folder `parent` that the database answers to `select` and `keep`
+    /// accepts (it must accept only what `select` does), as this process's changes leave them,
+    /// by idlocal.
     fn merged(
         &self,
-        owner: &str,
+        (owner, parent): (&str, i64),
         select: Select<'_>,
         keep: impl Fn(&FileRecord) -> bool,
     ) -> Result<Vec<FileRecord>, StoreError> {
         let mut found: BTreeMap<u64, FileRecord> = BTreeMap::new();
         for row in self.db.files(select).map_err(storage)? {
             if !self.changed.files.contains_key(&(owner.to_owned(), row.idlocal)) {
-                found.extend(decode(row).map(|file| (file.idlocal, file)));
+                found.extend(decode(row).filter(&keep).map(|file| (file.idlocal, file)));
             }
         }
-        let owner_key = (owner.to_owned(), 0);
-        let changed = self.changed.files.range(owner_key..).take_while(|((o, _), _)| o == owner);
-        for (_, file) in changed {
-            if let Some(file) = file.as_ref().filter(|file| keep(file)) {
-                found.insert(file.idlocal, file.clone());
+        let changed = self.changed.in_folder.range((owner.to_owned(), parent, 0)..);
+        for (_, _, idlocal) in changed.take_while(|(o, p, _)| o == owner && *p == parent) {
+            if let Some(Some(file)) = self.changed.files.get(&(owner.to_owned(), *idlocal))
+                && keep(file)
+            {
+                found.insert(*idlocal, file.clone());
             }
         }
         Ok(found.into_values().collect())
@@ -693,7 +732,7 @@ impl Store {
         parent: i64,
         folders_only: bool,
     ) -> Result<Vec<FileRecord>, StoreError> {
-        self.merged(owner, Select::Children(owner, parent, folders_only), |file| {
+        self.merged((owner, parent), Select::Children(owner, parent, folders_only), |file| {
             file.parent == parent && (!folders_only || file.kind() == FileType::Folder)
         })
     }
@@ -719,7 +758,7 @@ impl Store {
     /// The live (not trashed) child of `parent` named `name` (the first, when a seed made
     /// several).
     fn child_named(&self, owner: &str, parent: i64, name: &str) -> Result<Option<u64>, StoreError> {
-        let found = self.merged(owner, Select::Named(owner, parent, name), |file| {
+        let found = self.merged((owner, parent), Select::Named(owner, parent, name), |file| {
             file.parent == parent && !file.deleted && file.filename == name
         })?;
         Ok(found.first().map(|file| file.idlocal))
@@ -943,7 +982,7 @@ impl Store {
             referencers: Links::default(),
         };
         self.set_body(owner, &mut record, new.body);
-        self.put(owner, record);
+        self.put(owner, record.idlocal, Some(record));
         self.touch_account(owner);
         Ok(idlocal)
     }
@@ -1024,7 +1063,7 @@ impl Store {
         if let Some(body) = changes.body {
             self.set_body(owner, &mut file, body);
         }
-        self.put(owner, file);
+        self.put(owner, file.idlocal, Some(file));
         Ok(())
     }
 
@@ -1079,7 +1118,7 @@ impl Store {
             }
             file.deleted = trashed;
             file.modified = now;
-            self.put(owner, file);
+            self.put(owner, file.idlocal, Some(file));
         }
         Ok(())
     }
@@ -1103,7 +1142,7 @@ impl Store {
             self.changed.views.remove(&key);
             self.changed.contents.remove(&key);
             lock(&self.cache).remove(&(key.0.clone(), file.idlocal, file.modified));
-            self.changed.files.insert(key, None);
+            self.put(owner, file.idlocal, None);
             if !file.deleted {
                 self.free_name(owner, &file);
             }
@@ -1137,7 +1176,7 @@ impl Store {
         let mut file = self.existing(owner, idlocal)?;
         file.modified = now;
         self.set_body(owner, &mut file, Body::grid(columns));
-        self.put(owner, file);
+        self.put(owner, file.idlocal, Some(file));
         Ok(answer)
     }
 
@@ -1166,7 +1205,7 @@ impl Store {
             file.created = created;
             file.modified = created;
         }
-        self.put(owner, file);
+        self.put(owner, file.idlocal, Some(file));
         Ok(())
     }
 }
@@ -1483,7 +1522,7 @@ mod tests {
     /// `owner`'s file `idlocal` with its links.
     fn linked(store: &Store, owner: &str, idlocal: u64) -> FileRecord {
         let mut file = store.file(owner, idlocal).unwrap().unwrap();
-        store.link(owner, &mut file).unwrap();
+        store.link(owner, &mut file, |_, _| true).unwrap();
         file
     }
 
@@ -1495,7 +1534,7 @@ mod tests {
         let files = ids.into_iter().filter_map(|id| store.file(owner, id).unwrap());
         files
             .map(|mut file| {
-                store.link(owner, &mut file).unwrap();
+                store.link(owner, &mut file, |_, _| true).unwrap();
                 file
             })
             .collect()

@@ -274,7 +274,8 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     )
     .unwrap();
     db.execute_batch(
-        "DROP TABLE links; DROP INDEX files_by_name; ALTER TABLE files DROP COLUMN filename;
+        "DROP TABLE links; DROP INDEX files_by_name; DROP INDEX files_unreadable;
+         ALTER TABLE files DROP COLUMN filename;
          DROP TABLE views; DROP TABLE sessions; DROP TABLE unfinished_copy;
          DROP TABLE file_counts; DROP TRIGGER files_counted; DROP TRIGGER files_uncounted;
          DROP TRIGGER files_recounted; DROP INDEX files_by_folder; DROP INDEX files_in_order;

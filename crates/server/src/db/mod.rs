@@ -190,7 +190,8 @@ const SELECT_FILES: &str = "SELECT owner, idlocal, record, COALESCE(views, 0) FR
 pub(crate) enum Select<'a> {
     /// One file.
     One(&'a str, u64),
-    /// The live files of a folder (owner, folder, name) named so (seeds may hold several).
+    /// The files of a folder (owner, folder, name) named so, trashed ones too (seeds may hold
+    /// several live ones).
     Named(&'a str, i64, &'a str),
     /// The files of a folder (owner, folder), trashed ones too; only its folders when `true`.
     Children(&'a str, i64, bool),
@@ -217,8 +218,10 @@ impl Select<'_> {
                 "owner = $1 AND idlocal = $2".to_owned(),
                 vec![text(owner), Param::Integer(idlocal_key(idlocal))],
             ),
+            // Trashed ones too (left to the caller): a condition on `deleted` would lead
+            // SQLite to `files_by_folder`, which holds the whole folder.
             Self::Named(owner, parent, name) => (
-                "owner = $1 AND parent = $2 AND filename = $3 AND deleted = FALSE".to_owned(),
+                "owner = $1 AND parent = $2 AND filename = $3".to_owned(),
                 vec![text(owner), Param::Integer(parent), text(name)],
             ),
             Self::Children(owner, parent, folders_only) => {
@@ -248,7 +251,9 @@ impl Select<'_> {
             ),
             Self::Unreadable => (format!("kind = '{UNREADABLE}'"), Vec::new()),
         };
-        (format!("{SELECT_FILES} WHERE {condition} ORDER BY owner, idlocal"), params)
+        // Unordered: an order would lead SQLite to the index that gives it, over the one that
+        // finds the rows.
+        (format!("{SELECT_FILES} WHERE {condition}"), params)
     }
 }
 
@@ -264,11 +269,12 @@ const LINKS_TABLE: &str = "
     );
 ";
 
-/// What the lookups read: a folder's files by name, and a grid's plots. Made after `filename`
-/// and `links` are filled.
+/// What the lookups read: a folder's files by name, a grid's plots, and the records that do
+/// not read back (reported at start). Made after `filename` and `links` are filled.
 const LOOKUP_INDEXES: &str = "
     CREATE INDEX files_by_name ON files (owner, parent, filename);
     CREATE INDEX links_to_grid ON links (grid_owner, grid_idlocal);
+    CREATE INDEX files_unreadable ON files (owner, idlocal) WHERE kind = 'unreadable';
 ";
 
 /// A value of a listing's query.
@@ -476,7 +482,9 @@ impl Db {
 
     /// The files `select` names, by owner and idlocal.
     pub(crate) fn files(&self, select: Select<'_>) -> Result<Vec<StoredFile>> {
-        self.select_files(select.query())
+        let mut files = self.select_files(select.query())?;
+        files.sort_unstable_by(|a, b| (&a.owner, a.idlocal).cmp(&(&b.owner, b.idlocal)));
+        Ok(files)
     }
 
     /// How many files `listing` holds.

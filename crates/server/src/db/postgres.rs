@@ -923,7 +923,8 @@ mod tests {
         let db = Postgres::connect(&cluster.url()).unwrap();
         set_back(
             &db,
-            "DROP TABLE links; DROP INDEX files_by_name; ALTER TABLE files DROP COLUMN filename;
+            "DROP TABLE links; DROP INDEX files_by_name; DROP INDEX files_unreadable;
+             ALTER TABLE files DROP COLUMN filename;
              DROP TABLE unfinished_copy; DROP TABLE file_counts;
              DROP TRIGGER files_counted ON files; DROP FUNCTION chart_studio_count_files();
              DROP INDEX files_by_folder; DROP INDEX files_in_order;

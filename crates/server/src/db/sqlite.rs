@@ -13,6 +13,9 @@ use crate::sessions::Session;
 /// The database file in the data folder.
 const FILE: &str = "chart-studio.sqlite3";
 
+/// How many prepared statements a connection keeps.
+const STATEMENTS_KEPT: usize = 128;
+
 /// A step of the schema.
 enum Migration {
     Sql(&'static str),
@@ -250,6 +253,10 @@ impl Sqlite {
     /// `conn` (`name` in messages) with foreign keys on, migrated to the current schema.
     fn migrated(mut conn: Connection, name: &str) -> Result<Self> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Every query a request makes stays prepared (listings make one per scope and type),
+        // with its plan: values bound to it never make SQLite plan it again.
+        conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {

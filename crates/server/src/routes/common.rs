@@ -138,7 +138,7 @@ pub(crate) fn created<'a>(
 ) -> Result<(&'a Account, FileRecord), Failure> {
     let account = store.account(owner).ok_or(Failure::NotFound)?;
     let mut record = store.file(owner, idlocal)?.ok_or(Failure::NotFound)?;
-    store.link(owner, &mut record)?;
+    store.link(owner, &mut record, |_, _| true)?;
     Ok((account, record))
 }
 
@@ -152,25 +152,16 @@ pub(crate) fn render(
     children: (u32, u32, &RequestUrl),
 ) -> Result<Answer, StoreError> {
     let urls = &app.urls;
-    store.link(&account.username, &mut record)?;
+    // Only the live files the viewer may read, so that a grid's page never reveals another
+    // account's private plots.
+    store.link(&account.username, &mut record, |owner, file| {
+        !file.deleted && crate::access::can_read(viewer, owner, file, None)
+    })?;
     let record = &record;
-    let scrub = |file: &mut File| only_readable_links(store, viewer, file);
     Ok(match (collection, record.kind()) {
-        (Collection::Files, _) => {
-            let mut file = urls.file(store, account, record, view)?;
-            scrub(&mut file)?;
-            Answer::File(file)
-        }
-        (_, FileType::Plot) => {
-            let mut plot = urls.plot(store, account, record, view)?;
-            scrub(&mut plot.file)?;
-            Answer::Plot(plot)
-        }
-        (_, FileType::Grid) => {
-            let mut grid = urls.grid(store, account, record, view)?;
-            scrub(&mut grid.file)?;
-            Answer::Grid(grid)
-        }
+        (Collection::Files, _) => Answer::File(urls.file(store, account, record, view)?),
+        (_, FileType::Plot) => Answer::Plot(urls.plot(store, account, record, view)?),
+        (_, FileType::Grid) => Answer::Grid(urls.grid(store, account, record, view)?),
         (_, FileType::Dashboard | FileType::Presentation) => {
             Answer::Document(urls.document(store, account, record, view)?)
         }
@@ -181,31 +172,6 @@ pub(crate) fn render(
             Answer::Folder(urls.folder(store, account, record, view, page)?)
         }
     })
-}
-
-/// Keeps in `references` and `referencers` only the live files `viewer` may read, so that a
-/// grid's page never reveals another account's private plots.
-fn only_readable_links(store: &Store, viewer: &Viewer, file: &mut File) -> Result<(), StoreError> {
-    let readable = |link: &Value| -> Result<bool, StoreError> {
-        let Some(fid) =
-            link.as_str().and_then(|text| text.parse::<chart_studio_models::Fid>().ok())
-        else {
-            return Ok(false);
-        };
-        Ok(store.file(fid.owner(), fid.idlocal())?.is_some_and(|record| {
-            !record.deleted && crate::access::can_read(viewer, fid.owner(), &record, None)
-        }))
-    };
-    for links in [&mut file.references, &mut file.referencers].into_iter().flatten() {
-        let mut kept = Vec::new();
-        for link in links.drain(..) {
-            if readable(&link)? {
-                kept.push(link);
-            }
-        }
-        *links = kept;
-    }
-    Ok(())
 }
 
 /// One page of `account`'s files in `scope` (of type `kind` when given) that `viewer` may see
@@ -434,9 +400,7 @@ async fn content(
                 PlotSources::of(&store, &viewer, fid.owner(), record.idlocal)?
                     .ok_or(Failure::NotFound)?,
             ),
-            FileType::Grid => {
-                Content::Grid(store.read(fid.owner(), record.idlocal)?.ok_or(Failure::NotFound)?)
-            }
+            FileType::Grid => Content::Grid(store.read_of(fid.owner(), &record)?),
             _ => return Err(Failure::NotFound),
         };
         if view == View::Reader {

@@ -166,7 +166,7 @@ async fn columns_get(
             Some(&chart_studio_models::FileType::Grid),
             params.get("share_key").map(String::as_str),
         )?;
-        store.read(fid.owner(), record.idlocal)?.ok_or(Failure::NotFound)?
+        store.read_of(fid.owner(), &record)?
     };
     super::common::json_off_the_workers(move || {
         let Body::Grid { columns } = read.load().map_err(StoreError::Storage)? else {
