@@ -415,10 +415,11 @@ async fn a_full_queue_answers_busy_and_pages_are_recycled() {
     let answers =
         futures_util::future::join_all((0..3).map(|_| post_image(&server, endless.clone()))).await;
     let busy: Vec<_> = answers.iter().filter(|(status, _, _)| *status == 503).collect();
-    assert_eq!(
-        busy.len(),
-        1,
-        "one drawing, one waiting, one refused: {:?}",
+    // One is drawn; whether the second waits or is refused too depends on whether the page
+    // has taken the first from the queue yet (a busy machine may not have).
+    assert!(
+        (1..=2).contains(&busy.len()),
+        "one drawing, then one waiting or refused, one refused: {:?}",
         answers.iter().map(|a| a.0).collect::<Vec<_>>()
     );
     assert_eq!(header(&busy[0].1, "retry-after"), Some("1"));
