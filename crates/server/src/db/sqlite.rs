@@ -527,3 +527,45 @@ fn counts(conn: &Connection) -> Result<(u64, u64)> {
     };
     Ok((count("accounts")?, count("files")?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Select, UNREADABLE};
+
+    /// How SQLite plans `select`'s query.
+    fn plan(db: &super::Sqlite, select: Select<'_>) -> String {
+        let (sql, params) = select.query();
+        let mut query =
+            db.conn.prepare(&format!("EXPLAIN QUERY PLAN {}", sql.replace('$', "?"))).unwrap();
+        let rows = query.query_map(super::values(params), |row| row.get::<_, String>(3)).unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+    }
+
+    /// A request's lookups read the index that finds their rows, never a whole account or
+    /// folder (a plan that walks an account's files makes each create cost the account's size).
+    #[test]
+    fn lookups_read_the_index_that_finds_their_rows() {
+        let db = super::Sqlite::in_memory().unwrap();
+        for (select, index) in [
+            (
+                Select::Named("alice", -1, "p"),
+                "files_by_name (owner=? AND parent=? AND filename=?)",
+            ),
+            (Select::Children("alice", 3, false), "files_by_name (owner=? AND parent=?)"),
+            (Select::Children("alice", 3, true), "files_by_name (owner=? AND parent=?)"),
+            (Select::One("alice", 3), "(owner=? AND idlocal=?)"),
+            (Select::Referencers("alice", 3), "links_to_grid (grid_owner=? AND grid_idlocal=?)"),
+            (Select::Unreadable, "files_unreadable"),
+        ] {
+            let plan = plan(&db, select);
+            assert!(plan.contains(index), "{select:?}: {plan}");
+            // The partial index of unreadable records holds only them.
+            let walks = plan.contains("(owner=?)")
+                || plan
+                    .replace("SCAN files USING INDEX files_unreadable", "")
+                    .contains("SCAN files");
+            assert!(!walks, "{select:?}: {plan}");
+        }
+        assert_eq!(UNREADABLE, "unreadable", "the partial index names the same kind");
+    }
+}
