@@ -141,8 +141,8 @@ impl App {
 
     /// Commits every change since the last call to the database. The store stays locked
     /// meanwhile, so an answer that follows a change always follows its write. When the write
-    /// fails, what the change touched is read back from the database, so that what the server
-    /// answers stays what is stored: the change is not half applied.
+    /// fails, the change is dropped (see [`Store::commit`]), so that what the server answers
+    /// stays what is stored: the change is not half applied.
     pub(crate) fn persist(&self) -> anyhow::Result<()> {
         let mut store = self.store();
         if self.faults().fail_saves && store.has_changes() {

@@ -1,6 +1,7 @@
-//! The in-memory state: accounts and their files, with the rules of the v2 API that do not
-//! depend on HTTP (idlocal counters, paths, filename conflicts, trash, recursive folder
-//! operations, grid columns). Handlers check who may do what; the store does what it is told.
+//! The server's state: accounts (in memory) and their files (in the database), with the rules
+//! of the v2 API that do not depend on HTTP (idlocal counters, paths, filename conflicts, trash,
+//! recursive folder operations, grid columns). Handlers check who may do what; the store does
+//! what it is told.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

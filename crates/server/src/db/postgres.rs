@@ -523,12 +523,7 @@ impl Postgres {
         sql: String,
         params: Vec<super::Param>,
     ) -> Result<Vec<i64>> {
-        self.call(move |db| {
-            let statement = db.prepared(&sql)?;
-            let values = values(params);
-            let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
-            Ok(db.client.query(&statement, &values)?.iter().map(|row| row.get(0)).collect())
-        })
+        self.select(sql, params, |row| row.get(0))
     }
 
     /// The files `sql` (`$1`... the `params`) answers.
@@ -537,11 +532,21 @@ impl Postgres {
         sql: String,
         params: Vec<super::Param>,
     ) -> Result<Vec<StoredFile>> {
+        self.select(sql, params, stored_file)
+    }
+
+    /// Each row `sql` (`$1`... the `params`) answers, as `read` makes it.
+    fn select<T: Send + 'static>(
+        &self,
+        sql: String,
+        params: Vec<super::Param>,
+        read: fn(&Row) -> T,
+    ) -> Result<Vec<T>> {
         self.call(move |db| {
             let statement = db.prepared(&sql)?;
             let values = values(params);
             let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
-            Ok(db.client.query(&statement, &values)?.iter().map(stored_file).collect())
+            Ok(db.client.query(&statement, &values)?.iter().map(read).collect())
         })
     }
 
