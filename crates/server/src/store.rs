@@ -284,9 +284,7 @@ impl Store {
         }
         let (newest, changed) = self.db.changes_since(seen)?;
         self.synced = (newest, now);
-        let accounts: BTreeSet<String> =
-            changed.into_iter().filter(|(_, idlocal)| idlocal.is_none()).map(|(a, _)| a).collect();
-        for owner in accounts {
+        for owner in changed.into_iter().collect::<BTreeSet<_>>() {
             if !self.changed.accounts.contains(&owner) {
                 self.reload_account(&owner)?;
             }

@@ -331,9 +331,8 @@ pub(crate) enum Db {
     Postgres(postgres::Postgres),
 }
 
-/// The newest seq of the log of changes read, and each (owner, idlocal) changed, oldest first
-/// (`None`: the account's own row).
-pub(crate) type Changes = (i64, Vec<(String, Option<u64>)>);
+/// The newest seq of the log of changes read, and each account changed, oldest first.
+pub(crate) type Changes = (i64, Vec<String>);
 
 /// What a database holds, to compare two after a copy: counts, and a SHA-256 over every row
 /// in order (accounts; each file's record, view count and content).
@@ -438,9 +437,8 @@ impl Db {
         }
     }
 
-    /// The log of changes past `seq` (see [`postgres`]): the newest seq and each (owner,
-    /// idlocal) changed (`None`: the account's own row). SQLite is used by one process, which
-    /// made every change itself: nothing.
+    /// The log of changes past `seq` (see [`postgres`]): the newest seq and each account
+    /// changed. SQLite is used by one process, which made every change itself: nothing.
     pub(crate) fn changes_since(&self, seq: i64) -> Result<Changes> {
         match self {
             Self::Sqlite(_) => Ok((seq, Vec::new())),

@@ -3,10 +3,10 @@
 //!
 //! - Every change is written under one advisory lock for writes ([`WriteLocker`], on a
 //!   connection of its own so that waiting for it holds up no read), with a row in `changes`
-//!   naming each account and file it touched; changes therefore commit in the log's order.
+//!   naming each account whose own row it changed; those changes commit in the log's order.
 //! - Before each request a process reads the log past what it has seen and reads those
-//!   accounts and files again ([`Postgres::changes_since`]), so what another process committed
-//!   is served at once. Rows older than [`LOG_KEPT_MINUTES`] are pruned; a process that has not
+//!   accounts again ([`Postgres::changes_since`]); files are read per request. So what another
+//!   process committed is served at once. Rows older than [`LOG_KEPT_MINUTES`] are pruned; a process that has not
 //!   read the log for half that long reads everything again.
 //! - Servers hold a shared advisory lock while they run; `copy` takes it exclusively, so it
 //!   never copies a database a server is changing.
@@ -134,9 +134,12 @@ fn add_file_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
 }
 
 /// Adds `filename` to `files` and the `links` table, filled from each record, and their
-/// indexes.
+/// indexes. Files are read per request from now on, so the log of changes names accounts only.
 fn add_lookups(tx: &mut postgres::Transaction<'_>) -> Result<()> {
-    tx.batch_execute("ALTER TABLE files ADD COLUMN filename TEXT NOT NULL DEFAULT '';")?;
+    tx.batch_execute(
+        "ALTER TABLE files ADD COLUMN filename TEXT NOT NULL DEFAULT '';
+         ALTER TABLE changes DROP COLUMN IF EXISTS idlocal;",
+    )?;
     tx.batch_execute(super::LINKS_TABLE)?;
     let update = tx.prepare("UPDATE files SET filename = $3 WHERE owner = $1 AND idlocal = $2")?;
     let link = tx.prepare(LINK)?;
@@ -454,19 +457,16 @@ impl Postgres {
         self.queries.call(work)
     }
 
-    /// The log of changes past `seq`: the newest seq and each (owner, idlocal) changed (`None`:
-    /// the account's own row), oldest first.
+    /// The log of changes past `seq`: the newest seq and each account changed, oldest first.
     pub(crate) fn changes_since(&self, seq: i64) -> Result<Changes> {
         self.call(move |db| {
             let mut newest = seq;
             let mut changed = Vec::new();
-            for row in db.query(
-                "SELECT seq, owner, idlocal FROM changes WHERE seq > $1 ORDER BY seq",
-                &[&seq],
-            )? {
+            for row in
+                db.query("SELECT seq, owner FROM changes WHERE seq > $1 ORDER BY seq", &[&seq])?
+            {
                 newest = newest.max(row.get(0));
-                let idlocal: Option<i64> = row.get(2);
-                changed.push((row.get(1), idlocal.map(|id| u64::try_from(id).unwrap_or(u64::MAX))));
+                changed.push(row.get(1));
             }
             Ok((newest, changed))
         })
@@ -602,10 +602,10 @@ impl Postgres {
     }
 
     /// Writes `batch` in one transaction, with a row in the log of changes for each account
-    /// and file it changes (view counts are added, not logged).
+    /// whose own row it changes (files are read per request: they are not logged).
     pub(crate) fn save(&self, batch: Batch) -> Result<()> {
         self.call(move |db| {
-            let log = db.prepared("INSERT INTO changes (owner, idlocal) VALUES ($1, $2)")?;
+            let log = db.prepared("INSERT INTO changes (owner) VALUES ($1)")?;
             let record = db.prepared(
                 "INSERT INTO files
                      (owner, idlocal, record, parent, kind, deleted, world_readable, filename)
@@ -627,10 +627,7 @@ impl Postgres {
             )?;
             let removed = db.prepared("DELETE FROM files WHERE owner = $1 AND idlocal = $2")?;
             let mut tx = db.client.transaction()?;
-            let logged = !(batch.accounts.is_empty()
-                && batch.files.is_empty()
-                && batch.removed.is_empty());
-            if logged {
+            if !batch.accounts.is_empty() {
                 tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])?;
                 tx.execute(
                     "DELETE FROM changes WHERE at < now() - make_interval(mins => $1)",
@@ -641,12 +638,7 @@ impl Postgres {
                         AccountChange::Remove(username) => username,
                         AccountChange::Put(account) => &account.username,
                     };
-                    tx.execute(&log, &[username, &None::<i64>])?;
-                }
-                let files = batch.files.iter().map(|file| (&file.owner, file.idlocal));
-                let gone = batch.removed.iter().map(|(owner, idlocal)| (owner, *idlocal));
-                for (owner, idlocal) in files.chain(gone) {
-                    tx.execute(&log, &[owner, &Some(idlocal_key(idlocal))])?;
+                    tx.execute(&log, &[username])?;
                 }
             }
             for change in &batch.accounts {
