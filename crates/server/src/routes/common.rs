@@ -359,7 +359,11 @@ async fn lookup(
                             crate::access::can_read(&viewer, &owner, folder, None)
                         }) =>
                     {
-                        readable(&store, &viewer, &fid, collection.kind().as_ref(), None).ok()
+                        match readable(&store, &viewer, &fid, collection.kind().as_ref(), None) {
+                            Ok(found) => Some(found),
+                            Err(Failure::NotFound) => None,
+                            Err(other) => return Err(other),
+                        }
                     }
                     _ => None,
                 }
