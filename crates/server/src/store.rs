@@ -13,7 +13,7 @@ use serde_json::Value;
 
 pub(crate) use crate::content::{Body, ContentRead, Links, Outline, StoredColumn};
 use crate::content::{Cache, SharedCache, lock};
-use crate::db::{Batch, Db, FileRow, Listing, Select, Unreadable};
+use crate::db::{Batch, Db, FileRow, Listing, PublicPlots, Search, Select, Unreadable, Window};
 pub(crate) use crate::record::FileRecord;
 
 /// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
@@ -231,6 +231,8 @@ impl Store {
         self.synced = (self.db.newest_change()?, crate::clock::now_micros());
         self.accounts.clear();
         lock(&self.cache).clear();
+        // Creation times stay unique (cursors order by them) if the wall clock steps back.
+        self.last_time = self.last_time.max(self.db.newest_creation()?);
         for row in self.db.accounts()? {
             self.last_time = self.last_time.max(row.date_joined);
             self.accounts.insert(row.username.clone(), row.into());
@@ -448,30 +450,47 @@ impl Store {
         Ok(rows.into_iter().filter_map(decode).collect())
     }
 
-    /// Every account's live public plots, with their owners (what is committed).
-    pub(crate) fn public_plots(&self) -> Result<Vec<(String, FileRecord)>, StoreError> {
-        self.owned_files(Select::PublicPlots)
+    /// How many plots `plots` holds (what is committed).
+    pub(crate) fn public_count(&self, plots: &PublicPlots) -> Result<u64, StoreError> {
+        self.db.public_count(plots).map_err(storage)
     }
 
-    /// Every live file `reader` (`None`: anyone) may find, its own and the public ones, with
-    /// their owners (what is committed).
-    pub(crate) fn findable(
+    /// `limit` plots of `plots` in `window`, in its order, with their owners (what is
+    /// committed).
+    pub(crate) fn public_plots(
         &self,
-        reader: Option<&str>,
+        plots: &PublicPlots,
+        window: Window,
+        limit: u64,
     ) -> Result<Vec<(String, FileRecord)>, StoreError> {
-        self.owned_files(Select::Findable(reader.unwrap_or_default()))
+        self.records(self.db.public_page(plots, window, limit).map_err(storage)?)
     }
 
-    /// The files of several accounts `select` names, with their owners.
-    fn owned_files(&self, select: Select<'_>) -> Result<Vec<(String, FileRecord)>, StoreError> {
-        let rows = self.db.files(select).map_err(storage)?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|row| {
-                let owner = row.owner.clone();
-                decode(row).map(|record| (owner, record))
-            })
-            .collect())
+    /// How many files `search` finds (what is committed).
+    pub(crate) fn found_count(&self, search: &Search<'_>) -> Result<u64, StoreError> {
+        self.db.found_count(search).map_err(storage)
+    }
+
+    /// `limit` of the files `search` finds from `offset`, by owner and idlocal, with their
+    /// owners (what is committed).
+    pub(crate) fn found(
+        &self,
+        search: &Search<'_>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<(String, FileRecord)>, StoreError> {
+        self.records(self.db.found_page(search, offset, limit).map_err(storage)?)
+    }
+
+    /// The records of the files `keys` (owner, idlocal) name, in order, with their owners.
+    fn records(&self, keys: Vec<(String, u64)>) -> Result<Vec<(String, FileRecord)>, StoreError> {
+        let mut records = Vec::with_capacity(keys.len());
+        for (owner, idlocal) in keys {
+            if let Some(record) = self.file(&owner, idlocal)? {
+                records.push((owner, record));
+            }
+        }
+        Ok(records)
     }
 
     /// Fills in a file's links that `keep` accepts (given each linked file's owner and

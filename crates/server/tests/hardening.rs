@@ -11,23 +11,31 @@ use common::{ALICE, client, header, http, server};
 use serde_json::Value;
 
 /// Cursors past either end of the public list, in both orders and on the feed, give an empty
-/// page or the right one, never a cut connection.
+/// page or the right one, never a cut connection; a position that is no creation time is a
+/// bad cursor.
 #[tokio::test]
 async fn cursors_past_the_end_answer_an_empty_page() {
     let server = server().await;
     server.add_plots(ALICE.0, 5, "public", true).unwrap();
     let anonymous = client(&server, None);
-    // `p=0` (base64 `cD0w`): every creation time sorts before "0", so nothing comes after it.
+    // After `p=1970-01-01 00:00:00.000000+00:00`, before `p=9999-01-01 ...` (`r=1`): no plot
+    // was made so early or so late. By views, position 99999999 is past the end.
     for query in [
-        "plots?cursor=cD0w",
+        "plots?cursor=cD0xOTcwLTAxLTAxKzAwJTNBMDAlM0EwMC4wMDAwMDAlMkIwMCUzQTAw",
+        "plots?cursor=cj0xJnA9OTk5OS0wMS0wMSswMCUzQTAwJTNBMDAuMDAwMDAwJTJCMDAlM0EwMA%3D%3D",
         "plots?cursor=cD05OTk5OTk5OQ%3D%3D&order_by=-views",
-        "plots/feed?cursor=cD0w",
+        "plots/feed?cursor=cD0xOTcwLTAxLTAxKzAwJTNBMDAlM0EwMC4wMDAwMDAlMkIwMCUzQTAw",
         "plots/feed?cursor=cD05OTk5OTk5OQ%3D%3D&order_by=views",
     ] {
         let page: Value = anonymous.send(&Raw::new("GET", query)).await.unwrap();
         assert_eq!(page["results"], Value::Array(Vec::new()), "{query}: {page}");
         assert_eq!(page["next"], Value::Null, "{query}");
+        assert_eq!(page["previous"], Value::Null, "{query}");
     }
+    // `p=0` (base64 `cD0w`) is no creation time.
+    let bad = anonymous.send(&Raw::new("GET", "plots?cursor=cD0w")).await.unwrap_err();
+    assert_eq!(bad.status().map(|s| s.as_u16()), Some(400), "{bad}");
+    assert!(bad.to_string().contains("Invalid cursor"), "{bad}");
     // By views, `p=0` is the first plot: the page holds the other four, and its previous link
     // leads back to the first.
     let page: Value =
@@ -274,7 +282,12 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     )
     .unwrap();
     db.execute_batch(
-        "DROP TABLE links; DROP INDEX files_by_name; DROP INDEX files_unreadable;
+        "DROP INDEX public_plots; DROP INDEX featured_plots; DROP INDEX files_by_created;
+         DROP INDEX files_found;
+         ALTER TABLE files DROP COLUMN created; ALTER TABLE files DROP COLUMN featured;
+         ALTER TABLE files DROP COLUMN quality; ALTER TABLE files DROP COLUMN search_name;
+         ALTER TABLE files DROP COLUMN plot_types;
+         DROP TABLE links; DROP INDEX files_by_name; DROP INDEX files_unreadable;
          ALTER TABLE files DROP COLUMN filename;
          DROP TABLE views; DROP TABLE sessions; DROP TABLE unfinished_copy;
          DROP TABLE file_counts; DROP TRIGGER files_counted; DROP TRIGGER files_uncounted;
@@ -317,6 +330,17 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     let grid: Value =
         client(&server, Some(ALICE)).send(&Raw::new("GET", format!("grids/{grid}"))).await.unwrap();
     assert_eq!(grid["referencers"], serde_json::json!([fids[1]]), "{grid}");
+    // And what the public list and search select on: the public plots are listed newest first,
+    // and a plot is found by a word of its name in any case and by its trace type.
+    let anyone = client(&server, None);
+    let public: Value = anyone.send(&Raw::new("GET", "plots")).await.unwrap();
+    let newest_first: Vec<&str> =
+        public["results"].as_array().unwrap().iter().filter_map(|p| p["fid"].as_str()).collect();
+    assert_eq!(newest_first, fids.iter().rev().map(String::as_str).collect::<Vec<_>>());
+    let query = format!("search?q={}%20plottype:scatter", name.to_uppercase().replace(' ', "%20"));
+    let found: Value = anyone.send(&Raw::new("GET", query)).await.unwrap();
+    assert_eq!(found["count"], 1, "{found}");
+    assert_eq!(found["results"][0]["fid"], fids[1].as_str());
     server.stop().await.unwrap();
     let db = rusqlite::Connection::open(data.path().join("chart-studio.sqlite3")).unwrap();
     let inside: i64 = db

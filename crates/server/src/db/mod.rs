@@ -49,6 +49,15 @@ pub(crate) struct FileColumns {
     pub kind: String,
     pub deleted: bool,
     pub world_readable: bool,
+    /// Creation time (microseconds): the public list's order.
+    pub created: i64,
+    pub featured: bool,
+    pub quality: i64,
+    /// The filename in lower case, as search matches words in it.
+    pub search_name: String,
+    /// The trace types a search term can name (lower case, no whitespace), each between
+    /// single spaces (`" bar scatter "`); empty for a plot without traces and other files.
+    pub plot_types: String,
     /// A plot's figure's grids (existing or not), as (owner, idlocal).
     pub grids: Vec<(String, i64)>,
 }
@@ -59,12 +68,23 @@ const UNREADABLE: &str = "unreadable";
 impl FileColumns {
     /// The columns of `record`.
     pub(crate) fn of(record: &crate::record::FileRecord) -> Self {
-        let grids = match &record.outline {
-            crate::content::Outline::Plot { grids, .. } => grids
-                .iter()
-                .map(|grid| (grid.owner().to_owned(), idlocal_key(grid.idlocal())))
-                .collect(),
-            _ => Vec::new(),
+        let (grids, plot_types) = match &record.outline {
+            crate::content::Outline::Plot { grids, trace_types } => {
+                let grids = grids
+                    .iter()
+                    .map(|grid| (grid.owner().to_owned(), idlocal_key(grid.idlocal())))
+                    .collect();
+                // Search terms are lower case and hold no whitespace: other types match none.
+                let named: Vec<&str> = trace_types
+                    .iter()
+                    .filter(|t| **t == t.to_lowercase() && !t.contains(char::is_whitespace))
+                    .map(String::as_str)
+                    .collect();
+                let types =
+                    if named.is_empty() { String::new() } else { format!(" {} ", named.join(" ")) };
+                (grids, types)
+            }
+            _ => (Vec::new(), String::new()),
         };
         Self {
             parent: record.parent,
@@ -72,8 +92,41 @@ impl FileColumns {
             kind: record.kind().as_str().to_owned(),
             deleted: record.deleted,
             world_readable: record.world_readable,
+            created: record.created,
+            featured: record.featured,
+            quality: i64::from(record.quality),
+            search_name: record.filename.to_lowercase(),
+            plot_types,
             grids,
         }
+    }
+
+    /// The values of [`PUT_FILE`] for `owner`'s file `idlocal` with `record`.
+    fn put_values(&self, owner: &str, idlocal: u64, record: &str) -> Vec<Param> {
+        let mut values = vec![
+            Param::Text(owner.to_owned()),
+            Param::Integer(idlocal_key(idlocal)),
+            Param::Text(record.to_owned()),
+            Param::Integer(self.parent),
+            Param::Text(self.kind.clone()),
+            Param::Bool(self.deleted),
+            Param::Bool(self.world_readable),
+            Param::Text(self.filename.clone()),
+        ];
+        values.extend(self.found_values());
+        values
+    }
+
+    /// The values of the columns the public list and search select on ([`FOUND_COLUMNS`]),
+    /// in their order.
+    fn found_values(&self) -> [Param; 5] {
+        [
+            Param::Integer(self.created),
+            Param::Bool(self.featured),
+            Param::Integer(self.quality),
+            Param::Text(self.search_name.clone()),
+            Param::Text(self.plot_types.clone()),
+        ]
     }
 
     /// The columns of a stored record (JSON); one that does not read is [`UNREADABLE`].
@@ -86,6 +139,11 @@ impl FileColumns {
                 kind: UNREADABLE.to_owned(),
                 deleted: true,
                 world_readable: false,
+                created: 0,
+                featured: false,
+                quality: 0,
+                search_name: String::new(),
+                plot_types: String::new(),
                 grids: Vec::new(),
             },
         }
@@ -170,14 +228,8 @@ impl Listing<'_> {
 
     /// The query of `limit` of the listing's files from `offset`.
     fn page(&self, offset: u64, limit: u64) -> (String, Vec<Param>) {
-        let (condition, mut params) = self.condition();
-        params.push(Param::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
-        params.push(Param::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-        let (limit, offset) = (params.len() - 1, params.len());
-        let sql = format!(
-            "{SELECT_FILES} WHERE {condition} ORDER BY idlocal LIMIT ${limit} OFFSET ${offset}"
-        );
-        (sql, params)
+        let (condition, params) = self.condition();
+        limited(format!("{SELECT_FILES} WHERE {condition} ORDER BY idlocal"), params, offset, limit)
     }
 }
 
@@ -201,10 +253,6 @@ pub(crate) enum Select<'a> {
     OfKind(&'a str, &'a str),
     /// Every file of an account.
     OfOwner(&'a str),
-    /// Every account's live public plots.
-    PublicPlots,
-    /// Every live file an account (`""`: anyone) may find: its own and the public ones.
-    Findable(&'a str),
     /// The files whose records do not read back.
     Unreadable,
 }
@@ -241,14 +289,6 @@ impl Select<'_> {
                 ("owner = $1 AND kind = $2".to_owned(), vec![text(owner), text(kind)])
             }
             Self::OfOwner(owner) => ("owner = $1".to_owned(), vec![text(owner)]),
-            Self::PublicPlots => (
-                "kind = 'plot' AND world_readable = TRUE AND deleted = FALSE".to_owned(),
-                Vec::new(),
-            ),
-            Self::Findable(reader) => (
-                "deleted = FALSE AND (world_readable = TRUE OR owner = $1)".to_owned(),
-                vec![text(reader)],
-            ),
             Self::Unreadable => (format!("kind = '{UNREADABLE}'"), Vec::new()),
         };
         // Unordered: an order would lead SQLite to the index that gives it, over the one that
@@ -277,11 +317,193 @@ const LOOKUP_INDEXES: &str = "
     CREATE INDEX files_unreadable ON files (owner, idlocal) WHERE kind = 'unreadable';
 ";
 
-/// A value of a listing's query.
+/// What the public list, the feed and search select on (schema v8), filled from each record
+/// by [`FILL_FOUND_COLUMNS`]; the indexes of [`FOUND_INDEXES`] are made after.
+const FOUND_COLUMNS: &str = "
+    ALTER TABLE files ADD COLUMN created BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN featured BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE files ADD COLUMN quality BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE files ADD COLUMN search_name TEXT NOT NULL DEFAULT '';
+    ALTER TABLE files ADD COLUMN plot_types TEXT NOT NULL DEFAULT '';
+";
+
+/// Sets a file's [`FOUND_COLUMNS`] (`$1` owner, `$2` idlocal, then [`FileColumns::found_values`]).
+const FILL_FOUND_COLUMNS: &str = "UPDATE files SET created = $3, featured = $4, quality = $5, \
+     search_name = $6, plot_types = $7 WHERE owner = $1 AND idlocal = $2";
+
+/// The public list's and the feed's plots newest first, whatever the size of the rest; the
+/// newest creation time (a start's clock goes on from it); and what a search reads of every
+/// findable file (a covering index: a search reads no record but those of its page).
+const FOUND_INDEXES: &str = "
+    CREATE INDEX public_plots ON files (created)
+        WHERE kind = 'plot' AND world_readable = TRUE AND deleted = FALSE;
+    CREATE INDEX featured_plots ON files (created)
+        WHERE kind = 'plot' AND world_readable = TRUE AND deleted = FALSE AND featured = TRUE;
+    CREATE INDEX files_by_created ON files (created);
+    CREATE INDEX files_found
+        ON files (owner, idlocal, deleted, world_readable, kind, search_name, plot_types);
+";
+
+/// Writes a file's row (`$1`... [`FileColumns::put_values`]), the same on both engines.
+const PUT_FILE: &str = "INSERT INTO files (owner, idlocal, record, parent, kind, deleted, \
+     world_readable, filename, created, featured, quality, search_name, plot_types) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record, \
+     parent = EXCLUDED.parent, kind = EXCLUDED.kind, deleted = EXCLUDED.deleted, \
+     world_readable = EXCLUDED.world_readable, filename = EXCLUDED.filename, \
+     created = EXCLUDED.created, featured = EXCLUDED.featured, quality = EXCLUDED.quality, \
+     search_name = EXCLUDED.search_name, plot_types = EXCLUDED.plot_types";
+
+/// The live public plots the public list (or, `featured`, the feed) holds.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PublicPlots {
+    /// Only featured plots.
+    pub featured: bool,
+    pub min_quality: Option<u32>,
+    pub max_quality: Option<u32>,
+}
+
+/// Where a page of [`PublicPlots`] lies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Window {
+    /// Created before the time (at it too, when `true`), newest first.
+    Older(i64, bool),
+    /// Created after the time (at it too, when `true`), oldest first.
+    Newer(i64, bool),
+    /// Ordered by views (the most first, when `true`), then newest first: `offset` plots on.
+    Views(bool, u64),
+}
+
+impl PublicPlots {
+    /// The condition of the plots (the one of the partial indexes of [`FOUND_INDEXES`]).
+    fn condition(&self) -> (String, Vec<Param>) {
+        let mut sql = "kind = 'plot' AND world_readable = TRUE AND deleted = FALSE".to_owned();
+        if self.featured {
+            sql.push_str(" AND featured = TRUE");
+        }
+        let mut params = Vec::new();
+        for (bound, op) in [(self.min_quality, ">="), (self.max_quality, "<=")] {
+            if let Some(quality) = bound {
+                params.push(Param::Integer(i64::from(quality)));
+                sql.push_str(&format!(" AND quality {op} ${}", params.len()));
+            }
+        }
+        (sql, params)
+    }
+
+    /// The query that counts the plots.
+    fn count(&self) -> (String, Vec<Param>) {
+        let (condition, params) = self.condition();
+        (format!("SELECT count(*) FROM files WHERE {condition}"), params)
+    }
+
+    /// The query of the keys of `limit` plots of `window`.
+    fn page(&self, window: Window, limit: u64) -> (String, Vec<Param>) {
+        let (mut condition, mut params) = self.condition();
+        let (from, order, offset) = match window {
+            Window::Older(at, inclusive) | Window::Newer(at, inclusive) => {
+                let older = matches!(window, Window::Older(..));
+                let op = match (older, inclusive) {
+                    (true, false) => "<",
+                    (true, true) => "<=",
+                    (false, false) => ">",
+                    (false, true) => ">=",
+                };
+                params.push(Param::Integer(at));
+                condition.push_str(&format!(" AND created {op} ${}", params.len()));
+                ("files", if older { "created DESC" } else { "created ASC" }, 0)
+            }
+            Window::Views(most_first, offset) => (
+                "files LEFT JOIN views USING (owner, idlocal)",
+                if most_first {
+                    "COALESCE(views, 0) DESC, created DESC"
+                } else {
+                    "COALESCE(views, 0) ASC, created DESC"
+                },
+                offset,
+            ),
+        };
+        let sql = format!("SELECT owner, idlocal FROM {from} WHERE {condition} ORDER BY {order}");
+        limited(sql, params, offset, limit)
+    }
+}
+
+/// `sql` limited to `limit` rows from `offset`.
+fn limited(sql: String, mut params: Vec<Param>, offset: u64, limit: u64) -> (String, Vec<Param>) {
+    params.push(Param::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));
+    params.push(Param::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
+    let sql = format!("{sql} LIMIT ${} OFFSET ${}", params.len() - 1, params.len());
+    (sql, params)
+}
+
+/// A search: the live files a reader may find (their own and the public ones) whose names
+/// hold every word, of every type named and with a trace of every trace type named (all lower
+/// case).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Search<'a> {
+    /// The reader (`""`: anyone).
+    pub reader: &'a str,
+    pub words: &'a [String],
+    pub kinds: &'a [String],
+    pub plot_types: &'a [String],
+}
+
+impl Search<'_> {
+    /// The condition of the files found.
+    fn condition(&self) -> (String, Vec<Param>) {
+        let mut sql = "deleted = FALSE AND (world_readable = TRUE OR owner = $1)".to_owned();
+        let mut params = vec![Param::Text(self.reader.to_owned())];
+        let mut add = |sql_of: &dyn Fn(usize) -> String, value: String| {
+            params.push(Param::Text(value));
+            sql.push_str(&sql_of(params.len()));
+        };
+        for kind in self.kinds {
+            add(&|n| format!(" AND kind = ${n}"), kind.clone());
+        }
+        for word in self.words {
+            add(
+                &|n| format!(" AND search_name LIKE ${n} ESCAPE '\\'"),
+                format!("%{}%", like(word)),
+            );
+        }
+        for kind in self.plot_types {
+            add(
+                &|n| format!(" AND plot_types LIKE ${n} ESCAPE '\\'"),
+                format!("% {} %", like(kind)),
+            );
+        }
+        (sql, params)
+    }
+
+    /// The query that counts the files found.
+    fn count(&self) -> (String, Vec<Param>) {
+        let (condition, params) = self.condition();
+        (format!("SELECT count(*) FROM files WHERE {condition}"), params)
+    }
+
+    /// The query of the keys of `limit` files found from `offset`, by owner and idlocal.
+    fn page(&self, offset: u64, limit: u64) -> (String, Vec<Param>) {
+        let (condition, params) = self.condition();
+        limited(
+            format!("SELECT owner, idlocal FROM files WHERE {condition} ORDER BY owner, idlocal"),
+            params,
+            offset,
+            limit,
+        )
+    }
+}
+
+/// `text` matched literally by `LIKE ... ESCAPE '\'`.
+fn like(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A value of a query.
 #[derive(Debug, Clone)]
 pub(crate) enum Param {
     Text(String),
     Integer(i64),
+    Bool(bool),
 }
 
 /// The changes one commit writes, in one transaction.
@@ -487,8 +709,43 @@ impl Db {
 
     /// How many files `listing` holds.
     pub(crate) fn count(&self, listing: &Listing<'_>) -> Result<u64> {
-        let values = self.select_integers(listing.count())?;
-        Ok(values.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
+        self.select_count(listing.count())
+    }
+
+    /// How many plots `plots` holds.
+    pub(crate) fn public_count(&self, plots: &PublicPlots) -> Result<u64> {
+        self.select_count(plots.count())
+    }
+
+    /// The keys (owner, idlocal) of `limit` plots of `plots` in `window`, in its order.
+    pub(crate) fn public_page(
+        &self,
+        plots: &PublicPlots,
+        window: Window,
+        limit: u64,
+    ) -> Result<Vec<(String, u64)>> {
+        self.select_keys(plots.page(window, limit))
+    }
+
+    /// How many files `search` finds.
+    pub(crate) fn found_count(&self, search: &Search<'_>) -> Result<u64> {
+        self.select_count(search.count())
+    }
+
+    /// The keys (owner, idlocal) of `limit` files `search` finds from `offset`, in order.
+    pub(crate) fn found_page(
+        &self,
+        search: &Search<'_>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<(String, u64)>> {
+        self.select_keys(search.page(offset, limit))
+    }
+
+    /// The newest creation time of a file (0 without files).
+    pub(crate) fn newest_creation(&self) -> Result<i64> {
+        let sql = "SELECT COALESCE(MAX(created), 0) FROM files".to_owned();
+        Ok(self.select_integers((sql, Vec::new()))?.first().copied().unwrap_or(0))
     }
 
     /// `limit` files of `listing` from `offset`, in idlocal order.
@@ -511,8 +768,7 @@ impl Db {
             params.push(Param::Text(kind.to_owned()));
             sql.push_str(" AND kind = $2");
         }
-        let values = self.select_integers((sql, params))?;
-        Ok(values.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
+        self.select_count((sql, params))
     }
 
     /// Whether `owner` has a row numbered `idlocal`, readable or not.
@@ -527,6 +783,20 @@ impl Db {
         match self {
             Self::Sqlite(db) => db.select_integers(&sql, params),
             Self::Postgres(db) => db.select_integers(sql, params),
+        }
+    }
+
+    /// The count `sql` (`$1`... the `params`) answers, as its first row's first column.
+    fn select_count(&self, query: (String, Vec<Param>)) -> Result<u64> {
+        let values = self.select_integers(query)?;
+        Ok(values.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
+    }
+
+    /// The keys (owner, idlocal) of the files `sql` (`$1`... the `params`) answers.
+    fn select_keys(&self, (sql, params): (String, Vec<Param>)) -> Result<Vec<(String, u64)>> {
+        match self {
+            Self::Sqlite(db) => db.select_keys(&sql, params),
+            Self::Postgres(db) => db.select_keys(sql, params),
         }
     }
 
@@ -715,4 +985,9 @@ impl Db {
 /// An idlocal as the databases store it.
 fn idlocal_key(idlocal: u64) -> i64 {
     i64::try_from(idlocal).unwrap_or(i64::MAX)
+}
+
+/// An idlocal as the databases store it, back.
+fn idlocal_of(key: i64) -> u64 {
+    u64::try_from(key).unwrap_or(u64::MAX)
 }

@@ -30,7 +30,9 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::sessions::Session;
 
-use super::{AccountChange, AccountRow, Batch, Changes, LoadedAccount, StoredFile, idlocal_key};
+use super::{
+    AccountChange, AccountRow, Batch, Changes, LoadedAccount, StoredFile, idlocal_key, idlocal_of,
+};
 
 /// The advisory lock servers hold shared while they run, and `copy` exclusively.
 const PRESENCE_LOCK: i64 = 0x6368_6172_7473; // "charts"
@@ -106,6 +108,7 @@ const UPGRADES: &[Upgrade] = &[
     Upgrade::Sql("CREATE TABLE unfinished_copy (started BIGINT NOT NULL);"),
     Upgrade::Code(add_file_columns),
     Upgrade::Code(add_lookups),
+    Upgrade::Code(add_found_columns),
 ];
 
 /// Adds the columns of [`super::FileColumns`] to `files`, filled from each record.
@@ -152,6 +155,22 @@ fn add_lookups(tx: &mut postgres::Transaction<'_>) -> Result<()> {
         }
     }
     tx.batch_execute(super::LOOKUP_INDEXES)?;
+    Ok(())
+}
+
+/// Adds the columns of [`super::FOUND_COLUMNS`] to `files`, filled from each record, and
+/// their indexes.
+fn add_found_columns(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+    tx.batch_execute(super::FOUND_COLUMNS)?;
+    let update = tx.prepare(super::FILL_FOUND_COLUMNS)?;
+    for row in tx.query("SELECT owner, idlocal, record FROM files", &[])? {
+        let (owner, idlocal, record): (String, i64, String) = (row.get(0), row.get(1), row.get(2));
+        let mut params = vec![super::Param::Text(owner), super::Param::Integer(idlocal)];
+        params.extend(super::FileColumns::of_stored(&record).found_values());
+        let params = values(params);
+        tx.execute(&update, &borrowed(&params))?;
+    }
+    tx.batch_execute(super::FOUND_INDEXES)?;
     Ok(())
 }
 
@@ -526,6 +545,15 @@ impl Postgres {
         self.select(sql, params, |row| row.get(0))
     }
 
+    /// The keys (owner, idlocal) of the files `sql` (`$1`... the `params`) answers.
+    pub(crate) fn select_keys(
+        &self,
+        sql: String,
+        params: Vec<super::Param>,
+    ) -> Result<Vec<(String, u64)>> {
+        self.select(sql, params, |row| (row.get(0), idlocal_of(row.get(1))))
+    }
+
     /// The files `sql` (`$1`... the `params`) answers.
     pub(crate) fn select_files(
         &self,
@@ -545,8 +573,7 @@ impl Postgres {
         self.call(move |db| {
             let statement = db.prepared(&sql)?;
             let values = values(params);
-            let values: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
-            Ok(db.client.query(&statement, &values)?.iter().map(read).collect())
+            Ok(db.client.query(&statement, &borrowed(&values))?.iter().map(read).collect())
         })
     }
 
@@ -606,15 +633,7 @@ impl Postgres {
     pub(crate) fn save(&self, batch: Batch) -> Result<()> {
         self.call(move |db| {
             let log = db.prepared("INSERT INTO changes (owner) VALUES ($1)")?;
-            let record = db.prepared(
-                "INSERT INTO files
-                     (owner, idlocal, record, parent, kind, deleted, world_readable, filename)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (owner, idlocal) DO UPDATE SET record = EXCLUDED.record,
-                     parent = EXCLUDED.parent,
-                     kind = EXCLUDED.kind, deleted = EXCLUDED.deleted,
-                     world_readable = EXCLUDED.world_readable, filename = EXCLUDED.filename",
-            )?;
+            let record = db.prepared(super::PUT_FILE)?;
             let unlink = db.prepared("DELETE FROM links WHERE owner = $1 AND idlocal = $2")?;
             let link = db.prepared(LINK)?;
             let content = db.prepared(
@@ -664,19 +683,8 @@ impl Postgres {
             }
             for file in &batch.files {
                 let (c, idlocal) = (&file.columns, idlocal_key(file.idlocal));
-                tx.execute(
-                    &record,
-                    &[
-                        &file.owner,
-                        &idlocal,
-                        &file.record,
-                        &c.parent,
-                        &c.kind,
-                        &c.deleted,
-                        &c.world_readable,
-                        &c.filename,
-                    ],
-                )?;
+                let put = values(c.put_values(&file.owner, file.idlocal, &file.record));
+                tx.execute(&record, &borrowed(&put))?;
                 tx.execute(&unlink, &[&file.owner, &idlocal])?;
                 for (grid_owner, grid_idlocal) in &c.grids {
                     tx.execute(&link, &[&file.owner, &idlocal, grid_owner, grid_idlocal])?;
@@ -711,7 +719,7 @@ fn account_row(row: &Row) -> AccountRow {
 fn stored_file(row: &Row) -> StoredFile {
     StoredFile {
         owner: row.get(0),
-        idlocal: u64::try_from(row.get::<_, i64>(1)).unwrap_or(u64::MAX),
+        idlocal: idlocal_of(row.get(1)),
         record: row.get(2),
         views: u64::try_from(row.get::<_, i64>(3)).unwrap_or(0),
     }
@@ -725,9 +733,15 @@ fn values(params: Vec<super::Param>) -> Vec<Box<dyn ToSql + Sync>> {
             match param {
                 super::Param::Text(text) => Box::new(text),
                 super::Param::Integer(n) => Box::new(n),
+                super::Param::Bool(b) => Box::new(b),
             }
         })
         .collect()
+}
+
+/// `values` as a statement takes them.
+fn borrowed(values: &[Box<dyn ToSql + Sync>]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(AsRef::as_ref).collect()
 }
 
 /// Whether every host of `config` is on this machine: a unix socket or a loopback address.
@@ -907,7 +921,7 @@ mod tests {
             share_key_enabled: false,
             metadata: None,
             body: crate::content::Body::plot(
-                serde_json::json!({"data": [{"xsrc": "bob:3:aaaaaa"}]}),
+                serde_json::json!({"data": [{"type": "bar", "xsrc": "bob:3:aaaaaa"}]}),
             ),
             idlocal: None,
         };
@@ -920,7 +934,11 @@ mod tests {
         let db = Postgres::connect(&cluster.url()).unwrap();
         set_back(
             &db,
-            "DROP TABLE links; DROP INDEX files_by_name; DROP INDEX files_unreadable;
+            "DROP INDEX public_plots; DROP INDEX featured_plots; DROP INDEX files_by_created;
+             DROP INDEX files_found;
+             ALTER TABLE files DROP COLUMN created, DROP COLUMN featured, DROP COLUMN quality,
+                 DROP COLUMN search_name, DROP COLUMN plot_types;
+             DROP TABLE links; DROP INDEX files_by_name; DROP INDEX files_unreadable;
              ALTER TABLE files DROP COLUMN filename;
              DROP TABLE unfinished_copy; DROP TABLE file_counts;
              DROP TRIGGER files_counted ON files; DROP FUNCTION chart_studio_count_files();
@@ -948,7 +966,8 @@ mod tests {
                 let rows = db.client.query(
                     "SELECT idlocal, parent, kind, deleted, world_readable, filename,
                          (SELECT string_agg(grid_owner || ':' || grid_idlocal, ',') FROM links
-                          WHERE links.owner = files.owner AND links.idlocal = files.idlocal)
+                          WHERE links.owner = files.owner AND links.idlocal = files.idlocal),
+                         search_name || '|' || plot_types || '|' || (created > 0)
                      FROM files ORDER BY idlocal",
                     &[],
                 )?;
@@ -959,8 +978,8 @@ mod tests {
                             (row.get(0), row.get(1), row.get(2));
                         let (deleted, public): (bool, bool) = (row.get(3), row.get(4));
                         let (name, links): (String, Option<String>) = (row.get(5), row.get(6));
-                        let links = links.unwrap_or_default();
-                        format!("{id} {parent} {kind} {deleted} {public} {name} [{links}]")
+                        let (links, found): (_, String) = (links.unwrap_or_default(), row.get(7));
+                        format!("{id} {parent} {kind} {deleted} {public} {name} [{links}] {found}")
                     })
                     .collect::<Vec<_>>())
             })
@@ -968,9 +987,9 @@ mod tests {
         assert_eq!(
             columns,
             [
-                "0 -1 fold false false a []",
-                "1 0 plot false true p [bob:3]",
-                "2 -1 plot false false p [bob:3]"
+                "0 -1 fold false false a [] a||true",
+                "1 0 plot false true p [bob:3] p| bar |true",
+                "2 -1 plot false false p [bob:3] p| bar |true"
             ],
             "the new columns are filled from each record"
         );
@@ -1020,6 +1039,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(in_postgres, in_sqlite);
-        assert_eq!(in_sqlite.len(), 33, "{in_sqlite:?}");
+        assert_eq!(in_sqlite.len(), 38, "{in_sqlite:?}");
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rusqlite::{Connection, params};
 
-use super::{AccountChange, AccountRow, Batch, LoadedAccount, StoredFile, idlocal_key};
+use super::{AccountChange, AccountRow, Batch, LoadedAccount, StoredFile, idlocal_key, idlocal_of};
 use crate::content::{Body, Outline};
 use crate::sessions::Session;
 
@@ -80,6 +80,8 @@ const MIGRATIONS: &[Migration] = &[
     Migration::Code(add_file_columns),
     // Records leave the server's memory: lookups by name and plot-grid links become queries.
     Migration::Code(add_lookups),
+    // The public list, the feed and search become queries.
+    Migration::Code(add_found_columns),
 ];
 
 /// The schema version the migrations reach.
@@ -163,6 +165,20 @@ fn add_lookups(tx: &rusqlite::Transaction<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Adds the columns of [`super::FOUND_COLUMNS`] to `files`, filled from each record, and
+/// their indexes.
+fn add_found_columns(tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    tx.execute_batch(super::FOUND_COLUMNS)?;
+    let mut update = tx.prepare(&super::FILL_FOUND_COLUMNS.replace('$', "?"))?;
+    for (owner, idlocal, record) in every_record(tx)? {
+        let mut params = vec![super::Param::Text(owner), super::Param::Integer(idlocal)];
+        params.extend(super::FileColumns::of_stored(&record).found_values());
+        update.execute(values(params))?;
+    }
+    tx.execute_batch(super::FOUND_INDEXES)?;
+    Ok(())
+}
+
 /// Links a plot to a grid its figure names.
 const LINK: &str = "INSERT INTO links (owner, idlocal, grid_owner, grid_idlocal)
     VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING";
@@ -206,6 +222,7 @@ fn values(params: Vec<super::Param>) -> impl rusqlite::Params {
     rusqlite::params_from_iter(params.into_iter().map(|param| match param {
         super::Param::Text(text) => Value::Text(text),
         super::Param::Integer(n) => Value::Integer(n),
+        super::Param::Bool(b) => Value::Integer(i64::from(b)),
     }))
 }
 
@@ -315,9 +332,16 @@ impl Sqlite {
 
     /// The first column, an integer, of each row `sql` (`$1`... the `params`) answers.
     pub(crate) fn select_integers(&self, sql: &str, params: Vec<super::Param>) -> Result<Vec<i64>> {
-        let mut query = self.conn.prepare_cached(&sql.replace('$', "?"))?;
-        let rows = query.query_map(values(params), |row| row.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+        self.select(sql, params, |row| row.get(0))
+    }
+
+    /// The keys (owner, idlocal) of the files `sql` (`$1`... the `params`) answers.
+    pub(crate) fn select_keys(
+        &self,
+        sql: &str,
+        params: Vec<super::Param>,
+    ) -> Result<Vec<(String, u64)>> {
+        self.select(sql, params, |row| Ok((row.get(0)?, idlocal_of(row.get(1)?))))
     }
 
     /// The files `sql` (`$1`... the `params`) answers.
@@ -326,15 +350,25 @@ impl Sqlite {
         sql: &str,
         params: Vec<super::Param>,
     ) -> Result<Vec<StoredFile>> {
-        let mut query = self.conn.prepare_cached(&sql.replace('$', "?"))?;
-        let rows = query.query_map(values(params), |row| {
+        self.select(sql, params, |row| {
             Ok(StoredFile {
                 owner: row.get(0)?,
-                idlocal: u64::try_from(row.get::<_, i64>(1)?).unwrap_or(u64::MAX),
+                idlocal: idlocal_of(row.get(1)?),
                 record: row.get(2)?,
                 views: u64::try_from(row.get::<_, i64>(3)?).unwrap_or(0),
             })
-        })?;
+        })
+    }
+
+    /// Each row `sql` (`$1`... the `params`) answers, as `read` makes it.
+    fn select<T>(
+        &self,
+        sql: &str,
+        params: Vec<super::Param>,
+        read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        let mut query = self.conn.prepare_cached(&sql.replace('$', "?"))?;
+        let rows = query.query_map(values(params), read)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -431,28 +465,13 @@ impl Sqlite {
             }
         }
         {
-            let mut record = tx.prepare_cached(
-                "INSERT INTO files
-                     (owner, idlocal, record, parent, kind, deleted, world_readable, filename)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT(owner, idlocal) DO UPDATE SET record = ?3, parent = ?4,
-                     kind = ?5, deleted = ?6, world_readable = ?7, filename = ?8",
-            )?;
+            let mut record = tx.prepare_cached(&super::PUT_FILE.replace('$', "?"))?;
             let mut unlink =
                 tx.prepare_cached("DELETE FROM links WHERE owner = ?1 AND idlocal = ?2")?;
             let mut link = tx.prepare_cached(LINK)?;
             for file in &batch.files {
                 let (c, idlocal) = (&file.columns, idlocal_key(file.idlocal));
-                record.execute(params![
-                    file.owner,
-                    idlocal,
-                    file.record,
-                    c.parent,
-                    c.kind,
-                    c.deleted,
-                    c.world_readable,
-                    c.filename
-                ])?;
+                record.execute(values(c.put_values(&file.owner, file.idlocal, &file.record)))?;
                 unlink.execute(params![file.owner, idlocal])?;
                 for (grid_owner, grid_idlocal) in &c.grids {
                     link.execute(params![file.owner, idlocal, grid_owner, grid_idlocal])?;
@@ -530,11 +549,15 @@ fn counts(conn: &Connection) -> Result<(u64, u64)> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{Select, UNREADABLE};
+    use super::super::{Param, PublicPlots, Search, Select, UNREADABLE, Window};
 
     /// How SQLite plans `select`'s query.
     fn plan(db: &super::Sqlite, select: Select<'_>) -> String {
-        let (sql, params) = select.query();
+        plan_of(db, select.query())
+    }
+
+    /// How SQLite plans query `sql` with `params`.
+    fn plan_of(db: &super::Sqlite, (sql, params): (String, Vec<Param>)) -> String {
         let mut query =
             db.conn.prepare(&format!("EXPLAIN QUERY PLAN {}", sql.replace('$', "?"))).unwrap();
         let rows = query.query_map(super::values(params), |row| row.get::<_, String>(3)).unwrap();
@@ -567,5 +590,36 @@ mod tests {
             assert!(!walks, "{select:?}: {plan}");
         }
         assert_eq!(UNREADABLE, "unreadable", "the partial index names the same kind");
+    }
+
+    /// The public list and the feed read their partial index in order, whatever the size of
+    /// the rest; search reads its covering index, not the records; a start finds the newest
+    /// creation time in its index.
+    #[test]
+    fn the_public_list_and_search_read_their_indexes() {
+        let db = super::Sqlite::in_memory().unwrap();
+        let all = PublicPlots::default();
+        let featured = PublicPlots { featured: true, min_quality: Some(1), max_quality: Some(2) };
+        for (plots, index) in [(all, "public_plots"), (featured, "featured_plots")] {
+            for window in [Window::Older(5, false), Window::Newer(5, true)] {
+                let plan = plan_of(&db, plots.page(window, 11));
+                assert!(plan.contains(&format!("files USING INDEX {index} (created")), "{plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "in the index's order: {plan}");
+            }
+            let plan = plan_of(&db, plots.page(Window::Views(true, 20), 10));
+            assert!(plan.contains(index), "{plan}");
+            let plan = plan_of(&db, plots.count());
+            assert!(plan.contains(index), "{plan}");
+        }
+        let words = ["a_b".to_owned()];
+        let search = Search { reader: "alice", words: &words, kinds: &[], plot_types: &[] };
+        for query in [search.count(), search.page(20, 10)] {
+            let plan = plan_of(&db, query);
+            assert!(plan.contains("COVERING INDEX files_found"), "{plan}");
+            assert!(!plan.contains("TEMP B-TREE"), "in the index's order: {plan}");
+        }
+        let newest = ("SELECT COALESCE(MAX(created), 0) FROM files".to_owned(), Vec::new());
+        let plan = plan_of(&db, newest);
+        assert!(plan.contains("files_by_created"), "{plan}");
     }
 }

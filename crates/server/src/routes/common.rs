@@ -210,7 +210,7 @@ pub(crate) fn page_of(
 }
 
 /// `window` (a page's links and count) with `files`, its files, rendered as listings show them.
-fn render_page(
+pub(crate) fn render_page(
     app: &Shared,
     store: &Store,
     viewer: &Viewer,

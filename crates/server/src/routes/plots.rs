@@ -10,11 +10,11 @@ use crate::access::View;
 use crate::auth::Viewer;
 use crate::body::Payload;
 use crate::clock;
+use crate::db::{PublicPlots, Window};
 use crate::failure::Failure;
 use crate::pages::Cursor;
-use crate::render::PlotView;
 use crate::state::Shared;
-use crate::store::{Account, Body, FileRecord, Store, StoreError};
+use crate::store::{Body, FileRecord, Store, StoreError};
 
 /// Plots per cursor page, as on the real server.
 const PAGE_SIZE: usize = 10;
@@ -23,12 +23,6 @@ pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route("/v2/plots", get(|s, q, u| list(s, q, u, false)).post(create))
         .route("/v2/plots/feed", get(|s, q, u| list(s, q, u, true)))
-}
-
-/// One public plot's place in the list order.
-struct Entry<'a> {
-    account: &'a Account,
-    record: FileRecord,
 }
 
 async fn list(
@@ -47,7 +41,7 @@ async fn list(
             .transpose()
     };
     let (min_quality, max_quality) = (quality("min_quality")?, quality("max_quality")?);
-    let by_views = match params.get("order_by").map(String::as_str) {
+    let views_order = match params.get("order_by").map(String::as_str) {
         None => None,
         Some("-views") => Some(true),
         Some("views") if feed => Some(false),
@@ -62,30 +56,23 @@ async fn list(
         .get("cursor")
         .map(|c| Cursor::decode(c).ok_or_else(|| Failure::bad_field("cursor", "Invalid cursor")))
         .transpose()?;
+    let plots = PublicPlots { featured: feed, min_quality, max_quality };
     let url = request_url(&app, &uri);
     let link = |cursor: Cursor| url.with("cursor", Some(&cursor.encode()));
     let (page, next, previous) = {
         let store = app.store();
-        let mut entries = public_plots(&store, feed, min_quality, max_quality)?;
-        match by_views {
-            Some(most_first) => entries.sort_by_key(|e| {
-                let (views, created) = (e.record.views, e.record.created);
-                if most_first { (u64::MAX - views, -created) } else { (views, -created) }
-            }),
-            None => entries.sort_by_key(|e| -e.record.created),
-        }
-        let order = Order { by_views: by_views.is_some() };
-        let (start, end) = order.page(&entries, cursor.as_ref());
-        let next = (start < end && end < entries.len())
-            .then(|| link(Cursor::After(order.position(&entries, end - 1))));
-        let previous = (start > 0 && start < entries.len())
-            .then(|| link(Cursor::Before(order.position(&entries, start))));
+        let (plots, next, previous) = match views_order {
+            Some(most_first) => by_views(&store, &plots, most_first, cursor.as_ref())?,
+            None => newest_first(&store, &plots, cursor.as_ref())?,
+        };
         // Only the page is taken, and its figures are copied once the lock is released.
-        let page: Vec<PlotView> = entries[start..end]
-            .iter()
-            .map(|e| app.urls.plot(&store, e.account, &e.record, View::Reader))
-            .collect::<Result<_, _>>()?;
-        (page, next, previous)
+        let mut page = Vec::with_capacity(plots.len());
+        for (owner, record) in &plots {
+            if let Some(account) = store.account(owner) {
+                page.push(app.urls.plot(&store, account, record, View::Reader)?);
+            }
+        }
+        (page, next.map(link), previous.map(link))
     };
     let results = page
         .into_iter()
@@ -104,71 +91,85 @@ async fn list(
     Ok(Json(CursorPage::new(results, next, previous)))
 }
 
-/// How positions in the list are spelled in cursors: by creation time (as the real cursors
-/// are), or by index when the list is ordered by views (which are not unique).
-struct Order {
-    by_views: bool,
+/// A page of plots and the cursors of the pages after and before it.
+type Paged = (Vec<(String, FileRecord)>, Option<Cursor>, Option<Cursor>);
+
+/// The page of `plots` newest first that `cursor` asks for (empty past either end). Cursors
+/// spell positions as creation times, as the real ones do.
+fn newest_first(
+    store: &Store,
+    plots: &PublicPlots,
+    cursor: Option<&Cursor>,
+) -> Result<Paged, Failure> {
+    let time = |position: &str| {
+        clock::parse_creation_time(&position.replacen(' ', "T", 1))
+            .ok_or_else(|| Failure::bad_field("cursor", "Invalid cursor"))
+    };
+    let any = |window| Ok::<_, StoreError>(!store.public_plots(plots, window, 1)?.is_empty());
+    // One plot more than a page tells whether another page follows in the window's order.
+    let (window, other_side) = match cursor {
+        None => (Window::Older(i64::MAX, true), None),
+        Some(Cursor::After(position)) => {
+            let at = time(position)?;
+            (Window::Older(at, false), Some(Window::Newer(at, true)))
+        }
+        Some(Cursor::Before(position)) => {
+            let at = time(position)?;
+            (Window::Newer(at, false), Some(Window::Older(at, true)))
+        }
+    };
+    let mut page = store.public_plots(plots, window, PAGE_SIZE as u64 + 1)?;
+    let further = page.len() > PAGE_SIZE;
+    page.truncate(PAGE_SIZE);
+    let back = match other_side {
+        Some(window) if !page.is_empty() => any(window)?,
+        _ => false,
+    };
+    let (older, newer) = match window {
+        Window::Newer(..) => {
+            page.reverse();
+            (back, further)
+        }
+        _ => (further, back),
+    };
+    let position = |(_, record): &(String, FileRecord)| drf_time(record.created);
+    let next = page.last().filter(|_| older).map(|last| Cursor::After(position(last)));
+    let previous = page.first().filter(|_| newer).map(|first| Cursor::Before(position(first)));
+    Ok((page, next, previous))
 }
 
-impl Order {
-    /// The position of entry `index`, as a cursor spells it.
-    fn position(&self, entries: &[Entry<'_>], index: usize) -> String {
-        if self.by_views { index.to_string() } else { drf_time(entries[index].record.created) }
-    }
-
-    /// The index of the first entry after position `p` (`inclusive`: at or after it).
-    fn index_after(&self, entries: &[Entry<'_>], p: &str, inclusive: bool) -> usize {
-        let index = if self.by_views {
-            p.parse::<usize>().map_or(0, |i| if inclusive { i } else { i.saturating_add(1) })
-        } else {
-            entries
-                .iter()
-                .position(|e| {
-                    let at = drf_time(e.record.created);
-                    if inclusive { at.as_str() <= p } else { at.as_str() < p }
-                })
-                .unwrap_or(entries.len())
-        };
-        index.min(entries.len())
-    }
-
-    /// The page a cursor asks for, as `start..end` (empty past either end, never out of range).
-    fn page(&self, entries: &[Entry<'_>], cursor: Option<&Cursor>) -> (usize, usize) {
-        match cursor {
-            None => (0, PAGE_SIZE.min(entries.len())),
-            Some(Cursor::After(p)) => {
-                let start = self.index_after(entries, p, false);
-                (start, (start + PAGE_SIZE).min(entries.len()))
-            }
-            Some(Cursor::Before(p)) => {
-                let end = self.index_after(entries, p, true);
-                (end.saturating_sub(PAGE_SIZE), end)
-            }
+/// The page of `plots` by views (the most first, when `most_first`), then newest first, that
+/// `cursor` asks for (empty past either end). Views are not unique, so cursors spell
+/// positions as indexes in this order.
+fn by_views(
+    store: &Store,
+    plots: &PublicPlots,
+    most_first: bool,
+    cursor: Option<&Cursor>,
+) -> Result<Paged, Failure> {
+    let len = store.public_count(plots)?;
+    let size = PAGE_SIZE as u64;
+    let index = |position: &str| position.parse::<u64>().ok();
+    let (start, end) = match cursor {
+        None => (0, size.min(len)),
+        Some(Cursor::After(position)) => {
+            let start = index(position).map_or(0, |i| i.saturating_add(1)).min(len);
+            (start, start.saturating_add(size).min(len))
         }
-    }
+        Some(Cursor::Before(position)) => {
+            let end = index(position).unwrap_or(0).min(len);
+            (end.saturating_sub(size), end)
+        }
+    };
+    let page = store.public_plots(plots, Window::Views(most_first, start), end - start)?;
+    let next = (start < end && end < len).then(|| Cursor::After((end - 1).to_string()));
+    let previous = (start > 0 && start < len).then(|| Cursor::Before(start.to_string()));
+    Ok((page, next, previous))
 }
 
 /// A creation time as the real cursors spell it: `2019-06-17 22:53:08.896500+00:00`.
 fn drf_time(micros: i64) -> String {
     clock::creation_time(micros).replace('T', " ").replace('Z', "+00:00")
-}
-
-/// The live public plots (featured ones for the feed) within the quality bounds, unordered.
-fn public_plots(
-    store: &Store,
-    feed: bool,
-    min_quality: Option<u32>,
-    max_quality: Option<u32>,
-) -> Result<Vec<Entry<'_>>, StoreError> {
-    let plots = store.public_plots()?.into_iter().filter(|(_, record)| {
-        (!feed || record.featured)
-            && min_quality.is_none_or(|q| record.quality >= q)
-            && max_quality.is_none_or(|q| record.quality <= q)
-    });
-    let entries = plots.filter_map(|(owner, record)| {
-        store.account(&owner).map(|account| Entry { account, record })
-    });
-    Ok(entries.collect())
 }
 
 /// `POST /v2/plots`: the figure may hold only references to grid columns the creator can read.
@@ -189,4 +190,123 @@ async fn create(
         app.urls.plot(&store, account, &record, View::Owner)?
     };
     Ok(Json(Created::new(plot.into_plot())))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::{Cursor, PAGE_SIZE, Paged, by_views, newest_first};
+    use crate::db::{Db, PublicPlots};
+    use crate::store::{NewFile, Store};
+
+    /// A plot: public, trashed, featured, quality, views.
+    type Plot = (bool, bool, bool, u32, u64);
+
+    /// Plots by (owner, idlocal).
+    type Keys = Vec<(String, u64)>;
+
+    /// A store holding `plots`, by two owners, with creation times in an order other than
+    /// their numbers'; and each plot's (owner, idlocal).
+    fn store_of(plots: &[Plot]) -> (Store, Keys) {
+        let (mut store, _) = Store::open(Db::in_memory().unwrap(), 1, 0).unwrap();
+        store.add_account("alice", "alice-key").unwrap();
+        store.add_account("bob", "bob-key-1").unwrap();
+        let mut keys = Vec::new();
+        for (n, &(public, trashed, featured, quality, views)) in plots.iter().enumerate() {
+            let owner = if n % 3 == 0 { "bob" } else { "alice" };
+            let file = NewFile {
+                filename: Some(format!("p{n}")),
+                parent: None,
+                parent_path: None,
+                world_readable: public,
+                share_key_enabled: false,
+                metadata: None,
+                body: crate::content::Body::plot(serde_json::json!({"data": []})),
+                idlocal: None,
+            };
+            let idlocal = store.create(owner, file).unwrap();
+            // Times from 1 s on, in an order the numbers do not follow.
+            let created = 1_000_000 + i64::try_from((n * 7919) % 1009).unwrap() * 1000;
+            store.set_seed_fields(owner, idlocal, views, quality, featured, Some(created)).unwrap();
+            if trashed {
+                store.set_trashed(owner, idlocal, true).unwrap();
+            }
+            keys.push((owner.to_owned(), idlocal));
+        }
+        store.commit().unwrap();
+        (store, keys)
+    }
+
+    /// Every page from the first on, by next links; then every page back from the last, by
+    /// previous links: both as one list.
+    fn walk(page: impl Fn(Option<&Cursor>) -> Paged) -> (Keys, Keys) {
+        let keys = |paged: &Paged| -> Keys {
+            paged.0.iter().map(|(owner, record)| (owner.clone(), record.idlocal)).collect()
+        };
+        let (mut forward, mut pages) = (Vec::new(), vec![page(None)]);
+        while let Some(next) = pages.last().and_then(|p| p.1.clone()) {
+            assert!(pages.len() < 1000, "the pages end");
+            pages.push(page(Some(&next)));
+        }
+        for paged in &pages {
+            assert!(paged.0.len() <= PAGE_SIZE);
+            forward.extend(keys(paged));
+        }
+        let mut backward = keys(pages.last().unwrap());
+        let mut at = pages.last().unwrap().2.clone();
+        while let Some(previous) = at {
+            let paged = page(Some(&previous));
+            assert!(!paged.0.is_empty(), "a previous link leads to plots");
+            backward.splice(0..0, keys(&paged));
+            at = paged.2;
+        }
+        (forward, backward)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// The public list and the feed, read page by page in every order with every filter,
+        /// both ways, hold exactly the live public plots the filters keep, in order.
+        #[test]
+        fn pages_hold_every_plot_the_filters_keep_in_order(
+            plots in proptest::collection::vec(
+                (any::<bool>(), proptest::bool::weighted(0.2), any::<bool>(), 0u32..3, 0u64..4),
+                0..35,
+            ),
+            featured in any::<bool>(),
+            min_quality in proptest::option::of(0u32..3),
+            max_quality in proptest::option::of(0u32..3),
+        ) {
+            let (store, keys) = store_of(&plots);
+            let filter = PublicPlots { featured, min_quality, max_quality };
+            let kept: Vec<usize> = (0..plots.len())
+                .filter(|&n| {
+                    let (public, trashed, is_featured, quality, _) = plots[n];
+                    public && !trashed && (!featured || is_featured)
+                        && min_quality.is_none_or(|q| quality >= q)
+                        && max_quality.is_none_or(|q| quality <= q)
+                })
+                .collect();
+            let created = |n: usize| (n * 7919) % 1009;
+            let in_order = |mut order: Vec<usize>, key: &dyn Fn(usize) -> (i64, i64)| {
+                order.sort_by_key(|&n| key(n));
+                order.into_iter().map(|n| keys[n].clone()).collect::<Vec<_>>()
+            };
+            let newest = in_order(kept.clone(), &|n| (0, -(created(n) as i64)));
+            let (forward, backward) = walk(|c| newest_first(&store, &filter, c).unwrap());
+            prop_assert_eq!(&forward, &newest);
+            prop_assert_eq!(&backward, &newest);
+            for most_first in [true, false] {
+                let views = |n: usize| i64::try_from(plots[n].4).unwrap();
+                let sign = if most_first { -1 } else { 1 };
+                let expected = in_order(kept.clone(), &|n| (sign * views(n), -(created(n) as i64)));
+                let (forward, backward) =
+                    walk(|c| by_views(&store, &filter, most_first, c).unwrap());
+                prop_assert_eq!(&forward, &expected);
+                prop_assert_eq!(&backward, &expected);
+            }
+        }
+    }
 }

@@ -5,11 +5,12 @@ use axum::routing::get;
 use axum::{Json, Router};
 use chart_studio_models::{File, NumberedPage, User};
 
-use super::common::{Params, page_of, paging, request_url};
+use super::common::{Params, paging, render_page, request_url};
 use crate::auth::Viewer;
+use crate::db::Search;
 use crate::failure::Failure;
+use crate::pages::numbered_window;
 use crate::state::Shared;
-use crate::store::Outline;
 
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
@@ -73,25 +74,134 @@ async fn search(
     }
     let (page, size) = paging(&app, &params, 20)?;
     let url = request_url(&app, &uri);
+    let reader = viewer.require().unwrap_or_default();
+    let search = Search { reader, words: &words, kinds: &file_types, plot_types: &plot_types };
     let store = app.store();
-    let keep = |f: &crate::store::FileRecord| {
-        let name = f.filename.to_lowercase();
-        file_types.iter().all(|t| f.kind().as_str() == t)
-            && words.iter().all(|w| name.contains(w.as_str()))
-            && (plot_types.is_empty() || {
-                let trace_types = match &f.outline {
-                    Outline::Plot { trace_types, .. } => trace_types.as_slice(),
-                    _ => &[],
-                };
-                plot_types.iter().all(|t| trace_types.contains(t))
-            })
-    };
+    let (window, offset) = numbered_window(store.found_count(&search)?, page, size, &url);
     let mut found = Vec::new();
-    for (owner, file) in store.findable(viewer.require().ok())? {
-        let Some(account) = store.account(&owner) else { continue };
-        if keep(&file) && crate::access::can_read(&viewer, &owner, &file, None) {
+    for (owner, file) in store.found(&search, offset, u64::from(size))? {
+        if let Some(account) = store.account(&owner) {
             found.push((account, file));
         }
     }
-    Ok(Json(page_of(&app, &store, &viewer, found, (page, size, &url))?))
+    Ok(Json(render_page(&app, &store, &viewer, window, found)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::content::{Body, Outline};
+    use crate::db::{Db, Search};
+    use crate::store::{NewFile, Store};
+
+    /// Names and terms made of what a `LIKE` pattern or a lower-case mapping could get wrong.
+    fn text() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                'a', 'A', 'b', '%', '_', '\\', ' ', 'É', 'é', '\u{212A}',
+            ]),
+            0..5,
+        )
+        .prop_map(|chars| chars.into_iter().collect())
+    }
+
+    fn trace_type() -> impl Strategy<Value = String> {
+        proptest::sample::select(vec!["bar", "Bar", "scatter", "x y", "", "a%", "_"])
+            .prop_map(str::to_owned)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        /// Search finds what matching each record in memory finds: the live files the reader
+        /// may read whose lower-case names hold every word, of the types and trace types named.
+        #[test]
+        fn search_finds_what_the_records_match(
+            files in proptest::collection::vec(
+                (any::<bool>(), any::<bool>(), any::<bool>(), proptest::bool::weighted(0.2),
+                 text(), proptest::collection::vec(trace_type(), 0..3)),
+                0..25,
+            ),
+            words in proptest::collection::vec(text(), 0..3),
+            kinds in proptest::collection::vec(proptest::sample::select(vec!["plot", "folder"]), 0..2),
+            plot_types in proptest::collection::vec(
+                proptest::sample::select(vec!["bar", "Bar", "", "a%", "_"]).prop_map(str::to_owned),
+                0..2,
+            ),
+            anonymous in any::<bool>(),
+        ) {
+            let (mut store, _) = Store::open(Db::in_memory().unwrap(), 1, 0).unwrap();
+            store.add_account("alice", "alice-key").unwrap();
+            store.add_account("bob", "bob-key-1").unwrap();
+            let mut made = Vec::new();
+            for (bob, folder, public, trashed, name, types) in &files {
+                let owner = if *bob { "bob" } else { "alice" };
+                let data: Vec<_> = types.iter().map(|t| serde_json::json!({"type": t})).collect();
+                let body = if *folder {
+                    Body::Folder
+                } else {
+                    Body::plot(serde_json::json!({"data": data}))
+                };
+                let file = NewFile {
+                    filename: Some(format!("{name}{}", made.len())),
+                    parent: None,
+                    parent_path: None,
+                    world_readable: *public,
+                    share_key_enabled: false,
+                    metadata: None,
+                    body,
+                    idlocal: None,
+                };
+                let idlocal = store.create(owner, file).unwrap();
+                if *trashed {
+                    store.set_trashed(owner, idlocal, true).unwrap();
+                }
+                made.push((owner.to_owned(), idlocal));
+            }
+            store.commit().unwrap();
+            // Terms as the route makes them: lower case, split at whitespace.
+            let terms = |texts: Vec<String>| -> Vec<String> {
+                texts.join(" ").to_lowercase().split_whitespace().map(str::to_owned).collect()
+            };
+            let (words, plot_types) = (terms(words), terms(plot_types));
+            let kinds: Vec<String> = kinds.into_iter().map(str::to_owned).collect();
+            let reader = if anonymous { "" } else { "alice" };
+            let mut expected = Vec::new();
+            for (owner, idlocal) in &made {
+                let record = store.file(owner, *idlocal).unwrap().unwrap();
+                let name = record.filename.to_lowercase();
+                let traces = match &record.outline {
+                    Outline::Plot { trace_types, .. } => trace_types.clone(),
+                    _ => Vec::new(),
+                };
+                if !record.deleted
+                    && (record.world_readable || owner == reader)
+                    && kinds.iter().all(|k| record.kind().as_str() == k)
+                    && words.iter().all(|w| name.contains(w.as_str()))
+                    && plot_types.iter().all(|t| traces.contains(t))
+                {
+                    expected.push((owner.clone(), *idlocal));
+                }
+            }
+            expected.sort();
+            let search = Search { reader, words: &words, kinds: &kinds, plot_types: &plot_types };
+            let found: Vec<_> = store
+                .found(&search, 0, 1000)
+                .unwrap()
+                .into_iter()
+                .map(|(owner, record)| (owner, record.idlocal))
+                .collect();
+            prop_assert_eq!(found, expected.clone());
+            prop_assert_eq!(store.found_count(&search).unwrap(), expected.len() as u64);
+            // A page from an offset is the same run of files.
+            let page: Vec<_> = store
+                .found(&search, 1, 2)
+                .unwrap()
+                .into_iter()
+                .map(|(owner, record)| (owner, record.idlocal))
+                .collect();
+            prop_assert_eq!(page, expected.into_iter().skip(1).take(2).collect::<Vec<_>>());
+        }
+    }
 }
