@@ -168,15 +168,12 @@ fn run(data: &Data, request: &Request) -> Result<Answer> {
     // Files that do not read back stay in the database as they are: `start` reports them.
     let db = Db::at(data.folder.as_deref(), data.database.as_ref())?;
     // Servers sharing a PostgreSQL database read the change before their next request.
-    let writes = db.write_locker();
-    if let Some(locker) = &writes {
-        locker.lock()?;
-    }
+    let writing = db.write_locker().map(|locker| locker.lock(None)).transpose()?;
     let (mut store, _) = Store::open(db, 0, 0)?;
     let answer = apply(&mut store, request);
     store.commit()?;
-    if let Some(locker) = &writes {
-        locker.unlock()?;
+    if let Some(writing) = writing {
+        writing.unlock()?;
     }
     drop(lock);
     refused(data, answer)

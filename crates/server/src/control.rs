@@ -147,7 +147,7 @@ async fn answer(app: &Shared, stream: tokio::net::UnixStream) -> Result<()> {
     tokio::io::BufReader::new(reader.take(64 * 1024)).read_line(&mut line).await?;
     let answer = match serde_json::from_str::<Request>(&line) {
         Ok(request) => {
-            let _writing = app.begin(true).await?;
+            let _writing = app.lock_writes(None).await?;
             let answer = apply(&mut app.store(), &request);
             match app.persist() {
                 Ok(()) => answer,

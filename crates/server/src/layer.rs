@@ -24,20 +24,19 @@ pub(crate) async fn middleware(
 ) -> Response {
     let started = tokio::time::Instant::now();
     let change = !matches!(*request.method(), http::Method::GET | http::Method::HEAD);
-    // Held until the change is committed, below.
-    let _writing = match app.begin(change).await {
-        Ok(writing) => writing,
-        Err(err) => {
-            tracing::error!(error = %format!("{err:#}"), "could not read the database");
-            let mut response = Failure::Injected(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "The database could not be read; try again.",
-            )
-            .into_response();
-            crate::security::add_headers(&app.urls, response.headers_mut(), true);
-            return response;
-        }
+    let unavailable = |err: anyhow::Error| {
+        tracing::error!(error = %format!("{err:#}"), "could not read the database");
+        let mut response = Failure::Injected(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The database could not be read; try again.",
+        )
+        .into_response();
+        crate::security::add_headers(&app.urls, response.headers_mut(), true);
+        response
     };
+    if let Err(err) = app.sync() {
+        return unavailable(err);
+    }
     let faults = app.faults();
     let peer = crate::auth::peer(request.extensions());
     // Identified once: the routes' `Viewer` extractor takes it from the request.
@@ -45,6 +44,18 @@ pub(crate) async fn middleware(
     let who = match &identified {
         Ok(crate::auth::Viewer::User(name)) => Requester::Account(name.clone()),
         _ => Requester::Address(peer.map(|ip| ip.to_string()).unwrap_or_default()),
+    };
+    // Held until the change is committed, below.
+    let account = match &who {
+        Requester::Account(name) => name.as_str(),
+        Requester::Address(_) => "",
+    };
+    let _writing = match change {
+        true => match app.lock_writes(Some(account)).await {
+            Ok(writing) => writing,
+            Err(err) => return unavailable(err),
+        },
+        false => None,
     };
     request.extensions_mut().insert(crate::auth::Identified(identified));
     let (method, path) = (request.method().clone(), request.uri().path().to_owned());

@@ -353,11 +353,14 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         );
     }
     // Processes started at once on one PostgreSQL database add the accounts and seeds once.
-    let writes = store.write_locker();
-    if let Some(locker) = &writes {
-        locker.lock()?;
-        store.sync()?;
-    }
+    let setting_up = match store.write_locker() {
+        Some(locker) => {
+            let lock = locker.lock(None)?;
+            store.refresh(None)?;
+            Some(lock)
+        }
+        None => None,
+    };
     accounts(&mut store, &config)?;
     for dir in &config.seed_dirs {
         seed::directory(&mut store, dir)?;
@@ -376,8 +379,8 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
         });
     }
     app.persist().context("could not save the accounts and seeded files")?;
-    if let Some(locker) = &writes {
-        locker.unlock()?;
+    if let Some(lock) = setting_up {
+        lock.unlock()?;
         tokio::spawn(keep_synced(Arc::downgrade(&app)));
     }
     let router = service(app.clone());

@@ -3,7 +3,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
-use crate::db::postgres::WriteLocker;
+use crate::db::postgres::{WriteLock, WriteLocker};
 use crate::faults::{FaultState, Faults};
 use crate::store::Store;
 
@@ -93,17 +93,26 @@ pub(crate) struct App {
     pub held: tokio::sync::watch::Sender<u64>,
     /// Requests that changed something answered since the faults were last set.
     pub changes_answered: tokio::sync::watch::Sender<u64>,
-    /// The lock changes are written under when other processes share the database.
+    /// The locks changes are written under when other processes share the database.
     writes: Option<WriteLocker>,
+    /// Turns to hold or wait for a lock for writes ([`LOCKED_WRITES`]).
+    writers: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many changes at once may hold or wait for a lock for writes, each on a PostgreSQL
+/// connection of its own; more wait for one of them to finish first.
+const LOCKED_WRITES: usize = 8;
 
 /// The lock for writes a change holds until it is committed; given back when dropped.
 #[derive(Debug)]
-pub(crate) struct Writing(WriteLocker);
+pub(crate) struct Writing {
+    lock: Option<WriteLock>,
+    _turn: tokio::sync::OwnedSemaphorePermit,
+}
 
 impl Drop for Writing {
     fn drop(&mut self) {
-        if let Err(err) = self.0.unlock() {
+        if let Some(Err(err)) = self.lock.take().map(WriteLock::unlock) {
             tracing::error!(error = %format!("{err:#}"), "could not give back the lock for writes");
         }
     }
@@ -124,6 +133,7 @@ impl App {
         let writes = store.write_locker();
         Self {
             writes,
+            writers: Arc::new(tokio::sync::Semaphore::new(LOCKED_WRITES)),
             store: Mutex::new(store),
             urls,
             limits,
@@ -152,25 +162,35 @@ impl App {
         store.commit()
     }
 
-    /// Gets the store ready for a request: for one that may change something (`change`),
-    /// on a shared database, takes the lock for writes the other processes also take, held until
-    /// the returned guard is dropped (after [`App::persist`]); then reads what other processes
-    /// committed ([`Store::sync`]).
-    pub(crate) async fn begin(&self, change: bool) -> anyhow::Result<Option<Writing>> {
-        let writing = match (&self.writes, change) {
-            (Some(locker), true) => {
-                let locker = locker.clone();
-                // The guard is made where the lock is taken: a request dropped while waiting
-                // (its client went away) drops the guard with the task's output, giving the
-                // lock back, instead of leaving it held for every other process.
-                let taken =
-                    tokio::task::spawn_blocking(move || locker.lock().map(|()| Writing(locker)));
-                Some(taken.await??)
-            }
-            _ => None,
-        };
-        self.store().sync()?;
-        Ok(writing)
+    /// Reads what other processes sharing the database committed ([`Store::sync`]): done
+    /// before every request.
+    pub(crate) fn sync(&self) -> anyhow::Result<()> {
+        self.store().sync()
+    }
+
+    /// For a change on a shared database: takes the lock for writes of `account` (`""`: of
+    /// requests without an account; `None`: of every account) that the other processes also
+    /// take, held until the returned guard is dropped (after [`App::persist`]); then reads the
+    /// account's own fields again (every account's, for `None`), as another process may have
+    /// moved an idlocal counter on (under the same lock).
+    pub(crate) async fn lock_writes(
+        &self,
+        account: Option<&str>,
+    ) -> anyhow::Result<Option<Writing>> {
+        let Some(locker) = &self.writes else { return Ok(None) };
+        let turn = self.writers.clone().acquire_owned().await?;
+        let (locker, key) = (locker.clone(), account.map(str::to_owned));
+        // The guard is made where the lock is taken: a request dropped while waiting (its
+        // client went away) drops the guard with the task's output, giving the lock back,
+        // instead of leaving it held for every other process.
+        let taken = tokio::task::spawn_blocking(move || {
+            locker.lock(key.as_deref()).map(|lock| Writing { lock: Some(lock), _turn: turn })
+        });
+        let writing = taken.await??;
+        if account != Some("") {
+            self.store().refresh(account)?;
+        }
+        Ok(Some(writing))
     }
 
     /// The store, locked. A handler that panicked does not poison it for the others.

@@ -142,10 +142,15 @@ pub(crate) struct Changes {
 /// What changed since the last [`Store::commit`]: the rules read it over the database.
 #[derive(Debug, Default)]
 struct Changed {
-    /// Accounts whose own fields (key, counters) changed.
+    /// Accounts added, removed or given a key.
     accounts: BTreeSet<String>,
+    /// Accounts whose idlocal counter moved on (and nothing else of their own, unless also in
+    /// `accounts`).
+    counters: BTreeSet<String>,
     /// Files created or changed, as they now are (`None`: deleted for good).
     files: BTreeMap<(String, u64), Option<FileRecord>>,
+    /// The files of `files` created.
+    created: BTreeSet<(String, u64)>,
     /// The files of `files` (not deleted for good) by owner and folder.
     in_folder: BTreeSet<(String, i64, u64)>,
     /// Views added to files' counts (and nothing else changed, unless also in `files`).
@@ -156,7 +161,15 @@ struct Changed {
 
 impl Changed {
     fn is_empty(&self) -> bool {
-        self.accounts.is_empty() && self.files.is_empty() && self.views.is_empty()
+        self.accounts.is_empty()
+            && self.counters.is_empty()
+            && self.files.is_empty()
+            && self.views.is_empty()
+    }
+
+    /// Every account with a change of its own fields.
+    fn touched_accounts(&self) -> impl Iterator<Item = &String> {
+        self.accounts.union(&self.counters)
     }
 }
 
@@ -287,11 +300,23 @@ impl Store {
         let (newest, changed) = self.db.changes_since(seen)?;
         self.synced = (newest, now);
         for owner in changed.into_iter().collect::<BTreeSet<_>>() {
-            if !self.changed.accounts.contains(&owner) {
+            if !self.changed.accounts.contains(&owner) && !self.changed.counters.contains(&owner) {
                 self.reload_account(&owner)?;
             }
         }
         Ok(())
+    }
+
+    /// Reads again the own fields of `account` (`None`: of every account) from the database,
+    /// unless it has a change not committed yet. Other processes move an account's idlocal
+    /// counter without a row in the log of changes, under the account's lock for writes: its
+    /// holder reads the account again with this.
+    pub(crate) fn refresh(&mut self, account: Option<&str>) -> anyhow::Result<()> {
+        match account {
+            None => self.load(),
+            Some(name) if self.changed.touched_accounts().any(|touched| touched == name) => Ok(()),
+            Some(name) => self.reload_account(name),
+        }
     }
 
     /// Reads an account's own fields again; an account gone from the database is forgotten.
@@ -317,7 +342,7 @@ impl Store {
     /// database (files are read from it per request). When that read fails, the store is
     /// marked stale, so that nothing is served from it until a sync reads it all.
     fn undo(&mut self, changed: &Changed) -> anyhow::Result<()> {
-        let read_back = changed.accounts.iter().try_for_each(|name| self.reload_account(name));
+        let read_back = changed.touched_accounts().try_for_each(|name| self.reload_account(name));
         if read_back.is_err() {
             self.stale = true;
         }
@@ -366,6 +391,11 @@ impl Store {
     /// The rows that `changed` writes (files of accounts removed meanwhile are left out).
     fn batch(&self, changed: &Changed) -> anyhow::Result<Batch> {
         let mut batch = Batch::default();
+        for username in changed.counters.difference(&changed.accounts) {
+            if let Some(account) = self.account(username) {
+                batch.counters.push((username.clone(), account.next_idlocal));
+            }
+        }
         for username in &changed.accounts {
             batch.accounts.push(match self.account(username) {
                 Some(account) => crate::db::AccountChange::Put(crate::db::AccountRow {
@@ -387,6 +417,7 @@ impl Store {
                     idlocal: *idlocal,
                     record: serde_json::to_string(record)?,
                     columns: crate::db::FileColumns::of(record),
+                    new: changed.created.contains(&(owner.clone(), *idlocal)),
                 }),
                 None => batch.removed.push((owner.clone(), *idlocal)),
             }
@@ -681,7 +712,8 @@ impl Store {
         changed.files.insert((owner.to_owned(), idlocal), file);
     }
 
-    /// Notes a change of `username`'s own stored fields (its key, its idlocal counter).
+    /// Notes a change of `username`'s own stored fields other than its idlocal counter: added,
+    /// removed, or given a key.
     fn touch_account(&mut self, username: &str) {
         self.changed.accounts.insert(username.to_owned());
     }
@@ -1001,7 +1033,8 @@ impl Store {
         };
         self.set_body(owner, &mut record, new.body);
         self.put(owner, record.idlocal, Some(record));
-        self.touch_account(owner);
+        self.changed.created.insert((owner.to_owned(), idlocal));
+        self.changed.counters.insert(owner.to_owned());
         Ok(idlocal)
     }
 

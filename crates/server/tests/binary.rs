@@ -576,11 +576,13 @@ async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     use serde_json::{Value, json};
     let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
     let url = cluster.url().expose().to_owned();
-    let args = ["--database", url.as_str(), "--user", "ida:ida-secret-key"];
+    let args =
+        ["--database", url.as_str(), "--user", "ida:ida-secret-key", "--user", "jo:jo-secret-key"];
     let (first, one_url) = start(&args);
     let (_second, two_url) = start(&args);
     let one = client(&one_url, Some(("ida", "ida-secret-key")));
     let two = client(&two_url, Some(("ida", "ida-secret-key")));
+    let jo = [&one_url, &two_url].map(|url| client(url, Some(("jo", "jo-secret-key"))));
     let send = |client: &Client, method: &str, path: String, body: Option<Value>| {
         let mut request = Raw::new(method, path);
         request.body = body;
@@ -607,13 +609,25 @@ async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     let gone = send(&two, "GET", format!("files/{fid}"), None).await;
     assert!(gone.is_err(), "deleted through the other server: {gone:?}");
 
-    // Creates sent to both at once, unnamed: the servers take turns under the lock for writes.
-    let creates = (0..40).map(|n| {
-        let client = if n % 2 == 0 { &one } else { &two };
+    // Creates sent to both at once, by two accounts: each account's creates take turns under
+    // its lock for writes, whichever server they reach; the other account's go on meanwhile.
+    let creates = (0..60).map(|n| {
+        let client = match n % 3 {
+            0 => &one,
+            1 => &two,
+            _ => &jo[n % 2],
+        };
         send(client, "POST", "folders".into(), Some(json!({"path": format!("batch/{n}")})))
     });
-    let made: Vec<Value> =
-        futures_util::future::join_all(creates).await.into_iter().map(Result::unwrap).collect();
+    let (made, by_jo): (Vec<Value>, Vec<Value>) = futures_util::future::join_all(creates)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .partition(|made| made["file"]["owner"] == "ida");
+    let mut jo_fids: Vec<&str> = by_jo.iter().map(|m| m["file"]["fid"].as_str().unwrap()).collect();
+    jo_fids.sort_unstable();
+    jo_fids.dedup();
+    assert_eq!(jo_fids.len(), 20, "distinct fids of the other account: {jo_fids:?}");
     let unnamed = (0..10).map(|n| {
         let client = if n % 2 == 0 { &one } else { &two };
         send(client, "POST", "grids".into(), Some(json!({"data": {"cols": {"x": {"data": [n]}}}})))
@@ -625,6 +639,9 @@ async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     fids.sort_unstable();
     fids.dedup();
     assert_eq!(fids.len(), 50, "distinct fids");
+    let listed = send(&jo[0], "GET", "folders/all?page_size=100".into(), None).await.unwrap();
+    // Its 20 folders and `batch`, made once.
+    assert_eq!(listed["children"]["count"], 21, "every folder of the other account: {listed}");
     let mut names: Vec<&str> =
         grids.iter().map(|g| g["file"]["filename"].as_str().unwrap()).collect();
     names.sort_unstable();

@@ -37,6 +37,18 @@ pub(crate) struct FileRow {
     pub idlocal: u64,
     pub record: String,
     pub columns: FileColumns,
+    /// A new file: writing it fails, with its whole batch, if the row exists (a create never
+    /// writes over a file).
+    pub new: bool,
+}
+
+/// The statement that writes a file's row: [`PUT_FILE`], without its `ON CONFLICT` clause for
+/// a `new` file.
+fn file_statement(new: bool) -> &'static str {
+    match new {
+        true => PUT_FILE.split(" ON CONFLICT").next().unwrap_or(PUT_FILE),
+        false => PUT_FILE,
+    }
 }
 
 /// The fields of a file's record that queries select on, kept in columns (and the `links`
@@ -344,6 +356,19 @@ const FOUND_INDEXES: &str = "
         ON files (owner, idlocal, deleted, world_readable, kind, search_name, plot_types);
 ";
 
+/// Writes an account's row (`$1`... username, key hash, join time, idlocal counter). The
+/// counter never goes back: another process may have moved it further meanwhile.
+const PUT_ACCOUNT: &str = "INSERT INTO accounts (username, key_hash, date_joined, next_idlocal) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (username) DO UPDATE SET key_hash = EXCLUDED.key_hash, \
+     next_idlocal = CASE WHEN accounts.next_idlocal > EXCLUDED.next_idlocal \
+     THEN accounts.next_idlocal ELSE EXCLUDED.next_idlocal END";
+
+/// Moves an account's idlocal counter (`$1` username) up to `$2`, never back. Only the
+/// account's writer, which holds its lock for writes and reads the counter under it, needs
+/// the counter: this change is not in the log of changes.
+const RAISE_COUNTER: &str = "UPDATE accounts SET next_idlocal = \
+     CASE WHEN next_idlocal > $2 THEN next_idlocal ELSE $2 END WHERE username = $1";
+
 /// Writes a file's row (`$1`... [`FileColumns::put_values`]), the same on both engines.
 const PUT_FILE: &str = "INSERT INTO files (owner, idlocal, record, parent, kind, deleted, \
      world_readable, filename, created, featured, quality, search_name, plot_types) \
@@ -510,6 +535,8 @@ pub(crate) enum Param {
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub accounts: Vec<AccountChange>,
+    /// Accounts' idlocal counters, moved on by creates (see [`RAISE_COUNTER`]).
+    pub counters: Vec<(String, u64)>,
     pub files: Vec<FileRow>,
     /// New contents (owner, idlocal, JSON) of files in `files`.
     pub contents: Vec<(String, u64, String)>,
@@ -953,6 +980,7 @@ impl Db {
                 idlocal,
                 record: file.record,
                 columns,
+                new: true,
             });
             if file.views > 0 {
                 let views = i64::try_from(file.views).unwrap_or(i64::MAX);

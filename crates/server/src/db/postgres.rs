@@ -1,13 +1,17 @@
 //! PostgreSQL (`--database`): the same tables as SQLite, at the same schema version, and a log
 //! of changes, so that several server processes can share one database:
 //!
-//! - Every change is written under one advisory lock for writes ([`WriteLocker`], on a
-//!   connection of its own so that waiting for it holds up no read), with a row in `changes`
-//!   naming each account whose own row it changed; those changes commit in the log's order.
-//! - Before each request a process reads the log past what it has seen and reads those
-//!   accounts again ([`Postgres::changes_since`]); files are read per request. So what another
-//!   process committed is served at once. Rows older than [`LOG_KEPT_MINUTES`] are pruned; a process that has not
-//!   read the log for half that long reads everything again.
+//! - A change by an account is written under that account's advisory lock for writes
+//!   ([`WriteLocker`], each lock on a connection of its own so that waiting for one holds up
+//!   no read and no other account's change); a change of every account takes one lock over
+//!   all. Under its lock a change reads its account's row again (another process may have
+//!   moved its idlocal counter on).
+//! - An added or removed account and a new key get a row in `changes`; those changes commit in
+//!   the log's order. Before each request a process reads the log past what it has seen and
+//!   reads those accounts again ([`Postgres::changes_since`]); files are read per request. So
+//!   what another process committed is served at once. Rows older than [`LOG_KEPT_MINUTES`]
+//!   are pruned; a process that has not read the log for half that long reads everything
+//!   again.
 //! - Servers hold a shared advisory lock while they run; `copy` takes it exclusively, so it
 //!   never copies a database a server is changing.
 //!
@@ -20,7 +24,7 @@
 //! worker, so each connection lives on a thread of its own and each call is sent to it. A
 //! connection that closes (PostgreSQL restarted) is opened again by the next call.
 
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 
 use anyhow::{Context, Result, anyhow, bail};
 use postgres::config::{Host, SslMode};
@@ -36,8 +40,13 @@ use super::{
 
 /// The advisory lock servers hold shared while they run, and `copy` exclusively.
 const PRESENCE_LOCK: i64 = 0x6368_6172_7473; // "charts"
-/// The advisory lock every change is written under.
+/// The advisory lock a change of every account takes exclusively (a start's accounts and
+/// seeds, the `user` commands), and a change of one account shared, beside that account's own
+/// lock in [`ACCOUNT_LOCKS`].
 const WRITE_LOCK: i64 = PRESENCE_LOCK + 1;
+/// The space (first key) of the advisory locks of one account's changes; the second key is
+/// the hash of the account's name.
+const ACCOUNT_LOCKS: i32 = 0x6368_6172; // "char"
 /// The advisory lock the schema is made or checked under.
 const SCHEMA_LOCK: i64 = PRESENCE_LOCK + 2;
 /// The advisory lock a transaction that logs changes commits under, so that the log's rows
@@ -353,32 +362,67 @@ impl Drop for Connection {
     }
 }
 
-/// Takes and gives back the lock every change is written under, on a connection of its own.
-/// Clones share the connection.
+/// Takes the locks changes are written under, each on a connection of its own that is kept
+/// for a later lock, so that a change waiting for one account's lock holds up no other change.
+/// Clones share the connections.
 #[derive(Clone)]
-pub(crate) struct WriteLocker(std::sync::Arc<Connection>);
+pub(crate) struct WriteLocker {
+    connect: Arc<(postgres::Config, MakeRustlsConnect)>,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
 
 impl std::fmt::Debug for WriteLocker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The configuration may hold a password.
         f.write_str("WriteLocker")
     }
 }
 
 impl WriteLocker {
-    /// Waits for the lock (blocking).
-    pub(crate) fn lock(&self) -> Result<()> {
-        self.0.call(|db| {
-            db.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+    /// Waits (blocking) for the lock for changes of `account`, or of every account (`None`).
+    pub(crate) fn lock(&self, account: Option<&str>) -> Result<WriteLock> {
+        let idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => Connection::open((*self.connect).clone(), "postgres-lock", |_| Ok(()))?,
+        };
+        let account = account.map(str::to_owned);
+        connection.call(move |db| {
+            match &account {
+                Some(name) => db.execute(
+                    "SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2, hashtext($3))",
+                    &[&WRITE_LOCK, &ACCOUNT_LOCKS, name],
+                )?,
+                None => db.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?,
+            };
             Ok(())
-        })
+        })?;
+        Ok(WriteLock { connection, idle: self.idle.clone() })
     }
+}
 
-    /// Gives the lock back.
-    pub(crate) fn unlock(&self) -> Result<()> {
-        self.0.call(|db| {
-            db.execute("SELECT pg_advisory_unlock($1)", &[&WRITE_LOCK])?;
+/// A lock for writes, held until [`WriteLock::unlock`], or until dropped (its connection
+/// closes, which gives it back).
+pub(crate) struct WriteLock {
+    connection: Connection,
+    idle: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl std::fmt::Debug for WriteLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WriteLock")
+    }
+}
+
+impl WriteLock {
+    /// Gives the lock back; its connection waits for a later lock.
+    pub(crate) fn unlock(self) -> Result<()> {
+        self.connection.call(|db| {
+            db.execute("SELECT pg_advisory_unlock_all()", &[])?;
             Ok(())
-        })
+        })?;
+        self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(self.connection);
+        Ok(())
     }
 }
 
@@ -410,8 +454,7 @@ impl Postgres {
             client.execute("SELECT pg_advisory_lock_shared($1)", &[&PRESENCE_LOCK])?;
             Ok(())
         })?;
-        let writes = Connection::open((config, tls), "postgres-lock", |_| Ok(()))?;
-        let writes = WriteLocker(std::sync::Arc::new(writes));
+        let writes = WriteLocker { connect: Arc::new((config, tls)), idle: Arc::default() };
         queries.call(|db| migrate(&mut db.client))?;
         Ok(Self { queries, writes })
     }
@@ -629,11 +672,15 @@ impl Postgres {
     }
 
     /// Writes `batch` in one transaction, with a row in the log of changes for each account
-    /// whose own row it changes (files are read per request: they are not logged).
+    /// added, removed or given a key (files are read per request, and idlocal counters under
+    /// their account's lock: neither is logged).
     pub(crate) fn save(&self, batch: Batch) -> Result<()> {
         self.call(move |db| {
             let log = db.prepared("INSERT INTO changes (owner) VALUES ($1)")?;
-            let record = db.prepared(super::PUT_FILE)?;
+            let put_account = db.prepared(super::PUT_ACCOUNT)?;
+            let raise = db.prepared(super::RAISE_COUNTER)?;
+            let put_file = db.prepared(super::file_statement(false))?;
+            let insert_file = db.prepared(super::file_statement(true))?;
             let unlink = db.prepared("DELETE FROM links WHERE owner = $1 AND idlocal = $2")?;
             let link = db.prepared(LINK)?;
             let content = db.prepared(
@@ -667,10 +714,7 @@ impl Postgres {
                     }
                     AccountChange::Put(account) => {
                         tx.execute(
-                            "INSERT INTO accounts (username, key_hash, date_joined, next_idlocal)
-                             VALUES ($1, $2, $3, $4)
-                             ON CONFLICT (username) DO UPDATE
-                             SET key_hash = EXCLUDED.key_hash, next_idlocal = EXCLUDED.next_idlocal",
+                            &put_account,
                             &[
                                 &account.username,
                                 &account.key_hash,
@@ -681,10 +725,14 @@ impl Postgres {
                     }
                 }
             }
+            for (username, next) in &batch.counters {
+                tx.execute(&raise, &[username, &idlocal_key(*next)])?;
+            }
             for file in &batch.files {
                 let (c, idlocal) = (&file.columns, idlocal_key(file.idlocal));
                 let put = values(c.put_values(&file.owner, file.idlocal, &file.record));
-                tx.execute(&record, &borrowed(&put))?;
+                let record = if file.new { &insert_file } else { &put_file };
+                tx.execute(record, &borrowed(&put))?;
                 tx.execute(&unlink, &[&file.owner, &idlocal])?;
                 for (grid_owner, grid_idlocal) in &c.grids {
                     tx.execute(&link, &[&file.owner, &idlocal, grid_owner, grid_idlocal])?;
@@ -779,7 +827,7 @@ fn tls_for(
             bail!("PGSSLROOTCERT {} holds no certificate", path.display());
         }
     }
-    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(store)

@@ -450,27 +450,27 @@ impl Sqlite {
                     tx.execute("DELETE FROM accounts WHERE username = ?1", [username])?;
                 }
                 AccountChange::Put(account) => {
-                    tx.execute(
-                        "INSERT INTO accounts (username, key_hash, date_joined, next_idlocal)
-                         VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT(username) DO UPDATE SET key_hash = ?2, next_idlocal = ?4",
-                        params![
-                            account.username,
-                            account.key_hash,
-                            account.date_joined,
-                            idlocal_key(account.next_idlocal)
-                        ],
-                    )?;
+                    tx.prepare_cached(&super::PUT_ACCOUNT.replace('$', "?"))?.execute(params![
+                        account.username,
+                        account.key_hash,
+                        account.date_joined,
+                        idlocal_key(account.next_idlocal)
+                    ])?;
                 }
             }
         }
         {
-            let mut record = tx.prepare_cached(&super::PUT_FILE.replace('$', "?"))?;
+            let mut raise = tx.prepare_cached(&super::RAISE_COUNTER.replace('$', "?"))?;
+            for (username, next) in &batch.counters {
+                raise.execute(params![username, idlocal_key(*next)])?;
+            }
             let mut unlink =
                 tx.prepare_cached("DELETE FROM links WHERE owner = ?1 AND idlocal = ?2")?;
             let mut link = tx.prepare_cached(LINK)?;
             for file in &batch.files {
                 let (c, idlocal) = (&file.columns, idlocal_key(file.idlocal));
+                let mut record =
+                    tx.prepare_cached(&super::file_statement(file.new).replace('$', "?"))?;
                 record.execute(values(c.put_values(&file.owner, file.idlocal, &file.record)))?;
                 unlink.execute(params![file.owner, idlocal])?;
                 for (grid_owner, grid_idlocal) in &c.grids {
@@ -590,6 +590,57 @@ mod tests {
             assert!(!walks, "{select:?}: {plan}");
         }
         assert_eq!(UNREADABLE, "unreadable", "the partial index names the same kind");
+    }
+
+    /// A new file's row never writes over a stored one (a create whose idlocal is taken): its
+    /// whole batch fails, and what was stored stays. An idlocal counter never goes back.
+    #[test]
+    fn a_new_file_never_writes_over_a_stored_one() {
+        use super::super::{AccountChange, AccountRow, Batch, FileColumns, FileRow};
+        let mut db = super::Sqlite::in_memory().unwrap();
+        let row = |record: &str, new| FileRow {
+            owner: "alice".to_owned(),
+            idlocal: 0,
+            record: record.to_owned(),
+            columns: FileColumns::of_stored(record),
+            new,
+        };
+        let account = |next_idlocal| AccountRow {
+            username: "alice".to_owned(),
+            key_hash: String::new(),
+            date_joined: 0,
+            next_idlocal,
+        };
+        let first = Batch {
+            accounts: vec![AccountChange::Put(account(5))],
+            files: vec![row("first", true)],
+            ..Batch::default()
+        };
+        db.save(&first).unwrap();
+        let over = Batch {
+            counters: vec![("alice".to_owned(), 9)],
+            files: vec![row("second", true)],
+            ..Batch::default()
+        };
+        assert!(db.save(&over).is_err());
+        let stored = |db: &super::Sqlite| {
+            let select = Select::One("alice", 0).query();
+            db.select_files(&select.0, select.1).unwrap().remove(0).record
+        };
+        assert_eq!(stored(&db), "first");
+        assert_eq!(db.account("alice").unwrap().unwrap().next_idlocal, 5, "nothing of it was kept");
+        // A change of the file writes over it; a counter moves on, never back.
+        let change = Batch {
+            accounts: vec![AccountChange::Put(account(3))],
+            counters: vec![("alice".to_owned(), 4)],
+            files: vec![row("changed", false)],
+            ..Batch::default()
+        };
+        db.save(&change).unwrap();
+        assert_eq!(stored(&db), "changed");
+        assert_eq!(db.account("alice").unwrap().unwrap().next_idlocal, 5);
+        db.save(&Batch { counters: vec![("alice".to_owned(), 8)], ..Batch::default() }).unwrap();
+        assert_eq!(db.account("alice").unwrap().unwrap().next_idlocal, 8);
     }
 
     /// The public list and the feed read their partial index in order, whatever the size of
