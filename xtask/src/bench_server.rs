@@ -21,6 +21,8 @@ use tokio::time::Instant;
 use crate::{cargo, project_root, run_command, say, server};
 
 const USER: (&str, &str) = ("bench", "bench-server-key");
+/// Accounts creating plots at once in the PostgreSQL runs of one and two processes (a team).
+const TEAM: usize = 8;
 /// Requests in flight in the throughput runs.
 const IN_FLIGHT: usize = 16;
 /// Rows of the grids beside the plots in the file-count sweep (as in the measure).
@@ -96,8 +98,9 @@ struct Stall {
 struct Report {
     quick: bool,
     throughput: Vec<Throughput>,
-    /// Plots created per second through two server processes on one PostgreSQL database.
-    two_process_creates: f64,
+    /// Plots created per second by [`TEAM`] accounts through one server process on
+    /// PostgreSQL, then through two on one database.
+    team_creates: (f64, f64),
     sizes: Vec<SizePoint>,
     stall: Stall,
     targets: Vec<(String, bool)>,
@@ -131,19 +134,36 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
         say(&format!("{measured:?}"));
         throughput.push(measured);
     }
-    let two_processes = {
+    let mut team_creates = [0.0; 2];
+    for (processes, rate_of) in [1, 2].into_iter().zip(&mut team_creates) {
         let mut args = base_args();
-        args.extend(postgres);
+        args.extend(postgres.clone());
+        for member in 0..TEAM {
+            args.extend(["--user".to_owned(), format!("team{member}:team-key-{member}")]);
+        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let servers = [server::start(&bin, &args)?, server::start(&bin, &args)?];
-        let clients = [client(&servers[0].url)?, client(&servers[1].url)?];
-        runtime.block_on(rate(sizes.seconds, |index| {
-            let client = &clients[index % 2];
-            // Named past the one-process run's files.
-            async move { create_plot(client, 1_000_000 + index).await.map(drop) }
-        }))?
-    };
-    say(&format!("creates with two processes on PostgreSQL: {two_processes:.0}/s"));
+        let servers =
+            (0..processes).map(|_| server::start(&bin, &args)).collect::<Result<Vec<_>>>()?;
+        // A client per account and server: request `n` goes to server `n % processes` as
+        // account `n / processes % TEAM`, so each account's creates reach every server.
+        let mut clients = Vec::new();
+        for member in 0..TEAM {
+            let (name, key) = (format!("team{member}"), format!("team-key-{member}"));
+            for running in &servers {
+                clients.push(client_of(&running.url, &name, &key)?);
+            }
+        }
+        *rate_of = runtime.block_on(rate(sizes.seconds, |index| {
+            let member = index / processes % TEAM;
+            let client = &clients[member * processes + index % processes];
+            // Named past the other runs' files.
+            async move { create_plot(client, processes * 1_000_000 + index).await.map(drop) }
+        }))?;
+        say(&format!(
+            "creates by {TEAM} accounts, {processes} process(es) on PostgreSQL: {rate_of:.0}/s"
+        ));
+    }
+    let team_creates = (team_creates[0], team_creates[1]);
 
     let mut points = Vec::new();
     let sweep = scratch.join("sweep");
@@ -174,9 +194,9 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
 
     let report = Report {
         quick,
-        targets: targets(&throughput, two_processes, &points, &stall),
+        targets: targets(&throughput, team_creates, &points, &stall),
         throughput,
-        two_process_creates: two_processes,
+        team_creates,
         sizes: points,
         stall,
     };
@@ -209,7 +229,11 @@ fn grid_mb(grids: usize, rows: usize) -> f64 {
 }
 
 fn client(url: &str) -> Result<Client> {
-    let config = Config::new(url, Some(Credentials::new(USER.0, USER.1)), false)?;
+    client_of(url, USER.0, USER.1)
+}
+
+fn client_of(url: &str, username: &str, api_key: &str) -> Result<Client> {
+    let config = Config::new(url, Some(Credentials::new(username, api_key)), false)?;
     Ok(Client::new(HttpTransport::new(&HttpSettings::default())?, config))
 }
 
@@ -408,12 +432,12 @@ fn status_mb(pid: u32, field: &str) -> Result<f64> {
 
 fn targets(
     throughput: &[Throughput],
-    two_processes: f64,
+    (one_process, two_processes): (f64, f64),
     points: &[SizePoint],
     stall: &Stall,
 ) -> Vec<(String, bool)> {
-    let (memory, disk, postgres) = (&throughput[0], &throughput[1], &throughput[2]);
-    let two_ratio = two_processes / postgres.create;
+    let (memory, disk) = (&throughput[0], &throughput[1]);
+    let two_ratio = two_processes / one_process;
     let most_rss = points.iter().map(|p| p.peak_mb).fold(0.0, f64::max);
     let slowest = points.iter().map(|p| p.restart_seconds).fold(0.0, f64::max);
     let get_ratio = disk.get_file / memory.get_file;
@@ -441,7 +465,7 @@ fn targets(
         ),
         (
             format!(
-                "creates through two processes on PostgreSQL ≥ 1.5× one ({two_processes:.0}/s, {two_ratio:.2}×)"
+                "creates by {TEAM} accounts through two processes on PostgreSQL ≥ 1.5× one ({two_processes:.0}/s, {two_ratio:.2}×)"
             ),
             two_ratio >= 1.5,
         ),
@@ -459,9 +483,12 @@ fn table(report: &Report) -> String {
             t.engine, t.get_file, t.listing, t.create, t.share
         ));
     }
+    let (one, two) = report.team_creates;
     out.push_str(&format!(
-        "| PostgreSQL, two processes | | | {:.0} | |\n",
-        report.two_process_creates
+        "| PostgreSQL, {TEAM} accounts creating, one process | | | {one:.0} | |\n"
+    ));
+    out.push_str(&format!(
+        "| PostgreSQL, {TEAM} accounts creating, two processes | | | {two:.0} | |\n"
     ));
     out.push_str(
         "\n| files | rows per grid | grid data | database | restart to first answer | RSS | RSS after reading grids | peak RSS |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n",
