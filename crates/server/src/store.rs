@@ -567,9 +567,15 @@ impl Store {
         Ok(())
     }
 
-    /// How many folders folder `idlocal` of `owner` holds directly (trashed ones too).
+    /// How many folders folder `idlocal` of `owner` holds directly (trashed ones too): from the
+    /// counts the database keeps, unless `owner` has files not committed yet.
     pub(crate) fn subfolder_count(&self, owner: &str, idlocal: u64) -> Result<u64, StoreError> {
-        Ok(self.children(owner, as_parent(idlocal)?, true)?.len() as u64)
+        let parent = as_parent(idlocal)?;
+        let key = |idlocal| (owner.to_owned(), idlocal);
+        if self.changed.files.range(key(0)..=key(u64::MAX)).next().is_some() {
+            return Ok(self.children(owner, parent, true)?.len() as u64);
+        }
+        self.db.folder_count(owner, parent).map_err(storage)
     }
 
     /// The content of `owner`'s file `idlocal`, decoded now (under the store's lock): for
@@ -1356,6 +1362,63 @@ mod tests {
         let (reopened, unreadable) = Store::open(open(), 7, 0).unwrap();
         assert!(unreadable.is_empty(), "{unreadable:?}");
         assert_eq!(snapshot(&reopened), before, "what was committed reads back the same");
+    }
+
+    /// A folder's count of folders is the same while its changes wait for their commit and
+    /// after: trashed ones count, moved and deleted ones do not.
+    #[test]
+    fn subfolders_are_counted_before_and_after_a_commit() {
+        on_every_engine(|store| {
+            let id = |folder: i64| u64::try_from(folder).unwrap();
+            let top = id(store.mkdir_p("alice", "top", HOME_FOLDER).unwrap());
+            let inner: Vec<u64> = (0..4)
+                .map(|n| id(store.mkdir_p("alice", &format!("top/{n}"), HOME_FOLDER).unwrap()))
+                .collect();
+            store.create("alice", new("a plot", Body::plot(Value::Null))).unwrap();
+            let count = |store: &mut Store| {
+                let pending = store.subfolder_count("alice", top).unwrap();
+                store.commit().unwrap();
+                (pending, store.subfolder_count("alice", top).unwrap())
+            };
+            assert_eq!(count(store), (4, 4));
+            store.set_trashed("alice", inner[0], true).unwrap();
+            let away = Changes { parent: Some(-1), ..Changes::default() };
+            store.update("alice", inner[1], away).unwrap();
+            store.set_trashed("alice", inner[2], true).unwrap();
+            store.permanent_delete("alice", inner[2]).unwrap();
+            assert_eq!(count(store), (2, 2));
+        });
+    }
+
+    /// A folder tree moves only where it stays within [`MAX_FOLDER_DEPTH`], its height read
+    /// from what is committed as from what waits for a commit.
+    #[test]
+    fn a_folder_moves_only_where_its_tree_fits() {
+        on_every_engine(|store| {
+            let chain = |name: &str, levels: usize| {
+                vec![name; levels]
+                    .iter()
+                    .enumerate()
+                    .map(|(n, part)| format!("{part}{n}"))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            };
+            let deep = store.mkdir_p("alice", &chain("a", 40), HOME_FOLDER).unwrap();
+            let tree = store.mkdir_p("alice", &chain("x", 30), HOME_FOLDER).unwrap();
+            let tree_top = store.lookup("alice", "x0", HOME_FOLDER).unwrap().unwrap();
+            assert!(tree > 0);
+            for commit in [false, true] {
+                if commit {
+                    store.commit().unwrap();
+                }
+                let into = |parent| Changes { parent: Some(parent), ..Changes::default() };
+                let refused = store.update("alice", tree_top, into(deep)).unwrap_err();
+                assert!(refused.to_string().contains("nested at most"), "{refused}");
+                let middle = store.lookup("alice", &chain("a", 30), HOME_FOLDER).unwrap().unwrap();
+                store.update("alice", tree_top, into(i64::try_from(middle).unwrap())).unwrap();
+                store.update("alice", tree_top, into(HOME_FOLDER)).unwrap();
+            }
+        });
     }
 
     #[test]

@@ -74,6 +74,9 @@ pub(crate) struct FileColumns {
     pub grids: Vec<(String, i64)>,
 }
 
+/// The kind of a folder, as the API names it.
+const FOLDER: &str = "fold";
+
 /// The kind of a record that does not read back: no listing holds it.
 const UNREADABLE: &str = "unreadable";
 
@@ -284,13 +287,13 @@ impl Select<'_> {
                 "owner = $1 AND parent = $2 AND filename = $3".to_owned(),
                 vec![text(owner), Param::Integer(parent), text(name)],
             ),
-            Self::Children(owner, parent, folders_only) => {
-                let only = if folders_only { " AND kind = 'folder'" } else { "" };
-                (
-                    format!("owner = $1 AND parent = $2{only}"),
-                    vec![text(owner), Param::Integer(parent)],
-                )
+            Self::Children(owner, parent, false) => {
+                ("owner = $1 AND parent = $2".to_owned(), vec![text(owner), Param::Integer(parent)])
             }
+            Self::Children(owner, parent, true) => (
+                "owner = $1 AND parent = $2 AND kind = $3".to_owned(),
+                vec![text(owner), Param::Integer(parent), text(FOLDER)],
+            ),
             Self::Referencers(owner, idlocal) => (
                 "(owner, idlocal) IN \
                  (SELECT owner, idlocal FROM links WHERE grid_owner = $1 AND grid_idlocal = $2)"
@@ -796,6 +799,14 @@ impl Db {
             sql.push_str(" AND kind = $2");
         }
         self.select_count((sql, params))
+    }
+
+    /// How many folders `owner` has directly in folder `parent` (trashed ones too).
+    pub(crate) fn folder_count(&self, owner: &str, parent: i64) -> Result<u64> {
+        let sql = "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM file_counts \
+                   WHERE owner = $1 AND parent = $2 AND kind = $3";
+        let text = |text: &str| Param::Text(text.to_owned());
+        self.select_count((sql.to_owned(), vec![text(owner), Param::Integer(parent), text(FOLDER)]))
     }
 
     /// Whether `owner` has a row numbered `idlocal`, readable or not.

@@ -590,6 +590,7 @@ mod tests {
             assert!(!walks, "{select:?}: {plan}");
         }
         assert_eq!(UNREADABLE, "unreadable", "the partial index names the same kind");
+        assert_eq!(super::super::FOLDER, chart_studio_models::FileType::Folder.as_str());
     }
 
     /// A new file's row never writes over a stored one (a create whose idlocal is taken): its

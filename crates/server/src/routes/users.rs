@@ -124,7 +124,7 @@ mod tests {
                 0..25,
             ),
             words in proptest::collection::vec(text(), 0..3),
-            kinds in proptest::collection::vec(proptest::sample::select(vec!["plot", "folder"]), 0..2),
+            kinds in proptest::collection::vec(proptest::sample::select(vec!["plot", "fold"]), 0..2),
             plot_types in proptest::collection::vec(
                 proptest::sample::select(vec!["bar", "Bar", "", "a%", "_"]).prop_map(str::to_owned),
                 0..2,
