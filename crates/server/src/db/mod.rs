@@ -372,6 +372,12 @@ const PUT_ACCOUNT: &str = "INSERT INTO accounts (username, key_hash, date_joined
 const RAISE_COUNTER: &str = "UPDATE accounts SET next_idlocal = \
      CASE WHEN next_idlocal > $2 THEN next_idlocal ELSE $2 END WHERE username = $1";
 
+/// Adds `$3` views to the count of `$1`'s file `$2`, if the file exists (it may have been
+/// deleted since it was viewed).
+const ADD_VIEWS: &str = "INSERT INTO views (owner, idlocal, views) \
+     SELECT owner, idlocal, CAST($3 AS BIGINT) FROM files WHERE owner = $1 AND idlocal = $2 \
+     ON CONFLICT (owner, idlocal) DO UPDATE SET views = views.views + EXCLUDED.views";
+
 /// Writes a file's row (`$1`... [`FileColumns::put_values`]), the same on both engines.
 const PUT_FILE: &str = "INSERT INTO files (owner, idlocal, record, parent, kind, deleted, \
      world_readable, filename, created, featured, quality, search_name, plot_types) \

@@ -687,10 +687,7 @@ impl Postgres {
                 "INSERT INTO contents (owner, idlocal, body) VALUES ($1, $2, $3)
                  ON CONFLICT (owner, idlocal) DO UPDATE SET body = EXCLUDED.body",
             )?;
-            let views = db.prepared(
-                "INSERT INTO views (owner, idlocal, views) VALUES ($1, $2, $3)
-                 ON CONFLICT (owner, idlocal) DO UPDATE SET views = views.views + EXCLUDED.views",
-            )?;
+            let views = db.prepared(super::ADD_VIEWS)?;
             let removed = db.prepared("DELETE FROM files WHERE owner = $1 AND idlocal = $2")?;
             let mut tx = db.client.transaction()?;
             if !batch.accounts.is_empty() {

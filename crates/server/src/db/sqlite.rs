@@ -484,10 +484,7 @@ impl Sqlite {
             for (owner, idlocal, body) in &batch.contents {
                 content.execute(params![owner, idlocal_key(*idlocal), body])?;
             }
-            let mut views = tx.prepare_cached(
-                "INSERT INTO views (owner, idlocal, views) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(owner, idlocal) DO UPDATE SET views = views + ?3",
-            )?;
+            let mut views = tx.prepare_cached(&super::ADD_VIEWS.replace('$', "?"))?;
             for (owner, idlocal, added) in &batch.views {
                 views.execute(params![owner, idlocal_key(*idlocal), added])?;
             }
