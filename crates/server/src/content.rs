@@ -265,6 +265,27 @@ impl ContentRead {
     }
 }
 
+/// A stored grid read without decoding its data: each column's data stays the stored JSON
+/// text (a decoded number takes about 30 bytes).
+#[derive(Debug, serde::Deserialize)]
+pub(crate) enum StoredGrid<'a> {
+    Grid {
+        #[serde(borrow)]
+        columns: Vec<RawColumn<'a>>,
+    },
+}
+
+/// A column of a [`StoredGrid`].
+#[derive(Debug, serde::Deserialize)]
+pub(crate) struct RawColumn<'a> {
+    #[serde(borrow)]
+    pub name: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub uid: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    pub data: &'a serde_json::value::RawValue,
+}
+
 /// The cache, locked; a reader that panicked does not poison it for the others.
 pub(crate) fn lock(cache: &SharedCache) -> std::sync::MutexGuard<'_, Cache> {
     cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

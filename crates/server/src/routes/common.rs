@@ -2,7 +2,6 @@
 //! delete and lookup, for `/v2/files` (any kind) and `/v2/{plots,grids,folders}` (one kind each).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -16,12 +15,13 @@ use crate::access::View;
 use crate::access::{owned, parse_fid, readable};
 use crate::auth::Viewer;
 use crate::body::Payload;
+use crate::content::StoredGrid;
 use crate::db::Scope;
 use crate::failure::Failure;
 use crate::pages::{RequestUrl, numbered_window};
 use crate::render::PlotSources;
 use crate::state::Shared;
-use crate::store::{Account, Body, Changes, FileRecord, Store, StoreError};
+use crate::store::{Account, Body, Changes, ContentRead, FileRecord, Store, StoreError};
 
 /// Query parameters, read leniently.
 pub(crate) type Params = Query<BTreeMap<String, String>>;
@@ -414,14 +414,42 @@ async fn content(
     };
     json_off_the_workers(move || match content {
         Content::Plot(sources) => Ok(serde_json::to_vec(&sources.content(inline, map_unreadable)?)),
-        Content::Grid(read) => {
-            let Body::Grid { columns } = read.load().map_err(StoreError::Storage)? else {
-                return Err(Failure::NotFound);
-            };
-            Ok(serde_json::to_vec(&GridContent(columns)))
-        }
+        Content::Grid(read) => grid_json(read),
     })
     .await
+}
+
+/// A grid's content answer: from its decoded columns when a change or the cache holds them,
+/// else straight from the stored JSON, each column's data copied as it is stored (never
+/// decoded into a JSON tree).
+fn grid_json(read: ContentRead) -> Result<serde_json::Result<Vec<u8>>, Failure> {
+    match read {
+        ContentRead::Ready(Body::Grid { columns }) => {
+            let columns = columns
+                .iter()
+                .map(|c| GridColumn {
+                    name: &c.name,
+                    uid: &c.uid,
+                    data: ColumnData::Decoded(&c.data),
+                })
+                .collect();
+            Ok(serde_json::to_vec(&GridContent(columns)))
+        }
+        ContentRead::Ready(_) => Err(Failure::NotFound),
+        ContentRead::Stored { text, key, .. } => {
+            let StoredGrid::Grid { columns } = serde_json::from_str(&text)
+                .map_err(|err| StoreError::Storage(format!("{}:{}: {err}", key.0, key.1)))?;
+            let columns = columns
+                .iter()
+                .map(|c| GridColumn {
+                    name: &c.name,
+                    uid: &c.uid,
+                    data: ColumnData::Stored(c.data),
+                })
+                .collect();
+            Ok(serde_json::to_vec(&GridContent(columns)))
+        }
+    }
 }
 
 /// A JSON answer made by `work` on a thread for blocking work: decoding and writing a large
@@ -439,32 +467,47 @@ pub(crate) async fn json_off_the_workers(
 /// A file's content, taken under the store's lock without copying or decoding its data.
 enum Content {
     Plot(PlotSources),
-    Grid(crate::store::ContentRead),
+    Grid(ContentRead),
+}
+
+/// A grid's column as its content answer writes it.
+struct GridColumn<'a> {
+    name: &'a str,
+    uid: &'a str,
+    data: ColumnData<'a>,
+}
+
+/// A column's data: decoded, or its stored JSON.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ColumnData<'a> {
+    Decoded(&'a [Value]),
+    Stored(&'a serde_json::value::RawValue),
 }
 
 /// A grid's content, `{"cols": {name: {data, order, uid}}}` with the names in order, written
-/// straight from the stored columns (nothing is copied into a JSON tree first).
-struct GridContent(Arc<Vec<crate::store::StoredColumn>>);
+/// straight from the columns (nothing is copied into a JSON tree first).
+struct GridContent<'a>(Vec<GridColumn<'a>>);
 
-impl serde::Serialize for GridContent {
+impl serde::Serialize for GridContent<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         #[derive(serde::Serialize)]
         struct Column<'a> {
-            data: &'a [Value],
+            data: &'a ColumnData<'a>,
             order: usize,
             uid: &'a str,
         }
-        struct Columns<'a>(&'a [crate::store::StoredColumn]);
+        struct Columns<'a>(&'a [GridColumn<'a>]);
         impl serde::Serialize for Columns<'_> {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut by_name: Vec<(usize, &crate::store::StoredColumn)> =
+                let mut by_name: Vec<(usize, &GridColumn<'_>)> =
                     self.0.iter().enumerate().collect();
-                by_name.sort_by(|a, b| a.1.name.cmp(&b.1.name));
+                by_name.sort_by(|a, b| a.1.name.cmp(b.1.name));
                 let mut map = serializer.serialize_map(Some(by_name.len()))?;
                 for (order, column) in by_name {
-                    let value = Column { data: &column.data, order, uid: &column.uid };
-                    map.serialize_entry(&column.name, &value)?;
+                    let value = Column { data: &column.data, order, uid: column.uid };
+                    map.serialize_entry(column.name, &value)?;
                 }
                 map.end()
             }
@@ -517,4 +560,52 @@ pub(crate) fn check_figure(store: &Store, viewer: &Viewer, figure: &Value) -> Re
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::grid_json;
+    use crate::content::Cache;
+    use crate::store::{Body, ContentRead, StoredColumn};
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>()
+                .prop_filter("JSON numbers are finite", |f| f.is_finite())
+                .prop_map(Value::from),
+            "[a-z\"\\\\\u{e9}\u{1F600}\n]{0,6}".prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        /// A grid's content answer written from its stored JSON, without decoding it, is the
+        /// one written from its decoded columns, byte for byte.
+        #[test]
+        fn a_grid_answers_the_same_from_its_stored_json(
+            columns in proptest::collection::vec(
+                ("[a-zA-Z \"\\\\\u{e9}]{0,6}", "[a-z]{6}", proptest::collection::vec(value(), 0..8)),
+                0..5,
+            ),
+        ) {
+            let columns: Vec<StoredColumn> = columns
+                .into_iter()
+                .map(|(name, uid, data)| StoredColumn { name, uid, data })
+                .collect();
+            let body = Body::grid(columns);
+            let text = serde_json::to_string(&body).unwrap();
+            let decoded = grid_json(ContentRead::Ready(body)).unwrap().unwrap();
+            let cache = Arc::new(Mutex::new(Cache::new(0)));
+            let stored = ContentRead::Stored { text, key: ("alice".to_owned(), 1, 0), cache };
+            let raw = grid_json(stored).unwrap().unwrap();
+            prop_assert_eq!(String::from_utf8(raw).unwrap(), String::from_utf8(decoded).unwrap());
+        }
+    }
 }
