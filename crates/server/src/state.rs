@@ -97,6 +97,9 @@ pub(crate) struct App {
     writes: Option<WriteLocker>,
     /// Turns to hold or wait for a lock for writes ([`LOCKED_WRITES`]).
     writers: Arc<tokio::sync::Semaphore>,
+    /// A connection of its own for long reads (see [`App::long_read`]), when the database
+    /// has one.
+    reader: Option<Mutex<crate::db::Db>>,
 }
 
 /// How many changes at once may hold or wait for a lock for writes, each on a PostgreSQL
@@ -131,8 +134,13 @@ impl App {
     ) -> Self {
         let fault_state = FaultState::new(faults.seed);
         let writes = store.write_locker();
+        let reader = store.reader().unwrap_or_else(|err| {
+            tracing::warn!(error = %format!("{err:#}"), "long reads will hold up other requests: no second connection to the database");
+            None
+        });
         Self {
             writes,
+            reader: reader.map(Mutex::new),
             writers: Arc::new(tokio::sync::Semaphore::new(LOCKED_WRITES)),
             store: Mutex::new(store),
             urls,
@@ -191,6 +199,24 @@ impl App {
             self.store().refresh(account)?;
         }
         Ok(Some(writing))
+    }
+
+    /// Runs `read`, a long read of what is committed (search, the public list by views), on a
+    /// thread for blocking work and a connection of its own when the database has one, so that
+    /// the store serves other requests meanwhile; on the store's connection, locked, otherwise.
+    pub(crate) async fn long_read<T: Send + 'static>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&crate::db::Db) -> anyhow::Result<T> + Send + 'static,
+    ) -> Result<T, crate::store::StoreError> {
+        let app = Arc::clone(self);
+        let done = tokio::task::spawn_blocking(move || match &app.reader {
+            Some(reader) => read(&reader.lock().unwrap_or_else(std::sync::PoisonError::into_inner)),
+            None => read(app.store().committed()),
+        });
+        let storage = |err: String| crate::store::StoreError::Storage(err);
+        done.await
+            .map_err(|err| storage(err.to_string()))?
+            .map_err(|err| storage(format!("{err:#}")))
     }
 
     /// The store, locked. A handler that panicked does not poison it for the others.

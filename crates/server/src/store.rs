@@ -13,7 +13,7 @@ use serde_json::Value;
 
 pub(crate) use crate::content::{Body, ContentRead, Links, Outline, StoredColumn};
 use crate::content::{Cache, SharedCache, lock};
-use crate::db::{Batch, Db, FileRow, Listing, PublicPlots, Search, Select, Unreadable, Window};
+use crate::db::{Batch, Db, FileRow, Listing, PublicPlots, Select, Unreadable, Window};
 pub(crate) use crate::record::FileRecord;
 
 /// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
@@ -349,6 +349,17 @@ impl Store {
         read_back
     }
 
+    /// Another connection to the database, for long reads of what is committed made without
+    /// the store's lock (see [`Db::reader`]).
+    pub(crate) fn reader(&self) -> anyhow::Result<Option<Db>> {
+        self.db.reader()
+    }
+
+    /// The database, for long reads of what is committed when there is no [`Store::reader`].
+    pub(crate) fn committed(&self) -> &Db {
+        &self.db
+    }
+
     /// The lock every change is written under, when other processes may share the database
     /// (PostgreSQL): a change is made and committed while it is held, after a [`Store::sync`].
     pub(crate) fn write_locker(&self) -> Option<crate::db::postgres::WriteLocker> {
@@ -476,11 +487,6 @@ impl Store {
         Ok(rows.into_iter().filter_map(decode).collect())
     }
 
-    /// How many plots `plots` holds (what is committed).
-    pub(crate) fn public_count(&self, plots: &PublicPlots) -> Result<u64, StoreError> {
-        self.db.public_count(plots).map_err(storage)
-    }
-
     /// `limit` plots of `plots` in `window`, in its order, with their owners (what is
     /// committed).
     pub(crate) fn public_plots(
@@ -492,24 +498,11 @@ impl Store {
         self.records(self.db.public_page(plots, window, limit).map_err(storage)?)
     }
 
-    /// How many files `search` finds (what is committed).
-    pub(crate) fn found_count(&self, search: &Search<'_>) -> Result<u64, StoreError> {
-        self.db.found_count(search).map_err(storage)
-    }
-
-    /// `limit` of the files `search` finds from `offset`, by owner and idlocal, with their
-    /// owners (what is committed).
-    pub(crate) fn found(
-        &self,
-        search: &Search<'_>,
-        offset: u64,
-        limit: u64,
-    ) -> Result<Vec<(String, FileRecord)>, StoreError> {
-        self.records(self.db.found_page(search, offset, limit).map_err(storage)?)
-    }
-
     /// The records of the files `keys` (owner, idlocal) name, in order, with their owners.
-    fn records(&self, keys: Vec<(String, u64)>) -> Result<Vec<(String, FileRecord)>, StoreError> {
+    pub(crate) fn records(
+        &self,
+        keys: Vec<(String, u64)>,
+    ) -> Result<Vec<(String, FileRecord)>, StoreError> {
         let mut records = Vec::with_capacity(keys.len());
         for (owner, idlocal) in keys {
             if let Some(record) = self.file(&owner, idlocal)? {

@@ -337,6 +337,9 @@ async fn views_and_contents_are_kept_beside_the_records_and_migrate_out_of_them(
     let newest_first: Vec<&str> =
         public["results"].as_array().unwrap().iter().filter_map(|p| p["fid"].as_str()).collect();
     assert_eq!(newest_first, fids.iter().rev().map(String::as_str).collect::<Vec<_>>());
+    let by_views: Value = anyone.send(&Raw::new("GET", "plots?order_by=-views")).await.unwrap();
+    assert_eq!(by_views["results"][0]["fid"], fids[1].as_str(), "its 7 views come first");
+    assert_eq!(by_views["results"].as_array().map(Vec::len), Some(3));
     let query = format!("search?q={}%20plottype:scatter", name.to_uppercase().replace(' ', "%20"));
     let found: Value = anyone.send(&Raw::new("GET", query)).await.unwrap();
     assert_eq!(found["count"], 1, "{found}");

@@ -473,34 +473,34 @@ fn limited(sql: String, mut params: Vec<Param>, offset: u64, limit: u64) -> (Str
 /// A search: the live files a reader may find (their own and the public ones) whose names
 /// hold every word, of every type named and with a trace of every trace type named (all lower
 /// case).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Search<'a> {
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Search {
     /// The reader (`""`: anyone).
-    pub reader: &'a str,
-    pub words: &'a [String],
-    pub kinds: &'a [String],
-    pub plot_types: &'a [String],
+    pub reader: String,
+    pub words: Vec<String>,
+    pub kinds: Vec<String>,
+    pub plot_types: Vec<String>,
 }
 
-impl Search<'_> {
+impl Search {
     /// The condition of the files found.
     fn condition(&self) -> (String, Vec<Param>) {
         let mut sql = "deleted = FALSE AND (world_readable = TRUE OR owner = $1)".to_owned();
-        let mut params = vec![Param::Text(self.reader.to_owned())];
+        let mut params = vec![Param::Text(self.reader.clone())];
         let mut add = |sql_of: &dyn Fn(usize) -> String, value: String| {
             params.push(Param::Text(value));
             sql.push_str(&sql_of(params.len()));
         };
-        for kind in self.kinds {
+        for kind in &self.kinds {
             add(&|n| format!(" AND kind = ${n}"), kind.clone());
         }
-        for word in self.words {
+        for word in &self.words {
             add(
                 &|n| format!(" AND search_name LIKE ${n} ESCAPE '\\'"),
                 format!("%{}%", like(word)),
             );
         }
-        for kind in self.plot_types {
+        for kind in &self.plot_types {
             add(
                 &|n| format!(" AND plot_types LIKE ${n} ESCAPE '\\'"),
                 format!("% {} %", like(kind)),
@@ -662,6 +662,16 @@ impl Db {
         sqlite::Sqlite::in_memory().map(Self::Sqlite)
     }
 
+    /// Another connection to the same database, for long reads (search, the public list by
+    /// views) made without the store's lock while it serves other requests; `None` for SQLite
+    /// in memory.
+    pub(crate) fn reader(&self) -> Result<Option<Self>> {
+        Ok(match self {
+            Self::Sqlite(db) => db.reader()?.map(Self::Sqlite),
+            Self::Postgres(db) => Some(Self::Postgres(db.reader()?)),
+        })
+    }
+
     /// The SQLite connection, for tests that break the database on purpose.
     #[cfg(test)]
     pub(crate) fn sqlite_for_tests(&self) -> &rusqlite::Connection {
@@ -764,14 +774,14 @@ impl Db {
     }
 
     /// How many files `search` finds.
-    pub(crate) fn found_count(&self, search: &Search<'_>) -> Result<u64> {
+    pub(crate) fn found_count(&self, search: &Search) -> Result<u64> {
         self.select_count(search.count())
     }
 
     /// The keys (owner, idlocal) of `limit` files `search` finds from `offset`, in order.
     pub(crate) fn found_page(
         &self,
-        search: &Search<'_>,
+        search: &Search,
         offset: u64,
         limit: u64,
     ) -> Result<Vec<(String, u64)>> {

@@ -459,6 +459,13 @@ impl Postgres {
         Ok(Self { queries, writes })
     }
 
+    /// Another connection to the same database, for long reads made beside this one's.
+    pub(crate) fn reader(&self) -> Result<Self> {
+        let connect = (*self.writes.connect).clone();
+        let queries = Connection::open(connect, "postgres-reader", |_| Ok(()))?;
+        Ok(Self { queries, writes: self.writes.clone() })
+    }
+
     /// Makes sure no other process uses the database (for `copy`): takes the presence lock
     /// exclusively, which fails while any server holds it.
     pub(crate) fn claim(&self) -> Result<()> {

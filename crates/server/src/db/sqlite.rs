@@ -226,6 +226,14 @@ fn values(params: Vec<super::Param>) -> impl rusqlite::Params {
     }))
 }
 
+/// Keeps every query a request makes prepared (listings make one per scope and type), with
+/// its plan: values bound to it never make SQLite plan it again.
+fn keep_plans(conn: &Connection) -> Result<()> {
+    conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
+    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    Ok(())
+}
+
 /// Whether data folder `dir` holds a database.
 pub(crate) fn is_in(dir: &Path) -> bool {
     dir.join(FILE).is_file()
@@ -235,6 +243,8 @@ pub(crate) fn is_in(dir: &Path) -> bool {
 #[derive(Debug)]
 pub(crate) struct Sqlite {
     conn: Connection,
+    /// The database file (`None` in memory).
+    path: Option<std::path::PathBuf>,
 }
 
 impl Sqlite {
@@ -259,7 +269,9 @@ impl Sqlite {
         // WAL: a commit is in the log before it returns, so a killed process loses nothing.
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
-        Self::migrated(conn, &path.display().to_string())
+        let mut db = Self::migrated(conn, &path.display().to_string())?;
+        db.path = Some(path);
+        Ok(db)
     }
 
     /// A database in memory, gone with the process.
@@ -270,10 +282,7 @@ impl Sqlite {
     /// `conn` (`name` in messages) with foreign keys on, migrated to the current schema.
     fn migrated(mut conn: Connection, name: &str) -> Result<Self> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // Every query a request makes stays prepared (listings make one per scope and type),
-        // with its plan: values bound to it never make SQLite plan it again.
-        conn.set_prepared_statement_cache_capacity(STATEMENTS_KEPT);
-        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        keep_plans(&conn)?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         let version = usize::try_from(version).unwrap_or(usize::MAX);
         if version > MIGRATIONS.len() {
@@ -292,7 +301,20 @@ impl Sqlite {
             tx.pragma_update(None, "user_version", i64::try_from(at + 1)?)?;
             tx.commit()?;
         }
-        Ok(Self { conn })
+        Ok(Self { conn, path: None })
+    }
+
+    /// A read-only connection to the same file, for long reads made beside this connection's
+    /// writes (WAL lets them run at once); `None` in memory, where another connection would
+    /// open another database.
+    pub(crate) fn reader(&self) -> Result<Option<Self>> {
+        let Some(path) = &self.path else { return Ok(None) };
+        let flags =
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)
+            .with_context(|| format!("could not open {} to read", path.display()))?;
+        keep_plans(&conn)?;
+        Ok(Some(Self { conn, path: None }))
     }
 
     /// The connection, for tests that break the database on purpose.
@@ -660,8 +682,8 @@ mod tests {
             let plan = plan_of(&db, plots.count());
             assert!(plan.contains(index), "{plan}");
         }
-        let words = ["a_b".to_owned()];
-        let search = Search { reader: "alice", words: &words, kinds: &[], plot_types: &[] };
+        let words = vec!["a_b".to_owned()];
+        let search = Search { reader: "alice".to_owned(), words, ..Search::default() };
         for query in [search.count(), search.page(20, 10)] {
             let plan = plan_of(&db, query);
             assert!(plan.contains("COVERING INDEX files_found"), "{plan}");

@@ -59,12 +59,12 @@ async fn list(
     let plots = PublicPlots { featured: feed, min_quality, max_quality };
     let url = request_url(&app, &uri);
     let link = |cursor: Cursor| url.with("cursor", Some(&cursor.encode()));
+    let (plots, next, previous) = match views_order {
+        Some(most_first) => by_views(&app, plots, most_first, cursor.as_ref()).await?,
+        None => newest_first(&app.store(), &plots, cursor.as_ref())?,
+    };
     let (page, next, previous) = {
         let store = app.store();
-        let (plots, next, previous) = match views_order {
-            Some(most_first) => by_views(&store, &plots, most_first, cursor.as_ref())?,
-            None => newest_first(&store, &plots, cursor.as_ref())?,
-        };
         // Only the page is taken, and its figures are copied once the lock is released.
         let mut page = Vec::with_capacity(plots.len());
         for (owner, record) in &plots {
@@ -139,18 +139,28 @@ fn newest_first(
 }
 
 /// The page of `plots` by views (the most first, when `most_first`), then newest first, that
-/// `cursor` asks for (empty past either end). Views are not unique, so cursors spell
-/// positions as indexes in this order.
-fn by_views(
-    store: &Store,
-    plots: &PublicPlots,
+/// `cursor` asks for (empty past either end). Ordering by views reads every plot of the list
+/// (there is no index by views): that is done without the store's lock ([`App::long_read`]).
+async fn by_views(
+    app: &Shared,
+    plots: PublicPlots,
     most_first: bool,
     cursor: Option<&Cursor>,
 ) -> Result<Paged, Failure> {
-    let len = store.public_count(plots)?;
+    let len = app.long_read(move |db| db.public_count(&plots)).await?;
+    let (start, end) = views_window(len, cursor);
+    let window = Window::Views(most_first, start);
+    let keys = app.long_read(move |db| db.public_page(&plots, window, end - start)).await?;
+    let (next, previous) = views_links(len, (start, end));
+    Ok((app.store().records(keys)?, next, previous))
+}
+
+/// The window `start..end` of a list of `len` plots by views that `cursor` asks for. Views are
+/// not unique, so cursors spell positions as indexes in this order.
+fn views_window(len: u64, cursor: Option<&Cursor>) -> (u64, u64) {
     let size = PAGE_SIZE as u64;
     let index = |position: &str| position.parse::<u64>().ok();
-    let (start, end) = match cursor {
+    match cursor {
         None => (0, size.min(len)),
         Some(Cursor::After(position)) => {
             let start = index(position).map_or(0, |i| i.saturating_add(1)).min(len);
@@ -160,11 +170,15 @@ fn by_views(
             let end = index(position).unwrap_or(0).min(len);
             (end.saturating_sub(size), end)
         }
-    };
-    let page = store.public_plots(plots, Window::Views(most_first, start), end - start)?;
+    }
+}
+
+/// The cursors of the pages after and before window `start..end` of a list of `len` plots by
+/// views.
+fn views_links(len: u64, (start, end): (u64, u64)) -> (Option<Cursor>, Option<Cursor>) {
     let next = (start < end && end < len).then(|| Cursor::After((end - 1).to_string()));
     let previous = (start > 0 && start < len).then(|| Cursor::Before(start.to_string()));
-    Ok((page, next, previous))
+    (next, previous)
 }
 
 /// A creation time as the real cursors spell it: `2019-06-17 22:53:08.896500+00:00`.
@@ -196,8 +210,8 @@ async fn create(
 mod tests {
     use proptest::prelude::*;
 
-    use super::{Cursor, PAGE_SIZE, Paged, by_views, newest_first};
-    use crate::db::{Db, PublicPlots};
+    use super::{Cursor, PAGE_SIZE, Paged, newest_first, views_links, views_window};
+    use crate::db::{Db, PublicPlots, Window};
     use crate::store::{NewFile, Store};
 
     /// A plot: public, trashed, featured, quality, views.
@@ -302,8 +316,16 @@ mod tests {
                 let views = |n: usize| i64::try_from(plots[n].4).unwrap();
                 let sign = if most_first { -1 } else { 1 };
                 let expected = in_order(kept.clone(), &|n| (sign * views(n), -(created(n) as i64)));
-                let (forward, backward) =
-                    walk(|c| by_views(&store, &filter, most_first, c).unwrap());
+                // As the route reads it, from the store.
+                let by_views = |cursor: Option<&Cursor>| -> Paged {
+                    let len = store.committed().public_count(&filter).unwrap();
+                    let (start, end) = views_window(len, cursor);
+                    let window = Window::Views(most_first, start);
+                    let page = store.public_plots(&filter, window, end - start).unwrap();
+                    let (next, previous) = views_links(len, (start, end));
+                    (page, next, previous)
+                };
+                let (forward, backward) = walk(by_views);
                 prop_assert_eq!(&forward, &expected);
                 prop_assert_eq!(&backward, &expected);
             }

@@ -74,12 +74,18 @@ async fn search(
     }
     let (page, size) = paging(&app, &params, 20)?;
     let url = request_url(&app, &uri);
-    let reader = viewer.require().unwrap_or_default();
-    let search = Search { reader, words: &words, kinds: &file_types, plot_types: &plot_types };
+    let reader = viewer.require().unwrap_or_default().to_owned();
+    let search = Search { reader, words, kinds: file_types, plot_types };
+    // Finding reads every findable file's columns: without the store's lock.
+    let count = {
+        let search = search.clone();
+        app.long_read(move |db| db.found_count(&search)).await?
+    };
+    let (window, offset) = numbered_window(count, page, size, &url);
+    let keys = app.long_read(move |db| db.found_page(&search, offset, u64::from(size))).await?;
     let store = app.store();
-    let (window, offset) = numbered_window(store.found_count(&search)?, page, size, &url);
     let mut found = Vec::new();
-    for (owner, file) in store.found(&search, offset, u64::from(size))? {
+    for (owner, file) in store.records(keys)? {
         if let Some(account) = store.account(&owner) {
             found.push((account, file));
         }
@@ -185,22 +191,13 @@ mod tests {
                 }
             }
             expected.sort();
-            let search = Search { reader, words: &words, kinds: &kinds, plot_types: &plot_types };
-            let found: Vec<_> = store
-                .found(&search, 0, 1000)
-                .unwrap()
-                .into_iter()
-                .map(|(owner, record)| (owner, record.idlocal))
-                .collect();
-            prop_assert_eq!(found, expected.clone());
-            prop_assert_eq!(store.found_count(&search).unwrap(), expected.len() as u64);
+            let reader = reader.to_owned();
+            let search = Search { reader, words, kinds, plot_types };
+            let db = store.committed();
+            prop_assert_eq!(db.found_page(&search, 0, 1000).unwrap(), expected.clone());
+            prop_assert_eq!(db.found_count(&search).unwrap(), expected.len() as u64);
             // A page from an offset is the same run of files.
-            let page: Vec<_> = store
-                .found(&search, 1, 2)
-                .unwrap()
-                .into_iter()
-                .map(|(owner, record)| (owner, record.idlocal))
-                .collect();
+            let page = db.found_page(&search, 1, 2).unwrap();
             prop_assert_eq!(page, expected.into_iter().skip(1).take(2).collect::<Vec<_>>());
         }
     }
