@@ -38,7 +38,7 @@ pub(crate) struct FileRow {
     pub record: String,
     pub columns: FileColumns,
     /// A new file: writing it fails, with its whole batch, if the row exists (a create never
-    /// writes over a file).
+    /// writes over a file); it has no links to take away first.
     pub new: bool,
 }
 

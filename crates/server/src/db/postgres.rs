@@ -737,7 +737,9 @@ impl Postgres {
                 let put = values(c.put_values(&file.owner, file.idlocal, &file.record));
                 let record = if file.new { &insert_file } else { &put_file };
                 tx.execute(record, &borrowed(&put))?;
-                tx.execute(&unlink, &[&file.owner, &idlocal])?;
+                if !file.new {
+                    tx.execute(&unlink, &[&file.owner, &idlocal])?;
+                }
                 for (grid_owner, grid_idlocal) in &c.grids {
                     tx.execute(&link, &[&file.owner, &idlocal, grid_owner, grid_idlocal])?;
                 }

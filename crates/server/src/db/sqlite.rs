@@ -494,7 +494,9 @@ impl Sqlite {
                 let mut record =
                     tx.prepare_cached(&super::file_statement(file.new).replace('$', "?"))?;
                 record.execute(values(c.put_values(&file.owner, file.idlocal, &file.record)))?;
-                unlink.execute(params![file.owner, idlocal])?;
+                if !file.new {
+                    unlink.execute(params![file.owner, idlocal])?;
+                }
                 for (grid_owner, grid_idlocal) in &c.grids {
                     link.execute(params![file.owner, idlocal, grid_owner, grid_idlocal])?;
                 }
