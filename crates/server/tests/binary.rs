@@ -647,6 +647,17 @@ async fn two_servers_on_one_postgresql_database_serve_the_same_files() {
     names.sort_unstable();
     names.dedup();
     assert_eq!(names.len(), 10, "distinct default names: {names:?}");
+    // Search and the public list are queries on PostgreSQL as on SQLite.
+    let found = send(&two, "GET", "search?q=UNTITLED%20filetype:grid".into(), None).await.unwrap();
+    assert_eq!(found["count"], 10, "{found}");
+    let shared = grids[0]["file"]["fid"].as_str().unwrap();
+    let figure = json!({"data": [{"type": "bar", "ysrc": format!("{shared}:{}", grids[0]["file"]["cols"][0]["uid"].as_str().unwrap())}]});
+    let public = json!({"figure": figure, "filename": "public 50%", "world_readable": true});
+    let plot = send(&one, "POST", "plots".into(), Some(public)).await.unwrap();
+    for query in ["plots", "plots?order_by=-views", "search?q=50%25%20plottype:bar"] {
+        let listed = send(&two, "GET", query.into(), None).await.unwrap();
+        assert_eq!(listed["results"][0]["fid"], plot["file"]["fid"], "{query}: {listed}");
+    }
 
     // A sign-in through one server is a session on the other; signing out there ends it.
     let form = "username=ida&api_key=ida-secret-key&next=/~ida/";
