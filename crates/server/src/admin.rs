@@ -168,7 +168,8 @@ fn run(data: &Data, request: &Request) -> Result<Answer> {
     // Files that do not read back stay in the database as they are: `start` reports them.
     let db = Db::at(data.folder.as_deref(), data.database.as_ref())?;
     // Servers sharing a PostgreSQL database read the change before their next request.
-    let writing = db.write_locker().map(|locker| locker.lock(None)).transpose()?;
+    let writing =
+        db.write_locker().map(|locker| locker.lock(None)).transpose()?.map(|(lock, _)| lock);
     let (mut store, _) = Store::open(db, 0, 0)?;
     let answer = apply(&mut store, request);
     store.commit()?;

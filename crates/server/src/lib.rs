@@ -355,8 +355,8 @@ pub async fn start(config: ServerConfig) -> Result<ServerHandle> {
     // Processes started at once on one PostgreSQL database add the accounts and seeds once.
     let setting_up = match store.write_locker() {
         Some(locker) => {
-            let lock = locker.lock(None)?;
-            store.refresh(None)?;
+            let (lock, _) = locker.lock(None)?;
+            store.reload()?;
             Some(lock)
         }
         None => None,

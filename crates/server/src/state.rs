@@ -178,9 +178,9 @@ impl App {
 
     /// For a change on a shared database: takes the lock for writes of `account` (`""`: of
     /// requests without an account; `None`: of every account) that the other processes also
-    /// take, held until the returned guard is dropped (after [`App::persist`]); then reads the
-    /// account's own fields again (every account's, for `None`), as another process may have
-    /// moved an idlocal counter on (under the same lock).
+    /// take, held until the returned guard is dropped (after [`App::persist`]); then takes the
+    /// account's own fields as read under the lock (every account's, for `None`), as another
+    /// process may have moved an idlocal counter on (under the same lock).
     pub(crate) async fn lock_writes(
         &self,
         account: Option<&str>,
@@ -192,11 +192,14 @@ impl App {
         // client went away) drops the guard with the task's output, giving the lock back,
         // instead of leaving it held for every other process.
         let taken = tokio::task::spawn_blocking(move || {
-            locker.lock(key.as_deref()).map(|lock| Writing { lock: Some(lock), _turn: turn })
+            let (lock, row) = locker.lock(key.as_deref())?;
+            anyhow::Ok((Writing { lock: Some(lock), _turn: turn }, row))
         });
-        let writing = taken.await??;
-        if account != Some("") {
-            self.store().refresh(account)?;
+        let (writing, row) = taken.await??;
+        match account {
+            None => self.store().reload()?,
+            Some("") => {}
+            Some(name) => self.store().locked_account(name, row),
         }
         Ok(Some(writing))
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 pub(crate) use crate::content::{Body, ContentRead, Links, Outline, StoredColumn};
 use crate::content::{Cache, SharedCache, lock};
-use crate::db::{Batch, Db, FileRow, Listing, PublicPlots, Select, Unreadable, Window};
+use crate::db::{AccountRow, Batch, Db, FileRow, Listing, PublicPlots, Select, Unreadable, Window};
 pub(crate) use crate::record::FileRecord;
 
 /// The SHA-256 of an API key, in hex: what accounts keep instead of the key.
@@ -100,8 +100,8 @@ impl std::fmt::Debug for Account {
     }
 }
 
-impl From<crate::db::AccountRow> for Account {
-    fn from(row: crate::db::AccountRow) -> Self {
+impl From<AccountRow> for Account {
+    fn from(row: AccountRow) -> Self {
         Self {
             username: row.username,
             key_hash: row.key_hash,
@@ -307,21 +307,31 @@ impl Store {
         Ok(())
     }
 
-    /// Reads again the own fields of `account` (`None`: of every account) from the database,
-    /// unless it has a change not committed yet. Other processes move an account's idlocal
-    /// counter without a row in the log of changes, under the account's lock for writes: its
-    /// holder reads the account again with this.
-    pub(crate) fn refresh(&mut self, account: Option<&str>) -> anyhow::Result<()> {
-        match account {
-            None => self.load(),
-            Some(name) if self.changed.touched_accounts().any(|touched| touched == name) => Ok(()),
-            Some(name) => self.reload_account(name),
+    /// Reads every account again from the database: for a change of every account, under
+    /// the lock for writes over all of them.
+    pub(crate) fn reload(&mut self) -> anyhow::Result<()> {
+        self.load()
+    }
+
+    /// Takes `username`'s own fields (`None`: the account is gone) as they were read under its
+    /// lock for writes, unless it has a change not committed yet: other processes move an
+    /// account's idlocal counter without a row in the log of changes, under that lock.
+    pub(crate) fn locked_account(&mut self, username: &str, row: Option<AccountRow>) {
+        if !self.changed.touched_accounts().any(|touched| touched == username) {
+            self.set_account(username, row);
         }
     }
 
     /// Reads an account's own fields again; an account gone from the database is forgotten.
     fn reload_account(&mut self, username: &str) -> anyhow::Result<()> {
-        match self.db.account(username)? {
+        let row = self.db.account(username)?;
+        self.set_account(username, row);
+        Ok(())
+    }
+
+    /// Holds `row` as `username`'s own fields (`None`: forgets the account).
+    fn set_account(&mut self, username: &str, row: Option<AccountRow>) {
+        match row {
             Some(row) => {
                 self.accounts.insert(username.to_owned(), row.into());
             }
@@ -329,7 +339,6 @@ impl Store {
                 self.accounts.remove(username);
             }
         }
-        Ok(())
     }
 
     /// Drops every change since the last commit.
@@ -409,7 +418,7 @@ impl Store {
         }
         for username in &changed.accounts {
             batch.accounts.push(match self.account(username) {
-                Some(account) => crate::db::AccountChange::Put(crate::db::AccountRow {
+                Some(account) => crate::db::AccountChange::Put(AccountRow {
                     username: username.clone(),
                     key_hash: account.key_hash.clone(),
                     date_joined: account.date_joined,
@@ -648,7 +657,7 @@ impl Store {
             return Err(AccountError::Taken(username.to_owned()));
         }
         let joined = self.tick();
-        let row = crate::db::AccountRow {
+        let row = AccountRow {
             username: username.to_owned(),
             key_hash: key_hash(api_key),
             date_joined: joined,
@@ -1758,7 +1767,7 @@ mod tests {
             refused(target);
             let mut target = open();
             let mut part = Batch::default();
-            part.accounts.push(crate::db::AccountChange::Put(crate::db::AccountRow {
+            part.accounts.push(crate::db::AccountChange::Put(AccountRow {
                 username: "alice".to_owned(),
                 key_hash: key_hash("alice-key"),
                 date_joined: 0,

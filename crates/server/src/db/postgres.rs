@@ -379,25 +379,28 @@ impl std::fmt::Debug for WriteLocker {
 }
 
 impl WriteLocker {
-    /// Waits (blocking) for the lock for changes of `account`, or of every account (`None`).
-    pub(crate) fn lock(&self, account: Option<&str>) -> Result<WriteLock> {
+    /// Waits (blocking) for the lock for changes of `account`, or of every account (`None`);
+    /// returns it with the account's row as read once it is held (`None`: no such account).
+    pub(crate) fn lock(&self, account: Option<&str>) -> Result<(WriteLock, Option<AccountRow>)> {
         let idle = self.idle.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop();
         let connection = match idle {
             Some(connection) => connection,
             None => Connection::open((*self.connect).clone(), "postgres-lock", |_| Ok(()))?,
         };
         let account = account.map(str::to_owned);
-        connection.call(move |db| {
-            match &account {
-                Some(name) => db.execute(
-                    "SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2, hashtext($3))",
-                    &[&WRITE_LOCK, &ACCOUNT_LOCKS, name],
-                )?,
-                None => db.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?,
+        let row = connection.call(move |db| {
+            let Some(name) = &account else {
+                db.execute("SELECT pg_advisory_lock($1)", &[&WRITE_LOCK])?;
+                return Ok(None);
             };
-            Ok(())
+            db.execute(
+                "SELECT pg_advisory_lock_shared($1), pg_advisory_lock($2, hashtext($3))",
+                &[&WRITE_LOCK, &ACCOUNT_LOCKS, name],
+            )?;
+            // A statement of its own: its snapshot is taken once the lock is held.
+            Ok(db.query_opt(SELECT_ACCOUNT, &[name])?.as_ref().map(account_row))
         })?;
-        Ok(WriteLock { connection, idle: self.idle.clone() })
+        Ok((WriteLock { connection, idle: self.idle.clone() }, row))
     }
 }
 
@@ -550,11 +553,7 @@ impl Postgres {
     pub(crate) fn account(&self, username: &str) -> Result<Option<AccountRow>> {
         let username = username.to_owned();
         self.call(move |db| {
-            let row = db.query_opt(
-                "SELECT username, key_hash, date_joined, next_idlocal FROM accounts
-                 WHERE username = $1",
-                &[&username],
-            )?;
+            let row = db.query_opt(SELECT_ACCOUNT, &[&username])?;
             Ok(row.as_ref().map(account_row))
         })
     }
@@ -758,6 +757,10 @@ impl Postgres {
         })
     }
 }
+
+/// The row of account `$1`, as [`account_row`] reads it.
+const SELECT_ACCOUNT: &str =
+    "SELECT username, key_hash, date_joined, next_idlocal FROM accounts WHERE username = $1";
 
 /// An account's row.
 fn account_row(row: &Row) -> AccountRow {
