@@ -68,7 +68,9 @@ async fn list(
         // Only the page is taken, and its figures are copied once the lock is released.
         let mut page = Vec::with_capacity(plots.len());
         for (owner, record) in &plots {
-            if let Some(account) = store.account(owner) {
+            // A plot made private or trashed since it was listed is left out.
+            let public = record.world_readable && !record.deleted;
+            if let Some(account) = store.account(owner).filter(|_| public) {
                 page.push(app.urls.plot(&store, account, record, View::Reader)?);
             }
         }

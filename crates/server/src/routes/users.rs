@@ -86,7 +86,9 @@ async fn search(
     let store = app.store();
     let mut found = Vec::new();
     for (owner, file) in store.records(keys)? {
-        if let Some(account) = store.account(&owner) {
+        // A file made private or trashed since it was found is left out.
+        let readable = !file.deleted && crate::access::can_read(&viewer, &owner, &file, None);
+        if let Some(account) = store.account(&owner).filter(|_| readable) {
             found.push((account, file));
         }
     }
