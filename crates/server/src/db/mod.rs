@@ -427,8 +427,7 @@ impl PublicPlots {
 
     /// The query that counts the plots.
     fn count(&self) -> (String, Vec<Param>) {
-        let (condition, params) = self.condition();
-        (format!("SELECT count(*) FROM files WHERE {condition}"), params)
+        counted(self.condition())
     }
 
     /// The query of the keys of `limit` plots of `window`.
@@ -460,6 +459,11 @@ impl PublicPlots {
         let sql = format!("SELECT owner, idlocal FROM {from} WHERE {condition} ORDER BY {order}");
         limited(sql, params, offset, limit)
     }
+}
+
+/// The query that counts the files of `condition` (with its values).
+fn counted((condition, params): (String, Vec<Param>)) -> (String, Vec<Param>) {
+    (format!("SELECT count(*) FROM files WHERE {condition}"), params)
 }
 
 /// `sql` limited to `limit` rows from `offset`.
@@ -511,8 +515,7 @@ impl Search {
 
     /// The query that counts the files found.
     fn count(&self) -> (String, Vec<Param>) {
-        let (condition, params) = self.condition();
-        (format!("SELECT count(*) FROM files WHERE {condition}"), params)
+        counted(self.condition())
     }
 
     /// The query of the keys of `limit` files found from `offset`, by owner and idlocal.
