@@ -93,6 +93,17 @@ struct Stall {
     large_reads: usize,
 }
 
+/// The ratios the targets hold, each the median of the ratios of one turn's measures.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+struct Ratios {
+    /// GET file on disk against in memory.
+    disk_get: f64,
+    /// A listing page on disk against in memory.
+    disk_listing: f64,
+    /// Team creates through two processes against one.
+    team: f64,
+}
+
 /// `server.json`.
 #[derive(Debug, Serialize, Deserialize)]
 struct Report {
@@ -101,6 +112,7 @@ struct Report {
     /// Plots created per second by [`TEAM`] accounts through one server process on
     /// PostgreSQL, then through two on one database.
     team_creates: (f64, f64),
+    ratios: Ratios,
     sizes: Vec<SizePoint>,
     stall: Stall,
     targets: Vec<(String, bool)>,
@@ -147,10 +159,10 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
         .enumerate()
         .map(|(n, target)| Throughput {
             engine: target.engine.clone(),
-            get_file: measured[0][n],
-            listing: measured[1][n],
-            create: measured[2][n],
-            share: measured[3][n],
+            get_file: measured[0].median(n),
+            listing: measured[1].median(n),
+            create: measured[2].median(n),
+            share: measured[3].median(n),
         })
         .collect();
     for measured in &throughput {
@@ -187,8 +199,14 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
             async move { create_plot(client, name).await.map(drop) }
         })
     }))?;
-    let team_creates = (team[0], team[1]);
+    let team_creates = (team.median(0), team.median(1));
     say(&format!("creates by {TEAM} accounts through one and two processes: {team_creates:?}"));
+    let ratios = Ratios {
+        disk_get: measured[0].ratio(1, 0),
+        disk_listing: measured[1].ratio(1, 0),
+        team: team.ratio(1, 0),
+    };
+    say(&format!("{ratios:?}"));
     drop(servers);
 
     let mut points = Vec::new();
@@ -220,9 +238,10 @@ pub(crate) fn measure(quick: bool) -> Result<String> {
 
     let report = Report {
         quick,
-        targets: targets(&throughput, team_creates, &points, &stall),
+        targets: targets(ratios, team_creates.1, &points, &stall),
         throughput,
         team_creates,
+        ratios,
         sizes: points,
         stall,
     };
@@ -264,23 +283,41 @@ fn client_of(url: &str, username: &str, api_key: &str) -> Result<Client> {
 }
 
 /// Each measure is taken in this many turns, the engines (or ways) taking each turn one after
-/// the other, and the median of its turns kept: a machine whose speed drifts during the run
-/// drifts for all of them alike.
-const ROUNDS: usize = 5;
+/// the other, in the opposite order every other turn: a machine whose speed drifts during the
+/// run drifts for all of them alike, and none is always measured first.
+const ROUNDS: usize = 6;
 
-/// The median of `rounds` turns of each of `count` measures: `measure(n, turn)`.
-async fn in_turns<F, R>(count: usize, measure: F) -> Result<Vec<f64>>
+/// The rates of `count` measures taken in [`ROUNDS`] turns.
+struct Turns(Vec<Vec<f64>>);
+
+impl Turns {
+    /// The median rate of measure `n`.
+    fn median(&self, n: usize) -> f64 {
+        percentile(&self.0[n], 0.5)
+    }
+
+    /// Measure `a` against measure `b`: the median of their ratios turn by turn, each ratio
+    /// taken on the same state of the machine.
+    fn ratio(&self, a: usize, b: usize) -> f64 {
+        let ratios: Vec<f64> = self.0[a].iter().zip(&self.0[b]).map(|(a, b)| a / b).collect();
+        percentile(&ratios, 0.5)
+    }
+}
+
+/// Takes each of `count` measures, `measure(n, turn)`, in [`ROUNDS`] turns.
+async fn in_turns<F, R>(count: usize, measure: F) -> Result<Turns>
 where
     F: Fn(usize, usize) -> R,
     R: Future<Output = Result<f64>>,
 {
     let mut taken = vec![Vec::new(); count];
     for turn in 0..ROUNDS {
-        for (n, rates) in taken.iter_mut().enumerate() {
-            rates.push(measure(n, turn).await?);
+        for step in 0..count {
+            let n = if turn % 2 == 0 { step } else { count - 1 - step };
+            taken[n].push(measure(n, turn).await?);
         }
     }
-    Ok(taken.iter().map(|rates| percentile(rates, 0.5)).collect())
+    Ok(Turns(taken))
 }
 
 /// What the throughput runs measure.
@@ -504,17 +541,14 @@ fn status_mb(pid: u32, field: &str) -> Result<f64> {
 }
 
 fn targets(
-    throughput: &[Throughput],
-    (one_process, two_processes): (f64, f64),
+    ratios: Ratios,
+    two_processes: f64,
     points: &[SizePoint],
     stall: &Stall,
 ) -> Vec<(String, bool)> {
-    let (memory, disk) = (&throughput[0], &throughput[1]);
-    let two_ratio = two_processes / one_process;
+    let Ratios { disk_get: get_ratio, disk_listing: listing_ratio, team: two_ratio } = ratios;
     let most_rss = points.iter().map(|p| p.peak_mb).fold(0.0, f64::max);
     let slowest = points.iter().map(|p| p.restart_seconds).fold(0.0, f64::max);
-    let get_ratio = disk.get_file / memory.get_file;
-    let listing_ratio = disk.listing / memory.listing;
     vec![
         (format!("peak RSS below 300 MB at every size ({most_rss:.0} MB)"), most_rss < 300.0),
         (
