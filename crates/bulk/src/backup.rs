@@ -11,6 +11,7 @@
 //! verified before a kill can be imported (`import.rs`). `manifest.json`, the whole-run
 //! manifest of earlier versions, is still read.
 
+use std::collections::BTreeMap;
 use std::fs::File as FsFile;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -28,13 +29,15 @@ use crate::files::{
     write_private,
 };
 
-/// The manifest's first line, which marks a folder as a backup or export.
-const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":4}"#;
-/// The first lines of versions 2 (without pictures) and 3 (without documents), which read the
-/// same.
-const OLDER_HEADERS: [&str; 2] = [
+/// The manifest's first line, which marks a folder as a backup or export, and warns that it
+/// holds the share keys of secret files.
+const MANIFEST_HEADER: &str = r#"{"format":"chart-studio-backup","version":5,"secrets":"the share keys of secret files: keep this folder private"}"#;
+/// The first lines of versions 2 (without pictures), 3 (without documents) and 4 (share keys
+/// only where a listing showed them), which read the same.
+const OLDER_HEADERS: [&str; 3] = [
     r#"{"format":"chart-studio-backup","version":2}"#,
     r#"{"format":"chart-studio-backup","version":3}"#,
+    r#"{"format":"chart-studio-backup","version":4}"#,
 ];
 const MANIFEST: &str = "manifest.jsonl";
 const LEGACY_MANIFEST: &str = "manifest.json";
@@ -91,9 +94,68 @@ pub(crate) struct Document {
     pub(crate) content: Option<String>,
 }
 
+impl Document {
+    /// Reads the document of `entry` in folder `dir`, which must match its checksum.
+    pub(crate) fn read(dir: &Path, entry: &ManifestEntry) -> Result<Self, String> {
+        let path = dir.join(&entry.file);
+        let bytes = std::fs::read(&path)
+            .map_err(|err| format!("could not read {}: {err}", path.display()))?;
+        if sha256_hex(&bytes) != entry.sha256 {
+            return Err(format!("{} does not match its checksum", entry.file));
+        }
+        serde_json::from_slice(&bytes).map_err(|err| format!("{}: {err}", entry.file))
+    }
+}
+
+/// One file of a backup or export folder as it was exported, read back and checked against
+/// its checksum: what `chart-studio-server restore` puts back at the same fid.
+#[derive(Debug, Clone)]
+pub struct ExportedFile {
+    /// Its manifest entry (fid, type, name, folder path).
+    pub entry: ManifestEntry,
+    /// Its metadata as the server showed it to its owner (sharing, share key, times, views).
+    pub meta: File,
+    /// A plot's figure, referring to its grids' columns.
+    pub figure: Option<serde_json::Value>,
+    /// A grid's columns, with their uids.
+    pub grid: Option<GridContent>,
+    /// A dashboard's or presentation's document (a JSON string).
+    pub content: Option<String>,
+}
+
+impl ExportedFile {
+    /// Reads the document of `entry` in folder `dir`.
+    pub fn read(dir: &Path, entry: &ManifestEntry) -> Result<Self, String> {
+        let document = Document::read(dir, entry)?;
+        Ok(Self {
+            entry: entry.clone(),
+            meta: document.meta,
+            figure: document.figure,
+            grid: document.grid,
+            content: document.content,
+        })
+    }
+}
+
+/// The entry of the latest version of each file of `manifest`, pictures left out, by fid.
+pub fn latest_entries(manifest: &Manifest) -> BTreeMap<Fid, ManifestEntry> {
+    manifest
+        .files
+        .iter()
+        .filter(|entry| entry.image.is_none())
+        .map(|entry| (entry.fid.clone(), entry.clone()))
+        .collect()
+}
+
 /// A manifest entry whose file was read back and matched its checksum.
 #[derive(Debug, Clone)]
 pub(crate) struct Verified(pub ManifestEntry);
+
+/// Whether `meta` has its secret link turned on but does not show its key.
+fn lacks_share_key(meta: &File) -> bool {
+    meta.share_key_enabled == Some(true)
+        && !matches!(&meta.share_key, Some(Some(key)) if !key.is_empty())
+}
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
@@ -203,9 +265,10 @@ impl BackupDir {
         path: &str,
         listed: Option<&File>,
     ) -> Result<Verified, Failure> {
+        // A listing may leave a secret file's share key out: the file itself shows it.
         let meta = match listed {
-            Some(meta) => meta.clone(),
-            None => engine.send(&files::Retrieve::new(fid.clone())).await?,
+            Some(meta) if !lacks_share_key(meta) => meta.clone(),
+            _ => engine.send(&files::Retrieve::new(fid.clone())).await?,
         };
         let mut document = Document {
             version: 1,

@@ -12,7 +12,7 @@ use chart_studio_models::{
     visit_plots,
 };
 
-use crate::backup::{Document, ManifestEntry, local, read_manifest, sha256_hex};
+use crate::backup::{Document, ManifestEntry, latest_entries, read_manifest};
 use crate::engine::{Engine, Failure, is_not_found};
 use crate::figure::{SaveAt, existing, put_data_in_grid, put_document, put_plot, refill_grid};
 use crate::op::{Conflict, ImportResult, ImportedAs, OnConflict, Op, OpKind, Outcome};
@@ -71,9 +71,10 @@ impl Importing {
     }
 }
 
-/// The phase of a file's import: folders by depth (parents first), then grids, then plots,
-/// which refer to the grids, then dashboards and presentations, which show the plots.
-fn import_phase(entry: &ManifestEntry) -> u8 {
+/// The phase of a file's import (or restore): folders by depth (parents first), then grids,
+/// then plots, which refer to the grids, then dashboards and presentations, which show the
+/// plots.
+pub fn import_phase(entry: &ManifestEntry) -> u8 {
     match entry.filetype {
         FileType::Folder => u8::try_from(entry.path.split('/').filter(|p| !p.is_empty()).count())
             .unwrap_or(u8::MAX - 4)
@@ -94,26 +95,22 @@ pub fn import_ops(
     on_conflict: OnConflict,
 ) -> Result<Vec<Op>, Failure> {
     let manifest = read_manifest(dir).map_err(Failure::Local)?;
-    let latest: BTreeMap<&Fid, &ManifestEntry> = manifest
-        .files
-        .iter()
-        .filter(|entry| entry.image.is_none())
+    let mut entries: Vec<ManifestEntry> = latest_entries(&manifest)
+        .into_values()
         .filter(|entry| only.is_none_or(|only| only.contains(&entry.fid)))
-        .map(|entry| (&entry.fid, entry))
         .collect();
-    let mut entries: Vec<&ManifestEntry> = latest.into_values().collect();
-    entries.sort_by_key(|entry| import_phase(entry));
+    entries.sort_by_key(import_phase);
     Ok(entries
         .into_iter()
         .zip(0..)
         .map(|(entry, id)| Op {
             id,
-            phase: import_phase(entry),
+            phase: import_phase(&entry),
             fid: entry.fid.clone(),
             filetype: entry.filetype.clone(),
             filename: entry.filename.clone(),
             created: None,
-            kind: OpKind::Import { entry: entry.clone(), on_conflict },
+            kind: OpKind::Import { entry, on_conflict },
         })
         .collect())
 }
@@ -171,13 +168,7 @@ pub(crate) async fn import_one(
     entry: &ManifestEntry,
     on_conflict: OnConflict,
 ) -> Result<Outcome, Failure> {
-    let bytes = std::fs::read(importing.dir.join(&entry.file))
-        .map_err(|err| local("could not read", &importing.dir.join(&entry.file), err))?;
-    if sha256_hex(&bytes) != entry.sha256 {
-        return Err(Failure::Local(format!("{} does not match its checksum", entry.file)));
-    }
-    let doc: Document = serde_json::from_slice(&bytes)
-        .map_err(|err| Failure::Local(format!("{}: {err}", entry.file)))?;
+    let doc = Document::read(&importing.dir, entry).map_err(Failure::Local)?;
     let full = file_path(&entry.path, &entry.filename);
     let (world_readable, share_key_enabled) = sharing_of(&doc.meta);
     // A grid's create answer names its columns' new uids; a grid found is asked for them.

@@ -62,14 +62,14 @@ mod run;
 mod select;
 mod spill;
 
-pub use backup::{BackupDir, Manifest, ManifestEntry, read_manifest};
+pub use backup::{BackupDir, ExportedFile, Manifest, ManifestEntry, latest_entries, read_manifest};
 pub use bucket::TokenBucket;
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use engine::{Engine, EngineConfig, Failure, Progress, SilentProgress, Stop, is_not_found};
 pub use fid_set::FidSet;
 pub use figure::{DataGrid, SaveAt, existing, put_data_in_grid, put_document, put_plot};
 pub use files::create_private_dir;
-pub use import::{Importing, import_ops};
+pub use import::{Importing, import_ops, import_phase};
 pub use journal::{Journal, JournalState, read_ops};
 pub use limiter::Limiter;
 pub use op::{Conflict, ImportResult, ImportedAs, OnConflict, Op, OpKind, Outcome, Subtree};

@@ -127,7 +127,7 @@ fn bulk_export_draws_each_plot_beside_its_figure() {
 
     let out = home.path().join("out");
     let manifest = std::fs::read_to_string(out.join("manifest.jsonl")).unwrap();
-    assert!(manifest.starts_with(r#"{"format":"chart-studio-backup","version":4}"#));
+    assert!(manifest.starts_with(r#"{"format":"chart-studio-backup","version":5,"#));
     let entries: Vec<serde_json::Value> =
         manifest.lines().skip(1).map(|line| serde_json::from_str(line).unwrap()).collect();
     for plot in &plots {

@@ -25,11 +25,13 @@ mod fuzz;
 mod html;
 mod images;
 mod layer;
+mod old_links;
 mod pages;
 #[doc(hidden)]
 pub mod pg_cluster;
 mod record;
 mod render;
+pub mod restore;
 mod routes;
 mod security;
 mod seed;

@@ -170,12 +170,29 @@ enum Command {
         #[arg(long, value_name = "DIR|URL")]
         to: String,
     },
+    /// Put the files of `chart-studio bulk export` folders (one per account, or one with many
+    /// owners) into a server's data at their own fids, keeping folders, names, sharing, share
+    /// keys, times, views and grid column uids, so that old links keep working. Owners without
+    /// an account get one, whose new key is printed once. Everything is checked first: a fid
+    /// the data uses for another file, or a name taken in a folder, is listed and nothing is
+    /// restored. Files an earlier run restored are left as they are. No server may run on a
+    /// data folder.
+    Restore {
+        /// Export folders; a file in several: the last one's.
+        #[arg(required = true, value_name = "EXPORT_DIR")]
+        exports: Vec<PathBuf>,
+        #[command(flatten)]
+        data: DataArgs,
+        /// Check everything and say what would be restored, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
-/// Where the server keeps its data, for the `user` verbs.
+/// Where the server keeps its data, for the `user` verbs and `restore`.
 #[derive(Debug, clap::Args)]
 struct DataArgs {
-    /// The data folder (through the server running on it, if one is).
+    /// The data folder (the `user` verbs go through the server running on it, if one is).
     #[arg(long, value_name = "DIR", required_unless_present = "database")]
     data: Option<PathBuf>,
     /// The server's PostgreSQL database (its --database).
@@ -414,6 +431,28 @@ async fn run(mut args: Args) -> Result<()> {
                 done.files,
                 done.contents,
                 done.checksum
+            )?;
+            return Ok(());
+        }
+        Some(Command::Restore { exports, data, dry_run }) => {
+            let done = chart_studio_server::restore::restore(&data.data(), &exports, dry_run)?;
+            let mut stdout = std::io::stdout().lock();
+            for warning in &done.warnings {
+                writeln!(std::io::stderr(), "warning: {warning}")?;
+            }
+            if dry_run {
+                for name in &done.new_accounts {
+                    writeln!(stdout, "would make the account {name}")?;
+                }
+            }
+            for (name, key) in &done.keys {
+                writeln!(stdout, "made the account {name}; its API key (shown once): {key}")?;
+            }
+            let verb = if dry_run { "would restore" } else { "restored" };
+            writeln!(
+                stdout,
+                "{verb} {} files; {} already there, left as they are",
+                done.restored, done.unchanged
             )?;
             return Ok(());
         }

@@ -810,7 +810,12 @@ impl Store {
 
     /// The live (not trashed) child of `parent` named `name` (the first, when a seed made
     /// several).
-    fn child_named(&self, owner: &str, parent: i64, name: &str) -> Result<Option<u64>, StoreError> {
+    pub(crate) fn child_named(
+        &self,
+        owner: &str,
+        parent: i64,
+        name: &str,
+    ) -> Result<Option<u64>, StoreError> {
         let found = self.merged((owner, parent), Select::Named(owner, parent, name), |file| {
             file.parent == parent && !file.deleted && file.filename == name
         })?;
@@ -1039,6 +1044,56 @@ impl Store {
         self.changed.created.insert((owner.to_owned(), idlocal));
         self.changed.counters.insert(owner.to_owned());
         Ok(idlocal)
+    }
+
+    /// Moves `owner`'s idlocal counter past `idlocal`, so that no new file takes it.
+    pub(crate) fn reserve_idlocal(&mut self, owner: &str, idlocal: u64) -> Result<(), StoreError> {
+        let account = self.account_mut(owner)?;
+        if account.next_idlocal <= idlocal {
+            account.next_idlocal = idlocal.saturating_add(1);
+            self.changed.counters.insert(owner.to_owned());
+        }
+        Ok(())
+    }
+
+    /// Puts back a file another server made, at its own idlocal with its own times, sharing,
+    /// share key and views (`chart-studio-server restore`). The idlocal must be free, the
+    /// parent home or one of the owner's folders, and, unless the file is in the trash, its
+    /// name free in that folder.
+    pub(crate) fn restore_file(
+        &mut self,
+        owner: &str,
+        mut record: FileRecord,
+        body: Body,
+    ) -> Result<(), StoreError> {
+        let idlocal = record.idlocal;
+        if self.is_taken(owner, idlocal)? {
+            return Err(StoreError::Conflict(format!("{owner}:{idlocal} is taken")));
+        }
+        let parent = match u64::try_from(record.parent) {
+            Ok(id) => self.file(owner, id)?,
+            Err(_) => None,
+        };
+        if record.parent != HOME_FOLDER && parent.is_none_or(|p| p.kind() != FileType::Folder) {
+            return Err(StoreError::invalid(
+                "parent",
+                format!("{} is not the idlocal of one of {owner}'s folders", record.parent),
+            ));
+        }
+        if !record.deleted && self.child_named(owner, record.parent, &record.filename)?.is_some() {
+            return Err(StoreError::Exists(record.filename));
+        }
+        self.reserve_idlocal(owner, idlocal)?;
+        self.last_time = self.last_time.max(record.created);
+        let views = std::mem::take(&mut record.views);
+        self.set_body(owner, &mut record, body);
+        self.put(owner, idlocal, Some(record));
+        self.changed.created.insert((owner.to_owned(), idlocal));
+        if views > 0 {
+            let views = i64::try_from(views).unwrap_or(i64::MAX);
+            self.changed.views.insert((owner.to_owned(), idlocal), views);
+        }
+        Ok(())
     }
 
     /// Applies writable metadata.

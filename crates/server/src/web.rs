@@ -2,7 +2,8 @@
 //!
 //! - `/~USER/IDLOCAL/`: the chart, drawn by plotly.js, with its title, owner and sharing;
 //! - `/~USER/IDLOCAL.embed`: the chart alone, for iframes;
-//! - `/~USER/IDLOCAL.json`: the figure with its data;
+//! - `/~USER/IDLOCAL.json`: the figure with its data; `.csv`: its data as a table;
+//! - `/~USER/IDLOCAL/SLUG/`: the page, with the title's slug the web app added (any slug);
 //! - `/~USER/IDLOCAL.png` (`.jpeg`, `.jpg`, `.webp`, `.svg`, `.pdf`): the chart as an image, from
 //!   the image cache (`stored_image`, which `/v2/files/FID/image` uses too);
 //! - `/~USER/`: the user's public plots (all of them for the owner);
@@ -67,6 +68,13 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/logout", axum::routing::post(logout))
         .route("/{user}", get(user_page))
         .route("/{user}/{file}", get(file_page))
+        .route(
+            "/{user}/{file}/{slug}",
+            get(|s, u, Path((user, file, _slug)): Path<(String, String, String)>, q, v, h| {
+                slugged_page(s, u, Path((user, file)), q, v, h)
+            }),
+        )
+        .merge(crate::old_links::routes())
 }
 
 async fn plotly_js_file() -> Response {
@@ -420,7 +428,24 @@ enum Wanted {
     Page,
     Embed,
     Json,
+    Csv,
     Image(crate::images::Format),
+}
+
+/// `/~USER/N/SLUG/`, the form with the title's slug that the web app linked to: the chart's
+/// page, whatever the slug.
+async fn slugged_page(
+    app: State<Shared>,
+    uri: http::Uri,
+    Path((user, file)): Path<(String, String)>,
+    params: Query<BTreeMap<String, String>>,
+    identified: Result<Viewer, Failure>,
+    headers: HeaderMap,
+) -> Response {
+    if !file.bytes().all(|byte| byte.is_ascii_digit()) {
+        return not_found(uri.path());
+    }
+    file_page(app, uri, Path((user, file)), params, identified, headers).await
 }
 
 async fn file_page(
@@ -436,6 +461,7 @@ async fn file_page(
         None => (file.as_str(), Wanted::Page),
         Some((id, "embed")) => (id, Wanted::Embed),
         Some((id, "json")) => (id, Wanted::Json),
+        Some((id, "csv")) => (id, Wanted::Csv),
         Some((id, extension)) => match crate::images::Format::parse(extension) {
             Some(format) => (id, Wanted::Image(format)),
             None => return not_found(uri.path()),
@@ -490,8 +516,10 @@ async fn file_page(
         Ok(figure) => figure,
         Err(err) => return Failure::from(err).into_response(),
     };
-    if let Wanted::Json = wanted {
-        return axum::Json(figure).into_response();
+    match wanted {
+        Wanted::Json => return axum::Json(figure).into_response(),
+        Wanted::Csv => return csv_answer(&figure, &title),
+        _ => {}
     }
     let embed = matches!(wanted, Wanted::Embed);
     // The picture a shared link unfurls with in chat and social apps.
@@ -507,6 +535,60 @@ async fn file_page(
         embed,
     };
     rendered_framable(&page, embed)
+}
+
+/// A plot's data as a CSV download named after its title.
+fn csv_answer(figure: &serde_json::Value, title: &str) -> Response {
+    let Ok(bytes) = plot_csv(figure) else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "the data could not be written as CSV")
+            .into_response();
+    };
+    let name: String = title
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    let disposition = format!("attachment; filename=\"{name}.csv\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// A plot's data as CSV, as the web app gave it: a column per data array of each trace, headed
+/// by the trace's name (`trace N` when it has none) and the attribute, such as `trace 0 x`;
+/// shorter columns end in empty cells.
+fn plot_csv(figure: &serde_json::Value) -> Result<Vec<u8>, csv::Error> {
+    let traces = figure.get("data").and_then(serde_json::Value::as_array);
+    let columns: Vec<(String, &Vec<serde_json::Value>)> = traces
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .flat_map(|(index, trace)| {
+            let name = match trace.get("name").and_then(serde_json::Value::as_str) {
+                Some(name) if !name.is_empty() => name.to_owned(),
+                _ => format!("trace {index}"),
+            };
+            chart_studio_models::data_arrays(trace).into_iter().filter_map(move |attribute| {
+                Some((format!("{name} {}", attribute.path), attribute.value.as_array()?))
+            })
+        })
+        .collect();
+    let rows = columns.iter().map(|(_, values)| values.len()).max().unwrap_or(0);
+    let cell = |value: Option<&serde_json::Value>| match value {
+        None | Some(serde_json::Value::Null) => String::new(),
+        Some(serde_json::Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    out.write_record(columns.iter().map(|(header, _)| header.as_str()))?;
+    for row in 0..rows {
+        out.write_record(columns.iter().map(|(_, values)| cell(values.get(row))))?;
+    }
+    out.into_inner().map_err(|err| err.into_error().into())
 }
 
 async fn user_page(

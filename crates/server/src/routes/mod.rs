@@ -9,6 +9,9 @@ mod images;
 mod plots;
 mod root;
 mod users;
+mod v1;
+
+pub(crate) use v1::CLIENTRESP;
 
 use axum::Router;
 use axum::extract::Request;
@@ -28,6 +31,7 @@ pub(crate) fn router(app: Shared) -> Router {
         .merge(copy::routes())
         .merge(images::routes())
         .merge(documents::routes())
+        .merge(v1::routes())
         .merge(common::routes(Collection::Files, "files"))
         .merge(common::routes(Collection::Plots, "plots"))
         .merge(common::routes(Collection::Grids, "grids"))
