@@ -193,6 +193,40 @@ async fn png_links_embed_public_charts_and_not_private_ones() {
     .unwrap();
 }
 
+/// The `<script data-plotly="USER:N" sharekey-plotly="KEY" src=".../embed.js">` embeds of old
+/// pages: the script puts the chart's frame where each tag is, with the tag's share key, and
+/// leaves a tag that names no chart alone.
+#[tokio::test(flavor = "multi_thread")]
+async fn script_embeds_put_the_chart_where_the_tag_is() {
+    let server = server().await;
+    let plot = server.add_plots(ALICE.0, 1, "embedded", false).unwrap();
+    let idlocal = plot[0].rsplit(':').next().unwrap().to_owned();
+    let page = format!(
+        r#"<!doctype html><html><body>
+<p id="before">before</p>
+<script data-plotly="alice:{idlocal}" sharekey-plotly="k3y" src="{url}/embed.js" async></script>
+<script data-plotly="not a chart" src="{url}/embed.js" async></script>
+<script>window.onload = () => {{
+  const frames = [...document.querySelectorAll("iframe")];
+  document.body.dataset.frames = frames.map((f) => f.previousElementSibling.id + " " + f.src).join("|");
+}};</script>
+</body></html>"#,
+        url = server.url()
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("blog.html");
+    std::fs::write(&file, page).unwrap();
+    let url = format!("file://{}", file.display());
+    let profile = dir.path().join("profile");
+    let expected = format!("before {}/~alice/{idlocal}.embed?share_key=k3y", server.url());
+    tokio::task::spawn_blocking(move || {
+        let page = dom(&url, &profile);
+        assert!(page.contains(&format!(r#"data-frames="{expected}""#)), "{page}");
+    })
+    .await
+    .unwrap();
+}
+
 /// A public dashboard draws each plot its reader may read in its split layout, and a
 /// placeholder for another account's private plot; a text box holding markup is text. A
 /// presentation's page steps through its slides.

@@ -1,0 +1,174 @@
+//! What old links and old clients ask for, over real HTTP: `/~USER/N/SLUG/`, `.csv`,
+//! `/embed.js`, `/404.png`, `/static/avatar.png`, and the v1 API (`/apigetfile`, `/clientresp`)
+//! with the statuses and messages the service gave (the Python client's own tests of
+//! `apigetfile` check them).
+
+#![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
+
+mod common;
+
+use common::{ALICE, BOB, header, http, server};
+use serde_json::{Value, json};
+
+/// `apigetfile` headers: `who`'s credentials, less the header `without`.
+fn v1_headers<'a>(who: (&'a str, &'a str), without: Option<&str>) -> Vec<(&'a str, &'a str)> {
+    [
+        ("plotly-username", who.0),
+        ("plotly-apikey", who.1),
+        ("plotly-version", "2.0"),
+        ("plotly-platform", "pythonz"),
+    ]
+    .into_iter()
+    .filter(|(name, _)| Some(*name) != without)
+    .collect()
+}
+
+/// A GET whose answer may not be text: its head and body.
+fn get_bytes(url: &str, path: &str) -> (String, Vec<u8>) {
+    use std::io::{Read, Write};
+    let host = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    (String::from_utf8_lossy(&answer[..split]).into_owned(), answer[split + 4..].to_vec())
+}
+
+fn get(url: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
+    let (status, _, body) = http(url, "GET", path, headers, "");
+    (status, serde_json::from_str(&body).unwrap_or_else(|_| json!(body)))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn apigetfile_answers_as_the_service_did() {
+    let server = server().await;
+    let public = server.add_plots(ALICE.0, 1, "shown", true).unwrap();
+    let private = server.add_plots(ALICE.0, 1, "hidden", false).unwrap();
+    let path = |fid: &str| format!("/apigetfile/{}/", fid.replace(':', "/"));
+    let url = server.url().to_owned();
+    let (public, private) = (path(&public[0]), path(&private[0]));
+
+    let (status, body) = get(&url, &public, &v1_headers(BOB, None));
+    assert_eq!(status, 200, "{body}");
+    let figure = &body["payload"]["figure"];
+    assert!(
+        figure["data"][0]["y"].as_array().is_some_and(|y| !y.is_empty()),
+        "data inlined: {body}"
+    );
+    for missing in ["plotly-username", "plotly-apikey", "plotly-version", "plotly-platform"] {
+        let (status, body) = get(&url, &public, &v1_headers(BOB, Some(missing)));
+        assert_eq!(status, 422, "without {missing}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(missing), "{body}");
+    }
+    let (status, body) = get(&url, &public, &v1_headers(("user_does_not_exist", "x"), None));
+    assert_eq!(status, 404);
+    assert_eq!(
+        body["error"],
+        "Aw, snap! We don't have an account for user_does_not_exist. Want to try again? Sign in is not case sensitive."
+    );
+    let (status, body) = get(&url, "/apigetfile/alice/1000/", &v1_headers(BOB, None));
+    assert_eq!(status, 404);
+    assert_eq!(
+        body["error"],
+        "Aw, snap! It looks like this file does not exist. Want to try again?"
+    );
+    let (status, _) = get(&url, &public, &v1_headers((BOB.0, "invalid-apikey"), None));
+    assert_eq!(status, 401);
+    let (status, _) = get(&url, &private, &v1_headers(BOB, None));
+    assert_eq!(status, 403, "another account's private plot");
+    let (status, _) = get(&url, &private, &v1_headers(ALICE, None));
+    assert_eq!(status, 200, "its owner reads it");
+    let (status, _) = get(&url, &private, &v1_headers(("", ""), None));
+    assert_eq!(status, 403, "empty credentials read public plots only");
+}
+
+/// A `/clientresp` form as the Node and MATLAB clients send it.
+fn clientresp(url: &str, who: (&str, &str), traces: &Value, kwargs: &Value) -> Value {
+    let form = serde_urlencoded::to_string([
+        ("un", who.0),
+        ("key", who.1),
+        ("origin", "plot"),
+        ("platform", "nodejs"),
+        ("version", "1.0.0"),
+        ("args", &traces.to_string()),
+        ("kwargs", &kwargs.to_string()),
+    ])
+    .unwrap();
+    let headers = [("Content-Type", "application/x-www-form-urlencoded")];
+    let (status, _, body) = http(url, "POST", "/clientresp", &headers, &form);
+    assert_eq!(status, 200, "v1 answers every call with 200: {body}");
+    serde_json::from_str(&body).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn clientresp_makes_and_overwrites_plots_with_their_data_in_a_grid() {
+    let server = server().await;
+    let url = server.url().to_owned();
+    let traces = json!([{"x": [1, 2, 3], "y": [4, 5, 6], "type": "bar", "name": "Sales"}]);
+    let kwargs = json!({"filename": "reports/q1", "fileopt": "new", "layout": {"title": "Q1"}});
+    let made = clientresp(&url, ALICE, &traces, &kwargs);
+    assert_eq!((&made["error"], &made["filename"]), (&json!(""), &json!("q1")), "{made}");
+    let link = made["url"].as_str().unwrap();
+    let page = link.strip_prefix(&url).unwrap().to_owned();
+    let (status, figure) = get(&url, &format!("{page}.json"), &[]);
+    assert_eq!(status, 200);
+    assert_eq!(figure["data"][0]["y"], json!([4, 5, 6]), "{figure}");
+    assert_eq!(figure["layout"]["title"], "Q1");
+    let (status, head, csv) = http(&url, "GET", &format!("{page}.csv"), &[], "");
+    assert_eq!(status, 200);
+    assert!(header(&head, "content-type").unwrap().starts_with("text/csv"));
+    assert_eq!(csv, "Sales x,Sales y\n1,4\n2,5\n3,6\n");
+
+    // fileopt new with a taken name: a numbered name; overwrite: the same plot, new data.
+    let again = clientresp(&url, ALICE, &traces, &kwargs);
+    assert_eq!(again["filename"], "q1 (2)", "{again}");
+    let changed = json!([{"y": [7, 8], "type": "bar"}]);
+    let kwargs = json!({"filename": "reports/q1", "fileopt": "overwrite", "world_readable": false});
+    let overwritten = clientresp(&url, ALICE, &changed, &kwargs);
+    assert_eq!(overwritten["url"], made["url"], "{overwritten}");
+    let (status, _) = get(&url, &format!("{page}.json"), &[]);
+    assert_eq!(status, 404, "made private");
+    let (_, body) =
+        get(&url, &page.replace("/~alice/", "/apigetfile/alice/"), &v1_headers(ALICE, None));
+    assert_eq!(body["payload"]["figure"]["data"][0]["y"], json!([7, 8]), "{body}");
+
+    let refused = clientresp(&url, (ALICE.0, "wrong-key-here"), &traces, &json!({}));
+    assert_eq!(refused["url"], "");
+    assert!(refused["error"].as_str().unwrap().contains("doesn't match our records"), "{refused}");
+    let append = clientresp(&url, ALICE, &traces, &json!({"fileopt": "append"}));
+    assert!(append["error"].as_str().unwrap().contains("not served"), "{append}");
+    let (status, body) = get(&url, "/apigenimage", &[]);
+    assert_ne!(status, 200, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn old_link_forms_answer() {
+    let server = server().await;
+    let public = server.add_plots(ALICE.0, 1, "shown", true).unwrap();
+    let private = server.add_plots(ALICE.0, 1, "hidden", false).unwrap();
+    let url = server.url().to_owned();
+    let id = |fid: &str| fid.rsplit(':').next().unwrap().to_owned();
+    let (status, _, page) =
+        http(&url, "GET", &format!("/~alice/{}/any-title-slug/", id(&public[0])), &[], "");
+    assert_eq!(status, 200);
+    assert!(page.contains("id=\"chart\""), "the chart's page: {page}");
+    for path in [
+        format!("/~alice/{}/any-title-slug/", id(&private[0])),
+        format!("/~alice/{}.csv", id(&private[0])),
+        format!("/~alice/{}.png/slug", id(&public[0])),
+    ] {
+        let (status, _, _) = http(&url, "GET", &path, &[], "");
+        assert_eq!(status, 404, "{path}");
+    }
+    let (status, head, script) = http(&url, "GET", "/embed.js", &[], "");
+    assert_eq!(status, 200);
+    assert!(header(&head, "content-type").unwrap().starts_with("text/javascript"));
+    assert!(script.contains("data-plotly") && script.contains("sharekey-plotly"));
+    for path in ["/404.png", "/static/avatar.png", "/static/background.png"] {
+        let (head, body) = get_bytes(&url, path);
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        assert_eq!(header(&head, "content-type"), Some("image/png"), "{path}");
+        assert!(body.starts_with(b"\x89PNG\r\n"), "{path}");
+    }
+}
