@@ -55,6 +55,7 @@ pub mod presentations;
 pub mod raw;
 pub mod search;
 pub mod users;
+pub mod web;
 
 #[cfg(feature = "test-util")]
 pub mod test_util;

@@ -113,6 +113,12 @@ pub(crate) enum Command {
     /// by fid or link.
     #[command(after_help = examples::IMAGE)]
     Image(ImageArgs),
+    /// Rewrite links to a Chart Studio server (plot.ly, plotly.com, chart-studio.plotly.com)
+    /// in Markdown, HTML, reStructuredText, text files and Jupyter notebooks to another server
+    /// that serves the same files (after `chart-studio-server restore`): shows the diff;
+    /// --write changes the files; --check asks the new server whether each link answers.
+    #[command(after_help = examples::RELINK)]
+    Relink(RelinkArgs),
     /// Print a shell completion script, e.g. `source <(chart-studio completion bash)`.
     Completion {
         /// The shell.
@@ -164,6 +170,28 @@ pub(crate) struct ImageArgs {
     /// Pixels per CSS pixel, e.g. 2 for a sharp picture on high-density screens.
     #[arg(long, value_name = "FACTOR")]
     pub scale: Option<f64>,
+}
+
+/// `relink` arguments.
+#[derive(Debug, Args)]
+pub(crate) struct RelinkArgs {
+    /// Files, or folders (their .md, .markdown, .html, .htm, .rst, .txt and .ipynb files at any
+    /// depth, hidden folders left out).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The new server's web address, such as https://charts.example.com.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// More hosts whose links to rewrite, such as an old on-premises server's (comma-separated).
+    #[arg(long, value_name = "HOST,...", value_delimiter = ',')]
+    pub from: Vec<String>,
+    /// Rewrite the files; without it, only show what would change.
+    #[arg(long)]
+    pub write: bool,
+    /// Ask the new server whether each rewritten link answers (anonymously: a private chart's
+    /// link does not), and list those that do not (exit code 1).
+    #[arg(long)]
+    pub check: bool,
 }
 
 /// A file argument.
@@ -839,5 +867,6 @@ mod examples {
     pub(super) const IMAGE: &str = "Examples:\n  $ chart-studio image alice:12 -o chart.png --width 1200 --scale 2\n  $ chart-studio image figure.json -o figure.svg";
     pub(super) const LOGIN: &str = "Examples:\n  $ chart-studio auth login --username alice --api-domain https://plotly.example.com\n  $ echo \"$KEY\" | chart-studio auth login --username alice";
     pub(super) const PLOTS_CREATE: &str = "Examples:\n  $ chart-studio plots create figure.json --filename reports/2024/revenue --sharing secret\n  $ cat figure.json | chart-studio plots create - --if-exists new";
+    pub(super) const RELINK: &str = "Examples:\n  $ chart-studio relink docs/ README.md --to https://charts.example.com\n  $ chart-studio relink docs/ --to https://charts.example.com --from plotly.corp.example.com --write --check";
     pub(super) const SHARE: &str = "Examples:\n  $ chart-studio share secret reports/2024/revenue\n  $ chart-studio share alice:12\n  $ chart-studio share private alice:12 alice:13 --dry-run";
 }

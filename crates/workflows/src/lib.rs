@@ -12,6 +12,8 @@
 //! - [`login`]: a key checked with the server, then saved;
 //! - [`plans`]: the plans of bulk runs (share, trash, restore, delete, export) from a selection,
 //!   and how a finished run is undone;
+//! - [`relink`]: links to a Chart Studio server in documents and notebooks, rewritten to
+//!   another server, and checked there;
 //! - [`runs`]: a plan journaled and executed (stopping cleanly when interrupted), and a journal
 //!   taken to resume or undo its run;
 //! - [`settings`]: the CLI's layered settings (`~/.plotly` files, the TOML profile, environment,
@@ -27,6 +29,7 @@ pub mod files;
 pub mod image;
 pub mod login;
 pub mod plans;
+pub mod relink;
 pub mod runs;
 pub mod settings;
 pub mod share;

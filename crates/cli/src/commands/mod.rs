@@ -14,6 +14,7 @@ mod folders;
 mod grids;
 mod image;
 mod plots;
+mod relink;
 mod run_output;
 mod share;
 
@@ -45,6 +46,7 @@ pub(crate) async fn run(command: Command, settings: &Settings, out: Output) -> R
         Command::Sharing(command) => audit::run(command, settings, out).await,
         Command::Api(args) => api::run(args, settings, out).await,
         Command::Image(args) => image::run(args, settings, out).await,
+        Command::Relink(args) => relink::run(args, settings, out).await,
         Command::Completion { shell } => completion::run(shell, &out),
     }
 }

@@ -358,12 +358,21 @@ impl Settings {
     /// A client for the configured server, acting as `credentials`.
     pub fn client_as(&self, credentials: Option<Credentials>) -> Result<Client> {
         let api_domain = self.text("api_domain").unwrap_or_else(|| DEFAULT_API_DOMAIN.to_owned());
+        let origin = self.origin("api_domain").unwrap_or("defaults").to_owned();
+        self.client_at(&api_domain, &origin, credentials)
+    }
+
+    /// A client for the server at `address` (given by `origin`, for messages), with the
+    /// configured proxy, certificates and timeouts, acting as `credentials`.
+    pub fn client_at(
+        &self,
+        address: &str,
+        origin: &str,
+        credentials: Option<Credentials>,
+    ) -> Result<Client> {
         let allow_http = self.flag("allow_insecure_http")?.unwrap_or(false);
-        let mut config =
-            Config::new(&api_domain, credentials, allow_http).map_err(|source| Error::Address {
-                origin: self.origin("api_domain").unwrap_or("defaults").to_owned(),
-                source,
-            })?;
+        let mut config = Config::new(address, credentials, allow_http)
+            .map_err(|source| Error::Address { origin: origin.to_owned(), source })?;
         if self.flag("proxy_authorization")?.unwrap_or(false) {
             let proxy = self
                 .text("proxy_username")
