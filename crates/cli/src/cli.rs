@@ -188,8 +188,8 @@ pub(crate) struct RelinkArgs {
     /// Rewrite the files; without it, only show what would change.
     #[arg(long)]
     pub write: bool,
-    /// Ask the new server whether each rewritten link answers (anonymously: a private chart's
-    /// link does not), and list those that do not (exit code 1).
+    /// Ask the new server whether each of its links (rewritten, or already there) answers
+    /// (anonymously: a private chart's link does not), and list those that do not (exit code 1).
     #[arg(long)]
     pub check: bool,
 }

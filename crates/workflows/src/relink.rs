@@ -63,6 +63,8 @@ pub struct Relinked {
     pub after: String,
     /// Each link rewritten, in order.
     pub changes: Vec<LinkChange>,
+    /// Every link as it now is: rewritten, or already on the new server.
+    pub links: Vec<String>,
 }
 
 /// A file left as it is, and why.
@@ -100,11 +102,25 @@ impl Relinker {
         if hosts.is_empty() {
             return Err(Error::Refused("no host to rewrite links from".to_owned()));
         }
-        let hosts: Vec<String> = hosts.iter().map(|host| regex::escape(host.trim())).collect();
-        // Scheme (or none: `//host/...`), host, port, then a path of the server's web forms;
-        // the link ends where a URL cannot go on in prose, markup or JSON.
+        // The new server's own links are found too (and left as they are), to be checked.
+        let own = match parsed.port() {
+            Some(port) => format!("{}:{port}", parsed.host_str().unwrap_or_default()),
+            None => parsed.host_str().unwrap_or_default().to_owned(),
+        };
+        // A host with a port matches that port only; one without, any port.
+        let hosts: Vec<String> = hosts
+            .iter()
+            .map(|host| host.trim())
+            .chain([own.as_str()])
+            .map(|host| match host.contains(':') {
+                true => regex::escape(host),
+                false => format!(r"{}(?::\d+)?", regex::escape(host)),
+            })
+            .collect();
+        // Scheme (or none: `//host/...`), host and port, then a path of the server's web
+        // forms; the link ends where a URL cannot go on in prose, markup or JSON.
         let pattern = format!(
-            r#"(?i)(?:https?:)?//(?:{})(?::\d+)?(?-i)(?P<rest>/(?:~|dashboard/|embed\.js\b|404\.png\b)[^\s"'<>()\[\]{{}}`\\|^]*)"#,
+            r#"(?i)(?:https?:)?//(?:{})(?-i)(?P<rest>/(?:~|dashboard/|embed\.js\b|404\.png\b)[^\s"'<>()\[\]{{}}`\\|^]*)"#,
             hosts.join("|")
         );
         let pattern = Regex::new(&pattern)
@@ -112,10 +128,12 @@ impl Relinker {
         Ok(Self { pattern, to: to.trim_end_matches('/').to_owned() })
     }
 
-    /// `text` with its links rewritten, and each change with its byte offset in `text`.
-    fn rewrite(&self, text: &str) -> (String, Vec<(usize, String, String)>) {
+    /// `text` with its links rewritten; each change with its byte offset in `text`; and every
+    /// link as it now is, rewritten or already on the new server.
+    fn rewrite(&self, text: &str) -> (String, Vec<(usize, String, String)>, Vec<String>) {
         let mut out = String::with_capacity(text.len());
         let mut changes = Vec::new();
+        let mut links = Vec::new();
         let mut last = 0;
         for found in self.pattern.captures_iter(text) {
             let (Some(whole), Some(rest)) = (found.get(0), found.name("rest")) else { continue };
@@ -128,18 +146,19 @@ impl Relinker {
             out.push_str(&new);
             last = end;
             if old != new {
-                changes.push((whole.start(), old.to_owned(), new));
+                changes.push((whole.start(), old.to_owned(), new.clone()));
             }
+            links.push(new);
         }
         out.push_str(&text[last..]);
-        (out, changes)
+        (out, changes, links)
     }
 
     /// The file `file`, holding `bytes`, with its links rewritten; `Err` says why it was left
     /// as it is (it does not read as its format).
     pub fn relink(&self, file: &Path, bytes: &[u8]) -> Result<Relinked, String> {
         let text = std::str::from_utf8(bytes).map_err(|err| format!("not UTF-8 text: {err}"))?;
-        let (after, changes) = self.rewrite(text);
+        let (after, changes, links) = self.rewrite(text);
         if is_notebook(file) && !changes.is_empty() {
             self.check_notebook(text, &after)?;
         } else if is_notebook(file) {
@@ -155,7 +174,7 @@ impl Relinker {
                 new,
             })
             .collect();
-        Ok(Relinked { file: file.to_owned(), before: text.to_owned(), after, changes })
+        Ok(Relinked { file: file.to_owned(), before: text.to_owned(), after, changes, links })
     }
 
     /// Checks that `after`, a notebook's text `before` rewritten in place, is the same notebook

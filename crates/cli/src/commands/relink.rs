@@ -22,7 +22,7 @@ struct RelinkReport {
     written: bool,
     /// Whether the links were checked on the new server.
     checked: bool,
-    /// The rewritten links that do not answer there.
+    /// The links to the new server (rewritten, or already there) that do not answer there.
     dead: Vec<DeadLink>,
     /// The unified diff of every file, for people.
     #[serde(skip)]
@@ -51,7 +51,7 @@ impl Render for RelinkReport {
             ),
         });
         if self.checked && self.dead.is_empty() {
-            text.push_str("every rewritten link answers on the new server\n");
+            text.push_str("every link to the new server answers\n");
         }
         Human::Text(text)
     }
@@ -80,12 +80,17 @@ pub(super) async fn run(args: RelinkArgs, settings: &Settings, out: Output) -> R
         dead: Vec::new(),
         diff: String::new(),
     };
+    // Every link as it is after the rewrite, for --check.
+    let mut links = Vec::new();
     for file in documents(&args.paths)? {
         let relinked = std::fs::read(&file)
             .map_err(|err| format!("could not read it: {err}"))
             .and_then(|bytes| relinker.relink(&file, &bytes));
         let relinked = match relinked {
-            Ok(relinked) if relinked.changes.is_empty() => continue,
+            Ok(relinked) if relinked.changes.is_empty() => {
+                links.extend(relinked.links);
+                continue;
+            }
             Ok(relinked) => relinked,
             Err(reason) => {
                 report.skipped.push(Skipped { file, reason });
@@ -100,9 +105,9 @@ pub(super) async fn run(args: RelinkArgs, settings: &Settings, out: Output) -> R
         }
         report.diff.push_str(&diff(&relinked));
         report.changes.extend(relinked.changes);
+        links.extend(relinked.links);
     }
     if args.check {
-        let mut links: Vec<String> = report.changes.iter().map(|c| c.new.clone()).collect();
         links.sort();
         links.dedup();
         let origin = url::Url::parse(&args.to)?.origin().ascii_serialization();
