@@ -37,7 +37,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("chart-studio-cli", CLIENT_CRATES),
-    ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing"]),
+    // The server reads the export format (`restore`) from the bulk crate.
+    ("chart-studio-server", &["chart-studio-models", "chart-studio-sharing", "chart-studio-bulk"]),
     ("chart-studio", CLIENT_CRATES),
     (
         "xtask",

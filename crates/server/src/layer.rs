@@ -14,6 +14,10 @@ use crate::failure::Failure;
 use crate::faults::{Decision, Requester, decide};
 use crate::state::Shared;
 
+/// The v1 route that names its account in its body, not its headers: it takes that account's
+/// lock for writes itself, so the layer takes none for it.
+pub(crate) const CLIENTRESP: &str = "/clientresp";
+
 /// The layer around every route: faults, then the route, then the change written to the
 /// database (with `--data`) before the answer goes out, then one log line (method, path without
 /// its query, status, time, account; never a key or a share key).
@@ -25,7 +29,7 @@ pub(crate) async fn middleware(
     let started = tokio::time::Instant::now();
     // `/clientresp` names its account in its body and takes the account's lock itself.
     let change = !matches!(*request.method(), http::Method::GET | http::Method::HEAD)
-        && request.uri().path().trim_end_matches('/') != crate::routes::CLIENTRESP;
+        && request.uri().path().trim_end_matches('/') != CLIENTRESP;
     let unavailable = |err: anyhow::Error| {
         tracing::error!(error = %format!("{err:#}"), "could not read the database");
         let mut response = Failure::Injected(

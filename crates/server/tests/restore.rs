@@ -119,11 +119,23 @@ fn two_exports(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (alice, bob)
 }
 
+/// Where the data goes: `--data DIR`, or `--database URL`.
+fn storage(data: &Path, database: Option<&str>) -> Vec<std::ffi::OsString> {
+    match database {
+        Some(url) => vec!["--database".into(), url.into()],
+        None => vec!["--data".into(), data.into()],
+    }
+}
+
 fn restore(args: &[&Path], data: &Path) -> Output {
+    restore_into(args, &storage(data, None))
+}
+
+fn restore_into(args: &[&Path], storage: &[std::ffi::OsString]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
         .arg("restore")
         .args(args)
-        .args(["--data".as_ref(), data.as_os_str()])
+        .args(storage)
         .output()
         .unwrap()
 }
@@ -142,9 +154,13 @@ fn key_of(stdout: &str, name: &str) -> String {
 }
 
 fn serve(data: &Path) -> (Running, String) {
+    serve_from(&storage(data, None))
+}
+
+fn serve_from(storage: &[std::ffi::OsString]) -> (Running, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
-        .args(["--listen", "127.0.0.1:0", "--chromium", "/nonexistent/no-images-here", "--data"])
-        .arg(data)
+        .args(["--listen", "127.0.0.1:0", "--chromium", "/nonexistent/no-images-here"])
+        .args(storage)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -166,13 +182,24 @@ fn get_json(url: &str, path: &str, auth: Option<&str>) -> (u16, Value) {
 
 #[test]
 fn exports_go_back_at_their_fids_and_a_second_run_changes_nothing() {
+    restored_at_their_fids(None);
+}
+
+/// The same into PostgreSQL.
+#[test]
+fn exports_go_back_into_postgresql() {
+    let cluster = chart_studio_server::pg_cluster::TempCluster::start().unwrap();
+    restored_at_their_fids(Some(cluster.url().expose()));
+}
+
+fn restored_at_their_fids(database: Option<&str>) {
     let dir = tempfile::tempdir().unwrap();
     let (alice, bob) = two_exports(dir.path());
-    let data = dir.path().join("data");
+    let data = storage(&dir.path().join("data"), database);
 
     let dry = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
         .args(["restore".as_ref(), alice.as_os_str(), bob.as_os_str(), "--dry-run".as_ref()])
-        .args(["--data".as_ref(), data.as_os_str()])
+        .args(&data)
         .output()
         .unwrap();
     let (said, err) = text(&dry);
@@ -181,13 +208,13 @@ fn exports_go_back_at_their_fids_and_a_second_run_changes_nothing() {
         said.contains("would make the account alice") && said.contains("would restore 6 files"),
         "{said}"
     );
-    let (printed, err) = text(&restore(&[&alice, &bob], &data));
+    let (printed, err) = text(&restore_into(&[&alice, &bob], &data));
     assert!(printed.contains("restored 6 files; 0 already there"), "{printed}{err}");
     let alice_key = key_of(&printed, "alice");
     let bob_key = key_of(&printed, "bob");
     assert_eq!(alice_key.len(), 48, "192 random bits");
 
-    let (server, url) = serve(&data);
+    let (server, url) = serve_from(&data);
     let alice_auth = basic("alice", &alice_key);
     let (status, plot) = get_json(&url, "/v2/files/alice:3", Some(&alice_auth));
     assert_eq!(status, 200, "{plot}");
@@ -221,7 +248,7 @@ fn exports_go_back_at_their_fids_and_a_second_run_changes_nothing() {
     assert_eq!(made["file"]["fid"], "bob:8", "new files come after the restored ones: {made}");
     drop(server);
 
-    let (printed, err) = text(&restore(&[&alice, &bob], &data));
+    let (printed, err) = text(&restore_into(&[&alice, &bob], &data));
     assert!(printed.contains("restored 0 files; 6 already there"), "{printed}{err}");
     assert!(!printed.contains("made the account"), "{printed}");
 }

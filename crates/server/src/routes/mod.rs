@@ -11,8 +11,6 @@ mod root;
 mod users;
 mod v1;
 
-pub(crate) use v1::CLIENTRESP;
-
 use axum::Router;
 use axum::extract::Request;
 

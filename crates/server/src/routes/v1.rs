@@ -28,13 +28,10 @@ use crate::failure::Failure;
 use crate::state::Shared;
 use crate::store::{Body, Changes, NewFile, Store, StoreError, StoredColumn};
 
-/// The route that names its account in its body: it takes that account's lock for writes itself.
-pub(crate) const CLIENTRESP: &str = "/clientresp";
-
 /// The routes.
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
-        .route(CLIENTRESP, post(clientresp))
+        .route(crate::layer::CLIENTRESP, post(clientresp))
         .route("/apigetfile/{user}/{id}", get(apigetfile))
         .route("/apigenimage", post(apigenimage))
 }
