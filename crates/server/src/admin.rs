@@ -165,19 +165,29 @@ fn run(data: &Data, request: &Request) -> Result<Answer> {
         None if data.database.is_none() => bail!("give the data folder or the database"),
         None => None,
     };
-    // Files that do not read back stay in the database as they are: `start` reports them.
+    let answer = on_store(data, |store| {
+        let answer = apply(store, request);
+        store.commit()?;
+        Ok(answer)
+    })?;
+    drop(lock);
+    refused(data, answer)
+}
+
+/// Runs `work` on the store of `data`'s database, whose folder's lock (if any) the caller
+/// holds; on PostgreSQL under the lock for writes of every account, which the servers sharing
+/// the database take too (they read the change before their next request). Files that do not
+/// read back stay in the database as they are: `start` reports them.
+pub(crate) fn on_store<T>(data: &Data, work: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
     let db = Db::at(data.folder.as_deref(), data.database.as_ref())?;
-    // Servers sharing a PostgreSQL database read the change before their next request.
     let writing =
         db.write_locker().map(|locker| locker.lock(None)).transpose()?.map(|(lock, _)| lock);
     let (mut store, _) = Store::open(db, 0, 0)?;
-    let answer = apply(&mut store, request);
-    store.commit()?;
+    let done = work(&mut store)?;
     if let Some(writing) = writing {
         writing.unlock()?;
     }
-    drop(lock);
-    refused(data, answer)
+    Ok(done)
 }
 
 fn refused(data: &Data, answer: Answer) -> Result<Answer> {

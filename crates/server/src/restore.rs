@@ -18,7 +18,6 @@ use serde_json::Value;
 
 use crate::admin::Data;
 use crate::control::try_lock;
-use crate::db::Db;
 use crate::store::{Body, FileRecord, Links, Outline, Store, StoredColumn};
 
 /// The most content bytes written in one transaction: a large restore commits as it goes (a
@@ -80,18 +79,13 @@ pub fn restore(data: &Data, exports: &[PathBuf], dry_run: bool) -> Result<Restor
         None if data.database.is_none() => bail!("give the data folder or the database"),
         None => None,
     };
-    let db = Db::at(data.folder.as_deref(), data.database.as_ref())?;
-    let writing =
-        db.write_locker().map(|locker| locker.lock(None)).transpose()?.map(|(lock, _)| lock);
-    let (mut store, _) = Store::open(db, 0, 0)?;
-    let (planned, mut done) = plan(&store, entries)?;
-    if !dry_run {
-        write(&mut store, &planned, &mut done)?;
-    }
-    if let Some(writing) = writing {
-        writing.unlock()?;
-    }
-    Ok(done)
+    crate::admin::on_store(data, |store| {
+        let (planned, mut done) = plan(store, entries)?;
+        if !dry_run {
+            write(store, &planned, &mut done)?;
+        }
+        Ok(done)
+    })
 }
 
 /// The latest entry of each fid of `exports`, each manifest checked against its files.
