@@ -9,28 +9,7 @@ use std::process::{Command, Stdio};
 
 use chart_studio_api::{Client, Config, Credentials, plots, users};
 use chart_studio_http::{HttpSettings, HttpTransport};
-use common::Running;
-
-/// Starts the binary; returns it, its address and its second line (where data is kept).
-fn start_with_note(args: &[&str]) -> (Running, String, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let note = lines.next().unwrap().unwrap();
-    let url = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("{first:?}")).to_owned();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
-    (Running(child), url, note)
-}
-
-fn start(args: &[&str]) -> (Running, String) {
-    let (server, url, _) = start_with_note(args);
-    (server, url)
-}
+use common::{Running, start, start_with_note};
 
 /// A plain HTTP/1.1 GET of `path`: the status line, headers and body as text.
 fn http_get(url: &str, path: &str) -> String {
@@ -200,7 +179,7 @@ async fn with_data_files_fids_share_keys_trash_and_counters_survive_kill_9() {
         let text = String::from_utf8_lossy(&stored);
         assert!(!text.contains("erin-secret-key"), "keys are stored hashed");
     }
-    let (_memory, _, note) = start_with_note(&[]);
+    let (_memory, _, note) = start_with_note::<&str>(&[]);
     assert!(note.contains("in memory only") && note.contains("--data DIR"), "{note}");
 }
 

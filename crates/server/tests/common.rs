@@ -43,6 +43,30 @@ impl Drop for Running {
     }
 }
 
+/// Starts the `chart-studio-server` binary on a free port with `args`; returns it, its address
+/// and its second line (where data is kept).
+pub(crate) fn start_with_note<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Running, String, String) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let note = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("listening on ").unwrap_or_else(|| panic!("{first:?}")).to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    (Running(child), url, note)
+}
+
+/// [`start_with_note`] without the note.
+pub(crate) fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Running, String) {
+    let (server, url, _) = start_with_note(args);
+    (server, url)
+}
+
 /// One request over plain HTTP/1.1 (a `Host` header given in `headers` replaces the server's);
 /// the answer's status, head and body. The answer must be text.
 pub(crate) fn http(

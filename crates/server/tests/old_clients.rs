@@ -1,13 +1,13 @@
-//! What old links and old clients ask for, over real HTTP: `/~USER/N/SLUG/`, `.csv`,
-//! `/embed.js`, `/404.png`, `/static/avatar.png`, and the v1 API (`/apigetfile`, `/clientresp`)
-//! with the statuses and messages the service gave (the Python client's own tests of
-//! `apigetfile` check them).
+//! What old links and old clients ask for, from the binary over real HTTP: `/~USER/N/SLUG/`,
+//! `.csv`, `/embed.js`, `/404.png`, `/static/avatar.png`, and the v1 API (`/apigetfile`,
+//! `/clientresp`) with the statuses and messages the service gave (the Python client's own
+//! tests of `apigetfile` check them).
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
 
 mod common;
 
-use common::{ALICE, BOB, header, http, server};
+use common::{ALICE, BOB, Running, header, http, start};
 use serde_json::{Value, json};
 
 /// `apigetfile` headers: `who`'s credentials, less the header `without`.
@@ -35,19 +35,31 @@ fn get_bytes(url: &str, path: &str) -> (String, Vec<u8>) {
     (String::from_utf8_lossy(&answer[..split]).into_owned(), answer[split + 4..].to_vec())
 }
 
+/// The binary, with alice and bob, without images.
+fn serve() -> (Running, String) {
+    let (alice, bob) = (format!("{}:{}", ALICE.0, ALICE.1), format!("{}:{}", BOB.0, BOB.1));
+    start(&["--user", &alice, "--user", &bob, "--chromium", "/nonexistent/no-images-here"])
+}
+
+/// A plot of alice's, made through `/clientresp`: its page's path, `/~alice/N`.
+fn plot_of_alice(url: &str, name: &str, public: bool) -> String {
+    let traces = json!([{"type": "scatter", "y": [3, 1, 2]}]);
+    let kwargs = json!({"filename": name, "world_readable": public});
+    let made = clientresp(url, ALICE, &traces, &kwargs);
+    made["url"].as_str().unwrap().strip_prefix(url).unwrap().to_owned()
+}
+
 fn get(url: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Value) {
     let (status, _, body) = http(url, "GET", path, headers, "");
     (status, serde_json::from_str(&body).unwrap_or_else(|_| json!(body)))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn apigetfile_answers_as_the_service_did() {
-    let server = server().await;
-    let public = server.add_plots(ALICE.0, 1, "shown", true).unwrap();
-    let private = server.add_plots(ALICE.0, 1, "hidden", false).unwrap();
-    let path = |fid: &str| format!("/apigetfile/{}/", fid.replace(':', "/"));
-    let url = server.url().to_owned();
-    let (public, private) = (path(&public[0]), path(&private[0]));
+#[test]
+fn apigetfile_answers_as_the_service_did() {
+    let (_server, url) = serve();
+    let path = |page: String| page.replace("/~alice/", "/apigetfile/alice/") + "/";
+    let public = path(plot_of_alice(&url, "shown", true));
+    let private = path(plot_of_alice(&url, "hidden", false));
 
     let (status, body) = get(&url, &public, &v1_headers(BOB, None));
     assert_eq!(status, 200, "{body}");
@@ -101,10 +113,9 @@ fn clientresp(url: &str, who: (&str, &str), traces: &Value, kwargs: &Value) -> V
     serde_json::from_str(&body).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn clientresp_makes_and_overwrites_plots_with_their_data_in_a_grid() {
-    let server = server().await;
-    let url = server.url().to_owned();
+#[test]
+fn clientresp_makes_and_overwrites_plots_with_their_data_in_a_grid() {
+    let (_server, url) = serve();
     let traces = json!([{"x": [1, 2, 3], "y": [4, 5, 6], "type": "bar", "name": "Sales"}]);
     let kwargs = json!({"filename": "reports/q1", "fileopt": "new", "layout": {"title": "Q1"}});
     let made = clientresp(&url, ALICE, &traces, &kwargs);
@@ -142,21 +153,18 @@ async fn clientresp_makes_and_overwrites_plots_with_their_data_in_a_grid() {
     assert_ne!(status, 200, "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn old_link_forms_answer() {
-    let server = server().await;
-    let public = server.add_plots(ALICE.0, 1, "shown", true).unwrap();
-    let private = server.add_plots(ALICE.0, 1, "hidden", false).unwrap();
-    let url = server.url().to_owned();
-    let id = |fid: &str| fid.rsplit(':').next().unwrap().to_owned();
-    let (status, _, page) =
-        http(&url, "GET", &format!("/~alice/{}/any-title-slug/", id(&public[0])), &[], "");
+#[test]
+fn old_link_forms_answer() {
+    let (_server, url) = serve();
+    let public = plot_of_alice(&url, "shown", true);
+    let private = plot_of_alice(&url, "hidden", false);
+    let (status, _, page) = http(&url, "GET", &format!("{public}/any-title-slug/"), &[], "");
     assert_eq!(status, 200);
     assert!(page.contains("id=\"chart\""), "the chart's page: {page}");
     for path in [
-        format!("/~alice/{}/any-title-slug/", id(&private[0])),
-        format!("/~alice/{}.csv", id(&private[0])),
-        format!("/~alice/{}.png/slug", id(&public[0])),
+        format!("{private}/any-title-slug/"),
+        format!("{private}.csv"),
+        format!("{public}.png/slug"),
     ] {
         let (status, _, _) = http(&url, "GET", &path, &[], "");
         assert_eq!(status, 404, "{path}");

@@ -7,11 +7,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
-use common::{Running, http};
+use common::{Running, http, start};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -158,15 +157,10 @@ fn serve(data: &Path) -> (Running, String) {
 }
 
 fn serve_from(storage: &[std::ffi::OsString]) -> (Running, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chart-studio-server"))
-        .args(["--listen", "127.0.0.1:0", "--chromium", "/nonexistent/no-images-here"])
-        .args(storage)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let first = BufReader::new(child.stdout.take().unwrap()).lines().next().unwrap().unwrap();
-    let url = first.strip_prefix("listening on ").unwrap().to_owned();
-    (Running(child), url)
+    let mut args: Vec<std::ffi::OsString> =
+        vec!["--chromium".into(), "/nonexistent/no-images-here".into()];
+    args.extend_from_slice(storage);
+    start(&args)
 }
 
 fn basic(user: &str, key: &str) -> String {
