@@ -68,7 +68,7 @@ pub(crate) fn start<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (Running, String) 
 }
 
 /// One request over plain HTTP/1.1 (a `Host` header given in `headers` replaces the server's);
-/// the answer's status, head and body. The answer must be text.
+/// the answer's status, head and body (bytes that are not UTF-8 read as U+FFFD).
 pub(crate) fn http(
     url: &str,
     method: &str,
@@ -88,8 +88,9 @@ pub(crate) fn http(
     }
     request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
     stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
     let (head, body) = answer.split_once("\r\n\r\n").unwrap();
     let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     (status, head.to_owned(), body.to_owned())
