@@ -73,6 +73,7 @@ fn every_subcommand_prints_one_json_document_with_the_fields_it_lists() {
         format!(r#"{{"layout": {{"type": "box", "boxType": "plot", "fileId": "{}"}}}}"#, plots[0]);
     std::fs::write(home.path().join("board.json"), board).unwrap();
     std::fs::write(home.path().join("deck.json"), r#"{"presentation": {"slides": []}}"#).unwrap();
+    std::fs::write(home.path().join("notes.md"), "[chart](https://plot.ly/~cli/0/)\n").unwrap();
     let grids =
         run(&server, home.path(), CLI, &["--json", "folders", "ls", "--filetype", "grid"], "");
     let grid = one_document(&[], &grids)[0]["fid"].as_str().unwrap().to_owned();
@@ -123,6 +124,7 @@ fn every_subcommand_prints_one_json_document_with_the_fields_it_lists() {
         ("sharing audit", vec![], ""),
         ("api", vec!["GET", "/v2/files/cli:0"], ""),
         ("image", vec![kept, "-o", "chart.svg"], ""),
+        ("relink", vec!["notes.md", "--to", server.url.as_str()], ""),
         ("completion", vec!["bash"], ""),
     ];
     let mut tree = Vec::new();
