@@ -420,16 +420,20 @@ impl Sqlite {
         Ok(())
     }
 
-    /// The stored content (JSON) of a file, if it has one.
+    /// The stored content (JSON) of a file, if it has one, read straight into one buffer
+    /// (SQLite's incremental I/O: a large grid is not first assembled by SQLite, then copied).
     pub(crate) fn content(&self, owner: &str, idlocal: u64) -> Result<Option<String>> {
         let mut query = self
             .conn
-            .prepare_cached("SELECT body FROM contents WHERE owner = ?1 AND idlocal = ?2")?;
+            .prepare_cached("SELECT rowid FROM contents WHERE owner = ?1 AND idlocal = ?2")?;
         let mut rows = query.query(params![owner, idlocal_key(idlocal)])?;
-        Ok(match rows.next()? {
-            Some(row) => Some(row.get(0)?),
-            None => None,
-        })
+        let Some(row) = rows.next()? else { return Ok(None) };
+        let rowid: i64 = row.get(0)?;
+        let mut blob =
+            self.conn.blob_open(rusqlite::MAIN_DB, "contents", "body", rowid, true)?;
+        let mut bytes = Vec::with_capacity(blob.len());
+        std::io::Read::read_to_end(&mut blob, &mut bytes)?;
+        Ok(Some(String::from_utf8(bytes)?))
     }
 
     /// Writes `batch` in one transaction.

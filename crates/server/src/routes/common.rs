@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, delete, get, post};
 use axum::{Json, Router};
+use bytes::Bytes;
 use chart_studio_models::{ColumnRef, File, FileType, HOME_FOLDER, NumberedPage};
 use http::StatusCode;
 use serde_json::{Value, json};
@@ -412,17 +413,30 @@ async fn content(
         }
         content
     };
-    json_off_the_workers(move || match content {
-        Content::Plot(sources) => Ok(serde_json::to_vec(&sources.content(inline, map_unreadable)?)),
-        Content::Grid(read) => grid_json(read),
-    })
-    .await
+    match content {
+        Content::Plot(sources) => {
+            json_off_the_workers(move || {
+                Ok(serde_json::to_vec(&sources.content(inline, map_unreadable)?))
+            })
+            .await
+        }
+        Content::Grid(read) => {
+            let pieces = crate::render::off_the_workers(move || grid_json(read)).await??;
+            let pieces = pieces.map_err(|_| {
+                Failure::Injected(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "The answer could not be written.",
+                )
+            })?;
+            Ok(json_in_pieces(pieces))
+        }
+    }
 }
 
-/// A grid's content answer: from its decoded columns when a change or the cache holds them,
-/// else straight from the stored JSON, each column's data copied as it is stored (never
-/// decoded into a JSON tree).
-fn grid_json(read: ContentRead) -> Result<serde_json::Result<Vec<u8>>, Failure> {
+/// A grid's content answer, in pieces: from its decoded columns when a change or the cache
+/// holds them, else straight from the stored JSON, each column's data a slice of the stored
+/// text (never decoded into a JSON tree, nor copied into the answer).
+fn grid_json(read: ContentRead) -> Result<serde_json::Result<Vec<Bytes>>, Failure> {
     match read {
         ContentRead::Ready(Body::Grid { columns }) => {
             let columns = columns
@@ -432,24 +446,76 @@ fn grid_json(read: ContentRead) -> Result<serde_json::Result<Vec<u8>>, Failure> 
                     uid: &c.uid,
                     data: ColumnData::Decoded(&c.data),
                 })
-                .collect();
-            Ok(serde_json::to_vec(&GridContent(columns)))
+                .collect::<Vec<_>>();
+            Ok(grid_pieces(&columns, &Bytes::new()))
         }
         ContentRead::Ready(_) => Err(Failure::NotFound),
         ContentRead::Stored { text, key, .. } => {
-            let StoredGrid::Grid { columns } = serde_json::from_str(&text)
+            let stored = Bytes::from(text.into_bytes());
+            let whole = std::str::from_utf8(&stored)
                 .map_err(|err| StoreError::Storage(format!("{}:{}: {err}", key.0, key.1)))?;
+            let StoredGrid::Grid { columns } = serde_json::from_str(whole)
+                .map_err(|err| StoreError::Storage(format!("{}:{}: {err}", key.0, key.1)))?;
+            // Where each column's data stands in the stored text.
+            let at = |data: &str| {
+                let start = data.as_ptr().addr() - whole.as_ptr().addr();
+                start..start + data.len()
+            };
             let columns = columns
                 .iter()
                 .map(|c| GridColumn {
                     name: &c.name,
                     uid: &c.uid,
-                    data: ColumnData::Stored(c.data),
+                    data: ColumnData::Stored(at(c.data.get())),
                 })
-                .collect();
-            Ok(serde_json::to_vec(&GridContent(columns)))
+                .collect::<Vec<_>>();
+            Ok(grid_pieces(&columns, &stored))
         }
     }
+}
+
+/// A grid's content, `{"cols": {name: {data, order, uid}}}` with the names in order, as the
+/// pieces of its answer: the text around each column's data, and the data, written from its
+/// decoded values or a slice of `stored`.
+fn grid_pieces(columns: &[GridColumn<'_>], stored: &Bytes) -> serde_json::Result<Vec<Bytes>> {
+    let mut by_name: Vec<(usize, &GridColumn<'_>)> = columns.iter().enumerate().collect();
+    by_name.sort_by(|a, b| a.1.name.cmp(b.1.name));
+    let mut pieces = Vec::with_capacity(by_name.len() * 2 + 1);
+    let mut text = String::from(r#"{"cols":{"#);
+    for (n, (order, column)) in by_name.into_iter().enumerate() {
+        if n > 0 {
+            text.push(',');
+        }
+        text.push_str(&serde_json::to_string(column.name)?);
+        text.push_str(r#":{"data":"#);
+        pieces.push(Bytes::from(std::mem::take(&mut text)));
+        pieces.push(match &column.data {
+            ColumnData::Decoded(values) => Bytes::from(serde_json::to_vec(values)?),
+            ColumnData::Stored(range) => stored.slice(range.clone()),
+        });
+        text.push_str(&format!(
+            r#","order":{order},"uid":{}}}"#,
+            serde_json::to_string(column.uid)?
+        ));
+    }
+    text.push_str("}}");
+    pieces.push(Bytes::from(text));
+    Ok(pieces)
+}
+
+/// A JSON answer written in `pieces`, one after the other, with its length.
+fn json_in_pieces(pieces: Vec<Bytes>) -> Response {
+    let length = pieces.iter().map(Bytes::len).sum::<usize>();
+    let stream =
+        futures_util::stream::iter(pieces.into_iter().map(Ok::<_, std::convert::Infallible>));
+    (
+        [
+            (http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (http::header::CONTENT_LENGTH, length.to_string()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// A JSON answer made by `work` on a thread for blocking work: decoding and writing a large
@@ -477,45 +543,10 @@ struct GridColumn<'a> {
     data: ColumnData<'a>,
 }
 
-/// A column's data: decoded, or its stored JSON.
-#[derive(serde::Serialize)]
-#[serde(untagged)]
+/// A column's data: decoded, or where it stands in the stored JSON.
 enum ColumnData<'a> {
     Decoded(&'a [Value]),
-    Stored(&'a serde_json::value::RawValue),
-}
-
-/// A grid's content, `{"cols": {name: {data, order, uid}}}` with the names in order, written
-/// straight from the columns (nothing is copied into a JSON tree first).
-struct GridContent<'a>(Vec<GridColumn<'a>>);
-
-impl serde::Serialize for GridContent<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        #[derive(serde::Serialize)]
-        struct Column<'a> {
-            data: &'a ColumnData<'a>,
-            order: usize,
-            uid: &'a str,
-        }
-        struct Columns<'a>(&'a [GridColumn<'a>]);
-        impl serde::Serialize for Columns<'_> {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let mut by_name: Vec<(usize, &GridColumn<'_>)> =
-                    self.0.iter().enumerate().collect();
-                by_name.sort_by(|a, b| a.1.name.cmp(b.1.name));
-                let mut map = serializer.serialize_map(Some(by_name.len()))?;
-                for (order, column) in by_name {
-                    let value = Column { data: &column.data, order, uid: column.uid };
-                    map.serialize_entry(column.name, &value)?;
-                }
-                map.end()
-            }
-        }
-        let mut map = serializer.serialize_map(Some(1))?;
-        map.serialize_entry("cols", &Columns(&self.0))?;
-        map.end()
-    }
+    Stored(std::ops::Range<usize>),
 }
 
 /// Refuses figures without `data` or `layout`, raw data arrays, and references to columns that
@@ -567,7 +598,7 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use proptest::prelude::*;
-    use serde_json::Value;
+    use serde_json::{Value, json};
 
     use super::grid_json;
     use crate::content::Cache;
@@ -601,11 +632,26 @@ mod tests {
                 .collect();
             let body = Body::grid(columns);
             let text = serde_json::to_string(&body).unwrap();
-            let decoded = grid_json(ContentRead::Ready(body)).unwrap().unwrap();
+            let expected: serde_json::Map<String, Value> = match &body {
+                Body::Grid { columns } => columns
+                    .iter()
+                    .enumerate()
+                    .map(|(order, c)| {
+                        (c.name.clone(), json!({"data": c.data, "order": order, "uid": c.uid}))
+                    })
+                    .collect(),
+                _ => unreachable!(),
+            };
+            let unique = expected.len() == match &body { Body::Grid { columns } => columns.len(), _ => 0 };
+            let whole = |pieces: Vec<bytes::Bytes>| String::from_utf8(pieces.concat()).unwrap();
+            let decoded = whole(grid_json(ContentRead::Ready(body)).unwrap().unwrap());
             let cache = Arc::new(Mutex::new(Cache::new(0)));
             let stored = ContentRead::Stored { text, key: ("alice".to_owned(), 1, 0), cache };
-            let raw = grid_json(stored).unwrap().unwrap();
-            prop_assert_eq!(String::from_utf8(raw).unwrap(), String::from_utf8(decoded).unwrap());
+            let raw = whole(grid_json(stored).unwrap().unwrap());
+            prop_assert_eq!(&raw, &decoded);
+            if unique {
+                prop_assert_eq!(raw, json!({"cols": expected}).to_string());
+            }
         }
     }
 }
