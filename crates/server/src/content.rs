@@ -265,10 +265,45 @@ impl ContentRead {
     }
 }
 
+/// A grid's stored JSON and where each column stands in it, read without decoding the data
+/// (a decoded number takes about 30 bytes): answers are written with slices of it.
+#[derive(Debug)]
+pub(crate) struct SlicedGrid {
+    /// The stored JSON.
+    pub text: bytes::Bytes,
+    /// Each column's name, uid, and where its data (a JSON array) stands in `text`, in order.
+    pub columns: Vec<(String, String, std::ops::Range<usize>)>,
+}
+
+impl SlicedGrid {
+    /// Slices the stored JSON `text` of the grid at `key`.
+    pub(crate) fn of(text: String, key: &CacheKey) -> Result<Self, String> {
+        let text = bytes::Bytes::from(text.into_bytes());
+        let unreadable = |err: &dyn std::fmt::Display| format!("{}:{}: {err}", key.0, key.1);
+        let whole = std::str::from_utf8(&text).map_err(|err| unreadable(&err))?;
+        let StoredGrid::Grid { columns } =
+            serde_json::from_str(whole).map_err(|err| unreadable(&err))?;
+        let at = |data: &str| {
+            let start = data.as_ptr().addr() - whole.as_ptr().addr();
+            start..start + data.len()
+        };
+        let columns = columns
+            .iter()
+            .map(|c| (c.name.to_string(), c.uid.to_string(), at(c.data.get())))
+            .collect();
+        Ok(Self { text, columns })
+    }
+
+    /// Column `index`'s data, a JSON array: a slice of the stored JSON.
+    pub(crate) fn data(&self, index: usize) -> Option<bytes::Bytes> {
+        self.columns.get(index).map(|(_, _, range)| self.text.slice(range.clone()))
+    }
+}
+
 /// A stored grid read without decoding its data: each column's data stays the stored JSON
-/// text (a decoded number takes about 30 bytes).
+/// text.
 #[derive(Debug, serde::Deserialize)]
-pub(crate) enum StoredGrid<'a> {
+enum StoredGrid<'a> {
     Grid {
         #[serde(borrow)]
         columns: Vec<RawColumn<'a>>,
@@ -277,13 +312,13 @@ pub(crate) enum StoredGrid<'a> {
 
 /// A column of a [`StoredGrid`].
 #[derive(Debug, serde::Deserialize)]
-pub(crate) struct RawColumn<'a> {
+struct RawColumn<'a> {
     #[serde(borrow)]
-    pub name: std::borrow::Cow<'a, str>,
+    name: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
-    pub uid: std::borrow::Cow<'a, str>,
+    uid: std::borrow::Cow<'a, str>,
     #[serde(borrow)]
-    pub data: &'a serde_json::value::RawValue,
+    data: &'a serde_json::value::RawValue,
 }
 
 /// The cache, locked; a reader that panicked does not poison it for the others.

@@ -3,6 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chart_studio_models::{
     ColumnInfo, ColumnRef, Counted, Document, Fid, File, Folder, FolderChildren, Grid, Plot, User,
     replace_attribute,
@@ -12,6 +14,7 @@ use serde_json::Value;
 use crate::access::View;
 use crate::auth::Viewer;
 use crate::clock;
+use crate::content::SlicedGrid;
 use crate::state::Urls;
 use crate::store::{Account, Body, ContentRead, FileRecord, Outline, Store, StoreError};
 use chart_studio_models::FileType;
@@ -288,6 +291,65 @@ impl PlotSources {
         off_the_workers(move || self.content(true, false)).await?
     }
 
+    /// The figure with its data inlined, as [`PlotSources::content`] gives it, written as the
+    /// pieces of a JSON answer: the figure's own JSON around each column's data, which is a
+    /// slice of its grid's stored JSON (the grids are never decoded), or written from decoded
+    /// columns when a change or the cache holds them.
+    pub(crate) fn inlined_pieces(self) -> Result<Vec<Bytes>, StoreError> {
+        let json_error = |err: serde_json::Error| StoreError::Storage(err.to_string());
+        let mut grids = BTreeMap::new();
+        for (fid, read) in self.grids {
+            let data = match read {
+                ContentRead::Ready(Body::Grid { columns }) => GridData::Decoded(columns),
+                ContentRead::Ready(_) => continue,
+                ContentRead::Stored { text, key, .. } => {
+                    GridData::Sliced(SlicedGrid::of(text, &key).map_err(StoreError::Storage)?)
+                }
+            };
+            grids.insert(fid, data);
+        }
+        // Each column's data stands in the figure as a string no figure holds (a random
+        // nonce), replaced by the data when the figure is written.
+        let nonce = Store::random_key();
+        let mut figure = Arc::unwrap_or_clone(self.figure);
+        let mut slots = Vec::new();
+        for source in self.sources {
+            let data = match grids.get(&source.reference.grid) {
+                Some(GridData::Sliced(grid)) => grid.data(source.column),
+                Some(GridData::Decoded(columns)) => match columns.get(source.column) {
+                    Some(column) => {
+                        Some(serde_json::to_vec(&column.data).map_err(json_error)?.into())
+                    }
+                    None => None,
+                },
+                None => None,
+            };
+            let Some(data) = data else { continue };
+            let placeholder = format!("\u{0}{nonce}:{}\u{0}", slots.len());
+            let key = inlined_key(&source.path);
+            replace_attribute(&mut figure, &source.path, &key, Value::String(placeholder.clone()));
+            slots.push((serde_json::to_string(&placeholder).map_err(json_error)?, data));
+        }
+        let text = serde_json::to_string(&figure).map_err(json_error)?;
+        let mut found: Vec<(usize, usize, Bytes)> = slots
+            .into_iter()
+            .filter_map(|(placeholder, data)| {
+                text.find(&placeholder).map(|at| (at, at + placeholder.len(), data))
+            })
+            .collect();
+        found.sort_by_key(|(at, ..)| *at);
+        let text = Bytes::from(text);
+        let mut pieces = Vec::with_capacity(found.len() * 2 + 1);
+        let mut written = 0;
+        for (at, end, data) in found {
+            pieces.push(text.slice(written..at));
+            pieces.push(data);
+            written = end;
+        }
+        pieces.push(text.slice(written..));
+        Ok(pieces)
+    }
+
     /// What the content depends on besides the plot itself: each column the viewer sees, with
     /// when its grid last changed.
     pub(crate) fn revision(&self) -> String {
@@ -317,14 +379,7 @@ impl PlotSources {
             };
             let data = Value::Array(column.data.clone());
             if inline {
-                let key = source
-                    .path
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or_default()
-                    .trim_end_matches("src")
-                    .to_owned();
-                replace_attribute(&mut figure, &source.path, &key, data);
+                replace_attribute(&mut figure, &source.path, &inlined_key(&source.path), data);
             } else if map_unreadable && !source.grid_readable {
                 mapped.insert(source.reference.to_string(), data);
             }
@@ -338,6 +393,32 @@ impl PlotSources {
     }
 }
 
+/// A grid's columns as a plot's content reads them.
+enum GridData {
+    Sliced(SlicedGrid),
+    Decoded(Arc<Vec<crate::store::StoredColumn>>),
+}
+
+/// The attribute that holds the data a `*src` reference at `path` points to: `x` for `...xsrc`.
+fn inlined_key(path: &str) -> String {
+    path.rsplit('.').next().unwrap_or_default().trim_end_matches("src").to_owned()
+}
+
+/// A JSON answer written in `pieces`, one after the other, with its length.
+pub(crate) fn json_in_pieces(pieces: Vec<Bytes>) -> Response {
+    let length = pieces.iter().map(Bytes::len).sum::<usize>();
+    let stream =
+        futures_util::stream::iter(pieces.into_iter().map(Ok::<_, std::convert::Infallible>));
+    (
+        [
+            (http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (http::header::CONTENT_LENGTH, length.to_string()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}
+
 /// Runs `work` on a thread for blocking work, so that it holds up no async worker.
 pub(crate) async fn off_the_workers<T: Send + 'static>(
     work: impl FnOnce() -> T + Send + 'static,
@@ -345,4 +426,84 @@ pub(crate) async fn off_the_workers<T: Send + 'static>(
     tokio::task::spawn_blocking(work)
         .await
         .map_err(|err| StoreError::Storage(format!("a blocking task stopped: {err}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    use super::PlotSources;
+    use crate::auth::Viewer;
+    use crate::content::Body;
+    use crate::db::Db;
+    use crate::store::{NewFile, Store, StoredColumn};
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
+            "[a-z\"\\\\\u{0}\u{e9}\n]{0,6}".prop_map(Value::from),
+        ]
+    }
+
+    fn file(name: &str, body: Body) -> NewFile {
+        NewFile {
+            filename: Some(name.to_owned()),
+            parent: None,
+            parent_path: None,
+            world_readable: true,
+            share_key_enabled: false,
+            metadata: None,
+            body,
+            idlocal: None,
+        }
+    }
+
+    proptest! {
+        /// A plot's content with its data inlined, written in pieces around slices of its
+        /// grid's stored JSON (or its decoded columns, before a commit), is the content
+        /// written whole, byte for byte; strings in the figure that look like the placeholders
+        /// change nothing.
+        #[test]
+        fn inlined_pieces_write_the_inlined_content(
+            columns in proptest::collection::vec(proptest::collection::vec(value(), 0..6), 1..4),
+            refs in proptest::collection::vec((0usize..4, 0usize..3, "[a-z\u{0}:0-9]{0,8}"), 0..5),
+            committed in any::<bool>(),
+        ) {
+            let (mut store, _) = Store::open(Db::in_memory().unwrap(), 1, 0).unwrap();
+            store.add_account("alice", "alice-key").unwrap();
+            let stored: Vec<StoredColumn> = columns
+                .into_iter()
+                .enumerate()
+                .map(|(n, data)| StoredColumn { name: format!("c{n}"), uid: format!("u{n:05}"), data })
+                .collect();
+            let count = stored.len();
+            let grid = store.create("alice", file("g", Body::grid(stored))).unwrap();
+            let attributes = ["xsrc", "ysrc", "textsrc"];
+            let traces: Vec<Value> = refs
+                .iter()
+                .map(|(column, attribute, text)| {
+                    let mut trace = json!({"type": "scatter", "name": text});
+                    trace[attributes[*attribute]] = json!(format!("alice:{grid}:u{:05}", column % count));
+                    trace["marker"] = json!({"colorsrc": format!("alice:{grid}:u{:05}", (column + 1) % count)});
+                    trace
+                })
+                .collect();
+            let figure = json!({"data": traces, "layout": {"title": "\u{0}0:0\u{0}"}});
+            let plot = store.create("alice", file("p", Body::plot(figure))).unwrap();
+            let sources = |store: &Store| {
+                PlotSources::of(store, &Viewer::Anonymous, "alice", plot).unwrap().unwrap()
+            };
+            // Written whole from the columns as they were given (decoding stored JSON may
+            // round a float's last digit; the pieces keep it as stored).
+            let whole = serde_json::to_string(&sources(&store).content(true, false).unwrap());
+            if committed {
+                store.commit().unwrap();
+            }
+            let pieces = sources(&store).inlined_pieces().unwrap().concat();
+            prop_assert_eq!(String::from_utf8(pieces).unwrap(), whole.unwrap());
+        }
+    }
 }

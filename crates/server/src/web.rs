@@ -512,14 +512,18 @@ async fn file_page(
         let sharing = Sharing::from_fields(record.world_readable, record.share_key_enabled);
         (record.filename.clone(), sharing, sources)
     };
+    if let Wanted::Json = wanted {
+        return match crate::render::off_the_workers(move || sources.inlined_pieces()).await {
+            Ok(Ok(pieces)) => crate::render::json_in_pieces(pieces),
+            Ok(Err(err)) | Err(err) => Failure::from(err).into_response(),
+        };
+    }
     let figure = match sources.inlined().await {
         Ok(figure) => figure,
         Err(err) => return Failure::from(err).into_response(),
     };
-    match wanted {
-        Wanted::Json => return axum::Json(figure).into_response(),
-        Wanted::Csv => return csv_answer(&figure, &title),
-        _ => {}
+    if let Wanted::Csv = wanted {
+        return csv_answer(&figure, &title);
     }
     let embed = matches!(wanted, Wanted::Embed);
     // The picture a shared link unfurls with in chat and social apps.

@@ -429,8 +429,7 @@ impl Sqlite {
         let mut rows = query.query(params![owner, idlocal_key(idlocal)])?;
         let Some(row) = rows.next()? else { return Ok(None) };
         let rowid: i64 = row.get(0)?;
-        let mut blob =
-            self.conn.blob_open(rusqlite::MAIN_DB, "contents", "body", rowid, true)?;
+        let mut blob = self.conn.blob_open(rusqlite::MAIN_DB, "contents", "body", rowid, true)?;
         let mut bytes = Vec::with_capacity(blob.len());
         std::io::Read::read_to_end(&mut blob, &mut bytes)?;
         Ok(Some(String::from_utf8(bytes)?))

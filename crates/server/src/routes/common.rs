@@ -16,7 +16,7 @@ use crate::access::View;
 use crate::access::{owned, parse_fid, readable};
 use crate::auth::Viewer;
 use crate::body::Payload;
-use crate::content::StoredGrid;
+use crate::content::SlicedGrid;
 use crate::db::Scope;
 use crate::failure::Failure;
 use crate::pages::{RequestUrl, numbered_window};
@@ -414,6 +414,10 @@ async fn content(
         content
     };
     match content {
+        Content::Plot(sources) if inline && !map_unreadable => {
+            let pieces = crate::render::off_the_workers(move || sources.inlined_pieces()).await??;
+            Ok(crate::render::json_in_pieces(pieces))
+        }
         Content::Plot(sources) => {
             json_off_the_workers(move || {
                 Ok(serde_json::to_vec(&sources.content(inline, map_unreadable)?))
@@ -428,7 +432,7 @@ async fn content(
                     "The answer could not be written.",
                 )
             })?;
-            Ok(json_in_pieces(pieces))
+            Ok(crate::render::json_in_pieces(pieces))
         }
     }
 }
@@ -451,25 +455,17 @@ fn grid_json(read: ContentRead) -> Result<serde_json::Result<Vec<Bytes>>, Failur
         }
         ContentRead::Ready(_) => Err(Failure::NotFound),
         ContentRead::Stored { text, key, .. } => {
-            let stored = Bytes::from(text.into_bytes());
-            let whole = std::str::from_utf8(&stored)
-                .map_err(|err| StoreError::Storage(format!("{}:{}: {err}", key.0, key.1)))?;
-            let StoredGrid::Grid { columns } = serde_json::from_str(whole)
-                .map_err(|err| StoreError::Storage(format!("{}:{}: {err}", key.0, key.1)))?;
-            // Where each column's data stands in the stored text.
-            let at = |data: &str| {
-                let start = data.as_ptr().addr() - whole.as_ptr().addr();
-                start..start + data.len()
-            };
-            let columns = columns
+            let grid = SlicedGrid::of(text, &key).map_err(StoreError::Storage)?;
+            let columns = grid
+                .columns
                 .iter()
-                .map(|c| GridColumn {
-                    name: &c.name,
-                    uid: &c.uid,
-                    data: ColumnData::Stored(at(c.data.get())),
+                .map(|(name, uid, range)| GridColumn {
+                    name,
+                    uid,
+                    data: ColumnData::Stored(range.clone()),
                 })
                 .collect::<Vec<_>>();
-            Ok(grid_pieces(&columns, &stored))
+            Ok(grid_pieces(&columns, &grid.text))
         }
     }
 }
@@ -501,21 +497,6 @@ fn grid_pieces(columns: &[GridColumn<'_>], stored: &Bytes) -> serde_json::Result
     text.push_str("}}");
     pieces.push(Bytes::from(text));
     Ok(pieces)
-}
-
-/// A JSON answer written in `pieces`, one after the other, with its length.
-fn json_in_pieces(pieces: Vec<Bytes>) -> Response {
-    let length = pieces.iter().map(Bytes::len).sum::<usize>();
-    let stream =
-        futures_util::stream::iter(pieces.into_iter().map(Ok::<_, std::convert::Infallible>));
-    (
-        [
-            (http::header::CONTENT_TYPE, "application/json".to_owned()),
-            (http::header::CONTENT_LENGTH, length.to_string()),
-        ],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response()
 }
 
 /// A JSON answer made by `work` on a thread for blocking work: decoding and writing a large

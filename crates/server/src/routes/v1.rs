@@ -18,6 +18,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use bytes::Bytes;
 use chart_studio_models::{Fid, FileType, HOME_FOLDER, data_columns, use_reference};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
@@ -130,9 +131,14 @@ async fn apigetfile(
             Err(err) => return Failure::from(err).into_response(),
         }
     };
-    match sources.inlined().await {
-        Ok(figure) => axum::Json(json!({"payload": {"figure": figure}})).into_response(),
-        Err(err) => Failure::from(err).into_response(),
+    match crate::render::off_the_workers(move || sources.inlined_pieces()).await {
+        Ok(Ok(figure)) => {
+            let mut pieces = vec![Bytes::from_static(br#"{"payload":{"figure":"#)];
+            pieces.extend(figure);
+            pieces.push(Bytes::from_static(b"}}"));
+            crate::render::json_in_pieces(pieces)
+        }
+        Ok(Err(err)) | Err(err) => Failure::from(err).into_response(),
     }
 }
 
