@@ -17,7 +17,7 @@ use crate::state::Shared;
 /// The routes.
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
-        .route("/embed.js", get(|| async { script(EMBED_JS) }))
+        .route("/embed.js", get(|| async { crate::web::script(EMBED_JS) }))
         .route("/404.png", get(|| async { picture(&MISSING) }))
         .route("/static/avatar.png", get(|| async { picture(&AVATAR) }))
         .route("/static/background.png", get(|| async { picture(&BACKGROUND) }))
@@ -48,17 +48,6 @@ const EMBED_JS: &str = r#"(function () {
   }
 })();
 "#;
-
-fn script(source: &'static str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=86400"),
-        ],
-        source,
-    )
-        .into_response()
-}
 
 fn picture(png: &'static [u8]) -> Response {
     ([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "public, max-age=86400")], png)

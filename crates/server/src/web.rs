@@ -74,7 +74,6 @@ pub(crate) fn routes() -> Router<Shared> {
                 slugged_page(s, u, Path((user, file)), q, v, h)
             }),
         )
-        .merge(crate::old_links::routes())
 }
 
 async fn plotly_js_file() -> Response {
@@ -99,7 +98,7 @@ async fn chart_js() -> Response {
 }
 
 /// One of the pages' scripts.
-fn script(source: &'static str) -> Response {
+pub(crate) fn script(source: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),

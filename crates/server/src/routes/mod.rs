@@ -41,6 +41,7 @@ pub(crate) fn router(app: Shared) -> Router {
             axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
         )
         .merge(crate::web::routes())
+        .merge(crate::old_links::routes())
         .fallback(crate::web::unknown)
         .method_not_allowed_fallback(|request: Request| async move {
             Failure::MethodNotAllowed(request.method().to_string())
