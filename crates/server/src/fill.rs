@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use chart_studio_models::HOME_FOLDER;
 use serde_json::{Value, json};
 
 use crate::content::{Body, StoredColumn};
@@ -37,7 +38,10 @@ pub fn fill(dir: &Path, username: &str, api_key: &str, pairs: usize, rows: usize
             data: (0..rows).map(|row| json!(row as f64 * scale)).collect(),
         };
         let columns = vec![column("x", "aaaaaa", 1.0), column("y", "bbbbbb", 0.5)];
-        let grid = store.create(username, public(format!("grid {pair}"), Body::grid(columns)))?;
+        let grid = store.create(
+            username,
+            NewFile::named(&format!("grid {pair}"), HOME_FOLDER, true, Body::grid(columns)),
+        )?;
         let figure: Value = json!({
             "data": [{
                 "type": "scatter",
@@ -46,24 +50,13 @@ pub fn fill(dir: &Path, username: &str, api_key: &str, pairs: usize, rows: usize
             }],
             "layout": {"title": {"text": format!("plot {pair}")}},
         });
-        store.create(username, public(format!("plot {pair}"), Body::plot(figure)))?;
+        store.create(
+            username,
+            NewFile::named(&format!("plot {pair}"), HOME_FOLDER, true, Body::plot(figure)),
+        )?;
         if (pair + 1) % per_commit == 0 {
             store.commit()?;
         }
     }
     store.commit()
-}
-
-/// A public file named `name` in home.
-fn public(name: String, body: Body) -> NewFile {
-    NewFile {
-        filename: Some(name),
-        parent: None,
-        parent_path: None,
-        world_readable: true,
-        share_key_enabled: false,
-        metadata: None,
-        body,
-        idlocal: None,
-    }
 }

@@ -433,6 +433,8 @@ mod tests {
     use proptest::prelude::*;
     use serde_json::{Value, json};
 
+    use chart_studio_models::HOME_FOLDER;
+
     use super::PlotSources;
     use crate::auth::Viewer;
     use crate::content::Body;
@@ -446,19 +448,6 @@ mod tests {
             any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
             "[a-z\"\\\\\u{0}\u{e9}\n]{0,6}".prop_map(Value::from),
         ]
-    }
-
-    fn file(name: &str, body: Body) -> NewFile {
-        NewFile {
-            filename: Some(name.to_owned()),
-            parent: None,
-            parent_path: None,
-            world_readable: true,
-            share_key_enabled: false,
-            metadata: None,
-            body,
-            idlocal: None,
-        }
     }
 
     proptest! {
@@ -480,7 +469,7 @@ mod tests {
                 .map(|(n, data)| StoredColumn { name: format!("c{n}"), uid: format!("u{n:05}"), data })
                 .collect();
             let count = stored.len();
-            let grid = store.create("alice", file("g", Body::grid(stored))).unwrap();
+            let grid = store.create("alice", NewFile::named("g", HOME_FOLDER, true, Body::grid(stored))).unwrap();
             let attributes = ["xsrc", "ysrc", "textsrc"];
             let traces: Vec<Value> = refs
                 .iter()
@@ -492,7 +481,7 @@ mod tests {
                 })
                 .collect();
             let figure = json!({"data": traces, "layout": {"title": "\u{0}0:0\u{0}"}});
-            let plot = store.create("alice", file("p", Body::plot(figure))).unwrap();
+            let plot = store.create("alice", NewFile::named("p", HOME_FOLDER, true, Body::plot(figure))).unwrap();
             let sources = |store: &Store| {
                 PlotSources::of(store, &Viewer::Anonymous, "alice", plot).unwrap().unwrap()
             };

@@ -153,16 +153,7 @@ fn sample_data(name: &str, index: usize) -> Vec<Value> {
 }
 
 fn file(name: &str, body: Body, public: bool) -> NewFile {
-    NewFile {
-        filename: Some(name.to_owned()),
-        parent: None,
-        parent_path: None,
-        world_readable: public,
-        share_key_enabled: false,
-        metadata: None,
-        body,
-        idlocal: None,
-    }
+    NewFile::named(name, chart_studio_models::HOME_FOLDER, public, body)
 }
 
 /// The demo account: folders, a grid, and public, private and secret plots that use it.

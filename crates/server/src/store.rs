@@ -126,6 +126,23 @@ pub(crate) struct NewFile {
     pub idlocal: Option<u64>,
 }
 
+impl NewFile {
+    /// A file named `filename` in folder `parent`, public or private, without a secret link or
+    /// metadata, at its account's next idlocal.
+    pub(crate) fn named(filename: &str, parent: i64, world_readable: bool, body: Body) -> Self {
+        Self {
+            filename: Some(filename.to_owned()),
+            parent: Some(parent),
+            parent_path: None,
+            world_readable,
+            share_key_enabled: false,
+            metadata: None,
+            body,
+            idlocal: None,
+        }
+    }
+}
+
 /// Writable metadata; `None` leaves a field alone.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Changes {
@@ -1373,16 +1390,7 @@ mod tests {
     use super::*;
 
     fn new(name: &str, body: Body) -> NewFile {
-        NewFile {
-            filename: Some(name.to_owned()),
-            parent: None,
-            parent_path: None,
-            world_readable: false,
-            share_key_enabled: false,
-            metadata: None,
-            body,
-            idlocal: None,
-        }
+        NewFile::named(name, HOME_FOLDER, false, body)
     }
 
     fn store() -> Store {

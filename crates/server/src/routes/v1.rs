@@ -306,7 +306,9 @@ fn save(
                 store.update(owner, grid, replacing(body, world_readable))?;
                 grid
             }
-            None => store.create(owner, new_file(&grid_name, parent, world_readable, body))?,
+            None => {
+                store.create(owner, NewFile::named(&grid_name, parent, world_readable, body))?
+            }
         };
         for ((path, _), uid) in columns.iter().zip(&uids) {
             use_reference(figure, path, &format!("{owner}:{grid}:{uid}"));
@@ -318,7 +320,7 @@ fn save(
             store.update(owner, plot, replacing(body, world_readable))?;
             plot
         }
-        None => store.create(owner, new_file(&name, parent, world_readable, body))?,
+        None => store.create(owner, NewFile::named(&name, parent, world_readable, body))?,
     };
     Ok((idlocal, name))
 }
@@ -326,17 +328,4 @@ fn save(
 /// The change that gives a file new content and sharing.
 fn replacing(body: Body, world_readable: bool) -> Changes {
     Changes { world_readable: Some(world_readable), body: Some(body), ..Changes::default() }
-}
-
-fn new_file(name: &str, parent: i64, world_readable: bool, body: Body) -> NewFile {
-    NewFile {
-        filename: Some(name.to_owned()),
-        parent: Some(parent),
-        parent_path: None,
-        world_readable,
-        share_key_enabled: false,
-        metadata: None,
-        body,
-        idlocal: None,
-    }
 }
