@@ -1,7 +1,8 @@
 //! End-to-end: the paths that must never lose a file or give a wrong privacy answer, run with
 //! the real binary against the local server: folder selections, append-only backups, kills
 //! and imports without resume, journals held by one run, sealed plans, reused fids, Ctrl-C,
-//! undo of deletes and secret links, and inputs refused at the edge.
+//! undo of deletes and secret links, inputs refused at the edge, and `relink --write` killed
+//! or racing another writer.
 
 #![allow(clippy::unwrap_used, reason = "test code: a panic is the failure report")]
 
@@ -757,4 +758,160 @@ fn an_import_killed_at_any_point_or_run_twice_at_once_ends_whole_without_duplica
     let listed = json_as(&target, home.path(), CLI, &["folders", "ls"]);
     assert_eq!(listed.as_array().unwrap().len(), expected.len(), "no file exists twice");
     assert_eq!(figures(&target, home.path(), "imp"), data);
+}
+
+/// A document with two Chart Studio links, and the same text relinked to `NEW`.
+fn document(title: &str) -> (String, String) {
+    let text = |host: &str| {
+        format!("# {title}\n\nSee {host}/~alice/1/ and ![chart]({host}/~alice/2.png).\n")
+    };
+    (text("https://plot.ly"), text(NEW))
+}
+
+const NEW: &str = "http://charts.example.com";
+
+/// `chart-studio relink FILES --to NEW --write --json`, started in `dir`.
+fn relink_in(dir: &Path, files: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_chart-studio"))
+        .arg("relink")
+        .args(files)
+        .args(["--to", NEW, "--write", "--json"])
+        .env_clear()
+        .env("HOME", dir)
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// Waits (a minute at most) until a process opens the FIFO `path` to read it, and returns the
+/// FIFO open for writing: the reader waits there until it is written and closed.
+fn reader_of(path: &Path) -> std::fs::File {
+    let (sent, opened) = std::sync::mpsc::channel();
+    let path = path.to_owned();
+    std::thread::spawn(move || sent.send(std::fs::OpenOptions::new().write(true).open(path)));
+    opened.recv_timeout(Duration::from_secs(60)).expect("the FIFO is read within a minute").unwrap()
+}
+
+/// Replaces the file `path` by a FIFO.
+fn make_fifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    assert!(Command::new("mkfifo").arg(path).status().unwrap().success());
+}
+
+/// Every entry of `dir` but the named files, with its text.
+fn others(dir: &Path, named: &[&str]) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| !named.iter().any(|name| path.ends_with(name)))
+        .map(|path| {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect()
+}
+
+/// `relink --write` over `a.md b.md c.md`, stopped at known points by FIFOs: killed while it
+/// reads (waiting on `c.md`, before anything is written), and while it writes `b.md` (waiting
+/// on `b.md`, made a FIFO meanwhile: `a.md` is replaced and `b.md`'s new text is written
+/// beside it, before the rename). Every file is whole, as it was or as rewritten, and a second
+/// run finishes the job and removes what the kill left.
+#[test]
+fn a_relink_killed_at_any_point_leaves_each_file_whole_and_a_second_run_finishes() {
+    let names = ["a.md", "b.md", "c.md"];
+    let docs: Vec<(String, String)> = names.iter().map(|name| document(name)).collect();
+    for killed_while_writing in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name);
+        let read = |name: &str| std::fs::read_to_string(path(name)).unwrap();
+        for (name, (old, _)) in names.iter().zip(&docs) {
+            std::fs::write(path(name), old).unwrap();
+        }
+        make_fifo(&path("c.md"));
+
+        let mut run = relink_in(dir.path(), &names);
+        let mut held = reader_of(&path("c.md"));
+        if killed_while_writing {
+            // c.md is read whole; b.md will be read again just before its rename.
+            std::io::Write::write_all(&mut held, docs[2].0.as_bytes()).unwrap();
+            make_fifo(&path("b.md"));
+            drop(held);
+            held = reader_of(&path("b.md"));
+        }
+        run.kill().unwrap();
+        run.wait().unwrap();
+        drop(held);
+
+        let left = others(dir.path(), &names);
+        if killed_while_writing {
+            assert_eq!(read("a.md"), docs[0].1, "a.md is replaced before b.md");
+            assert_eq!(left.len(), 1, "one new file beside b.md: {left:?}");
+            let (name, text) = left.iter().next().unwrap();
+            assert!(name.starts_with(".b.md.") && name.ends_with(".relink"), "{name}");
+            assert_eq!(text, &docs[1].1, "the new file is whole");
+        } else {
+            assert_eq!(read("a.md"), docs[0].0);
+            assert_eq!(read("b.md"), docs[1].0);
+            assert!(left.is_empty(), "nothing written: {left:?}");
+        }
+
+        for (name, (old, _)) in names.iter().zip(&docs).skip(1) {
+            std::fs::remove_file(path(name)).unwrap();
+            std::fs::write(path(name), old).unwrap();
+        }
+        let rerun = relink_in(dir.path(), &names).wait_with_output().unwrap();
+        assert_eq!(code(&rerun), 0, "{}", String::from_utf8_lossy(&rerun.stderr));
+        for (name, (_, new)) in names.iter().zip(&docs) {
+            assert_eq!(&read(name), new, "{name} after the second run");
+        }
+        assert!(others(dir.path(), &names).is_empty(), "the kill's leftover is removed");
+    }
+}
+
+/// While a `relink --write` of `a.md c.md b.md` waits on `b.md` (a FIFO) after reading
+/// `a.md` and `c.md`, a person adds a paragraph to `a.md` and a second `relink --write`
+/// rewrites `a.md` and `c.md`: the first run leaves both as they now are (saying so) and
+/// rewrites `b.md`; the paragraph and every rewrite are kept.
+#[test]
+fn a_relink_leaves_alone_what_a_person_or_a_second_run_changed_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let [(a_old, a_new), (b_old, b_new), (c_old, c_new)] = ["A", "B", "C"].map(document);
+    std::fs::write(path("a.md"), &a_old).unwrap();
+    std::fs::write(path("c.md"), &c_old).unwrap();
+    make_fifo(&path("b.md"));
+
+    let first = relink_in(dir.path(), &["a.md", "c.md", "b.md"]);
+    let mut held = reader_of(&path("b.md"));
+    let paragraph = "\nA paragraph added meanwhile.\n";
+    let mut a = std::fs::OpenOptions::new().append(true).open(path("a.md")).unwrap();
+    std::io::Write::write_all(&mut a, paragraph.as_bytes()).unwrap();
+    let second = relink_in(dir.path(), &["a.md", "c.md"]).wait_with_output().unwrap();
+    assert_eq!(code(&second), 0, "{}", String::from_utf8_lossy(&second.stderr));
+    // b.md is read whole from the FIFO, and again (before its rename) from a plain file.
+    std::io::Write::write_all(&mut held, b_old.as_bytes()).unwrap();
+    std::fs::remove_file(path("b.md")).unwrap();
+    std::fs::write(path("b.md"), &b_old).unwrap();
+    drop(held);
+    let output = first.wait_with_output().unwrap();
+    assert_eq!(code(&output), 0, "{}", String::from_utf8_lossy(&output.stderr));
+
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let skipped: Vec<(&str, &str)> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["file"].as_str().unwrap(), s["reason"].as_str().unwrap()))
+        .collect();
+    let changed = "it changed since it was read; left as it is";
+    assert_eq!(skipped, [("a.md", changed), ("c.md", changed)]);
+    let files: Vec<&str> =
+        report["changes"].as_array().unwrap().iter().map(|c| c["file"].as_str().unwrap()).collect();
+    assert_eq!(files, ["b.md", "b.md"], "only b.md's two links are reported rewritten");
+    let read = |name: &str| std::fs::read_to_string(path(name)).unwrap();
+    assert_eq!(read("a.md"), format!("{a_new}{paragraph}"));
+    assert_eq!(read("b.md"), b_new);
+    assert_eq!(read("c.md"), c_new);
 }

@@ -87,6 +87,41 @@ pub struct DeadLink {
     pub error: String,
 }
 
+/// What `relink` makes of the documents, all read before any is written.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// The files with links to rewrite (after [`Plan::write`], the ones rewritten).
+    pub rewrites: Vec<Relinked>,
+    /// Files left as they are, and why.
+    pub skipped: Vec<Skipped>,
+    /// The links to the new server that files with nothing to rewrite hold.
+    pub unchanged_links: Vec<String>,
+}
+
+impl Plan {
+    /// Writes each rewrite (see [`write`]); a file that cannot be written moves to `skipped`.
+    /// The new files a killed run left in those folders are removed first.
+    pub fn write(&mut self) {
+        let folders: std::collections::BTreeSet<&Path> =
+            self.rewrites.iter().map(|relinked| folder_of(&relinked.file)).collect();
+        folders.into_iter().for_each(remove_leftovers);
+        for relinked in std::mem::take(&mut self.rewrites) {
+            match write(&relinked) {
+                Ok(()) => self.rewrites.push(relinked),
+                Err(reason) => self.skipped.push(Skipped { file: relinked.file, reason }),
+            }
+        }
+    }
+
+    /// Every link to the new server the documents hold once rewritten, each once, sorted.
+    pub fn links(&self) -> Vec<String> {
+        let rewritten = self.rewrites.iter().flat_map(|relinked| relinked.links.iter());
+        let links: std::collections::BTreeSet<&String> =
+            self.unchanged_links.iter().chain(rewritten).collect();
+        links.into_iter().cloned().collect()
+    }
+}
+
 impl Relinker {
     /// Rewrites links on `hosts` (with or without `www.`, any port) to the server at `to`
     /// (`https://charts.example.com`, optionally with a path prefix).
@@ -152,6 +187,24 @@ impl Relinker {
         }
         out.push_str(&text[last..]);
         (out, changes, links)
+    }
+
+    /// Reads every document `paths` name (see [`documents`]) and rewrites its links in memory.
+    pub fn plan(&self, paths: &[PathBuf]) -> Result<Plan, Error> {
+        let mut plan = Plan::default();
+        for file in documents(paths)? {
+            let relinked = std::fs::read(&file)
+                .map_err(|err| format!("could not read it: {err}"))
+                .and_then(|bytes| self.relink(&file, &bytes));
+            match relinked {
+                Ok(relinked) if relinked.changes.is_empty() => {
+                    plan.unchanged_links.extend(relinked.links);
+                }
+                Ok(relinked) => plan.rewrites.push(relinked),
+                Err(reason) => plan.skipped.push(Skipped { file, reason }),
+            }
+        }
+        Ok(plan)
     }
 
     /// The file `file`, holding `bytes`, with its links rewritten; `Err` says why it was left
@@ -223,7 +276,7 @@ fn notebook(text: &str) -> Result<Value, String> {
 
 /// The documents `paths` name: files as given, and in folders (at any depth, hidden ones left
 /// out) the Markdown, HTML, reStructuredText, text and notebook files, in name order.
-pub fn documents(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
+fn documents(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut found = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path)
@@ -251,26 +304,68 @@ pub fn documents(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     Ok(found)
 }
 
-/// Replaces `relinked.file` by its rewritten text, at once (a new file renamed over it, with
-/// the same permissions), unless it changed since it was read.
-pub fn write(relinked: &Relinked) -> Result<(), String> {
+/// Replaces `relinked.file` by its rewritten text at once: a new file beside it (named
+/// `.NAME.XXXXXX.relink`, with the same permissions) is written, synced, and renamed over it,
+/// unless the file changed since it was read. A kill leaves the file whole, as it was or as
+/// rewritten, and at most that one new file beside it, which the next `--write` removes.
+fn write(relinked: &Relinked) -> Result<(), String> {
     let file = &relinked.file;
-    let now = std::fs::read(file).map_err(|err| format!("could not read it again: {err}"))?;
-    if now != relinked.before.as_bytes() {
-        return Err("it changed since it was read; left as it is".to_owned());
-    }
     let permissions = std::fs::metadata(file)
         .map_err(|err| format!("could not read it again: {err}"))?
         .permissions();
-    let folder = file.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::NamedTempFile::new_in(folder)
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(LEFTOVER)
+        .rand_bytes(LEFTOVER_RANDOM)
+        .tempfile_in(folder_of(file))
         .map_err(|err| format!("could not write beside it: {err}"))?;
     std::io::Write::write_all(&mut temp, relinked.after.as_bytes())
         .and_then(|()| temp.as_file().sync_all())
         .and_then(|()| std::fs::set_permissions(temp.path(), permissions))
         .map_err(|err| format!("could not write beside it: {err}"))?;
+    // Compared last, just before the rename, so that an edit made meanwhile is not lost.
+    let now = std::fs::read(file).map_err(|err| format!("could not read it again: {err}"))?;
+    if now != relinked.before.as_bytes() {
+        return Err("it changed since it was read; left as it is".to_owned());
+    }
     temp.persist(file).map_err(|err| format!("could not replace it: {}", err.error))?;
     Ok(())
+}
+
+/// The end of the name of a new file [`write`] makes, after `LEFTOVER_RANDOM` random letters.
+const LEFTOVER: &str = ".relink";
+const LEFTOVER_RANDOM: usize = 6;
+
+/// The folder `file` is in.
+fn folder_of(file: &Path) -> &Path {
+    file.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+/// Removes from `folder` the new files of a [`write`] that was killed before its rename:
+/// hidden, ending in `.XXXXXX.relink` with six random letters or digits. (A run writing the
+/// same file at the same time then fails its rename and leaves that file as it is.)
+fn remove_leftovers(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(random) = name
+            .to_str()
+            .filter(|name| name.starts_with('.'))
+            .and_then(|name| name.strip_suffix(LEFTOVER))
+            .and_then(|stem| stem.rsplit_once('.'))
+            .map(|(_, random)| random)
+        else {
+            continue;
+        };
+        let ours = random.len() == LEFTOVER_RANDOM
+            && random.chars().all(|c| c.is_ascii_alphanumeric())
+            && entry.file_type().is_ok_and(|kind| kind.is_file());
+        if ours {
+            // A leftover that cannot be removed is only clutter; the write goes on.
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// Asks the server `client` reaches (its base address is the links' origin) whether each of

@@ -3,7 +3,7 @@
 
 use anyhow::{Result, bail};
 use chart_studio_workflows::relink::{
-    CHART_STUDIO_HOSTS, DeadLink, LinkChange, Relinked, Relinker, Skipped, check, documents, write,
+    CHART_STUDIO_HOSTS, DeadLink, LinkChange, Relinked, Relinker, Skipped, check,
 };
 use serde::Serialize;
 
@@ -72,48 +72,26 @@ pub(super) async fn run(args: RelinkArgs, settings: &Settings, out: Output) -> R
     let mut hosts: Vec<String> = CHART_STUDIO_HOSTS.iter().map(|host| (*host).to_owned()).collect();
     hosts.extend(args.from.iter().map(|host| host.trim().to_owned()).filter(|h| !h.is_empty()));
     let relinker = Relinker::new(&args.to, &hosts)?;
-    let mut report = RelinkReport {
-        changes: Vec::new(),
-        skipped: Vec::new(),
+    let mut plan = relinker.plan(&args.paths)?;
+    if args.write {
+        plan.write();
+    }
+    let dead = match args.check {
+        true => {
+            let origin = url::Url::parse(&args.to)?.origin().ascii_serialization();
+            let client = settings.client_at(&origin, "--to", None)?;
+            check(&client, &plan.links()).await
+        }
+        false => Vec::new(),
+    };
+    let report = RelinkReport {
+        changes: plan.rewrites.iter().flat_map(|relinked| relinked.changes.clone()).collect(),
+        diff: plan.rewrites.iter().map(diff).collect(),
+        skipped: plan.skipped,
         written: args.write,
         checked: args.check,
-        dead: Vec::new(),
-        diff: String::new(),
+        dead,
     };
-    // Every link as it is after the rewrite, for --check.
-    let mut links = Vec::new();
-    for file in documents(&args.paths)? {
-        let relinked = std::fs::read(&file)
-            .map_err(|err| format!("could not read it: {err}"))
-            .and_then(|bytes| relinker.relink(&file, &bytes));
-        let relinked = match relinked {
-            Ok(relinked) if relinked.changes.is_empty() => {
-                links.extend(relinked.links);
-                continue;
-            }
-            Ok(relinked) => relinked,
-            Err(reason) => {
-                report.skipped.push(Skipped { file, reason });
-                continue;
-            }
-        };
-        if args.write
-            && let Err(reason) = write(&relinked)
-        {
-            report.skipped.push(Skipped { file, reason });
-            continue;
-        }
-        report.diff.push_str(&diff(&relinked));
-        report.changes.extend(relinked.changes);
-        links.extend(relinked.links);
-    }
-    if args.check {
-        links.sort();
-        links.dedup();
-        let origin = url::Url::parse(&args.to)?.origin().ascii_serialization();
-        let client = settings.client_at(&origin, "--to", None)?;
-        report.dead = check(&client, &links).await;
-    }
     printer.print(&report)?;
     if !report.dead.is_empty() {
         bail!("{} rewritten link(s) do not answer on {}", report.dead.len(), args.to);
