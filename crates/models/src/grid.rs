@@ -1,5 +1,6 @@
 //! Grids: tables of named columns that plot traces refer to.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -98,6 +99,16 @@ impl GridContent {
             self.cols.iter().map(|(name, col)| (name.as_str(), col)).collect();
         columns.sort_by_key(|(name, col)| (col.order, *name));
         columns
+    }
+}
+
+/// The text of a grid or figure value in a table cell: a string as it is, nothing for `null` or
+/// a missing value, and any other value as its JSON.
+pub fn cell_text(value: Option<&serde_json::Value>) -> Cow<'_, str> {
+    match value {
+        None | Some(serde_json::Value::Null) => Cow::Borrowed(""),
+        Some(serde_json::Value::String(text)) => Cow::Borrowed(text),
+        Some(other) => Cow::Owned(other.to_string()),
     }
 }
 

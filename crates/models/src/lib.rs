@@ -46,7 +46,7 @@ pub use figure::{
 };
 pub use file::{Counted, Created, File, FileType};
 pub use folder::{Folder, FolderChildren, Listing};
-pub use grid::{Column, ColumnInfo, ColumnList, Grid, GridContent};
+pub use grid::{Column, ColumnInfo, ColumnList, Grid, GridContent, cell_text};
 pub use page::{CursorPage, NumberedPage};
 pub use plot::Plot;
 pub use user::User;

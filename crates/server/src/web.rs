@@ -17,6 +17,7 @@
 //! The reader is anonymous unless signed in (a session cookie: HttpOnly, SameSite=Lax) or the
 //! request carries an account's credentials; the owner, signed in, sees their own files.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -25,7 +26,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chart_studio_models::Fid;
+use chart_studio_models::{Fid, cell_text};
 use chart_studio_sharing::Sharing;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
@@ -563,7 +564,7 @@ fn csv_answer(figure: &serde_json::Value, title: &str) -> Response {
 
 /// A plot's data as CSV, as the web app gave it: a column per data array of each trace, headed
 /// by the trace's name (`trace N` when it has none) and the attribute, such as `trace 0 x`;
-/// shorter columns end in empty cells.
+/// shorter columns end in empty cells. Every cell is [`inert`] in a spreadsheet.
 fn plot_csv(figure: &serde_json::Value) -> Result<Vec<u8>, csv::Error> {
     let traces = figure.get("data").and_then(serde_json::Value::as_array);
     let columns: Vec<(String, &Vec<serde_json::Value>)> = traces
@@ -581,17 +582,25 @@ fn plot_csv(figure: &serde_json::Value) -> Result<Vec<u8>, csv::Error> {
         })
         .collect();
     let rows = columns.iter().map(|(_, values)| values.len()).max().unwrap_or(0);
-    let cell = |value: Option<&serde_json::Value>| match value {
-        None | Some(serde_json::Value::Null) => String::new(),
-        Some(serde_json::Value::String(text)) => text.clone(),
-        Some(other) => other.to_string(),
-    };
     let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(columns.iter().map(|(header, _)| header.as_str()))?;
+    out.write_record(columns.iter().map(|(header, _)| inert(header.into()).into_owned()))?;
     for row in 0..rows {
-        out.write_record(columns.iter().map(|(_, values)| cell(values.get(row))))?;
+        out.write_record(
+            columns.iter().map(|(_, values)| inert(cell_text(values.get(row))).into_owned()),
+        )?;
     }
     out.into_inner().map_err(|err| err.into_error().into())
+}
+
+/// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return, and is not a number) with a `'` before it, as OWASP advises for CSV
+/// files: a figure is anyone's text, and the file is opened by whoever downloads it.
+fn inert(cell: Cow<'_, str>) -> Cow<'_, str> {
+    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    match formula && cell.trim().parse::<f64>().is_err() {
+        true => Cow::Owned(format!("'{cell}")),
+        false => cell,
+    }
 }
 
 async fn user_page(

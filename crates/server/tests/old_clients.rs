@@ -104,7 +104,10 @@ fn clientresp(url: &str, who: (&str, &str), traces: &Value, kwargs: &Value) -> V
 #[test]
 fn clientresp_makes_and_overwrites_plots_with_their_data_in_a_grid() {
     let (_server, url) = serve();
-    let traces = json!([{"x": [1, 2, 3], "y": [4, 5, 6], "type": "bar", "name": "Sales"}]);
+    let traces = json!([
+        {"x": ["=1+1", "-1.5", "@A1"], "y": [4, 5, 6], "type": "bar", "name": "Sales"},
+        {"y": [-1, "-2+3"], "name": "-cmd"},
+    ]);
     let kwargs = json!({"filename": "reports/q1", "fileopt": "new", "layout": {"title": "Q1"}});
     let made = clientresp(&url, ALICE, &traces, &kwargs);
     assert_eq!((&made["error"], &made["filename"]), (&json!(""), &json!("q1")), "{made}");
@@ -117,7 +120,8 @@ fn clientresp_makes_and_overwrites_plots_with_their_data_in_a_grid() {
     let (status, head, csv) = http(&url, "GET", &format!("{page}.csv"), &[], "");
     assert_eq!(status, 200);
     assert!(header(&head, "content-type").unwrap().starts_with("text/csv"));
-    assert_eq!(csv, "Sales x,Sales y\n1,4\n2,5\n3,6\n");
+    // Text a spreadsheet would run as a formula is made inert; numbers stay as they are.
+    assert_eq!(csv, "Sales x,Sales y,'-cmd y\n'=1+1,4,-1\n-1.5,5,'-2+3\n'@A1,6,\n");
 
     // fileopt new with a taken name: a numbered name; overwrite: the same plot, new data.
     let again = clientresp(&url, ALICE, &traces, &kwargs);

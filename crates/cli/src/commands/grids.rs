@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use chart_studio_api::grids;
-use chart_studio_models::GridContent;
+use chart_studio_models::{GridContent, cell_text};
 
 use crate::cli::GridsCommand;
 use crate::output::{Human, Output, Render};
@@ -40,11 +40,9 @@ fn write_csv<W: std::io::Write>(writer: &mut csv::Writer<W>, content: &GridConte
     writer.write_record(columns.iter().map(|(name, _)| *name))?;
     let rows = columns.iter().map(|(_, column)| column.data.len()).max().unwrap_or(0);
     for row in 0..rows {
-        writer.write_record(columns.iter().map(|(_, column)| match column.data.get(row) {
-            None | Some(serde_json::Value::Null) => String::new(),
-            Some(serde_json::Value::String(text)) => text.clone(),
-            Some(other) => other.to_string(),
-        }))?;
+        writer.write_record(
+            columns.iter().map(|(_, column)| cell_text(column.data.get(row)).into_owned()),
+        )?;
     }
     writer.flush()?;
     Ok(())
