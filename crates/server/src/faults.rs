@@ -110,11 +110,48 @@ pub(crate) enum Requester {
     Address(String),
 }
 
-/// Decides the fate of one request of `who`.
-pub(crate) fn decide(
+/// Counts one request of `who` against its daily quota (a change of an account) and its rate;
+/// the failure when it is over either.
+pub(crate) fn charge(
     state: &mut FaultState,
     faults: &Faults,
     who: &Requester,
+    method: &Method,
+) -> Result<(), Failure> {
+    if let (Some(quota), Requester::Account(user), false) =
+        (faults.daily_quota, who, method == Method::GET || method == Method::HEAD)
+    {
+        let day = crate::clock::now_micros() / 86_400_000_000;
+        let used = state.quota.entry(user.clone()).or_insert((day, 0));
+        if used.0 != day {
+            *used = (day, 0);
+        }
+        if used.1 >= quota {
+            return Err(Failure::Quota(quota));
+        }
+        used.1 += 1;
+    }
+    if let Some(rate) = faults.rate_limit {
+        let now = tokio::time::Instant::now();
+        let bucket =
+            state.buckets.entry(who.clone()).or_insert(Bucket { tokens: rate.max(1.0), at: now });
+        bucket.tokens =
+            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(rate.max(1.0));
+        bucket.at = now;
+        if bucket.tokens < 1.0 {
+            return Err(Failure::Throttled(Duration::from_secs_f64((1.0 - bucket.tokens) / rate)));
+        }
+        bucket.tokens -= 1.0;
+    }
+    Ok(())
+}
+
+/// Decides the fate of one request of `who`; `None`: a route that names its account itself
+/// counts it against the limits ([`charge`]).
+pub(crate) fn decide(
+    state: &mut FaultState,
+    faults: &Faults,
+    who: Option<&Requester>,
     method: &Method,
 ) -> (Duration, Decision) {
     let mut delay = faults.latency;
@@ -128,31 +165,8 @@ pub(crate) fn decide(
             return (delay, Decision::Hold);
         }
     }
-    if let (Some(quota), Requester::Account(user), false) =
-        (faults.daily_quota, who, method == Method::GET || method == Method::HEAD)
-    {
-        let day = crate::clock::now_micros() / 86_400_000_000;
-        let used = state.quota.entry(user.clone()).or_insert((day, 0));
-        if used.0 != day {
-            *used = (day, 0);
-        }
-        if used.1 >= quota {
-            return (delay, Decision::Fail(Failure::Quota(quota)));
-        }
-        used.1 += 1;
-    }
-    if let Some(rate) = faults.rate_limit {
-        let now = tokio::time::Instant::now();
-        let bucket =
-            state.buckets.entry(who.clone()).or_insert(Bucket { tokens: rate.max(1.0), at: now });
-        bucket.tokens =
-            (bucket.tokens + now.duration_since(bucket.at).as_secs_f64() * rate).min(rate.max(1.0));
-        bucket.at = now;
-        if bucket.tokens < 1.0 {
-            let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / rate);
-            return (delay, Decision::Fail(Failure::Throttled(wait)));
-        }
-        bucket.tokens -= 1.0;
+    if let Some(Err(failure)) = who.map(|who| charge(state, faults, who, method)) {
+        return (delay, Decision::Fail(failure));
     }
     let roll: f64 = state.rng.random();
     let decision = if roll < faults.throttle_rate {
@@ -188,7 +202,7 @@ mod tests {
                 match decide(
                     &mut state,
                     faults,
-                    &Requester::Account("u".to_owned()),
+                    Some(&Requester::Account("u".to_owned())),
                     &Method::PATCH,
                 )
                 .1
@@ -225,7 +239,8 @@ mod tests {
         let faults = Faults { hold_changes_after: Some(2), ..Faults::default() };
         assert_eq!(outcomes(&faults, 4), ["pass", "pass", "hold", "hold"]);
         let mut state = FaultState::new(0);
-        let read = decide(&mut state, &faults, &Requester::Account("u".to_owned()), &Method::GET);
+        let read =
+            decide(&mut state, &faults, Some(&Requester::Account("u".to_owned())), &Method::GET);
         assert!(matches!(read.1, Decision::Pass));
     }
 
@@ -236,7 +251,13 @@ mod tests {
         let mut state = FaultState::new(0);
         for _ in 0..5 {
             assert!(matches!(
-                decide(&mut state, &faults, &Requester::Account("u".to_owned()), &Method::GET).1,
+                decide(
+                    &mut state,
+                    &faults,
+                    Some(&Requester::Account("u".to_owned())),
+                    &Method::GET
+                )
+                .1,
                 Decision::Pass
             ));
         }

@@ -231,4 +231,16 @@ impl App {
     pub(crate) fn faults(&self) -> Faults {
         self.faults.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
+
+    /// Counts a request of `who` against its limits, for a route that names its account where
+    /// the request layer does not look (see [`crate::faults::charge`]).
+    pub(crate) fn charge(
+        &self,
+        who: &crate::faults::Requester,
+        method: &http::Method,
+    ) -> Result<(), crate::failure::Failure> {
+        let faults = self.faults();
+        let mut state = self.fault_state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        crate::faults::charge(&mut state, &faults, who, method)
+    }
 }

@@ -171,3 +171,35 @@ fn old_link_forms_answer() {
         assert!(body.starts_with("\u{FFFD}PNG\r\n"), "{path}");
     }
 }
+
+/// The v1 routes count the account they name (in the form, or the `plotly-*` headers) against
+/// its daily quota and its rate, as v2 requests count theirs, and anonymous calls against the
+/// address: accounts behind one address do not share limits.
+#[test]
+fn v1_calls_count_against_their_account_s_limits() {
+    let (alice, bob) = (format!("{}:{}", ALICE.0, ALICE.1), format!("{}:{}", BOB.0, BOB.1));
+    let users = ["--user", &alice, "--user", &bob, "--chromium", "/nonexistent/no-images-here"];
+    let traces = json!([{"y": [1, 2]}]);
+
+    let (_quota, url) = start(&[&users[..], &["--daily-quota", "2"]].concat());
+    for _ in 0..2 {
+        let made = clientresp(&url, ALICE, &traces, &json!({}));
+        assert_eq!(made["error"], "", "{made}");
+    }
+    let refused = clientresp(&url, ALICE, &traces, &json!({}));
+    assert!(refused["error"].as_str().unwrap().contains("threshold of 2"), "{refused}");
+    assert_eq!(refused["url"], "", "nothing made over the quota");
+    let made = clientresp(&url, BOB, &traces, &json!({}));
+    assert_eq!(made["error"], "", "bob has his own quota: {made}");
+
+    let (_rate, url) = start(&[&users[..], &["--rate-limit", "0.01"]].concat());
+    let made = clientresp(&url, BOB, &traces, &json!({"world_readable": true}));
+    let plot =
+        made["url"].as_str().unwrap().strip_prefix(&url).unwrap().replace("/~", "/apigetfile/");
+    // Bob's `clientresp` took his one call: alice's and the address's are still there.
+    let calls = [(ALICE, 200), (ALICE, 429), (("", ""), 200), (("", ""), 429), (BOB, 429)];
+    for (who, expected) in calls {
+        let (status, body) = get(&url, &plot, &v1_headers(who, None));
+        assert_eq!(status, expected, "{} after the calls before: {body}", who.0);
+    }
+}

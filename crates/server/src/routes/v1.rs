@@ -20,12 +20,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use bytes::Bytes;
 use chart_studio_models::{Fid, FileType, HOME_FOLDER, data_columns, use_reference};
-use http::{HeaderMap, StatusCode};
+use http::{HeaderMap, Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::auth::{Peer, Viewer};
 use crate::body::Payload;
 use crate::failure::Failure;
+use crate::faults::Requester;
 use crate::state::Shared;
 use crate::store::{Body, Changes, NewFile, Store, StoreError, StoredColumn};
 
@@ -33,7 +34,7 @@ use crate::store::{Body, Changes, NewFile, Store, StoreError, StoredColumn};
 pub(crate) fn routes() -> Router<Shared> {
     Router::new()
         .route(crate::layer::CLIENTRESP, post(clientresp))
-        .route("/apigetfile/{user}/{id}", get(apigetfile))
+        .route(&format!("{}{{user}}/{{id}}", crate::layer::APIGETFILE), get(apigetfile))
         .route("/apigenimage", post(apigenimage))
 }
 
@@ -95,14 +96,18 @@ async fn apigetfile(
     }
     let (username, key) = (header(names[0]).unwrap_or(""), header(names[1]).unwrap_or(""));
     // Empty credentials read as anonymous: public plots only.
-    let viewer = if username.is_empty() && key.is_empty() {
-        Viewer::Anonymous
+    let (viewer, who) = if username.is_empty() && key.is_empty() {
+        let address = peer.map(|ip| ip.to_string()).unwrap_or_default();
+        (Viewer::Anonymous, Requester::Address(address))
     } else {
         if let Err((status, message)) = check(&app, peer, username, key) {
             return failed(status, message);
         }
-        Viewer::User(username.to_owned())
+        (Viewer::User(username.to_owned()), Requester::Account(username.to_owned()))
     };
+    if let Err(failure) = app.charge(&who, &Method::GET) {
+        return failure.into_response();
+    }
     let Some(fid) = id.parse::<u64>().ok().and_then(|id| Fid::new(&owner, id).ok()) else {
         return failed(StatusCode::NOT_FOUND, NO_FILE);
     };
@@ -191,6 +196,8 @@ async fn make_plot(
         return Err("Aw, snap! Both un (your username) and key (your API key) are required.".into());
     }
     check(app, peer, &username, &key).map_err(|(_, message)| message)?;
+    let account = Requester::Account(username.clone());
+    app.charge(&account, &Method::POST).map_err(|failure| failure.to_string())?;
     match field("origin").as_str() {
         "plot" | "" => {}
         other => {
