@@ -102,8 +102,9 @@ fn read_exports(exports: &[PathBuf]) -> Result<BTreeMap<Fid, (PathBuf, ManifestE
 
 /// Reads every exported file and checks it against the data and the other files: what to put
 /// back, in order (folders by depth, grids, plots, then documents), and how many are already
-/// there. Creation times the export shares are told apart by a microsecond each, in fid order,
-/// so that they stay unique (lists page by them) and a second run finds the same ones.
+/// there. A creation time the export shares, or another file of the data has, moves on by a
+/// microsecond, in fid order, so that times stay unique (lists page by them) and a second run
+/// finds the same ones.
 fn plan(
     store: &Store,
     entries: BTreeMap<Fid, (PathBuf, ManifestEntry)>,
@@ -128,9 +129,15 @@ fn plan(
             .as_deref()
             .and_then(crate::clock::parse_creation_time)
             .with_context(|| format!("{fid}: the export holds no creation time"))?;
-        while !times_taken.insert(created) {
+        // Unique among the export's files and the data's others; a file restored before is
+        // found at the time it got then.
+        let key = (owner.to_owned(), fid.idlocal());
+        while times_taken.contains(&created)
+            || store.stored_created_at(created)?.is_some_and(|holder| holder != key)
+        {
             created += 1;
         }
+        times_taken.insert(created);
         let modified = file
             .meta
             .date_modified

@@ -825,6 +825,15 @@ impl Store {
         }
     }
 
+    /// The key (owner, idlocal) of a stored file created at `micros` (changes not yet written
+    /// are not looked at).
+    pub(crate) fn stored_created_at(
+        &self,
+        micros: i64,
+    ) -> Result<Option<(String, u64)>, StoreError> {
+        self.db.created_at(micros).map_err(storage)
+    }
+
     /// The live (not trashed) child of `parent` named `name` (the first, when a seed made
     /// several).
     pub(crate) fn child_named(

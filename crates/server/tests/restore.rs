@@ -281,3 +281,35 @@ fn a_fid_taken_by_another_file_is_listed_and_nothing_is_restored() {
     let (_, err) = text(&restore(&[&alice], &data));
     assert!(err.contains("stop it first"), "{err}");
 }
+
+/// A creation time another file of the data already has moves on by a microsecond (lists page
+/// by creation time, so times stay unique), and a second run finds the file it restored.
+#[test]
+fn a_creation_time_the_data_holds_moves_on_and_a_second_run_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, bob) = two_exports(dir.path());
+    let data = dir.path().join("data");
+    let carol = dir.path().join("carol-export");
+    export(
+        &carol,
+        &[(
+            "carol:1",
+            "plot",
+            "",
+            meta("same second as bob's plot", -1, true, "2018-01-01T00:00:01Z"),
+            json!({"figure": {"data": []}}),
+        )],
+    );
+    assert!(restore(&[&carol], &data).status.success());
+    let (printed, err) = text(&restore(&[&bob], &data));
+    assert!(printed.contains("restored 2 files; 0 already there"), "{printed}{err}");
+    let (printed, err) = text(&restore(&[&bob], &data));
+    assert!(printed.contains("restored 0 files; 2 already there"), "{printed}{err}");
+
+    let (_server, url) = serve(&data);
+    let time =
+        |fid: &str| get_json(&url, &format!("/v2/files/{fid}"), None).1["creation_time"].clone();
+    assert_eq!(time("carol:1"), "2018-01-01T00:00:01.000000Z");
+    assert_eq!(time("bob:7"), "2018-01-01T00:00:01.000001Z");
+    assert_eq!(time("bob:6"), "2018-01-01T00:00:00.000000Z");
+}

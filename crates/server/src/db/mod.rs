@@ -828,6 +828,12 @@ impl Db {
         self.select_count((sql.to_owned(), vec![text(owner), Param::Integer(parent), text(FOLDER)]))
     }
 
+    /// The key (owner, idlocal) of a file created at `micros`, if one was.
+    pub(crate) fn created_at(&self, micros: i64) -> Result<Option<(String, u64)>> {
+        let sql = "SELECT owner, idlocal FROM files WHERE created = $1 LIMIT 1".to_owned();
+        Ok(self.select_keys((sql, vec![Param::Integer(micros)]))?.into_iter().next())
+    }
+
     /// Whether `owner` has a row numbered `idlocal`, readable or not.
     pub(crate) fn holds(&self, owner: &str, idlocal: u64) -> Result<bool> {
         let sql = "SELECT idlocal FROM files WHERE owner = $1 AND idlocal = $2".to_owned();
