@@ -13,13 +13,14 @@
 
 use askama::Template;
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use chart_studio_models::{Fid, FileType, PlotLink};
 use chart_studio_sharing::Sharing;
 use serde_json::Value;
 
 use crate::auth::Viewer;
 use crate::failure::Failure;
-use crate::html::{percent_encode, script_json};
+use crate::html::percent_encode;
 use crate::render::PlotSources;
 use crate::state::Shared;
 
@@ -100,8 +101,8 @@ struct BoardPage<'a> {
     pieces: Vec<Piece>,
     /// A presentation's slides.
     slides: Vec<Vec<Piece>>,
-    /// The drawn plots' figures, as JSON safe inside a script element.
-    figures: Vec<String>,
+    /// Where the drawn plots' figures go ([`crate::html::rendered_with_json`]).
+    figures: &'a [String],
 }
 
 /// Draws every chart of the page, then, for a presentation, shows one slide at a time.
@@ -172,25 +173,28 @@ pub(crate) async fn page(
             _ => (dashboard(&content, &mut plot), Vec::new()),
         }
     };
-    // The plots' data is decoded on a thread for blocking work (see `PlotSources::inlined`).
+    // The plots' figures are written on a thread for blocking work.
     let drawn = plots.drawn;
     let figures = crate::render::off_the_workers(move || {
         drawn
             .into_iter()
-            .map(|sources| match sources.content(true, false) {
-                Ok(figure) => script_json(&figure),
-                Err(err) => {
+            .map(|sources| {
+                sources.inlined_pieces().unwrap_or_else(|err| {
                     tracing::error!(error = %err, "a dashboard's plot data could not be read");
-                    script_json(&Value::Null)
-                }
+                    vec![Bytes::from_static(b"null")]
+                })
             })
-            .collect::<Vec<String>>()
+            .collect::<Vec<Vec<Bytes>>>()
     })
     .await;
     let figures = match figures {
         Ok(figures) => figures,
         Err(err) => return Failure::from(err).into_response(),
     };
+    // Each figure's place in the page, a string no page holds.
+    let nonce = crate::store::Store::random_key();
+    let placeholders: Vec<String> =
+        (0..figures.len()).map(|index| format!("{nonce}:{index};")).collect();
     let image = plots.first.map(|link| {
         let key = link
             .share_key
@@ -206,9 +210,13 @@ pub(crate) async fn page(
         bare,
         pieces,
         slides,
-        figures,
+        figures: &placeholders,
     };
-    crate::html::rendered_framable(&page, bare)
+    crate::html::rendered_with_json(
+        &page,
+        bare,
+        placeholders.iter().cloned().zip(figures).collect(),
+    )
 }
 
 /// The plots a page draws, gathered as its pieces are made.

@@ -2,7 +2,8 @@
 //! element, and query values in links.
 
 use askama::Template;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use http::{StatusCode, header};
 
 use crate::failure::Failure;
@@ -19,22 +20,78 @@ pub(crate) fn rendered(page: &impl Template) -> Response {
 
 /// A page, with the pages' security policy; `framable` pages may be put in other sites' frames.
 pub(crate) fn rendered_framable(page: &impl Template, framable: bool) -> Response {
-    match page.render() {
-        Ok(html) => {
-            let policy = crate::security::page_policy(framable);
-            ([(header::CONTENT_SECURITY_POLICY, policy)], Html(html)).into_response()
-        }
+    rendered_with_json(page, framable, Vec::new())
+}
+
+/// A page as [`rendered_framable`] makes it, with JSON in script elements: each slot's
+/// placeholder in the page's text is replaced by its JSON, written in pieces and made
+/// [`script_safe`]. The page is answered in pieces, so that a large figure is never copied
+/// whole.
+pub(crate) fn rendered_with_json(
+    page: &impl Template,
+    framable: bool,
+    slots: Vec<(String, Vec<Bytes>)>,
+) -> Response {
+    let html = match page.render() {
+        Ok(html) => html,
         Err(err) => {
             tracing::error!(%err, "a page did not render");
-            Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "A page did not render.")
-                .into_response()
+            return Failure::Injected(StatusCode::INTERNAL_SERVER_ERROR, "A page did not render.")
+                .into_response();
         }
-    }
+    };
+    let slots = slots
+        .into_iter()
+        .map(|(placeholder, json)| (placeholder, json.into_iter().map(script_safe).collect()));
+    let pieces = crate::render::spliced(html, slots);
+    let mut response = crate::render::in_pieces("text/html; charset=utf-8", pieces);
+    let policy = crate::security::page_policy(framable);
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, policy);
+    response
 }
 
 /// JSON that is safe inside a `<script>` element: no `<`, `>` or `&` is left to open a tag or a
 /// comment, close the element or start an entity (each becomes a `\\u` escape, which only JSON
-/// strings can hold).
-pub(crate) fn script_json(value: &serde_json::Value) -> String {
-    value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026")
+/// strings can hold). JSON without them is kept as it is, not copied.
+pub(crate) fn script_safe(json: Bytes) -> Bytes {
+    if !json.iter().any(|byte| matches!(byte, b'<' | b'>' | b'&')) {
+        return json;
+    }
+    let mut safe = Vec::with_capacity(json.len() + 64);
+    for &byte in &json {
+        match byte {
+            b'<' => safe.extend_from_slice(b"\\u003c"),
+            b'>' => safe.extend_from_slice(b"\\u003e"),
+            b'&' => safe.extend_from_slice(b"\\u0026"),
+            _ => safe.push(byte),
+        }
+    }
+    safe.into()
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use proptest::prelude::*;
+
+    use super::script_safe;
+
+    proptest! {
+        /// Any text, as JSON cut anywhere into two pieces, is made safe piece by piece: the
+        /// pieces hold no `<`, `>` or `&` and parse back to the text.
+        #[test]
+        fn script_safe_json_keeps_the_text_and_no_markup(text in "[<>&a\"\\\\é\u{2028}]{0,24}", cut in any::<usize>()) {
+            let json = serde_json::to_string(&text).unwrap();
+            let mut cut = cut % (json.len() + 1);
+            while !json.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let (first, second) = json.split_at(cut);
+            let safe = [first, second]
+                .map(|piece| script_safe(Bytes::copy_from_slice(piece.as_bytes())))
+                .concat();
+            prop_assert!(!safe.iter().any(|byte| matches!(byte, b'<' | b'>' | b'&')));
+            prop_assert_eq!(serde_json::from_slice::<String>(&safe).unwrap(), text);
+        }
+    }
 }

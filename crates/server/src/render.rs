@@ -331,23 +331,8 @@ impl PlotSources {
             slots.push((serde_json::to_string(&placeholder).map_err(json_error)?, data));
         }
         let text = serde_json::to_string(&figure).map_err(json_error)?;
-        let mut found: Vec<(usize, usize, Bytes)> = slots
-            .into_iter()
-            .filter_map(|(placeholder, data)| {
-                text.find(&placeholder).map(|at| (at, at + placeholder.len(), data))
-            })
-            .collect();
-        found.sort_by_key(|(at, ..)| *at);
-        let text = Bytes::from(text);
-        let mut pieces = Vec::with_capacity(found.len() * 2 + 1);
-        let mut written = 0;
-        for (at, end, data) in found {
-            pieces.push(text.slice(written..at));
-            pieces.push(data);
-            written = end;
-        }
-        pieces.push(text.slice(written..));
-        Ok(pieces)
+        let slots = slots.into_iter().map(|(placeholder, data)| (placeholder, vec![data]));
+        Ok(spliced(text, slots))
     }
 
     /// What the content depends on besides the plot itself: each column the viewer sees, with
@@ -404,19 +389,49 @@ fn inlined_key(path: &str) -> String {
     path.rsplit('.').next().unwrap_or_default().trim_end_matches("src").to_owned()
 }
 
-/// A JSON answer written in `pieces`, one after the other, with its length.
-pub(crate) fn json_in_pieces(pieces: Vec<Bytes>) -> Response {
+/// `text` with each slot's placeholder (found once, or not at all) replaced by its pieces, as
+/// pieces: slices of `text` around the slots' own pieces, which are not copied.
+pub(crate) fn spliced(
+    text: String,
+    slots: impl IntoIterator<Item = (String, Vec<Bytes>)>,
+) -> Vec<Bytes> {
+    let mut found: Vec<(usize, usize, Vec<Bytes>)> = slots
+        .into_iter()
+        .filter_map(|(placeholder, pieces)| {
+            text.find(&placeholder).map(|at| (at, at + placeholder.len(), pieces))
+        })
+        .collect();
+    found.sort_by_key(|(at, ..)| *at);
+    let text = Bytes::from(text);
+    let mut spliced = Vec::with_capacity(found.len() * 2 + 1);
+    let mut written = 0;
+    for (at, end, pieces) in found {
+        spliced.push(text.slice(written..at));
+        spliced.extend(pieces);
+        written = end;
+    }
+    spliced.push(text.slice(written..));
+    spliced
+}
+
+/// An answer of type `content_type` written in `pieces`, one after the other, with its length.
+pub(crate) fn in_pieces(content_type: &'static str, pieces: Vec<Bytes>) -> Response {
     let length = pieces.iter().map(Bytes::len).sum::<usize>();
     let stream =
         futures_util::stream::iter(pieces.into_iter().map(Ok::<_, std::convert::Infallible>));
     (
         [
-            (http::header::CONTENT_TYPE, "application/json".to_owned()),
+            (http::header::CONTENT_TYPE, content_type.to_owned()),
             (http::header::CONTENT_LENGTH, length.to_string()),
         ],
         axum::body::Body::from_stream(stream),
     )
         .into_response()
+}
+
+/// A JSON answer written in `pieces` ([`in_pieces`]).
+pub(crate) fn json_in_pieces(pieces: Vec<Bytes>) -> Response {
+    in_pieces("application/json", pieces)
 }
 
 /// Runs `work` on a thread for blocking work, so that it holds up no async worker.

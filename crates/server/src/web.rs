@@ -32,7 +32,7 @@ use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use crate::auth::Viewer;
 use crate::failure::Failure;
-use crate::html::{percent_encode, rendered, rendered_framable, script_json};
+use crate::html::{percent_encode, rendered, rendered_with_json};
 use crate::render::PlotSources;
 use crate::state::Shared;
 use chart_studio_models::FileType;
@@ -190,8 +190,8 @@ struct ChartPage<'a> {
     title: &'a str,
     owner: &'a str,
     sharing: &'a str,
-    /// The figure as JSON, safe inside a script element ([`script_json`]).
-    figure: String,
+    /// Where the figure goes ([`rendered_with_json`]).
+    figure: &'a str,
     embed: bool,
 }
 
@@ -518,27 +518,31 @@ async fn file_page(
             Ok(Err(err)) | Err(err) => Failure::from(err).into_response(),
         };
     }
-    let figure = match sources.inlined().await {
-        Ok(figure) => figure,
-        Err(err) => return Failure::from(err).into_response(),
-    };
     if let Wanted::Csv = wanted {
-        return csv_answer(&figure, &title);
+        return match sources.inlined().await {
+            Ok(figure) => csv_answer(&figure, &title),
+            Err(err) => Failure::from(err).into_response(),
+        };
     }
+    let figure = match crate::render::off_the_workers(move || sources.inlined_pieces()).await {
+        Ok(Ok(figure)) => figure,
+        Ok(Err(err)) | Err(err) => return Failure::from(err).into_response(),
+    };
     let embed = matches!(wanted, Wanted::Embed);
     // The picture a shared link unfurls with in chat and social apps.
     let key =
         share_key.map(|key| format!("?share_key={}", percent_encode(key))).unwrap_or_default();
     let image = format!("{}/~{user}/{}.png{key}", app.urls.web, fid.idlocal());
+    let placeholder = crate::store::Store::random_key();
     let page = ChartPage {
         image: &image,
         title: &title,
         owner: user,
         sharing: &sharing.to_string(),
-        figure: script_json(&figure),
+        figure: &placeholder,
         embed,
     };
-    rendered_framable(&page, embed)
+    rendered_with_json(&page, embed, vec![(placeholder.clone(), figure)])
 }
 
 /// A plot's data as a CSV download named after its title.
