@@ -356,16 +356,28 @@ impl PlotSources {
         }
         let mut figure = Arc::unwrap_or_clone(self.figure);
         let mut mapped = serde_json::Map::new();
-        for source in self.sources {
-            let Some(column) =
-                columns.get(&source.reference.grid).and_then(|grid| grid.get(source.column))
-            else {
-                continue;
+        let wanted = |source: &Source| inline || (map_unreadable && !source.grid_readable);
+        // The last source of a column takes its data, unless the grid is shared (cached);
+        // the others copy it.
+        let mut uses: BTreeMap<(Fid, usize), usize> = BTreeMap::new();
+        for source in self.sources.iter().filter(|source| wanted(source)) {
+            *uses.entry((source.reference.grid.clone(), source.column)).or_default() += 1;
+        }
+        for source in self.sources.into_iter().filter(|source| wanted(source)) {
+            let uses_left = uses.entry((source.reference.grid.clone(), source.column)).or_default();
+            *uses_left = uses_left.saturating_sub(1);
+            let Some(grid) = columns.get_mut(&source.reference.grid) else { continue };
+            let data = match (*uses_left, Arc::get_mut(grid)) {
+                (0, Some(grid)) => {
+                    grid.get_mut(source.column).map(|column| std::mem::take(&mut column.data))
+                }
+                _ => grid.get(source.column).map(|column| column.data.clone()),
             };
-            let data = Value::Array(column.data.clone());
+            let Some(data) = data else { continue };
+            let data = Value::Array(data);
             if inline {
                 replace_attribute(&mut figure, &source.path, &inlined_key(&source.path), data);
-            } else if map_unreadable && !source.grid_readable {
+            } else {
                 mapped.insert(source.reference.to_string(), data);
             }
         }
@@ -463,6 +475,44 @@ mod tests {
             any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(Value::from),
             "[a-z\"\\\\\u{0}\u{e9}\n]{0,6}".prop_map(Value::from),
         ]
+    }
+
+    /// A column that several attributes read is in each of them, whether the grid is read
+    /// from the database (the last attribute takes the decoded data) or from a change, and
+    /// whether or not the cache holds it.
+    #[test]
+    fn a_column_read_by_several_attributes_is_in_each() {
+        for cache_bytes in [0, 1 << 20] {
+            let (mut store, _) = Store::open(Db::in_memory().unwrap(), 1, cache_bytes).unwrap();
+            store.add_account("alice", "alice-key").unwrap();
+            let column = StoredColumn {
+                name: "c".into(),
+                uid: "u0001".into(),
+                data: vec![json!(1), json!(2)],
+            };
+            let grid = store
+                .create("alice", NewFile::named("g", HOME_FOLDER, true, Body::grid(vec![column])))
+                .unwrap();
+            let src = format!("alice:{grid}:u0001");
+            let figure = json!({"data": [{"xsrc": src, "ysrc": src, "marker": {"colorsrc": src}}]});
+            let plot = store
+                .create("alice", NewFile::named("p", HOME_FOLDER, true, Body::plot(figure)))
+                .unwrap();
+            for committed in [false, true, true] {
+                if committed {
+                    store.commit().unwrap();
+                }
+                let sources =
+                    PlotSources::of(&store, &Viewer::Anonymous, "alice", plot).unwrap().unwrap();
+                let trace = sources.content(true, false).unwrap()["data"][0].clone();
+                let data = json!([1, 2]);
+                assert_eq!(
+                    (&trace["x"], &trace["y"], &trace["marker"]["color"]),
+                    (&data, &data, &data),
+                    "cache {cache_bytes}, committed {committed}"
+                );
+            }
+        }
     }
 
     proptest! {
