@@ -335,6 +335,11 @@ impl PlotSources {
         Ok(spliced(text, slots))
     }
 
+    /// The figure as stored: `*src` references, no data.
+    pub(crate) fn figure(&self) -> &Value {
+        &self.figure
+    }
+
     /// What the content depends on besides the plot itself: each column the viewer sees, with
     /// when its grid last changed.
     pub(crate) fn revision(&self) -> String {

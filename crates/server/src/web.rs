@@ -665,8 +665,7 @@ pub(crate) async fn stored_image(
     let images = &app.images;
     Some(
         async move {
-            let figure = sources.inlined().await?;
-            let size = images.size(&figure, wanted.width, wanted.height, wanted.scale)?;
+            let size = images.size(sources.figure(), wanted.width, wanted.height, wanted.scale)?;
             let key = crate::images::cache_key(&revision, wanted.format, size);
             let tag = format!("\"{key}\"");
             let personal = !matches!(viewer, Viewer::Anonymous) || share_key.is_some();
@@ -692,7 +691,9 @@ pub(crate) async fn stored_image(
             let bytes = match images.cached(&key) {
                 Some(bytes) => bytes,
                 None => {
-                    let bytes = images.draw(&figure, wanted.format, size).await?;
+                    let figure =
+                        crate::render::off_the_workers(move || sources.inlined_pieces()).await??;
+                    let bytes = images.draw(figure, wanted.format, size).await?;
                     images.keep(&key, &bytes);
                     bytes
                 }

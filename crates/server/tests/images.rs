@@ -427,3 +427,43 @@ async fn a_full_queue_answers_busy_and_pages_are_recycled() {
         assert_eq!(post_image(&server, json!({"figure": scatter()})).await.0, 200);
     }
 }
+
+/// A figure larger than the limit with its data (here a stored plot whose grid holds the
+/// data, and a figure sent whole) is refused before anything is drawn, saying the limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_figure_over_the_size_limit_with_its_data_is_refused() {
+    let images = ImageConfig { max_figure_bytes: 2_000, ..ImageConfig::default() };
+    let server = common::server_with(ServerConfig { images, ..ServerConfig::default() }).await;
+    let alice = client(&server, Some(ALICE));
+    let values: Vec<u32> = (0..1_000).collect();
+    let mut grid = Raw::new("POST", "grids");
+    grid.body =
+        Some(json!({"data": {"cols": {"y": {"data": values, "order": 0}}}, "filename": "g"}));
+    let grid: Value = alice.send(&grid).await.unwrap();
+    let ysrc = format!(
+        "{}:{}",
+        grid["file"]["fid"].as_str().unwrap(),
+        grid["file"]["cols"][0]["uid"].as_str().unwrap()
+    );
+    let mut plot = Raw::new("POST", "plots");
+    plot.body = Some(json!({"figure": {"data": [{"type": "bar", "ysrc": ysrc}]}, "filename": "p"}));
+    let plot: Value = alice.send(&plot).await.unwrap();
+    let idlocal = plot["file"]["fid"].as_str().unwrap().rsplit(':').next().unwrap().to_owned();
+
+    let url = server.url().to_owned();
+    let auth = basic(ALICE);
+    let (status, _, body) = tokio::task::spawn_blocking(move || {
+        http_bytes(&url, &format!("/~alice/{idlocal}.png"), &[("Authorization", auth.as_str())])
+    })
+    .await
+    .unwrap();
+    let body = String::from_utf8_lossy(&body).into_owned();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("with its data; images are drawn of figures up to 2000 bytes"), "{body}");
+
+    let figure = json!({"data": [{"type": "bar", "y": values}]});
+    let (status, _, body) = post_image(&server, json!({"figure": figure})).await;
+    let body = String::from_utf8_lossy(&body).into_owned();
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("images are drawn of figures up to 2000 bytes"), "{body}");
+}

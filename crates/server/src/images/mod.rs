@@ -12,6 +12,7 @@ use std::path::Path;
 
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use bytes::Bytes;
 use http::header;
 use serde_json::Value;
 
@@ -104,24 +105,26 @@ impl Images {
         self.cache.put(key, bytes);
     }
 
-    /// Draws `figure`, checked against the size limit first.
+    /// Draws `figure`, JSON written in pieces ([`crate::render::PlotSources::inlined_pieces`]),
+    /// checked against the size limit before it is put together.
     pub(crate) async fn draw(
         &self,
-        figure: &Value,
+        figure: Vec<Bytes>,
         format: Format,
         size: Size,
     ) -> Result<Vec<u8>, Failure> {
-        let text = figure.to_string();
-        if text.len() > self.max_figure_bytes {
+        let length = figure.iter().map(Bytes::len).sum::<usize>();
+        if length > self.max_figure_bytes {
             return Err(Failure::bad_field(
                 "figure",
                 format!(
-                    "the figure is {} bytes with its data; images are drawn of figures up to {} bytes",
-                    text.len(),
+                    "the figure is {length} bytes with its data; images are drawn of figures up to {} bytes",
                     self.max_figure_bytes
                 ),
             ));
         }
+        let text = String::from_utf8(figure.concat())
+            .map_err(|err| Failure::bad_field("figure", err.to_string()))?;
         self.renderer.render(text, format, size).await.map_err(Failure::from)
     }
 }

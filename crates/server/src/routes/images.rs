@@ -62,13 +62,12 @@ async fn create(
         body.number("scale")?,
     )?;
     let encoded = body.flag("encoded")?.unwrap_or(false);
-    let figure = {
+    let sources = {
         let store = app.store();
         PlotSources::gather(&store, &viewer, owner, std::sync::Arc::new(figure))?
-    }
-    .inlined()
-    .await?;
-    let bytes = app.images.draw(&figure, format, size).await?;
+    };
+    let figure = crate::render::off_the_workers(move || sources.inlined_pieces()).await??;
+    let bytes = app.images.draw(figure, format, size).await?;
     Ok(crate::images::answer(bytes, format, encoded))
 }
 
