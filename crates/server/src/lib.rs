@@ -39,6 +39,7 @@ mod serve;
 mod sessions;
 mod state;
 mod store;
+mod table;
 mod throttle;
 mod tls;
 mod web;

@@ -285,18 +285,24 @@ impl PlotSources {
         Ok(Self { figure, sources, grids })
     }
 
-    /// The figure with its data inlined, built on a thread for blocking work (decoding large
-    /// grids would hold up the other requests of an async worker).
-    pub(crate) async fn inlined(self) -> Result<Value, StoreError> {
-        off_the_workers(move || self.content(true, false)).await?
-    }
-
     /// The figure with its data inlined, as [`PlotSources::content`] gives it, written as the
-    /// pieces of a JSON answer: the figure's own JSON around each column's data, which is a
-    /// slice of its grid's stored JSON (the grids are never decoded), or written from decoded
-    /// columns when a change or the cache holds them.
+    /// pieces of a JSON answer: the figure's own JSON around each column's data
+    /// ([`PlotSources::placeheld`]).
     pub(crate) fn inlined_pieces(self) -> Result<Vec<Bytes>, StoreError> {
         let json_error = |err: serde_json::Error| StoreError::Storage(err.to_string());
+        let Placeheld { figure, data } = self.placeheld()?;
+        let text = serde_json::to_string(&figure).map_err(json_error)?;
+        let mut slots = Vec::with_capacity(data.len());
+        for (placeholder, data) in data {
+            slots.push((serde_json::to_string(&[placeholder]).map_err(json_error)?, vec![data]));
+        }
+        Ok(spliced(text, slots))
+    }
+
+    /// The figure with its data inlined as placeholders, and that data as JSON: a slice of its
+    /// grid's stored JSON (the grids are never decoded), or written from decoded columns when a
+    /// change or the cache holds them.
+    pub(crate) fn placeheld(self) -> Result<Placeheld, StoreError> {
         let mut grids = BTreeMap::new();
         for (fid, read) in self.grids {
             let data = match read {
@@ -308,31 +314,31 @@ impl PlotSources {
             };
             grids.insert(fid, data);
         }
-        // Each column's data stands in the figure as a string no figure holds (a random
-        // nonce), replaced by the data when the figure is written.
+        // Each placeholder is a string no figure holds (a random nonce).
         let nonce = Store::random_key();
         let mut figure = Arc::unwrap_or_clone(self.figure);
-        let mut slots = Vec::new();
+        let mut placed = BTreeMap::new();
         for source in self.sources {
             let data = match grids.get(&source.reference.grid) {
                 Some(GridData::Sliced(grid)) => grid.data(source.column),
                 Some(GridData::Decoded(columns)) => match columns.get(source.column) {
-                    Some(column) => {
-                        Some(serde_json::to_vec(&column.data).map_err(json_error)?.into())
-                    }
+                    Some(column) => Some(
+                        serde_json::to_vec(&column.data)
+                            .map_err(|err| StoreError::Storage(err.to_string()))?
+                            .into(),
+                    ),
                     None => None,
                 },
                 None => None,
             };
             let Some(data) = data else { continue };
-            let placeholder = format!("\u{0}{nonce}:{}\u{0}", slots.len());
+            let placeholder = format!("\u{0}{nonce}:{}\u{0}", placed.len());
             let key = inlined_key(&source.path);
-            replace_attribute(&mut figure, &source.path, &key, Value::String(placeholder.clone()));
-            slots.push((serde_json::to_string(&placeholder).map_err(json_error)?, data));
+            let stand_in = Value::Array(vec![Value::String(placeholder.clone())]);
+            replace_attribute(&mut figure, &source.path, &key, stand_in);
+            placed.insert(placeholder, data);
         }
-        let text = serde_json::to_string(&figure).map_err(json_error)?;
-        let slots = slots.into_iter().map(|(placeholder, data)| (placeholder, vec![data]));
-        Ok(spliced(text, slots))
+        Ok(Placeheld { figure, data: placed })
     }
 
     /// The figure as stored: `*src` references, no data.
@@ -392,6 +398,25 @@ impl PlotSources {
             object.insert("map_data".to_owned(), Value::Object(mapped));
         }
         Ok(figure)
+    }
+}
+
+/// A plot's figure with each column's data standing as a placeholder: a one-item array
+/// holding a string no figure holds.
+pub(crate) struct Placeheld {
+    /// The figure.
+    pub figure: Value,
+    /// Each placeholder's data, a JSON array.
+    pub data: BTreeMap<String, Bytes>,
+}
+
+impl Placeheld {
+    /// The data `value` stands for, when it is a placeholder.
+    pub(crate) fn data_of(&self, value: &Value) -> Option<&Bytes> {
+        match value.as_array().map(Vec::as_slice) {
+            Some([Value::String(placeholder)]) => self.data.get(placeholder),
+            _ => None,
+        }
     }
 }
 

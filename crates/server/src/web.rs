@@ -17,7 +17,6 @@
 //! The reader is anonymous unless signed in (a session cookie: HttpOnly, SameSite=Lax) or the
 //! request carries an account's credentials; the owner, signed in, sees their own files.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
@@ -26,7 +25,7 @@ use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chart_studio_models::{Fid, cell_text};
+use chart_studio_models::Fid;
 use chart_studio_sharing::Sharing;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
@@ -519,9 +518,9 @@ async fn file_page(
         };
     }
     if let Wanted::Csv = wanted {
-        return match sources.inlined().await {
-            Ok(figure) => csv_answer(&figure, &title),
-            Err(err) => Failure::from(err).into_response(),
+        return match crate::render::off_the_workers(move || sources.placeheld()).await {
+            Ok(Ok(plot)) => csv_answer(crate::table::plot_csv(&plot), &title),
+            Ok(Err(err)) | Err(err) => Failure::from(err).into_response(),
         };
     }
     let figure = match crate::render::off_the_workers(move || sources.inlined_pieces()).await {
@@ -545,66 +544,22 @@ async fn file_page(
     rendered_with_json(&page, embed, vec![(placeholder.clone(), figure)])
 }
 
-/// A plot's data as a CSV download named after its title.
-fn csv_answer(figure: &serde_json::Value, title: &str) -> Response {
-    let Ok(bytes) = plot_csv(figure) else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "the data could not be written as CSV")
-            .into_response();
-    };
+/// A plot's data as a CSV download named after its title, sent as it is written.
+fn csv_answer(pieces: crate::table::CsvPieces, title: &str) -> Response {
     let name: String = title
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
         .collect();
     let disposition = format!("attachment; filename=\"{name}.csv\"");
+    let stream = futures_util::stream::iter(pieces.map(Ok::<_, std::convert::Infallible>));
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
-        bytes,
+        axum::body::Body::from_stream(stream),
     )
         .into_response()
-}
-
-/// A plot's data as CSV, as the web app gave it: a column per data array of each trace, headed
-/// by the trace's name (`trace N` when it has none) and the attribute, such as `trace 0 x`;
-/// shorter columns end in empty cells. Every cell is [`inert`] in a spreadsheet.
-fn plot_csv(figure: &serde_json::Value) -> Result<Vec<u8>, csv::Error> {
-    let traces = figure.get("data").and_then(serde_json::Value::as_array);
-    let columns: Vec<(String, &Vec<serde_json::Value>)> = traces
-        .into_iter()
-        .flatten()
-        .enumerate()
-        .flat_map(|(index, trace)| {
-            let name = match trace.get("name").and_then(serde_json::Value::as_str) {
-                Some(name) if !name.is_empty() => name.to_owned(),
-                _ => format!("trace {index}"),
-            };
-            chart_studio_models::data_arrays(trace).into_iter().filter_map(move |attribute| {
-                Some((format!("{name} {}", attribute.path), attribute.value.as_array()?))
-            })
-        })
-        .collect();
-    let rows = columns.iter().map(|(_, values)| values.len()).max().unwrap_or(0);
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(columns.iter().map(|(header, _)| inert(header.into()).into_owned()))?;
-    for row in 0..rows {
-        out.write_record(
-            columns.iter().map(|(_, values)| inert(cell_text(values.get(row))).into_owned()),
-        )?;
-    }
-    out.into_inner().map_err(|err| err.into_error().into())
-}
-
-/// A cell that a spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab
-/// or a carriage return, and is not a number) with a `'` before it, as OWASP advises for CSV
-/// files: a figure is anyone's text, and the file is opened by whoever downloads it.
-fn inert(cell: Cow<'_, str>) -> Cow<'_, str> {
-    let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    match formula && cell.trim().parse::<f64>().is_err() {
-        true => Cow::Owned(format!("'{cell}")),
-        false => cell,
-    }
 }
 
 async fn user_page(

@@ -16,7 +16,7 @@ use chart_studio_api::Client;
 use chart_studio_api::common::FileUpdate;
 use chart_studio_api::{files, raw::Raw};
 use chart_studio_server::{ImageConfig, RendererConfig, ServerConfig, ServerHandle};
-use common::{ALICE, BOB, client, header, http};
+use common::{ALICE, BOB, client, dechunk, header, http, http_bytes};
 use serde_json::{Value, json};
 
 /// A server whose renderer draws with two pages and gives each image `timeout`.
@@ -52,22 +52,6 @@ async fn post_image(server: &ServerHandle, body: Value) -> (u16, String, Vec<u8>
         body = dechunk(&body);
     }
     (status, head, body)
-}
-
-/// The body of a chunked answer.
-fn dechunk(mut bytes: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = bytes.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size =
-            usize::from_str_radix(std::str::from_utf8(&bytes[..line_end]).unwrap().trim(), 16)
-                .unwrap();
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&bytes[line_end + 2..line_end + 2 + size]);
-        bytes = &bytes[line_end + 2 + size + 2..];
-    }
 }
 
 fn scatter() -> Value {
@@ -294,7 +278,7 @@ async fn stored_plots_have_png_links_and_thumbnails() {
         tokio::task::spawn_blocking(move || {
             let headers: Vec<(&str, &str)> =
                 auth.iter().map(|a| ("Authorization", a.as_str())).collect();
-            http_bytes(&url, &path, &headers)
+            http_bytes(&url, "GET", &path, &headers, "")
         })
     };
     let png = format!("/~alice/{idlocal}.png");
@@ -373,29 +357,6 @@ async fn a_chart_page_names_its_picture_for_previews() {
     assert!(page.contains("twitter:image"), "{page}");
 }
 
-/// One GET over plain HTTP/1.1 whose answer may be binary: status, head and body bytes.
-fn http_bytes(url: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String, Vec<u8>) {
-    use std::io::{Read, Write};
-    let host = url.trim_start_matches("http://");
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
-    let mut request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    stream.write_all(request.as_bytes()).unwrap();
-    let mut answer = Vec::new();
-    stream.read_to_end(&mut answer).unwrap();
-    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&answer[..split]).into_owned();
-    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let mut body = answer[split + 4..].to_vec();
-    if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-        body = dechunk(&body);
-    }
-    (status, head, body)
-}
-
 /// Past its queue the renderer answers 503 with `Retry-After` at once; pages are replaced
 /// after their share of renders, and drawing goes on.
 #[tokio::test(flavor = "multi_thread")]
@@ -453,7 +414,13 @@ async fn a_figure_over_the_size_limit_with_its_data_is_refused() {
     let url = server.url().to_owned();
     let auth = basic(ALICE);
     let (status, _, body) = tokio::task::spawn_blocking(move || {
-        http_bytes(&url, &format!("/~alice/{idlocal}.png"), &[("Authorization", auth.as_str())])
+        http_bytes(
+            &url,
+            "GET",
+            &format!("/~alice/{idlocal}.png"),
+            &[("Authorization", auth.as_str())],
+            "",
+        )
     })
     .await
     .unwrap();
