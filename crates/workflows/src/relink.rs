@@ -99,7 +99,8 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Writes each rewrite (see [`write`]); a file that cannot be written moves to `skipped`.
+    /// Writes each rewrite: its new text is written beside it and renamed over it, unless the
+    /// file changed since it was read; a file that cannot be written moves to `skipped`.
     /// The new files a killed run left in those folders are removed first.
     pub fn write(&mut self) {
         let folders: std::collections::BTreeSet<&Path> =
@@ -189,7 +190,9 @@ impl Relinker {
         (out, changes, links)
     }
 
-    /// Reads every document `paths` name (see [`documents`]) and rewrites its links in memory.
+    /// Reads every document `paths` name (files as given; in folders, at any depth, the
+    /// Markdown, HTML, reStructuredText, text and notebook files) and rewrites its links in
+    /// memory.
     pub fn plan(&self, paths: &[PathBuf]) -> Result<Plan, Error> {
         let mut plan = Plan::default();
         for file in documents(paths)? {
