@@ -54,18 +54,21 @@ pub(crate) fn rendered_with_json(
 /// comment, close the element or start an entity (each becomes a `\\u` escape, which only JSON
 /// strings can hold). JSON without them is kept as it is, not copied.
 pub(crate) fn script_safe(json: Bytes) -> Bytes {
-    if !json.iter().any(|byte| matches!(byte, b'<' | b'>' | b'&')) {
+    if memchr::memchr3(b'<', b'>', b'&', &json).is_none() {
         return json;
     }
     let mut safe = Vec::with_capacity(json.len() + 64);
-    for &byte in &json {
-        match byte {
-            b'<' => safe.extend_from_slice(b"\\u003c"),
-            b'>' => safe.extend_from_slice(b"\\u003e"),
-            b'&' => safe.extend_from_slice(b"\\u0026"),
-            _ => safe.push(byte),
-        }
+    let mut written = 0;
+    for at in memchr::memchr3_iter(b'<', b'>', b'&', &json) {
+        safe.extend_from_slice(&json[written..at]);
+        safe.extend_from_slice(match json[at] {
+            b'<' => b"\\u003c",
+            b'>' => b"\\u003e",
+            _ => b"\\u0026",
+        });
+        written = at + 1;
     }
+    safe.extend_from_slice(&json[written..]);
     safe.into()
 }
 

@@ -12,8 +12,9 @@ use serde_json::Value;
 
 use crate::render::Placeheld;
 
-/// Rows written per piece of the answer.
-const ROWS_PER_PIECE: usize = 1024;
+/// Cells written per piece of the answer (at least a row): each piece is a short step for the
+/// worker that sends it, however many columns a figure has.
+const CELLS_PER_PIECE: usize = 16_384;
 
 /// The CSV of `plot`'s data, in pieces.
 pub(crate) fn plot_csv(plot: &Placeheld) -> CsvPieces {
@@ -88,7 +89,7 @@ impl Column {
     }
 }
 
-/// A plot's CSV, [`ROWS_PER_PIECE`] rows at a time (the header comes with the first).
+/// A plot's CSV, [`CELLS_PER_PIECE`] cells at a time (the header comes with the first).
 pub(crate) struct CsvPieces {
     header: Option<Vec<String>>,
     columns: Vec<Column>,
@@ -107,7 +108,7 @@ impl Iterator for CsvPieces {
         if let Some(header) = self.header.take() {
             out.write_record(header.iter().map(|name| inert(name.into()).into_owned())).ok()?;
         }
-        for _ in 0..ROWS_PER_PIECE {
+        for _ in 0..(CELLS_PER_PIECE / self.columns.len().max(1)).max(1) {
             let row: Vec<Option<String>> = self.columns.iter_mut().map(Column::next_cell).collect();
             if row.iter().all(Option::is_none) {
                 self.done = true;
@@ -173,14 +174,17 @@ mod tests {
     /// Rows go on across pieces; empty stored columns are no column, as empty arrays are none.
     #[test]
     fn rows_go_on_across_pieces_and_empty_columns_are_left_out() {
-        let x: Vec<u32> = (0..2_500).collect();
+        let x: Vec<u32> = (0..20_000).collect();
         let figure = json!({"data": [{"x": ["\u{0}p\u{0}"], "y": [7]}]});
-        let text = csv(figure, Some(serde_json::to_string(&x).unwrap()));
+        let data = [("\u{0}p\u{0}".to_owned(), serde_json::to_string(&x).unwrap().into())];
+        let pieces: Vec<Bytes> = plot_csv(&Placeheld { figure, data: data.into() }).collect();
+        assert!(pieces.len() > 2, "{} pieces", pieces.len());
+        let text = String::from_utf8(pieces.concat()).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2_501, "a header and a row per value");
+        assert_eq!(lines.len(), 20_001, "a header and a row per value");
         assert_eq!(
-            (lines[0], lines[1], lines[2], lines[2_500]),
-            ("trace 0 x,trace 0 y", "0,7", "1,", "2499,")
+            (lines[0], lines[1], lines[2], lines[20_000]),
+            ("trace 0 x,trace 0 y", "0,7", "1,", "19999,")
         );
         let empty = json!({"data": [{"x": ["\u{0}p\u{0}"], "y": [1, 2]}]});
         assert_eq!(csv(empty, Some(" [ ] ".to_owned())), "trace 0 y\n1\n2\n");
