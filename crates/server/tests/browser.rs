@@ -114,8 +114,9 @@ async fn shared_charts_are_drawn_and_the_rest_is_a_404_page() {
     .unwrap();
 }
 
-/// Text in a figure that would open a comment or a script, or close the element, is data: the
-/// chart is drawn with the text as its trace's name, and nothing of it runs.
+/// Text in a figure or its grid's data that would open a comment or a script, or close the
+/// element, is data: the chart is drawn with the text as its trace's name and hover text, and
+/// nothing of it runs.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_figure_holding_markup_is_drawn_as_text() {
     use chart_studio_api::{grids, plots};
@@ -124,6 +125,10 @@ async fn a_figure_holding_markup_is_drawn_as_text() {
     let data = chart_studio_models::GridContent::from_columns([
         ("x".to_owned(), vec![1.into(), 2.into()]),
         ("y".to_owned(), vec![3.into(), 1.into()]),
+        (
+            "text".to_owned(),
+            vec!["</script><script>document.title='ran'</script>".into(), "&lt;".into()],
+        ),
     ]);
     let grid = alice
         .send(&grids::Create::new(grids::GridCreate::new(data).filename("g").sharing(true, false)))
@@ -137,7 +142,8 @@ async fn a_figure_holding_markup_is_drawn_as_text() {
     let figure = serde_json::json!({
         "data": [{"type": "scatter", "name": name,
                   "xsrc": format!("{}:{}", grid.file.fid, uid("x")),
-                  "ysrc": format!("{}:{}", grid.file.fid, uid("y"))}],
+                  "ysrc": format!("{}:{}", grid.file.fid, uid("y")),
+                  "textsrc": format!("{}:{}", grid.file.fid, uid("text"))}],
         "layout": {"title": {"text": "markup"}, "showlegend": true}
     });
     let plot = alice
