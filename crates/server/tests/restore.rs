@@ -247,24 +247,22 @@ fn restored_at_their_fids(database: Option<&str>) {
     assert!(!printed.contains("made the account"), "{printed}");
 }
 
+/// Restores into `data` a public plot with no traces at `fid`, made at `created` (an export
+/// of its own, written under `root`): a file the data holds before the restore under test.
+fn data_holds_a_plot(root: &Path, data: &Path, fid: &str, created: &str) {
+    let other = root.join(format!("{fid}-export"));
+    let plot = json!({"figure": {"data": []}});
+    export(&other, &[(fid, "plot", "", meta("something else", -1, true, created), plot)]);
+    assert!(restore(&[&other], data).status.success());
+}
+
 #[test]
 fn a_fid_taken_by_another_file_is_listed_and_nothing_is_restored() {
     let dir = tempfile::tempdir().unwrap();
     let (alice, bob) = two_exports(dir.path());
     let data = dir.path().join("data");
     // bob:7 is already another file: a plot made on the new server first.
-    let other = dir.path().join("other-export");
-    export(
-        &other,
-        &[(
-            "bob:7",
-            "plot",
-            "",
-            meta("something else", -1, true, "2021-01-01T00:00:00Z"),
-            json!({"figure": {"data": []}}),
-        )],
-    );
-    assert!(restore(&[&other], &data).status.success());
+    data_holds_a_plot(dir.path(), &data, "bob:7", "2021-01-01T00:00:00Z");
 
     let refused = restore(&[&alice, &bob], &data);
     let (printed, err) = text(&refused);
@@ -289,18 +287,7 @@ fn a_creation_time_the_data_holds_moves_on_and_a_second_run_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let (_, bob) = two_exports(dir.path());
     let data = dir.path().join("data");
-    let carol = dir.path().join("carol-export");
-    export(
-        &carol,
-        &[(
-            "carol:1",
-            "plot",
-            "",
-            meta("same second as bob's plot", -1, true, "2018-01-01T00:00:01Z"),
-            json!({"figure": {"data": []}}),
-        )],
-    );
-    assert!(restore(&[&carol], &data).status.success());
+    data_holds_a_plot(dir.path(), &data, "carol:1", "2018-01-01T00:00:01Z");
     let (printed, err) = text(&restore(&[&bob], &data));
     assert!(printed.contains("restored 2 files; 0 already there"), "{printed}{err}");
     let (printed, err) = text(&restore(&[&bob], &data));
